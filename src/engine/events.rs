@@ -1,0 +1,82 @@
+//! The events the engine sends while it runs: plain data, throttled to about
+//! ten progress events per second and target.
+
+/// What a target is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Write,
+    Verify,
+}
+
+impl Phase {
+    /// `"write"` or `"verify"`, as in the JSON-lines protocol.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Write => "write",
+            Phase::Verify => "verify",
+        }
+    }
+}
+
+/// Why a target failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// Opening, writing or syncing the target failed.
+    Write,
+    /// The read-back differs from the image (or could not be read).
+    Verify,
+    /// The image itself could not be read or decompressed.
+    Source,
+    /// The image is larger than the target.
+    TooSmall,
+    /// The user cancelled before the target was complete.
+    Cancelled,
+    /// The decompressed image does not have the SHA-256 the user expected.
+    Checksum,
+}
+
+/// A failed target: what went wrong, where, and what the user can do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetFailure {
+    pub kind: FailureKind,
+    /// The byte offset in the image where it happened, when one applies.
+    pub offset: Option<u64>,
+    /// A complete sentence for the user (device, operation, cause, advice).
+    pub message: String,
+}
+
+impl std::fmt::Display for TargetFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// One step of a flash run, sent on the job's event channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlashEvent {
+    /// Every target passed its checks; writing begins.
+    Started {
+        targets: Vec<String>,
+        /// Size of the decompressed image, when known in advance.
+        size_hint: Option<u64>,
+    },
+    /// `bytes` of `total` done in `phase` on target number `target`.
+    Progress {
+        target: usize,
+        phase: Phase,
+        bytes: u64,
+        total: Option<u64>,
+    },
+    /// Target number `target` is finished, verified or failed.
+    TargetDone {
+        target: usize,
+        result: Result<(), TargetFailure>,
+    },
+    /// Every target is finished.
+    Done {
+        /// SHA-256 of the image as written (after any patch), lower-case hex;
+        /// `None` when the image could not be read to its end.
+        image_sha256: Option<String>,
+        image_bytes: u64,
+    },
+}

@@ -1,0 +1,28 @@
+//! Imprint writes operating-system images to SD cards and USB drives, many at
+//! once, and verifies every byte by reading it back.
+//!
+//! The crate is one engine with two front ends:
+//!
+//! - [`source`] opens an image and streams its decompressed bytes (raw, xz,
+//!   gzip, zstd, bzip2, zip), detecting the format by content;
+//! - [`engine`] runs a [`engine::FlashJob`]: one reader, one writer thread per
+//!   target, read-back verification, plain-data [`engine::FlashEvent`]s;
+//! - [`target`] checks a target before anything is written and does the
+//!   aligned direct I/O on it;
+//! - [`drives`] lists the drives a user may flash;
+//! - [`bootcfg`] embeds a balenaOS `config.json` (and WiFi) into the image's
+//!   boot partition while it streams;
+//! - [`platform`] holds every piece of OS-specific code;
+//! - [`cli`] and (with the `gui` feature) `gui` are the front ends: both only
+//!   read the engine's event stream.
+
+pub mod bootcfg;
+pub mod cli;
+pub mod drives;
+pub mod engine;
+#[cfg(feature = "gui")]
+pub mod gui;
+pub mod humanize;
+pub mod platform;
+pub mod source;
+pub mod target;
