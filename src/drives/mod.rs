@@ -1,2 +1,75 @@
 //! Drives: the whole-disk block devices a user may flash, classified
 //! (system, removable, read-only, size, bus), and a watcher for hot-plug.
+
+use std::io;
+use std::path::PathBuf;
+
+/// How a drive is attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Bus {
+    Usb,
+    /// SD/MMC card readers and eMMC.
+    Mmc,
+    Sata,
+    Nvme,
+    /// Loop, virtio, device-mapper and other devices without hardware.
+    Virtual,
+    Other,
+}
+
+/// A partition of a drive and where it is mounted.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Partition {
+    pub path: PathBuf,
+    pub size_bytes: u64,
+    pub mount_points: Vec<PathBuf>,
+}
+
+/// A whole-disk block device.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Drive {
+    /// `/dev/sdb`, `/dev/mmcblk0`, `/dev/loop3`.
+    pub path: PathBuf,
+    pub size_bytes: u64,
+    pub vendor: Option<String>,
+    pub model: Option<String>,
+    pub serial: Option<String>,
+    pub bus: Bus,
+    pub removable: bool,
+    pub read_only: bool,
+    pub partitions: Vec<Partition>,
+    /// Why this drive backs the running system (and may never be written),
+    /// or `None`. The same check the engine enforces.
+    pub system: Option<String>,
+}
+
+impl Drive {
+    /// A name for people: "SanDisk Ultra", else the device name.
+    pub fn display_name(&self) -> String {
+        let name = [self.vendor.as_deref(), self.model.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if name.is_empty() {
+            self.path.display().to_string()
+        } else {
+            name
+        }
+    }
+
+    /// Whether a user would flash this drive without asking for "all drives":
+    /// removable, USB or SD/MMC, and not the system drive.
+    pub fn is_flashable_by_default(&self) -> bool {
+        self.system.is_none() && (self.removable || matches!(self.bus, Bus::Usb | Bus::Mmc))
+    }
+}
+
+/// Every whole-disk block device of the machine (all of them; filter with
+/// [`Drive::is_flashable_by_default`]).
+pub fn list() -> io::Result<Vec<Drive>> {
+    Ok(Vec::new())
+}
