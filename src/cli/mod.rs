@@ -4,7 +4,7 @@
 //! failed while writing or verifying; 2 refused before anything was written.
 
 mod args;
-mod configure;
+pub(crate) mod configure;
 mod flash;
 mod list;
 

@@ -1,11 +1,66 @@
 //! The desktop app (eframe/egui): select an image, select drives, flash,
 //! watch each drive's progress, see each drive's result.
+//!
+//! The app is split the way rerun splits its viewer: [`state`] holds the
+//! screens and the selection (plain data, unit-tested), `app` does the
+//! per-frame logic (draining the channels of the background work), `views`
+//! draws, and the background work lives in its own files: `drive_feed`
+//! (the live drive list), `image_probe` (opening an image), `config_check`
+//! (balenaOS configuration), `engine_run` and `helper` (a flash run in this
+//! process or in a privileged child process).
+
+mod action;
+mod app;
+mod config_check;
+mod drive_feed;
+mod engine_run;
+mod helper;
+mod image_probe;
+mod options;
+mod progress;
+mod run_event;
+pub mod state;
+mod theme;
+mod views;
 
 use std::path::PathBuf;
 
+pub use app::ImprintApp;
+pub use drive_feed::DriveFeed;
+pub use options::{AppOptions, HelperMode, HelperOptions};
+
+/// The application id: the name of the `.desktop` file and the Wayland
+/// app id, so the window gets the icon of the installed desktop entry.
+pub const APP_ID: &str = "io.github.imprint.Imprint";
+
 /// Opens the window and runs until it is closed; returns the exit code.
 pub fn run(image: Option<PathBuf>) -> u8 {
-    let _ = image;
-    eprintln!("imprint: the desktop app is not available yet");
-    crate::cli::EXIT_REFUSED
+    let options = AppOptions {
+        image,
+        ..AppOptions::from_env()
+    };
+    let native = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Imprint")
+            .with_app_id(APP_ID)
+            .with_inner_size([960.0, 680.0])
+            .with_min_inner_size([800.0, 600.0])
+            .with_drag_and_drop(true)
+            .with_icon(theme::window_icon()),
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        "Imprint",
+        native,
+        Box::new(move |cc| Ok(Box::new(ImprintApp::new(cc, options)))),
+    );
+    match result {
+        Ok(()) => crate::cli::EXIT_OK,
+        Err(e) => {
+            // No window means nowhere else to say it.
+            eprintln!("imprint: cannot open the desktop app: {e}");
+            eprintln!("imprint: the command line still works; see `imprint --help`");
+            crate::cli::EXIT_REFUSED
+        }
+    }
 }

@@ -1,0 +1,30 @@
+//! What the user asked for in a frame. Views only report actions; the app
+//! carries them out after drawing, so views never start threads or change
+//! state behind each other's back.
+
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Open the native file dialog for an image.
+    PickImage,
+    /// Tick or untick a drive (large drives ask first).
+    ToggleDrive(PathBuf),
+    /// The user confirmed a large drive.
+    ConfirmLargeDrive(PathBuf),
+    SetShowAll(bool),
+    PickConfig,
+    ClearConfig,
+    /// The WiFi fields changed: validate again.
+    SetWifi { ssid: String, psk: String },
+    /// Flash! pressed: ask for confirmation.
+    RequestFlash,
+    /// The confirmation was accepted.
+    StartFlash,
+    CloseDialog,
+    Cancel,
+    /// Back to selection, keeping the image and the drives.
+    FlashAnother,
+    Copy(String),
+    DismissNotice,
+}

@@ -1,0 +1,429 @@
+//! The eframe app: owns the state, drains the channels of the background
+//! work once per frame (`logic`), draws the current screen (`ui`), then
+//! carries out the actions the views reported.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, TryRecvError};
+
+use super::action::Action;
+use super::config_check::{ConfigCheck, ConfigForm, ConfigStatus};
+use super::drive_feed::DriveUpdate;
+use super::image_probe::{self, ImageInfo, ProbeResult};
+use super::options::{AppOptions, HelperOptions};
+use super::run_event::Running;
+use super::state::{Availability, FlashRun, Selection, availability};
+use super::{engine_run, helper, theme, views};
+use crate::drives::Drive;
+use crate::engine::FlashJob;
+
+/// The image step's state.
+pub enum ImageSlot {
+    Empty,
+    Opening {
+        path: PathBuf,
+        rx: Receiver<ProbeResult>,
+    },
+    Ready(Box<ImageInfo>),
+    Failed {
+        path: PathBuf,
+        message: String,
+    },
+}
+
+impl ImageSlot {
+    pub fn info(&self) -> Option<&ImageInfo> {
+        match self {
+            ImageSlot::Ready(info) => Some(info),
+            _ => None,
+        }
+    }
+}
+
+/// A modal question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dialog {
+    ConfirmLargeDrive(PathBuf),
+    ConfirmFlash,
+}
+
+/// Which screen is shown.
+pub enum Screen {
+    Select,
+    Flashing { run: FlashRun, running: Running },
+    Result(FlashRun),
+}
+
+/// The whole app.
+pub struct ImprintApp {
+    pub(super) helper: HelperOptions,
+    drive_rx: Receiver<DriveUpdate>,
+    pub(super) drives: Vec<Drive>,
+    pub(super) drive_error: Option<String>,
+    pub(super) image: ImageSlot,
+    pub(super) selection: Selection,
+    pub(super) show_all: bool,
+    pub(super) config: ConfigForm,
+    pub(super) config_status: ConfigStatus,
+    config_check: Option<ConfigCheck>,
+    /// A native file dialog is open; its answer arrives here.
+    file_dialog: Option<(FileDialogPurpose, Receiver<Option<PathBuf>>)>,
+    pub(super) dialog: Option<Dialog>,
+    /// An error for the selection screen (refused flash, unreadable image).
+    pub(super) notice: Option<String>,
+    pub(super) screen: Screen,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileDialogPurpose {
+    Image,
+    Config,
+}
+
+impl ImprintApp {
+    pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> ImprintApp {
+        theme::apply(&cc.egui_ctx);
+        let mut app = ImprintApp {
+            helper: options.helper,
+            drive_rx: options.drives.start(&cc.egui_ctx),
+            drives: Vec::new(),
+            drive_error: None,
+            image: ImageSlot::Empty,
+            selection: Selection::default(),
+            show_all: false,
+            config: ConfigForm::default(),
+            config_status: ConfigStatus::Unused,
+            config_check: None,
+            file_dialog: None,
+            dialog: None,
+            notice: None,
+            screen: Screen::Select,
+        };
+        if let Some(path) = options.image {
+            app.open_image(path, &cc.egui_ctx);
+        }
+        app
+    }
+
+    /// The decompressed size of the selected image, when known.
+    pub(super) fn image_bytes(&self) -> Option<u64> {
+        self.image.info().and_then(|i| i.source.size_hint())
+    }
+
+    /// Why Flash! is disabled, or `None` when it may be pressed.
+    pub(super) fn flash_blocker(&self) -> Option<&'static str> {
+        match &self.image {
+            ImageSlot::Ready(_) => {}
+            ImageSlot::Opening { .. } => return Some("Opening the image…"),
+            _ => return Some("Select an image first"),
+        }
+        if self.selection.is_empty() {
+            return Some("Select at least one drive");
+        }
+        if self.config.local_error().is_some() {
+            return Some("Fix the balenaOS configuration first");
+        }
+        match self.config_status {
+            ConfigStatus::Invalid(_) => Some("Fix the balenaOS configuration first"),
+            ConfigStatus::Checking => Some("Checking the configuration…"),
+            _ => None,
+        }
+    }
+
+    fn open_image(&mut self, path: PathBuf, ctx: &egui::Context) {
+        self.notice = None;
+        let rx = image_probe::start(path.clone(), ctx);
+        self.image = ImageSlot::Opening { path, rx };
+    }
+
+    fn poll_image(&mut self) {
+        let ImageSlot::Opening { path, rx } = &self.image else {
+            return;
+        };
+        let next = match rx.try_recv() {
+            Ok(Ok(info)) => ImageSlot::Ready(Box::new(info)),
+            Ok(Err(message)) => ImageSlot::Failed {
+                path: path.clone(),
+                message,
+            },
+            Err(TryRecvError::Empty) => return,
+            Err(TryRecvError::Disconnected) => ImageSlot::Failed {
+                path: path.clone(),
+                message: "The image could not be opened (internal error).".into(),
+            },
+        };
+        self.image = next;
+        self.selection
+            .retain_available(&self.drives, self.image_bytes());
+        self.config_status = ConfigStatus::Unused;
+        self.config_check = None;
+    }
+
+    fn poll_drives(&mut self) {
+        // Only the newest list matters.
+        while let Ok(update) = self.drive_rx.try_recv() {
+            match update {
+                Ok(drives) => {
+                    self.drives = drives;
+                    self.drive_error = None;
+                }
+                Err(message) => self.drive_error = Some(message),
+            }
+            let image_bytes = self.image_bytes();
+            self.selection.retain_available(&self.drives, image_bytes);
+        }
+    }
+
+    fn poll_file_dialog(&mut self, ctx: &egui::Context) {
+        let Some((purpose, rx)) = &self.file_dialog else {
+            return;
+        };
+        let picked = match rx.try_recv() {
+            Ok(picked) => picked,
+            Err(TryRecvError::Empty) => return,
+            Err(TryRecvError::Disconnected) => None,
+        };
+        let purpose = *purpose;
+        self.file_dialog = None;
+        match (purpose, picked) {
+            (FileDialogPurpose::Image, Some(path)) => self.open_image(path, ctx),
+            (FileDialogPurpose::Config, Some(path)) => {
+                self.config.config_path = Some(path);
+                self.revalidate_config(ctx);
+            }
+            (_, None) => {}
+        }
+    }
+
+    fn poll_config(&mut self, ctx: &egui::Context) {
+        // A new image means the configuration must be checked against it.
+        if matches!(self.config_status, ConfigStatus::Unused)
+            && self.config_check.is_none()
+            && !self.config.is_empty()
+            && self.image.info().is_some()
+        {
+            self.revalidate_config(ctx);
+        }
+        if let Some(status) = self.config_check.as_ref().and_then(ConfigCheck::poll) {
+            self.config_status = status;
+            self.config_check = None;
+        }
+    }
+
+    fn revalidate_config(&mut self, ctx: &egui::Context) {
+        self.config_check = None;
+        if self.config.is_empty() {
+            self.config_status = ConfigStatus::Unused;
+            return;
+        }
+        if let Some(message) = self.config.local_error() {
+            self.config_status = ConfigStatus::Invalid(message);
+            return;
+        }
+        match self.image.info() {
+            Some(info) => {
+                self.config_check = Some(ConfigCheck::start(&self.config, &info.source, ctx));
+                self.config_status = ConfigStatus::Checking;
+            }
+            None => self.config_status = ConfigStatus::Unused,
+        }
+    }
+
+    fn poll_run(&mut self) {
+        let Screen::Flashing { run, running } = &mut self.screen else {
+            return;
+        };
+        let now = Instant::now();
+        loop {
+            match running.events.try_recv() {
+                Ok(event) => run.apply(event, now),
+                Err(TryRecvError::Empty) => return,
+                Err(TryRecvError::Disconnected) => {
+                    if !run.finished {
+                        if run.failure.is_none() {
+                            run.failure = Some("The flash engine stopped unexpectedly.".into());
+                        }
+                        run.finish();
+                    }
+                    break;
+                }
+            }
+            if run.finished {
+                break;
+            }
+        }
+        let Screen::Flashing { run, .. } = std::mem::replace(&mut self.screen, Screen::Select)
+        else {
+            return;
+        };
+        match run.ended_before_start() {
+            Some(message) => self.notice = Some(message),
+            None => self.screen = Screen::Result(run),
+        }
+    }
+
+    fn handle_dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped = ctx.input(|i| i.raw.dropped_files.clone());
+        if !matches!(self.screen, Screen::Select) {
+            return;
+        }
+        if let Some(path) = dropped.first().map(|f| f.path().to_path_buf()) {
+            self.open_image(path, ctx);
+        }
+    }
+
+    fn handle(&mut self, action: Action, ctx: &egui::Context) {
+        match action {
+            Action::PickImage => self.start_file_dialog(FileDialogPurpose::Image, ctx),
+            Action::ToggleDrive(path) => self.toggle_drive(path),
+            Action::ConfirmLargeDrive(path) => {
+                self.selection.add(&path);
+                self.dialog = None;
+            }
+            Action::SetShowAll(show_all) => self.show_all = show_all,
+            Action::PickConfig => self.start_file_dialog(FileDialogPurpose::Config, ctx),
+            Action::ClearConfig => {
+                self.config = ConfigForm::default();
+                self.revalidate_config(ctx);
+            }
+            Action::SetWifi { ssid, psk } => {
+                self.config.wifi_ssid = ssid;
+                self.config.wifi_psk = psk;
+                self.revalidate_config(ctx);
+            }
+            Action::RequestFlash => {
+                if self.flash_blocker().is_none() {
+                    self.dialog = Some(Dialog::ConfirmFlash);
+                }
+            }
+            Action::StartFlash => {
+                self.dialog = None;
+                self.start_flash(ctx);
+            }
+            Action::CloseDialog => self.dialog = None,
+            Action::Cancel => {
+                if let Screen::Flashing { run, running } = &mut self.screen {
+                    run.cancel_requested = true;
+                    running.cancel.cancel();
+                }
+            }
+            Action::FlashAnother => self.screen = Screen::Select,
+            Action::Copy(text) => ctx.copy_text(text),
+            Action::DismissNotice => self.notice = None,
+        }
+    }
+
+    fn toggle_drive(&mut self, path: PathBuf) {
+        if self.selection.contains(&path) {
+            self.selection.remove(&path);
+            return;
+        }
+        let Some(drive) = self.drives.iter().find(|d| d.path == path) else {
+            return;
+        };
+        match availability(drive, self.image_bytes()) {
+            Availability::Selectable => self.selection.add(&path),
+            Availability::NeedsConfirmation => self.dialog = Some(Dialog::ConfirmLargeDrive(path)),
+            Availability::Blocked(_) => {}
+        }
+    }
+
+    fn start_file_dialog(&mut self, purpose: FileDialogPurpose, ctx: &egui::Context) {
+        if self.file_dialog.is_some() {
+            return;
+        }
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let ctx = ctx.clone();
+        // The portal dialog blocks its caller; on its own thread the window
+        // keeps repainting behind it.
+        let spawned = std::thread::Builder::new()
+            .name("file-dialog".into())
+            .spawn(move || {
+                let dialog = match purpose {
+                    FileDialogPurpose::Image => rfd::FileDialog::new()
+                        .set_title("Select an image")
+                        .add_filter("Disk images", IMAGE_EXTENSIONS)
+                        .add_filter("All files", &["*"]),
+                    FileDialogPurpose::Config => rfd::FileDialog::new()
+                        .set_title("Select a balenaOS config.json")
+                        .add_filter("JSON", &["json"]),
+                };
+                let _ = tx.send(dialog.pick_file());
+                ctx.request_repaint();
+            });
+        match spawned {
+            Ok(_) => self.file_dialog = Some((purpose, rx)),
+            Err(e) => self.notice = Some(format!("Cannot open the file dialog: {e}")),
+        }
+    }
+
+    fn start_flash(&mut self, ctx: &egui::Context) {
+        let Some(info) = self.image.info() else {
+            return;
+        };
+        let targets = self.selection.targets().to_vec();
+        let names = targets
+            .iter()
+            .map(|t| {
+                let name = self
+                    .drives
+                    .iter()
+                    .find(|d| &d.path == t)
+                    .map(Drive::display_name)
+                    .unwrap_or_else(|| t.display().to_string());
+                (t.clone(), name)
+            })
+            .collect();
+        let run = FlashRun::new(info.name.clone(), names);
+        let running = if self.helper.needed_for(&targets) {
+            let job = helper::HelperJob {
+                image: info.source.path().to_path_buf(),
+                targets,
+                config: self.config.to_args(),
+            };
+            helper::start(job, &self.helper, ctx)
+        } else {
+            let patch = match &self.config_status {
+                ConfigStatus::Valid(configured) => Some(configured.patch.clone()),
+                _ => None,
+            };
+            let job = FlashJob {
+                source: info.source.clone(),
+                targets,
+                verify: true,
+                expected_sha256: None,
+                patch,
+            };
+            engine_run::start(job, ctx)
+        };
+        self.notice = None;
+        self.screen = Screen::Flashing { run, running };
+    }
+}
+
+/// The file-name extensions the image dialog offers (the format itself is
+/// detected from the content, so this is only a convenience filter).
+pub const IMAGE_EXTENSIONS: &[&str] = &[
+    "img", "iso", "raw", "bin", "dsk", "wic", "sdcard", "xz", "gz", "zst", "bz2", "zip",
+];
+
+impl eframe::App for ImprintApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.poll_drives();
+        self.poll_image();
+        self.poll_file_dialog(ctx);
+        self.poll_config(ctx);
+        self.poll_run();
+        self.handle_dropped_files(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let mut actions = Vec::new();
+        views::app_ui(ui, self, &mut actions);
+        let ctx = ui.ctx().clone();
+        for action in actions {
+            self.handle(action, &ctx);
+        }
+    }
+}

@@ -1,0 +1,346 @@
+//! A flash run in a privileged helper process: `pkexec imprint flash …
+//! --json --yes`, whose JSON-lines events (DESIGN.md §5) are turned back
+//! into the engine's [`FlashEvent`]s so the app shows them exactly like an
+//! in-process run.
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use crossbeam_channel::Sender;
+use serde::Deserialize;
+
+use super::options::HelperOptions;
+use super::run_event::{Cancel, RunEvent, Running};
+use crate::cli::ConfigArgs;
+use crate::engine::{FailureKind, FlashEvent, Phase, TargetFailure};
+
+/// What the helper is asked to do.
+#[derive(Debug, Clone)]
+pub struct HelperJob {
+    pub image: PathBuf,
+    pub targets: Vec<PathBuf>,
+    pub config: ConfigArgs,
+}
+
+impl HelperJob {
+    /// The helper's arguments after the executable.
+    fn args(&self) -> Vec<OsString> {
+        let mut args = vec![OsString::from("flash"), self.image.clone().into()];
+        for target in &self.targets {
+            args.push("-t".into());
+            args.push(target.clone().into());
+        }
+        if let Some(config) = &self.config.config {
+            args.push("--config".into());
+            args.push(config.clone().into());
+        }
+        if let Some(ssid) = &self.config.wifi_ssid {
+            args.push("--wifi-ssid".into());
+            args.push(ssid.into());
+            if let Some(psk) = &self.config.wifi_psk {
+                args.push("--wifi-psk".into());
+                args.push(psk.into());
+            }
+        }
+        args.push("--json".into());
+        args.push("--yes".into());
+        args
+    }
+}
+
+/// Cancels the helper with SIGINT, which `imprint flash` handles like
+/// Ctrl-C: the targets are closed and reported as cancelled.
+struct Interrupt(u32);
+
+impl Cancel for Interrupt {
+    fn cancel(&self) {
+        if let Ok(pid) = libc::pid_t::try_from(self.0) {
+            // SAFETY: kill has no memory preconditions. If the helper runs
+            // as root this user may not signal it (EPERM); the helper then
+            // finishes its run, which only costs time.
+            unsafe { libc::kill(pid, libc::SIGINT) };
+        }
+    }
+}
+
+/// Starts the helper; returns at once. The child runs under `options`'s
+/// elevation command, and a thread named `helper` reads its events.
+pub fn start(job: HelperJob, options: &HelperOptions, ctx: &egui::Context) -> Running {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let (program, prefix_args) = match options.elevate.split_first() {
+        Some((program, rest)) => (
+            program.clone(),
+            rest.iter().cloned().chain([options.exe.clone().into()]).collect(),
+        ),
+        None => (options.exe.clone().into(), Vec::new()),
+    };
+    let mut command = Command::new(&program);
+    command
+        .args(prefix_args)
+        .args(job.args())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let elevated = !options.elevate.is_empty();
+    let child = match command.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            let _ = tx.send(RunEvent::Failed(format!(
+                "Cannot start {}: {e}. Imprint needs it to write to drives this user may not open.",
+                PathBuf::from(&program).display()
+            )));
+            let _ = tx.send(RunEvent::Finished);
+            return Running {
+                events: rx,
+                cancel: Box::new(Interrupt(0)),
+            };
+        }
+    };
+    let pid = child.id();
+    let ctx = ctx.clone();
+    let targets = job.targets.clone();
+    let spawned = std::thread::Builder::new()
+        .name("helper".into())
+        .spawn(move || read_helper(child, &targets, elevated, &tx, &ctx));
+    if let Err(e) = spawned {
+        let (tx, failed) = crossbeam_channel::unbounded();
+        let _ = tx.send(RunEvent::Failed(format!("cannot watch the helper: {e}")));
+        let _ = tx.send(RunEvent::Finished);
+        return Running {
+            events: failed,
+            cancel: Box::new(Interrupt(pid)),
+        };
+    }
+    Running {
+        events: rx,
+        cancel: Box::new(Interrupt(pid)),
+    }
+}
+
+/// Reads the helper's stdout to its end, forwarding each event, then reports
+/// how it ended.
+fn read_helper(
+    mut child: Child,
+    targets: &[PathBuf],
+    elevated: bool,
+    tx: &Sender<RunEvent>,
+    ctx: &egui::Context,
+) {
+    // stderr is drained on its own thread: a helper that fills the pipe
+    // while we wait on stdout would otherwise block forever.
+    let stderr = child.stderr.take().and_then(|mut pipe| {
+        std::thread::Builder::new()
+            .name("helper-stderr".into())
+            .spawn(move || {
+                let mut text = String::new();
+                let _ = pipe.read_to_string(&mut text);
+                text
+            })
+            .ok()
+    });
+    let mut saw_done = false;
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(event) = parse_line(&line, targets) {
+                saw_done |= matches!(event, FlashEvent::Done { .. });
+                if tx.send(RunEvent::Flash(event)).is_err() {
+                    return;
+                }
+                ctx.request_repaint();
+            }
+        }
+    }
+    let status = child.wait();
+    let stderr = stderr
+        .and_then(|handle| handle.join().ok())
+        .unwrap_or_default();
+    let code = status.ok().and_then(|s| s.code());
+    if !saw_done {
+        let _ = tx.send(ending_without_done(code, elevated, stderr.trim()));
+    }
+    let _ = tx.send(RunEvent::Finished);
+    ctx.request_repaint();
+}
+
+/// Why a helper that never said "done" ended.
+fn ending_without_done(code: Option<i32>, elevated: bool, stderr: &str) -> RunEvent {
+    let detail = if stderr.is_empty() {
+        String::new()
+    } else {
+        format!(" ({stderr})")
+    };
+    match code {
+        // pkexec: 126 = the user dismissed the dialog, 127 = not authorised.
+        Some(126 | 127) if elevated => RunEvent::Failed(
+            "Authorisation was cancelled, so nothing was written. Imprint needs administrator \
+             rights to write to these drives: press Flash! again and enter your password."
+                .to_string(),
+        ),
+        // Exit code 2: refused before writing; stderr says why.
+        Some(2) => {
+            let mut reasons: Vec<String> = stderr
+                .lines()
+                .map(|l| l.trim_start_matches("imprint: ").trim().to_string())
+                .filter(|l| !l.is_empty())
+                .collect();
+            if reasons.is_empty() {
+                reasons.push("The flash was refused before anything was written.".to_string());
+            }
+            RunEvent::Refused(reasons)
+        }
+        Some(code) => RunEvent::Failed(format!(
+            "The flashing helper stopped with exit code {code}{detail}."
+        )),
+        None => RunEvent::Failed(format!("The flashing helper was killed{detail}.")),
+    }
+}
+
+/// One line of `imprint flash --json`.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+enum JsonEvent {
+    Start {
+        #[serde(default)]
+        size: Option<u64>,
+        #[serde(default)]
+        targets: Vec<String>,
+    },
+    Progress {
+        target: String,
+        phase: String,
+        bytes: u64,
+        #[serde(default)]
+        total: Option<u64>,
+    },
+    TargetDone {
+        target: String,
+        ok: bool,
+        #[serde(default)]
+        error: Option<String>,
+    },
+    Done {
+        #[serde(default)]
+        image_sha256: Option<String>,
+        #[serde(default)]
+        image_bytes: Option<u64>,
+    },
+}
+
+/// Parses one JSON line into an engine event; `targets` maps the target
+/// strings back to their index. Unknown lines are skipped: the protocol may
+/// grow new events.
+pub fn parse_line(line: &str, targets: &[PathBuf]) -> Option<FlashEvent> {
+    let index = |name: &str| targets.iter().position(|t| t.as_os_str() == name);
+    match serde_json::from_str::<JsonEvent>(line).ok()? {
+        JsonEvent::Start { size, targets } => Some(FlashEvent::Started {
+            targets,
+            size_hint: size,
+        }),
+        JsonEvent::Progress {
+            target,
+            phase,
+            bytes,
+            total,
+        } => Some(FlashEvent::Progress {
+            target: index(&target)?,
+            phase: if phase == "verify" {
+                Phase::Verify
+            } else {
+                Phase::Write
+            },
+            bytes,
+            total,
+        }),
+        JsonEvent::TargetDone { target, ok, error } => Some(FlashEvent::TargetDone {
+            target: index(&target)?,
+            result: if ok {
+                Ok(())
+            } else {
+                Err(TargetFailure {
+                    kind: failure_kind(error.as_deref().unwrap_or_default()),
+                    offset: None,
+                    message: error.unwrap_or_else(|| "failed".to_string()),
+                })
+            },
+        }),
+        JsonEvent::Done {
+            image_sha256,
+            image_bytes,
+        } => Some(FlashEvent::Done {
+            image_sha256,
+            image_bytes: image_bytes.unwrap_or(0),
+        }),
+    }
+}
+
+/// The protocol carries only the message; guess the kind from it so the
+/// result screen can give the right advice.
+fn failure_kind(message: &str) -> FailureKind {
+    let message = message.to_lowercase();
+    if message.contains("cancel") {
+        FailureKind::Cancelled
+    } else if message.contains("verif") || message.contains("differ") {
+        FailureKind::Verify
+    } else {
+        FailureKind::Write
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocol_lines_become_engine_events() {
+        let targets = vec![PathBuf::from("/dev/sdb"), PathBuf::from("/tmp/t.img")];
+        assert_eq!(
+            parse_line(
+                r#"{"event":"progress","target":"/tmp/t.img","phase":"verify","bytes":5,"total":10}"#,
+                &targets
+            ),
+            Some(FlashEvent::Progress {
+                target: 1,
+                phase: Phase::Verify,
+                bytes: 5,
+                total: Some(10)
+            })
+        );
+        let failed = parse_line(
+            r#"{"event":"target_done","target":"/dev/sdb","ok":false,"error":"write failed at 4096","sha256":null}"#,
+            &targets,
+        );
+        assert!(matches!(
+            failed,
+            Some(FlashEvent::TargetDone { target: 0, result: Err(ref f) }) if f.message == "write failed at 4096"
+        ));
+        assert_eq!(
+            parse_line(
+                r#"{"event":"done","ok":1,"failed":1,"image_sha256":"ab"}"#,
+                &targets
+            ),
+            Some(FlashEvent::Done {
+                image_sha256: Some("ab".into()),
+                image_bytes: 0
+            })
+        );
+        assert_eq!(parse_line("not json", &targets), None);
+        assert_eq!(parse_line(r#"{"event":"future"}"#, &targets), None);
+    }
+
+    #[test]
+    fn a_cancelled_password_dialog_says_so() {
+        let RunEvent::Failed(message) = ending_without_done(Some(126), true, "") else {
+            panic!("expected a failure");
+        };
+        assert!(message.contains("Authorisation was cancelled"));
+        let RunEvent::Refused(reasons) =
+            ending_without_done(Some(2), false, "imprint: /dev/sda is the system drive")
+        else {
+            panic!("expected a refusal");
+        };
+        assert_eq!(reasons, vec!["/dev/sda is the system drive".to_string()]);
+    }
+}

@@ -1,0 +1,124 @@
+//! Opening an image off the UI thread: format, sizes and partition table,
+//! for the image card.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crossbeam_channel::Receiver;
+
+use crate::source::ImageSource;
+
+/// The partition table at the start of the decompressed image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartitionTable {
+    Gpt,
+    Mbr,
+    /// The first sector has neither signature (a filesystem image, an ISO).
+    None,
+    /// The start of the image could not be read.
+    Unknown,
+}
+
+impl PartitionTable {
+    pub fn describe(self) -> &'static str {
+        match self {
+            PartitionTable::Gpt => "GPT partition table",
+            PartitionTable::Mbr => "MBR partition table",
+            PartitionTable::None => "no partition table",
+            PartitionTable::Unknown => "partition table unknown",
+        }
+    }
+}
+
+/// An opened image and what the card shows about it.
+#[derive(Debug, Clone)]
+pub struct ImageInfo {
+    pub source: ImageSource,
+    /// The file name as the user knows it.
+    pub name: String,
+    pub partition_table: PartitionTable,
+}
+
+/// The result of opening one image.
+pub type ProbeResult = Result<ImageInfo, String>;
+
+/// Opens `path` on a thread named `image-probe`; the result arrives on the
+/// returned channel (which closes without a result if opening panicked).
+pub fn start(path: PathBuf, ctx: &egui::Context) -> Receiver<ProbeResult> {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let ctx = ctx.clone();
+    let spawned = std::thread::Builder::new()
+        .name("image-probe".into())
+        .spawn({
+            let tx = tx.clone();
+            move || {
+                let _ = tx.send(probe(&path));
+                ctx.request_repaint();
+            }
+        });
+    if let Err(e) = spawned {
+        let _ = tx.send(Err(format!("cannot open the image: {e}")));
+    }
+    rx
+}
+
+fn probe(path: &Path) -> ProbeResult {
+    let source = ImageSource::open(path).map_err(|e| e.to_string())?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    let partition_table = sniff_partition_table(&source);
+    Ok(ImageInfo {
+        source,
+        name,
+        partition_table,
+    })
+}
+
+/// Reads the first two sectors: GPT has "EFI PART" at byte 512, an MBR the
+/// boot signature 0x55AA at byte 510 (a protective MBR has both; GPT wins).
+fn sniff_partition_table(source: &ImageSource) -> PartitionTable {
+    let mut head = [0u8; 1024];
+    let Ok(stream) = source.stream() else {
+        return PartitionTable::Unknown;
+    };
+    let mut filled = 0;
+    let mut stream = stream.take(head.len() as u64);
+    while filled < head.len() {
+        match stream.read(&mut head[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(_) => return PartitionTable::Unknown,
+        }
+    }
+    classify(&head[..filled])
+}
+
+fn classify(head: &[u8]) -> PartitionTable {
+    if head.get(512..520) == Some(b"EFI PART".as_slice()) {
+        PartitionTable::Gpt
+    } else if head.get(510..512) == Some([0x55, 0xAA].as_slice()) {
+        PartitionTable::Mbr
+    } else {
+        PartitionTable::None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partition_tables_are_told_apart_by_their_signatures() {
+        let mut mbr = vec![0u8; 1024];
+        mbr[510] = 0x55;
+        mbr[511] = 0xAA;
+        assert_eq!(classify(&mbr), PartitionTable::Mbr);
+        let mut gpt = mbr.clone();
+        gpt[512..520].copy_from_slice(b"EFI PART");
+        assert_eq!(classify(&gpt), PartitionTable::Gpt);
+        assert_eq!(classify(&[0u8; 1024]), PartitionTable::None);
+        assert_eq!(classify(&[0u8; 100]), PartitionTable::None);
+    }
+}

@@ -1,0 +1,315 @@
+//! The app's state machine as plain data: which drives may be chosen and
+//! why not, the selection, and a flash run folding its events into one row
+//! per drive and then a result per drive. No egui here, so it is
+//! unit-tested directly.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::progress::TargetProgress;
+use super::run_event::RunEvent;
+use crate::drives::Drive;
+use crate::engine::{FailureKind, FlashEvent, TargetFailure};
+
+/// Drives larger than this may be someone's data disk: ask first.
+pub const LARGE_DRIVE_BYTES: u64 = 128_000_000_000;
+
+/// Whether a drive may be chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Availability {
+    Selectable,
+    /// Selectable after the user confirms (over [`LARGE_DRIVE_BYTES`]).
+    NeedsConfirmation,
+    /// Shown but not selectable, with the reason for the user.
+    Blocked(String),
+}
+
+/// Whether `drive` may receive an image of `image_bytes` (decompressed size,
+/// when known): the same rules the engine enforces, shown in advance.
+pub fn availability(drive: &Drive, image_bytes: Option<u64>) -> Availability {
+    if let Some(reason) = &drive.system {
+        return Availability::Blocked(format!("System drive: {reason}"));
+    }
+    if drive.read_only {
+        return Availability::Blocked("Read-only (check the lock switch on SD cards)".into());
+    }
+    if let Some(image) = image_bytes
+        && drive.size_bytes < image
+    {
+        return Availability::Blocked(format!(
+            "Too small: the image needs {}",
+            crate::humanize::bytes(image)
+        ));
+    }
+    if drive.size_bytes > LARGE_DRIVE_BYTES {
+        return Availability::NeedsConfirmation;
+    }
+    Availability::Selectable
+}
+
+/// The chosen drives, in the order they were chosen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    targets: Vec<PathBuf>,
+}
+
+impl Selection {
+    pub fn contains(&self, path: &Path) -> bool {
+        self.targets.iter().any(|t| t == path)
+    }
+
+    pub fn add(&mut self, path: &Path) {
+        if !self.contains(path) {
+            self.targets.push(path.to_path_buf());
+        }
+    }
+
+    pub fn remove(&mut self, path: &Path) {
+        self.targets.retain(|t| t != path);
+    }
+
+    pub fn targets(&self) -> &[PathBuf] {
+        &self.targets
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+
+    /// Drops drives that are gone or no longer selectable (unplugged, or a
+    /// new image too large for them), so Flash never names a stale drive.
+    pub fn retain_available(&mut self, drives: &[Drive], image_bytes: Option<u64>) {
+        self.targets.retain(|t| {
+            drives.iter().any(|d| {
+                &d.path == t && !matches!(availability(d, image_bytes), Availability::Blocked(_))
+            })
+        });
+    }
+}
+
+/// One drive of a run.
+#[derive(Debug, Clone)]
+pub struct RunTarget {
+    pub path: PathBuf,
+    /// "SanDisk Ultra", or the device path.
+    pub name: String,
+    pub progress: TargetProgress,
+}
+
+/// A flash run as the progress and result screens show it.
+#[derive(Debug, Clone)]
+pub struct FlashRun {
+    pub image_name: String,
+    pub targets: Vec<RunTarget>,
+    pub started: bool,
+    pub cancel_requested: bool,
+    pub image_sha256: Option<String>,
+    /// Why the run was refused before writing anything.
+    pub refused: Option<Vec<String>>,
+    /// Why the run stopped abnormally (helper, authorisation, engine crash).
+    pub failure: Option<String>,
+    pub finished: bool,
+}
+
+impl FlashRun {
+    pub fn new(image_name: String, targets: Vec<(PathBuf, String)>) -> FlashRun {
+        FlashRun {
+            image_name,
+            targets: targets
+                .into_iter()
+                .map(|(path, name)| RunTarget {
+                    path,
+                    name,
+                    progress: TargetProgress::default(),
+                })
+                .collect(),
+            started: false,
+            cancel_requested: false,
+            image_sha256: None,
+            refused: None,
+            failure: None,
+            finished: false,
+        }
+    }
+
+    /// Folds one event of the run into the rows.
+    pub fn apply(&mut self, event: RunEvent, now: Instant) {
+        match event {
+            RunEvent::Flash(FlashEvent::Started { .. }) => self.started = true,
+            RunEvent::Flash(FlashEvent::Progress {
+                target,
+                phase,
+                bytes,
+                total,
+            }) => {
+                if let Some(t) = self.targets.get_mut(target) {
+                    t.progress.update(phase, bytes, total, now);
+                }
+            }
+            RunEvent::Flash(FlashEvent::TargetDone { target, result }) => {
+                if let Some(t) = self.targets.get_mut(target) {
+                    t.progress.result = Some(result);
+                }
+            }
+            RunEvent::Flash(FlashEvent::Done { image_sha256, .. }) => {
+                self.image_sha256 = image_sha256;
+            }
+            RunEvent::Refused(reasons) => self.refused = Some(reasons),
+            RunEvent::Failed(message) => self.failure = Some(message),
+            RunEvent::Finished => self.finish(),
+        }
+    }
+
+    /// The run is over: every drive without a result failed, with the
+    /// run's failure as the reason.
+    pub fn finish(&mut self) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        let message = self
+            .failure
+            .clone()
+            .unwrap_or_else(|| "The flash stopped before this drive was finished.".into());
+        let kind = if self.cancel_requested {
+            FailureKind::Cancelled
+        } else {
+            FailureKind::Write
+        };
+        for target in &mut self.targets {
+            if target.progress.result.is_none() {
+                target.progress.result = Some(Err(TargetFailure {
+                    kind,
+                    offset: None,
+                    message: message.clone(),
+                }));
+            }
+        }
+    }
+
+    /// The run ended before writing anything: back to selection, with the
+    /// reasons shown there.
+    pub fn ended_before_start(&self) -> Option<String> {
+        if let Some(reasons) = &self.refused {
+            return Some(format!(
+                "Nothing was written. {}",
+                reasons.join(" ")
+            ));
+        }
+        if !self.started {
+            return self.failure.clone();
+        }
+        None
+    }
+
+    pub fn succeeded(&self) -> usize {
+        self.targets
+            .iter()
+            .filter(|t| matches!(t.progress.result, Some(Ok(()))))
+            .count()
+    }
+}
+
+/// What the user can do about a failed drive.
+pub fn advice(kind: FailureKind) -> &'static str {
+    match kind {
+        FailureKind::Write => {
+            "Check that the drive is plugged in firmly and not write-protected, then flash it again or use another drive."
+        }
+        FailureKind::Verify => {
+            "The drive did not return what was written: it may be worn out or counterfeit. Try again, or use another drive."
+        }
+        FailureKind::Source => {
+            "The image file is damaged or incomplete: download it again, then flash again."
+        }
+        FailureKind::TooSmall => "Use a drive at least as large as the image.",
+        FailureKind::Cancelled => "The drive is incomplete and will not boot: flash it again.",
+        FailureKind::Checksum => {
+            "The image is not the one expected: download it again from a source you trust."
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drives::Bus;
+    use crate::engine::Phase;
+
+    fn drive(path: &str, size_bytes: u64) -> Drive {
+        Drive {
+            path: path.into(),
+            size_bytes,
+            vendor: None,
+            model: None,
+            serial: None,
+            bus: Bus::Usb,
+            removable: true,
+            read_only: false,
+            partitions: Vec::new(),
+            system: None,
+        }
+    }
+
+    #[test]
+    fn unsafe_and_small_drives_cannot_be_chosen() {
+        let mut system = drive("/dev/sda", 500_000_000_000);
+        system.system = Some("holds /".into());
+        assert!(matches!(availability(&system, None), Availability::Blocked(r) if r.contains("holds /")));
+        let mut locked = drive("/dev/sdb", 8_000_000_000);
+        locked.read_only = true;
+        assert!(matches!(availability(&locked, None), Availability::Blocked(_)));
+        let small = drive("/dev/sdc", 1_000_000);
+        assert!(matches!(availability(&small, Some(2_000_000)), Availability::Blocked(r) if r.contains("2.0 MB")));
+        assert_eq!(availability(&small, None), Availability::Selectable);
+        let big = drive("/dev/sdd", 256_000_000_000);
+        assert_eq!(availability(&big, Some(2_000_000)), Availability::NeedsConfirmation);
+    }
+
+    #[test]
+    fn selection_forgets_drives_that_left() {
+        let mut selection = Selection::default();
+        selection.add(Path::new("/dev/sdb"));
+        selection.add(Path::new("/dev/sdc"));
+        selection.add(Path::new("/dev/sdb"));
+        assert_eq!(selection.targets().len(), 2);
+        selection.retain_available(&[drive("/dev/sdc", 8_000_000_000)], None);
+        assert_eq!(selection.targets(), [PathBuf::from("/dev/sdc")]);
+    }
+
+    #[test]
+    fn a_failing_drive_fails_alone() {
+        let now = Instant::now();
+        let mut run = FlashRun::new(
+            "a.img".into(),
+            vec![("/dev/sdb".into(), "b".into()), ("/dev/sdc".into(), "c".into())],
+        );
+        run.apply(RunEvent::Flash(FlashEvent::Started { targets: vec![], size_hint: Some(10) }), now);
+        run.apply(
+            RunEvent::Flash(FlashEvent::Progress { target: 1, phase: Phase::Write, bytes: 5, total: Some(10) }),
+            now,
+        );
+        run.apply(
+            RunEvent::Flash(FlashEvent::TargetDone {
+                target: 0,
+                result: Err(TargetFailure { kind: FailureKind::Write, offset: Some(0), message: "gone".into() }),
+            }),
+            now,
+        );
+        run.apply(RunEvent::Flash(FlashEvent::TargetDone { target: 1, result: Ok(()) }), now);
+        run.apply(RunEvent::Flash(FlashEvent::Done { image_sha256: Some("ab".into()), image_bytes: 10 }), now);
+        run.apply(RunEvent::Finished, now);
+        assert_eq!(run.succeeded(), 1);
+        assert_eq!(run.image_sha256.as_deref(), Some("ab"));
+        assert_eq!(run.ended_before_start(), None);
+    }
+
+    #[test]
+    fn a_run_that_never_started_goes_back_with_its_reason() {
+        let mut run = FlashRun::new("a.img".into(), vec![("/dev/sdb".into(), "b".into())]);
+        run.apply(RunEvent::Failed("Authorisation was cancelled".into()), Instant::now());
+        run.apply(RunEvent::Finished, Instant::now());
+        assert_eq!(run.ended_before_start().as_deref(), Some("Authorisation was cancelled"));
+        assert!(matches!(run.targets[0].progress.result, Some(Err(_))));
+    }
+}

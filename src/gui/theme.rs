@@ -1,0 +1,49 @@
+//! The look: the system's light or dark theme, a teal accent (the icon's),
+//! roomier spacing and larger text than egui's defaults, which are tuned
+//! for dense tool panels rather than a three-step app.
+
+use egui::{Color32, FontFamily, FontId, TextStyle, ThemePreference, Vec2};
+
+/// The accent: primary buttons, progress bars, selected drives.
+pub const ACCENT: Color32 = Color32::from_rgb(0x1a, 0x94, 0x86);
+/// Text on the accent.
+pub const ON_ACCENT: Color32 = Color32::WHITE;
+/// Success marks.
+pub const SUCCESS: Color32 = Color32::from_rgb(0x2e, 0xa0, 0x4f);
+/// Failure marks and failed rows; readable on both themes.
+pub const ERROR: Color32 = Color32::from_rgb(0xd6, 0x3b, 0x3b);
+/// Warnings (large drive, cancelled).
+pub const WARNING: Color32 = Color32::from_rgb(0xd9, 0x8a, 0x0b);
+
+/// Size of step titles ("1  Select image").
+pub const STEP_TITLE_SIZE: f32 = 22.0;
+/// Size of screen titles ("Flashing", "Flash complete").
+pub const SCREEN_TITLE_SIZE: f32 = 28.0;
+
+pub fn apply(ctx: &egui::Context) {
+    ctx.set_theme(ThemePreference::System);
+    ctx.all_styles_mut(|style| {
+        style.text_styles = [
+            (TextStyle::Small, FontId::new(12.0, FontFamily::Proportional)),
+            (TextStyle::Body, FontId::new(15.0, FontFamily::Proportional)),
+            (TextStyle::Button, FontId::new(15.0, FontFamily::Proportional)),
+            (TextStyle::Heading, FontId::new(SCREEN_TITLE_SIZE, FontFamily::Proportional)),
+            (TextStyle::Monospace, FontId::new(13.0, FontFamily::Monospace)),
+        ]
+        .into();
+        style.spacing.item_spacing = Vec2::new(10.0, 8.0);
+        style.spacing.button_padding = Vec2::new(14.0, 7.0);
+        style.spacing.interact_size.y = 30.0;
+        style.visuals.selection.bg_fill = ACCENT;
+        style.visuals.selection.stroke.color = ON_ACCENT;
+        style.visuals.hyperlink_color = ACCENT;
+    });
+}
+
+/// The window icon (the 256 px rendering of assets/icons/imprint.svg).
+pub fn window_icon() -> egui::IconData {
+    // The PNG is compiled in, so decoding fails only if the asset is broken;
+    // a window without an icon is then better than no window.
+    eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icons/imprint-256.png"))
+        .unwrap_or_default()
+}

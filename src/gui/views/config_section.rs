@@ -1,0 +1,127 @@
+//! Step 3's optional part: the collapsible "balenaOS configuration" form
+//! (config.json, WiFi), with the validation result right under it.
+
+use egui::RichText;
+
+use super::super::action::Action;
+use super::super::app::ImprintApp;
+use super::super::config_check::ConfigStatus;
+use super::super::theme;
+use super::widgets;
+
+pub fn config_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
+    widgets::card_ui(ui, |ui| {
+        widgets::step_title_ui(ui, 3, "Flash", app.flash_blocker().is_none());
+        ui.label(widgets::secondary(
+            ui,
+            "Every drive is read back and compared with the image after writing.",
+        ));
+        ui.add_space(4.0);
+        egui::CollapsingHeader::new("balenaOS configuration (optional)")
+            .default_open(!app.config.is_empty())
+            .show(ui, |ui| config_form_ui(ui, app, actions));
+    });
+}
+
+fn config_form_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
+    ui.label(widgets::secondary(
+        ui,
+        "Embed a config.json from balenaCloud (and WiFi settings) into the image's boot \
+         partition while it is written. The image file itself is not changed.",
+    ));
+    ui.horizontal(|ui| {
+        match &app.config.config_path {
+            Some(path) => {
+                ui.label(RichText::new(path.display().to_string()).strong());
+                if ui.button("Change…").clicked() {
+                    actions.push(Action::PickConfig);
+                }
+                if ui.button("Remove").clicked() {
+                    actions.push(Action::ClearConfig);
+                }
+            }
+            None => {
+                if ui.button("Choose config.json…").clicked() {
+                    actions.push(Action::PickConfig);
+                }
+            }
+        }
+    });
+    wifi_fields_ui(ui, app, actions);
+    status_ui(ui, app);
+}
+
+fn wifi_fields_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
+    let mut ssid = app.config.wifi_ssid.clone();
+    let mut psk = app.config.wifi_psk.clone();
+    let mut changed = false;
+    egui::Grid::new("wifi")
+        .num_columns(2)
+        .spacing([12.0, 8.0])
+        .show(ui, |ui| {
+            let label = ui.label("WiFi network");
+            changed |= ui
+                .add(
+                    egui::TextEdit::singleline(&mut ssid)
+                        .hint_text("optional")
+                        .desired_width(260.0),
+                )
+                .labelled_by(label.id)
+                .changed();
+            ui.end_row();
+            let label = ui.label("WiFi password");
+            changed |= ui
+                .add(
+                    egui::TextEdit::singleline(&mut psk)
+                        .password(true)
+                        .hint_text("none for an open network")
+                        .desired_width(260.0),
+                )
+                .labelled_by(label.id)
+                .changed();
+            ui.end_row();
+        });
+    if changed {
+        actions.push(Action::SetWifi { ssid, psk });
+    }
+}
+
+fn status_ui(ui: &mut egui::Ui, app: &ImprintApp) {
+    if let Some(error) = app.config.local_error() {
+        ui.label(RichText::new(error).color(theme::ERROR));
+        return;
+    }
+    match &app.config_status {
+        ConfigStatus::Unused => {
+            if !app.config.is_empty() && app.image.info().is_none() {
+                ui.label(widgets::secondary(
+                    ui,
+                    "Checked against the image once one is selected.",
+                ));
+            }
+        }
+        ConfigStatus::Checking => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Checking the configuration…");
+            });
+        }
+        ConfigStatus::Valid(configured) => {
+            ui.label(
+                RichText::new(format!(
+                    "✔ Configuration valid: written to boot partition {}",
+                    configured.partition.number
+                ))
+                .color(theme::SUCCESS),
+            );
+            for warning in &configured.warnings {
+                ui.label(RichText::new(format!("⚠ {warning}")).color(theme::WARNING));
+            }
+        }
+        ConfigStatus::Invalid(message) => {
+            ui.add(
+                egui::Label::new(RichText::new(format!("✖ {message}")).color(theme::ERROR)).wrap(),
+            );
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The two questions the app asks: "erase these drives?" before flashing,
+//! and "are you sure?" for a drive larger than an SD card usually is.
+//! Escape cancels; the confirming button takes the keyboard focus, so
+//! Enter confirms.
+
+use egui::RichText;
+
+use super::super::action::Action;
+use super::super::app::{Dialog, ImprintApp};
+use super::super::state::LARGE_DRIVE_BYTES;
+use super::super::theme;
+use super::widgets;
+use crate::humanize;
+
+pub fn dialog_ui(ctx: &egui::Context, app: &ImprintApp, actions: &mut Vec<Action>) {
+    let Some(dialog) = &app.dialog else {
+        return;
+    };
+    let response = egui::Modal::new(egui::Id::unique("imprint_dialog")).show(ctx, |ui| {
+        ui.set_max_width(480.0);
+        match dialog {
+            Dialog::ConfirmFlash => confirm_flash_ui(ui, app, actions),
+            Dialog::ConfirmLargeDrive(path) => confirm_large_ui(ui, app, path, actions),
+        }
+    });
+    if response.should_close() {
+        actions.push(Action::CloseDialog);
+    }
+}
+
+fn confirm_flash_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
+    let targets = app.selection.targets();
+    let count = targets.len();
+    ui.label(
+        RichText::new(if count == 1 {
+            "Erase this drive?".to_string()
+        } else {
+            format!("Erase these {count} drives?")
+        })
+        .size(theme::STEP_TITLE_SIZE)
+        .strong(),
+    );
+    ui.add_space(4.0);
+    ui.label("Everything on them will be replaced by the image:");
+    for path in targets {
+        let drive = app.drives.iter().find(|d| &d.path == path);
+        let name = drive.map_or_else(|| path.display().to_string(), |d| d.display_name());
+        let size = drive.map(|d| humanize::bytes(d.size_bytes)).unwrap_or_default();
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(format!("•  {name}")).strong());
+            ui.label(widgets::secondary(ui, format!("{size}  {}", path.display())));
+        });
+    }
+    buttons_ui(ui, "Erase and flash", Action::StartFlash, actions);
+}
+
+fn confirm_large_ui(
+    ui: &mut egui::Ui,
+    app: &ImprintApp,
+    path: &std::path::Path,
+    actions: &mut Vec<Action>,
+) {
+    let drive = app.drives.iter().find(|d| d.path == path);
+    let name = drive.map_or_else(|| path.display().to_string(), |d| d.display_name());
+    let size = drive.map(|d| humanize::bytes(d.size_bytes)).unwrap_or_default();
+    ui.label(
+        RichText::new(format!("{name} is a large drive ({size})"))
+            .size(theme::STEP_TITLE_SIZE)
+            .strong(),
+    );
+    ui.add_space(4.0);
+    ui.add(
+        egui::Label::new(format!(
+            "Drives over {} are rarely SD cards or USB sticks. Make sure {} is not a disk \
+             that holds data you want to keep.",
+            humanize::bytes(LARGE_DRIVE_BYTES),
+            path.display()
+        ))
+        .wrap(),
+    );
+    buttons_ui(
+        ui,
+        "Select this drive",
+        Action::ConfirmLargeDrive(path.to_path_buf()),
+        actions,
+    );
+}
+
+fn buttons_ui(ui: &mut egui::Ui, confirm: &str, action: Action, actions: &mut Vec<Action>) {
+    ui.add_space(12.0);
+    ui.horizontal(|ui| {
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let confirm = ui.add(widgets::primary_button(confirm));
+            if ui.memory(|m| m.focused().is_none()) {
+                confirm.request_focus();
+            }
+            if confirm.clicked() {
+                actions.push(action);
+            }
+            if ui.button("Cancel").clicked() {
+                actions.push(Action::CloseDialog);
+            }
+        });
+    });
+}

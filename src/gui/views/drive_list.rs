@@ -1,0 +1,153 @@
+//! Step 2: the live drive list. Every drive is a row with a checkbox; the
+//! ones that cannot take the image are shown greyed with the reason.
+
+use egui::RichText;
+
+use super::super::action::Action;
+use super::super::app::ImprintApp;
+use super::super::state::{Availability, LARGE_DRIVE_BYTES, availability};
+use super::super::theme;
+use super::widgets;
+use crate::drives::{Bus, Drive};
+use crate::humanize;
+
+pub fn drive_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
+    widgets::card_ui(ui, |ui| {
+        ui.horizontal(|ui| {
+            widgets::step_title_ui(ui, 2, "Select drives", !app.selection.is_empty());
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let mut show_all = app.show_all;
+                if ui
+                    .checkbox(&mut show_all, "Show all drives")
+                    .on_hover_text("Also list fixed, virtual and system drives")
+                    .changed()
+                {
+                    actions.push(Action::SetShowAll(show_all));
+                }
+            });
+        });
+        if let Some(error) = &app.drive_error {
+            ui.label(RichText::new(error).color(theme::ERROR));
+        }
+        let shown: Vec<&Drive> = app
+            .drives
+            .iter()
+            .filter(|d| app.show_all || d.is_flashable_by_default())
+            .collect();
+        if shown.is_empty() {
+            empty_ui(ui, app);
+        }
+        let image_bytes = app.image_bytes();
+        for drive in shown {
+            let selected = app.selection.contains(&drive.path);
+            drive_row_ui(ui, drive, availability(drive, image_bytes), selected, actions);
+        }
+        let hidden = app.drives.len()
+            - app
+                .drives
+                .iter()
+                .filter(|d| app.show_all || d.is_flashable_by_default())
+                .count();
+        if hidden > 0 {
+            ui.label(widgets::secondary(
+                ui,
+                format!("{hidden} more drive(s) hidden: fixed, virtual or system drives"),
+            ));
+        }
+    });
+}
+
+fn empty_ui(ui: &mut egui::Ui, app: &ImprintApp) {
+    ui.add_space(4.0);
+    ui.label("Insert an SD card or a USB drive.");
+    if !app.show_all && !app.drives.is_empty() {
+        ui.label(widgets::secondary(
+            ui,
+            "Other drives are hidden; \"Show all drives\" lists them.",
+        ));
+    }
+}
+
+fn drive_row_ui(
+    ui: &mut egui::Ui,
+    drive: &Drive,
+    availability: Availability,
+    selected: bool,
+    actions: &mut Vec<Action>,
+) {
+    let border = selected.then_some(theme::ACCENT);
+    widgets::card_frame(ui, border)
+        .inner_margin(egui::Margin::symmetric(12, 8))
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.horizontal(|ui| {
+                let enabled = !matches!(availability, Availability::Blocked(_));
+                let mut checked = selected;
+                let name = drive.display_name();
+                let response = ui.add_enabled(
+                    enabled,
+                    egui::Checkbox::new(&mut checked, RichText::new(&name).strong()),
+                );
+                if response.changed() {
+                    actions.push(Action::ToggleDrive(drive.path.clone()));
+                }
+                badges_ui(ui, drive, &availability);
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    ui.label(RichText::new(humanize::bytes(drive.size_bytes)).strong());
+                });
+            });
+            ui.horizontal_wrapped(|ui| {
+                ui.add_space(28.0);
+                ui.label(widgets::secondary(ui, details(drive)));
+            });
+            if let Availability::Blocked(reason) = &availability {
+                ui.horizontal_wrapped(|ui| {
+                    ui.add_space(28.0);
+                    ui.label(RichText::new(reason).color(theme::ERROR));
+                });
+            }
+        });
+    ui.add_space(6.0);
+}
+
+fn badges_ui(ui: &mut egui::Ui, drive: &Drive, availability: &Availability) {
+    if drive.system.is_some() {
+        widgets::badge_ui(ui, "system drive", theme::ERROR);
+    }
+    if drive.read_only {
+        widgets::badge_ui(ui, "read-only", theme::ERROR);
+    }
+    if *availability == Availability::NeedsConfirmation {
+        widgets::badge_ui(
+            ui,
+            &format!("over {}", humanize::bytes(LARGE_DRIVE_BYTES)),
+            theme::WARNING,
+        );
+    }
+}
+
+/// "USB · removable · /dev/sdb · 2 partitions, mounted at /media/card".
+fn details(drive: &Drive) -> String {
+    let bus = match drive.bus {
+        Bus::Usb => "USB",
+        Bus::Mmc => "SD/MMC",
+        Bus::Sata => "SATA",
+        Bus::Nvme => "NVMe",
+        Bus::Virtual => "virtual",
+        Bus::Other => "other",
+    };
+    let mut parts = vec![bus.to_string()];
+    if drive.removable {
+        parts.push("removable".into());
+    }
+    parts.push(drive.path.display().to_string());
+    let mounts: Vec<String> = drive
+        .partitions
+        .iter()
+        .flat_map(|p| p.mount_points.iter().map(|m| m.display().to_string()))
+        .collect();
+    if !mounts.is_empty() {
+        parts.push(format!("mounted at {}", mounts.join(", ")));
+    }
+    parts.join(" · ")
+}

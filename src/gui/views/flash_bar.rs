@@ -1,0 +1,37 @@
+//! The bar at the bottom of the selection screen: what will happen, and the
+//! Flash! button, always in view whatever the window's height.
+
+use egui::RichText;
+
+use super::super::action::Action;
+use super::super::app::ImprintApp;
+use super::widgets;
+
+pub fn flash_bar_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
+    ui.add_space(10.0);
+    ui.horizontal(|ui| {
+        let blocker = app.flash_blocker();
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let response = ui
+                .add_enabled(blocker.is_none(), widgets::primary_button("Flash!"))
+                .on_disabled_hover_text(blocker.unwrap_or_default());
+            if response.clicked() {
+                actions.push(Action::RequestFlash);
+            }
+            let summary = match (blocker, app.image.info()) {
+                (None, Some(info)) => RichText::new(format!(
+                    "{} → {} drive{}",
+                    info.name,
+                    app.selection.targets().len(),
+                    if app.selection.targets().len() == 1 { "" } else { "s" }
+                )),
+                (Some(blocker), _) => widgets::secondary(ui, blocker),
+                (None, None) => RichText::new(""),
+            };
+            ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                ui.add(egui::Label::new(summary).truncate());
+            });
+        });
+    });
+    ui.add_space(10.0);
+}

@@ -1,0 +1,38 @@
+//! The header of the selection screen: the app's name and where the user
+//! is in the three steps.
+
+use egui::RichText;
+
+use super::super::app::{ImageSlot, ImprintApp};
+use super::super::theme;
+
+pub fn header_ui(ui: &mut egui::Ui, app: &ImprintApp) {
+    ui.add_space(8.0);
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("Imprint").size(20.0).strong().color(theme::ACCENT));
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let image_done = matches!(app.image, ImageSlot::Ready(_));
+            let drives_done = !app.selection.is_empty();
+            // Laid out right to left: the last step first.
+            step_mark_ui(ui, "3 Flash", image_done && drives_done);
+            separator_ui(ui);
+            step_mark_ui(ui, "2 Drives", drives_done);
+            separator_ui(ui);
+            step_mark_ui(ui, "1 Image", image_done);
+        });
+    });
+    ui.add_space(6.0);
+}
+
+fn step_mark_ui(ui: &mut egui::Ui, text: &str, done: bool) {
+    let text = if done {
+        RichText::new(format!("✔ {text}")).color(theme::ACCENT).strong()
+    } else {
+        RichText::new(text).color(ui.visuals().weak_text_color())
+    };
+    ui.label(text);
+}
+
+fn separator_ui(ui: &mut egui::Ui) {
+    ui.label(RichText::new("›").color(ui.visuals().weak_text_color()));
+}

@@ -1,0 +1,53 @@
+//! Drawing. Each screen and each part of a screen has its own file; every
+//! function takes the state it shows and pushes [`Action`]s, never changing
+//! the app directly.
+
+mod config_section;
+mod dialogs;
+mod drive_list;
+mod drop_overlay;
+mod flash_bar;
+mod header;
+mod image_card;
+mod progress_screen;
+mod result_screen;
+mod widgets;
+
+use super::action::Action;
+use super::app::{ImprintApp, Screen};
+
+/// The whole window for this frame.
+pub fn app_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
+    match &app.screen {
+        Screen::Select => select_screen_ui(ui, app, actions),
+        Screen::Flashing { run, .. } => progress_screen::progress_screen_ui(ui, run, actions),
+        Screen::Result(run) => result_screen::result_screen_ui(ui, run, actions),
+    }
+    dialogs::dialog_ui(ui.ctx(), app, actions);
+    if matches!(app.screen, Screen::Select) {
+        drop_overlay::drop_overlay_ui(ui.ctx());
+    }
+}
+
+/// The three steps: image, drives, flash.
+fn select_screen_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
+    egui::Panel::top("header").show(ui, |ui| header::header_ui(ui, app));
+    egui::Panel::bottom("flash_bar").show(ui, |ui| flash_bar::flash_bar_ui(ui, app, actions));
+    egui::CentralPanel::default().show(ui, |ui| {
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                widgets::centered_column_ui(ui, |ui| {
+                    if let Some(notice) = &app.notice {
+                        widgets::error_banner_ui(ui, notice, actions);
+                    }
+                    image_card::image_step_ui(ui, app, actions);
+                    ui.add_space(12.0);
+                    drive_list::drive_step_ui(ui, app, actions);
+                    ui.add_space(12.0);
+                    config_section::config_step_ui(ui, app, actions);
+                    ui.add_space(8.0);
+                });
+            });
+    });
+}

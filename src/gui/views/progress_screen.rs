@@ -1,0 +1,128 @@
+//! The screen while flashing: a row per drive with its phase, a progress
+//! bar, percent, speed and time left; a failed drive turns red with its
+//! error while the others go on. One Cancel button for the run.
+
+use egui::RichText;
+
+use super::super::action::Action;
+use super::super::state::{FlashRun, RunTarget};
+use super::super::theme;
+use super::widgets;
+use crate::engine::Phase;
+use crate::humanize;
+
+pub fn progress_screen_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<Action>) {
+    egui::Panel::bottom("cancel_bar").show(ui, |ui| cancel_bar_ui(ui, run, actions));
+    egui::CentralPanel::default().show(ui, |ui| {
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                widgets::centered_column_ui(ui, |ui| {
+                    ui.add_space(8.0);
+                    ui.heading("Flashing");
+                    ui.label(widgets::secondary(
+                        ui,
+                        format!(
+                            "{} to {} drive(s). Keep the drives plugged in until every row is done.",
+                            run.image_name,
+                            run.targets.len()
+                        ),
+                    ));
+                    ui.add_space(12.0);
+                    for target in &run.targets {
+                        target_row_ui(ui, target);
+                    }
+                });
+            });
+    });
+}
+
+fn target_row_ui(ui: &mut egui::Ui, target: &RunTarget) {
+    let p = &target.progress;
+    let failed = matches!(p.result, Some(Err(_)));
+    let border = failed.then_some(theme::ERROR);
+    widgets::card_frame(ui, border).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(&target.name).strong());
+            ui.label(widgets::secondary(ui, target.path.display().to_string()));
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                phase_label_ui(ui, target);
+            });
+        });
+        match &p.result {
+            Some(Err(failure)) => {
+                ui.add(
+                    egui::Label::new(RichText::new(&failure.message).color(theme::ERROR)).wrap(),
+                );
+            }
+            Some(Ok(())) => {
+                ui.add(egui::ProgressBar::new(1.0).fill(theme::SUCCESS));
+            }
+            None => {
+                let fraction = p.fraction().unwrap_or(0.0);
+                ui.add(egui::ProgressBar::new(fraction).fill(theme::ACCENT));
+                ui.label(widgets::secondary(ui, stats_line(target)));
+            }
+        }
+    });
+    ui.add_space(8.0);
+}
+
+fn phase_label_ui(ui: &mut egui::Ui, target: &RunTarget) {
+    let text = match (&target.progress.result, target.progress.phase) {
+        (Some(Ok(())), _) => RichText::new("✔ Done").color(theme::SUCCESS).strong(),
+        (Some(Err(_)), _) => RichText::new("✖ Failed").color(theme::ERROR).strong(),
+        (None, Phase::Write) => RichText::new("Writing"),
+        (None, Phase::Verify) => RichText::new("Verifying"),
+    };
+    ui.label(text);
+}
+
+/// "45% · 12 MB of 32 MB · 85 MB/s · about 2 min left".
+fn stats_line(target: &RunTarget) -> String {
+    let p = &target.progress;
+    let mut parts = Vec::new();
+    if let Some(fraction) = p.fraction() {
+        parts.push(format!("{:.0}%", fraction * 100.0));
+    }
+    parts.push(match p.total {
+        Some(total) => format!("{} of {}", humanize::bytes(p.bytes), humanize::bytes(total)),
+        None => humanize::bytes(p.bytes),
+    });
+    if let Some(rate) = p.rate {
+        parts.push(humanize::rate(rate));
+    }
+    if let Some(seconds) = p.seconds_left() {
+        parts.push(humanize::eta(seconds));
+    }
+    if p.bytes == 0 && p.rate.is_none() {
+        return "Starting…".into();
+    }
+    parts.join(" · ")
+}
+
+fn cancel_bar_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<Action>) {
+    ui.add_space(10.0);
+    ui.horizontal(|ui| {
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let text = if run.cancel_requested {
+                "Cancelling…"
+            } else {
+                "Cancel"
+            };
+            let response = ui.add_enabled(
+                !run.cancel_requested,
+                egui::Button::new(text).min_size(egui::vec2(110.0, 36.0)),
+            );
+            if response.clicked() {
+                actions.push(Action::Cancel);
+            }
+            if !run.started {
+                ui.spinner();
+                ui.label(widgets::secondary(ui, "Preparing the drives…"));
+            }
+        });
+    });
+    ui.add_space(10.0);
+}
