@@ -8,7 +8,7 @@
 mod events;
 mod job;
 
-pub use events::{FlashEvent, Phase, TargetFailure, FailureKind};
+pub use events::{FailureKind, FlashEvent, Phase, TargetFailure};
 pub use job::{FlashJob, FlashReport, Patch, Refusal, TargetOutcome};
 
 use std::sync::atomic::AtomicBool;

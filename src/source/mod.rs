@@ -51,7 +51,9 @@ pub enum SourceError {
     },
     #[error("cannot read zip archive {path}: {message}")]
     Zip { path: PathBuf, message: String },
-    #[error("no disk image in archive {path} (looked for .img, .iso, .raw, .bin, .dsk, .wic, .sdcard, .hddimg, .rpi-sdimg)")]
+    #[error(
+        "no disk image in archive {path} (looked for .img, .iso, .raw, .bin, .dsk, .wic, .sdcard, .hddimg, .rpi-sdimg)"
+    )]
     NoImageInArchive { path: PathBuf },
     #[error("more than one disk image in archive {path}: {}", names.join(", "))]
     SeveralImagesInArchive { path: PathBuf, names: Vec<String> },

@@ -1,9 +1,13 @@
 //! Linux: block-device ioctls and direct I/O, sysfs, mounts and swaps.
 
 mod blockdev;
+mod io_context;
+mod mount_table;
 mod mounts;
 mod sysfs;
 
 pub use blockdev::*;
+pub use io_context::PathIoError;
+pub use mount_table::{MountInfoLine, MountTable, ResolvedMount, ResolvedSwap, SwapLine};
 pub use mounts::*;
 pub use sysfs::*;
