@@ -31,7 +31,11 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_REFUSED } else { EXIT_OK });
+            return ExitCode::from(if e.use_stderr() {
+                EXIT_REFUSED
+            } else {
+                EXIT_OK
+            });
         }
     };
     let code = match cli.command {
@@ -53,6 +57,8 @@ fn open_app(image: Option<std::path::PathBuf>) -> u8 {
 
 #[cfg(not(feature = "gui"))]
 fn open_app(_image: Option<std::path::PathBuf>) -> u8 {
-    eprintln!("imprint: this build has no desktop app (built without the `gui` feature); try `imprint --help`");
+    eprintln!(
+        "imprint: this build has no desktop app (built without the `gui` feature); try `imprint --help`"
+    );
     EXIT_REFUSED
 }
