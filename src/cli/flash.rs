@@ -132,7 +132,11 @@ pub fn verify(args: VerifyArgs) -> u8 {
 }
 
 fn exit_code(report: &FlashReport) -> u8 {
-    if report.failed() == 0 { EXIT_OK } else { EXIT_FAILED }
+    if report.failed() == 0 {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }
 }
 
 fn run_info<'a>(job: &FlashJob, configured: Option<&'a Configured>) -> RunInfo<'a> {
@@ -140,7 +144,11 @@ fn run_info<'a>(job: &FlashJob, configured: Option<&'a Configured>) -> RunInfo<'
         image: job.source.path().display().to_string(),
         format: job.source.format().name(),
         size: job.source.size_hint(),
-        targets: job.targets.iter().map(|t| t.display().to_string()).collect(),
+        targets: job
+            .targets
+            .iter()
+            .map(|t| t.display().to_string())
+            .collect(),
         configured,
     }
 }

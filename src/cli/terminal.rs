@@ -56,9 +56,10 @@ impl Terminal {
 
 impl EventSink for Terminal {
     fn start(&mut self, info: &RunInfo<'_>) {
-        let size = info
-            .size
-            .map_or("size unknown until decompressed".to_string(), humanize::bytes);
+        let size = info.size.map_or(
+            "size unknown until decompressed".to_string(),
+            humanize::bytes,
+        );
         eprintln!("Image   {} ({}, {size})", info.image, info.format);
         if let Some(configured) = info.configured {
             let p = &configured.partition;
@@ -134,7 +135,13 @@ impl EventSink for Terminal {
     fn finish(&mut self, info: &RunInfo<'_>, report: &FlashReport) {
         let _ = self.multi.clear();
         println!();
-        let width = info.targets.iter().map(|t| t.len()).max().unwrap_or(6).max(6);
+        let width = info
+            .targets
+            .iter()
+            .map(|t| t.len())
+            .max()
+            .unwrap_or(6)
+            .max(6);
         println!("{:width$}  RESULT", "TARGET");
         for outcome in &report.targets {
             let name = outcome.target.display().to_string();
@@ -143,7 +150,9 @@ impl EventSink for Terminal {
                     "{name:width$}  ok: {} written and verified",
                     humanize::bytes(report.image_bytes)
                 ),
-                Ok(()) if outcome.bytes_written == 0 => println!("{name:width$}  ok: identical to the image"),
+                Ok(()) if outcome.bytes_written == 0 => {
+                    println!("{name:width$}  ok: identical to the image")
+                }
                 Ok(()) => println!(
                     "{name:width$}  ok: {} written (not verified)",
                     humanize::bytes(report.image_bytes)

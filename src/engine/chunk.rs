@@ -83,7 +83,9 @@ impl BufferPool {
 pub enum Message {
     Chunk(std::sync::Arc<Chunk>),
     /// The image ended cleanly after `image_bytes` bytes.
-    End { image_bytes: u64 },
+    End {
+        image_bytes: u64,
+    },
     /// The image could not be read to its end (or the run was cancelled).
     Failed(TargetFailure),
 }
@@ -104,7 +106,9 @@ pub fn is_all_zero(bytes: &[u8]) -> bool {
         unsafe { bytes.align_to::<u64>() }
     };
     head.iter().all(|&b| b == 0)
-        && words.chunks(8).all(|w| w.iter().fold(0, |acc, &x| acc | x) == 0)
+        && words
+            .chunks(8)
+            .all(|w| w.iter().fold(0, |acc, &x| acc | x) == 0)
         && tail.iter().all(|&b| b == 0)
 }
 
@@ -121,10 +125,12 @@ pub fn digest_of(bytes: &[u8]) -> ChunkDigest {
 /// Lower-case hex of a digest.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 #[cfg(test)]

@@ -46,7 +46,8 @@ impl CompareRun<'_> {
         let path = self.info.path.display().to_string();
         let mut file = TargetFile::open_for_read(&self.info)
             .map_err(|e| failure(e.offset(), e.to_string()))?;
-        let mut progress = ProgressReporter::new(self.events, self.index, Phase::Verify, self.size_hint);
+        let mut progress =
+            ProgressReporter::new(self.events, self.index, Phase::Verify, self.size_hint);
         let mut buf = AlignedBuf::zeroed(CHUNK_BYTES);
         for message in &self.chunks {
             let chunk = match message {
@@ -89,7 +90,10 @@ impl CompareRun<'_> {
             *bytes_compared = end;
             progress.update(end);
         }
-        Err(failure(Some(*bytes_compared), "the image stream stopped".to_string()))
+        Err(failure(
+            Some(*bytes_compared),
+            "the image stream stopped".to_string(),
+        ))
     }
 }
 

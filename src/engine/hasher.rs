@@ -10,7 +10,10 @@ use super::chunk::{ChunkDigest, Message, digest_of};
 
 /// Hashes the whole image. Sends the result (`None` when the image could
 /// not be read to its end) to every waiting target and returns it.
-pub fn hash_image(chunks: Receiver<Message>, waiting: Vec<Sender<Option<[u8; 32]>>>) -> Option<[u8; 32]> {
+pub fn hash_image(
+    chunks: Receiver<Message>,
+    waiting: Vec<Sender<Option<[u8; 32]>>>,
+) -> Option<[u8; 32]> {
     let mut hasher = Sha256::new();
     let mut result = None;
     for message in chunks {

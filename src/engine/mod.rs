@@ -30,9 +30,9 @@ pub use chunk::{CHUNK_BYTES, hex};
 pub use events::{FailureKind, FlashEvent, Phase, TargetFailure};
 pub use job::{FlashJob, FlashReport, Patch, Refusal, TargetOutcome};
 
+use crate::target::{self, TargetInfo};
 use chunk::BufferPool;
 use reader::Consumer;
-use crate::target::{self, TargetInfo};
 
 /// Checks every target of `job` (system drive, size, named twice, the image
 /// itself) without opening any for writing. `--dry-run` stops here.
@@ -102,7 +102,10 @@ pub fn flash(
     });
     let digest_rx = job.verify.then(|| {
         let (tx, rx) = unbounded();
-        consumers.push(Consumer { tx, required: false });
+        consumers.push(Consumer {
+            tx,
+            required: false,
+        });
         rx
     });
 
@@ -221,7 +224,8 @@ pub fn verify(
             })
             .collect();
         let pool = &pool;
-        let image_bytes = reader::read_image(&job.source, job.patch.as_ref(), pool, consumers, cancel);
+        let image_bytes =
+            reader::read_image(&job.source, job.patch.as_ref(), pool, consumers, cancel);
         let outcomes: Vec<_> = comparers
             .into_iter()
             .map(|w| w.join().expect("a verify thread panicked"))

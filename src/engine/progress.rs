@@ -18,7 +18,12 @@ pub struct ProgressReporter<'a> {
 }
 
 impl<'a> ProgressReporter<'a> {
-    pub fn new(events: &'a Sender<FlashEvent>, target: usize, phase: Phase, total: Option<u64>) -> Self {
+    pub fn new(
+        events: &'a Sender<FlashEvent>,
+        target: usize,
+        phase: Phase,
+        total: Option<u64>,
+    ) -> Self {
         ProgressReporter {
             events,
             target,

@@ -60,7 +60,9 @@ fn stream_chunks(
             return Err(TargetFailure {
                 kind: FailureKind::Cancelled,
                 offset: Some(offset),
-                message: format!("cancelled after {offset} bytes; the target is incomplete and will not boot, flash it again"),
+                message: format!(
+                    "cancelled after {offset} bytes; the target is incomplete and will not boot, flash it again"
+                ),
             });
         }
         let mut buf = pool.take();

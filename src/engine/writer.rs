@@ -61,7 +61,8 @@ impl TargetRun<'_> {
     /// Writes every chunk; returns the image length.
     fn write(&self, bytes_written: &mut u64) -> Result<u64, TargetFailure> {
         let mut file = TargetFile::open_for_write(&self.info).map_err(target_failure)?;
-        let mut progress = ProgressReporter::new(self.events, self.index, Phase::Write, self.size_hint);
+        let mut progress =
+            ProgressReporter::new(self.events, self.index, Phase::Write, self.size_hint);
         progress.update(0);
         for message in &self.chunks {
             match message {
@@ -69,7 +70,8 @@ impl TargetRun<'_> {
                     if self.cancel.load(Ordering::Relaxed) {
                         return Err(self.cancelled(chunk.offset));
                     }
-                    file.write_at(chunk.offset, chunk.bytes()).map_err(target_failure)?;
+                    file.write_at(chunk.offset, chunk.bytes())
+                        .map_err(target_failure)?;
                     *bytes_written = chunk.offset + chunk.len as u64;
                     progress.update(*bytes_written);
                 }
@@ -86,9 +88,14 @@ impl TargetRun<'_> {
 
     /// Reads the target back, bypassing the page cache, and compares each
     /// chunk with the image's digest of it.
-    fn verify(&self, image_bytes: u64, digests: &Receiver<ChunkDigest>) -> Result<(), TargetFailure> {
+    fn verify(
+        &self,
+        image_bytes: u64,
+        digests: &Receiver<ChunkDigest>,
+    ) -> Result<(), TargetFailure> {
         let mut file = TargetFile::open_for_read(&self.info).map_err(target_failure)?;
-        let mut progress = ProgressReporter::new(self.events, self.index, Phase::Verify, Some(image_bytes));
+        let mut progress =
+            ProgressReporter::new(self.events, self.index, Phase::Verify, Some(image_bytes));
         progress.update(0);
         let mut buf = AlignedBuf::zeroed(CHUNK_BYTES);
         let mut offset = 0u64;
@@ -97,11 +104,12 @@ impl TargetRun<'_> {
                 return Err(self.cancelled(offset));
             }
             let len = (image_bytes - offset).min(CHUNK_BYTES as u64) as usize;
-            file.read_at(offset, &mut buf, len).map_err(|e| TargetFailure {
-                kind: FailureKind::Verify,
-                offset: e.offset(),
-                message: e.to_string(),
-            })?;
+            file.read_at(offset, &mut buf, len)
+                .map_err(|e| TargetFailure {
+                    kind: FailureKind::Verify,
+                    offset: e.offset(),
+                    message: e.to_string(),
+                })?;
             let expected = digests.recv().map_err(|_| TargetFailure {
                 kind: FailureKind::Verify,
                 offset: Some(offset),

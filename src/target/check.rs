@@ -76,7 +76,9 @@ pub fn inspect(path: &Path) -> Result<TargetInfo, String> {
 
 fn new_file_target(path: &Path) -> Result<TargetInfo, String> {
     if path.starts_with("/dev") {
-        return Err("no such device: is the drive plugged in? `imprint list` shows the drives".into());
+        return Err(
+            "no such device: is the drive plugged in? `imprint list` shows the drives".into(),
+        );
     }
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -106,9 +108,7 @@ pub fn check_targets(
     image: &Path,
     image_size: Option<u64>,
 ) -> Result<Vec<TargetInfo>, Vec<Refusal>> {
-    let image_identity = std::fs::metadata(image)
-        .ok()
-        .map(|m| (m.dev(), m.ino()));
+    let image_identity = std::fs::metadata(image).ok().map(|m| (m.dev(), m.ino()));
     let mut refusals = Vec::new();
     let mut infos = Vec::new();
     let mut seen: HashMap<(u64, u64), PathBuf> = HashMap::new();
@@ -142,14 +142,19 @@ pub fn check_targets(
         if info.kind == TargetKind::BlockDevice {
             match platform::system_drive_reason(path) {
                 Ok(Some(reason)) => {
-                    refuse(path, format!("is a system drive: {reason}; refusing to write it"));
+                    refuse(
+                        path,
+                        format!("is a system drive: {reason}; refusing to write it"),
+                    );
                     continue;
                 }
                 Ok(None) => {}
                 Err(e) => {
                     refuse(
                         path,
-                        format!("cannot tell whether it is a system drive ({e}); refusing to write it"),
+                        format!(
+                            "cannot tell whether it is a system drive ({e}); refusing to write it"
+                        ),
                     );
                     continue;
                 }
@@ -208,7 +213,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let image = dir.path().join("image.img");
         std::fs::write(&image, b"image").unwrap();
-        let paths = [PathBuf::from("/dev/imprint-no-such-disk"), dir.path().to_path_buf()];
+        let paths = [
+            PathBuf::from("/dev/imprint-no-such-disk"),
+            dir.path().to_path_buf(),
+        ];
         let refusals = check_targets(&paths, &image, Some(5)).unwrap_err();
         assert_eq!(refusals.len(), 2);
         assert!(refusals[0].reason.contains("no such device"));

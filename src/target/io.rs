@@ -17,7 +17,9 @@ use crate::platform;
 pub enum TargetError {
     #[error("{path} is read-only: check the card's write-protect switch, or choose another drive")]
     ReadOnly { path: PathBuf },
-    #[error("cannot unmount {mount_point} (on {path}): {source}; close the programs using it and try again")]
+    #[error(
+        "cannot unmount {mount_point} (on {path}): {source}; close the programs using it and try again"
+    )]
     Unmount {
         path: PathBuf,
         mount_point: PathBuf,
@@ -32,14 +34,18 @@ pub enum TargetError {
         #[source]
         source: io::Error,
     },
-    #[error("writing {path} failed at byte {offset}: {source}; the drive may have been removed or be failing, try another drive or port")]
+    #[error(
+        "writing {path} failed at byte {offset}: {source}; the drive may have been removed or be failing, try another drive or port"
+    )]
     Write {
         path: PathBuf,
         offset: u64,
         #[source]
         source: io::Error,
     },
-    #[error("reading {path} back failed at byte {offset}: {source}; the drive may have been removed or be failing")]
+    #[error(
+        "reading {path} back failed at byte {offset}: {source}; the drive may have been removed or be failing"
+    )]
     Read {
         path: PathBuf,
         offset: u64,
@@ -52,7 +58,9 @@ pub enum TargetError {
         #[source]
         source: io::Error,
     },
-    #[error("the image is larger than {path}: the drive holds {size_bytes} bytes, the image goes on past byte {offset}")]
+    #[error(
+        "the image is larger than {path}: the drive holds {size_bytes} bytes, the image goes on past byte {offset}"
+    )]
     TooSmall {
         path: PathBuf,
         size_bytes: u64,
@@ -222,7 +230,12 @@ impl TargetFile {
 
     /// Reads `len` bytes at `offset` into `buf[..len]`. `buf` must have room
     /// for `len` rounded up to the sector size.
-    pub fn read_at(&mut self, offset: u64, buf: &mut AlignedBuf, len: usize) -> Result<(), TargetError> {
+    pub fn read_at(
+        &mut self,
+        offset: u64,
+        buf: &mut AlignedBuf,
+        len: usize,
+    ) -> Result<(), TargetError> {
         let rounded = len.div_ceil(self.block) * self.block;
         let read_len = match self.size_bytes {
             // Never read past the device's end (a file target is exactly

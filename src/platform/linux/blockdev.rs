@@ -50,7 +50,13 @@ pub fn block_device_size_bytes(file: &File) -> io::Result<u64> {
 pub fn logical_block_size(file: &File) -> io::Result<u32> {
     let mut size: libc::c_int = 0;
     // SAFETY: BLKSSZGET writes one int through the pointer we pass.
-    let rc = unsafe { libc::ioctl(file.as_raw_fd(), BLKSSZGET as _, &mut size as *mut libc::c_int) };
+    let rc = unsafe {
+        libc::ioctl(
+            file.as_raw_fd(),
+            BLKSSZGET as _,
+            &mut size as *mut libc::c_int,
+        )
+    };
     if rc < 0 {
         return Err(io::Error::last_os_error());
     }
