@@ -146,6 +146,9 @@ impl EventSink for Terminal {
         for outcome in &report.targets {
             let name = outcome.target.display().to_string();
             match &outcome.result {
+                Ok(()) if outcome.verified && outcome.bytes_written == 0 => {
+                    println!("{name:width$}  ok: identical to the image")
+                }
                 Ok(()) if outcome.verified => println!(
                     "{name:width$}  ok: {} written and verified",
                     humanize::bytes(report.image_bytes)
