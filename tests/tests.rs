@@ -2,3 +2,6 @@
 //! need root (loop devices, mounts) print that they were skipped otherwise.
 
 mod support;
+
+#[cfg(feature = "gui")]
+mod gui;

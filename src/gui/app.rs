@@ -106,6 +106,19 @@ impl ImprintApp {
         app
     }
 
+    /// Chooses a balenaOS config.json as the file dialog would (`None`
+    /// removes it); it is validated against the image on the next frame.
+    pub fn set_config_file(&mut self, path: Option<PathBuf>) {
+        self.config.config_path = path;
+        self.config_status = ConfigStatus::Unused;
+        self.config_check = None;
+    }
+
+    /// The chosen drives, in the order they were chosen.
+    pub fn selected_targets(&self) -> &[PathBuf] {
+        self.selection.targets()
+    }
+
     /// The decompressed size of the selected image, when known.
     pub(super) fn image_bytes(&self) -> Option<u64> {
         self.image.info().and_then(|i| i.source.size_hint())

@@ -141,12 +141,14 @@ fn read_helper(
             .ok()
     });
     let mut saw_done = false;
+    let mut saw_refused = false;
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
             if let Some(event) = parse_line(&line, targets) {
-                saw_done |= matches!(event, FlashEvent::Done { .. });
-                if tx.send(RunEvent::Flash(event)).is_err() {
+                saw_done |= matches!(event, RunEvent::Flash(FlashEvent::Done { .. }));
+                saw_refused |= matches!(event, RunEvent::Refused(_));
+                if tx.send(event).is_err() {
                     return;
                 }
                 ctx.request_repaint();
@@ -158,7 +160,8 @@ fn read_helper(
         .and_then(|handle| handle.join().ok())
         .unwrap_or_default();
     let code = status.ok().and_then(|s| s.code());
-    if !saw_done {
+    // The refusals were already reported line by line.
+    if !saw_done && !saw_refused {
         let _ = tx.send(ending_without_done(code, elevated, stderr.trim()));
     }
     let _ = tx.send(RunEvent::Finished);
@@ -220,6 +223,16 @@ enum JsonEvent {
         ok: bool,
         #[serde(default)]
         error: Option<String>,
+        #[serde(default)]
+        offset: Option<u64>,
+        #[serde(default)]
+        sha256: Option<String>,
+    },
+    /// A target refused before anything was written (then exit code 2).
+    Refused {
+        #[serde(default)]
+        target: Option<String>,
+        error: String,
     },
     Done {
         #[serde(default)]
@@ -229,12 +242,25 @@ enum JsonEvent {
     },
 }
 
-/// Parses one JSON line into an engine event; `targets` maps the target
+/// Parses one JSON line into a run event; `targets` maps the target
 /// strings back to their index. Unknown lines are skipped: the protocol may
 /// grow new events.
-pub fn parse_line(line: &str, targets: &[PathBuf]) -> Option<FlashEvent> {
+pub fn parse_line(line: &str, targets: &[PathBuf]) -> Option<RunEvent> {
+    let event = serde_json::from_str::<JsonEvent>(line).ok()?;
+    if let JsonEvent::Refused { target, error } = event {
+        let reason = match target {
+            Some(target) => format!("{target}: {error}"),
+            None => error,
+        };
+        return Some(RunEvent::Refused(vec![reason]));
+    }
+    flash_event(event, targets).map(RunEvent::Flash)
+}
+
+fn flash_event(event: JsonEvent, targets: &[PathBuf]) -> Option<FlashEvent> {
     let index = |name: &str| targets.iter().position(|t| t.as_os_str() == name);
-    match serde_json::from_str::<JsonEvent>(line).ok()? {
+    match event {
+        JsonEvent::Refused { .. } => None,
         JsonEvent::Start { size, targets } => Some(FlashEvent::Started {
             targets,
             size_hint: size,
@@ -254,14 +280,21 @@ pub fn parse_line(line: &str, targets: &[PathBuf]) -> Option<FlashEvent> {
             bytes,
             total,
         }),
-        JsonEvent::TargetDone { target, ok, error } => Some(FlashEvent::TargetDone {
+        JsonEvent::TargetDone {
+            target,
+            ok,
+            error,
+            offset,
+            sha256,
+        } => Some(FlashEvent::TargetDone {
             target: index(&target)?,
+            sha256,
             result: if ok {
                 Ok(())
             } else {
                 Err(TargetFailure {
                     kind: failure_kind(error.as_deref().unwrap_or_default()),
-                    offset: None,
+                    offset,
                     message: error.unwrap_or_else(|| "failed".to_string()),
                 })
             },
@@ -301,30 +334,38 @@ mod tests {
                 r#"{"event":"progress","target":"/tmp/t.img","phase":"verify","bytes":5,"total":10}"#,
                 &targets
             ),
-            Some(FlashEvent::Progress {
+            Some(RunEvent::Flash(FlashEvent::Progress {
                 target: 1,
                 phase: Phase::Verify,
                 bytes: 5,
                 total: Some(10)
-            })
+            }))
         );
         let failed = parse_line(
-            r#"{"event":"target_done","target":"/dev/sdb","ok":false,"error":"write failed at 4096","sha256":null}"#,
+            r#"{"event":"target_done","target":"/dev/sdb","ok":false,"error":"write failed at 4096","offset":4096,"sha256":null}"#,
             &targets,
         );
         assert!(matches!(
             failed,
-            Some(FlashEvent::TargetDone { target: 0, result: Err(ref f) }) if f.message == "write failed at 4096"
+            Some(RunEvent::Flash(FlashEvent::TargetDone { target: 0, result: Err(ref f), .. }))
+                if f.message == "write failed at 4096" && f.offset == Some(4096)
         ));
         assert_eq!(
             parse_line(
                 r#"{"event":"done","ok":1,"failed":1,"image_sha256":"ab"}"#,
                 &targets
             ),
-            Some(FlashEvent::Done {
+            Some(RunEvent::Flash(FlashEvent::Done {
                 image_sha256: Some("ab".into()),
                 image_bytes: 0
-            })
+            }))
+        );
+        assert_eq!(
+            parse_line(
+                r#"{"event":"refused","target":"/dev/sda","error":"holds /"}"#,
+                &targets
+            ),
+            Some(RunEvent::Refused(vec!["/dev/sda: holds /".into()]))
         );
         assert_eq!(parse_line("not json", &targets), None);
         assert_eq!(parse_line(r#"{"event":"future"}"#, &targets), None);

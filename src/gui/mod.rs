@@ -52,7 +52,10 @@ pub fn run(image: Option<PathBuf>) -> u8 {
     let result = eframe::run_native(
         "Imprint",
         native,
-        Box::new(move |cc| Ok(Box::new(ImprintApp::new(cc, options)))),
+        Box::new(move |cc| {
+            close_on_interrupt(&cc.egui_ctx);
+            Ok(Box::new(ImprintApp::new(cc, options)))
+        }),
     );
     match result {
         Ok(()) => crate::cli::EXIT_OK,
@@ -62,5 +65,19 @@ pub fn run(image: Option<PathBuf>) -> u8 {
             eprintln!("imprint: the command line still works; see `imprint --help`");
             crate::cli::EXIT_REFUSED
         }
+    }
+}
+
+/// Ctrl-C (SIGINT) closes the window the normal way, so eframe shuts down
+/// cleanly and the exit code is 0, instead of the process dying mid-frame.
+fn close_on_interrupt(ctx: &egui::Context) {
+    let ctx = ctx.clone();
+    let installed = ctrlc::set_handler(move || {
+        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        ctx.request_repaint();
+    });
+    if let Err(e) = installed {
+        // Only Ctrl-C handling is lost; the window works.
+        eprintln!("imprint: Ctrl-C will not close the window: {e}");
     }
 }

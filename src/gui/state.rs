@@ -146,7 +146,7 @@ impl FlashRun {
                     t.progress.update(phase, bytes, total, now);
                 }
             }
-            RunEvent::Flash(FlashEvent::TargetDone { target, result }) => {
+            RunEvent::Flash(FlashEvent::TargetDone { target, result, .. }) => {
                 if let Some(t) = self.targets.get_mut(target) {
                     t.progress.result = Some(result);
                 }
@@ -154,7 +154,7 @@ impl FlashRun {
             RunEvent::Flash(FlashEvent::Done { image_sha256, .. }) => {
                 self.image_sha256 = image_sha256;
             }
-            RunEvent::Refused(reasons) => self.refused = Some(reasons),
+            RunEvent::Refused(reasons) => self.refused.get_or_insert_with(Vec::new).extend(reasons),
             RunEvent::Failed(message) => self.failure = Some(message),
             RunEvent::Finished => self.finish(),
         }
@@ -247,6 +247,7 @@ mod tests {
             removable: true,
             read_only: false,
             partitions: Vec::new(),
+            mount_points: Vec::new(),
             system: None,
         }
     }
@@ -293,10 +294,11 @@ mod tests {
             RunEvent::Flash(FlashEvent::TargetDone {
                 target: 0,
                 result: Err(TargetFailure { kind: FailureKind::Write, offset: Some(0), message: "gone".into() }),
+                sha256: None,
             }),
             now,
         );
-        run.apply(RunEvent::Flash(FlashEvent::TargetDone { target: 1, result: Ok(()) }), now);
+        run.apply(RunEvent::Flash(FlashEvent::TargetDone { target: 1, result: Ok(()), sha256: None }), now);
         run.apply(RunEvent::Flash(FlashEvent::Done { image_sha256: Some("ab".into()), image_bytes: 10 }), now);
         run.apply(RunEvent::Finished, now);
         assert_eq!(run.succeeded(), 1);

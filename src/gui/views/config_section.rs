@@ -109,18 +109,18 @@ fn status_ui(ui: &mut egui::Ui, app: &ImprintApp) {
         ConfigStatus::Valid(configured) => {
             ui.label(
                 RichText::new(format!(
-                    "✔ Configuration valid: written to boot partition {}",
+                    "Configuration valid: it goes into boot partition {}",
                     configured.partition.number
                 ))
                 .color(theme::SUCCESS),
             );
             for warning in &configured.warnings {
-                ui.label(RichText::new(format!("⚠ {warning}")).color(theme::WARNING));
+                ui.label(RichText::new(format!("Note: {warning}")).color(theme::WARNING));
             }
         }
         ConfigStatus::Invalid(message) => {
             ui.add(
-                egui::Label::new(RichText::new(format!("✖ {message}")).color(theme::ERROR)).wrap(),
+                egui::Label::new(RichText::new(format!("Invalid configuration: {message}")).color(theme::ERROR)).wrap(),
             );
         }
     }

@@ -142,9 +142,10 @@ fn details(drive: &Drive) -> String {
     }
     parts.push(drive.path.display().to_string());
     let mounts: Vec<String> = drive
-        .partitions
+        .mount_points
         .iter()
-        .flat_map(|p| p.mount_points.iter().map(|m| m.display().to_string()))
+        .chain(drive.partitions.iter().flat_map(|p| p.mount_points.iter()))
+        .map(|m| m.display().to_string())
         .collect();
     if !mounts.is_empty() {
         parts.push(format!("mounted at {}", mounts.join(", ")));

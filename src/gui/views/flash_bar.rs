@@ -20,7 +20,7 @@ pub fn flash_bar_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Actio
             }
             let summary = match (blocker, app.image.info()) {
                 (None, Some(info)) => RichText::new(format!(
-                    "{} → {} drive{}",
+                    "{} to {} drive{}",
                     info.name,
                     app.selection.targets().len(),
                     if app.selection.targets().len() == 1 { "" } else { "s" }

@@ -26,7 +26,7 @@ pub fn header_ui(ui: &mut egui::Ui, app: &ImprintApp) {
 
 fn step_mark_ui(ui: &mut egui::Ui, text: &str, done: bool) {
     let text = if done {
-        RichText::new(format!("✔ {text}")).color(theme::ACCENT).strong()
+        RichText::new(text).color(theme::ACCENT).strong()
     } else {
         RichText::new(text).color(ui.visuals().weak_text_color())
     };

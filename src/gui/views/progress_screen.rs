@@ -71,8 +71,8 @@ fn target_row_ui(ui: &mut egui::Ui, target: &RunTarget) {
 
 fn phase_label_ui(ui: &mut egui::Ui, target: &RunTarget) {
     let text = match (&target.progress.result, target.progress.phase) {
-        (Some(Ok(())), _) => RichText::new("✔ Done").color(theme::SUCCESS).strong(),
-        (Some(Err(_)), _) => RichText::new("✖ Failed").color(theme::ERROR).strong(),
+        (Some(Ok(())), _) => RichText::new("Done").color(theme::SUCCESS).strong(),
+        (Some(Err(_)), _) => RichText::new("Failed").color(theme::ERROR).strong(),
         (None, Phase::Write) => RichText::new("Writing"),
         (None, Phase::Verify) => RichText::new("Verifying"),
     };

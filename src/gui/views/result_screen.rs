@@ -77,12 +77,7 @@ fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget) {
     widgets::card_frame(ui, border).show(ui, |ui| {
         ui.set_width(ui.available_width());
         ui.horizontal(|ui| {
-            let mark = if failed {
-                RichText::new("✖").color(theme::ERROR)
-            } else {
-                RichText::new("✔").color(theme::SUCCESS)
-            };
-            ui.label(mark.size(18.0));
+            widgets::status_mark_ui(ui, !failed);
             ui.label(RichText::new(&target.name).strong());
             ui.label(widgets::secondary(ui, target.path.display().to_string()));
         });

@@ -47,17 +47,28 @@ pub fn card_frame(ui: &egui::Ui, border: Option<Color32>) -> egui::Frame {
         .inner_margin(Margin::same(16))
 }
 
-/// "①  Select image", dimmed until the step can be taken.
+/// "(1) Select image": a numbered disc, filled with the accent once the
+/// step is done, then the title.
 pub fn step_title_ui(ui: &mut egui::Ui, number: u8, title: &str, done: bool) {
     ui.horizontal(|ui| {
-        let circled = ['①', '②', '③'].get(usize::from(number.saturating_sub(1)));
-        let mark = circled.map(|c| c.to_string()).unwrap_or_default();
-        let color = if done {
-            theme::ACCENT
+        let diameter = theme::STEP_TITLE_SIZE + 6.0;
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(diameter, diameter), egui::Sense::hover());
+        let painter = ui.painter();
+        let text_color = if done {
+            painter.circle_filled(rect.center(), diameter / 2.0, theme::ACCENT);
+            theme::ON_ACCENT
         } else {
-            ui.visuals().weak_text_color()
+            let weak = ui.visuals().weak_text_color();
+            painter.circle_stroke(rect.center(), diameter / 2.0 - 1.0, Stroke::new(2.0, weak));
+            weak
         };
-        ui.label(RichText::new(mark).size(theme::STEP_TITLE_SIZE).color(color));
+        painter.text(
+            rect.center(),
+            egui::Align2::CENTER_CENTER,
+            number.to_string(),
+            egui::FontId::proportional(theme::STEP_TITLE_SIZE - 6.0),
+            text_color,
+        );
         ui.label(RichText::new(title).size(theme::STEP_TITLE_SIZE).strong());
     });
     ui.add_space(4.0);
@@ -97,7 +108,7 @@ pub fn error_banner_ui(ui: &mut egui::Ui, message: &str, actions: &mut Vec<Actio
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.add(
-                egui::Label::new(RichText::new(format!("⚠  {message}")).color(theme::ERROR))
+                egui::Label::new(RichText::new(message).color(theme::ERROR))
                     .wrap(),
             );
             if ui.button("Dismiss").clicked() {
@@ -105,4 +116,24 @@ pub fn error_banner_ui(ui: &mut egui::Ui, message: &str, actions: &mut Vec<Actio
             }
         });
     ui.add_space(12.0);
+}
+
+/// A round success (check) or failure (cross) mark, drawn rather than taken
+/// from a font so it looks the same everywhere.
+pub fn status_mark_ui(ui: &mut egui::Ui, ok: bool) {
+    let size = 22.0;
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
+    let painter = ui.painter();
+    let c = rect.center();
+    let color = if ok { theme::SUCCESS } else { theme::ERROR };
+    painter.circle_filled(c, size / 2.0, color);
+    let stroke = Stroke::new(2.5, theme::ON_ACCENT);
+    let r = size * 0.22;
+    if ok {
+        painter.line_segment([c + egui::vec2(-r, 0.0), c + egui::vec2(-r * 0.3, r * 0.8)], stroke);
+        painter.line_segment([c + egui::vec2(-r * 0.3, r * 0.8), c + egui::vec2(r * 1.1, -r * 0.7)], stroke);
+    } else {
+        painter.line_segment([c + egui::vec2(-r, -r), c + egui::vec2(r, r)], stroke);
+        painter.line_segment([c + egui::vec2(-r, r), c + egui::vec2(r, -r)], stroke);
+    }
 }

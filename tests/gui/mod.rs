@@ -1,0 +1,5 @@
+//! The desktop app, driven through its accessibility tree with
+//! egui_kittest (no GPU), and the real window under Xvfb.
+
+mod kittest_flows;
+mod xvfb_smoke;
