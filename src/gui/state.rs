@@ -96,6 +96,14 @@ pub struct RunTarget {
     pub progress: TargetProgress,
 }
 
+impl RunTarget {
+    /// The device path when the name does not already say it.
+    pub fn path_detail(&self) -> Option<String> {
+        let path = self.path.display().to_string();
+        (path != self.name).then_some(path)
+    }
+}
+
 /// A flash run as the progress and result screens show it.
 #[derive(Debug, Clone)]
 pub struct FlashRun {

@@ -119,6 +119,14 @@ fn click(h: &mut App, label: &str) {
     h.run_steps(2);
 }
 
+/// Focuses the text field labelled `label` and types `text` into it.
+fn type_into(h: &mut App, label: &str, text: &str) {
+    h.get_by_label(label).focus();
+    h.step();
+    h.get_by_label(label).type_text(text);
+    h.run_steps(2);
+}
+
 fn file_name(path: &Path) -> String {
     path.file_name().unwrap().to_string_lossy().into_owned()
 }
@@ -260,11 +268,8 @@ fn an_invalid_config_json_is_shown_and_disables_flash() {
     // Typing a too-short WiFi password is reported as you type.
     h.state_mut().set_config_file(None);
     h.step();
-    h.get_by_label("WiFi network").type_text("home");
-    h.step();
-    h.get_by_label("WiFi password").type_text("short");
-    h.step();
-    h.step();
+    type_into(&mut h, "WiFi network", "home");
+    type_into(&mut h, "WiFi password", "short");
     assert!(shows(&h, "8 to 63 characters"));
     assert!(flash_button_disabled(&h));
 }

@@ -16,7 +16,9 @@ pub fn dialog_ui(ctx: &egui::Context, app: &ImprintApp, actions: &mut Vec<Action
     let Some(dialog) = &app.dialog else {
         return;
     };
-    let response = egui::Modal::new(egui::Id::unique("imprint_dialog")).show(ctx, |ui| {
+    let frame = egui::Frame::popup(&ctx.global_style()).inner_margin(egui::Margin::same(24));
+    let modal = egui::Modal::new(egui::Id::unique("imprint_dialog")).frame(frame);
+    let response = modal.show(ctx, |ui| {
         ui.set_max_width(480.0);
         match dialog {
             Dialog::ConfirmFlash => confirm_flash_ui(ui, app, actions),
@@ -46,9 +48,15 @@ fn confirm_flash_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Actio
         let drive = app.drives.iter().find(|d| &d.path == path);
         let name = drive.map_or_else(|| path.display().to_string(), |d| d.display_name());
         let size = drive.map(|d| humanize::bytes(d.size_bytes)).unwrap_or_default();
+        let path_text = path.display().to_string();
+        let detail = if path_text == name {
+            size
+        } else {
+            format!("{size}  {path_text}")
+        };
         ui.horizontal(|ui| {
             ui.label(RichText::new(format!("•  {name}")).strong());
-            ui.label(widgets::secondary(ui, format!("{size}  {}", path.display())));
+            ui.label(widgets::secondary(ui, detail));
         });
     }
     buttons_ui(ui, "Erase and flash", Action::StartFlash, actions);

@@ -35,7 +35,7 @@ pub fn drive_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Acti
             .filter(|d| app.show_all || d.is_flashable_by_default())
             .collect();
         if shown.is_empty() {
-            empty_ui(ui, app);
+            empty_ui(ui);
         }
         let image_bytes = app.image_bytes();
         for drive in shown {
@@ -51,21 +51,18 @@ pub fn drive_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Acti
         if hidden > 0 {
             ui.label(widgets::secondary(
                 ui,
-                format!("{hidden} more drive(s) hidden: fixed, virtual or system drives"),
+                format!(
+                    "{hidden} more drive{} hidden (fixed, virtual or system): \"Show all drives\" lists them",
+                    if hidden == 1 { "" } else { "s" }
+                ),
             ));
         }
     });
 }
 
-fn empty_ui(ui: &mut egui::Ui, app: &ImprintApp) {
+fn empty_ui(ui: &mut egui::Ui) {
     ui.add_space(4.0);
     ui.label("Insert an SD card or a USB drive.");
-    if !app.show_all && !app.drives.is_empty() {
-        ui.label(widgets::secondary(
-            ui,
-            "Other drives are hidden; \"Show all drives\" lists them.",
-        ));
-    }
 }
 
 fn drive_row_ui(
@@ -80,6 +77,8 @@ fn drive_row_ui(
         .inner_margin(egui::Margin::symmetric(12, 8))
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
+            // The detail lines belong to the name above them: keep them close.
+            ui.spacing_mut().item_spacing.y = 0.0;
             ui.horizontal(|ui| {
                 let enabled = !matches!(availability, Availability::Blocked(_));
                 let mut checked = selected;
@@ -140,7 +139,10 @@ fn details(drive: &Drive) -> String {
     if drive.removable {
         parts.push("removable".into());
     }
-    parts.push(drive.path.display().to_string());
+    // The path is the name of a drive without vendor and model: say it once.
+    if drive.display_name() != drive.path.display().to_string() {
+        parts.push(drive.path.display().to_string());
+    }
     let mounts: Vec<String> = drive
         .mount_points
         .iter()

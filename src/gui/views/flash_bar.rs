@@ -8,12 +8,14 @@ use super::super::app::ImprintApp;
 use super::widgets;
 
 pub fn flash_bar_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
-    ui.add_space(10.0);
     ui.horizontal(|ui| {
         let blocker = app.flash_blocker();
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let response = ui
-                .add_enabled(blocker.is_none(), widgets::primary_button("Flash!"))
+                .add_enabled(
+                    blocker.is_none(),
+                    widgets::primary_button_enabled("Flash!", blocker.is_none()),
+                )
                 .on_disabled_hover_text(blocker.unwrap_or_default());
             if response.clicked() {
                 actions.push(Action::RequestFlash);
@@ -33,5 +35,4 @@ pub fn flash_bar_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Actio
             });
         });
     });
-    ui.add_space(10.0);
 }

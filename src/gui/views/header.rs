@@ -7,7 +7,6 @@ use super::super::app::{ImageSlot, ImprintApp};
 use super::super::theme;
 
 pub fn header_ui(ui: &mut egui::Ui, app: &ImprintApp) {
-    ui.add_space(8.0);
     ui.horizontal(|ui| {
         ui.label(RichText::new("Imprint").size(20.0).strong().color(theme::ACCENT));
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -21,7 +20,6 @@ pub fn header_ui(ui: &mut egui::Ui, app: &ImprintApp) {
             step_mark_ui(ui, "1 Image", image_done);
         });
     });
-    ui.add_space(6.0);
 }
 
 fn step_mark_ui(ui: &mut egui::Ui, text: &str, done: bool) {

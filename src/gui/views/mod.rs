@@ -31,13 +31,19 @@ pub fn app_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
 
 /// The three steps: image, drives, flash.
 fn select_screen_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
-    egui::Panel::top("header").show(ui, |ui| header::header_ui(ui, app));
-    egui::Panel::bottom("flash_bar").show(ui, |ui| flash_bar::flash_bar_ui(ui, app, actions));
+    let bar = widgets::bar_frame(ui);
+    egui::Panel::top("header")
+        .frame(bar)
+        .show(ui, |ui| header::header_ui(ui, app));
+    egui::Panel::bottom("flash_bar")
+        .frame(bar)
+        .show(ui, |ui| flash_bar::flash_bar_ui(ui, app, actions));
     egui::CentralPanel::default().show(ui, |ui| {
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 widgets::centered_column_ui(ui, |ui| {
+                    ui.add_space(12.0);
                     if let Some(notice) = &app.notice {
                         widgets::error_banner_ui(ui, notice, actions);
                     }

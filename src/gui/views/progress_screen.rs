@@ -12,14 +12,20 @@ use crate::engine::Phase;
 use crate::humanize;
 
 pub fn progress_screen_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<Action>) {
-    egui::Panel::bottom("cancel_bar").show(ui, |ui| cancel_bar_ui(ui, run, actions));
+    egui::Panel::bottom("cancel_bar")
+        .frame(widgets::bar_frame(ui))
+        .show(ui, |ui| cancel_bar_ui(ui, run, actions));
     egui::CentralPanel::default().show(ui, |ui| {
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 widgets::centered_column_ui(ui, |ui| {
                     ui.add_space(8.0);
-                    ui.heading("Flashing");
+                    ui.label(
+                        RichText::new("Flashing")
+                            .size(theme::SCREEN_TITLE_SIZE)
+                            .strong(),
+                    );
                     ui.label(widgets::secondary(
                         ui,
                         format!(
@@ -45,7 +51,9 @@ fn target_row_ui(ui: &mut egui::Ui, target: &RunTarget) {
         ui.set_width(ui.available_width());
         ui.horizontal(|ui| {
             ui.label(RichText::new(&target.name).strong());
-            ui.label(widgets::secondary(ui, target.path.display().to_string()));
+            if let Some(path) = target.path_detail() {
+                ui.label(widgets::secondary(ui, path));
+            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 phase_label_ui(ui, target);
             });
@@ -103,7 +111,6 @@ fn stats_line(target: &RunTarget) -> String {
 }
 
 fn cancel_bar_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<Action>) {
-    ui.add_space(10.0);
     ui.horizontal(|ui| {
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let text = if run.cancel_requested {
@@ -124,5 +131,4 @@ fn cancel_bar_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<Action>) {
             }
         });
     });
-    ui.add_space(10.0);
 }

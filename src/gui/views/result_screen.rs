@@ -10,14 +10,14 @@ use super::super::theme;
 use super::widgets;
 
 pub fn result_screen_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<Action>) {
-    egui::Panel::bottom("result_bar").show(ui, |ui| {
-        ui.add_space(10.0);
+    egui::Panel::bottom("result_bar")
+        .frame(widgets::bar_frame(ui))
+        .show(ui, |ui| {
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if ui.add(widgets::primary_button("Flash another")).clicked() {
                 actions.push(Action::FlashAnother);
             }
         });
-        ui.add_space(10.0);
     });
     egui::CentralPanel::default().show(ui, |ui| {
         egui::ScrollArea::vertical()
@@ -57,10 +57,10 @@ fn title_ui(ui: &mut egui::Ui, run: &FlashRun) {
         format!(
             "{} was written to {} and verified. The drive{} can be removed.",
             run.image_name,
-            if total == 1 {
-                "the drive".to_string()
-            } else {
-                format!("all {total} drives")
+            match total {
+                1 => "the drive".to_string(),
+                2 => "both drives".to_string(),
+                _ => format!("all {total} drives"),
             },
             if total == 1 { "" } else { "s" }
         )
@@ -79,7 +79,9 @@ fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget) {
         ui.horizontal(|ui| {
             widgets::status_mark_ui(ui, !failed);
             ui.label(RichText::new(&target.name).strong());
-            ui.label(widgets::secondary(ui, target.path.display().to_string()));
+            if let Some(path) = target.path_detail() {
+                ui.label(widgets::secondary(ui, path));
+            }
         });
         match result {
             Some(Ok(())) => {

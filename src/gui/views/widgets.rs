@@ -24,6 +24,12 @@ pub fn centered_column_ui(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui)) {
     });
 }
 
+/// The frame of the header and of the bars at the bottom: the same side
+/// margins as the content, so text does not touch the window's edge.
+pub fn bar_frame(ui: &egui::Ui) -> egui::Frame {
+    egui::Frame::side_top_panel(ui.style()).inner_margin(Margin::symmetric(20, 10))
+}
+
 /// A card: the frame of one step or one drive.
 pub fn card_ui<R>(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui) -> R) -> R {
     card_frame(ui, None).show(ui, |ui| {
@@ -76,8 +82,19 @@ pub fn step_title_ui(ui: &mut egui::Ui, number: u8, title: &str, done: bool) {
 
 /// The one primary action of a screen: filled with the accent.
 pub fn primary_button(text: &str) -> egui::Button<'static> {
-    egui::Button::new(RichText::new(text).size(17.0).strong().color(theme::ON_ACCENT))
-        .fill(theme::ACCENT)
+    primary_button_enabled(text, true)
+}
+
+/// A primary button that is plain grey while it cannot be pressed, so an
+/// accent-coloured button always means "ready".
+pub fn primary_button_enabled(text: &str, enabled: bool) -> egui::Button<'static> {
+    let text = RichText::new(text).size(17.0).strong();
+    let button = if enabled {
+        egui::Button::new(text.color(theme::ON_ACCENT)).fill(theme::ACCENT)
+    } else {
+        egui::Button::new(text)
+    };
+    button
         .min_size(egui::vec2(150.0, 40.0))
         .corner_radius(CornerRadius::same(8))
 }
