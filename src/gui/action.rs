@@ -16,7 +16,10 @@ pub enum Action {
     PickConfig,
     ClearConfig,
     /// The WiFi fields changed: validate again.
-    SetWifi { ssid: String, psk: String },
+    SetWifi {
+        ssid: String,
+        psk: String,
+    },
     /// Flash! pressed: ask for confirmation.
     RequestFlash,
     /// The confirmation was accepted.

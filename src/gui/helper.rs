@@ -72,7 +72,10 @@ pub fn start(job: HelperJob, options: &HelperOptions, ctx: &egui::Context) -> Ru
     let (program, prefix_args) = match options.elevate.split_first() {
         Some((program, rest)) => (
             program.clone(),
-            rest.iter().cloned().chain([options.exe.clone().into()]).collect(),
+            rest.iter()
+                .cloned()
+                .chain([options.exe.clone().into()])
+                .collect(),
         ),
         None => (options.exe.clone().into(), Vec::new()),
     };

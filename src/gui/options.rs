@@ -74,8 +74,7 @@ impl HelperOptions {
 
     /// Whether a run on `targets` needs the helper.
     pub fn needed_for(&self, targets: &[PathBuf]) -> bool {
-        self.mode == HelperMode::Always
-            || (!is_root() && targets.iter().any(|t| !may_write(t)))
+        self.mode == HelperMode::Always || (!is_root() && targets.iter().any(|t| !may_write(t)))
     }
 }
 

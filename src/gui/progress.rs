@@ -89,11 +89,21 @@ mod tests {
         let mut p = TargetProgress::default();
         p.update(Phase::Write, 0, Some(1_000_000_000), start);
         assert_eq!(p.rate, None);
-        p.update(Phase::Write, 100_000_000, None, start + Duration::from_secs(1));
+        p.update(
+            Phase::Write,
+            100_000_000,
+            None,
+            start + Duration::from_secs(1),
+        );
         assert_eq!(p.rate, Some(100_000_000.0));
         assert_eq!(p.fraction(), Some(0.1));
         assert_eq!(p.seconds_left(), Some(9.0));
-        p.update(Phase::Verify, 0, Some(1_000_000_000), start + Duration::from_secs(10));
+        p.update(
+            Phase::Verify,
+            0,
+            Some(1_000_000_000),
+            start + Duration::from_secs(10),
+        );
         assert_eq!(p.rate, None);
         assert_eq!(p.fraction(), Some(0.0));
     }

@@ -199,10 +199,7 @@ impl FlashRun {
     /// reasons shown there.
     pub fn ended_before_start(&self) -> Option<String> {
         if let Some(reasons) = &self.refused {
-            return Some(format!(
-                "Nothing was written. {}",
-                reasons.join(" ")
-            ));
+            return Some(format!("Nothing was written. {}", reasons.join(" ")));
         }
         if !self.started {
             return self.failure.clone();
@@ -264,15 +261,25 @@ mod tests {
     fn unsafe_and_small_drives_cannot_be_chosen() {
         let mut system = drive("/dev/sda", 500_000_000_000);
         system.system = Some("holds /".into());
-        assert!(matches!(availability(&system, None), Availability::Blocked(r) if r.contains("holds /")));
+        assert!(
+            matches!(availability(&system, None), Availability::Blocked(r) if r.contains("holds /"))
+        );
         let mut locked = drive("/dev/sdb", 8_000_000_000);
         locked.read_only = true;
-        assert!(matches!(availability(&locked, None), Availability::Blocked(_)));
+        assert!(matches!(
+            availability(&locked, None),
+            Availability::Blocked(_)
+        ));
         let small = drive("/dev/sdc", 1_000_000);
-        assert!(matches!(availability(&small, Some(2_000_000)), Availability::Blocked(r) if r.contains("2.0 MB")));
+        assert!(
+            matches!(availability(&small, Some(2_000_000)), Availability::Blocked(r) if r.contains("2.0 MB"))
+        );
         assert_eq!(availability(&small, None), Availability::Selectable);
         let big = drive("/dev/sdd", 256_000_000_000);
-        assert_eq!(availability(&big, Some(2_000_000)), Availability::NeedsConfirmation);
+        assert_eq!(
+            availability(&big, Some(2_000_000)),
+            Availability::NeedsConfirmation
+        );
     }
 
     #[test]
@@ -291,23 +298,54 @@ mod tests {
         let now = Instant::now();
         let mut run = FlashRun::new(
             "a.img".into(),
-            vec![("/dev/sdb".into(), "b".into()), ("/dev/sdc".into(), "c".into())],
+            vec![
+                ("/dev/sdb".into(), "b".into()),
+                ("/dev/sdc".into(), "c".into()),
+            ],
         );
-        run.apply(RunEvent::Flash(FlashEvent::Started { targets: vec![], size_hint: Some(10) }), now);
         run.apply(
-            RunEvent::Flash(FlashEvent::Progress { target: 1, phase: Phase::Write, bytes: 5, total: Some(10) }),
+            RunEvent::Flash(FlashEvent::Started {
+                targets: vec![],
+                size_hint: Some(10),
+            }),
+            now,
+        );
+        run.apply(
+            RunEvent::Flash(FlashEvent::Progress {
+                target: 1,
+                phase: Phase::Write,
+                bytes: 5,
+                total: Some(10),
+            }),
             now,
         );
         run.apply(
             RunEvent::Flash(FlashEvent::TargetDone {
                 target: 0,
-                result: Err(TargetFailure { kind: FailureKind::Write, offset: Some(0), message: "gone".into() }),
+                result: Err(TargetFailure {
+                    kind: FailureKind::Write,
+                    offset: Some(0),
+                    message: "gone".into(),
+                }),
                 sha256: None,
             }),
             now,
         );
-        run.apply(RunEvent::Flash(FlashEvent::TargetDone { target: 1, result: Ok(()), sha256: None }), now);
-        run.apply(RunEvent::Flash(FlashEvent::Done { image_sha256: Some("ab".into()), image_bytes: 10 }), now);
+        run.apply(
+            RunEvent::Flash(FlashEvent::TargetDone {
+                target: 1,
+                result: Ok(()),
+                sha256: None,
+            }),
+            now,
+        );
+        run.apply(
+            RunEvent::Flash(FlashEvent::Done {
+                image_sha256: Some("ab".into()),
+                image_bytes: 10,
+            }),
+            now,
+        );
         run.apply(RunEvent::Finished, now);
         assert_eq!(run.succeeded(), 1);
         assert_eq!(run.image_sha256.as_deref(), Some("ab"));
@@ -317,9 +355,15 @@ mod tests {
     #[test]
     fn a_run_that_never_started_goes_back_with_its_reason() {
         let mut run = FlashRun::new("a.img".into(), vec![("/dev/sdb".into(), "b".into())]);
-        run.apply(RunEvent::Failed("Authorisation was cancelled".into()), Instant::now());
+        run.apply(
+            RunEvent::Failed("Authorisation was cancelled".into()),
+            Instant::now(),
+        );
         run.apply(RunEvent::Finished, Instant::now());
-        assert_eq!(run.ended_before_start().as_deref(), Some("Authorisation was cancelled"));
+        assert_eq!(
+            run.ended_before_start().as_deref(),
+            Some("Authorisation was cancelled")
+        );
         assert!(matches!(run.targets[0].progress.result, Some(Err(_))));
     }
 }

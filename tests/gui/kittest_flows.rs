@@ -63,7 +63,10 @@ fn drive(path: &Path, size_bytes: u64, model: &str, bus: Bus) -> Drive {
 }
 
 /// The app with drives offered by the test, and the helper as given.
-fn app_with(drives: Vec<Drive>, helper: HelperOptions) -> (App, Sender<Result<Vec<Drive>, String>>) {
+fn app_with(
+    drives: Vec<Drive>,
+    helper: HelperOptions,
+) -> (App, Sender<Result<Vec<Drive>, String>>) {
     let (tx, rx) = crossbeam_channel::unbounded();
     tx.send(Ok(drives)).unwrap();
     let options = AppOptions {
@@ -145,7 +148,8 @@ fn flash_and_confirm(h: &mut App, drive_names: &[&str]) {
     for name in drive_names {
         assert!(shows(h, name), "the confirmation names {name}");
     }
-    h.get_by_role_and_label(Role::Button, "Erase and flash").click();
+    h.get_by_role_and_label(Role::Button, "Erase and flash")
+        .click();
     h.run_steps(2);
 }
 
@@ -205,8 +209,11 @@ fn flash_to_a_file_target_shows_progress_then_success_and_the_sha256() {
     h.check_accessibility();
 
     // "Flash another" keeps the image and the drive.
-    h.get_by_role_and_label(Role::Button, "Flash another").click();
-    wait_until(&mut h, "the selection screen", |h| shows(h, "Select drives"));
+    h.get_by_role_and_label(Role::Button, "Flash another")
+        .click();
+    wait_until(&mut h, "the selection screen", |h| {
+        shows(h, "Select drives")
+    });
     assert!(shows(&h, "etcher-test.img.xz"));
     assert_eq!(h.state().selected_targets(), [target]);
 }
@@ -261,8 +268,13 @@ fn an_invalid_config_json_is_shown_and_disables_flash() {
     assert!(!flash_button_disabled(&h));
     h.get_by_label("balenaOS configuration (optional)").click();
     h.state_mut().set_config_file(Some(config));
-    wait_until(&mut h, "the validation", |h| shows(h, "Invalid configuration"));
-    assert!(flash_button_disabled(&h), "Flash! is disabled while invalid");
+    wait_until(&mut h, "the validation", |h| {
+        shows(h, "Invalid configuration")
+    });
+    assert!(
+        flash_button_disabled(&h),
+        "Flash! is disabled while invalid"
+    );
     h.check_accessibility();
 
     // Typing a too-short WiFi password is reported as you type.
@@ -279,10 +291,7 @@ fn a_too_small_drive_is_listed_but_cannot_be_chosen() {
     let dir = tempfile::tempdir().unwrap();
     let small = dir.path().join("small.img");
     std::fs::write(&small, vec![0u8; 1 << 20]).unwrap();
-    let (mut h, _drives) = app_with(
-        vec![drive(&small, 1 << 20, "Tiny", Bus::Usb)],
-        in_process(),
-    );
+    let (mut h, _drives) = app_with(vec![drive(&small, 1 << 20, "Tiny", Bus::Usb)], in_process());
     drop_image(&mut h, &fixture());
     assert!(shows(&h, "Too small: the image needs 5.2 MB"));
     let checkbox = h.get_by_label("Test Tiny");
@@ -305,11 +314,14 @@ fn a_drive_over_128_gb_is_chosen_only_after_confirming() {
     wait_until(&mut h, "the question", |h| shows(h, "is a large drive"));
     assert!(h.state().selected_targets().is_empty());
     h.get_by_role_and_label(Role::Button, "Cancel").click();
-    wait_until(&mut h, "the dialog to close", |h| !shows(h, "is a large drive"));
+    wait_until(&mut h, "the dialog to close", |h| {
+        !shows(h, "is a large drive")
+    });
     assert!(h.state().selected_targets().is_empty());
     h.get_by_label("Test Huge").click();
     wait_until(&mut h, "the question", |h| shows(h, "is a large drive"));
-    h.get_by_role_and_label(Role::Button, "Select this drive").click();
+    h.get_by_role_and_label(Role::Button, "Select this drive")
+        .click();
     h.run_steps(2);
     assert_eq!(h.state().selected_targets(), [big]);
 }
@@ -356,7 +368,9 @@ fn a_cancelled_password_prompt_is_explained() {
     drop_image(&mut h, &fixture());
     click(&mut h, "Test Card A");
     flash_and_confirm(&mut h, &["Test Card A"]);
-    wait_until(&mut h, "the message", |h| shows(h, "Authorisation was cancelled"));
+    wait_until(&mut h, "the message", |h| {
+        shows(h, "Authorisation was cancelled")
+    });
     // Back on the selection screen, image and drive kept.
     assert!(shows(&h, "Select drives"));
     assert_eq!(h.state().selected_targets(), [target]);

@@ -18,7 +18,14 @@ impl Xvfb {
         // A display number per process: nextest runs tests in parallel.
         let display = format!(":{}", 90 + std::process::id() % 500);
         let child = Command::new("Xvfb")
-            .args([display.as_str(), "-screen", "0", "1024x768x24", "-nolisten", "tcp"])
+            .args([
+                display.as_str(),
+                "-screen",
+                "0",
+                "1024x768x24",
+                "-nolisten",
+                "tcp",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -59,7 +66,13 @@ fn screenshot_variance(display: &str, out: &Path) -> f64 {
     assert!(status.success(), "screenshot failed");
     let stats = Command::new("convert")
         .arg(out)
-        .args(["-colorspace", "Gray", "-format", "%[fx:standard_deviation]", "info:"])
+        .args([
+            "-colorspace",
+            "Gray",
+            "-format",
+            "%[fx:standard_deviation]",
+            "info:",
+        ])
         .output()
         .expect("run convert");
     String::from_utf8_lossy(&stats.stdout)
@@ -71,10 +84,12 @@ fn screenshot_variance(display: &str, out: &Path) -> f64 {
 #[test]
 fn the_real_window_opens_draws_and_closes_cleanly() {
     let tools = ["Xvfb", "xdpyinfo", "import", "convert"];
-    if tools
-        .iter()
-        .any(|t| Command::new("sh").args(["-c", &format!("command -v {t}")]).output().map_or(true, |o| !o.status.success()))
-    {
+    if tools.iter().any(|t| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {t}")])
+            .output()
+            .map_or(true, |o| !o.status.success())
+    }) {
         eprintln!("skipped: needs Xvfb, xdpyinfo and imagemagick (scripts/install-deps)");
         return;
     }
@@ -104,7 +119,11 @@ fn the_real_window_opens_draws_and_closes_cleanly() {
             break;
         }
     }
-    assert!(variance > 0.05, "the screenshot {} looks blank ({variance})", shot.display());
+    assert!(
+        variance > 0.05,
+        "the screenshot {} looks blank ({variance})",
+        shot.display()
+    );
     // Ctrl-C closes the window the normal way.
     // SAFETY: kill on the pid of our own child.
     unsafe { libc::kill(app.id() as libc::pid_t, libc::SIGINT) };

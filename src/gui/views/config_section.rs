@@ -29,21 +29,19 @@ fn config_form_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>
         "Embed a config.json from balenaCloud (and WiFi settings) into the image's boot \
          partition while it is written. The image file itself is not changed.",
     ));
-    ui.horizontal(|ui| {
-        match &app.config.config_path {
-            Some(path) => {
-                ui.label(RichText::new(path.display().to_string()).strong());
-                if ui.button("Change…").clicked() {
-                    actions.push(Action::PickConfig);
-                }
-                if ui.button("Remove").clicked() {
-                    actions.push(Action::ClearConfig);
-                }
+    ui.horizontal(|ui| match &app.config.config_path {
+        Some(path) => {
+            ui.label(RichText::new(path.display().to_string()).strong());
+            if ui.button("Change…").clicked() {
+                actions.push(Action::PickConfig);
             }
-            None => {
-                if ui.button("Choose config.json…").clicked() {
-                    actions.push(Action::PickConfig);
-                }
+            if ui.button("Remove").clicked() {
+                actions.push(Action::ClearConfig);
+            }
+        }
+        None => {
+            if ui.button("Choose config.json…").clicked() {
+                actions.push(Action::PickConfig);
             }
         }
     });
@@ -120,7 +118,10 @@ fn status_ui(ui: &mut egui::Ui, app: &ImprintApp) {
         }
         ConfigStatus::Invalid(message) => {
             ui.add(
-                egui::Label::new(RichText::new(format!("Invalid configuration: {message}")).color(theme::ERROR)).wrap(),
+                egui::Label::new(
+                    RichText::new(format!("Invalid configuration: {message}")).color(theme::ERROR),
+                )
+                .wrap(),
             );
         }
     }

@@ -47,7 +47,9 @@ fn confirm_flash_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Actio
     for path in targets {
         let drive = app.drives.iter().find(|d| &d.path == path);
         let name = drive.map_or_else(|| path.display().to_string(), |d| d.display_name());
-        let size = drive.map(|d| humanize::bytes(d.size_bytes)).unwrap_or_default();
+        let size = drive
+            .map(|d| humanize::bytes(d.size_bytes))
+            .unwrap_or_default();
         let path_text = path.display().to_string();
         let detail = if path_text == name {
             size
@@ -70,7 +72,9 @@ fn confirm_large_ui(
 ) {
     let drive = app.drives.iter().find(|d| d.path == path);
     let name = drive.map_or_else(|| path.display().to_string(), |d| d.display_name());
-    let size = drive.map(|d| humanize::bytes(d.size_bytes)).unwrap_or_default();
+    let size = drive
+        .map(|d| humanize::bytes(d.size_bytes))
+        .unwrap_or_default();
     ui.label(
         RichText::new(format!("{name} is a large drive ({size})"))
             .size(theme::STEP_TITLE_SIZE)
@@ -99,13 +103,16 @@ fn buttons_ui(ui: &mut egui::Ui, confirm: &str, action: Action, actions: &mut Ve
     ui.horizontal(|ui| {
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let confirm = ui.add(widgets::primary_button(confirm));
-            if ui.memory(|m| m.focused().is_none()) {
+            let cancel = ui.button("Cancel");
+            // Keep the focus in the dialog (the Flash! button behind it had
+            // it), on the confirming button unless Tab moved it to Cancel.
+            if !ui.memory(|m| m.has_focus(confirm.id) || m.has_focus(cancel.id)) {
                 confirm.request_focus();
             }
             if confirm.clicked() {
                 actions.push(action);
             }
-            if ui.button("Cancel").clicked() {
+            if cancel.clicked() {
                 actions.push(Action::CloseDialog);
             }
         });

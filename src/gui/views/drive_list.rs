@@ -40,7 +40,13 @@ pub fn drive_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Acti
         let image_bytes = app.image_bytes();
         for drive in shown {
             let selected = app.selection.contains(&drive.path);
-            drive_row_ui(ui, drive, availability(drive, image_bytes), selected, actions);
+            drive_row_ui(
+                ui,
+                drive,
+                availability(drive, image_bytes),
+                selected,
+                actions,
+            );
         }
         let hidden = app.drives.len()
             - app
@@ -74,7 +80,7 @@ fn drive_row_ui(
 ) {
     let border = selected.then_some(theme::ACCENT);
     widgets::card_frame(ui, border)
-        .inner_margin(egui::Margin::symmetric(12, 8))
+        .inner_margin(egui::Margin::symmetric(12, 4))
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
             // The detail lines belong to the name above them: keep them close.
@@ -93,20 +99,17 @@ fn drive_row_ui(
                 badges_ui(ui, drive, &availability);
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     ui.label(RichText::new(humanize::bytes(drive.size_bytes)).strong());
+                    ui.add(egui::Label::new(widgets::secondary(ui, details(drive))).truncate());
                 });
-            });
-            ui.horizontal_wrapped(|ui| {
-                ui.add_space(28.0);
-                ui.label(widgets::secondary(ui, details(drive)));
             });
             if let Availability::Blocked(reason) = &availability {
                 ui.horizontal_wrapped(|ui| {
                     ui.add_space(28.0);
-                    ui.label(RichText::new(reason).color(theme::ERROR));
+                    ui.label(RichText::new(reason).small().color(theme::ERROR));
                 });
             }
         });
-    ui.add_space(6.0);
+    ui.add_space(4.0);
 }
 
 fn badges_ui(ui: &mut egui::Ui, drive: &Drive, availability: &Availability) {

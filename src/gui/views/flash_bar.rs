@@ -25,7 +25,11 @@ pub fn flash_bar_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Actio
                     "{} to {} drive{}",
                     info.name,
                     app.selection.targets().len(),
-                    if app.selection.targets().len() == 1 { "" } else { "s" }
+                    if app.selection.targets().len() == 1 {
+                        ""
+                    } else {
+                        "s"
+                    }
                 )),
                 (Some(blocker), _) => widgets::secondary(ui, blocker),
                 (None, None) => RichText::new(""),

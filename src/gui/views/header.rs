@@ -8,7 +8,12 @@ use super::super::theme;
 
 pub fn header_ui(ui: &mut egui::Ui, app: &ImprintApp) {
     ui.horizontal(|ui| {
-        ui.label(RichText::new("Imprint").size(20.0).strong().color(theme::ACCENT));
+        ui.label(
+            RichText::new("Imprint")
+                .size(20.0)
+                .strong()
+                .color(theme::ACCENT),
+        );
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let image_done = matches!(app.image, ImageSlot::Ready(_));
             let drives_done = !app.selection.is_empty();

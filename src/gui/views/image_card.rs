@@ -68,7 +68,10 @@ fn image_info_ui(
         });
     });
     if let Some(entry) = info.source.entry_name() {
-        ui.label(widgets::secondary(ui, format!("Disk image in the archive: {entry}")));
+        ui.label(widgets::secondary(
+            ui,
+            format!("Disk image in the archive: {entry}"),
+        ));
     }
     ui.label(size_line(info));
     ui.label(widgets::secondary(ui, partitions_line(info, config)));

@@ -13,12 +13,12 @@ pub fn result_screen_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<Act
     egui::Panel::bottom("result_bar")
         .frame(widgets::bar_frame(ui))
         .show(ui, |ui| {
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if ui.add(widgets::primary_button("Flash another")).clicked() {
-                actions.push(Action::FlashAnother);
-            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.add(widgets::primary_button("Flash another")).clicked() {
+                    actions.push(Action::FlashAnother);
+                }
+            });
         });
-    });
     egui::CentralPanel::default().show(ui, |ui| {
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
@@ -65,7 +65,10 @@ fn title_ui(ui: &mut egui::Ui, run: &FlashRun) {
             if total == 1 { "" } else { "s" }
         )
     } else {
-        format!("{} — see below what went wrong and what to do.", run.image_name)
+        format!(
+            "{} — see below what went wrong and what to do.",
+            run.image_name
+        )
     };
     ui.label(widgets::secondary(ui, detail));
 }
@@ -113,7 +116,11 @@ fn hash_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<Action>) {
         ));
         ui.horizontal_wrapped(|ui| {
             ui.add(egui::Label::new(RichText::new(hash).monospace()).selectable(true));
-            if ui.button("Copy").on_hover_text("Copy the SHA-256").clicked() {
+            if ui
+                .button("Copy")
+                .on_hover_text("Copy the SHA-256")
+                .clicked()
+            {
                 actions.push(Action::Copy(hash.clone()));
             }
         });

@@ -32,11 +32,12 @@ pub fn bar_frame(ui: &egui::Ui) -> egui::Frame {
 
 /// A card: the frame of one step or one drive.
 pub fn card_ui<R>(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui) -> R) -> R {
-    card_frame(ui, None).show(ui, |ui| {
-        ui.set_width(ui.available_width());
-        add(ui)
-    })
-    .inner
+    card_frame(ui, None)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            add(ui)
+        })
+        .inner
 }
 
 /// A card with a coloured border (selected drive, failed drive).
@@ -58,7 +59,8 @@ pub fn card_frame(ui: &egui::Ui, border: Option<Color32>) -> egui::Frame {
 pub fn step_title_ui(ui: &mut egui::Ui, number: u8, title: &str, done: bool) {
     ui.horizontal(|ui| {
         let diameter = theme::STEP_TITLE_SIZE + 6.0;
-        let (rect, _) = ui.allocate_exact_size(egui::vec2(diameter, diameter), egui::Sense::hover());
+        let (rect, _) =
+            ui.allocate_exact_size(egui::vec2(diameter, diameter), egui::Sense::hover());
         let painter = ui.painter();
         let text_color = if done {
             painter.circle_filled(rect.center(), diameter / 2.0, theme::ACCENT);
@@ -124,10 +126,7 @@ pub fn error_banner_ui(ui: &mut egui::Ui, message: &str, actions: &mut Vec<Actio
         .inner_margin(Margin::same(12))
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
-            ui.add(
-                egui::Label::new(RichText::new(message).color(theme::ERROR))
-                    .wrap(),
-            );
+            ui.add(egui::Label::new(RichText::new(message).color(theme::ERROR)).wrap());
             if ui.button("Dismiss").clicked() {
                 actions.push(Action::DismissNotice);
             }
@@ -147,8 +146,17 @@ pub fn status_mark_ui(ui: &mut egui::Ui, ok: bool) {
     let stroke = Stroke::new(2.5, theme::ON_ACCENT);
     let r = size * 0.22;
     if ok {
-        painter.line_segment([c + egui::vec2(-r, 0.0), c + egui::vec2(-r * 0.3, r * 0.8)], stroke);
-        painter.line_segment([c + egui::vec2(-r * 0.3, r * 0.8), c + egui::vec2(r * 1.1, -r * 0.7)], stroke);
+        painter.line_segment(
+            [c + egui::vec2(-r, 0.0), c + egui::vec2(-r * 0.3, r * 0.8)],
+            stroke,
+        );
+        painter.line_segment(
+            [
+                c + egui::vec2(-r * 0.3, r * 0.8),
+                c + egui::vec2(r * 1.1, -r * 0.7),
+            ],
+            stroke,
+        );
     } else {
         painter.line_segment([c + egui::vec2(-r, -r), c + egui::vec2(r, r)], stroke);
         painter.line_segment([c + egui::vec2(-r, r), c + egui::vec2(r, -r)], stroke);
