@@ -294,7 +294,21 @@ impl ImprintApp {
                 self.selection.add(&path);
                 self.dialog = None;
             }
-            Action::SetShowAll(show_all) => self.show_all = show_all,
+            Action::SetShowAll(show_all) => {
+                self.show_all = show_all;
+                if !show_all {
+                    // Never flash a drive the list no longer shows.
+                    let hidden: Vec<PathBuf> = self
+                        .drives
+                        .iter()
+                        .filter(|d| !d.is_flashable_by_default())
+                        .map(|d| d.path.clone())
+                        .collect();
+                    for path in hidden {
+                        self.selection.remove(&path);
+                    }
+                }
+            }
             Action::PickConfig => self.start_file_dialog(FileDialogPurpose::Config, ctx),
             Action::ClearConfig => {
                 self.config = ConfigForm::default();

@@ -193,7 +193,7 @@ fn flash_to_a_file_target_shows_progress_then_success_and_the_sha256() {
     drop_image(&mut h, &fixture());
     assert!(flash_button_disabled(&h), "no drive chosen yet");
     click(&mut h, "Test Card A");
-    assert_eq!(h.state().selected_targets(), [target.clone()]);
+    assert_eq!(h.state().selected_targets(), std::slice::from_ref(&target));
     flash_and_confirm(&mut h, &["Test Card A"]);
     wait_until(&mut h, "the progress or result screen", |h| {
         shows(h, "Flashing") || shows(h, "Flash complete")
@@ -374,4 +374,24 @@ fn a_cancelled_password_prompt_is_explained() {
     // Back on the selection screen, image and drive kept.
     assert!(shows(&h, "Select drives"));
     assert_eq!(h.state().selected_targets(), [target]);
+}
+
+#[test]
+fn hiding_all_drives_again_unselects_the_hidden_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("fixed.img");
+    std::fs::write(&target, vec![0u8; 8 << 20]).unwrap();
+    let (mut h, _drives) = app_with(
+        vec![drive(&target, 8 << 20, "Fixed", Bus::Virtual)],
+        in_process(),
+    );
+    drop_image(&mut h, &fixture());
+    assert!(!shows(&h, "Test Fixed"), "virtual drives are hidden by default");
+    click(&mut h, "Show all drives");
+    click(&mut h, "Test Fixed");
+    assert_eq!(h.state().selected_targets(), std::slice::from_ref(&target));
+    click(&mut h, "Show all drives");
+    assert!(!shows(&h, "Test Fixed"));
+    assert!(h.state().selected_targets().is_empty());
+    assert!(flash_button_disabled(&h));
 }

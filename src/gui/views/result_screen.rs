@@ -94,7 +94,7 @@ fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget) {
                 ui.add(
                     egui::Label::new(RichText::new(&failure.message).color(theme::ERROR)).wrap(),
                 );
-                ui.add(egui::Label::new(advice(failure.kind)).wrap());
+                ui.add(egui::Label::new(widgets::secondary(ui, advice(failure.kind))).wrap());
             }
             None => {
                 ui.label("Not finished");
