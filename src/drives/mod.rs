@@ -1,8 +1,12 @@
 //! Drives: the whole-disk block devices a user may flash, classified
 //! (system, removable, read-only, size, bus), and a watcher for hot-plug.
 
+mod watcher;
+
 use std::io;
 use std::path::PathBuf;
+
+pub use watcher::{DEFAULT_POLL_INTERVAL, DriveWatcher};
 
 /// How a drive is attached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
