@@ -74,7 +74,7 @@ pub fn system_reason_in(disk: &SysBlock, table: &MountTable) -> io::Result<Optio
 /// unmount them: a filesystem mounted inside another comes first.
 pub fn mounts_of(device: &Path) -> io::Result<Vec<Mount>> {
     let block = block_of_path(device)?;
-    Ok(mounts_in(&block, &MountTable::read()?)?)
+    mounts_in(&block, &MountTable::read()?)
 }
 
 /// [`mounts_of`] against a mount table already read.
