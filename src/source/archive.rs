@@ -18,7 +18,15 @@ use super::{READ_BUFFER_BYTES, SourceError};
 
 /// File name endings of the disk images we look for in an archive.
 pub const DISK_IMAGE_EXTENSIONS: &[&str] = &[
-    "img", "iso", "raw", "bin", "dsk", "wic", "sdcard", "hddimg", "rpi-sdimg",
+    "img",
+    "iso",
+    "raw",
+    "bin",
+    "dsk",
+    "wic",
+    "sdcard",
+    "hddimg",
+    "rpi-sdimg",
 ];
 
 /// Where the chosen image lies in the archive and how it is stored.

@@ -66,7 +66,10 @@ mod tests {
         assert_eq!(eof.kind(), io::ErrorKind::UnexpectedEof);
         assert!(eof.to_string().starts_with("unexpected end of gzip data"));
 
-        let corrupt = describe(io::Error::other("Unknown frame descriptor"), ImageFormat::Zstd);
+        let corrupt = describe(
+            io::Error::other("Unknown frame descriptor"),
+            ImageFormat::Zstd,
+        );
         assert_eq!(corrupt.kind(), io::ErrorKind::InvalidData);
         assert!(corrupt.to_string().starts_with("corrupt zstd data"));
         assert!(corrupt.to_string().contains("Unknown frame descriptor"));

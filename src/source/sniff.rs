@@ -73,7 +73,11 @@ mod tests {
     fn anything_else_is_raw() {
         assert_eq!(sniff(b""), ImageFormat::Raw);
         assert_eq!(sniff(b"\xFD7zX"), ImageFormat::Raw, "xz magic cut short");
-        assert_eq!(sniff(b"\x1F\x8B\x07"), ImageFormat::Raw, "gzip, not deflate");
+        assert_eq!(
+            sniff(b"\x1F\x8B\x07"),
+            ImageFormat::Raw,
+            "gzip, not deflate"
+        );
         assert_eq!(sniff(b"BZh0"), ImageFormat::Raw, "bzip2 needs a size digit");
         assert_eq!(sniff(b"\x60\x2A\x4D\x18"), ImageFormat::Raw);
         assert_eq!(sniff(b"PK\x01\x02"), ImageFormat::Raw);
