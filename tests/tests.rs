@@ -2,4 +2,5 @@
 //! need root (loop devices, mounts) print that they were skipped otherwise.
 
 mod drives;
+mod sources;
 mod support;

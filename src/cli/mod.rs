@@ -4,9 +4,12 @@
 //! failed while writing or verifying; 2 refused before anything was written.
 
 mod args;
-mod configure;
+pub mod configure;
 mod flash;
+mod json_lines;
 mod list;
+mod sink;
+mod terminal;
 
 use std::process::ExitCode;
 
