@@ -132,7 +132,7 @@ mod tests {
         let devices = root.join("devices");
         let class = root.join("class/block");
         fs::create_dir_all(&class).unwrap();
-        let mut add = |name: &str, dir: &str, partition: Option<&str>, holders: &[&str]| {
+        let add = |name: &str, dir: &str, partition: Option<&str>, holders: &[&str]| {
             let device_dir = devices.join(dir);
             fs::create_dir_all(device_dir.join("holders")).unwrap();
             for holder in holders {
