@@ -386,6 +386,65 @@ fn a_partition_mounted_at_boot_makes_its_whole_disk_a_system_drive() {
 }
 
 #[test]
+fn every_member_of_a_btrfs_raid_mounted_at_boot_is_a_system_drive() {
+    require_root!();
+    if !have("mkfs.btrfs") || !have("unshare") {
+        eprintln!("skipped: needs mkfs.btrfs (btrfs-progs) and unshare");
+        return;
+    }
+    let _lock = LoopLock::acquire();
+    let dir = tempfile::tempdir().unwrap();
+    // Sparse backing files: btrfs wants ~110 MiB per device, none written.
+    let attach_sparse = |name: &str| {
+        let backing = dir.path().join(name);
+        File::create(&backing).unwrap().set_len(128 * MIB).unwrap();
+        LoopDevice::attach(&backing, false)
+    };
+    let (first, second) = (attach_sparse("a.img"), attach_sparse("b.img"));
+    let (a, b) = (
+        first.device.to_str().unwrap(),
+        second.device.to_str().unwrap(),
+    );
+    run_ok(Command::new("mkfs.btrfs").args(["-q", "-f", "-d", "raid1", "-m", "raid1", a, b]));
+
+    // mountinfo names only the first device; the second is found through
+    // /sys/fs/btrfs. btrfs keeps scanned devices registered after unmount,
+    // so they are forgotten before the loop devices go.
+    let script = format!(
+        "mount -o device={b} {a} /boot || exit 99
+         \"$IMPRINT\" list --all --json; rc=$?
+         \"$TESTS\" --exact drives::print_system_drive_reason --ignored --nocapture -q >&2 || rc=98
+         umount /boot; btrfs device scan -u {a} {b} 2>/dev/null; exit $rc"
+    );
+    let out = Command::new("unshare")
+        .args(["-m", "sh", "-c", &script])
+        .env("IMPRINT", env!("CARGO_BIN_EXE_imprint"))
+        .env("TESTS", std::env::current_exe().unwrap())
+        .env("IMPRINT_TEST_DEVICES", b)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let drives: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    for device in [a, b] {
+        let drive = drive_named(&drives, Path::new(device)).expect("both members are listed");
+        let reason = drive["system"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{device} is marked system"));
+        assert!(
+            reason.starts_with(&format!("{device} holds /boot (mounted from /dev/loop")),
+            "{reason}"
+        );
+    }
+    assert!(
+        stderr.contains(&format!(
+            "system_drive_reason({b}) = Some(\"{b} holds /boot"
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn the_watcher_sees_a_loop_device_attached_and_detached() {
     require_root!();
     let _lock = LoopLock::acquire();

@@ -95,7 +95,7 @@ fn mount_points_on(block: &SysBlock, table: &MountTable) -> io::Result<Vec<PathB
     Ok(table
         .mounts
         .iter()
-        .filter(|mount| family.contains(&mount.block.name))
+        .filter(|mount| mount.blocks.iter().any(|b| family.contains(&b.name)))
         .map(|mount| mount.line.mount_point.clone())
         .collect())
 }

@@ -44,7 +44,7 @@ pub fn system_reason_in(disk: &SysBlock, table: &MountTable) -> io::Result<Optio
     for system_mount_point in SYSTEM_MOUNT_POINTS {
         let backing = table.mounts.iter().find(|mount| {
             mount.line.mount_point == Path::new(system_mount_point)
-                && family.contains(&mount.block.name)
+                && mount.blocks.iter().any(|b| family.contains(&b.name))
         });
         if let Some(mount) = backing {
             return Ok(Some(format!(
@@ -58,7 +58,7 @@ pub fn system_reason_in(disk: &SysBlock, table: &MountTable) -> io::Result<Optio
     if let Some(swap) = table
         .swaps
         .iter()
-        .find(|swap| family.contains(&swap.block.name))
+        .find(|swap| swap.blocks.iter().any(|b| family.contains(&b.name)))
     {
         return Ok(Some(format!(
             "{} holds active swap ({})",
@@ -86,10 +86,12 @@ pub fn mounts_in(block: &SysBlock, table: &MountTable) -> io::Result<Vec<Mount>>
         .mounts
         .iter()
         .rev()
-        .filter(|mount| family.contains(&mount.block.name))
-        .map(|mount| Mount {
-            device: mount.block.dev_path(),
-            mount_point: mount.line.mount_point.clone(),
+        .filter_map(|mount| {
+            let block = mount.blocks.iter().find(|b| family.contains(&b.name))?;
+            Some(Mount {
+                device: block.dev_path(),
+                mount_point: mount.line.mount_point.clone(),
+            })
         })
         .collect())
 }
@@ -162,7 +164,7 @@ mod tests {
                 fs_type: "ext4".into(),
                 source: source.into(),
             },
-            block: SysBlock::new(name),
+            blocks: vec![SysBlock::new(name)],
         }
     }
 
@@ -242,7 +244,7 @@ mod tests {
                     path: "/dev/sda10".into(),
                     kind: "partition".into(),
                 },
-                block: SysBlock::new("sda10"),
+                blocks: vec![SysBlock::new("sda10")],
             }],
         };
         let sda = SysBlock::in_class_root(&class, "sda");
