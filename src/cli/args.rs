@@ -21,9 +21,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Open the desktop app, with IMAGE preselected.
-    Gui {
-        image: Option<PathBuf>,
-    },
+    Gui { image: Option<PathBuf> },
     /// Write IMAGE to every target, then read each back and verify it.
     Flash(FlashArgs),
     /// Compare targets with IMAGE, byte for byte.
@@ -33,9 +31,7 @@ pub enum Command {
     /// List drives (by default the ones a user would flash).
     List(ListArgs),
     /// Print the SHA-256 of the decompressed image.
-    Hash {
-        image: PathBuf,
-    },
+    Hash { image: PathBuf },
 }
 
 /// balenaOS configuration to embed into the image's boot partition.

@@ -4,9 +4,12 @@
 //! failed while writing or verifying; 2 refused before anything was written.
 
 mod args;
-mod configure;
+pub mod configure;
 mod flash;
+mod json_lines;
 mod list;
+mod sink;
+mod terminal;
 
 use std::process::ExitCode;
 
@@ -28,7 +31,11 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_REFUSED } else { EXIT_OK });
+            return ExitCode::from(if e.use_stderr() {
+                EXIT_REFUSED
+            } else {
+                EXIT_OK
+            });
         }
     };
     let code = match cli.command {
@@ -50,6 +57,8 @@ fn open_app(image: Option<std::path::PathBuf>) -> u8 {
 
 #[cfg(not(feature = "gui"))]
 fn open_app(_image: Option<std::path::PathBuf>) -> u8 {
-    eprintln!("imprint: this build has no desktop app (built without the `gui` feature); try `imprint --help`");
+    eprintln!(
+        "imprint: this build has no desktop app (built without the `gui` feature); try `imprint --help`"
+    );
     EXIT_REFUSED
 }

@@ -39,6 +39,9 @@ pub struct Drive {
     pub removable: bool,
     pub read_only: bool,
     pub partitions: Vec<Partition>,
+    /// Where a filesystem on the whole disk itself is mounted (a disk
+    /// formatted without a partition table), or one stacked on it directly.
+    pub mount_points: Vec<PathBuf>,
     /// Why this drive backs the running system (and may never be written),
     /// or `None`. The same check the engine enforces.
     pub system: Option<String>,
@@ -68,8 +71,10 @@ impl Drive {
     }
 }
 
-/// Every whole-disk block device of the machine (all of them; filter with
-/// [`Drive::is_flashable_by_default`]).
+/// Every whole-disk block device of the machine, sorted by path (all of
+/// them, system and virtual drives included; filter with
+/// [`Drive::is_flashable_by_default`]). What is left out and why:
+/// [`crate::platform::list_drives`].
 pub fn list() -> io::Result<Vec<Drive>> {
-    Ok(Vec::new())
+    crate::platform::list_drives()
 }

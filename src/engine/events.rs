@@ -71,6 +71,8 @@ pub enum FlashEvent {
     TargetDone {
         target: usize,
         result: Result<(), TargetFailure>,
+        /// SHA-256 (hex) of the image now on the target, when it succeeded.
+        sha256: Option<String>,
     },
     /// Every target is finished.
     Done {

@@ -1,25 +1,56 @@
 //! The flash engine: one reader decompresses the image once and fans aligned
 //! chunks out to one writer thread per target; each writer then reads its
-//! target back and compares it chunk by chunk with the image's hashes.
+//! target back and compares it chunk by chunk with the image's digests.
 //!
-//! The engine knows nothing of egui, clap or terminals. It reports through
+//! ```text
+//! image ─▶ reader ──Arc<Chunk>──▶ writer/<target> ─▶ fsync ─▶ verify (O_DIRECT read-back)
+//!                         ├─────▶ hash/image   (SHA-256 of the whole image)
+//!                         └─────▶ hash/chunks  (per-chunk digests for verification)
+//! ```
+//!
+//! Memory is bounded by a pool of chunk buffers, whatever the image size.
+//! The engine knows nothing of egui, clap or terminals: it reports through
 //! [`FlashEvent`]s on a channel and returns a [`FlashReport`].
 
+mod chunk;
+mod compare;
 mod events;
+mod hasher;
 mod job;
-
-pub use events::{FlashEvent, Phase, TargetFailure, FailureKind};
-pub use job::{FlashJob, FlashReport, Patch, Refusal, TargetOutcome};
+mod progress;
+mod reader;
+mod writer;
 
 use std::sync::atomic::AtomicBool;
+use std::thread;
 
-use crossbeam_channel::Sender;
+use crossbeam_channel::{Sender, unbounded};
 
-/// Checks every target of `job` (system drive, size, read-only, named twice)
-/// without opening any for writing. `--dry-run` stops here.
-pub fn check(job: &FlashJob) -> Result<(), Vec<Refusal>> {
-    let _ = job;
-    unimplemented!("engine::check")
+pub use chunk::{CHUNK_BYTES, hex};
+pub use events::{FailureKind, FlashEvent, Phase, TargetFailure};
+pub use job::{FlashJob, FlashReport, Patch, Refusal, TargetOutcome};
+
+use crate::target::{self, TargetInfo};
+use chunk::BufferPool;
+use reader::Consumer;
+
+/// Checks every target of `job` (system drive, size, named twice, the image
+/// itself) without opening any for writing. `--dry-run` stops here.
+pub fn check(job: &FlashJob) -> Result<Vec<TargetInfo>, Vec<Refusal>> {
+    let size = image_size(job);
+    target::check_targets(&job.targets, job.source.path(), size)
+}
+
+/// The decompressed image size when known: the source's hint, or at least
+/// the end of the patch.
+fn image_size(job: &FlashJob) -> Option<u64> {
+    job.source.size_hint()
+}
+
+/// Buffers in flight: enough that every target and hasher has a few chunks
+/// queued, so a momentarily slow one does not stall the others.
+fn pool_size(targets: usize) -> usize {
+    4 + 2 * targets
 }
 
 /// Runs `job` to its end: checks every target, then writes and verifies them
@@ -31,6 +62,193 @@ pub fn flash(
     events: &Sender<FlashEvent>,
     cancel: &AtomicBool,
 ) -> Result<FlashReport, Vec<Refusal>> {
-    let _ = (job, events, cancel);
-    unimplemented!("engine::flash")
+    let infos = check(job)?;
+    let size_hint = image_size(job);
+    let _ = events.send(FlashEvent::Started {
+        targets: infos.iter().map(|t| t.path.display().to_string()).collect(),
+        size_hint,
+    });
+    let pool = BufferPool::new(pool_size(infos.len()), CHUNK_BYTES);
+    let mut consumers = Vec::new();
+    let mut image_sha_waiters = Vec::new();
+    let mut digest_senders = Vec::new();
+    let mut runs = Vec::new();
+    for (index, info) in infos.into_iter().enumerate() {
+        let (tx, chunks) = unbounded();
+        consumers.push(Consumer { tx, required: true });
+        let (sha_tx, image_sha256) = crossbeam_channel::bounded(1);
+        image_sha_waiters.push(sha_tx);
+        let digests = job.verify.then(|| {
+            let (tx, rx) = unbounded();
+            digest_senders.push(tx);
+            rx
+        });
+        runs.push(writer::TargetRun {
+            index,
+            info,
+            chunks,
+            digests,
+            image_sha256,
+            expected_sha256: job.expected_sha256.clone(),
+            size_hint,
+            events,
+            cancel,
+        });
+    }
+    let (image_tx, image_rx) = unbounded();
+    consumers.push(Consumer {
+        tx: image_tx,
+        required: false,
+    });
+    let digest_rx = job.verify.then(|| {
+        let (tx, rx) = unbounded();
+        consumers.push(Consumer {
+            tx,
+            required: false,
+        });
+        rx
+    });
+
+    let (image_result, outcomes) = thread::scope(|s| {
+        let spawn_error = "spawning a thread";
+        let image_hasher = thread::Builder::new()
+            .name("hash/image".into())
+            .spawn_scoped(s, move || hasher::hash_image(image_rx, image_sha_waiters))
+            .expect(spawn_error);
+        if let Some(digest_rx) = digest_rx {
+            thread::Builder::new()
+                .name("hash/chunks".into())
+                .spawn_scoped(s, move || hasher::digest_chunks(digest_rx, digest_senders))
+                .expect(spawn_error);
+        }
+        let writers: Vec<_> = runs
+            .into_iter()
+            .map(|run| {
+                thread::Builder::new()
+                    .name(format!("writer/{}", short_name(&run.info)))
+                    .spawn_scoped(s, move || run.run())
+                    .expect(spawn_error)
+            })
+            .collect();
+        let pool = &pool;
+        let reader = thread::Builder::new()
+            .name("reader".into())
+            .spawn_scoped(s, move || {
+                reader::read_image(&job.source, job.patch.as_ref(), pool, consumers, cancel)
+            })
+            .expect(spawn_error);
+        let image_bytes = reader.join().expect("the reader thread panicked");
+        let outcomes: Vec<_> = writers
+            .into_iter()
+            .map(|w| w.join().expect("a writer thread panicked"))
+            .collect();
+        let image_sha = image_hasher.join().expect("the hash thread panicked");
+        ((image_bytes, image_sha), outcomes)
+    });
+    let (image_bytes, image_sha) = image_result;
+    let report = FlashReport {
+        targets: outcomes,
+        image_sha256: image_sha.map(|sha| hex(&sha)),
+        image_bytes: image_bytes.unwrap_or(0),
+    };
+    let _ = events.send(FlashEvent::Done {
+        image_sha256: report.image_sha256.clone(),
+        image_bytes: report.image_bytes,
+    });
+    Ok(report)
+}
+
+/// Compares every target of `job` with the image byte for byte, writing
+/// nothing (`imprint verify`). Targets only need to exist and be readable.
+pub fn verify(
+    job: &FlashJob,
+    events: &Sender<FlashEvent>,
+    cancel: &AtomicBool,
+) -> Result<FlashReport, Vec<Refusal>> {
+    let mut infos = Vec::new();
+    let mut refusals = Vec::new();
+    for path in &job.targets {
+        match target::inspect(path) {
+            Ok(info) if path.exists() => infos.push(info),
+            Ok(_) => refusals.push(Refusal {
+                target: path.clone(),
+                reason: "does not exist".to_string(),
+            }),
+            Err(reason) => refusals.push(Refusal {
+                target: path.clone(),
+                reason,
+            }),
+        }
+    }
+    if !refusals.is_empty() {
+        return Err(refusals);
+    }
+    let size_hint = image_size(job);
+    let _ = events.send(FlashEvent::Started {
+        targets: infos.iter().map(|t| t.path.display().to_string()).collect(),
+        size_hint,
+    });
+    let pool = BufferPool::new(pool_size(infos.len()), CHUNK_BYTES);
+    let mut consumers = Vec::new();
+    let mut runs = Vec::new();
+    for (index, info) in infos.into_iter().enumerate() {
+        let (tx, chunks) = unbounded();
+        consumers.push(Consumer { tx, required: true });
+        runs.push(compare::CompareRun {
+            index,
+            info,
+            chunks,
+            size_hint,
+            events,
+            cancel,
+        });
+    }
+    let (image_tx, image_rx) = unbounded();
+    consumers.push(Consumer {
+        tx: image_tx,
+        required: false,
+    });
+    let (image_bytes, image_sha, outcomes) = thread::scope(|s| {
+        let spawn_error = "spawning a thread";
+        let image_hasher = thread::Builder::new()
+            .name("hash/image".into())
+            .spawn_scoped(s, move || hasher::hash_image(image_rx, Vec::new()))
+            .expect(spawn_error);
+        let comparers: Vec<_> = runs
+            .into_iter()
+            .map(|run| {
+                thread::Builder::new()
+                    .name(format!("verify/{}", short_name(&run.info)))
+                    .spawn_scoped(s, move || run.run())
+                    .expect(spawn_error)
+            })
+            .collect();
+        let pool = &pool;
+        let image_bytes =
+            reader::read_image(&job.source, job.patch.as_ref(), pool, consumers, cancel);
+        let outcomes: Vec<_> = comparers
+            .into_iter()
+            .map(|w| w.join().expect("a verify thread panicked"))
+            .collect();
+        let image_sha = image_hasher.join().expect("the hash thread panicked");
+        (image_bytes, image_sha, outcomes)
+    });
+    let report = FlashReport {
+        targets: outcomes,
+        image_sha256: image_sha.map(|sha| hex(&sha)),
+        image_bytes: image_bytes.unwrap_or(0),
+    };
+    let _ = events.send(FlashEvent::Done {
+        image_sha256: report.image_sha256.clone(),
+        image_bytes: report.image_bytes,
+    });
+    Ok(report)
+}
+
+/// `sdb` for `/dev/sdb`: for thread names.
+fn short_name(info: &TargetInfo) -> String {
+    info.path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "target".to_string())
 }

@@ -1,2 +1,15 @@
 //! Write targets: a block device or a regular file. Safety checks before
-//! anything is written, and aligned direct I/O.
+//! anything is written ([`check`]), and the aligned direct I/O that writes
+//! and reads them back ([`TargetFile`]).
+
+mod aligned;
+mod check;
+mod io;
+
+pub use aligned::AlignedBuf;
+pub use check::{TargetInfo, TargetKind, check_targets, inspect};
+pub use io::{TargetError, TargetFile};
+
+/// Alignment of every buffer handed to O_DIRECT I/O. 4096 covers every
+/// logical sector size in use (512 and 4096 bytes).
+pub const IO_ALIGNMENT: usize = 4096;

@@ -1,9 +1,15 @@
 //! Linux: block-device ioctls and direct I/O, sysfs, mounts and swaps.
 
 mod blockdev;
+mod drive_list;
+mod io_context;
+mod mount_table;
 mod mounts;
 mod sysfs;
 
 pub use blockdev::*;
+pub use drive_list::{bus_of, list_drives};
+pub use io_context::PathIoError;
+pub use mount_table::{MountInfoLine, MountTable, ResolvedMount, ResolvedSwap, SwapLine};
 pub use mounts::*;
 pub use sysfs::*;

@@ -1,0 +1,161 @@
+//! Chunks of the decompressed image, shared by every consumer through an
+//! `Arc`, and the pool that recycles their buffers so memory stays bounded
+//! whatever the image size.
+
+use crossbeam_channel::{Receiver, Sender};
+
+use super::TargetFailure;
+use crate::target::AlignedBuf;
+
+/// Bytes per chunk: large enough that per-chunk costs (channel hops, system
+/// calls, events) vanish, small enough that a pool of them stays cheap.
+pub const CHUNK_BYTES: usize = 4 << 20;
+
+/// A piece of the image at `offset`. When the last consumer drops it, its
+/// buffer goes back to the pool.
+pub struct Chunk {
+    pub offset: u64,
+    pub len: usize,
+    buf: Option<AlignedBuf>,
+    home: Sender<AlignedBuf>,
+}
+
+impl Chunk {
+    pub fn new(offset: u64, len: usize, buf: AlignedBuf, home: Sender<AlignedBuf>) -> Chunk {
+        Chunk {
+            offset,
+            len,
+            buf: Some(buf),
+            home,
+        }
+    }
+
+    /// The image bytes of this chunk.
+    pub fn bytes(&self) -> &[u8] {
+        match &self.buf {
+            Some(buf) => &buf[..self.len],
+            None => &[],
+        }
+    }
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        if let Some(buf) = self.buf.take() {
+            // The pool is gone only when the run is over; then the buffer
+            // is simply freed.
+            let _ = self.home.send(buf);
+        }
+    }
+}
+
+/// A fixed set of aligned buffers. The reader takes one per chunk and
+/// blocks when all are in flight: that is the back-pressure that bounds
+/// memory, and it lets a slow target hold the others back by at most the
+/// pool's size.
+pub struct BufferPool {
+    free: Receiver<AlignedBuf>,
+    home: Sender<AlignedBuf>,
+}
+
+impl BufferPool {
+    pub fn new(buffers: usize, buffer_bytes: usize) -> BufferPool {
+        let (home, free) = crossbeam_channel::bounded(buffers);
+        for _ in 0..buffers {
+            home.send(AlignedBuf::zeroed(buffer_bytes))
+                .expect("the pool holds its own receiver");
+        }
+        BufferPool { free, home }
+    }
+
+    /// Waits for a free buffer.
+    pub fn take(&self) -> AlignedBuf {
+        self.free.recv().expect("the pool holds its own sender")
+    }
+
+    /// Where a chunk returns its buffer.
+    pub fn home(&self) -> Sender<AlignedBuf> {
+        self.home.clone()
+    }
+}
+
+/// What the reader sends to each consumer.
+pub enum Message {
+    Chunk(std::sync::Arc<Chunk>),
+    /// The image ended cleanly after `image_bytes` bytes.
+    End {
+        image_bytes: u64,
+    },
+    /// The image could not be read to its end (or the run was cancelled).
+    Failed(TargetFailure),
+}
+
+/// SHA-256 of one chunk, or the fact that it is all zeros (most of a disk
+/// image is): checking a read-back chunk for zeros is far cheaper than
+/// hashing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkDigest {
+    Zero,
+    Sha256([u8; 32]),
+}
+
+/// Whether every byte of `bytes` is zero, a machine word at a time.
+pub fn is_all_zero(bytes: &[u8]) -> bool {
+    let (head, words, tail) = {
+        // SAFETY: any byte pattern is a valid u64.
+        unsafe { bytes.align_to::<u64>() }
+    };
+    head.iter().all(|&b| b == 0)
+        && words
+            .chunks(8)
+            .all(|w| w.iter().fold(0, |acc, &x| acc | x) == 0)
+        && tail.iter().all(|&b| b == 0)
+}
+
+/// The digest of a chunk's bytes.
+pub fn digest_of(bytes: &[u8]) -> ChunkDigest {
+    use sha2::Digest;
+    if is_all_zero(bytes) {
+        ChunkDigest::Zero
+    } else {
+        ChunkDigest::Sha256(sha2::Sha256::digest(bytes).into())
+    }
+}
+
+/// Lower-case hex of a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_detection_sees_a_single_set_bit_anywhere() {
+        let mut bytes = vec![0u8; 4096 + 3];
+        assert!(is_all_zero(&bytes));
+        assert!(is_all_zero(&bytes[1..]));
+        for at in [0, 1, 7, 8, 100, 4095, 4096, 4098] {
+            bytes[at] = 0x10;
+            assert!(!is_all_zero(&bytes), "byte {at}");
+            assert!(!is_all_zero(&bytes[1.min(at)..]), "byte {at}, unaligned");
+            bytes[at] = 0;
+        }
+    }
+
+    #[test]
+    fn a_chunk_returns_its_buffer_to_the_pool() {
+        let pool = BufferPool::new(1, 4096);
+        let chunk = Chunk::new(0, 10, pool.take(), pool.home());
+        assert!(pool.free.is_empty());
+        drop(chunk);
+        assert_eq!(pool.take().len(), 4096);
+    }
+}

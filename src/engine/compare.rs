@@ -1,0 +1,129 @@
+//! `imprint verify`: compare targets with the image byte for byte, without
+//! writing. The image streams once; each target's thread reads the same
+//! range back (bypassing the page cache) and names the first differing byte.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossbeam_channel::{Receiver, Sender};
+
+use super::chunk::{CHUNK_BYTES, Message};
+use super::progress::ProgressReporter;
+use super::{FailureKind, FlashEvent, Phase, TargetFailure, TargetOutcome};
+use crate::target::{AlignedBuf, TargetFile, TargetInfo};
+
+pub struct CompareRun<'a> {
+    pub index: usize,
+    pub info: TargetInfo,
+    pub chunks: Receiver<Message>,
+    pub size_hint: Option<u64>,
+    pub events: &'a Sender<FlashEvent>,
+    pub cancel: &'a AtomicBool,
+}
+
+impl CompareRun<'_> {
+    pub fn run(self) -> TargetOutcome {
+        let mut bytes_compared = 0;
+        let result = self.compare(&mut bytes_compared);
+        let _ = self.events.send(FlashEvent::TargetDone {
+            target: self.index,
+            result: result.clone(),
+            sha256: None,
+        });
+        TargetOutcome {
+            target: self.info.path.clone(),
+            verified: result.is_ok(),
+            result,
+            bytes_written: 0,
+        }
+    }
+
+    fn compare(&self, bytes_compared: &mut u64) -> Result<(), TargetFailure> {
+        let failure = |offset: Option<u64>, message: String| TargetFailure {
+            kind: FailureKind::Verify,
+            offset,
+            message,
+        };
+        let path = self.info.path.display().to_string();
+        let mut file = TargetFile::open_for_read(&self.info)
+            .map_err(|e| failure(e.offset(), e.to_string()))?;
+        let mut progress =
+            ProgressReporter::new(self.events, self.index, Phase::Verify, self.size_hint);
+        let mut buf = AlignedBuf::zeroed(CHUNK_BYTES);
+        for message in &self.chunks {
+            let chunk = match message {
+                Message::Chunk(chunk) => chunk,
+                Message::End { image_bytes } => {
+                    progress.finish(image_bytes);
+                    return Ok(());
+                }
+                Message::Failed(f) => return Err(f),
+            };
+            if self.cancel.load(Ordering::Relaxed) {
+                return Err(TargetFailure {
+                    kind: FailureKind::Cancelled,
+                    offset: Some(chunk.offset),
+                    message: format!("cancelled at byte {}", chunk.offset),
+                });
+            }
+            let end = chunk.offset + chunk.len as u64;
+            if let Some(size) = self.info.size_bytes.or_else(|| file_len(&self.info))
+                && end > size
+            {
+                return Err(failure(
+                    Some(size),
+                    format!("{path} holds {size} bytes, but the image goes on past that"),
+                ));
+            }
+            file.read_at(chunk.offset, &mut buf, chunk.len)
+                .map_err(|e| failure(e.offset(), e.to_string()))?;
+            if let Some(at) = first_difference(chunk.bytes(), &buf[..chunk.len]) {
+                let offset = chunk.offset + at as u64;
+                return Err(failure(
+                    Some(offset),
+                    format!(
+                        "{path} differs from the image at byte {offset} (0x{offset:x}): image has 0x{:02x}, drive has 0x{:02x}",
+                        chunk.bytes()[at],
+                        buf[at]
+                    ),
+                ));
+            }
+            *bytes_compared = end;
+            progress.update(end);
+        }
+        Err(failure(
+            Some(*bytes_compared),
+            "the image stream stopped".to_string(),
+        ))
+    }
+}
+
+fn file_len(info: &TargetInfo) -> Option<u64> {
+    std::fs::metadata(&info.path).ok().map(|m| m.len())
+}
+
+fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
+    // Compare in large slices first: memcmp is much faster than a byte loop.
+    const STEP: usize = 64 << 10;
+    let mut base = 0;
+    for (x, y) in a.chunks(STEP).zip(b.chunks(STEP)) {
+        if x != y {
+            return x.iter().zip(y).position(|(p, q)| p != q).map(|i| base + i);
+        }
+        base += x.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_difference;
+
+    #[test]
+    fn finds_the_exact_byte() {
+        let a = vec![7u8; 200_000];
+        let mut b = a.clone();
+        assert_eq!(first_difference(&a, &b), None);
+        b[131_073] = 0;
+        assert_eq!(first_difference(&a, &b), Some(131_073));
+    }
+}

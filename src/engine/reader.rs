@@ -1,0 +1,168 @@
+//! The reader: decompresses the image once, applies the patch (a configured
+//! boot partition), and fans every chunk out to all consumers.
+
+use std::io::{self, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossbeam_channel::Sender;
+
+use super::chunk::{BufferPool, CHUNK_BYTES, Chunk, Message};
+use super::{FailureKind, Patch, TargetFailure};
+use crate::source::ImageSource;
+
+/// A consumer of the chunk stream. The reader stops early when no
+/// `required` consumer (a target) is left: hashing alone is pointless.
+pub struct Consumer {
+    pub tx: Sender<Message>,
+    pub required: bool,
+}
+
+/// Reads `source` to its end and sends each chunk to every consumer. A
+/// consumer whose channel is closed (a failed target) leaves the fan-out;
+/// the others carry on. Returns the image length when read to its end.
+pub fn read_image(
+    source: &ImageSource,
+    patch: Option<&Patch>,
+    pool: &BufferPool,
+    mut consumers: Vec<Consumer>,
+    cancel: &AtomicBool,
+) -> Result<u64, TargetFailure> {
+    let result = stream_chunks(source, patch, pool, &mut consumers, cancel);
+    let last = match &result {
+        Ok(image_bytes) => Message::End {
+            image_bytes: *image_bytes,
+        },
+        Err(failure) => Message::Failed(failure.clone()),
+    };
+    for consumer in &consumers {
+        let _ = consumer.tx.send(clone_message(&last));
+    }
+    result
+}
+
+fn stream_chunks(
+    source: &ImageSource,
+    patch: Option<&Patch>,
+    pool: &BufferPool,
+    consumers: &mut Vec<Consumer>,
+    cancel: &AtomicBool,
+) -> Result<u64, TargetFailure> {
+    let path = source.path().display().to_string();
+    let mut stream = source.stream().map_err(|e| TargetFailure {
+        kind: FailureKind::Source,
+        offset: None,
+        message: e.to_string(),
+    })?;
+    let mut offset = 0u64;
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(TargetFailure {
+                kind: FailureKind::Cancelled,
+                offset: Some(offset),
+                message: format!(
+                    "cancelled after {offset} bytes; the target is incomplete and will not boot, flash it again"
+                ),
+            });
+        }
+        let mut buf = pool.take();
+        let len = fill(&mut stream, &mut buf[..CHUNK_BYTES]).map_err(|(filled, e)| TargetFailure {
+            kind: FailureKind::Source,
+            offset: Some(offset + filled as u64),
+            message: format!(
+                "reading the image {path} failed at byte {} of its decompressed data: {e}; the file is corrupt or truncated, download it again",
+                offset + filled as u64
+            ),
+        })?;
+        if len == 0 {
+            break;
+        }
+        if let Some(patch) = patch {
+            apply_patch(patch, offset, &mut buf[..len]);
+        }
+        let chunk = Arc::new(Chunk::new(offset, len, buf, pool.home()));
+        consumers.retain(|c| c.tx.send(Message::Chunk(chunk.clone())).is_ok());
+        drop(chunk);
+        offset += len as u64;
+        if !consumers.iter().any(|c| c.required) {
+            return Err(TargetFailure {
+                kind: FailureKind::Write,
+                offset: Some(offset),
+                message: "every target failed".to_string(),
+            });
+        }
+        if len < CHUNK_BYTES {
+            break;
+        }
+    }
+    if let Some(patch) = patch
+        && patch.offset + patch.bytes.len() as u64 > offset
+    {
+        return Err(TargetFailure {
+            kind: FailureKind::Source,
+            offset: Some(offset),
+            message: format!(
+                "the image {path} ends at byte {offset}, inside its boot partition; the file is truncated"
+            ),
+        });
+    }
+    Ok(offset)
+}
+
+/// Reads until `buf` is full or the stream ends. On error, says how many
+/// bytes of `buf` were filled.
+fn fill(stream: &mut dyn Read, buf: &mut [u8]) -> Result<usize, (usize, io::Error)> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match stream.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err((filled, e)),
+        }
+    }
+    Ok(filled)
+}
+
+/// Copies the part of `patch` that falls in `[offset, offset + bytes.len())`.
+fn apply_patch(patch: &Patch, offset: u64, bytes: &mut [u8]) {
+    let start = patch.offset.max(offset);
+    let end = (patch.offset + patch.bytes.len() as u64).min(offset + bytes.len() as u64);
+    if start < end {
+        let dst = (start - offset) as usize..(end - offset) as usize;
+        let src = (start - patch.offset) as usize..(end - patch.offset) as usize;
+        bytes[dst].copy_from_slice(&patch.bytes[src]);
+    }
+}
+
+fn clone_message(message: &Message) -> Message {
+    match message {
+        Message::Chunk(chunk) => Message::Chunk(chunk.clone()),
+        Message::End { image_bytes } => Message::End {
+            image_bytes: *image_bytes,
+        },
+        Message::Failed(failure) => Message::Failed(failure.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_patch_lands_only_where_it_overlaps() {
+        let patch = Patch {
+            offset: 6,
+            bytes: Arc::new(vec![1, 2, 3, 4]),
+        };
+        let mut first = [0u8; 8];
+        apply_patch(&patch, 0, &mut first);
+        assert_eq!(first, [0, 0, 0, 0, 0, 0, 1, 2]);
+        let mut second = [0u8; 8];
+        apply_patch(&patch, 8, &mut second);
+        assert_eq!(second, [3, 4, 0, 0, 0, 0, 0, 0]);
+        let mut third = [0u8; 8];
+        apply_patch(&patch, 16, &mut third);
+        assert_eq!(third, [0u8; 8]);
+    }
+}
