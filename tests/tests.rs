@@ -2,3 +2,4 @@
 //! need root (loop devices, mounts) print that they were skipped otherwise.
 
 mod support;
+mod bootcfg;

@@ -73,7 +73,12 @@ pub struct FileToWrite<'a> {
 /// Writes `files` into the FAT filesystem held in `partition` (create,
 /// truncate, write), creating their directory when missing.
 pub fn write_files(partition: &mut [u8], files: &[FileToWrite<'_>]) -> Result<(), FatEditError> {
-    let before_edit = partition.to_vec();
+    // Keep a copy to find the directories fatfs creates, only when one may be.
+    let creates_directory = files
+        .iter()
+        .filter_map(|f| f.path.split_once('/'))
+        .any(|(dir, _)| !directory_exists(partition, dir));
+    let before_edit = creates_directory.then(|| partition.to_vec());
     let result = catch_unwind(AssertUnwindSafe(|| write_files_unguarded(partition, files)));
     let result = result.unwrap_or_else(|_| {
         Err(FatEditError::NotFat(io::Error::new(
@@ -82,8 +87,21 @@ pub fn write_files(partition: &mut [u8], files: &[FileToWrite<'_>]) -> Result<()
         )))
     });
     result?;
-    fix_new_directory_parent_links(&before_edit, partition)
-        .map_err(FatEditError::NotFat)
+    match before_edit {
+        Some(before_edit) => {
+            fix_new_directory_parent_links(&before_edit, partition).map_err(FatEditError::NotFat)
+        }
+        None => Ok(()),
+    }
+}
+
+/// Whether the root of the FAT in `partition` has a directory `name`.
+fn directory_exists(partition: &[u8], name: &str) -> bool {
+    catch_unwind(AssertUnwindSafe(|| {
+        FileSystem::new(ReadOnly(Cursor::new(partition)), fs_options())
+            .is_ok_and(|fs| fs.root_dir().open_dir(name).is_ok())
+    }))
+    .unwrap_or(false)
 }
 
 fn write_files_unguarded(
