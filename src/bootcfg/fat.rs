@@ -177,6 +177,19 @@ pub fn read_file(partition: &[u8], path: &str) -> io::Result<Option<Vec<u8>>> {
     })
 }
 
+/// The volume label in the root directory of the FAT held in `partition`
+/// (some formatters leave the boot sector's label as `NO NAME`).
+pub fn root_dir_label(partition: &[u8]) -> Option<String> {
+    catch_unwind(AssertUnwindSafe(|| {
+        let fs = FileSystem::new(ReadOnly(Cursor::new(partition)), fs_options()).ok()?;
+        let label = fs.read_volume_label_from_root_dir().ok()??;
+        let label = label.trim_end().to_string();
+        (!label.is_empty()).then_some(label)
+    }))
+    .ok()
+    .flatten()
+}
+
 /// A reader that refuses writes, so that reading a file can never change
 /// the partition.
 struct ReadOnly<T>(T);

@@ -96,6 +96,12 @@ impl ConfigRequest {
     }
 }
 
+/// Reads the partition table at the start of `stream` (the image from its
+/// first byte), each partition classified as FAT or not.
+pub fn partition_table<R: Read>(stream: R) -> Result<PartitionTable, BootConfigError> {
+    partitions::read_partition_table(&mut ForwardReader::new(stream))
+}
+
 /// Configures the image of `source`: see [`configure_streams`].
 pub fn configure(
     source: &ImageSource,
@@ -144,6 +150,11 @@ pub fn configure_streams<R: Read>(
             .map(|json| DeviceType::parse(&json)),
     };
 
+    let label = partition
+        .label()
+        .map(str::to_string)
+        .or_else(|| fat::root_dir_label(&bytes));
+
     let keyfile = request.wifi.as_ref().map(WifiProfile::keyfile);
     let wifi_path = format!("{}/{}", wifi::CONNECTIONS_DIR, wifi::PROFILE_NAME);
     let mut files = vec![FileToWrite {
@@ -166,7 +177,7 @@ pub fn configure_streams<R: Read>(
         },
         partition: BootPartition {
             number: partition.number,
-            label: partition.label().map(str::to_string),
+            label,
             offset: partition.offset,
             size_bytes: partition.size_bytes,
             rule: choice.rule,

@@ -99,7 +99,7 @@ pub fn mcopy(image: &Path, offset: u64, path: &str, contents: &[u8]) {
     let local = dir.path().join("file");
     fs::write(&local, contents).unwrap();
     run(Command::new("mcopy")
-        .arg("-i")
+        .args(["-o", "-i"])
         .arg(mtools_image(image, offset))
         .arg(&local)
         .arg(path));
@@ -369,4 +369,34 @@ pub fn mbr_unlabelled_with_device_type(dir: &Path, partition_spec: &str) -> Test
         boot_offset: p1,
         boot_size: len,
     }
+}
+
+/// Free bytes of the FAT at `offset`, as `minfo`/`mdir` count them.
+pub fn mdir_free_bytes(image: &Path, offset: u64) -> u64 {
+    let out = run(Command::new("mdir")
+        .arg("-i")
+        .arg(mtools_image(image, offset))
+        .arg("::/"));
+    let line = out
+        .lines()
+        .find(|l| l.contains("bytes free"))
+        .expect("mdir prints the free bytes");
+    line.split("bytes free")
+        .next()
+        .unwrap()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+/// What `fsck.fat` said about a filesystem, without its banner and its
+/// summary line (file and cluster counts change with every edit).
+pub fn fsck_findings(said: &str) -> Vec<String> {
+    said.lines()
+        .filter(|l| !l.starts_with("fsck.fat ") && !l.contains(" files, ") && !l.trim().is_empty())
+        .map(|l| l.replace(|c: char| c.is_ascii_digit(), "#"))
+        .filter(|l| !l.contains("/tmp/"))
+        .collect()
 }
