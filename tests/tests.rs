@@ -4,3 +4,4 @@
 mod drives;
 mod sources;
 mod support;
+mod bootcfg;
