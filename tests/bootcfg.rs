@@ -37,7 +37,12 @@ fn configure(image: &Path, config: &Path, wifi: bool, out: &Path) -> (i32, Strin
         out.display().to_string(),
     ];
     if wifi {
-        args.extend(["--wifi-ssid".into(), SSID.into(), "--wifi-psk".into(), PSK.into()]);
+        args.extend([
+            "--wifi-ssid".into(),
+            SSID.into(),
+            "--wifi-psk".into(),
+            PSK.into(),
+        ]);
     }
     let output = run_imprint(&args);
     (
@@ -53,11 +58,21 @@ fn configure(image: &Path, config: &Path, wifi: bool, out: &Path) -> (i32, Strin
 fn assert_configured(source: &TestImage, configured: &Path, keyfile: Option<&str>) {
     let before = fs::read(&source.path).unwrap();
     let after = fs::read(configured).unwrap();
-    assert_eq!(before.len(), after.len(), "the configured image has the source's size");
+    assert_eq!(
+        before.len(),
+        after.len(),
+        "the configured image has the source's size"
+    );
     let boot = source.boot_offset as usize..(source.boot_offset + source.boot_size) as usize;
     // (No assert_eq! on whole images: a failure would print megabytes.)
-    assert!(before[..boot.start] == after[..boot.start], "bytes before the boot partition changed");
-    assert!(before[boot.end..] == after[boot.end..], "bytes after the boot partition changed");
+    assert!(
+        before[..boot.start] == after[..boot.start],
+        "bytes before the boot partition changed"
+    );
+    assert!(
+        before[boot.end..] == after[boot.end..],
+        "bytes after the boot partition changed"
+    );
 
     let offset = source.boot_offset;
     assert_eq!(
@@ -148,7 +163,11 @@ fn configure_mbr_fat16_resin_boot_with_logical_partitions() {
     assert!(stderr.is_empty(), "no warning expected: {stderr}");
     assert_configured(&image, &out, Some(EXPECTED_KEYFILE));
     assert_eq!(
-        balena_image::mtype(&out, image.boot_offset, "::/system-connections/README.ignore"),
+        balena_image::mtype(
+            &out,
+            image.boot_offset,
+            "::/system-connections/README.ignore"
+        ),
         b"Put NetworkManager connection files here.\n"
     );
 }
@@ -163,7 +182,10 @@ fn configure_without_wifi_writes_only_config_json() {
     assert_eq!(code, 0, "{stderr}");
     assert_configured(&image, &out, None);
     let listed = balena_image::mdir(&out, image.boot_offset, "::/system-connections");
-    assert!(!listed.iter().any(|l| l.contains("balena-wifi")), "{listed:?}");
+    assert!(
+        !listed.iter().any(|l| l.contains("balena-wifi")),
+        "{listed:?}"
+    );
 }
 
 #[test]
@@ -185,12 +207,23 @@ fn configure_gpt_with_4096_byte_sectors() {
         out.to_str().unwrap(),
         "--json",
     ]);
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let done: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(done["boot_partition"]["number"], 1);
-    assert_eq!(done["boot_partition"]["label"], "resin-boot", "the GPT name, not the FAT label");
+    assert_eq!(
+        done["boot_partition"]["label"], "resin-boot",
+        "the GPT name, not the FAT label"
+    );
     assert_eq!(done["boot_partition"]["offset"], image.boot_offset);
-    assert_eq!(done["config_sha256"], sha256_hex(balena_image::FLEET_CONFIG_COMPACT.as_bytes()));
+    assert_eq!(
+        done["config_sha256"],
+        sha256_hex(balena_image::FLEET_CONFIG_COMPACT.as_bytes())
+    );
     assert_eq!(done["image_sha256"], sha256_hex(&fs::read(&out).unwrap()));
     assert_configured(&image, &out, Some(EXPECTED_KEYFILE));
 }
@@ -205,7 +238,10 @@ fn configure_flasher_image_uses_flash_boot() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("flash-boot"), "{stdout}");
     assert_configured(&image, &out, Some(EXPECTED_KEYFILE));
-    assert_eq!(balena_image::mtype(&out, image.boot_offset, "::/balena-image-flasher"), b"");
+    assert_eq!(
+        balena_image::mtype(&out, image.boot_offset, "::/balena-image-flasher"),
+        b""
+    );
 }
 
 #[test]
@@ -254,10 +290,17 @@ fn configure_etcher_test_image_falls_back_to_partition_1() {
     };
     let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
     let out = dir.path().join("out.img");
-    let (code, stdout, stderr) =
-        configure(&etcher_fixture("xz/etcher-test.img.xz"), &config, true, &out);
+    let (code, stdout, stderr) = configure(
+        &etcher_fixture("xz/etcher-test.img.xz"),
+        &config,
+        true,
+        &out,
+    );
     assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
-    assert!(stdout.contains("partition 1 (NEW VOLUME) at byte 65536"), "{stdout}");
+    assert!(
+        stdout.contains("partition 1 (NEW VOLUME) at byte 65536"),
+        "{stdout}"
+    );
     assert_configured(&image, &out, Some(EXPECTED_KEYFILE));
 }
 
@@ -272,7 +315,10 @@ fn etcher_gpt_image_without_a_fat_partition_1_is_refused_with_the_partitions() {
     assert!(!out.exists());
     assert!(stderr.contains("no balenaOS boot partition"), "{stderr}");
     assert!(stderr.contains("Microsoft reserved partition"), "{stderr}");
-    assert!(stderr.contains("2 (offset 33619968, 50331648 bytes, name \"Basic data partition\", FAT)"), "{stderr}");
+    assert!(
+        stderr.contains("2 (offset 33619968, 50331648 bytes, name \"Basic data partition\", FAT)"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -309,7 +355,9 @@ fn a_device_type_mismatch_is_a_warning() {
     let (code, _, stderr) = configure(&image.path, &config, false, &out);
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stderr.contains("warning") && stderr.contains("intel-nuc") && stderr.contains("raspberrypi4-64"),
+        stderr.contains("warning")
+            && stderr.contains("intel-nuc")
+            && stderr.contains("raspberrypi4-64"),
         "{stderr}"
     );
 }
@@ -320,13 +368,28 @@ fn invalid_configs_are_refused_before_anything_is_written() {
     let image = balena_image::gpt_fat32_resin_boot(dir.path(), 512);
     for (name, contents, says) in [
         ("broken.json", "{\"applicationId\": 1,", "not valid JSON"),
-        ("array.json", "[{\"applicationId\": 1}]", "must be a JSON object"),
-        ("string-id.json", "{\"applicationId\": \"1234\"}", "\"applicationId\" must be a number"),
-        ("empty-type.json", "{\"deviceType\": \"\"}", "\"deviceType\" must be a non-empty string"),
+        (
+            "array.json",
+            "[{\"applicationId\": 1}]",
+            "must be a JSON object",
+        ),
+        (
+            "string-id.json",
+            "{\"applicationId\": \"1234\"}",
+            "\"applicationId\" must be a number",
+        ),
+        (
+            "empty-type.json",
+            "{\"deviceType\": \"\"}",
+            "\"deviceType\" must be a non-empty string",
+        ),
     ] {
         let config = write_config(dir.path(), name, contents);
         let stderr = assert_refused(&image.path, &config, false);
-        assert!(stderr.contains(says) && stderr.contains(name), "{name}: {stderr}");
+        assert!(
+            stderr.contains(says) && stderr.contains(name),
+            "{name}: {stderr}"
+        );
     }
     let stderr = assert_refused(&image.path, &dir.path().join("missing.json"), false);
     assert!(stderr.contains("missing.json"), "{stderr}");
@@ -363,11 +426,22 @@ fn a_boot_partition_too_full_for_the_config_is_refused() {
     // boot partition with one file as large as its free space.
     balena_image::mcopy(&image.path, image.boot_offset, "::/config.json", b"");
     let free_bytes = balena_image::mdir_free_bytes(&image.path, image.boot_offset);
-    balena_image::mcopy(&image.path, image.boot_offset, "::/filler.bin", &vec![0xA5; free_bytes as usize]);
-    assert_eq!(balena_image::mdir_free_bytes(&image.path, image.boot_offset), 0);
+    balena_image::mcopy(
+        &image.path,
+        image.boot_offset,
+        "::/filler.bin",
+        &vec![0xA5; free_bytes as usize],
+    );
+    assert_eq!(
+        balena_image::mdir_free_bytes(&image.path, image.boot_offset),
+        0
+    );
     let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
     let stderr = assert_refused(&image.path, &config, false);
-    assert!(stderr.contains("does not fit") && stderr.contains("config.json"), "{stderr}");
+    assert!(
+        stderr.contains("does not fit") && stderr.contains("config.json"),
+        "{stderr}"
+    );
 }
 
 #[test]

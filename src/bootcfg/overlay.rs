@@ -83,7 +83,9 @@ mod tests {
             out.extend_from_slice(&buf[..n]);
         }
         assert!(reader.patch_complete());
-        let expected: Vec<u8> = (0..100).map(|i| if (30..50).contains(&i) { 9 } else { 0 }).collect();
+        let expected: Vec<u8> = (0..100)
+            .map(|i| if (30..50).contains(&i) { 9 } else { 0 })
+            .collect();
         assert_eq!(out, expected);
     }
 
