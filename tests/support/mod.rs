@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod balena_image;
 pub mod loopdev;
 
 use std::path::{Path, PathBuf};
