@@ -238,9 +238,21 @@ fn block_of_node(path: &Path) -> io::Result<Option<SysBlock>> {
             block_by_dev_number(libc::major(rdev), libc::minor(rdev))
         }
         Ok(_) => Ok(None),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) if is_not_inspectable(&e) => Ok(None),
         Err(e) => Err(at("inspect", path)(e)),
     }
+}
+
+/// Errors that say "this path names no device we can see", not "the
+/// machine is broken": one odd mount source (a FUSE path in a private home,
+/// a node that vanished) must not stop every drive from being listed. Device
+/// nodes in /dev can be inspected by anyone, and the engine runs as root,
+/// so no system drive hides behind these.
+fn is_not_inspectable(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory | io::ErrorKind::PermissionDenied
+    )
 }
 
 /// The block devices a swap area lives on: the partition itself, or for a
@@ -253,7 +265,7 @@ fn blocks_of_swap(line: &SwapLine, mounts: &[ResolvedMount]) -> io::Result<Vec<S
         Ok(metadata) => metadata,
         // A deleted swap file shows as "/path (deleted)"; its filesystem
         // is unknown here, and the mounts already cover the usual case.
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if is_not_inspectable(&e) => return Ok(Vec::new()),
         Err(e) => return Err(at("inspect", &line.path)(e)),
     };
     let (major, minor) = (libc::major(metadata.dev()), libc::minor(metadata.dev()));
