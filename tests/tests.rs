@@ -1,4 +1,5 @@
 //! Imprint's integration tests: one binary, one module per area. Tests that
 //! need root (loop devices, mounts) print that they were skipped otherwise.
 
+mod flash;
 mod support;

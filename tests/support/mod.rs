@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod flashing;
 pub mod loopdev;
 
 use std::path::{Path, PathBuf};
