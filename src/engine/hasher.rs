@@ -3,6 +3,8 @@
 //! image, and a digest per chunk that every target's verification compares
 //! its read-back with.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crossbeam_channel::{Receiver, Sender};
 use sha2::{Digest, Sha256};
 
@@ -34,8 +36,15 @@ pub fn hash_image(
 
 /// Digests every chunk and sends each digest, in order, to every target
 /// that verifies.
-pub fn digest_chunks(chunks: Receiver<Message>, mut targets: Vec<Sender<ChunkDigest>>) {
+pub fn digest_chunks(
+    chunks: Receiver<Message>,
+    mut targets: Vec<Sender<ChunkDigest>>,
+    cancel: &AtomicBool,
+) {
     for message in chunks {
+        if cancel.load(Ordering::Relaxed) {
+            break;
+        }
         let Message::Chunk(chunk) = message else {
             break;
         };
