@@ -3,11 +3,8 @@
 
 #![allow(dead_code)]
 
-<<<<<<< HEAD
 pub mod balena_image;
-=======
 pub mod flashing;
->>>>>>> flashtests
 pub mod loopdev;
 
 use std::path::{Path, PathBuf};
