@@ -2,8 +2,45 @@
 //! the configured bytes of that partition (`/config.json`, optional WiFi
 //! profile) as a [`crate::engine::Patch`] that the engine streams in place
 //! of the original bytes.
+//!
+//! The image is only ever read as a stream from its first byte (it may be
+//! compressed): the partition table, the FAT partitions when
+//! `/device-type.json` must be found, and the boot partition, which is the
+//! only part held in memory. The source file is never modified.
+
+mod boot_sector;
+mod config_json;
+mod device_type;
+mod dir_fix;
+mod error;
+mod fat;
+mod find_boot;
+mod memory;
+mod overlay;
+mod partitions;
+mod stream;
+mod wifi;
+
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+pub use config_json::ConfigJson;
+pub use error::BootConfigError;
+pub use find_boot::{BOOT_LABELS, BootRule};
+pub use memory::partition_memory_limit_bytes;
+pub use overlay::{PatchedReader, apply_patch};
+pub use partitions::{Partition, PartitionTable, TableScheme};
+pub use wifi::WifiProfile;
 
 use crate::engine::Patch;
+use crate::source::ImageSource;
+use device_type::{DEVICE_TYPE_PATH, DeviceType};
+use fat::{FatEditError, FileToWrite};
+use stream::ForwardReader;
+
+/// Path of the configuration in the boot partition.
+pub const CONFIG_PATH: &str = "config.json";
 
 /// The boot partition a configuration was written to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +52,8 @@ pub struct BootPartition {
     /// Byte offset of the partition in the image.
     pub offset: u64,
     pub size_bytes: u64,
+    /// Which rule chose it.
+    pub rule: BootRule,
 }
 
 /// A configured boot partition, ready to stream.
@@ -27,4 +66,170 @@ pub struct Configured {
     /// Things the user should know that do not stop the run (a deviceType
     /// that differs from the image's).
     pub warnings: Vec<String>,
+}
+
+/// What to write into the boot partition, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigRequest {
+    pub config: ConfigJson,
+    pub wifi: Option<WifiProfile>,
+}
+
+impl ConfigRequest {
+    /// Reads and validates the config file and the WiFi settings.
+    pub fn load(
+        config_path: &Path,
+        wifi_ssid: Option<&str>,
+        wifi_psk: Option<&str>,
+    ) -> Result<ConfigRequest, BootConfigError> {
+        let config = ConfigJson::load(config_path)?;
+        let wifi = match wifi_ssid {
+            Some(ssid) => Some(WifiProfile::new(ssid, wifi_psk)?),
+            None if wifi_psk.is_some() => {
+                return Err(BootConfigError::InvalidWifi {
+                    reason: "a WiFi key needs an SSID (--wifi-ssid)".to_string(),
+                });
+            }
+            None => None,
+        };
+        Ok(ConfigRequest { config, wifi })
+    }
+}
+
+/// Reads the partition table at the start of `stream` (the image from its
+/// first byte), each partition classified as FAT or not.
+pub fn partition_table<R: Read>(stream: R) -> Result<PartitionTable, BootConfigError> {
+    partitions::read_partition_table(&mut ForwardReader::new(stream))
+}
+
+/// Configures the image of `source`: see [`configure_streams`].
+pub fn configure(
+    source: &ImageSource,
+    request: &ConfigRequest,
+) -> Result<Configured, BootConfigError> {
+    configure_streams(
+        &mut || {
+            source.stream().map_err(|e| BootConfigError::ReadImage {
+                offset: 0,
+                source: io::Error::other(e),
+            })
+        },
+        request,
+        partition_memory_limit_bytes(),
+    )
+}
+
+/// Finds the boot partition of the image that `open_stream` streams (a
+/// fresh reader from byte 0 on each call), and returns its bytes with
+/// `request` written into them. Holds at most one partition no larger than
+/// `memory_limit_bytes` (two while a directory is created).
+pub fn configure_streams<R: Read>(
+    open_stream: &mut dyn FnMut() -> Result<R, BootConfigError>,
+    request: &ConfigRequest,
+    memory_limit_bytes: u64,
+) -> Result<Configured, BootConfigError> {
+    let table = partitions::read_partition_table(&mut ForwardReader::new(open_stream()?))?;
+    let choice = find_boot::find_boot_partition(&table, open_stream, memory_limit_bytes)?;
+    let partition = choice.partition;
+    if partition.size_bytes > memory_limit_bytes {
+        return Err(BootConfigError::PartitionTooLarge {
+            number: partition.number,
+            size_bytes: partition.size_bytes,
+            limit_bytes: memory_limit_bytes,
+        });
+    }
+    let mut bytes = match choice.held_bytes {
+        Some(bytes) => bytes,
+        None => find_boot::read_partition(&mut ForwardReader::new(open_stream()?), &partition)?,
+    };
+    let device_type = match choice.device_type {
+        Some(device_type) => Some(device_type),
+        None => fat::read_file(&bytes, DEVICE_TYPE_PATH)
+            .ok()
+            .flatten()
+            .map(|json| DeviceType::parse(&json)),
+    };
+
+    let label = partition
+        .label()
+        .map(str::to_string)
+        .or_else(|| fat::root_dir_label(&bytes));
+
+    let keyfile = request.wifi.as_ref().map(WifiProfile::keyfile);
+    let wifi_path = format!("{}/{}", wifi::CONNECTIONS_DIR, wifi::PROFILE_NAME);
+    let mut files = vec![FileToWrite {
+        path: CONFIG_PATH,
+        contents: &request.config.bytes,
+    }];
+    if let Some(keyfile) = &keyfile {
+        files.push(FileToWrite {
+            path: &wifi_path,
+            contents: keyfile.as_bytes(),
+        });
+    }
+    fat::write_files(&mut bytes, &files).map_err(|e| edit_error(e, &partition, &files))?;
+
+    let warnings = device_type_warnings(request, device_type.as_ref());
+    Ok(Configured {
+        patch: Patch {
+            offset: partition.offset,
+            bytes: Arc::new(bytes),
+        },
+        partition: BootPartition {
+            number: partition.number,
+            label,
+            offset: partition.offset,
+            size_bytes: partition.size_bytes,
+            rule: choice.rule,
+        },
+        config_sha256: request.config.sha256_hex(),
+        warnings,
+    })
+}
+
+fn edit_error(
+    error: FatEditError,
+    partition: &Partition,
+    files: &[FileToWrite<'_>],
+) -> BootConfigError {
+    let (number, offset) = (partition.number, partition.offset);
+    match error {
+        FatEditError::NotFat(source) => BootConfigError::NotFat {
+            number,
+            offset,
+            source,
+        },
+        FatEditError::NoSpace {
+            file,
+            free_bytes,
+            source,
+        } => BootConfigError::DoesNotFit {
+            file_len: files
+                .iter()
+                .find(|f| f.path == file)
+                .map_or(0, |f| f.contents.len() as u64),
+            file,
+            number,
+            offset,
+            free_bytes,
+            source,
+        },
+        FatEditError::Write { file, source } => BootConfigError::EditFat {
+            file,
+            number,
+            offset,
+            source,
+        },
+    }
+}
+
+fn device_type_warnings(request: &ConfigRequest, image: Option<&DeviceType>) -> Vec<String> {
+    let wanted = request.config.device_type.as_deref();
+    let image_slug = image.and_then(|d| d.slug.as_deref());
+    match (wanted, image_slug) {
+        (Some(wanted), Some(slug)) if wanted != slug => vec![format!(
+            "config.json is for deviceType \"{wanted}\", but the image is for \"{slug}\" (its /device-type.json); the device may not join its fleet"
+        )],
+        _ => Vec::new(),
+    }
 }

@@ -1,24 +1,204 @@
 //! `imprint configure`, and the `--config` / `--wifi-*` options of `flash`
 //! and `verify`.
+//!
+//! `configure` streams the image (any input format) into a new raw image
+//! file with the configured boot partition in place of the original: the
+//! same bytes `flash --config` writes to a drive.
 
-use crate::bootcfg::Configured;
-use crate::source::ImageSource;
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Read, Write};
+use std::path::Path;
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use super::args::{ConfigArgs, ConfigureArgs};
+use super::{EXIT_FAILED, EXIT_OK, EXIT_REFUSED};
+use crate::bootcfg::{self, ConfigRequest, Configured, PatchedReader};
+use crate::source::ImageSource;
+
+/// Bytes copied per read while writing the configured image.
+const COPY_BUFFER_LEN: usize = 4 << 20;
 
 /// Validates the configuration options against `source` and builds the
 /// configured boot partition; `Ok(None)` without `--config`. An error is a
 /// complete message for the user (exit code 2: nothing was written).
 pub fn prepare(source: &ImageSource, args: &ConfigArgs) -> Result<Option<Configured>, String> {
-    let _ = source;
-    if args.config.is_none() && args.wifi_ssid.is_none() {
+    let Some(config_path) = &args.config else {
+        if args.wifi_ssid.is_some() {
+            return Err(
+                "--wifi-ssid needs --config FILE: balenaOS reads its WiFi profile from a configured boot partition"
+                    .to_string(),
+            );
+        }
         return Ok(None);
-    }
-    Err("--config is not available yet".to_string())
+    };
+    let request = ConfigRequest::load(
+        config_path,
+        args.wifi_ssid.as_deref(),
+        args.wifi_psk.as_deref(),
+    )
+    .map_err(|e| e.to_string())?;
+    bootcfg::configure(source, &request)
+        .map(Some)
+        .map_err(|e| format!("cannot configure {}: {e}", source.path().display()))
 }
 
+/// Whether `output` names the same file as `input` (only possible when it
+/// exists already).
+fn is_same_file(input: &Path, output: &Path) -> bool {
+    match (fs::canonicalize(input), fs::canonicalize(output)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+fn refuse(json: bool, message: &str) -> u8 {
+    if json {
+        super::json_lines::emit(&json!({"event": "error", "error": message}));
+    }
+    eprintln!("imprint: {message}");
+    EXIT_REFUSED
+}
+
+/// `imprint configure IMAGE --config FILE [--wifi-ssid S [--wifi-psk K]] -o OUT`.
 pub fn run(args: ConfigureArgs) -> u8 {
-    let _ = args;
-    eprintln!("imprint configure: not available yet");
-    super::EXIT_REFUSED
+    if args.config.config.is_none() {
+        return refuse(
+            args.json,
+            "configure needs --config FILE (a balenaOS config.json)",
+        );
+    }
+    if is_same_file(&args.image, &args.output) {
+        return refuse(
+            args.json,
+            &format!(
+                "-o {} names the input image; Imprint never modifies the source, choose another output file",
+                args.output.display()
+            ),
+        );
+    }
+    let source = match ImageSource::open(&args.image) {
+        Ok(source) => source,
+        Err(e) => return refuse(args.json, &e.to_string()),
+    };
+    let configured = match prepare(&source, &args.config) {
+        Ok(Some(configured)) => configured,
+        Ok(None) => return refuse(args.json, "configure needs --config FILE"),
+        Err(message) => return refuse(args.json, &message),
+    };
+    for warning in &configured.warnings {
+        eprintln!("imprint: warning: {warning}");
+    }
+    match write_configured(&source, &configured, &args.output) {
+        Ok((image_bytes, image_sha256)) => {
+            report(&args, &configured, image_bytes, &image_sha256);
+            EXIT_OK
+        }
+        Err(message) => {
+            // A partial image must not pass for a configured one.
+            let _ = fs::remove_file(&args.output);
+            if args.json {
+                super::json_lines::emit(&json!({"event": "error", "error": message}));
+            }
+            eprintln!("imprint: {message}");
+            EXIT_FAILED
+        }
+    }
+}
+
+fn report(args: &ConfigureArgs, configured: &Configured, image_bytes: u64, image_sha256: &str) {
+    let partition = &configured.partition;
+    if args.json {
+        super::json_lines::emit(&json!({
+            "event": "done",
+            "image": args.image.display().to_string(),
+            "output": args.output.display().to_string(),
+            "size": image_bytes,
+            "image_sha256": image_sha256,
+            "boot_partition": {
+                "number": partition.number,
+                "label": partition.label,
+                "offset": partition.offset,
+            },
+            "config_sha256": configured.config_sha256,
+            "warnings": configured.warnings,
+        }));
+    } else {
+        println!(
+            "Configured boot partition {}{} at byte {}; config.json sha256 {}",
+            partition.number,
+            partition
+                .label
+                .as_deref()
+                .map(|l| format!(" ({l})"))
+                .unwrap_or_default(),
+            partition.offset,
+            configured.config_sha256
+        );
+        println!(
+            "Wrote {} ({} bytes), sha256 {}",
+            args.output.display(),
+            image_bytes,
+            image_sha256
+        );
+    }
+}
+
+/// Streams the image with the configured partition into `output`; returns
+/// its size and SHA-256.
+fn write_configured(
+    source: &ImageSource,
+    configured: &Configured,
+    output: &Path,
+) -> Result<(u64, String), String> {
+    let stream = source
+        .stream()
+        .map_err(|e| format!("cannot read {}: {e}", source.path().display()))?;
+    let mut reader = PatchedReader::new(stream, configured.patch.clone());
+    let file =
+        File::create(output).map_err(|e| format!("cannot create {}: {e}", output.display()))?;
+    let mut writer = BufWriter::with_capacity(COPY_BUFFER_LEN, file);
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; COPY_BUFFER_LEN];
+    loop {
+        let n = match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(format!(
+                    "cannot read {} at byte offset {}: {e}",
+                    source.path().display(),
+                    reader.position()
+                ));
+            }
+        };
+        hasher.update(&buffer[..n]);
+        writer.write_all(&buffer[..n]).map_err(|e| {
+            format!(
+                "cannot write {} at byte offset {}: {e}",
+                output.display(),
+                reader.position() - n as u64
+            )
+        })?;
+    }
+    if !reader.patch_complete() {
+        return Err(format!(
+            "{} ended at byte {}, inside its boot partition",
+            source.path().display(),
+            reader.position()
+        ));
+    }
+    let file = writer
+        .into_inner()
+        .map_err(|e| format!("cannot write {}: {}", output.display(), e.error()))?;
+    file.sync_all()
+        .map_err(|e| format!("cannot write {} (fsync): {e}", output.display()))?;
+    let sha: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((reader.position(), sha))
 }

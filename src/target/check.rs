@@ -112,6 +112,7 @@ pub fn check_targets(
     let mut refusals = Vec::new();
     let mut infos = Vec::new();
     let mut seen: HashMap<(u64, u64), PathBuf> = HashMap::new();
+    let mut disks: HashMap<PathBuf, PathBuf> = HashMap::new();
     let mut refuse = |target: &Path, reason: String| {
         refusals.push(Refusal {
             target: target.to_path_buf(),
@@ -161,6 +162,18 @@ pub fn check_targets(
             continue;
         }
         seen.insert(identity, path.clone());
+        if info.kind == TargetKind::BlockDevice
+            && let Ok(disk) = platform::whole_disk(path)
+        {
+            if let Some(first) = disks.get(&disk) {
+                refuse(
+                    path,
+                    format!("is on the same drive as {}, named twice", first.display()),
+                );
+                continue;
+            }
+            disks.insert(disk, path.clone());
+        }
         if info.identity.is_some() && info.identity == image_identity {
             refuse(path, "is the image itself".to_string());
             continue;

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod balena_image;
+pub mod flashing;
 pub mod loopdev;
 
 use std::path::{Path, PathBuf};

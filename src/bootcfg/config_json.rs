@@ -1,0 +1,123 @@
+//! The user's balenaOS `config.json`: read, validated, and rendered as the
+//! compact bytes written into the boot partition.
+
+use std::path::Path;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::BootConfigError;
+
+/// A validated config.json.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigJson {
+    /// Compact UTF-8 JSON, as written to `/config.json`.
+    pub bytes: Vec<u8>,
+    /// The `deviceType` it is meant for, when it says.
+    pub device_type: Option<String>,
+}
+
+impl ConfigJson {
+    /// Reads and validates the config file at `path`.
+    pub fn load(path: &Path) -> Result<ConfigJson, BootConfigError> {
+        let text = std::fs::read(path).map_err(|source| BootConfigError::ReadConfig {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        ConfigJson::parse(&text, path)
+    }
+
+    /// Validates `text` (the contents of `path`): a JSON object whose
+    /// `applicationId`, when present, is a number and whose `deviceType`,
+    /// when present, is a non-empty string.
+    pub fn parse(text: &[u8], path: &Path) -> Result<ConfigJson, BootConfigError> {
+        let value: Value =
+            serde_json::from_slice(text).map_err(|source| BootConfigError::ParseConfig {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let invalid = |reason: &str| BootConfigError::InvalidConfig {
+            path: path.to_path_buf(),
+            reason: reason.to_string(),
+        };
+        let Value::Object(fields) = &value else {
+            return Err(invalid("it must be a JSON object ({ … })"));
+        };
+        if let Some(id) = fields.get("applicationId") {
+            if !id.is_number() {
+                return Err(invalid("\"applicationId\" must be a number"));
+            }
+        }
+        let device_type = match fields.get("deviceType") {
+            None => None,
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+            Some(_) => return Err(invalid("\"deviceType\" must be a non-empty string")),
+        };
+        let bytes = serde_json::to_vec(&value).map_err(|source| BootConfigError::ParseConfig {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(ConfigJson { bytes, device_type })
+    }
+
+    /// SHA-256 of [`ConfigJson::bytes`], lower-case hex.
+    pub fn sha256_hex(&self) -> String {
+        Sha256::digest(&self.bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ConfigJson, BootConfigError> {
+        ConfigJson::parse(text.as_bytes(), Path::new("c.json"))
+    }
+
+    #[test]
+    fn accepts_a_config_and_writes_it_compactly() {
+        let config =
+            parse("{\n  \"applicationId\": 1234,\n  \"deviceType\": \"raspberrypi4-64\"\n}")
+                .unwrap();
+        assert_eq!(
+            String::from_utf8(config.bytes.clone()).unwrap(),
+            r#"{"applicationId":1234,"deviceType":"raspberrypi4-64"}"#
+        );
+        assert_eq!(config.device_type.as_deref(), Some("raspberrypi4-64"));
+        assert_eq!(config.sha256_hex().len(), 64);
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_config() {
+        assert!(matches!(
+            parse("{"),
+            Err(BootConfigError::ParseConfig { .. })
+        ));
+        assert!(matches!(
+            parse("[1]"),
+            Err(BootConfigError::InvalidConfig { .. })
+        ));
+        assert!(matches!(
+            parse(r#"{"applicationId":"1234"}"#),
+            Err(BootConfigError::InvalidConfig { .. })
+        ));
+        assert!(matches!(
+            parse(r#"{"deviceType":""}"#),
+            Err(BootConfigError::InvalidConfig { .. })
+        ));
+        assert!(matches!(
+            parse(r#"{"deviceType":3}"#),
+            Err(BootConfigError::InvalidConfig { .. })
+        ));
+        assert!(parse("{}").is_ok());
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error_naming_it() {
+        let err = ConfigJson::load(Path::new("/nonexistent/c.json")).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/c.json"), "{err}");
+    }
+}

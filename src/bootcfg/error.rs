@@ -1,0 +1,90 @@
+//! Why an image could not be configured. Every variant is a refusal before
+//! anything is written (exit code 2), and says what the user can do.
+
+use std::io;
+use std::path::PathBuf;
+
+/// An error while validating the configuration or preparing the configured
+/// boot partition.
+#[derive(Debug, thiserror::Error)]
+pub enum BootConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    ReadConfig {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("config file {path} is not valid JSON: {source}")]
+    ParseConfig {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("config file {path} is not a balenaOS config.json: {reason}")]
+    InvalidConfig { path: PathBuf, reason: String },
+    #[error("invalid WiFi settings: {reason}")]
+    InvalidWifi { reason: String },
+    #[error("cannot read the image at byte offset {offset}: {source}")]
+    ReadImage {
+        offset: u64,
+        #[source]
+        source: io::Error,
+    },
+    #[error(
+        "the image ends at byte {image_len}, before byte offset {offset} that its partition table points to"
+    )]
+    ImageTooShort { offset: u64, image_len: u64 },
+    #[error("the image has no partition table (no GPT and no MBR signature in its first sectors)")]
+    NoPartitionTable,
+    #[error("malformed {table} partition table at byte offset {offset}: {reason}")]
+    MalformedPartitionTable {
+        table: &'static str,
+        offset: u64,
+        reason: String,
+    },
+    #[error(
+        "no balenaOS boot partition in the image (no partition labelled resin-boot, balena-boot or flash-boot, none holding /device-type.json, and partition 1 is not FAT); partitions found: {partitions}"
+    )]
+    NoBootPartition { partitions: String },
+    #[error(
+        "/device-type.json names boot partition {number}, which the image does not have; partitions found: {partitions}"
+    )]
+    DeviceTypePartitionMissing { number: u32, partitions: String },
+    #[error(
+        "boot partition {number} (byte offset {offset}) is not a FAT filesystem the configuration can be written to: {source}"
+    )]
+    NotFat {
+        number: u32,
+        offset: u64,
+        #[source]
+        source: io::Error,
+    },
+    #[error(
+        "boot partition {number} is {size_bytes} bytes, more than the {limit_bytes} bytes of memory Imprint allows itself to hold it in (free some memory and try again)"
+    )]
+    PartitionTooLarge {
+        number: u32,
+        size_bytes: u64,
+        limit_bytes: u64,
+    },
+    #[error(
+        "{file} ({file_len} bytes) does not fit in boot partition {number} (byte offset {offset}), which has {free_bytes} bytes free: {source}"
+    )]
+    DoesNotFit {
+        file: String,
+        file_len: u64,
+        number: u32,
+        offset: u64,
+        free_bytes: u64,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot write {file} into boot partition {number} (byte offset {offset}): {source}")]
+    EditFat {
+        file: String,
+        number: u32,
+        offset: u64,
+        #[source]
+        source: io::Error,
+    },
+}

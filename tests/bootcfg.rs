@@ -1,0 +1,467 @@
+//! balenaOS configuration, as a user runs it: `imprint configure` on
+//! balenaOS-style images (built with sfdisk/mkfs.vfat/mcopy and in Rust) and
+//! on etcher-sdk's fixtures, checked with mtools and `fsck.fat -n`; and
+//! `imprint flash --config` to loop devices.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::support::balena_image::{self, TestImage};
+use crate::support::{etcher_fixture, run_imprint, sha256_hex};
+
+const SSID: &str = "My;SSID";
+const PSK: &str = "correct horse battery";
+
+/// The keyfile Imprint must write for [`SSID`] and [`PSK`].
+const EXPECTED_KEYFILE: &str = "[connection]\nid=balena-wifi-01\ntype=wifi\n\n\
+    [wifi]\nmode=infrastructure\nssid=My\\;SSID\n\n\
+    [wifi-security]\nkey-mgmt=wpa-psk\npsk=correct horse battery\n\n\
+    [ipv4]\nmethod=auto\n\n\
+    [ipv6]\naddr-gen-mode=stable-privacy\nmethod=auto\n";
+
+fn write_config(dir: &Path, name: &str, contents: &str) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, contents).unwrap();
+    path
+}
+
+/// Runs `imprint configure IMAGE --config CONFIG [wifi] -o OUT` and returns
+/// (exit code, stdout, stderr).
+fn configure(image: &Path, config: &Path, wifi: bool, out: &Path) -> (i32, String, String) {
+    let mut args: Vec<String> = vec![
+        "configure".into(),
+        image.display().to_string(),
+        "--config".into(),
+        config.display().to_string(),
+        "-o".into(),
+        out.display().to_string(),
+    ];
+    if wifi {
+        args.extend([
+            "--wifi-ssid".into(),
+            SSID.into(),
+            "--wifi-psk".into(),
+            PSK.into(),
+        ]);
+    }
+    let output = run_imprint(&args);
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Checks a configured image against its source: the boot partition holds
+/// the compact config and the keyfile (mtype), passes `fsck.fat -n`, keeps
+/// every other file, and every byte outside it is the source's.
+fn assert_configured(source: &TestImage, configured: &Path, keyfile: Option<&str>) {
+    let before = fs::read(&source.path).unwrap();
+    let after = fs::read(configured).unwrap();
+    assert_eq!(
+        before.len(),
+        after.len(),
+        "the configured image has the source's size"
+    );
+    let boot = source.boot_offset as usize..(source.boot_offset + source.boot_size) as usize;
+    // (No assert_eq! on whole images: a failure would print megabytes.)
+    assert!(
+        before[..boot.start] == after[..boot.start],
+        "bytes before the boot partition changed"
+    );
+    assert!(
+        before[boot.end..] == after[boot.end..],
+        "bytes after the boot partition changed"
+    );
+
+    let offset = source.boot_offset;
+    assert_eq!(
+        String::from_utf8(balena_image::mtype(configured, offset, "::/config.json")).unwrap(),
+        balena_image::FLEET_CONFIG_COMPACT
+    );
+    match keyfile {
+        Some(keyfile) => assert_eq!(
+            String::from_utf8(balena_image::mtype(
+                configured,
+                offset,
+                "::/system-connections/balena-wifi-01"
+            ))
+            .unwrap(),
+            keyfile
+        ),
+        None => assert!(
+            !balena_image::mdir(&source.path, offset, "::/")
+                .iter()
+                .any(|l| l.contains("balena-wifi-01"))
+        ),
+    }
+    // Every file of the source other than config.json is unchanged.
+    for line in balena_image::mdir(&source.path, offset, "::/") {
+        let name = line.trim_start_matches(':').trim_start_matches('/');
+        if name.is_empty() || name == "config.json" || line.ends_with('/') {
+            continue;
+        }
+        let path = format!("::/{name}");
+        if balena_image::mdir(&source.path, offset, &path).len() > 1 {
+            continue; // a directory
+        }
+        assert_eq!(
+            balena_image::mtype(&source.path, offset, &path),
+            balena_image::mtype(configured, offset, &path),
+            "{path} changed"
+        );
+    }
+    // fsck.fat -n finds nothing the source did not already have (etcher-sdk's
+    // image keeps its label only in the root directory, which it notes).
+    let (source_clean, source_said) = balena_image::fsck_fat(&before[boot.clone()]);
+    let (clean, said) = balena_image::fsck_fat(&after[boot]);
+    if source_clean {
+        assert!(clean, "fsck.fat -n found problems:\n{said}");
+    } else {
+        assert_eq!(
+            balena_image::fsck_findings(&said),
+            balena_image::fsck_findings(&source_said),
+            "fsck.fat -n found new problems"
+        );
+    }
+}
+
+#[test]
+fn configure_gpt_fat32_resin_boot_with_wifi_creates_system_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::gpt_fat32_resin_boot(dir.path(), 512);
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    let out = dir.path().join("out.img");
+    let (code, stdout, stderr) = configure(&image.path, &config, true, &out);
+    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    assert_configured(&image, &out, Some(EXPECTED_KEYFILE));
+}
+
+/// Exit code and stderr of a configure run that must be refused, after
+/// checking that it wrote no output.
+fn assert_refused(image: &Path, config: &Path, wifi: bool) -> String {
+    let out = image.with_extension("refused.img");
+    let (code, stdout, stderr) = configure(image, config, wifi, &out);
+    assert_eq!(code, 2, "stdout: {stdout}\nstderr: {stderr}");
+    assert!(!out.exists(), "a refused configure wrote {}", out.display());
+    stderr
+}
+
+#[test]
+fn configure_mbr_fat16_resin_boot_with_logical_partitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::mbr_fat16_resin_boot(dir.path());
+    let table = imprint::bootcfg::partition_table(fs::File::open(&image.path).unwrap()).unwrap();
+    let numbers: Vec<u32> = table.partitions.iter().map(|p| p.number).collect();
+    assert_eq!(numbers, [1, 2, 3, 5, 6], "{}", table.describe());
+    assert_eq!(table.get(5).unwrap().offset, 75776 * 512);
+
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    let out = dir.path().join("out.img");
+    let (code, stdout, stderr) = configure(&image.path, &config, true, &out);
+    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stderr.is_empty(), "no warning expected: {stderr}");
+    assert_configured(&image, &out, Some(EXPECTED_KEYFILE));
+    assert_eq!(
+        balena_image::mtype(
+            &out,
+            image.boot_offset,
+            "::/system-connections/README.ignore"
+        ),
+        b"Put NetworkManager connection files here.\n"
+    );
+}
+
+#[test]
+fn configure_without_wifi_writes_only_config_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::mbr_fat16_resin_boot(dir.path());
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    let out = dir.path().join("out.img");
+    let (code, _, stderr) = configure(&image.path, &config, false, &out);
+    assert_eq!(code, 0, "{stderr}");
+    assert_configured(&image, &out, None);
+    let listed = balena_image::mdir(&out, image.boot_offset, "::/system-connections");
+    assert!(
+        !listed.iter().any(|l| l.contains("balena-wifi")),
+        "{listed:?}"
+    );
+}
+
+#[test]
+fn configure_gpt_with_4096_byte_sectors() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::gpt_fat32_resin_boot(dir.path(), 4096);
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    let out = dir.path().join("out.img");
+    let output = run_imprint([
+        "configure",
+        image.path.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--wifi-ssid",
+        SSID,
+        "--wifi-psk",
+        PSK,
+        "-o",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let done: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(done["boot_partition"]["number"], 1);
+    assert_eq!(
+        done["boot_partition"]["label"], "resin-boot",
+        "the GPT name, not the FAT label"
+    );
+    assert_eq!(done["boot_partition"]["offset"], image.boot_offset);
+    assert_eq!(
+        done["config_sha256"],
+        sha256_hex(balena_image::FLEET_CONFIG_COMPACT.as_bytes())
+    );
+    assert_eq!(done["image_sha256"], sha256_hex(&fs::read(&out).unwrap()));
+    assert_configured(&image, &out, Some(EXPECTED_KEYFILE));
+}
+
+#[test]
+fn configure_flasher_image_uses_flash_boot() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::mbr_flasher(dir.path());
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    let out = dir.path().join("out.img");
+    let (code, stdout, stderr) = configure(&image.path, &config, true, &out);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("flash-boot"), "{stdout}");
+    assert_configured(&image, &out, Some(EXPECTED_KEYFILE));
+    assert_eq!(
+        balena_image::mtype(&out, image.boot_offset, "::/balena-image-flasher"),
+        b""
+    );
+}
+
+#[test]
+fn configure_unlabelled_fat_found_by_device_type_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::mbr_unlabelled_with_device_type(dir.path(), "1");
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    let out = dir.path().join("out.img");
+    let (code, _, stderr) = configure(&image.path, &config, true, &out);
+    assert_eq!(code, 0, "{stderr}");
+    assert_configured(&image, &out, Some(EXPECTED_KEYFILE));
+}
+
+#[test]
+fn device_type_json_may_name_another_partition() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut image = balena_image::mbr_unlabelled_with_device_type(dir.path(), "{\"primary\":2}");
+    // Partition 2 is the second FAT of the image, 8 MiB further.
+    image.boot_number = 2;
+    image.boot_offset += 8 << 20;
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    let out = dir.path().join("out.img");
+    let (code, _, stderr) = configure(&image.path, &config, false, &out);
+    assert_eq!(code, 0, "{stderr}");
+    assert_configured(&image, &out, None);
+}
+
+/// etcher-sdk's test image has two FAT12 partitions and no balena label:
+/// partition 1 is used. The input is xz-compressed.
+#[test]
+fn configure_etcher_test_image_falls_back_to_partition_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("etcher-test.img");
+    let unpacked = std::process::Command::new("xz")
+        .arg("-dc")
+        .arg(etcher_fixture("xz/etcher-test.img.xz"))
+        .output()
+        .unwrap();
+    assert!(unpacked.status.success());
+    fs::write(&raw, &unpacked.stdout).unwrap();
+    let image = TestImage {
+        path: raw,
+        boot_number: 1,
+        boot_offset: 65536,
+        boot_size: 1 << 20,
+    };
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    let out = dir.path().join("out.img");
+    let (code, stdout, stderr) = configure(
+        &etcher_fixture("xz/etcher-test.img.xz"),
+        &config,
+        true,
+        &out,
+    );
+    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    assert!(
+        stdout.contains("partition 1 (NEW VOLUME) at byte 65536"),
+        "{stdout}"
+    );
+    assert_configured(&image, &out, Some(EXPECTED_KEYFILE));
+}
+
+#[test]
+fn etcher_gpt_image_without_a_fat_partition_1_is_refused_with_the_partitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    let image = etcher_fixture("images/etcher-gpt-test.img.gz");
+    let out = dir.path().join("out.img");
+    let (code, _, stderr) = configure(&image, &config, false, &out);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(!out.exists());
+    assert!(stderr.contains("no balenaOS boot partition"), "{stderr}");
+    assert!(stderr.contains("Microsoft reserved partition"), "{stderr}");
+    assert!(
+        stderr.contains("2 (offset 33619968, 50331648 bytes, name \"Basic data partition\", FAT)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_same_inputs_give_the_same_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::gpt_fat32_resin_boot(dir.path(), 512);
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    let first = dir.path().join("first.img");
+    let second = dir.path().join("second.img");
+    assert_eq!(configure(&image.path, &config, true, &first).0, 0);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(configure(&image.path, &config, true, &second).0, 0);
+    assert_eq!(
+        sha256_hex(&fs::read(&first).unwrap()),
+        sha256_hex(&fs::read(&second).unwrap())
+    );
+    // A configured image can be configured again (the directory and the
+    // profile now exist): the same files, still clean for fsck.fat.
+    let third = dir.path().join("third.img");
+    assert_eq!(configure(&first, &config, true, &third).0, 0);
+    assert_configured(&image, &third, Some(EXPECTED_KEYFILE));
+}
+
+#[test]
+fn a_device_type_mismatch_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::mbr_fat16_resin_boot(dir.path());
+    let config = write_config(
+        dir.path(),
+        "c.json",
+        r#"{"applicationId": 1, "deviceType": "intel-nuc"}"#,
+    );
+    let out = dir.path().join("out.img");
+    let (code, _, stderr) = configure(&image.path, &config, false, &out);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("warning")
+            && stderr.contains("intel-nuc")
+            && stderr.contains("raspberrypi4-64"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn invalid_configs_are_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::gpt_fat32_resin_boot(dir.path(), 512);
+    for (name, contents, says) in [
+        ("broken.json", "{\"applicationId\": 1,", "not valid JSON"),
+        (
+            "array.json",
+            "[{\"applicationId\": 1}]",
+            "must be a JSON object",
+        ),
+        (
+            "string-id.json",
+            "{\"applicationId\": \"1234\"}",
+            "\"applicationId\" must be a number",
+        ),
+        (
+            "empty-type.json",
+            "{\"deviceType\": \"\"}",
+            "\"deviceType\" must be a non-empty string",
+        ),
+    ] {
+        let config = write_config(dir.path(), name, contents);
+        let stderr = assert_refused(&image.path, &config, false);
+        assert!(
+            stderr.contains(says) && stderr.contains(name),
+            "{name}: {stderr}"
+        );
+    }
+    let stderr = assert_refused(&image.path, &dir.path().join("missing.json"), false);
+    assert!(stderr.contains("missing.json"), "{stderr}");
+}
+
+#[test]
+fn invalid_wifi_settings_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::gpt_fat32_resin_boot(dir.path(), 512);
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    let out = dir.path().join("out.img");
+    let output = run_imprint([
+        "configure",
+        image.path.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--wifi-ssid",
+        "net",
+        "--wifi-psk",
+        "short",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("8 to 63 characters"));
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_boot_partition_too_full_for_the_config_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::mbr_unlabelled_with_device_type(dir.path(), "1");
+    // Empty config.json (so replacing it frees nothing), then fill the
+    // boot partition with one file as large as its free space.
+    balena_image::mcopy(&image.path, image.boot_offset, "::/config.json", b"");
+    let free_bytes = balena_image::mdir_free_bytes(&image.path, image.boot_offset);
+    balena_image::mcopy(
+        &image.path,
+        image.boot_offset,
+        "::/filler.bin",
+        &vec![0xA5; free_bytes as usize],
+    );
+    assert_eq!(
+        balena_image::mdir_free_bytes(&image.path, image.boot_offset),
+        0
+    );
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    let stderr = assert_refused(&image.path, &config, false);
+    assert!(
+        stderr.contains("does not fit") && stderr.contains("config.json"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_image_without_a_partition_table_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no-table.img");
+    fs::write(&path, vec![0u8; 4 << 20]).unwrap();
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    let stderr = assert_refused(&path, &config, false);
+    assert!(stderr.contains("no partition table"), "{stderr}");
+}
+
+#[test]
+fn the_output_may_not_be_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::gpt_fat32_resin_boot(dir.path(), 512);
+    let before = sha256_hex(&fs::read(&image.path).unwrap());
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    let (code, _, stderr) = configure(&image.path, &config, false, &image.path);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("names the input image"), "{stderr}");
+    assert_eq!(sha256_hex(&fs::read(&image.path).unwrap()), before);
+}
