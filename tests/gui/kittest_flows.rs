@@ -386,7 +386,10 @@ fn hiding_all_drives_again_unselects_the_hidden_ones() {
         in_process(),
     );
     drop_image(&mut h, &fixture());
-    assert!(!shows(&h, "Test Fixed"), "virtual drives are hidden by default");
+    assert!(
+        !shows(&h, "Test Fixed"),
+        "virtual drives are hidden by default"
+    );
     click(&mut h, "Show all drives");
     click(&mut h, "Test Fixed");
     assert_eq!(h.state().selected_targets(), std::slice::from_ref(&target));
@@ -394,4 +397,40 @@ fn hiding_all_drives_again_unselects_the_hidden_ones() {
     assert!(!shows(&h, "Test Fixed"));
     assert!(h.state().selected_targets().is_empty());
     assert!(flash_button_disabled(&h));
+}
+
+#[test]
+fn a_valid_config_json_is_embedded_in_the_written_image() {
+    use crate::support::balena_image::{FLEET_CONFIG, FLEET_CONFIG_COMPACT, mtype};
+    let dir = tempfile::tempdir().unwrap();
+    let image = fixture_bytes();
+    let target = dir.path().join("card.img");
+    std::fs::write(&target, vec![0u8; image.len()]).unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(&config, FLEET_CONFIG).unwrap();
+    let (mut h, _drives) = app_with(
+        vec![drive(&target, image.len() as u64, "Card A", Bus::Usb)],
+        in_process(),
+    );
+    drop_image(&mut h, &fixture());
+    click(&mut h, "Test Card A");
+    click(&mut h, "balenaOS configuration (optional)");
+    h.state_mut().set_config_file(Some(config));
+    wait_until(&mut h, "the validation", |h| {
+        shows(h, "Configuration valid") || shows(h, "Invalid configuration")
+    });
+    assert!(shows(&h, "Configuration valid"));
+    // The image card now names the boot partition (the fixture's first,
+    // a FAT volume labelled NEW VOLUME).
+    assert!(shows(&h, "balenaOS boot partition: 1"));
+    flash_and_confirm(&mut h, &["Test Card A"]);
+    wait_until(&mut h, "the result", |h| {
+        shows(h, "Flash complete") || shows(h, "Flash failed")
+    });
+    assert!(shows(&h, "Flash complete"));
+    // The image as written differs from the source: its SHA-256 is not the
+    // plain image's, and the boot partition holds the compact config.json.
+    assert!(!shows(&h, &support::sha256_hex(&image)));
+    let written = mtype(&target, 65536, "::/config.json");
+    assert_eq!(String::from_utf8_lossy(&written), FLEET_CONFIG_COMPACT);
 }
