@@ -1,22 +1,21 @@
 //! The eframe app: owns the state, drains the channels of the background
 //! work once per frame (`logic`), draws the current screen (`ui`), then
-//! carries out the actions the views reported.
+//! hands the actions the views reported to `commands`.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use crossbeam_channel::{Receiver, TryRecvError};
 
-use super::action::Action;
 use super::config_check::{ConfigCheck, ConfigForm, ConfigStatus};
 use super::drive_feed::DriveUpdate;
+use super::file_dialog::{FileDialog, Purpose};
 use super::image_probe::{self, ImageInfo, ProbeResult};
 use super::options::{AppOptions, HelperOptions};
 use super::run_event::Running;
-use super::state::{Availability, FlashRun, Selection, availability};
-use super::{engine_run, helper, theme, views};
+use super::state::{FlashRun, Selection};
+use super::{theme, views};
 use crate::drives::Drive;
-use crate::engine::FlashJob;
 
 /// The image step's state.
 pub enum ImageSlot {
@@ -66,19 +65,13 @@ pub struct ImprintApp {
     pub(super) show_all: bool,
     pub(super) config: ConfigForm,
     pub(super) config_status: ConfigStatus,
-    config_check: Option<ConfigCheck>,
+    pub(super) config_check: Option<ConfigCheck>,
     /// A native file dialog is open; its answer arrives here.
-    file_dialog: Option<(FileDialogPurpose, Receiver<Option<PathBuf>>)>,
+    pub(super) file_dialog: Option<FileDialog>,
     pub(super) dialog: Option<Dialog>,
     /// An error for the selection screen (refused flash, unreadable image).
     pub(super) notice: Option<String>,
     pub(super) screen: Screen,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum FileDialogPurpose {
-    Image,
-    Config,
 }
 
 impl ImprintApp {
@@ -144,7 +137,7 @@ impl ImprintApp {
         }
     }
 
-    fn open_image(&mut self, path: PathBuf, ctx: &egui::Context) {
+    pub(super) fn open_image(&mut self, path: PathBuf, ctx: &egui::Context) {
         self.notice = None;
         let rx = image_probe::start(path.clone(), ctx);
         self.image = ImageSlot::Opening { path, rx };
@@ -189,19 +182,13 @@ impl ImprintApp {
     }
 
     fn poll_file_dialog(&mut self, ctx: &egui::Context) {
-        let Some((purpose, rx)) = &self.file_dialog else {
+        let Some((purpose, picked)) = self.file_dialog.as_ref().and_then(FileDialog::poll) else {
             return;
         };
-        let picked = match rx.try_recv() {
-            Ok(picked) => picked,
-            Err(TryRecvError::Empty) => return,
-            Err(TryRecvError::Disconnected) => None,
-        };
-        let purpose = *purpose;
         self.file_dialog = None;
         match (purpose, picked) {
-            (FileDialogPurpose::Image, Some(path)) => self.open_image(path, ctx),
-            (FileDialogPurpose::Config, Some(path)) => {
+            (Purpose::Image, Some(path)) => self.open_image(path, ctx),
+            (Purpose::Config, Some(path)) => {
                 self.config.config_path = Some(path);
                 self.revalidate_config(ctx);
             }
@@ -224,7 +211,7 @@ impl ImprintApp {
         }
     }
 
-    fn revalidate_config(&mut self, ctx: &egui::Context) {
+    pub(super) fn revalidate_config(&mut self, ctx: &egui::Context) {
         self.config_check = None;
         if self.config.is_empty() {
             self.config_status = ConfigStatus::Unused;
@@ -285,155 +272,7 @@ impl ImprintApp {
             self.open_image(path, ctx);
         }
     }
-
-    fn handle(&mut self, action: Action, ctx: &egui::Context) {
-        match action {
-            Action::PickImage => self.start_file_dialog(FileDialogPurpose::Image, ctx),
-            Action::ToggleDrive(path) => self.toggle_drive(path),
-            Action::ConfirmLargeDrive(path) => {
-                self.selection.add(&path);
-                self.dialog = None;
-            }
-            Action::SetShowAll(show_all) => {
-                self.show_all = show_all;
-                if !show_all {
-                    // Never flash a drive the list no longer shows.
-                    let hidden: Vec<PathBuf> = self
-                        .drives
-                        .iter()
-                        .filter(|d| !d.is_flashable_by_default())
-                        .map(|d| d.path.clone())
-                        .collect();
-                    for path in hidden {
-                        self.selection.remove(&path);
-                    }
-                }
-            }
-            Action::PickConfig => self.start_file_dialog(FileDialogPurpose::Config, ctx),
-            Action::ClearConfig => {
-                self.config = ConfigForm::default();
-                self.revalidate_config(ctx);
-            }
-            Action::SetWifi { ssid, psk } => {
-                self.config.wifi_ssid = ssid;
-                self.config.wifi_psk = psk;
-                self.revalidate_config(ctx);
-            }
-            Action::RequestFlash => {
-                if self.flash_blocker().is_none() {
-                    self.dialog = Some(Dialog::ConfirmFlash);
-                }
-            }
-            Action::StartFlash => {
-                self.dialog = None;
-                self.start_flash(ctx);
-            }
-            Action::CloseDialog => self.dialog = None,
-            Action::Cancel => {
-                if let Screen::Flashing { run, running } = &mut self.screen {
-                    run.cancel_requested = true;
-                    running.cancel.cancel();
-                }
-            }
-            Action::FlashAnother => self.screen = Screen::Select,
-            Action::Copy(text) => ctx.copy_text(text),
-            Action::DismissNotice => self.notice = None,
-        }
-    }
-
-    fn toggle_drive(&mut self, path: PathBuf) {
-        if self.selection.contains(&path) {
-            self.selection.remove(&path);
-            return;
-        }
-        let Some(drive) = self.drives.iter().find(|d| d.path == path) else {
-            return;
-        };
-        match availability(drive, self.image_bytes()) {
-            Availability::Selectable => self.selection.add(&path),
-            Availability::NeedsConfirmation => self.dialog = Some(Dialog::ConfirmLargeDrive(path)),
-            Availability::Blocked(_) => {}
-        }
-    }
-
-    fn start_file_dialog(&mut self, purpose: FileDialogPurpose, ctx: &egui::Context) {
-        if self.file_dialog.is_some() {
-            return;
-        }
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        let ctx = ctx.clone();
-        // The portal dialog blocks its caller; on its own thread the window
-        // keeps repainting behind it.
-        let spawned = std::thread::Builder::new()
-            .name("file-dialog".into())
-            .spawn(move || {
-                let dialog = match purpose {
-                    FileDialogPurpose::Image => rfd::FileDialog::new()
-                        .set_title("Select an image")
-                        .add_filter("Disk images", IMAGE_EXTENSIONS)
-                        .add_filter("All files", &["*"]),
-                    FileDialogPurpose::Config => rfd::FileDialog::new()
-                        .set_title("Select a balenaOS config.json")
-                        .add_filter("JSON", &["json"]),
-                };
-                let _ = tx.send(dialog.pick_file());
-                ctx.request_repaint();
-            });
-        match spawned {
-            Ok(_) => self.file_dialog = Some((purpose, rx)),
-            Err(e) => self.notice = Some(format!("Cannot open the file dialog: {e}")),
-        }
-    }
-
-    fn start_flash(&mut self, ctx: &egui::Context) {
-        let Some(info) = self.image.info() else {
-            return;
-        };
-        let targets = self.selection.targets().to_vec();
-        let names = targets
-            .iter()
-            .map(|t| {
-                let name = self
-                    .drives
-                    .iter()
-                    .find(|d| &d.path == t)
-                    .map(Drive::display_name)
-                    .unwrap_or_else(|| t.display().to_string());
-                (t.clone(), name)
-            })
-            .collect();
-        let run = FlashRun::new(info.name.clone(), names);
-        let running = if self.helper.needed_for(&targets) {
-            let job = helper::HelperJob {
-                image: info.source.path().to_path_buf(),
-                targets,
-                config: self.config.to_args(),
-            };
-            helper::start(job, &self.helper, ctx)
-        } else {
-            let patch = match &self.config_status {
-                ConfigStatus::Valid(configured) => Some(configured.patch.clone()),
-                _ => None,
-            };
-            let job = FlashJob {
-                source: info.source.clone(),
-                targets,
-                verify: true,
-                expected_sha256: None,
-                patch,
-            };
-            engine_run::start(job, ctx)
-        };
-        self.notice = None;
-        self.screen = Screen::Flashing { run, running };
-    }
 }
-
-/// The file-name extensions the image dialog offers (the format itself is
-/// detected from the content, so this is only a convenience filter).
-pub const IMAGE_EXTENSIONS: &[&str] = &[
-    "img", "iso", "raw", "bin", "dsk", "wic", "sdcard", "xz", "gz", "zst", "bz2", "zip",
-];
 
 impl eframe::App for ImprintApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {

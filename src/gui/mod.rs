@@ -4,16 +4,19 @@
 //! The app is split the way rerun splits its viewer: [`state`] holds the
 //! screens and the selection (plain data, unit-tested), `app` does the
 //! per-frame logic (draining the channels of the background work), `views`
-//! draws, and the background work lives in its own files: `drive_feed`
-//! (the live drive list), `image_probe` (opening an image), `config_check`
+//! draws and reports actions, `commands` carries them out, and the background work lives in its own files: `drive_feed`
+//! (the live drive list), `image_probe` (opening an image), `file_dialog`
+//! (the native dialog), `config_check`
 //! (balenaOS configuration), `engine_run` and `helper` (a flash run in this
 //! process or in a privileged child process).
 
 mod action;
 mod app;
+mod commands;
 mod config_check;
 mod drive_feed;
 mod engine_run;
+mod file_dialog;
 mod helper;
 mod image_probe;
 mod options;

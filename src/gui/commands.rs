@@ -1,0 +1,138 @@
+//! Command handling: carries out the [`Action`]s the views reported this
+//! frame — selection changes, dialogs, and starting or cancelling a run.
+
+use std::path::PathBuf;
+
+use super::action::Action;
+use super::app::{Dialog, ImprintApp, Screen};
+use super::config_check::{ConfigForm, ConfigStatus};
+use super::file_dialog::{FileDialog, Purpose};
+use super::state::{Availability, FlashRun, availability};
+use super::{engine_run, helper};
+use crate::drives::Drive;
+use crate::engine::FlashJob;
+
+impl ImprintApp {
+    pub(super) fn handle(&mut self, action: Action, ctx: &egui::Context) {
+        match action {
+            Action::PickImage => self.start_file_dialog(Purpose::Image, ctx),
+            Action::ToggleDrive(path) => self.toggle_drive(path),
+            Action::ConfirmLargeDrive(path) => {
+                self.selection.add(&path);
+                self.dialog = None;
+            }
+            Action::SetShowAll(show_all) => {
+                self.show_all = show_all;
+                if !show_all {
+                    // Never flash a drive the list no longer shows.
+                    let hidden: Vec<PathBuf> = self
+                        .drives
+                        .iter()
+                        .filter(|d| !d.is_flashable_by_default())
+                        .map(|d| d.path.clone())
+                        .collect();
+                    for path in hidden {
+                        self.selection.remove(&path);
+                    }
+                }
+            }
+            Action::PickConfig => self.start_file_dialog(Purpose::Config, ctx),
+            Action::ClearConfig => {
+                self.config = ConfigForm::default();
+                self.revalidate_config(ctx);
+            }
+            Action::SetWifi { ssid, psk } => {
+                self.config.wifi_ssid = ssid;
+                self.config.wifi_psk = psk;
+                self.revalidate_config(ctx);
+            }
+            Action::RequestFlash => {
+                if self.flash_blocker().is_none() {
+                    self.dialog = Some(Dialog::ConfirmFlash);
+                }
+            }
+            Action::StartFlash => {
+                self.dialog = None;
+                self.start_flash(ctx);
+            }
+            Action::CloseDialog => self.dialog = None,
+            Action::Cancel => {
+                if let Screen::Flashing { run, running } = &mut self.screen {
+                    run.cancel_requested = true;
+                    running.cancel.cancel();
+                }
+            }
+            Action::FlashAnother => self.screen = Screen::Select,
+            Action::Copy(text) => ctx.copy_text(text),
+            Action::DismissNotice => self.notice = None,
+        }
+    }
+
+    fn toggle_drive(&mut self, path: PathBuf) {
+        if self.selection.contains(&path) {
+            self.selection.remove(&path);
+            return;
+        }
+        let Some(drive) = self.drives.iter().find(|d| d.path == path) else {
+            return;
+        };
+        match availability(drive, self.image_bytes()) {
+            Availability::Selectable => self.selection.add(&path),
+            Availability::NeedsConfirmation => self.dialog = Some(Dialog::ConfirmLargeDrive(path)),
+            Availability::Blocked(_) => {}
+        }
+    }
+
+    fn start_file_dialog(&mut self, purpose: Purpose, ctx: &egui::Context) {
+        if self.file_dialog.is_some() {
+            return;
+        }
+        match FileDialog::open(purpose, ctx) {
+            Ok(dialog) => self.file_dialog = Some(dialog),
+            Err(message) => self.notice = Some(message),
+        }
+    }
+
+    fn start_flash(&mut self, ctx: &egui::Context) {
+        let Some(info) = self.image.info() else {
+            return;
+        };
+        let targets = self.selection.targets().to_vec();
+        let names = targets
+            .iter()
+            .map(|t| {
+                let name = self
+                    .drives
+                    .iter()
+                    .find(|d| &d.path == t)
+                    .map(Drive::display_name)
+                    .unwrap_or_else(|| t.display().to_string());
+                (t.clone(), name)
+            })
+            .collect();
+        let run = FlashRun::new(info.name.clone(), names);
+        let running = if self.helper.needed_for(&targets) {
+            let job = helper::HelperJob {
+                image: info.source.path().to_path_buf(),
+                targets,
+                config: self.config.to_args(),
+            };
+            helper::start(job, &self.helper, ctx)
+        } else {
+            let patch = match &self.config_status {
+                ConfigStatus::Valid(configured) => Some(configured.patch.clone()),
+                _ => None,
+            };
+            let job = FlashJob {
+                source: info.source.clone(),
+                targets,
+                verify: true,
+                expected_sha256: None,
+                patch,
+            };
+            engine_run::start(job, ctx)
+        };
+        self.notice = None;
+        self.screen = Screen::Flashing { run, running };
+    }
+}
