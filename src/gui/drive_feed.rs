@@ -1,27 +1,20 @@
-//! Where the live drive list comes from: the machine's drives, polled on a
-//! background thread, or a channel a test (or a future station mode) fills.
-
-use std::time::Duration;
+//! Where the live drive list comes from: the machine's drives through
+//! [`DriveWatcher`], or a channel a test (or a future station mode) fills.
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::drives::{self, Drive};
+use crate::drives::{DEFAULT_POLL_INTERVAL, Drive, DriveWatcher};
 
 /// One update of the drive list: every drive, or why listing failed.
 pub type DriveUpdate = Result<Vec<Drive>, String>;
 
 /// The source of drive lists the app shows.
 pub enum DriveFeed {
-    /// The machine's drives ([`drives::list`]), re-read about every second.
+    /// The machine's drives, as [`DriveWatcher`] reports them.
     System,
     /// Lists sent by the caller, shown as they arrive.
     Channel(Receiver<DriveUpdate>),
 }
-
-/// How often the system drive list is re-read: hot-plugged cards should
-/// appear within about a second, and one sysfs walk per tick costs nothing
-/// measurable.
-const POLL_INTERVAL: Duration = Duration::from_millis(1000);
 
 impl DriveFeed {
     /// Starts the feed; `ctx` is woken whenever a new list arrives, so the
@@ -30,15 +23,9 @@ impl DriveFeed {
         match self {
             DriveFeed::Channel(rx) => rx,
             DriveFeed::System => {
-                let (tx, rx) = crossbeam_channel::bounded(1);
-                let ctx = ctx.clone();
-                let spawned = std::thread::Builder::new()
-                    .name("drive-poll".into())
-                    .spawn(move || poll_drives(&tx, &ctx));
-                if let Err(e) = spawned {
-                    let (tx, rx) = crossbeam_channel::bounded(1);
-                    let _ = tx.send(Err(format!("cannot watch drives: {e}")));
-                    return rx;
+                let (tx, rx) = crossbeam_channel::unbounded();
+                if let Err(message) = watch_system_drives(tx.clone(), ctx) {
+                    let _ = tx.send(Err(message));
                 }
                 rx
             }
@@ -46,19 +33,24 @@ impl DriveFeed {
     }
 }
 
-/// Sends the drive list whenever it differs from the last one sent; ends
-/// when the app drops the receiver.
-fn poll_drives(tx: &Sender<DriveUpdate>, ctx: &egui::Context) {
-    let mut last: Option<DriveUpdate> = None;
-    loop {
-        let update = drives::list().map_err(|e| format!("cannot list drives: {e}"));
-        if last.as_ref() != Some(&update) {
-            if tx.send(update.clone()).is_err() {
-                return;
+/// Forwards the watcher's lists on a thread named `drive-feed`, waking the
+/// UI for each. The thread owns the watcher: when the app drops its
+/// receiver, the next send fails, the thread ends and the watcher stops.
+fn watch_system_drives(tx: Sender<DriveUpdate>, ctx: &egui::Context) -> Result<(), String> {
+    let (watcher, lists) = DriveWatcher::start(DEFAULT_POLL_INTERVAL)
+        .map_err(|e| format!("Cannot list drives: {e}"))?;
+    let ctx = ctx.clone();
+    std::thread::Builder::new()
+        .name("drive-feed".into())
+        .spawn(move || {
+            let _watcher = watcher;
+            for drives in lists {
+                if tx.send(Ok(drives)).is_err() {
+                    return;
+                }
+                ctx.request_repaint();
             }
-            ctx.request_repaint();
-            last = Some(update);
-        }
-        std::thread::sleep(POLL_INTERVAL);
-    }
+        })
+        .map(drop)
+        .map_err(|e| format!("Cannot watch drives: {e}"))
 }
