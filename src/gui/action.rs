@@ -25,6 +25,8 @@ pub enum Action {
     /// The confirmation was accepted.
     StartFlash,
     CloseDialog,
+    /// Quit while flashing: cancel the run, then close the window.
+    CancelAndQuit,
     Cancel,
     /// Back to selection, keeping the image and the drives.
     FlashAnother,

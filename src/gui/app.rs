@@ -45,6 +45,8 @@ impl ImageSlot {
 pub enum Dialog {
     ConfirmLargeDrive(PathBuf),
     ConfirmFlash,
+    /// The window was asked to close while drives are being written.
+    ConfirmQuit,
 }
 
 /// Which screen is shown.
@@ -72,6 +74,8 @@ pub struct ImprintApp {
     /// An error for the selection screen (refused flash, unreadable image).
     pub(super) notice: Option<String>,
     pub(super) screen: Screen,
+    /// The user chose to quit during a flash; let the close through.
+    pub(super) quit_confirmed: bool,
 }
 
 impl ImprintApp {
@@ -92,6 +96,7 @@ impl ImprintApp {
             dialog: None,
             notice: None,
             screen: Screen::Select,
+            quit_confirmed: false,
         };
         if let Some(path) = options.image {
             app.open_image(path, &cc.egui_ctx);
@@ -263,6 +268,16 @@ impl ImprintApp {
         }
     }
 
+    /// Closing the window mid-flash would leave half-written drives: ask
+    /// first (the close is cancelled until the user confirms).
+    fn guard_close(&mut self, ctx: &egui::Context) {
+        let flashing = matches!(self.screen, Screen::Flashing { .. });
+        if flashing && !self.quit_confirmed && ctx.input(|i| i.viewport().close_requested()) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.dialog = Some(Dialog::ConfirmQuit);
+        }
+    }
+
     fn handle_dropped_files(&mut self, ctx: &egui::Context) {
         let dropped = ctx.input(|i| i.raw.dropped_files.clone());
         if !matches!(self.screen, Screen::Select) {
@@ -282,6 +297,7 @@ impl eframe::App for ImprintApp {
         self.poll_config(ctx);
         self.poll_run();
         self.handle_dropped_files(ctx);
+        self.guard_close(ctx);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {

@@ -56,6 +56,15 @@ impl ImprintApp {
                 self.start_flash(ctx);
             }
             Action::CloseDialog => self.dialog = None,
+            Action::CancelAndQuit => {
+                self.dialog = None;
+                if let Screen::Flashing { run, running } = &mut self.screen {
+                    run.cancel_requested = true;
+                    running.cancel.cancel();
+                }
+                self.quit_confirmed = true;
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
             Action::Cancel => {
                 if let Screen::Flashing { run, running } = &mut self.screen {
                     run.cancel_requested = true;

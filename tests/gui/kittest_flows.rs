@@ -434,3 +434,48 @@ fn a_valid_config_json_is_embedded_in_the_written_image() {
     let written = mtype(&target, 65536, "::/config.json");
     assert_eq!(String::from_utf8_lossy(&written), FLEET_CONFIG_COMPACT);
 }
+
+#[test]
+fn closing_the_window_mid_flash_asks_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = fixture_bytes();
+    let target = dir.path().join("card.img");
+    std::fs::write(&target, vec![0u8; image.len()]).unwrap();
+    // A helper that starts two seconds late keeps the run on screen.
+    let helper = HelperOptions {
+        mode: HelperMode::Always,
+        elevate: vec![
+            "sh".into(),
+            "-c".into(),
+            "sleep 2; exec \"$0\" \"$@\"".into(),
+        ],
+        exe: PathBuf::from(env!("CARGO_BIN_EXE_imprint")),
+    };
+    let (mut h, _drives) = app_with(
+        vec![drive(&target, image.len() as u64, "Card A", Bus::Usb)],
+        helper,
+    );
+    drop_image(&mut h, &fixture());
+    click(&mut h, "Test Card A");
+    flash_and_confirm(&mut h, &["Test Card A"]);
+    assert!(shows(&h, "Flashing"));
+    h.input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+    h.step();
+    let cancelled_close = h.output().viewport_output[&egui::ViewportId::ROOT]
+        .commands
+        .contains(&egui::ViewportCommand::CancelClose);
+    assert!(cancelled_close, "the close is held back");
+    h.run_steps(2);
+    assert!(shows(&h, "Stop flashing and quit?"));
+    h.get_by_role_and_label(Role::Button, "Keep flashing")
+        .click();
+    wait_until(&mut h, "the result", |h| {
+        shows(h, "Flash complete") || shows(h, "Flash failed")
+    });
+    assert!(shows(&h, "Flash complete"), "the run went on");
+}

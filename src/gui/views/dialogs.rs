@@ -1,7 +1,7 @@
-//! The two questions the app asks: "erase these drives?" before flashing,
-//! and "are you sure?" for a drive larger than an SD card usually is.
-//! Escape cancels; the confirming button takes the keyboard focus, so
-//! Enter confirms.
+//! The questions the app asks: "erase these drives?" before flashing, "are
+//! you sure?" for a drive larger than an SD card usually is, and "stop
+//! flashing?" when the window is closed mid-run. Escape dismisses; Enter
+//! takes the focused button.
 
 use egui::RichText;
 
@@ -23,6 +23,7 @@ pub fn dialog_ui(ctx: &egui::Context, app: &ImprintApp, actions: &mut Vec<Action
         match dialog {
             Dialog::ConfirmFlash => confirm_flash_ui(ui, app, actions),
             Dialog::ConfirmLargeDrive(path) => confirm_large_ui(ui, app, path, actions),
+            Dialog::ConfirmQuit => confirm_quit_ui(ui, actions),
         }
     });
     if response.should_close() {
@@ -61,7 +62,13 @@ fn confirm_flash_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Actio
             ui.label(widgets::secondary(ui, detail));
         });
     }
-    buttons_ui(ui, "Erase and flash", Action::StartFlash, actions);
+    buttons_ui(
+        ui,
+        ("Erase and flash", Action::StartFlash),
+        "Cancel",
+        true,
+        actions,
+    );
 }
 
 fn confirm_large_ui(
@@ -92,27 +99,67 @@ fn confirm_large_ui(
     );
     buttons_ui(
         ui,
-        "Select this drive",
-        Action::ConfirmLargeDrive(path.to_path_buf()),
+        (
+            "Select this drive",
+            Action::ConfirmLargeDrive(path.to_path_buf()),
+        ),
+        "Cancel",
+        true,
         actions,
     );
 }
 
-fn buttons_ui(ui: &mut egui::Ui, confirm: &str, action: Action, actions: &mut Vec<Action>) {
+fn confirm_quit_ui(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    ui.label(
+        RichText::new("Stop flashing and quit?")
+            .size(theme::STEP_TITLE_SIZE)
+            .strong(),
+    );
+    ui.add_space(4.0);
+    ui.add(
+        egui::Label::new(
+            "The drives being written will be incomplete and will not boot until they are \
+             flashed again.",
+        )
+        .wrap(),
+    );
+    buttons_ui(
+        ui,
+        ("Stop and quit", Action::CancelAndQuit),
+        "Keep flashing",
+        false,
+        actions,
+    );
+}
+
+/// The dialog's two buttons, right-aligned. The keyboard focus starts on
+/// the confirming button, or on the dismissing one when confirming is the
+/// destructive choice (`focus_confirm == false`).
+fn buttons_ui(
+    ui: &mut egui::Ui,
+    (confirm, action): (&str, Action),
+    dismiss: &str,
+    focus_confirm: bool,
+    actions: &mut Vec<Action>,
+) {
     ui.add_space(12.0);
     ui.horizontal(|ui| {
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let confirm = ui.add(widgets::primary_button(confirm));
-            let cancel = ui.button("Cancel");
-            // Keep the focus in the dialog (the Flash! button behind it had
-            // it), on the confirming button unless Tab moved it to Cancel.
-            if !ui.memory(|m| m.has_focus(confirm.id) || m.has_focus(cancel.id)) {
-                confirm.request_focus();
+            let dismiss = ui.button(dismiss);
+            // Keep the focus in the dialog (the button behind it had it)
+            // unless Tab already moved it between the two buttons.
+            if !ui.memory(|m| m.has_focus(confirm.id) || m.has_focus(dismiss.id)) {
+                if focus_confirm {
+                    confirm.request_focus();
+                } else {
+                    dismiss.request_focus();
+                }
             }
             if confirm.clicked() {
                 actions.push(action);
             }
-            if cancel.clicked() {
+            if dismiss.clicked() {
                 actions.push(Action::CloseDialog);
             }
         });
