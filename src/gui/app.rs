@@ -40,13 +40,15 @@ impl ImageSlot {
     }
 }
 
-/// A modal question.
+/// A modal question: each asks the user to confirm something.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dialog {
-    ConfirmLargeDrive(PathBuf),
-    ConfirmFlash,
+    /// Select a drive over 128 GB?
+    LargeDrive(PathBuf),
+    /// Erase the selected drives?
+    Flash,
     /// The window was asked to close while drives are being written.
-    ConfirmQuit,
+    Quit,
 }
 
 /// Which screen is shown.
@@ -274,7 +276,7 @@ impl ImprintApp {
         let flashing = matches!(self.screen, Screen::Flashing { .. });
         if flashing && !self.quit_confirmed && ctx.input(|i| i.viewport().close_requested()) {
             ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
-            self.dialog = Some(Dialog::ConfirmQuit);
+            self.dialog = Some(Dialog::Quit);
         }
     }
 

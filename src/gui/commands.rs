@@ -48,7 +48,7 @@ impl ImprintApp {
             }
             Action::RequestFlash => {
                 if self.flash_blocker().is_none() {
-                    self.dialog = Some(Dialog::ConfirmFlash);
+                    self.dialog = Some(Dialog::Flash);
                 }
             }
             Action::StartFlash => {
@@ -87,7 +87,7 @@ impl ImprintApp {
         };
         match availability(drive, self.image_bytes()) {
             Availability::Selectable => self.selection.add(&path),
-            Availability::NeedsConfirmation => self.dialog = Some(Dialog::ConfirmLargeDrive(path)),
+            Availability::NeedsConfirmation => self.dialog = Some(Dialog::LargeDrive(path)),
             Availability::Blocked(_) => {}
         }
     }

@@ -21,9 +21,9 @@ pub fn dialog_ui(ctx: &egui::Context, app: &ImprintApp, actions: &mut Vec<Action
     let response = modal.show(ctx, |ui| {
         ui.set_max_width(480.0);
         match dialog {
-            Dialog::ConfirmFlash => confirm_flash_ui(ui, app, actions),
-            Dialog::ConfirmLargeDrive(path) => confirm_large_ui(ui, app, path, actions),
-            Dialog::ConfirmQuit => confirm_quit_ui(ui, actions),
+            Dialog::Flash => confirm_flash_ui(ui, app, actions),
+            Dialog::LargeDrive(path) => confirm_large_ui(ui, app, path, actions),
+            Dialog::Quit => confirm_quit_ui(ui, actions),
         }
     });
     if response.should_close() {
