@@ -140,4 +140,6 @@ fn the_real_window_opens_draws_and_closes_cleanly() {
         let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
     }
     assert!(status.success(), "exit status {status}; stderr: {stderr}");
+    // Kept only when the test fails, to look at.
+    let _ = std::fs::remove_file(&shot);
 }
