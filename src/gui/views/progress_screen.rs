@@ -28,11 +28,16 @@ pub fn progress_screen_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<A
                     );
                     ui.label(widgets::secondary(
                         ui,
-                        format!(
-                            "{} to {} drive(s). Keep the drives plugged in until every row is done.",
-                            run.image_name,
-                            run.targets.len()
-                        ),
+                        match run.targets.len() {
+                            1 => format!(
+                                "{} to one drive. Keep it plugged in until it is done.",
+                                run.image_name
+                            ),
+                            n => format!(
+                                "{} to {n} drives. Keep them plugged in until every row is done.",
+                                run.image_name
+                            ),
+                        },
                     ));
                     ui.add_space(12.0);
                     for target in &run.targets {
@@ -101,7 +106,8 @@ fn stats_line(target: &RunTarget) -> String {
     if let Some(rate) = p.rate {
         parts.push(humanize::rate(rate));
     }
-    if let Some(seconds) = p.seconds_left() {
+    // Under a second left, a countdown says nothing useful.
+    if let Some(seconds) = p.seconds_left().filter(|&s| s >= 1.0) {
         parts.push(humanize::eta(seconds));
     }
     if p.bytes == 0 && p.rate.is_none() {
