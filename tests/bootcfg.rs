@@ -37,7 +37,12 @@ fn configure(image: &Path, config: &Path, wifi: bool, out: &Path) -> (i32, Strin
         out.display().to_string(),
     ];
     if wifi {
-        args.extend(["--wifi-ssid".into(), SSID.into(), "--wifi-psk".into(), PSK.into()]);
+        args.extend([
+            "--wifi-ssid".into(),
+            SSID.into(),
+            "--wifi-psk".into(),
+            PSK.into(),
+        ]);
     }
     let output = run_imprint(&args);
     (
@@ -52,12 +57,24 @@ fn configure(image: &Path, config: &Path, wifi: bool, out: &Path) -> (i32, Strin
 /// every other file, and every byte outside it is the source's.
 fn assert_configured(source: &TestImage, configured: &Path, keyfile: Option<&str>) {
     let before = fs::read(&source.path).unwrap();
-    let after = fs::read(configured).unwrap();
-    assert_eq!(before.len(), after.len(), "the configured image has the source's size");
+    let mut after = fs::read(configured).unwrap();
+    // A drive may be larger than the image; what lies beyond is checked by
+    // the caller.
+    assert!(
+        after.len() >= before.len(),
+        "the configured image is shorter than the source"
+    );
+    after.truncate(before.len());
     let boot = source.boot_offset as usize..(source.boot_offset + source.boot_size) as usize;
     // (No assert_eq! on whole images: a failure would print megabytes.)
-    assert!(before[..boot.start] == after[..boot.start], "bytes before the boot partition changed");
-    assert!(before[boot.end..] == after[boot.end..], "bytes after the boot partition changed");
+    assert!(
+        before[..boot.start] == after[..boot.start],
+        "bytes before the boot partition changed"
+    );
+    assert!(
+        before[boot.end..] == after[boot.end..],
+        "bytes after the boot partition changed"
+    );
 
     let offset = source.boot_offset;
     assert_eq!(
@@ -148,7 +165,15 @@ fn configure_mbr_fat16_resin_boot_with_logical_partitions() {
     assert!(stderr.is_empty(), "no warning expected: {stderr}");
     assert_configured(&image, &out, Some(EXPECTED_KEYFILE));
     assert_eq!(
-        balena_image::mtype(&out, image.boot_offset, "::/system-connections/README.ignore"),
+        fs::metadata(&out).unwrap().len(),
+        fs::metadata(&image.path).unwrap().len()
+    );
+    assert_eq!(
+        balena_image::mtype(
+            &out,
+            image.boot_offset,
+            "::/system-connections/README.ignore"
+        ),
         b"Put NetworkManager connection files here.\n"
     );
 }
@@ -163,7 +188,10 @@ fn configure_without_wifi_writes_only_config_json() {
     assert_eq!(code, 0, "{stderr}");
     assert_configured(&image, &out, None);
     let listed = balena_image::mdir(&out, image.boot_offset, "::/system-connections");
-    assert!(!listed.iter().any(|l| l.contains("balena-wifi")), "{listed:?}");
+    assert!(
+        !listed.iter().any(|l| l.contains("balena-wifi")),
+        "{listed:?}"
+    );
 }
 
 #[test]
@@ -185,12 +213,23 @@ fn configure_gpt_with_4096_byte_sectors() {
         out.to_str().unwrap(),
         "--json",
     ]);
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let done: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(done["boot_partition"]["number"], 1);
-    assert_eq!(done["boot_partition"]["label"], "resin-boot", "the GPT name, not the FAT label");
+    assert_eq!(
+        done["boot_partition"]["label"], "resin-boot",
+        "the GPT name, not the FAT label"
+    );
     assert_eq!(done["boot_partition"]["offset"], image.boot_offset);
-    assert_eq!(done["config_sha256"], sha256_hex(balena_image::FLEET_CONFIG_COMPACT.as_bytes()));
+    assert_eq!(
+        done["config_sha256"],
+        sha256_hex(balena_image::FLEET_CONFIG_COMPACT.as_bytes())
+    );
     assert_eq!(done["image_sha256"], sha256_hex(&fs::read(&out).unwrap()));
     assert_configured(&image, &out, Some(EXPECTED_KEYFILE));
 }
@@ -205,7 +244,10 @@ fn configure_flasher_image_uses_flash_boot() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("flash-boot"), "{stdout}");
     assert_configured(&image, &out, Some(EXPECTED_KEYFILE));
-    assert_eq!(balena_image::mtype(&out, image.boot_offset, "::/balena-image-flasher"), b"");
+    assert_eq!(
+        balena_image::mtype(&out, image.boot_offset, "::/balena-image-flasher"),
+        b""
+    );
 }
 
 #[test]
@@ -254,10 +296,17 @@ fn configure_etcher_test_image_falls_back_to_partition_1() {
     };
     let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
     let out = dir.path().join("out.img");
-    let (code, stdout, stderr) =
-        configure(&etcher_fixture("xz/etcher-test.img.xz"), &config, true, &out);
+    let (code, stdout, stderr) = configure(
+        &etcher_fixture("xz/etcher-test.img.xz"),
+        &config,
+        true,
+        &out,
+    );
     assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
-    assert!(stdout.contains("partition 1 (NEW VOLUME) at byte 65536"), "{stdout}");
+    assert!(
+        stdout.contains("partition 1 (NEW VOLUME) at byte 65536"),
+        "{stdout}"
+    );
     assert_configured(&image, &out, Some(EXPECTED_KEYFILE));
 }
 
@@ -272,7 +321,10 @@ fn etcher_gpt_image_without_a_fat_partition_1_is_refused_with_the_partitions() {
     assert!(!out.exists());
     assert!(stderr.contains("no balenaOS boot partition"), "{stderr}");
     assert!(stderr.contains("Microsoft reserved partition"), "{stderr}");
-    assert!(stderr.contains("2 (offset 33619968, 50331648 bytes, name \"Basic data partition\", FAT)"), "{stderr}");
+    assert!(
+        stderr.contains("2 (offset 33619968, 50331648 bytes, name \"Basic data partition\", FAT)"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -309,7 +361,9 @@ fn a_device_type_mismatch_is_a_warning() {
     let (code, _, stderr) = configure(&image.path, &config, false, &out);
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stderr.contains("warning") && stderr.contains("intel-nuc") && stderr.contains("raspberrypi4-64"),
+        stderr.contains("warning")
+            && stderr.contains("intel-nuc")
+            && stderr.contains("raspberrypi4-64"),
         "{stderr}"
     );
 }
@@ -320,13 +374,28 @@ fn invalid_configs_are_refused_before_anything_is_written() {
     let image = balena_image::gpt_fat32_resin_boot(dir.path(), 512);
     for (name, contents, says) in [
         ("broken.json", "{\"applicationId\": 1,", "not valid JSON"),
-        ("array.json", "[{\"applicationId\": 1}]", "must be a JSON object"),
-        ("string-id.json", "{\"applicationId\": \"1234\"}", "\"applicationId\" must be a number"),
-        ("empty-type.json", "{\"deviceType\": \"\"}", "\"deviceType\" must be a non-empty string"),
+        (
+            "array.json",
+            "[{\"applicationId\": 1}]",
+            "must be a JSON object",
+        ),
+        (
+            "string-id.json",
+            "{\"applicationId\": \"1234\"}",
+            "\"applicationId\" must be a number",
+        ),
+        (
+            "empty-type.json",
+            "{\"deviceType\": \"\"}",
+            "\"deviceType\" must be a non-empty string",
+        ),
     ] {
         let config = write_config(dir.path(), name, contents);
         let stderr = assert_refused(&image.path, &config, false);
-        assert!(stderr.contains(says) && stderr.contains(name), "{name}: {stderr}");
+        assert!(
+            stderr.contains(says) && stderr.contains(name),
+            "{name}: {stderr}"
+        );
     }
     let stderr = assert_refused(&image.path, &dir.path().join("missing.json"), false);
     assert!(stderr.contains("missing.json"), "{stderr}");
@@ -363,11 +432,22 @@ fn a_boot_partition_too_full_for_the_config_is_refused() {
     // boot partition with one file as large as its free space.
     balena_image::mcopy(&image.path, image.boot_offset, "::/config.json", b"");
     let free_bytes = balena_image::mdir_free_bytes(&image.path, image.boot_offset);
-    balena_image::mcopy(&image.path, image.boot_offset, "::/filler.bin", &vec![0xA5; free_bytes as usize]);
-    assert_eq!(balena_image::mdir_free_bytes(&image.path, image.boot_offset), 0);
+    balena_image::mcopy(
+        &image.path,
+        image.boot_offset,
+        "::/filler.bin",
+        &vec![0xA5; free_bytes as usize],
+    );
+    assert_eq!(
+        balena_image::mdir_free_bytes(&image.path, image.boot_offset),
+        0
+    );
     let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
     let stderr = assert_refused(&image.path, &config, false);
-    assert!(stderr.contains("does not fit") && stderr.contains("config.json"), "{stderr}");
+    assert!(
+        stderr.contains("does not fit") && stderr.contains("config.json"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -390,4 +470,191 @@ fn the_output_may_not_be_the_input() {
     assert_eq!(code, 2);
     assert!(stderr.contains("names the input image"), "{stderr}");
     assert_eq!(sha256_hex(&fs::read(&image.path).unwrap()), before);
+}
+
+/// xz-compresses `path` next to it (`PATH.xz`), as images are downloaded.
+fn xz(path: &Path) -> PathBuf {
+    let status = std::process::Command::new("xz")
+        .args(["-0", "-k", "-f", "-T1"])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    PathBuf::from(format!("{}.xz", path.display()))
+}
+
+fn flash_args(image: &Path, config: &Path, targets: &[&Path]) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "flash".into(),
+        image.display().to_string(),
+        "--config".into(),
+        config.display().to_string(),
+        "--wifi-ssid".into(),
+        SSID.into(),
+        "--wifi-psk".into(),
+        PSK.into(),
+        "--yes".into(),
+        "--json".into(),
+    ];
+    for target in targets {
+        args.push("-t".into());
+        args.push(target.display().to_string());
+    }
+    args
+}
+
+const LOOP_FILL: u8 = 0xEE;
+
+/// `flash IMAGE.xz --config … --wifi-… -t LOOP1 -t LOOP2` on each kind of
+/// image: both drives verified, holding exactly what `configure -o` makes,
+/// the rest of each drive untouched; `verify --config` accepts them; the
+/// same command twice gives the same bytes.
+#[test]
+fn flash_config_to_two_loop_devices() {
+    crate::require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let images = [
+        balena_image::mbr_fat16_resin_boot(dir.path()),
+        balena_image::gpt_fat32_resin_boot(dir.path(), 512),
+        balena_image::mbr_flasher(dir.path()),
+        balena_image::mbr_unlabelled_with_device_type(dir.path(), "1"),
+    ];
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    for (index, image) in images.iter().enumerate() {
+        // Determinism is checked on the first image; once is enough for the rest.
+        let runs = if index == 0 { 2 } else { 1 };
+        let compressed = xz(&image.path);
+        let expected_path = dir.path().join("expected.img");
+        let (code, _, stderr) = configure(&compressed, &config, true, &expected_path);
+        assert_eq!(code, 0, "{stderr}");
+        let expected = fs::read(&expected_path).unwrap();
+        let drive_size = expected.len() as u64 + (1 << 20);
+
+        let mut shas = Vec::new();
+        for _run in 0..runs {
+            let _lock = crate::support::loopdev::LoopLock::acquire();
+            let first = crate::support::loopdev::LoopDevice::create(
+                &dir.path().join("drive1"),
+                drive_size,
+                LOOP_FILL,
+            );
+            let second = crate::support::loopdev::LoopDevice::create(
+                &dir.path().join("drive2"),
+                drive_size,
+                LOOP_FILL,
+            );
+            let output = run_imprint(flash_args(
+                &compressed,
+                &config,
+                &[&first.device, &second.device],
+            ));
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            assert_eq!(
+                output.status.code(),
+                Some(0),
+                "{}: {stdout}\n{}",
+                image.path.display(),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let start: serde_json::Value =
+                serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+            assert_eq!(start["boot_partition"]["number"], image.boot_number);
+            assert_eq!(start["boot_partition"]["offset"], image.boot_offset);
+            assert_eq!(
+                start["config_sha256"],
+                sha256_hex(balena_image::FLEET_CONFIG_COMPACT.as_bytes())
+            );
+            for drive in [&first, &second] {
+                let written = drive.contents();
+                assert!(
+                    written[..expected.len()] == expected[..],
+                    "{} differs from configure -o",
+                    drive.device.display()
+                );
+                assert!(written[expected.len()..].iter().all(|&b| b == LOOP_FILL));
+                assert_configured(image, &drive.backing, Some(EXPECTED_KEYFILE));
+            }
+            shas.push(sha256_hex(&first.contents()));
+            // `verify --config` compares the drive with the configured image.
+            let verified = run_imprint([
+                "verify",
+                compressed.to_str().unwrap(),
+                "--config",
+                config.to_str().unwrap(),
+                "--wifi-ssid",
+                SSID,
+                "--wifi-psk",
+                PSK,
+                "-t",
+                first.device.to_str().unwrap(),
+            ]);
+            assert_eq!(
+                verified.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&verified.stderr)
+            );
+        }
+        assert!(
+            shas.windows(2).all(|w| w[0] == w[1]),
+            "the same command twice gave different bytes"
+        );
+    }
+}
+
+/// Every refusal of the configuration leaves the drives as they were.
+#[test]
+fn flash_with_an_invalid_config_writes_nothing() {
+    crate::require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::gpt_fat32_resin_boot(dir.path(), 512);
+    let compressed = xz(&image.path);
+    let no_table = dir.path().join("no-table.img");
+    fs::write(&no_table, vec![0u8; 4 << 20]).unwrap();
+    let cases = [
+        (
+            compressed.clone(),
+            write_config(dir.path(), "broken.json", "{"),
+        ),
+        (
+            compressed.clone(),
+            write_config(dir.path(), "array.json", "[]"),
+        ),
+        (
+            compressed.clone(),
+            write_config(dir.path(), "id.json", "{\"applicationId\":\"7\"}"),
+        ),
+        (compressed.clone(), dir.path().join("missing.json")),
+        (
+            no_table,
+            write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG),
+        ),
+    ];
+    let _lock = crate::support::loopdev::LoopLock::acquire();
+    let size = fs::metadata(&image.path).unwrap().len();
+    let first =
+        crate::support::loopdev::LoopDevice::create(&dir.path().join("drive1"), size, LOOP_FILL);
+    let second =
+        crate::support::loopdev::LoopDevice::create(&dir.path().join("drive2"), size, LOOP_FILL);
+    for (source, config) in cases {
+        let output = run_imprint(flash_args(
+            &source,
+            &config,
+            &[&first.device, &second.device],
+        ));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{}: {}",
+            config.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for drive in [&first, &second] {
+            assert!(
+                drive.contents().iter().all(|&b| b == LOOP_FILL),
+                "{} was written",
+                drive.device.display()
+            );
+        }
+    }
 }

@@ -77,7 +77,12 @@ mod tests {
         let parsed = parse_fat_boot_sector(&fat16_sector(b"resin-boot ")).unwrap();
         assert_eq!(parsed.label.as_deref(), Some("resin-boot"));
         assert!(!parsed.is_fat32);
-        assert_eq!(parse_fat_boot_sector(&fat16_sector(b"NO NAME    ")).unwrap().label, None);
+        assert_eq!(
+            parse_fat_boot_sector(&fat16_sector(b"NO NAME    "))
+                .unwrap()
+                .label,
+            None
+        );
     }
 
     #[test]

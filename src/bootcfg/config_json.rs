@@ -79,7 +79,9 @@ mod tests {
 
     #[test]
     fn accepts_a_config_and_writes_it_compactly() {
-        let config = parse("{\n  \"applicationId\": 1234,\n  \"deviceType\": \"raspberrypi4-64\"\n}").unwrap();
+        let config =
+            parse("{\n  \"applicationId\": 1234,\n  \"deviceType\": \"raspberrypi4-64\"\n}")
+                .unwrap();
         assert_eq!(
             String::from_utf8(config.bytes.clone()).unwrap(),
             r#"{"applicationId":1234,"deviceType":"raspberrypi4-64"}"#
@@ -90,8 +92,14 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_config() {
-        assert!(matches!(parse("{"), Err(BootConfigError::ParseConfig { .. })));
-        assert!(matches!(parse("[1]"), Err(BootConfigError::InvalidConfig { .. })));
+        assert!(matches!(
+            parse("{"),
+            Err(BootConfigError::ParseConfig { .. })
+        ));
+        assert!(matches!(
+            parse("[1]"),
+            Err(BootConfigError::InvalidConfig { .. })
+        ));
         assert!(matches!(
             parse(r#"{"applicationId":"1234"}"#),
             Err(BootConfigError::InvalidConfig { .. })

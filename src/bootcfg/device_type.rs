@@ -40,7 +40,10 @@ fn partition_number(spec: &Value) -> Option<u32> {
     if let Some(number) = as_u32(spec) {
         return Some(number);
     }
-    match (spec.get("primary").and_then(as_u32), spec.get("logical").and_then(as_u32)) {
+    match (
+        spec.get("primary").and_then(as_u32),
+        spec.get("logical").and_then(as_u32),
+    ) {
         (_, Some(logical)) => logical.checked_add(4),
         (Some(primary), None) => Some(primary),
         (None, None) => None,
@@ -54,8 +57,14 @@ mod tests {
     #[test]
     fn reads_every_partition_form() {
         let parse = |json: &str| DeviceType::parse(json.as_bytes()).config_partition;
-        assert_eq!(parse(r#"{"configuration":{"config":{"partition":1}}}"#), Some(1));
-        assert_eq!(parse(r#"{"configuration":{"config":{"partition":{"primary":2}}}}"#), Some(2));
+        assert_eq!(
+            parse(r#"{"configuration":{"config":{"partition":1}}}"#),
+            Some(1)
+        );
+        assert_eq!(
+            parse(r#"{"configuration":{"config":{"partition":{"primary":2}}}}"#),
+            Some(2)
+        );
         assert_eq!(
             parse(r#"{"configuration":{"config":{"partition":{"primary":4,"logical":1}}}}"#),
             Some(5)

@@ -32,7 +32,10 @@ struct Geometry {
 }
 
 fn invalid(what: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, format!("FAT boot sector: {what}"))
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("FAT boot sector: {what}"),
+    )
 }
 
 fn geometry(partition: &[u8]) -> io::Result<Geometry> {
@@ -51,8 +54,16 @@ fn geometry(partition: &[u8]) -> io::Result<Geometry> {
     let reserved = u16_at(14);
     let fats = u64::from(sector[16]);
     let root_entries = u16_at(17);
-    let sectors_per_fat = if u16_at(22) != 0 { u16_at(22) } else { u32_at(36) };
-    let total_sectors = if u16_at(19) != 0 { u16_at(19) } else { u32_at(32) };
+    let sectors_per_fat = if u16_at(22) != 0 {
+        u16_at(22)
+    } else {
+        u32_at(36)
+    };
+    let total_sectors = if u16_at(19) != 0 {
+        u16_at(19)
+    } else {
+        u32_at(32)
+    };
     let is_fat32 = u16_at(22) == 0;
     if bytes_per_sector == 0 || sectors_per_cluster == 0 {
         return Err(invalid("zero sector or cluster size"));
@@ -96,7 +107,11 @@ pub fn fix_new_directory_parent_links(before: &[u8], after: &mut [u8]) -> io::Re
             continue;
         }
         let cluster_number = index as u32 + 2;
-        fix_directory_cluster(&mut after[range], cluster_number, geometry.fat32_root_cluster);
+        fix_directory_cluster(
+            &mut after[range],
+            cluster_number,
+            geometry.fat32_root_cluster,
+        );
     }
     Ok(())
 }
@@ -106,7 +121,8 @@ pub fn fix_new_directory_parent_links(before: &[u8], after: &mut [u8]) -> io::Re
 fn fix_directory_cluster(cluster: &mut [u8], cluster_number: u32, fat32_root: Option<u32>) {
     let fat32 = fat32_root.is_some();
     let entries: Vec<&[u8]> = cluster.chunks_exact(DIR_ENTRY_LEN).collect();
-    let is_dot = |e: &[u8]| is_short_entry_named(e, DOT) && entry_cluster(e, fat32) == cluster_number;
+    let is_dot =
+        |e: &[u8]| is_short_entry_named(e, DOT) && entry_cluster(e, fat32) == cluster_number;
     if !entries.iter().take(DOT_SEARCH_ENTRIES).any(|e| is_dot(e)) {
         return;
     }
@@ -127,7 +143,8 @@ fn fix_directory_cluster(cluster: &mut [u8], cluster_number: u32, fat32_root: Op
         }
         pending_long_names.clear();
         let mut entry = entry.to_vec();
-        if is_short_entry_named(&entry, DOT_DOT) && fat32_root == Some(entry_cluster(&entry, true)) {
+        if is_short_entry_named(&entry, DOT_DOT) && fat32_root == Some(entry_cluster(&entry, true))
+        {
             entry[20..22].fill(0);
             entry[26..28].fill(0);
         }

@@ -46,9 +46,13 @@ pub enum BootConfigError {
         "no balenaOS boot partition in the image (no partition labelled resin-boot, balena-boot or flash-boot, none holding /device-type.json, and partition 1 is not FAT); partitions found: {partitions}"
     )]
     NoBootPartition { partitions: String },
-    #[error("/device-type.json names boot partition {number}, which the image does not have; partitions found: {partitions}")]
+    #[error(
+        "/device-type.json names boot partition {number}, which the image does not have; partitions found: {partitions}"
+    )]
     DeviceTypePartitionMissing { number: u32, partitions: String },
-    #[error("boot partition {number} (byte offset {offset}) is not a FAT filesystem the configuration can be written to: {source}")]
+    #[error(
+        "boot partition {number} (byte offset {offset}) is not a FAT filesystem the configuration can be written to: {source}"
+    )]
     NotFat {
         number: u32,
         offset: u64,

@@ -60,7 +60,10 @@ pub enum FatEditError {
         free_bytes: u64,
         source: io::Error,
     },
-    Write { file: String, source: io::Error },
+    Write {
+        file: String,
+        source: io::Error,
+    },
 }
 
 /// A file to write: a path from the root (`dir/name` at most one level
@@ -135,7 +138,10 @@ fn write_files_unguarded(
     })
 }
 
-fn write_file<T: fatfs::ReadWriteSeek>(fs: &FileSystem<T>, file: &FileToWrite<'_>) -> io::Result<()> {
+fn write_file<T: fatfs::ReadWriteSeek>(
+    fs: &FileSystem<T>,
+    file: &FileToWrite<'_>,
+) -> io::Result<()> {
     let root = fs.root_dir();
     let (dir, name) = match file.path.split_once('/') {
         Some((dir_name, name)) => {

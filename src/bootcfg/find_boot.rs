@@ -40,7 +40,9 @@ pub struct BootChoice {
 }
 
 fn is_boot_label(name: &str) -> bool {
-    BOOT_LABELS.iter().any(|l| l.eq_ignore_ascii_case(name.trim()))
+    BOOT_LABELS
+        .iter()
+        .any(|l| l.eq_ignore_ascii_case(name.trim()))
 }
 
 fn has_boot_label(partition: &Partition, scheme: TableScheme) -> bool {
@@ -141,13 +143,12 @@ pub fn read_partition<R: Read>(
     reader: &mut ForwardReader<R>,
     partition: &Partition,
 ) -> Result<Vec<u8>, BootConfigError> {
-    let len = usize::try_from(partition.size_bytes).map_err(|_| {
-        BootConfigError::PartitionTooLarge {
+    let len =
+        usize::try_from(partition.size_bytes).map_err(|_| BootConfigError::PartitionTooLarge {
             number: partition.number,
             size_bytes: partition.size_bytes,
             limit_bytes: usize::MAX as u64,
-        }
-    })?;
+        })?;
     let mut bytes = vec![0u8; len];
     reader.read_exact_at(partition.offset, &mut bytes)?;
     Ok(bytes)
@@ -180,7 +181,10 @@ mod tests {
     fn a_labelled_fat_partition_wins() {
         let table = PartitionTable {
             scheme: TableScheme::Mbr,
-            partitions: vec![partition(1, 0x0C, Some("other")), partition(2, 0x0E, Some("RESIN-BOOT"))],
+            partitions: vec![
+                partition(1, 0x0C, Some("other")),
+                partition(2, 0x0E, Some("RESIN-BOOT")),
+            ],
         };
         let choice = find_boot_partition(&table, &mut no_stream, 1 << 30).unwrap();
         assert_eq!((choice.partition.number, choice.rule), (2, BootRule::Label));
@@ -188,12 +192,21 @@ mod tests {
 
     #[test]
     fn a_label_counts_only_on_a_fat_partition_type_under_mbr() {
-        assert!(!has_boot_label(&partition(1, 0x83, Some("resin-boot")), TableScheme::Mbr));
-        assert!(has_boot_label(&partition(1, 0x0B, Some("flash-boot")), TableScheme::Mbr));
+        assert!(!has_boot_label(
+            &partition(1, 0x83, Some("resin-boot")),
+            TableScheme::Mbr
+        ));
+        assert!(has_boot_label(
+            &partition(1, 0x0B, Some("flash-boot")),
+            TableScheme::Mbr
+        ));
         let mut named = partition(1, 0x00, None);
         named.mbr_type = None;
         named.gpt_name = Some("balena-boot".to_string());
-        assert!(has_boot_label(&named, TableScheme::Gpt { sector_size: 4096 }));
+        assert!(has_boot_label(
+            &named,
+            TableScheme::Gpt { sector_size: 4096 }
+        ));
     }
 
     #[test]
@@ -204,6 +217,9 @@ mod tests {
         };
         let err = find_boot_partition(&table, &mut no_stream, 1 << 30).unwrap_err();
         let message = err.to_string();
-        assert!(message.contains("1 (offset 1048576") && message.contains("2 (offset"), "{message}");
+        assert!(
+            message.contains("1 (offset 1048576") && message.contains("2 (offset"),
+            "{message}"
+        );
     }
 }

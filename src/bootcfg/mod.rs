@@ -187,7 +187,11 @@ pub fn configure_streams<R: Read>(
     })
 }
 
-fn edit_error(error: FatEditError, partition: &Partition, files: &[FileToWrite<'_>]) -> BootConfigError {
+fn edit_error(
+    error: FatEditError,
+    partition: &Partition,
+    files: &[FileToWrite<'_>],
+) -> BootConfigError {
     let (number, offset) = (partition.number, partition.offset);
     match error {
         FatEditError::NotFat(source) => BootConfigError::NotFat {

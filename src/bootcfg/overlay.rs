@@ -67,7 +67,7 @@ mod tests {
 
     #[test]
     fn replaces_exactly_the_patched_range_across_reads() {
-        let image = vec![0u8; 100];
+        let image = [0u8; 100];
         let patch = Patch {
             offset: 30,
             bytes: Arc::new(vec![9u8; 20]),
@@ -83,7 +83,9 @@ mod tests {
             out.extend_from_slice(&buf[..n]);
         }
         assert!(reader.patch_complete());
-        let expected: Vec<u8> = (0..100).map(|i| if (30..50).contains(&i) { 9 } else { 0 }).collect();
+        let expected: Vec<u8> = (0..100)
+            .map(|i| if (30..50).contains(&i) { 9 } else { 0 })
+            .collect();
         assert_eq!(out, expected);
     }
 

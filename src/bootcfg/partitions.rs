@@ -73,7 +73,9 @@ impl fmt::Display for Partition {
             write!(f, ", type 0x{kind:02x}")?;
         }
         match &self.fat {
-            Some(FatBootSector { label: Some(label), .. }) => write!(f, ", FAT labelled {label:?})"),
+            Some(FatBootSector {
+                label: Some(label), ..
+            }) => write!(f, ", FAT labelled {label:?})"),
             Some(_) => write!(f, ", FAT)"),
             None => write!(f, ", not FAT)"),
         }
@@ -185,7 +187,10 @@ fn find_gpt(prefix: &[u8]) -> Result<Option<(u64, Vec<Partition>)>, BootConfigEr
             return Err(malformed(
                 "GPT",
                 sector_size,
-                format!("the partition entries (from LBA {entry_lba}) lie beyond the first {} bytes of the image", prefix.len()),
+                format!(
+                    "the partition entries (from LBA {entry_lba}) lie beyond the first {} bytes of the image",
+                    prefix.len()
+                ),
             ));
         }
         let gpt = gptman::GPT::read_from(&mut Cursor::new(prefix), sector_size)
@@ -203,7 +208,11 @@ fn find_gpt(prefix: &[u8]) -> Result<Option<(u64, Vec<Partition>)>, BootConfigEr
                     format!("partition {number} has an invalid range"),
                 ));
             };
-            let name = entry.partition_name.as_str().trim_end_matches('\0').to_string();
+            let name = entry
+                .partition_name
+                .as_str()
+                .trim_end_matches('\0')
+                .to_string();
             partitions.push(Partition {
                 number,
                 offset,
@@ -281,10 +290,18 @@ fn walk_partitions<R: Read>(
         sequence += 1;
     };
     for (index, partition) in partitions.iter().enumerate() {
-        push(&mut pending, partition.offset, PendingRead::BootSector { index });
+        push(
+            &mut pending,
+            partition.offset,
+            PendingRead::BootSector { index },
+        );
     }
     if let Some(lba) = extended_lba {
-        push(&mut pending, lba * MBR_SECTOR_LEN, PendingRead::Ebr { lba, number: 5 });
+        push(
+            &mut pending,
+            lba * MBR_SECTOR_LEN,
+            PendingRead::Ebr { lba, number: 5 },
+        );
     }
     while let Some(((offset, _), read)) = pending.pop_first() {
         match read {
@@ -415,7 +432,10 @@ mod tests {
 
     #[test]
     fn no_signature_is_no_partition_table() {
-        assert!(matches!(read(&[0u8; 4096]), Err(BootConfigError::NoPartitionTable)));
+        assert!(matches!(
+            read(&[0u8; 4096]),
+            Err(BootConfigError::NoPartitionTable)
+        ));
         assert!(matches!(read(&[]), Err(BootConfigError::NoPartitionTable)));
     }
 
@@ -445,7 +465,8 @@ mod tests {
                 state ^= state >> 7;
                 state ^= state << 17;
                 // Corrupt the MBR and the two EBRs' entries.
-                let region = [446usize, 4096 * 512 + 446, (4096 + 1024) * 512 + 446][(state % 3) as usize];
+                let region =
+                    [446usize, 4096 * 512 + 446, (4096 + 1024) * 512 + 446][(state % 3) as usize];
                 let at = region + ((state >> 8) % 66) as usize;
                 image[at] = (state >> 32) as u8;
             }

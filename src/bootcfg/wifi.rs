@@ -36,7 +36,8 @@ impl WifiProfile {
             }
             if !psk.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
                 return Err(invalid(
-                    "the WiFi key must be printable ASCII characters (a WPA passphrase)".to_string(),
+                    "the WiFi key must be printable ASCII characters (a WPA passphrase)"
+                        .to_string(),
                 ));
             }
         }

@@ -64,7 +64,10 @@ fn refuse(json: bool, message: &str) -> u8 {
 /// `imprint configure IMAGE --config FILE [--wifi-ssid S [--wifi-psk K]] -o OUT`.
 pub fn run(args: ConfigureArgs) -> u8 {
     if args.config.config.is_none() {
-        return refuse(args.json, "configure needs --config FILE (a balenaOS config.json)");
+        return refuse(
+            args.json,
+            "configure needs --config FILE (a balenaOS config.json)",
+        );
     }
     if is_same_file(&args.image, &args.output) {
         return refuse(
@@ -153,8 +156,8 @@ fn write_configured(
         .stream()
         .map_err(|e| format!("cannot read {}: {e}", source.path().display()))?;
     let mut reader = PatchedReader::new(stream, configured.patch.clone());
-    let file = File::create(output)
-        .map_err(|e| format!("cannot create {}: {e}", output.display()))?;
+    let file =
+        File::create(output).map_err(|e| format!("cannot create {}: {e}", output.display()))?;
     let mut writer = BufWriter::with_capacity(COPY_BUFFER_LEN, file);
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; COPY_BUFFER_LEN];
@@ -192,6 +195,10 @@ fn write_configured(
         .map_err(|e| format!("cannot write {}: {}", output.display(), e.error()))?;
     file.sync_all()
         .map_err(|e| format!("cannot write {} (fsync): {e}", output.display()))?;
-    let sha: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let sha: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     Ok((reader.position(), sha))
 }

@@ -242,14 +242,22 @@ fn rust_fat(
     label: Option<[u8; 11]>,
     files: &[(&str, &[u8])],
 ) {
-    let file = OpenOptions::new().read(true).write(true).open(image).unwrap();
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(image)
+        .unwrap();
     let mut slice = fscommon::StreamSlice::new(file, offset, offset + size).unwrap();
     let mut options = fatfs::FormatVolumeOptions::new()
         .fat_type(fat_type)
         .volume_id(0x1234_5678);
     // Small clusters keep these small volumes within FAT16's and FAT32's
     // cluster-count ranges.
-    options = options.bytes_per_cluster(if fat_type == fatfs::FatType::Fat32 { 512 } else { 1024 });
+    options = options.bytes_per_cluster(if fat_type == fatfs::FatType::Fat32 {
+        512
+    } else {
+        1024
+    });
     if let Some(label) = label {
         options = options.volume_label(label);
     }
@@ -275,7 +283,11 @@ pub fn gpt_fat32_resin_boot(dir: &Path, sector_size: u64) -> TestImage {
     let root_offset = boot_offset + boot_size;
     let root_size = 8 * MIB;
     {
-        let mut file = OpenOptions::new().read(true).write(true).open(&path).unwrap();
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
         let mut gpt = gptman::GPT::new_from(&mut file, sector_size, [0x42; 16]).unwrap();
         let entry = |guid: u8, start: u64, len: u64, name: &str| gptman::GPTPartitionEntry {
             partition_type_guid: [guid; 16],
@@ -327,7 +339,11 @@ pub fn mbr_unlabelled_with_device_type(dir: &Path, partition_spec: &str) -> Test
     blank_image(&path, size);
     let part = |n: u64| (MIB + (n - 1) * 8 * MIB, 7 * MIB);
     {
-        let mut file = OpenOptions::new().read(true).write(true).open(&path).unwrap();
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
         let mut mbr = mbrman::MBR::new_from(&mut file, 512, [1, 2, 3, 4]).unwrap();
         for (n, sys) in [(1usize, 0x0eu8), (2, 0x0e), (3, 0x83)] {
             let (offset, len) = part(n as u64);
@@ -362,7 +378,14 @@ pub fn mbr_unlabelled_with_device_type(dir: &Path, partition_spec: &str) -> Test
         ],
     );
     let (p2, len2) = part(2);
-    rust_fat(&path, p2, len2, fatfs::FatType::Fat16, None, &[("readme.txt", b"decoy")]);
+    rust_fat(
+        &path,
+        p2,
+        len2,
+        fatfs::FatType::Fat16,
+        None,
+        &[("readme.txt", b"decoy")],
+    );
     TestImage {
         path,
         boot_number: 1,
