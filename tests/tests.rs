@@ -1,5 +1,7 @@
 //! Imprint's integration tests: one binary, one module per area. Tests that
 //! need root (loop devices, mounts) print that they were skipped otherwise.
 
-mod support;
 mod bootcfg;
+mod drives;
+mod sources;
+mod support;

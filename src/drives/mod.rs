@@ -1,8 +1,19 @@
 //! Drives: the whole-disk block devices a user may flash, classified
 //! (system, removable, read-only, size, bus), and a watcher for hot-plug.
+//!
+//! The facts come from sysfs and `/proc` directly (`crate::platform`), not
+//! from a drive-listing crate: `bb-drivelist` runs `lsblk` on Linux and
+//! calls a drive "system" when it is neither removable nor virtual, a guess
+//! where DESIGN.md §3 needs the real answer (which drive backs `/`, `/boot`,
+//! swap, through dm/md/LVM), and `sysinfo`'s disks are mounted filesystems,
+//! not drives. The `system` flag here is the very check the engine enforces.
+
+mod watcher;
 
 use std::io;
 use std::path::PathBuf;
+
+pub use watcher::{DEFAULT_POLL_INTERVAL, DriveWatcher};
 
 /// How a drive is attached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]

@@ -50,7 +50,9 @@ impl TargetRun<'_> {
         bytes_written: &mut u64,
         verified: &mut bool,
     ) -> Result<[u8; 32], TargetFailure> {
-        let image_bytes = self.write(bytes_written)?;
+        // The exclusive write handle stays open until verification ends, so
+        // nothing (an automounter) can grab the device in between.
+        let (_exclusive, image_bytes) = self.write(bytes_written)?;
         if let Some(digests) = &self.digests {
             self.verify(image_bytes, digests)?;
             *verified = true;
@@ -58,8 +60,9 @@ impl TargetRun<'_> {
         self.check_image_sha256()
     }
 
-    /// Writes every chunk; returns the image length.
-    fn write(&self, bytes_written: &mut u64) -> Result<u64, TargetFailure> {
+    /// Writes every chunk; returns the still open target and the image
+    /// length.
+    fn write(&self, bytes_written: &mut u64) -> Result<(TargetFile, u64), TargetFailure> {
         let mut file = TargetFile::open_for_write(&self.info).map_err(target_failure)?;
         let mut progress =
             ProgressReporter::new(self.events, self.index, Phase::Write, self.size_hint);
@@ -78,7 +81,7 @@ impl TargetRun<'_> {
                 Message::End { image_bytes } => {
                     file.finish(image_bytes).map_err(target_failure)?;
                     progress.finish(image_bytes);
-                    return Ok(image_bytes);
+                    return Ok((file, image_bytes));
                 }
                 Message::Failed(failure) => return Err(failure),
             }

@@ -112,6 +112,7 @@ pub fn check_targets(
     let mut refusals = Vec::new();
     let mut infos = Vec::new();
     let mut seen: HashMap<(u64, u64), PathBuf> = HashMap::new();
+    let mut disks: HashMap<PathBuf, PathBuf> = HashMap::new();
     let mut refuse = |target: &Path, reason: String| {
         refusals.push(Refusal {
             target: target.to_path_buf(),
@@ -119,27 +120,12 @@ pub fn check_targets(
         })
     };
     for path in paths {
-        let info = match inspect(path) {
-            Ok(info) => info,
-            Err(reason) => {
-                refuse(path, reason);
-                continue;
-            }
-        };
-        let identity = info.identity.unwrap_or((u64::MAX, seen.len() as u64));
-        if let Some(first) = seen.get(&identity) {
-            refuse(
-                path,
-                format!("is the same target as {}, named twice", first.display()),
-            );
-            continue;
-        }
-        seen.insert(identity, path.clone());
-        if info.identity.is_some() && info.identity == image_identity {
-            refuse(path, "is the image itself".to_string());
-            continue;
-        }
-        if info.kind == TargetKind::BlockDevice {
+        // The system check needs only sysfs and the mount table, and comes
+        // first: the system drive is refused before it is even opened.
+        let is_block_device = std::fs::metadata(path)
+            .map(|m| m.file_type().is_block_device())
+            .unwrap_or(false);
+        if is_block_device {
             match platform::system_drive_reason(path) {
                 Ok(Some(reason)) => {
                     refuse(
@@ -159,6 +145,38 @@ pub fn check_targets(
                     continue;
                 }
             }
+        }
+        let info = match inspect(path) {
+            Ok(info) => info,
+            Err(reason) => {
+                refuse(path, reason);
+                continue;
+            }
+        };
+        let identity = info.identity.unwrap_or((u64::MAX, seen.len() as u64));
+        if let Some(first) = seen.get(&identity) {
+            refuse(
+                path,
+                format!("is the same target as {}, named twice", first.display()),
+            );
+            continue;
+        }
+        seen.insert(identity, path.clone());
+        if info.kind == TargetKind::BlockDevice
+            && let Ok(disk) = platform::whole_disk(path)
+        {
+            if let Some(first) = disks.get(&disk) {
+                refuse(
+                    path,
+                    format!("is on the same drive as {}, named twice", first.display()),
+                );
+                continue;
+            }
+            disks.insert(disk, path.clone());
+        }
+        if info.identity.is_some() && info.identity == image_identity {
+            refuse(path, "is the image itself".to_string());
+            continue;
         }
         if let (Some(image_bytes), Some(drive_bytes)) = (image_size, info.size_bytes)
             && image_bytes > drive_bytes

@@ -10,7 +10,8 @@ use super::mounts::system_reason_in;
 use super::sysfs::{SysBlock, whole_disk_blocks};
 use crate::drives::{Bus, Drive, Partition};
 
-/// Every whole-disk block device worth showing, sorted by device path.
+/// Every whole-disk block device worth showing, sorted by device path
+/// (numbers in names counted, not compared as text).
 ///
 /// Left out, because nobody flashes them: RAM disks (`ram*`, `zram*`),
 /// optical drives (`sr*`), the boot areas of eMMC chips (`mmcblk0boot0`,
@@ -32,8 +33,16 @@ pub fn list_drives() -> io::Result<Vec<Drive>> {
             Err(e) => return Err(e),
         }
     }
-    drives.sort_by(|a, b| a.path.cmp(&b.path));
+    drives.sort_by_key(|drive| natural_key(&drive.path));
     Ok(drives)
+}
+
+/// Sorts `/dev/loop2` before `/dev/loop10`, as people count.
+fn natural_key(path: &Path) -> (String, u64) {
+    let text = path.to_string_lossy();
+    let prefix = text.trim_end_matches(|c: char| c.is_ascii_digit());
+    let number = text[prefix.len()..].parse().unwrap_or(0);
+    (prefix.to_string(), number)
 }
 
 /// Whether a whole disk named `name` is a kind of device nobody flashes
@@ -95,7 +104,7 @@ fn mount_points_on(block: &SysBlock, table: &MountTable) -> io::Result<Vec<PathB
     Ok(table
         .mounts
         .iter()
-        .filter(|mount| family.contains(&mount.block.name))
+        .filter(|mount| mount.blocks.iter().any(|b| family.contains(&b.name)))
         .map(|mount| mount.line.mount_point.clone())
         .collect())
 }
@@ -209,6 +218,28 @@ mod tests {
         for (name, path, bus) in cases {
             assert_eq!(bus_of(name, Path::new(path)), bus, "{name}");
         }
+    }
+
+    #[test]
+    fn drives_sort_as_people_count() {
+        let mut paths = [
+            "/dev/loop10",
+            "/dev/sdb",
+            "/dev/loop2",
+            "/dev/sda",
+            "/dev/loop1",
+        ];
+        paths.sort_by_key(|p| natural_key(Path::new(p)));
+        assert_eq!(
+            paths,
+            [
+                "/dev/loop1",
+                "/dev/loop2",
+                "/dev/loop10",
+                "/dev/sda",
+                "/dev/sdb"
+            ]
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod drive_list;
 mod io_context;
 mod mount_table;
 mod mounts;
+mod snapshot;
 mod sysfs;
 
 pub use blockdev::*;
@@ -12,4 +13,5 @@ pub use drive_list::{bus_of, list_drives};
 pub use io_context::PathIoError;
 pub use mount_table::{MountInfoLine, MountTable, ResolvedMount, ResolvedSwap, SwapLine};
 pub use mounts::*;
+pub use snapshot::{BlockSnapshot, block_snapshot};
 pub use sysfs::*;

@@ -17,6 +17,8 @@ use super::sysfs::{SysBlock, block_by_dev_number};
 
 const MOUNTINFO: &str = "/proc/self/mountinfo";
 const SWAPS: &str = "/proc/swaps";
+/// One directory per mounted btrfs filesystem, listing its member devices.
+const SYS_FS_BTRFS: &str = "/sys/fs/btrfs";
 
 /// One line of `/proc/self/mountinfo`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,18 +108,20 @@ pub fn parse_swaps(text: &str) -> Vec<SwapLine> {
         .collect()
 }
 
-/// A mounted filesystem and the block device under it.
+/// A mounted filesystem and the block devices under it: one, or every
+/// member of a multi-device btrfs or bcachefs (a btrfs RAID1 `/` on `sda2`
+/// and `sdb2` makes both drives system drives, though mountinfo names one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedMount {
     pub line: MountInfoLine,
-    pub block: SysBlock,
+    pub blocks: Vec<SysBlock>,
 }
 
-/// An active swap area and the block device it lives on.
+/// An active swap area and the block devices it lives on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedSwap {
     pub line: SwapLine,
-    pub block: SysBlock,
+    pub blocks: Vec<SysBlock>,
 }
 
 /// The mounts and swaps of the calling process, resolved to block devices.
@@ -145,27 +149,81 @@ impl MountTable {
     fn resolve(lines: Vec<MountInfoLine>, swap_lines: Vec<SwapLine>) -> io::Result<MountTable> {
         let mut mounts = Vec::new();
         for line in lines {
-            if let Some(block) = block_of_mount(&line)? {
-                mounts.push(ResolvedMount { line, block });
+            let blocks = blocks_of_mount(&line, Path::new(SYS_FS_BTRFS))?;
+            if !blocks.is_empty() {
+                mounts.push(ResolvedMount { line, blocks });
             }
         }
         let mut swaps = Vec::new();
         for line in swap_lines {
-            if let Some(block) = block_of_swap(&line, &mounts)? {
-                swaps.push(ResolvedSwap { line, block });
+            let blocks = blocks_of_swap(&line, &mounts)?;
+            if !blocks.is_empty() {
+                swaps.push(ResolvedSwap { line, blocks });
             }
         }
         Ok(MountTable { mounts, swaps })
     }
 }
 
-/// The block device a mount lives on: by its device number when that names
-/// a block device, else (btrfs reports anonymous numbers) by its source path.
-fn block_of_mount(line: &MountInfoLine) -> io::Result<Option<SysBlock>> {
+/// The block devices a mount lives on: by its device number when that
+/// names a block device, else (btrfs reports anonymous numbers) by its
+/// source path(s), plus the other members of a multi-device btrfs.
+fn blocks_of_mount(line: &MountInfoLine, btrfs_root: &Path) -> io::Result<Vec<SysBlock>> {
     if let Some(block) = block_by_dev_number(line.dev_major, line.dev_minor)? {
-        return Ok(Some(block));
+        return Ok(vec![block]);
     }
-    block_of_node(&line.source)
+    let sources: Vec<PathBuf> = if line.fs_type == "bcachefs" {
+        // bcachefs names every member: `/dev/sda2:/dev/sdb2`.
+        let source = line.source.to_string_lossy();
+        source.split(':').map(PathBuf::from).collect()
+    } else {
+        vec![line.source.clone()]
+    };
+    let mut blocks = Vec::new();
+    for source in sources {
+        if let Some(block) = block_of_node(&source)? {
+            blocks.push(block);
+        }
+    }
+    if line.fs_type == "btrfs"
+        && let Some(first) = blocks.first()
+    {
+        for member in btrfs_members(btrfs_root, &first.name)? {
+            if !blocks.iter().any(|b| b.name == member) {
+                blocks.push(SysBlock::new(member));
+            }
+        }
+    }
+    Ok(blocks)
+}
+
+/// Every member device of the mounted btrfs that `member` belongs to, by
+/// kernel name (`/sys/fs/btrfs/<fsid>/devices/<name>`); empty when none.
+fn btrfs_members(btrfs_root: &Path, member: &str) -> io::Result<Vec<String>> {
+    let filesystems = match fs::read_dir(btrfs_root) {
+        Ok(entries) => entries,
+        // btrfs not loaded: no btrfs is mounted.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(at("list", btrfs_root)(e)),
+    };
+    for filesystem in filesystems {
+        let devices_dir = filesystem
+            .map_err(at("list", btrfs_root))?
+            .path()
+            .join("devices");
+        // `features` and other entries have no devices/ directory.
+        let Ok(devices) = fs::read_dir(&devices_dir) else {
+            continue;
+        };
+        let names: Vec<String> = devices
+            .flatten()
+            .map(|device| device.file_name().to_string_lossy().into_owned())
+            .collect();
+        if names.iter().any(|name| name == member) {
+            return Ok(names);
+        }
+    }
+    Ok(Vec::new())
 }
 
 /// The block device a device node refers to, or `None` when `path` is not a
@@ -180,33 +238,46 @@ fn block_of_node(path: &Path) -> io::Result<Option<SysBlock>> {
             block_by_dev_number(libc::major(rdev), libc::minor(rdev))
         }
         Ok(_) => Ok(None),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) if is_not_inspectable(&e) => Ok(None),
         Err(e) => Err(at("inspect", path)(e)),
     }
 }
 
-/// The block device a swap area lives on: the partition itself, or for a
-/// swap file the device of the filesystem holding it.
-fn block_of_swap(line: &SwapLine, mounts: &[ResolvedMount]) -> io::Result<Option<SysBlock>> {
+/// Errors that say "this path names no device we can see", not "the
+/// machine is broken": one odd mount source (a FUSE path in a private home,
+/// a node that vanished) must not stop every drive from being listed. Device
+/// nodes in /dev can be inspected by anyone, and the engine runs as root,
+/// so no system drive hides behind these.
+fn is_not_inspectable(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory | io::ErrorKind::PermissionDenied
+    )
+}
+
+/// The block devices a swap area lives on: the partition itself, or for a
+/// swap file the device(s) of the filesystem holding it.
+fn blocks_of_swap(line: &SwapLine, mounts: &[ResolvedMount]) -> io::Result<Vec<SysBlock>> {
     if let Some(block) = block_of_node(&line.path)? {
-        return Ok(Some(block));
+        return Ok(vec![block]);
     }
     let metadata = match fs::metadata(&line.path) {
         Ok(metadata) => metadata,
         // A deleted swap file shows as "/path (deleted)"; its filesystem
         // is unknown here, and the mounts already cover the usual case.
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if is_not_inspectable(&e) => return Ok(Vec::new()),
         Err(e) => return Err(at("inspect", &line.path)(e)),
     };
     let (major, minor) = (libc::major(metadata.dev()), libc::minor(metadata.dev()));
     if let Some(block) = block_by_dev_number(major, minor)? {
-        return Ok(Some(block));
+        return Ok(vec![block]);
     }
     // btrfs: the file's anonymous device number matches its mount's field 3.
     Ok(mounts
         .iter()
         .find(|m| m.line.dev_major == major && m.line.dev_minor == minor)
-        .map(|m| m.block.clone()))
+        .map(|m| m.blocks.clone())
+        .unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -255,6 +326,29 @@ garbage line without separator
             PathBuf::from("trailing\\04")
         );
         assert_eq!(unescape_octal("\\xyz"), PathBuf::from("\\xyz"));
+    }
+
+    #[test]
+    fn btrfs_members_are_every_device_of_the_filesystem_holding_one() {
+        let root = tempfile::tempdir().unwrap();
+        for (fsid, members) in [
+            ("1111-aaaa", ["sda2", "sdb2"]),
+            ("2222-bbbb", ["sdc", "sdd"]),
+        ] {
+            for member in members {
+                fs::create_dir_all(root.path().join(fsid).join("devices").join(member)).unwrap();
+            }
+        }
+        fs::create_dir_all(root.path().join("features")).unwrap();
+        let mut members = btrfs_members(root.path(), "sdb2").unwrap();
+        members.sort();
+        assert_eq!(members, ["sda2", "sdb2"]);
+        assert!(btrfs_members(root.path(), "sde").unwrap().is_empty());
+        assert!(
+            btrfs_members(&root.path().join("absent"), "sda2")
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub fn system_reason_in(disk: &SysBlock, table: &MountTable) -> io::Result<Optio
     for system_mount_point in SYSTEM_MOUNT_POINTS {
         let backing = table.mounts.iter().find(|mount| {
             mount.line.mount_point == Path::new(system_mount_point)
-                && family.contains(&mount.block.name)
+                && mount.blocks.iter().any(|b| family.contains(&b.name))
         });
         if let Some(mount) = backing {
             return Ok(Some(format!(
@@ -58,7 +58,7 @@ pub fn system_reason_in(disk: &SysBlock, table: &MountTable) -> io::Result<Optio
     if let Some(swap) = table
         .swaps
         .iter()
-        .find(|swap| family.contains(&swap.block.name))
+        .find(|swap| swap.blocks.iter().any(|b| family.contains(&b.name)))
     {
         return Ok(Some(format!(
             "{} holds active swap ({})",
@@ -74,7 +74,7 @@ pub fn system_reason_in(disk: &SysBlock, table: &MountTable) -> io::Result<Optio
 /// unmount them: a filesystem mounted inside another comes first.
 pub fn mounts_of(device: &Path) -> io::Result<Vec<Mount>> {
     let block = block_of_path(device)?;
-    Ok(mounts_in(&block, &MountTable::read()?)?)
+    mounts_in(&block, &MountTable::read()?)
 }
 
 /// [`mounts_of`] against a mount table already read.
@@ -86,10 +86,12 @@ pub fn mounts_in(block: &SysBlock, table: &MountTable) -> io::Result<Vec<Mount>>
         .mounts
         .iter()
         .rev()
-        .filter(|mount| family.contains(&mount.block.name))
-        .map(|mount| Mount {
-            device: mount.block.dev_path(),
-            mount_point: mount.line.mount_point.clone(),
+        .filter_map(|mount| {
+            let block = mount.blocks.iter().find(|b| family.contains(&b.name))?;
+            Some(Mount {
+                device: block.dev_path(),
+                mount_point: mount.line.mount_point.clone(),
+            })
         })
         .collect())
 }
@@ -114,5 +116,167 @@ pub fn unmount(mount_point: &Path) -> io::Result<()> {
             mount_point,
             io::Error::last_os_error(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::os::unix::fs::symlink;
+
+    use super::*;
+    use crate::platform::{MountInfoLine, ResolvedMount, ResolvedSwap, SwapLine};
+
+    /// A sysfs-shaped tree: disk `sda` with partitions 1, 2 and 10, an LVM
+    /// volume `dm-1` on a LUKS mapping `dm-0` on `sda2`, and a second disk
+    /// `sdb` with nothing on it. Returns the `class/block` directory.
+    fn fake_sysfs(root: &Path) -> PathBuf {
+        let devices = root.join("devices");
+        let class = root.join("class/block");
+        fs::create_dir_all(&class).unwrap();
+        let add = |name: &str, dir: &str, partition: Option<&str>, holders: &[&str]| {
+            let device_dir = devices.join(dir);
+            fs::create_dir_all(device_dir.join("holders")).unwrap();
+            for holder in holders {
+                fs::create_dir(device_dir.join("holders").join(holder)).unwrap();
+            }
+            if let Some(number) = partition {
+                fs::write(device_dir.join("partition"), format!("{number}\n")).unwrap();
+            }
+            symlink(&device_dir, class.join(name)).unwrap();
+        };
+        add("sda", "pci/ata1/sda", None, &[]);
+        add("sda1", "pci/ata1/sda/sda1", Some("1"), &[]);
+        add("sda10", "pci/ata1/sda/sda10", Some("10"), &[]);
+        add("sda2", "pci/ata1/sda/sda2", Some("2"), &["dm-0"]);
+        add("dm-0", "virtual/dm-0", None, &["dm-1"]);
+        add("dm-1", "virtual/dm-1", None, &[]);
+        add("sdb", "pci/ata2/sdb", None, &[]);
+        class
+    }
+
+    fn mounted(name: &str, source: &str, mount_point: &str) -> ResolvedMount {
+        ResolvedMount {
+            line: MountInfoLine {
+                dev_major: 0,
+                dev_minor: 0,
+                mount_point: mount_point.into(),
+                fs_type: "ext4".into(),
+                source: source.into(),
+            },
+            blocks: vec![SysBlock::new(name)],
+        }
+    }
+
+    #[test]
+    fn the_family_of_a_disk_reaches_through_partitions_and_stacked_devices() {
+        let dir = tempfile::tempdir().unwrap();
+        let class = fake_sysfs(dir.path());
+        let sda = SysBlock::in_class_root(&class, "sda");
+        let names = |blocks: Vec<SysBlock>| blocks.into_iter().map(|b| b.name).collect::<Vec<_>>();
+        assert_eq!(names(sda.partitions().unwrap()), ["sda1", "sda2", "sda10"]);
+        assert_eq!(
+            sda.family().unwrap().into_iter().collect::<Vec<_>>(),
+            ["dm-0", "dm-1", "sda", "sda1", "sda10", "sda2"]
+        );
+        let sda2 = SysBlock::in_class_root(&class, "sda2");
+        assert!(sda2.is_partition());
+        assert_eq!(sda2.whole_disk().unwrap().name, "sda");
+        assert_eq!(
+            sda2.family().unwrap().into_iter().collect::<Vec<_>>(),
+            ["dm-0", "dm-1", "sda2"]
+        );
+        let sdb = SysBlock::in_class_root(&class, "sdb");
+        assert_eq!(sdb.whole_disk().unwrap().name, "sdb");
+        assert_eq!(
+            sdb.family().unwrap().into_iter().collect::<Vec<_>>(),
+            ["sdb"]
+        );
+    }
+
+    #[test]
+    fn a_root_on_lvm_on_luks_makes_the_disk_under_it_a_system_drive() {
+        let dir = tempfile::tempdir().unwrap();
+        let class = fake_sysfs(dir.path());
+        let table = MountTable {
+            mounts: vec![
+                mounted("dm-1", "/dev/mapper/vg-root", "/"),
+                mounted("sdb", "/dev/sdb", "/media/usb"),
+            ],
+            swaps: Vec::new(),
+        };
+        let sda = SysBlock::in_class_root(&class, "sda");
+        let sdb = SysBlock::in_class_root(&class, "sdb");
+        assert_eq!(
+            system_reason_in(&sda, &table).unwrap().as_deref(),
+            Some("/dev/sda holds / (mounted from /dev/mapper/vg-root)")
+        );
+        assert_eq!(system_reason_in(&sdb, &table).unwrap(), None);
+        // The engine unmounts what is mounted from a drive, stacked or not.
+        let point = |m: Mount| m.mount_point;
+        assert_eq!(
+            mounts_in(&sda, &table)
+                .unwrap()
+                .into_iter()
+                .map(point)
+                .collect::<Vec<_>>(),
+            [PathBuf::from("/")]
+        );
+        assert_eq!(
+            mounts_in(&sdb, &table).unwrap(),
+            [Mount {
+                device: "/dev/sdb".into(),
+                mount_point: "/media/usb".into()
+            }]
+        );
+        let sda1 = SysBlock::in_class_root(&class, "sda1");
+        assert_eq!(mounts_in(&sda1, &table).unwrap(), []);
+    }
+
+    #[test]
+    fn active_swap_on_a_partition_makes_its_disk_a_system_drive() {
+        let dir = tempfile::tempdir().unwrap();
+        let class = fake_sysfs(dir.path());
+        let table = MountTable {
+            mounts: vec![mounted("sdb", "/dev/sdb", "/srv")],
+            swaps: vec![ResolvedSwap {
+                line: SwapLine {
+                    path: "/dev/sda10".into(),
+                    kind: "partition".into(),
+                },
+                blocks: vec![SysBlock::new("sda10")],
+            }],
+        };
+        let sda = SysBlock::in_class_root(&class, "sda");
+        assert_eq!(
+            system_reason_in(&sda, &table).unwrap().as_deref(),
+            Some("/dev/sda holds active swap (/dev/sda10)")
+        );
+        // A mount outside the system's mount points is no reason.
+        let sdb = SysBlock::in_class_root(&class, "sdb");
+        assert_eq!(system_reason_in(&sdb, &table).unwrap(), None);
+    }
+
+    #[test]
+    fn later_mounts_come_first_so_children_unmount_before_parents() {
+        let dir = tempfile::tempdir().unwrap();
+        let class = fake_sysfs(dir.path());
+        let table = MountTable {
+            mounts: vec![
+                mounted("sdb", "/dev/sdb", "/media/card"),
+                mounted("sdb", "/dev/sdb", "/media/card/inner"),
+            ],
+            swaps: Vec::new(),
+        };
+        let sdb = SysBlock::in_class_root(&class, "sdb");
+        let points: Vec<PathBuf> = mounts_in(&sdb, &table)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.mount_point)
+            .collect();
+        assert_eq!(
+            points,
+            [PathBuf::from("/media/card/inner"), "/media/card".into()]
+        );
     }
 }

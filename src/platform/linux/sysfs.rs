@@ -25,11 +25,29 @@ const SYSFS_SECTOR_BYTES: u64 = 512;
 pub struct SysBlock {
     /// The kernel name: `sdb`, `sdb1`, `mmcblk0`, `dm-0`.
     pub name: String,
+    /// `/sys/class/block`, or a directory shaped like it in unit tests.
+    class_root: PathBuf,
 }
 
 impl SysBlock {
+    /// The device `name` of this machine.
     pub fn new(name: impl Into<String>) -> SysBlock {
-        SysBlock { name: name.into() }
+        SysBlock::in_class_root(SYS_CLASS_BLOCK, name)
+    }
+
+    /// The device `name` in a directory laid out like `/sys/class/block`
+    /// (symlinks into a `devices` tree), so the stacking logic can be tested
+    /// on layouts this machine's kernel cannot build (dm, LVM).
+    pub fn in_class_root(class_root: impl Into<PathBuf>, name: impl Into<String>) -> SysBlock {
+        SysBlock {
+            name: name.into(),
+            class_root: class_root.into(),
+        }
+    }
+
+    /// Another device in the same sysfs.
+    fn sibling(&self, name: impl Into<String>) -> SysBlock {
+        SysBlock::in_class_root(self.class_root.clone(), name)
     }
 
     /// The device node: `/dev/sdb`.
@@ -39,7 +57,7 @@ impl SysBlock {
 
     /// `/sys/class/block/NAME` (a symlink into `/sys/devices`).
     pub fn class_dir(&self) -> PathBuf {
-        Path::new(SYS_CLASS_BLOCK).join(&self.name)
+        self.class_root.join(&self.name)
     }
 
     /// The device's real directory under `/sys/devices`, whose path tells
@@ -117,7 +135,7 @@ impl SysBlock {
                 io::Error::new(io::ErrorKind::NotFound, "no parent device directory"),
             )
         })?;
-        Ok(SysBlock::new(parent.to_string_lossy()))
+        Ok(self.sibling(parent.to_string_lossy()))
     }
 
     /// The partitions of this disk, in partition-number order.
@@ -135,7 +153,7 @@ impl SysBlock {
         numbered.sort();
         Ok(numbered
             .into_iter()
-            .map(|(_, name)| SysBlock::new(name))
+            .map(|(_, name)| self.sibling(name))
             .collect())
     }
 
@@ -150,7 +168,7 @@ impl SysBlock {
         let mut holders = Vec::new();
         for entry in entries {
             let entry = entry.map_err(at("list", &dir))?;
-            holders.push(SysBlock::new(entry.file_name().to_string_lossy()));
+            holders.push(self.sibling(entry.file_name().to_string_lossy()));
         }
         holders.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(holders)
