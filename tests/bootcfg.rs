@@ -658,3 +658,34 @@ fn flash_with_an_invalid_config_writes_nothing() {
         }
     }
 }
+
+#[test]
+fn configure_refuses_to_write_a_device_or_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::gpt_fat32_resin_boot(dir.path(), 512);
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    for output in [Path::new("/dev/null"), dir.path()] {
+        let (code, _, stderr) = configure(&image.path, &config, false, output);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("not a regular file"), "{stderr}");
+    }
+}
+
+#[test]
+fn wifi_without_a_config_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::gpt_fat32_resin_boot(dir.path(), 512);
+    let target = dir.path().join("target.img");
+    let output = run_imprint([
+        "flash",
+        image.path.to_str().unwrap(),
+        "--wifi-ssid",
+        "home",
+        "--yes",
+        "-t",
+        target.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--wifi-ssid needs --config"));
+    assert!(!target.exists());
+}
