@@ -3,5 +3,6 @@
 
 mod bootcfg;
 mod drives;
+mod flash;
 mod sources;
 mod support;

@@ -1,7 +1,10 @@
 //! The two hashing consumers of the chunk stream, each on its own thread so
 //! they overlap with decompression and writing: the SHA-256 of the whole
 //! image, and a digest per chunk that every target's verification compares
-//! its read-back with.
+//! its read-back with. Both stop at once when the run is cancelled: the
+//! chunks still queued are dropped, not hashed.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossbeam_channel::{Receiver, Sender};
 use sha2::{Digest, Sha256};
@@ -13,10 +16,14 @@ use super::chunk::{ChunkDigest, Message, digest_of};
 pub fn hash_image(
     chunks: Receiver<Message>,
     waiting: Vec<Sender<Option<[u8; 32]>>>,
+    cancel: &AtomicBool,
 ) -> Option<[u8; 32]> {
     let mut hasher = Sha256::new();
     let mut result = None;
     for message in chunks {
+        if cancel.load(Ordering::Relaxed) {
+            break;
+        }
         match message {
             Message::Chunk(chunk) => hasher.update(chunk.bytes()),
             Message::End { .. } => {
@@ -34,8 +41,15 @@ pub fn hash_image(
 
 /// Digests every chunk and sends each digest, in order, to every target
 /// that verifies.
-pub fn digest_chunks(chunks: Receiver<Message>, mut targets: Vec<Sender<ChunkDigest>>) {
+pub fn digest_chunks(
+    chunks: Receiver<Message>,
+    mut targets: Vec<Sender<ChunkDigest>>,
+    cancel: &AtomicBool,
+) {
     for message in chunks {
+        if cancel.load(Ordering::Relaxed) {
+            break;
+        }
         let Message::Chunk(chunk) = message else {
             break;
         };

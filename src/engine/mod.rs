@@ -113,12 +113,16 @@ pub fn flash(
         let spawn_error = "spawning a thread";
         let image_hasher = thread::Builder::new()
             .name("hash/image".into())
-            .spawn_scoped(s, move || hasher::hash_image(image_rx, image_sha_waiters))
+            .spawn_scoped(s, move || {
+                hasher::hash_image(image_rx, image_sha_waiters, cancel)
+            })
             .expect(spawn_error);
         if let Some(digest_rx) = digest_rx {
             thread::Builder::new()
                 .name("hash/chunks".into())
-                .spawn_scoped(s, move || hasher::digest_chunks(digest_rx, digest_senders))
+                .spawn_scoped(s, move || {
+                    hasher::digest_chunks(digest_rx, digest_senders, cancel)
+                })
                 .expect(spawn_error);
         }
         let writers: Vec<_> = runs
@@ -212,7 +216,7 @@ pub fn verify(
         let spawn_error = "spawning a thread";
         let image_hasher = thread::Builder::new()
             .name("hash/image".into())
-            .spawn_scoped(s, move || hasher::hash_image(image_rx, Vec::new()))
+            .spawn_scoped(s, move || hasher::hash_image(image_rx, Vec::new(), cancel))
             .expect(spawn_error);
         let comparers: Vec<_> = runs
             .into_iter()

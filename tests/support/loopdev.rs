@@ -49,6 +49,12 @@ impl LoopDevice {
         LoopDevice::attach(backing, false)
     }
 
+    /// Creates `backing` holding exactly `contents` and attaches it.
+    pub fn create_with(backing: &Path, contents: &[u8]) -> LoopDevice {
+        fs::write(backing, contents).expect("write loop backing file");
+        LoopDevice::attach(backing, false)
+    }
+
     /// Attaches an existing file (`read_only` attaches with `losetup -r`).
     pub fn attach(backing: &Path, read_only: bool) -> LoopDevice {
         let mut cmd = Command::new("losetup");

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod balena_image;
+pub mod flashing;
 pub mod loopdev;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,257 @@
+//! The smaller promises of `imprint flash` and `imprint hash`: a drive named
+//! twice, `--dry-run`, `--sha256`, confirmation without a terminal, a missing
+//! image, file targets.
+
+use std::process::Stdio;
+
+use crate::require_root;
+use crate::support::flashing::{
+    ETCHER_TEST_SHA256, ExpectedImage, assert_exit, devices, drive_size_for, flash, stderr, stdout,
+    three_drives, tool_output,
+};
+use crate::support::loopdev::LoopLock;
+use crate::support::{etcher_fixture, imprint, run_imprint};
+
+const ETCHER_XZ: &str = "xz/etcher-test.img.xz";
+
+#[test]
+fn the_same_drive_named_twice_is_refused_nothing_written() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let dir = tempfile::tempdir().unwrap();
+    let drives = three_drives(dir.path(), drive_size_for(5 << 20));
+    let image = etcher_fixture(ETCHER_XZ);
+
+    let twice = [drives[0].device(), drives[1].device(), drives[0].device()];
+    let output = flash(&image, &twice, &[]);
+
+    assert_exit(&output, 2);
+    assert!(
+        stderr(&output).contains("named twice"),
+        "{}",
+        stderr(&output)
+    );
+    for drive in &drives {
+        drive.assert_unchanged();
+    }
+}
+
+#[test]
+fn the_same_drive_under_a_second_name_is_refused_nothing_written() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let dir = tempfile::tempdir().unwrap();
+    let drives = three_drives(dir.path(), drive_size_for(5 << 20));
+    let alias = dir.path().join("same-drive");
+    std::os::unix::fs::symlink(drives[2].device(), &alias).unwrap();
+    let image = etcher_fixture(ETCHER_XZ);
+
+    let output = flash(&image, &[drives[2].device(), &alias], &[]);
+
+    assert_exit(&output, 2);
+    let message = stderr(&output);
+    assert!(
+        message.contains("named twice") && message.contains(&alias.display().to_string()),
+        "{message}"
+    );
+    drives[2].assert_unchanged();
+}
+
+#[test]
+fn dry_run_checks_everything_and_writes_nothing() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let dir = tempfile::tempdir().unwrap();
+    let drives = three_drives(dir.path(), drive_size_for(5 << 20));
+    let file_target = dir.path().join("out.img");
+    let image = etcher_fixture(ETCHER_XZ);
+    let mut targets = devices(&drives);
+    targets.push(&file_target);
+
+    let output = flash(&image, &targets, &["--dry-run"]);
+
+    assert_exit(&output, 0);
+    let said = stdout(&output);
+    for drive in &drives {
+        assert!(
+            said.contains(&drive.name()),
+            "dry run lists the drives: {said}"
+        );
+        drive.assert_unchanged();
+    }
+    assert!(!file_target.exists(), "dry run creates no file target");
+}
+
+#[test]
+fn dry_run_still_refuses_a_drive_too_small() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let dir = tempfile::tempdir().unwrap();
+    let drives = three_drives(dir.path(), 1 << 20);
+
+    let output = flash(
+        &etcher_fixture(ETCHER_XZ),
+        &devices(&drives),
+        &["--dry-run"],
+    );
+
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains("too small"), "{}", stderr(&output));
+}
+
+#[test]
+fn wrong_sha256_fails_every_drive_exit_1() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let dir = tempfile::tempdir().unwrap();
+    let drives = three_drives(dir.path(), drive_size_for(5 << 20));
+    let wrong = ETCHER_TEST_SHA256.replace('0', "1");
+
+    let output = flash(
+        &etcher_fixture(ETCHER_XZ),
+        &devices(&drives),
+        &["--sha256", &wrong],
+    );
+
+    assert_exit(&output, 1);
+    let report = format!("{}{}", stdout(&output), stderr(&output));
+    assert!(
+        report.contains(&wrong) && report.contains(ETCHER_TEST_SHA256),
+        "the failure shows the expected and the actual SHA-256: {report}"
+    );
+    for drive in &drives {
+        assert!(
+            report
+                .lines()
+                .any(|l| l.contains(&drive.name()) && l.contains("FAILED")),
+            "{} is reported FAILED: {report}",
+            drive.name()
+        );
+    }
+    assert!(report.contains("0 of 3 target(s) succeeded"), "{report}");
+}
+
+#[test]
+fn right_sha256_in_capitals_succeeds() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let dir = tempfile::tempdir().unwrap();
+    let drives = three_drives(dir.path(), drive_size_for(5 << 20));
+    let right = ETCHER_TEST_SHA256.to_ascii_uppercase();
+
+    let output = flash(
+        &etcher_fixture(ETCHER_XZ),
+        &devices(&drives),
+        &["--sha256", &right],
+    );
+
+    assert_exit(&output, 0);
+    for drive in &drives {
+        drive.assert_holds(&ExpectedImage::etcher_test());
+    }
+}
+
+#[test]
+fn malformed_sha256_is_refused_before_writing() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let dir = tempfile::tempdir().unwrap();
+    let drives = three_drives(dir.path(), drive_size_for(5 << 20));
+
+    let output = flash(
+        &etcher_fixture(ETCHER_XZ),
+        &devices(&drives),
+        &["--sha256", "abc"],
+    );
+
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains("--sha256"), "{}", stderr(&output));
+    for drive in &drives {
+        drive.assert_unchanged();
+    }
+}
+
+#[test]
+fn without_yes_and_no_terminal_flash_refuses_nothing_written() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let dir = tempfile::tempdir().unwrap();
+    let drives = three_drives(dir.path(), drive_size_for(5 << 20));
+    let mut cmd = imprint();
+    cmd.arg("flash").arg(etcher_fixture(ETCHER_XZ));
+    for drive in &drives {
+        cmd.arg("-t").arg(drive.device());
+    }
+    // "y" on a pipe must not count as the user's answer.
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"y\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains("--yes"), "{}", stderr(&output));
+    for drive in &drives {
+        drive.assert_unchanged();
+    }
+}
+
+#[test]
+fn missing_image_is_refused_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-image.img.xz");
+    let target = dir.path().join("out.img");
+
+    let output = flash(&missing, &[&target], &[]);
+
+    assert_exit(&output, 2);
+    assert!(
+        stderr(&output).contains(&missing.display().to_string()),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!target.exists(), "no file target was created");
+}
+
+#[test]
+fn hash_prints_the_sha256_of_each_decompressed_fixture() {
+    for fixture in [
+        "gz/etcher-test.img.gz",
+        "xz/etcher-test.img.xz",
+        "bz2/etcher-test.img.bz2",
+        "zip/zip-deflate.zip",
+        "unrecognized/xz-without-extension",
+    ] {
+        let output = run_imprint([
+            std::ffi::OsStr::new("hash"),
+            etcher_fixture(fixture).as_os_str(),
+        ]);
+        assert_exit(&output, 0);
+        assert!(
+            stdout(&output).starts_with(ETCHER_TEST_SHA256),
+            "{fixture}: {}",
+            stdout(&output)
+        );
+    }
+}
+
+#[test]
+fn file_target_receives_exactly_the_decompressed_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = etcher_fixture("bz2/etcher-test.img.bz2");
+    let new_file = dir.path().join("new.img");
+    // An older, longer file must not keep its tail.
+    let old_file = dir.path().join("old.img");
+    std::fs::write(&old_file, vec![0xAB; 7 << 20]).unwrap();
+
+    let output = flash(&image, &[&new_file, &old_file], &[]);
+
+    assert_exit(&output, 0);
+    let expected = ExpectedImage::from_bytes(tool_output("bzip2", &["-dc"], &image));
+    assert_eq!(expected.sha256, ETCHER_TEST_SHA256, "bzip2 -dc agrees");
+    expected.assert_is(&std::fs::read(&new_file).unwrap(), "new file target");
+    expected.assert_is(&std::fs::read(&old_file).unwrap(), "old file target");
+}
