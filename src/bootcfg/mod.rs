@@ -29,7 +29,7 @@ pub use config_json::ConfigJson;
 pub use error::BootConfigError;
 pub use find_boot::{BOOT_LABELS, BootRule};
 pub use memory::partition_memory_limit_bytes;
-pub use overlay::{PatchedReader, apply_patch};
+pub use overlay::PatchedReader;
 pub use partitions::{Partition, PartitionTable, TableScheme};
 pub use wifi::WifiProfile;
 
