@@ -57,12 +57,14 @@ fn configure(image: &Path, config: &Path, wifi: bool, out: &Path) -> (i32, Strin
 /// every other file, and every byte outside it is the source's.
 fn assert_configured(source: &TestImage, configured: &Path, keyfile: Option<&str>) {
     let before = fs::read(&source.path).unwrap();
-    let after = fs::read(configured).unwrap();
-    assert_eq!(
-        before.len(),
-        after.len(),
-        "the configured image has the source's size"
+    let mut after = fs::read(configured).unwrap();
+    // A drive may be larger than the image; what lies beyond is checked by
+    // the caller.
+    assert!(
+        after.len() >= before.len(),
+        "the configured image is shorter than the source"
     );
+    after.truncate(before.len());
     let boot = source.boot_offset as usize..(source.boot_offset + source.boot_size) as usize;
     // (No assert_eq! on whole images: a failure would print megabytes.)
     assert!(
@@ -162,6 +164,10 @@ fn configure_mbr_fat16_resin_boot_with_logical_partitions() {
     assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
     assert!(stderr.is_empty(), "no warning expected: {stderr}");
     assert_configured(&image, &out, Some(EXPECTED_KEYFILE));
+    assert_eq!(
+        fs::metadata(&out).unwrap().len(),
+        fs::metadata(&image.path).unwrap().len()
+    );
     assert_eq!(
         balena_image::mtype(
             &out,
@@ -464,4 +470,222 @@ fn the_output_may_not_be_the_input() {
     assert_eq!(code, 2);
     assert!(stderr.contains("names the input image"), "{stderr}");
     assert_eq!(sha256_hex(&fs::read(&image.path).unwrap()), before);
+}
+
+/// xz-compresses `path` next to it (`PATH.xz`), as images are downloaded.
+fn xz(path: &Path) -> PathBuf {
+    let status = std::process::Command::new("xz")
+        .args(["-0", "-k", "-f", "-T1"])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    PathBuf::from(format!("{}.xz", path.display()))
+}
+
+fn flash_args(image: &Path, config: &Path, targets: &[&Path]) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "flash".into(),
+        image.display().to_string(),
+        "--config".into(),
+        config.display().to_string(),
+        "--wifi-ssid".into(),
+        SSID.into(),
+        "--wifi-psk".into(),
+        PSK.into(),
+        "--yes".into(),
+        "--json".into(),
+    ];
+    for target in targets {
+        args.push("-t".into());
+        args.push(target.display().to_string());
+    }
+    args
+}
+
+const LOOP_FILL: u8 = 0xEE;
+
+/// `flash IMAGE.xz --config … --wifi-… -t LOOP1 -t LOOP2` on each kind of
+/// image: both drives verified, holding exactly what `configure -o` makes,
+/// the rest of each drive untouched; `verify --config` accepts them; the
+/// same command twice gives the same bytes.
+#[test]
+fn flash_config_to_two_loop_devices() {
+    crate::require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let images = [
+        balena_image::mbr_fat16_resin_boot(dir.path()),
+        balena_image::gpt_fat32_resin_boot(dir.path(), 512),
+        balena_image::mbr_flasher(dir.path()),
+        balena_image::mbr_unlabelled_with_device_type(dir.path(), "1"),
+    ];
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    for (index, image) in images.iter().enumerate() {
+        // Determinism is checked on the first image; once is enough for the rest.
+        let runs = if index == 0 { 2 } else { 1 };
+        let compressed = xz(&image.path);
+        let expected_path = dir.path().join("expected.img");
+        let (code, _, stderr) = configure(&compressed, &config, true, &expected_path);
+        assert_eq!(code, 0, "{stderr}");
+        let expected = fs::read(&expected_path).unwrap();
+        let drive_size = expected.len() as u64 + (1 << 20);
+
+        let mut shas = Vec::new();
+        for _run in 0..runs {
+            let _lock = crate::support::loopdev::LoopLock::acquire();
+            let first = crate::support::loopdev::LoopDevice::create(
+                &dir.path().join("drive1"),
+                drive_size,
+                LOOP_FILL,
+            );
+            let second = crate::support::loopdev::LoopDevice::create(
+                &dir.path().join("drive2"),
+                drive_size,
+                LOOP_FILL,
+            );
+            let output = run_imprint(flash_args(
+                &compressed,
+                &config,
+                &[&first.device, &second.device],
+            ));
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            assert_eq!(
+                output.status.code(),
+                Some(0),
+                "{}: {stdout}\n{}",
+                image.path.display(),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let start: serde_json::Value =
+                serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+            assert_eq!(start["boot_partition"]["number"], image.boot_number);
+            assert_eq!(start["boot_partition"]["offset"], image.boot_offset);
+            assert_eq!(
+                start["config_sha256"],
+                sha256_hex(balena_image::FLEET_CONFIG_COMPACT.as_bytes())
+            );
+            for drive in [&first, &second] {
+                let written = drive.contents();
+                assert!(
+                    written[..expected.len()] == expected[..],
+                    "{} differs from configure -o",
+                    drive.device.display()
+                );
+                assert!(written[expected.len()..].iter().all(|&b| b == LOOP_FILL));
+                assert_configured(image, &drive.backing, Some(EXPECTED_KEYFILE));
+            }
+            shas.push(sha256_hex(&first.contents()));
+            // `verify --config` compares the drive with the configured image.
+            let verified = run_imprint([
+                "verify",
+                compressed.to_str().unwrap(),
+                "--config",
+                config.to_str().unwrap(),
+                "--wifi-ssid",
+                SSID,
+                "--wifi-psk",
+                PSK,
+                "-t",
+                first.device.to_str().unwrap(),
+            ]);
+            assert_eq!(
+                verified.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&verified.stderr)
+            );
+        }
+        assert!(
+            shas.windows(2).all(|w| w[0] == w[1]),
+            "the same command twice gave different bytes"
+        );
+    }
+}
+
+/// Every refusal of the configuration leaves the drives as they were.
+#[test]
+fn flash_with_an_invalid_config_writes_nothing() {
+    crate::require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::gpt_fat32_resin_boot(dir.path(), 512);
+    let compressed = xz(&image.path);
+    let no_table = dir.path().join("no-table.img");
+    fs::write(&no_table, vec![0u8; 4 << 20]).unwrap();
+    let cases = [
+        (
+            compressed.clone(),
+            write_config(dir.path(), "broken.json", "{"),
+        ),
+        (
+            compressed.clone(),
+            write_config(dir.path(), "array.json", "[]"),
+        ),
+        (
+            compressed.clone(),
+            write_config(dir.path(), "id.json", "{\"applicationId\":\"7\"}"),
+        ),
+        (compressed.clone(), dir.path().join("missing.json")),
+        (
+            no_table,
+            write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG),
+        ),
+    ];
+    let _lock = crate::support::loopdev::LoopLock::acquire();
+    let size = fs::metadata(&image.path).unwrap().len();
+    let first =
+        crate::support::loopdev::LoopDevice::create(&dir.path().join("drive1"), size, LOOP_FILL);
+    let second =
+        crate::support::loopdev::LoopDevice::create(&dir.path().join("drive2"), size, LOOP_FILL);
+    for (source, config) in cases {
+        let output = run_imprint(flash_args(
+            &source,
+            &config,
+            &[&first.device, &second.device],
+        ));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{}: {}",
+            config.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for drive in [&first, &second] {
+            assert!(
+                drive.contents().iter().all(|&b| b == LOOP_FILL),
+                "{} was written",
+                drive.device.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn configure_refuses_to_write_a_device_or_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::gpt_fat32_resin_boot(dir.path(), 512);
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    for output in [Path::new("/dev/null"), dir.path()] {
+        let (code, _, stderr) = configure(&image.path, &config, false, output);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("not a regular file"), "{stderr}");
+    }
+}
+
+#[test]
+fn wifi_without_a_config_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::gpt_fat32_resin_boot(dir.path(), 512);
+    let target = dir.path().join("target.img");
+    let output = run_imprint([
+        "flash",
+        image.path.to_str().unwrap(),
+        "--wifi-ssid",
+        "home",
+        "--yes",
+        "-t",
+        target.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--wifi-ssid needs --config"));
+    assert!(!target.exists());
 }

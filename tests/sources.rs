@@ -421,3 +421,22 @@ fn missing_file_is_an_open_error_naming_it() {
             .contains("/nonexistent/imprint/image.img.xz")
     );
 }
+
+#[test]
+fn demo_image_is_an_8_mib_mbr_disk_with_a_fat_boot_partition() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.img.xz");
+    let source = open(&path);
+    assert_eq!(source.format(), ImageFormat::Xz);
+    assert_eq!(source.size_hint(), Some(8 << 20));
+    let image = read_all(&source).unwrap();
+    assert_eq!(image.len(), 8 << 20);
+    assert_eq!(&image[510..512], &[0x55, 0xAA], "MBR signature");
+    let first_entry = &image[446..462];
+    assert_eq!(first_entry[4], 0x0E, "partition 1 is FAT16 (LBA)");
+    assert_eq!(
+        u32::from_le_bytes(first_entry[8..12].try_into().unwrap()),
+        2048
+    );
+    let boot_sector = &image[1 << 20..(1 << 20) + 512];
+    assert_eq!(&boot_sector[43..54], b"resin-boot ", "FAT volume label");
+}

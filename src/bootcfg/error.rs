@@ -43,7 +43,7 @@ pub enum BootConfigError {
         reason: String,
     },
     #[error(
-        "no balenaOS boot partition in the image (no partition labelled resin-boot, balena-boot or flash-boot, none holding /device-type.json, and partition 1 is not FAT); partitions found: {partitions}"
+        "no balenaOS boot partition in the image (no partition labelled resin-boot, balena-boot or flash-boot, none holding /device-type.json, and partition 1 is not FAT); partitions found: {partitions}. Is this a balenaOS image?"
     )]
     NoBootPartition { partitions: String },
     #[error(

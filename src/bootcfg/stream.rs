@@ -133,7 +133,7 @@ mod tests {
 
     #[test]
     fn read_up_to_stops_at_the_end() {
-        let data = vec![7u8; 100];
+        let data = [7u8; 100];
         let mut reader = ForwardReader::new(&data[..]);
         assert_eq!(reader.read_up_to_at(90, 50).unwrap().len(), 10);
     }

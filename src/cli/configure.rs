@@ -78,6 +78,17 @@ pub fn run(args: ConfigureArgs) -> u8 {
             ),
         );
     }
+    if let Ok(metadata) = fs::metadata(&args.output) {
+        if !metadata.is_file() {
+            return refuse(
+                args.json,
+                &format!(
+                    "-o {} is not a regular file; to write a drive, use `imprint flash … --config`, which checks the drive first",
+                    args.output.display()
+                ),
+            );
+        }
+    }
     let source = match ImageSource::open(&args.image) {
         Ok(source) => source,
         Err(e) => return refuse(args.json, &e.to_string()),
@@ -90,7 +101,16 @@ pub fn run(args: ConfigureArgs) -> u8 {
     for warning in &configured.warnings {
         eprintln!("imprint: warning: {warning}");
     }
-    match write_configured(&source, &configured, &args.output) {
+    let output = match File::create(&args.output) {
+        Ok(file) => file,
+        Err(e) => {
+            return refuse(
+                args.json,
+                &format!("cannot create {}: {e}", args.output.display()),
+            );
+        }
+    };
+    match write_configured(&source, &configured, output, &args.output) {
         Ok((image_bytes, image_sha256)) => {
             report(&args, &configured, image_bytes, &image_sha256);
             EXIT_OK
@@ -150,14 +170,13 @@ fn report(args: &ConfigureArgs, configured: &Configured, image_bytes: u64, image
 fn write_configured(
     source: &ImageSource,
     configured: &Configured,
+    file: File,
     output: &Path,
 ) -> Result<(u64, String), String> {
     let stream = source
         .stream()
         .map_err(|e| format!("cannot read {}: {e}", source.path().display()))?;
     let mut reader = PatchedReader::new(stream, configured.patch.clone());
-    let file =
-        File::create(output).map_err(|e| format!("cannot create {}: {e}", output.display()))?;
     let mut writer = BufWriter::with_capacity(COPY_BUFFER_LEN, file);
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; COPY_BUFFER_LEN];

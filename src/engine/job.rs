@@ -15,6 +15,29 @@ pub struct Patch {
     pub bytes: Arc<Vec<u8>>,
 }
 
+impl Patch {
+    /// Replaces the bytes of `chunk`, which holds the image's bytes from
+    /// `chunk_offset`, that this patch covers.
+    pub fn apply(&self, chunk_offset: u64, chunk: &mut [u8]) {
+        let chunk_end = chunk_offset.saturating_add(chunk.len() as u64);
+        let patch_end = self.offset.saturating_add(self.bytes.len() as u64);
+        let start = chunk_offset.max(self.offset);
+        let end = chunk_end.min(patch_end);
+        if start >= end {
+            return;
+        }
+        // Both differences are below the lengths of in-memory buffers.
+        let in_chunk = (start - chunk_offset) as usize..(end - chunk_offset) as usize;
+        let in_patch = (start - self.offset) as usize..(end - self.offset) as usize;
+        chunk[in_chunk].copy_from_slice(&self.bytes[in_patch]);
+    }
+
+    /// The first byte after the patch.
+    pub fn end(&self) -> u64 {
+        self.offset + self.bytes.len() as u64
+    }
+}
+
 /// One flash run: an image, its targets, and how to check the result.
 #[derive(Debug, Clone)]
 pub struct FlashJob {
@@ -67,5 +90,27 @@ impl FlashReport {
 
     pub fn failed(&self) -> usize {
         self.targets.len() - self.succeeded()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_patch_lands_only_where_it_overlaps() {
+        let patch = Patch {
+            offset: 6,
+            bytes: Arc::new(vec![1, 2, 3, 4]),
+        };
+        let mut first = [0u8; 8];
+        patch.apply(0, &mut first);
+        assert_eq!(first, [0, 0, 0, 0, 0, 0, 1, 2]);
+        let mut second = [0u8; 8];
+        patch.apply(8, &mut second);
+        assert_eq!(second, [3, 4, 0, 0, 0, 0, 0, 0]);
+        let mut third = [0u8; 8];
+        patch.apply(16, &mut third);
+        assert_eq!(third, [0u8; 8]);
     }
 }

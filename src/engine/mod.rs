@@ -64,10 +64,7 @@ pub fn flash(
 ) -> Result<FlashReport, Vec<Refusal>> {
     let infos = check(job)?;
     let size_hint = image_size(job);
-    let _ = events.send(FlashEvent::Started {
-        targets: infos.iter().map(|t| t.path.display().to_string()).collect(),
-        size_hint,
-    });
+    announce_start(events, &infos, size_hint);
     let pool = BufferPool::new(pool_size(infos.len()), CHUNK_BYTES);
     let mut consumers = Vec::new();
     let mut image_sha_waiters = Vec::new();
@@ -150,16 +147,7 @@ pub fn flash(
         ((image_bytes, image_sha), outcomes)
     });
     let (image_bytes, image_sha) = image_result;
-    let report = FlashReport {
-        targets: outcomes,
-        image_sha256: image_sha.map(|sha| hex(&sha)),
-        image_bytes: image_bytes.unwrap_or(0),
-    };
-    let _ = events.send(FlashEvent::Done {
-        image_sha256: report.image_sha256.clone(),
-        image_bytes: report.image_bytes,
-    });
-    Ok(report)
+    Ok(finish(events, outcomes, image_bytes, image_sha))
 }
 
 /// Compares every target of `job` with the image byte for byte, writing
@@ -188,10 +176,7 @@ pub fn verify(
         return Err(refusals);
     }
     let size_hint = image_size(job);
-    let _ = events.send(FlashEvent::Started {
-        targets: infos.iter().map(|t| t.path.display().to_string()).collect(),
-        size_hint,
-    });
+    announce_start(events, &infos, size_hint);
     let pool = BufferPool::new(pool_size(infos.len()), CHUNK_BYTES);
     let mut consumers = Vec::new();
     let mut runs = Vec::new();
@@ -237,8 +222,25 @@ pub fn verify(
         let image_sha = image_hasher.join().expect("the hash thread panicked");
         (image_bytes, image_sha, outcomes)
     });
+    Ok(finish(events, outcomes, image_bytes, image_sha))
+}
+
+fn announce_start(events: &Sender<FlashEvent>, infos: &[TargetInfo], size_hint: Option<u64>) {
+    let _ = events.send(FlashEvent::Started {
+        targets: infos.iter().map(|t| t.path.display().to_string()).collect(),
+        size_hint,
+    });
+}
+
+/// The run's report, also announced as the `Done` event.
+fn finish(
+    events: &Sender<FlashEvent>,
+    targets: Vec<TargetOutcome>,
+    image_bytes: Result<u64, TargetFailure>,
+    image_sha: Option<[u8; 32]>,
+) -> FlashReport {
     let report = FlashReport {
-        targets: outcomes,
+        targets,
         image_sha256: image_sha.map(|sha| hex(&sha)),
         image_bytes: image_bytes.unwrap_or(0),
     };
@@ -246,7 +248,7 @@ pub fn verify(
         image_sha256: report.image_sha256.clone(),
         image_bytes: report.image_bytes,
     });
-    Ok(report)
+    report
 }
 
 /// `sdb` for `/dev/sdb`: for thread names.

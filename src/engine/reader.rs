@@ -78,7 +78,7 @@ fn stream_chunks(
             break;
         }
         if let Some(patch) = patch {
-            apply_patch(patch, offset, &mut buf[..len]);
+            patch.apply(offset, &mut buf[..len]);
         }
         let chunk = Arc::new(Chunk::new(offset, len, buf, pool.home()));
         consumers.retain(|c| c.tx.send(Message::Chunk(chunk.clone())).is_ok());
@@ -96,7 +96,7 @@ fn stream_chunks(
         }
     }
     if let Some(patch) = patch
-        && patch.offset + patch.bytes.len() as u64 > offset
+        && patch.end() > offset
     {
         return Err(TargetFailure {
             kind: FailureKind::Source,
@@ -124,17 +124,6 @@ fn fill(stream: &mut dyn Read, buf: &mut [u8]) -> Result<usize, (usize, io::Erro
     Ok(filled)
 }
 
-/// Copies the part of `patch` that falls in `[offset, offset + bytes.len())`.
-fn apply_patch(patch: &Patch, offset: u64, bytes: &mut [u8]) {
-    let start = patch.offset.max(offset);
-    let end = (patch.offset + patch.bytes.len() as u64).min(offset + bytes.len() as u64);
-    if start < end {
-        let dst = (start - offset) as usize..(end - offset) as usize;
-        let src = (start - patch.offset) as usize..(end - patch.offset) as usize;
-        bytes[dst].copy_from_slice(&patch.bytes[src]);
-    }
-}
-
 fn clone_message(message: &Message) -> Message {
     match message {
         Message::Chunk(chunk) => Message::Chunk(chunk.clone()),
@@ -142,27 +131,5 @@ fn clone_message(message: &Message) -> Message {
             image_bytes: *image_bytes,
         },
         Message::Failed(failure) => Message::Failed(failure.clone()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_patch_lands_only_where_it_overlaps() {
-        let patch = Patch {
-            offset: 6,
-            bytes: Arc::new(vec![1, 2, 3, 4]),
-        };
-        let mut first = [0u8; 8];
-        apply_patch(&patch, 0, &mut first);
-        assert_eq!(first, [0, 0, 0, 0, 0, 0, 1, 2]);
-        let mut second = [0u8; 8];
-        apply_patch(&patch, 8, &mut second);
-        assert_eq!(second, [3, 4, 0, 0, 0, 0, 0, 0]);
-        let mut third = [0u8; 8];
-        apply_patch(&patch, 16, &mut third);
-        assert_eq!(third, [0u8; 8]);
     }
 }

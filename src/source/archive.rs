@@ -68,6 +68,37 @@ pub fn is_disk_image_name(name: &str) -> bool {
             .any(|known| extension.eq_ignore_ascii_case(known))
 }
 
+/// An archive member as listed in the central directory.
+#[derive(Debug, PartialEq, Eq)]
+struct Member {
+    index: usize,
+    name: String,
+    is_dir: bool,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Choice {
+    NoImage,
+    One(Member),
+    /// The names of every disk image found, in archive order.
+    Several(Vec<String>),
+}
+
+/// The one disk image among `members`. Folders and other files (`.DS_Store`,
+/// READMEs, checksums) are ignored; guessing between two images would risk
+/// flashing the wrong one, so several is an error.
+fn choose_image(members: Vec<Member>) -> Choice {
+    let mut images: Vec<Member> = members
+        .into_iter()
+        .filter(|member| !member.is_dir && is_disk_image_name(&member.name))
+        .collect();
+    match images.len() {
+        0 => Choice::NoImage,
+        1 => Choice::One(images.remove(0)),
+        _ => Choice::Several(images.into_iter().map(|member| member.name).collect()),
+    }
+}
+
 /// Opens the archive `file` (at `path`) and locates its one disk image.
 pub fn find_image_entry(path: &Path, file: File) -> Result<ZipEntry, SourceError> {
     let zip_error = |source| SourceError::Zip {
@@ -76,25 +107,27 @@ pub fn find_image_entry(path: &Path, file: File) -> Result<ZipEntry, SourceError
     };
     let mut archive = ZipArchive::new(BufReader::new(file)).map_err(zip_error)?;
 
-    let mut images = Vec::new();
+    let mut members = Vec::with_capacity(archive.len());
     for index in 0..archive.len() {
         let entry = archive.by_index_data(index).map_err(zip_error)?;
-        let name = entry.name().map_err(zip_error)?;
-        if !entry.is_dir() && is_disk_image_name(&name) {
-            images.push((index, name.into_owned()));
-        }
+        let name = entry.name().map_err(zip_error)?.into_owned();
+        members.push(Member {
+            index,
+            name,
+            is_dir: entry.is_dir(),
+        });
     }
-    let (index, name) = match images.len() {
-        0 => {
+    let Member { index, name, .. } = match choose_image(members) {
+        Choice::NoImage => {
             return Err(SourceError::NoImageInArchive {
                 path: path.to_owned(),
             });
         }
-        1 => images.remove(0),
-        _ => {
+        Choice::One(member) => member,
+        Choice::Several(names) => {
             return Err(SourceError::SeveralImagesInArchive {
                 path: path.to_owned(),
-                names: images.into_iter().map(|(_, name)| name).collect(),
+                names,
             });
         }
     };
@@ -235,6 +268,55 @@ impl Read for CheckedEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn member(index: usize, name: &str) -> Member {
+        Member {
+            index,
+            name: name.to_owned(),
+            is_dir: name.ends_with('/'),
+        }
+    }
+
+    #[test]
+    fn chooses_the_one_image_among_folders_and_misc_files() {
+        let members = vec![
+            member(0, "dist/"),
+            member(1, "dist/.DS_Store"),
+            member(2, "__MACOSX/dist/._balena.img"),
+            member(3, "dist/balena.img"),
+            member(4, "dist/balena.img.sha256"),
+            member(5, "dist/hello/world"),
+        ];
+        assert_eq!(
+            choose_image(members),
+            Choice::One(member(3, "dist/balena.img"))
+        );
+    }
+
+    #[test]
+    fn no_image_or_several_images_are_reported() {
+        let only_misc = vec![
+            member(0, "x/"),
+            member(1, "x/foo"),
+            member(2, "x/.DS_Store"),
+        ];
+        assert_eq!(choose_image(only_misc), Choice::NoImage);
+        assert_eq!(choose_image(Vec::new()), Choice::NoImage);
+        // A folder named like an image is still a folder.
+        let mut folder = member(0, "looks.img");
+        folder.is_dir = true;
+        assert_eq!(choose_image(vec![folder]), Choice::NoImage);
+
+        let two = vec![
+            member(0, "a.img"),
+            member(1, "notes.txt"),
+            member(2, "b.wic"),
+        ];
+        assert_eq!(
+            choose_image(two),
+            Choice::Several(vec!["a.img".to_owned(), "b.wic".to_owned()])
+        );
+    }
 
     #[test]
     fn disk_image_names() {

@@ -85,8 +85,9 @@ pub enum SourceError {
         source: zip::result::ZipError,
     },
     #[error(
-        "no disk image in archive {path} (looked for .img, .iso, .raw, .bin, .dsk, .wic, \
-         .sdcard, .hddimg, .rpi-sdimg); extract it and choose the image file instead"
+        "no disk image in archive {path} (looked for .{}); extract it and choose the image \
+         file instead",
+        DISK_IMAGE_EXTENSIONS.join(", .")
     )]
     NoImageInArchive { path: PathBuf },
     #[error(
