@@ -85,11 +85,35 @@ fn is_root() -> bool {
 
 /// Whether this user may open `path` for writing, asked without opening it
 /// (opening a drive for writing only to test it is exactly what we avoid).
+/// An image file that does not exist yet needs a writable folder.
 fn may_write(path: &std::path::Path) -> bool {
+    if std::fs::symlink_metadata(path).is_err() {
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => std::path::Path::new("."),
+        };
+        return access_w(parent);
+    }
+    access_w(path)
+}
+
+fn access_w(path: &std::path::Path) -> bool {
     use std::os::unix::ffi::OsStrExt;
     let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
         return false;
     };
     // SAFETY: c_path is a valid NUL-terminated string that outlives the call.
     unsafe { libc::access(c_path.as_ptr(), libc::W_OK) == 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_file_in_a_writable_folder_needs_no_helper() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(may_write(&dir.path().join("new.img")));
+        assert!(!may_write(&dir.path().join("missing/new.img")));
+    }
 }

@@ -47,10 +47,12 @@ pub fn availability(drive: &Drive, image_bytes: Option<u64>) -> Availability {
     Availability::Selectable
 }
 
-/// The chosen drives, in the order they were chosen.
+/// The chosen targets, in the order they were chosen, and the image files
+/// offered as targets ("Write to an image file…") besides the drives.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Selection {
     targets: Vec<PathBuf>,
+    files: Vec<PathBuf>,
 }
 
 impl Selection {
@@ -76,13 +78,47 @@ impl Selection {
         self.targets.is_empty()
     }
 
+    /// Offers an image file as a target and ticks it. A file grows to the
+    /// image's size, so it is never too small.
+    pub fn add_file(&mut self, path: &Path) {
+        if !self.is_file(path) {
+            self.files.push(path.to_path_buf());
+        }
+        self.add(path);
+    }
+
+    /// Takes an image file off the list (and out of the selection).
+    pub fn remove_file(&mut self, path: &Path) {
+        self.files.retain(|f| f != path);
+        self.remove(path);
+    }
+
+    /// The image files offered as targets, ticked or not.
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
+    }
+
+    pub fn is_file(&self, path: &Path) -> bool {
+        self.files.iter().any(|f| f == path)
+    }
+
+    /// How many of the chosen targets are drives and how many files.
+    pub fn counts(&self) -> (usize, usize) {
+        let files = self.targets.iter().filter(|t| self.is_file(t)).count();
+        (self.targets.len() - files, files)
+    }
+
     /// Drops drives that are gone or no longer selectable (unplugged, or a
     /// new image too large for them), so Flash never names a stale drive.
+    /// Image files stay.
     pub fn retain_available(&mut self, drives: &[Drive], image_bytes: Option<u64>) {
+        let files = &self.files;
         self.targets.retain(|t| {
-            drives.iter().any(|d| {
-                &d.path == t && !matches!(availability(d, image_bytes), Availability::Blocked(_))
-            })
+            files.contains(t)
+                || drives.iter().any(|d| {
+                    &d.path == t
+                        && !matches!(availability(d, image_bytes), Availability::Blocked(_))
+                })
         });
     }
 }
@@ -291,6 +327,24 @@ mod tests {
         assert_eq!(selection.targets().len(), 2);
         selection.retain_available(&[drive("/dev/sdc", 8_000_000_000)], None);
         assert_eq!(selection.targets(), [PathBuf::from("/dev/sdc")]);
+    }
+
+    #[test]
+    fn image_files_stay_selected_whatever_the_drives() {
+        let mut selection = Selection::default();
+        selection.add(Path::new("/dev/sdb"));
+        selection.add_file(Path::new("/home/u/out.img"));
+        assert_eq!(selection.counts(), (1, 1));
+        selection.retain_available(&[], Some(u64::MAX));
+        assert_eq!(selection.targets(), [PathBuf::from("/home/u/out.img")]);
+        // Unticked, the file is still offered; removed, it is gone.
+        selection.remove(Path::new("/home/u/out.img"));
+        assert!(selection.is_empty());
+        assert!(selection.is_file(Path::new("/home/u/out.img")));
+        selection.add(Path::new("/home/u/out.img"));
+        selection.remove_file(Path::new("/home/u/out.img"));
+        assert!(selection.is_empty());
+        assert!(selection.files().is_empty());
     }
 
     #[test]
