@@ -8,7 +8,13 @@ use std::path::PathBuf;
 pub enum Action {
     /// Open the native file dialog for an image.
     PickImage,
-    /// Tick or untick a drive (large drives ask first).
+    /// Write the built-in demo image to a file and select it.
+    UseDemoImage,
+    /// Open the save dialog for an image file to write to.
+    PickFileTarget,
+    /// Take an image file off the list of targets.
+    RemoveFileTarget(PathBuf),
+    /// Tick or untick a drive or an image file (large drives ask first).
     ToggleDrive(PathBuf),
     /// The user confirmed a large drive.
     ConfirmLargeDrive(PathBuf),

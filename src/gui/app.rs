@@ -2,7 +2,7 @@
 //! work once per frame (`logic`), draws the current screen (`ui`), then
 //! hands the actions the views reported to `commands`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crossbeam_channel::{Receiver, TryRecvError};
@@ -114,9 +114,30 @@ impl ImprintApp {
         self.config_check = None;
     }
 
-    /// The chosen drives, in the order they were chosen.
+    /// Offers `path` as a target and ticks it, as "Write to an image
+    /// file…" does with the file chosen in its save dialog.
+    pub fn add_file_target(&mut self, path: PathBuf) {
+        self.selection.add_file(&path);
+    }
+
+    /// The chosen targets (drives and image files), in the order chosen.
     pub fn selected_targets(&self) -> &[PathBuf] {
         self.selection.targets()
+    }
+
+    /// What a target is called: the drive's name, an image file's name, or
+    /// the path.
+    pub(super) fn target_name(&self, path: &Path) -> String {
+        if self.selection.is_file(path)
+            && let Some(name) = path.file_name()
+        {
+            return name.to_string_lossy().into_owned();
+        }
+        self.drives
+            .iter()
+            .find(|d| d.path == path)
+            .map(Drive::display_name)
+            .unwrap_or_else(|| path.display().to_string())
     }
 
     /// The decompressed size of the selected image, when known.
@@ -199,6 +220,7 @@ impl ImprintApp {
                 self.config.config_path = Some(path);
                 self.revalidate_config(ctx);
             }
+            (Purpose::FileTarget, Some(path)) => self.add_file_target(path),
             (_, None) => {}
         }
     }

@@ -8,14 +8,19 @@ use super::app::{Dialog, ImprintApp, Screen};
 use super::config_check::{ConfigForm, ConfigStatus};
 use super::file_dialog::{FileDialog, Purpose};
 use super::state::{Availability, FlashRun, availability};
-use super::{engine_run, helper};
-use crate::drives::Drive;
+use super::{demo_image, engine_run, helper};
 use crate::engine::FlashJob;
 
 impl ImprintApp {
     pub(super) fn handle(&mut self, action: Action, ctx: &egui::Context) {
         match action {
             Action::PickImage => self.start_file_dialog(Purpose::Image, ctx),
+            Action::UseDemoImage => match demo_image::write() {
+                Ok(path) => self.open_image(path, ctx),
+                Err(message) => self.notice = Some(message),
+            },
+            Action::PickFileTarget => self.start_file_dialog(Purpose::FileTarget, ctx),
+            Action::RemoveFileTarget(path) => self.selection.remove_file(&path),
             Action::ToggleDrive(path) => self.toggle_drive(path),
             Action::ConfirmLargeDrive(path) => {
                 self.selection.add(&path);
@@ -82,6 +87,10 @@ impl ImprintApp {
             self.selection.remove(&path);
             return;
         }
+        if self.selection.is_file(&path) {
+            self.selection.add(&path);
+            return;
+        }
         let Some(drive) = self.drives.iter().find(|d| d.path == path) else {
             return;
         };
@@ -96,9 +105,27 @@ impl ImprintApp {
         if self.file_dialog.is_some() {
             return;
         }
-        match FileDialog::open(purpose, ctx) {
+        match FileDialog::open(purpose, &self.suggested_file_name(), ctx) {
             Ok(dialog) => self.file_dialog = Some(dialog),
             Err(message) => self.notice = Some(message),
+        }
+    }
+
+    /// The name the save dialog suggests: the image's, without the
+    /// compression ("demo.img.xz" → "demo.img").
+    fn suggested_file_name(&self) -> String {
+        let Some(info) = self.image.info() else {
+            return "image.img".into();
+        };
+        let name = info.name.as_str();
+        let stem = [".xz", ".gz", ".zst", ".bz2", ".zip"]
+            .iter()
+            .find_map(|ext| name.strip_suffix(ext))
+            .unwrap_or(name);
+        if stem.ends_with(".img") {
+            stem.to_string()
+        } else {
+            format!("{stem}.img")
         }
     }
 
@@ -109,15 +136,7 @@ impl ImprintApp {
         let targets = self.selection.targets().to_vec();
         let names = targets
             .iter()
-            .map(|t| {
-                let name = self
-                    .drives
-                    .iter()
-                    .find(|d| &d.path == t)
-                    .map(Drive::display_name)
-                    .unwrap_or_else(|| t.display().to_string());
-                (t.clone(), name)
-            })
+            .map(|t| (t.clone(), self.target_name(t)))
             .collect();
         let run = FlashRun::new(info.name.clone(), names);
         let running = if self.helper.needed_for(&targets) {

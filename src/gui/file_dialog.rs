@@ -1,5 +1,5 @@
-//! The native file dialog (rfd: the XDG desktop portal on Linux), on its own
-//! thread: the portal call blocks its caller, and the window must keep
+//! The native file dialogs (rfd: the XDG desktop portal on Linux), on their
+//! own thread: the portal call blocks its caller, and the window must keep
 //! repainting behind the dialog.
 
 use std::path::PathBuf;
@@ -11,6 +11,8 @@ use crossbeam_channel::{Receiver, TryRecvError};
 pub enum Purpose {
     Image,
     Config,
+    /// A new image file to write the image to (a save dialog).
+    FileTarget,
 }
 
 /// The file-name extensions the image dialog offers (the format itself is
@@ -26,23 +28,36 @@ pub struct FileDialog {
 }
 
 impl FileDialog {
-    /// Opens the dialog on a thread named `file-dialog`.
-    pub fn open(purpose: Purpose, ctx: &egui::Context) -> Result<FileDialog, String> {
+    /// Opens the dialog for `purpose` on a thread named `file-dialog`;
+    /// `suggested_name` is the file name a save dialog starts with.
+    pub fn open(
+        purpose: Purpose,
+        suggested_name: &str,
+        ctx: &egui::Context,
+    ) -> Result<FileDialog, String> {
         let (tx, rx) = crossbeam_channel::bounded(1);
         let ctx = ctx.clone();
+        let suggested_name = suggested_name.to_string();
         std::thread::Builder::new()
             .name("file-dialog".into())
             .spawn(move || {
-                let dialog = match purpose {
+                let picked = match purpose {
                     Purpose::Image => rfd::FileDialog::new()
                         .set_title("Select an image")
                         .add_filter("Disk images", IMAGE_EXTENSIONS)
-                        .add_filter("All files", &["*"]),
+                        .add_filter("All files", &["*"])
+                        .pick_file(),
                     Purpose::Config => rfd::FileDialog::new()
                         .set_title("Select a balenaOS config.json")
-                        .add_filter("JSON", &["json"]),
+                        .add_filter("JSON", &["json"])
+                        .pick_file(),
+                    Purpose::FileTarget => rfd::FileDialog::new()
+                        .set_title("Write the image to a file")
+                        .set_file_name(suggested_name)
+                        .add_filter("Disk images", &["img"])
+                        .save_file(),
                 };
-                let _ = tx.send(dialog.pick_file());
+                let _ = tx.send(picked);
                 ctx.request_repaint();
             })
             .map_err(|e| format!("Cannot open the file dialog: {e}"))?;

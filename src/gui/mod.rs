@@ -5,8 +5,8 @@
 //! screens and the selection (plain data, unit-tested), `app` does the
 //! per-frame logic (draining the channels of the background work), `views`
 //! draws and reports actions, `commands` carries them out, and the background work lives in its own files: `drive_feed`
-//! (the live drive list), `image_probe` (opening an image), `file_dialog`
-//! (the native dialog), `config_check`
+//! (the live drive list), `image_probe` (opening an image), `demo_image`
+//! (the built-in demo), `file_dialog` (the native dialogs), `config_check`
 //! (balenaOS configuration), `engine_run` and `helper` (a flash run in this
 //! process or in a privileged child process).
 
@@ -14,6 +14,7 @@ mod action;
 mod app;
 mod commands;
 mod config_check;
+mod demo_image;
 mod drive_feed;
 mod engine_run;
 mod file_dialog;

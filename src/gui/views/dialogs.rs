@@ -34,23 +34,23 @@ pub fn dialog_ui(ctx: &egui::Context, app: &ImprintApp, actions: &mut Vec<Action
 fn confirm_flash_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
     let targets = app.selection.targets();
     let count = targets.len();
-    ui.label(
-        RichText::new(if count == 1 {
-            "Erase this drive?".to_string()
-        } else {
-            format!("Erase these {count} drives?")
-        })
-        .size(theme::STEP_TITLE_SIZE)
-        .strong(),
-    );
+    let title = match app.selection.counts() {
+        (1, 0) => "Erase this drive?".to_string(),
+        (_, 0) => format!("Erase these {count} drives?"),
+        (0, 1) => "Write the image to this file?".to_string(),
+        _ => format!("Write the image to these {count} targets?"),
+    };
+    ui.label(RichText::new(title).size(theme::STEP_TITLE_SIZE).strong());
     ui.add_space(4.0);
     ui.label("Everything on them will be replaced by the image:");
     for path in targets {
         let drive = app.drives.iter().find(|d| &d.path == path);
-        let name = drive.map_or_else(|| path.display().to_string(), |d| d.display_name());
-        let size = drive
-            .map(|d| humanize::bytes(d.size_bytes))
-            .unwrap_or_default();
+        let name = app.target_name(path);
+        let size = match drive {
+            _ if app.selection.is_file(path) => "image file".to_string(),
+            Some(d) => humanize::bytes(d.size_bytes),
+            None => String::new(),
+        };
         let path_text = path.display().to_string();
         let detail = if path_text == name {
             size

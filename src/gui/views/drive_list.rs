@@ -1,5 +1,6 @@
 //! Step 2: the live drive list. Every drive is a row with a checkbox; the
-//! ones that cannot take the image are shown greyed with the reason.
+//! ones that cannot take the image are shown greyed with the reason. Image
+//! files chosen with "Write to an image file…" are rows too.
 
 use egui::RichText;
 
@@ -63,12 +64,78 @@ pub fn drive_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Acti
                 ),
             ));
         }
+        for path in app.selection.files() {
+            let selected = app.selection.contains(path);
+            file_row_ui(ui, path, selected, actions);
+        }
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            if ui
+                .button("Write to an image file…")
+                .on_hover_text("No spare drive? Write the image to a new file instead")
+                .clicked()
+            {
+                actions.push(Action::PickFileTarget);
+            }
+            ui.label(widgets::secondary(ui, "to flash later, or to try Imprint"));
+        });
     });
 }
 
 fn empty_ui(ui: &mut egui::Ui) {
     ui.add_space(4.0);
     ui.label("Insert an SD card or a USB drive.");
+    ui.add_space(4.0);
+}
+
+/// An image file as a target: ticked like a drive, and removable.
+fn file_row_ui(
+    ui: &mut egui::Ui,
+    path: &std::path::Path,
+    selected: bool,
+    actions: &mut Vec<Action>,
+) {
+    let border = selected.then_some(theme::ACCENT);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    widgets::card_frame(ui, border)
+        .inner_margin(egui::Margin::symmetric(12, 4))
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.horizontal(|ui| {
+                let mut checked = selected;
+                if ui
+                    .checkbox(&mut checked, RichText::new(&name).strong())
+                    .changed()
+                {
+                    actions.push(Action::ToggleDrive(path.to_path_buf()));
+                }
+                widgets::badge_ui(ui, "image file", theme::ACCENT);
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if ui
+                        .small_button("Remove")
+                        .on_hover_text(format!("Take {name} off the list"))
+                        .clicked()
+                    {
+                        actions.push(Action::RemoveFileTarget(path.to_path_buf()));
+                    }
+                    // A file grows to the image's size: never too small.
+                    let size = if path.exists() {
+                        "replaced"
+                    } else {
+                        "new file"
+                    };
+                    ui.label(RichText::new(size).strong());
+                    ui.add(
+                        egui::Label::new(widgets::secondary(ui, path.display().to_string()))
+                            .truncate(),
+                    );
+                });
+            });
+        });
+    ui.add_space(4.0);
 }
 
 fn drive_row_ui(

@@ -22,14 +22,9 @@ pub fn flash_bar_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Actio
             }
             let summary = match (blocker, app.image.info()) {
                 (None, Some(info)) => RichText::new(format!(
-                    "{} to {} drive{}",
+                    "{} to {}",
                     info.name,
-                    app.selection.targets().len(),
-                    if app.selection.targets().len() == 1 {
-                        ""
-                    } else {
-                        "s"
-                    }
+                    targets_summary(app.selection.counts())
                 )),
                 (Some(blocker), _) => widgets::secondary(ui, blocker),
                 (None, None) => RichText::new(""),
@@ -39,4 +34,18 @@ pub fn flash_bar_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Actio
             });
         });
     });
+}
+
+/// "2 drives", "1 image file", "1 drive and 1 image file".
+pub fn targets_summary((drives, files): (usize, usize)) -> String {
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    match (drives, files) {
+        (_, 0) => plural(drives, "drive"),
+        (0, _) => plural(files, "image file"),
+        _ => format!(
+            "{} and {}",
+            plural(drives, "drive"),
+            plural(files, "image file")
+        ),
+    }
 }

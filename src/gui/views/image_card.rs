@@ -1,5 +1,6 @@
-//! Step 1: the image card — a button and a drop target when nothing is
-//! chosen, the image's name, format, sizes and partitions once it is open.
+//! Step 1: the image card — a button, a drop target and the built-in demo
+//! image when nothing is chosen; the image's name, format, sizes and
+//! partitions once it is open.
 
 use egui::RichText;
 
@@ -52,6 +53,17 @@ fn empty_ui(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
                 "Raw images, or compressed with xz, gzip, zstd, bzip2, or zip",
             ));
         });
+    });
+    ui.add_space(8.0);
+    ui.horizontal(|ui| {
+        ui.label(widgets::secondary(ui, "No image at hand?"));
+        if ui
+            .link("Try the demo image")
+            .on_hover_text("A small balenaOS-shaped image (8 MB) built into Imprint")
+            .clicked()
+        {
+            actions.push(Action::UseDemoImage);
+        }
     });
 }
 
