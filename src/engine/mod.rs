@@ -3,7 +3,8 @@
 //! target back and compares it chunk by chunk with the image's digests.
 //!
 //! ```text
-//! image ─▶ reader ──Arc<Chunk>──▶ writer/<target> ─▶ fsync ─▶ verify (O_DIRECT read-back)
+//! image ─▶ reader ──Arc<Chunk>──▶ writer/<target> ─▶ fsync
+//!                         │              └──▶ verify/<target> (O_DIRECT read-back, behind the writer)
 //!                         ├─────▶ hash/image   (SHA-256 of the whole image)
 //!                         └─────▶ hash/chunks  (per-chunk digests for verification)
 //! ```
@@ -19,6 +20,7 @@ mod hasher;
 mod job;
 mod progress;
 mod reader;
+mod verifier;
 mod writer;
 
 use std::sync::atomic::AtomicBool;

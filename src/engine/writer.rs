@@ -1,15 +1,17 @@
-//! One target's thread: write every chunk as it arrives, make it durable,
-//! then read the target back and compare it chunk by chunk with the image.
+//! One target's thread: write every chunk as it arrives and make it
+//! durable, while its verifier ([`super::verifier`]) reads the target back
+//! behind it and compares it chunk by chunk with the image.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
 
 use crossbeam_channel::{Receiver, Sender};
-use sha2::{Digest, Sha256};
 
-use super::chunk::{CHUNK_BYTES, ChunkDigest, Message, hex, is_all_zero};
+use super::chunk::{ChunkDigest, Message, hex};
 use super::progress::ProgressReporter;
+use super::verifier::{Verifier, Written};
 use super::{FailureKind, FlashEvent, Phase, TargetFailure, TargetOutcome};
-use crate::target::{AlignedBuf, TargetError, TargetFile, TargetInfo};
+use crate::target::{TargetError, TargetFile, TargetInfo};
 
 /// What a target's thread is given.
 pub struct TargetRun<'a> {
@@ -50,95 +52,97 @@ impl TargetRun<'_> {
         bytes_written: &mut u64,
         verified: &mut bool,
     ) -> Result<[u8; 32], TargetFailure> {
-        // The exclusive write handle stays open until verification ends, so
-        // nothing (an automounter) can grab the device in between.
-        let (_exclusive, image_bytes) = self.write(bytes_written)?;
-        if let Some(digests) = &self.digests {
-            self.verify(image_bytes, digests)?;
-            *verified = true;
+        let Some(digests) = &self.digests else {
+            self.write(bytes_written, None, &AtomicBool::new(false))?;
+            return self.check_image_sha256();
+        };
+        let verify_failed = AtomicBool::new(false);
+        let (written_tx, written) = crossbeam_channel::unbounded();
+        let verifier = Verifier {
+            index: self.index,
+            info: &self.info,
+            written,
+            digests,
+            events: self.events,
+            cancel: self.cancel,
+            failed: &verify_failed,
+        };
+        let (write_result, verify_result) = thread::scope(|s| {
+            let name = format!(
+                "verify/{}",
+                self.info
+                    .path
+                    .file_name()
+                    .map_or_else(|| "target".into(), |n| n.to_string_lossy().into_owned())
+            );
+            let handle = thread::Builder::new()
+                .name(name)
+                .spawn_scoped(s, move || verifier.run())
+                .expect("spawning a verify thread");
+            // The exclusive write handle stays open until verification
+            // ends, so nothing (an automounter) can grab the device before.
+            let write_result = self.write(bytes_written, Some(written_tx), &verify_failed);
+            let verify_result = handle.join().expect("a verify thread panicked");
+            (write_result, verify_result)
+        });
+        // A verification failure is the cause when the writer stopped for it.
+        match (write_result, verify_result) {
+            (_, Err(failure)) => return Err(failure),
+            (Err(failure), _) => return Err(failure),
+            (Ok(_), Ok(_)) => *verified = true,
         }
         self.check_image_sha256()
     }
 
-    /// Writes every chunk; returns the still open target and the image
-    /// length.
-    fn write(&self, bytes_written: &mut u64) -> Result<(TargetFile, u64), TargetFailure> {
+    /// Writes every chunk, telling the verifier (if any) what is written,
+    /// then syncs. Returns the still open target and the image length.
+    fn write(
+        &self,
+        bytes_written: &mut u64,
+        verifier: Option<Sender<Written>>,
+        verify_failed: &AtomicBool,
+    ) -> Result<(TargetFile, u64), TargetFailure> {
         let mut file = TargetFile::open_for_write(&self.info).map_err(target_failure)?;
         let mut progress =
             ProgressReporter::new(self.events, self.index, Phase::Write, self.size_hint);
         progress.update(0);
+        let tell = |note: Written| {
+            if let Some(tx) = &verifier {
+                let _ = tx.send(note);
+            }
+        };
         for message in &self.chunks {
             match message {
                 Message::Chunk(chunk) => {
                     if self.cancel.load(Ordering::Relaxed) {
                         return Err(self.cancelled(chunk.offset));
                     }
+                    if verify_failed.load(Ordering::Relaxed) {
+                        return Err(TargetFailure {
+                            kind: FailureKind::Verify,
+                            offset: Some(chunk.offset),
+                            message: "stopped writing: verification failed".to_string(),
+                        });
+                    }
                     file.write_at(chunk.offset, chunk.bytes())
                         .map_err(target_failure)?;
                     *bytes_written = chunk.offset + chunk.len as u64;
+                    tell(Written::Range {
+                        offset: chunk.offset,
+                        len: chunk.len,
+                    });
                     progress.update(*bytes_written);
                 }
                 Message::End { image_bytes } => {
                     file.finish(image_bytes).map_err(target_failure)?;
                     progress.finish(image_bytes);
+                    tell(Written::Synced { image_bytes });
                     return Ok((file, image_bytes));
                 }
                 Message::Failed(failure) => return Err(failure),
             }
         }
         Err(self.cancelled(*bytes_written))
-    }
-
-    /// Reads the target back, bypassing the page cache, and compares each
-    /// chunk with the image's digest of it.
-    fn verify(
-        &self,
-        image_bytes: u64,
-        digests: &Receiver<ChunkDigest>,
-    ) -> Result<(), TargetFailure> {
-        let mut file = TargetFile::open_for_read(&self.info).map_err(target_failure)?;
-        let mut progress =
-            ProgressReporter::new(self.events, self.index, Phase::Verify, Some(image_bytes));
-        progress.update(0);
-        let mut buf = AlignedBuf::zeroed(CHUNK_BYTES);
-        let mut offset = 0u64;
-        while offset < image_bytes {
-            if self.cancel.load(Ordering::Relaxed) {
-                return Err(self.cancelled(offset));
-            }
-            let len = (image_bytes - offset).min(CHUNK_BYTES as u64) as usize;
-            file.read_at(offset, &mut buf, len)
-                .map_err(|e| TargetFailure {
-                    kind: FailureKind::Verify,
-                    offset: e.offset(),
-                    message: e.to_string(),
-                })?;
-            let expected = digests.recv().map_err(|_| TargetFailure {
-                kind: FailureKind::Verify,
-                offset: Some(offset),
-                message: "the image's checksums stopped before its end; cannot verify".to_string(),
-            })?;
-            let bytes = &buf[..len];
-            let matches = match expected {
-                ChunkDigest::Zero => is_all_zero(bytes),
-                ChunkDigest::Sha256(sha) => <[u8; 32]>::from(Sha256::digest(bytes)) == sha,
-            };
-            if !matches {
-                return Err(TargetFailure {
-                    kind: FailureKind::Verify,
-                    offset: Some(offset),
-                    message: format!(
-                        "verification of {} failed: the {} bytes read back from byte {offset} differ from the image; the drive may be failing or fake, try another drive",
-                        self.info.path.display(),
-                        len
-                    ),
-                });
-            }
-            offset += len as u64;
-            progress.update(offset);
-        }
-        progress.finish(image_bytes);
-        Ok(())
     }
 
     /// `--sha256`: the image must be the one the user expects before the

@@ -1,0 +1,248 @@
+//! A target's read-back verification, running on its own thread a fixed
+//! distance behind the writer: a bad card is caught early, and the run takes
+//! about max(write, read) instead of write + read.
+//!
+//! Block devices are read with O_DIRECT, so what comes back is what the
+//! device holds, never the page cache; staying [`LAG_BYTES`] behind the
+//! write position lets a device's small write cache drain first, and the
+//! last stretch is read after the writer's fsync. A regular file has no
+//! O_DIRECT everywhere (tmpfs): it is read only once it has been synced and
+//! its cached pages dropped.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossbeam_channel::{Receiver, Sender};
+use sha2::{Digest, Sha256};
+
+use super::chunk::{CHUNK_BYTES, ChunkDigest, is_all_zero};
+use super::progress::ProgressReporter;
+use super::{FailureKind, FlashEvent, Phase, TargetFailure};
+use crate::target::{AlignedBuf, TargetFile, TargetInfo, TargetKind};
+
+/// How far behind the write position the read-back stays while writing.
+pub const LAG_BYTES: u64 = 64 << 20;
+
+/// What the writer tells its verifier.
+pub enum Written {
+    /// `len` bytes at `offset` have been written.
+    Range { offset: u64, len: usize },
+    /// Everything is written and synced: the image is `image_bytes` long.
+    Synced { image_bytes: u64 },
+}
+
+pub struct Verifier<'a> {
+    pub index: usize,
+    pub info: &'a TargetInfo,
+    pub written: Receiver<Written>,
+    pub digests: &'a Receiver<ChunkDigest>,
+    pub events: &'a Sender<FlashEvent>,
+    pub cancel: &'a AtomicBool,
+    /// Set when verification fails, so the writer stops early.
+    pub failed: &'a AtomicBool,
+}
+
+impl Verifier<'_> {
+    /// Verifies every written range. `Ok(None)` when the writer stopped
+    /// before the end (its own error is the target's result).
+    pub fn run(self) -> Result<Option<u64>, TargetFailure> {
+        let result = self.verify_all();
+        if result.is_err() {
+            self.failed.store(true, Ordering::Relaxed);
+        }
+        result
+    }
+
+    fn verify_all(&self) -> Result<Option<u64>, TargetFailure> {
+        let lag = match self.info.kind {
+            TargetKind::BlockDevice => LAG_BYTES,
+            TargetKind::File => u64::MAX,
+        };
+        let mut file: Option<TargetFile> = None;
+        let mut buf = AlignedBuf::zeroed(CHUNK_BYTES);
+        let mut pending: VecDeque<(u64, usize)> = VecDeque::new();
+        let mut written_end = 0u64;
+        let mut progress: Option<ProgressReporter> = None;
+        let mut verified_end = 0u64;
+        loop {
+            let synced = match self.written.recv() {
+                Ok(Written::Range { offset, len }) => {
+                    pending.push_back((offset, len));
+                    written_end = offset + len as u64;
+                    None
+                }
+                Ok(Written::Synced { image_bytes }) => Some(image_bytes),
+                // The writer stopped early: its error stands.
+                Err(_) => return Ok(None),
+            };
+            if let Some(image_bytes) = synced {
+                // From here on, verification is the target's visible phase.
+                let mut reporter = ProgressReporter::new(
+                    self.events,
+                    self.index,
+                    Phase::Verify,
+                    Some(image_bytes),
+                );
+                reporter.update(verified_end);
+                progress = Some(reporter);
+            }
+            while let Some(&(offset, len)) = pending.front() {
+                let due =
+                    synced.is_some() || (offset + len as u64).saturating_add(lag) <= written_end;
+                if !due {
+                    break;
+                }
+                if self.cancel.load(Ordering::Relaxed) {
+                    return Err(TargetFailure {
+                        kind: FailureKind::Cancelled,
+                        offset: Some(offset),
+                        message: format!(
+                            "cancelled at byte {offset}: {} is incomplete and will not boot; flash it again",
+                            self.info.path.display()
+                        ),
+                    });
+                }
+                if file.is_none() {
+                    file = Some(
+                        TargetFile::open_for_read(self.info)
+                            .map_err(|e| verify_failure(e.offset(), e.to_string()))?,
+                    );
+                }
+                let target = file.as_mut().expect("opened just above");
+                self.verify_range(target, &mut buf, offset, len)?;
+                pending.pop_front();
+                verified_end = offset + len as u64;
+                if let Some(reporter) = progress.as_mut() {
+                    reporter.update(verified_end);
+                }
+            }
+            if let Some(image_bytes) = synced {
+                if let Some(reporter) = progress.as_mut() {
+                    reporter.finish(image_bytes);
+                }
+                return Ok(Some(image_bytes));
+            }
+        }
+    }
+
+    fn verify_range(
+        &self,
+        file: &mut TargetFile,
+        buf: &mut AlignedBuf,
+        offset: u64,
+        len: usize,
+    ) -> Result<(), TargetFailure> {
+        file.read_at(offset, buf, len)
+            .map_err(|e| verify_failure(e.offset(), e.to_string()))?;
+        let expected = self.digests.recv().map_err(|_| {
+            verify_failure(
+                Some(offset),
+                "the image's checksums stopped before its end; cannot verify".to_string(),
+            )
+        })?;
+        let bytes = &buf[..len];
+        let matches = match expected {
+            ChunkDigest::Zero => is_all_zero(bytes),
+            ChunkDigest::Sha256(sha) => <[u8; 32]>::from(Sha256::digest(bytes)) == sha,
+        };
+        if matches {
+            Ok(())
+        } else {
+            Err(verify_failure(
+                Some(offset),
+                format!(
+                    "verification of {} failed: the {len} bytes read back from byte {offset} differ from the image; the drive may be failing or fake, try another drive",
+                    self.info.path.display()
+                ),
+            ))
+        }
+    }
+}
+
+fn verify_failure(offset: Option<u64>, message: String) -> TargetFailure {
+    TargetFailure {
+        kind: FailureKind::Verify,
+        offset,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::chunk::digest_of;
+
+    /// Feeds a verifier a file whose second chunk differs from the image.
+    fn verify_file(image: &[u8], on_disk: &[u8]) -> Result<Option<u64>, TargetFailure> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("target.img");
+        std::fs::write(&path, on_disk).unwrap();
+        let info = crate::target::inspect(&path).unwrap();
+        let (written_tx, written) = crossbeam_channel::unbounded();
+        let (digest_tx, digests) = crossbeam_channel::unbounded();
+        let (events, _events_rx) = crossbeam_channel::unbounded();
+        let cancel = AtomicBool::new(false);
+        let failed = AtomicBool::new(false);
+        for (i, chunk) in image.chunks(CHUNK_BYTES).enumerate() {
+            let offset = (i * CHUNK_BYTES) as u64;
+            digest_tx.send(digest_of(chunk)).unwrap();
+            written_tx
+                .send(Written::Range {
+                    offset,
+                    len: chunk.len(),
+                })
+                .unwrap();
+        }
+        written_tx
+            .send(Written::Synced {
+                image_bytes: image.len() as u64,
+            })
+            .unwrap();
+        let result = Verifier {
+            index: 0,
+            info: &info,
+            written,
+            digests: &digests,
+            events: &events,
+            cancel: &cancel,
+            failed: &failed,
+        }
+        .run();
+        assert_eq!(failed.load(Ordering::Relaxed), result.is_err());
+        result
+    }
+
+    #[test]
+    fn a_faithful_target_verifies() {
+        let mut image = vec![0u8; CHUNK_BYTES * 2 + 777];
+        image[CHUNK_BYTES + 5] = 1;
+        assert_eq!(
+            verify_file(&image, &image).unwrap(),
+            Some(image.len() as u64)
+        );
+    }
+
+    #[test]
+    fn one_changed_byte_fails_naming_its_chunk() {
+        let mut image = vec![0u8; CHUNK_BYTES * 2 + 777];
+        image[10] = 7;
+        let mut on_disk = image.clone();
+        on_disk[CHUNK_BYTES + 100] = 1;
+        let failure = verify_file(&image, &on_disk).unwrap_err();
+        assert_eq!(failure.kind, FailureKind::Verify);
+        assert_eq!(failure.offset, Some(CHUNK_BYTES as u64));
+        assert!(
+            failure.message.contains("differ from the image"),
+            "{failure}"
+        );
+    }
+
+    #[test]
+    fn a_changed_byte_in_a_hashed_chunk_fails_too() {
+        let image = vec![3u8; CHUNK_BYTES + 10];
+        let mut on_disk = image.clone();
+        on_disk[CHUNK_BYTES + 9] = 4;
+        let failure = verify_file(&image, &on_disk).unwrap_err();
+        assert_eq!(failure.offset, Some(CHUNK_BYTES as u64));
+    }
+}
