@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::args::ListArgs;
-use crate::drives::{self, Bus, Drive};
+use crate::drives::{self, Drive};
 use crate::humanize;
 
 /// A drive as `--json` prints it.
@@ -83,7 +83,7 @@ fn print_table(drives: &[&Drive], all: bool) {
                 drive.path.display().to_string(),
                 humanize::bytes(drive.size_bytes),
                 drive.display_name(),
-                bus_label(drive.bus).to_string(),
+                drive.bus.label().to_string(),
                 flags(drive).join(", "),
             ]
         })
@@ -109,17 +109,6 @@ fn print_table(drives: &[&Drive], all: bool) {
     line(header);
     for row in &rows {
         line([&row[0], &row[1], &row[2], &row[3], &row[4]]);
-    }
-}
-
-fn bus_label(bus: Bus) -> &'static str {
-    match bus {
-        Bus::Usb => "USB",
-        Bus::Mmc => "SD/MMC",
-        Bus::Sata => "SATA",
-        Bus::Nvme => "NVMe",
-        Bus::Virtual => "virtual",
-        Bus::Other => "other",
     }
 }
 

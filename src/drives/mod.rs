@@ -29,6 +29,20 @@ pub enum Bus {
     Other,
 }
 
+impl Bus {
+    /// How people name the bus: "USB", "SD/MMC", "NVMe".
+    pub fn label(self) -> &'static str {
+        match self {
+            Bus::Usb => "USB",
+            Bus::Mmc => "SD/MMC",
+            Bus::Sata => "SATA",
+            Bus::Nvme => "NVMe",
+            Bus::Virtual => "virtual",
+            Bus::Other => "other",
+        }
+    }
+}
+
 /// A partition of a drive and where it is mounted.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Partition {

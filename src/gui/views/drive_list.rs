@@ -9,7 +9,7 @@ use super::super::app::ImprintApp;
 use super::super::state::{Availability, LARGE_DRIVE_BYTES, availability};
 use super::super::theme;
 use super::widgets;
-use crate::drives::{Bus, Drive};
+use crate::drives::Drive;
 use crate::humanize;
 
 pub fn drive_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
@@ -197,15 +197,7 @@ fn badges_ui(ui: &mut egui::Ui, drive: &Drive, availability: &Availability) {
 
 /// "USB · removable · /dev/sdb · 2 partitions, mounted at /media/card".
 fn details(drive: &Drive) -> String {
-    let bus = match drive.bus {
-        Bus::Usb => "USB",
-        Bus::Mmc => "SD/MMC",
-        Bus::Sata => "SATA",
-        Bus::Nvme => "NVMe",
-        Bus::Virtual => "virtual",
-        Bus::Other => "other",
-    };
-    let mut parts = vec![bus.to_string()];
+    let mut parts = vec![drive.bus.label().to_string()];
     if drive.removable {
         parts.push("removable".into());
     }
