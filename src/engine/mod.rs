@@ -109,37 +109,26 @@ pub fn flash(
     });
 
     let (image_result, outcomes) = thread::scope(|s| {
-        let spawn_error = "spawning a thread";
-        let image_hasher = thread::Builder::new()
-            .name("hash/image".into())
-            .spawn_scoped(s, move || {
-                hasher::hash_image(image_rx, image_sha_waiters, cancel)
-            })
-            .expect(spawn_error);
+        let image_hasher = spawn_named(s, "hash/image", move || {
+            hasher::hash_image(image_rx, image_sha_waiters, cancel)
+        });
         if let Some(digest_rx) = digest_rx {
-            thread::Builder::new()
-                .name("hash/chunks".into())
-                .spawn_scoped(s, move || {
-                    hasher::digest_chunks(digest_rx, digest_senders, cancel)
-                })
-                .expect(spawn_error);
+            spawn_named(s, "hash/chunks", move || {
+                hasher::digest_chunks(digest_rx, digest_senders, cancel)
+            });
         }
         let writers: Vec<_> = runs
             .into_iter()
             .map(|run| {
-                thread::Builder::new()
-                    .name(format!("writer/{}", short_name(&run.info)))
-                    .spawn_scoped(s, move || run.run())
-                    .expect(spawn_error)
+                spawn_named(s, format!("writer/{}", short_name(&run.info)), move || {
+                    run.run()
+                })
             })
             .collect();
         let pool = &pool;
-        let reader = thread::Builder::new()
-            .name("reader".into())
-            .spawn_scoped(s, move || {
-                reader::read_image(&job.source, job.patch.as_ref(), pool, consumers, cancel)
-            })
-            .expect(spawn_error);
+        let reader = spawn_named(s, "reader", move || {
+            reader::read_image(&job.source, job.patch.as_ref(), pool, consumers, cancel)
+        });
         let image_bytes = reader.join().expect("the reader thread panicked");
         let outcomes: Vec<_> = writers
             .into_iter()
@@ -200,18 +189,15 @@ pub fn verify(
         required: false,
     });
     let (image_bytes, image_sha, outcomes) = thread::scope(|s| {
-        let spawn_error = "spawning a thread";
-        let image_hasher = thread::Builder::new()
-            .name("hash/image".into())
-            .spawn_scoped(s, move || hasher::hash_image(image_rx, Vec::new(), cancel))
-            .expect(spawn_error);
+        let image_hasher = spawn_named(s, "hash/image", move || {
+            hasher::hash_image(image_rx, Vec::new(), cancel)
+        });
         let comparers: Vec<_> = runs
             .into_iter()
             .map(|run| {
-                thread::Builder::new()
-                    .name(format!("verify/{}", short_name(&run.info)))
-                    .spawn_scoped(s, move || run.run())
-                    .expect(spawn_error)
+                spawn_named(s, format!("verify/{}", short_name(&run.info)), move || {
+                    run.run()
+                })
             })
             .collect();
         let pool = &pool;
@@ -251,6 +237,18 @@ fn finish(
         image_bytes: report.image_bytes,
     });
     report
+}
+
+/// Spawns a named thread in scope `s` (names show in debuggers and `top -H`).
+fn spawn_named<'scope, T: Send + 'scope>(
+    s: &'scope thread::Scope<'scope, '_>,
+    name: impl Into<String>,
+    f: impl FnOnce() -> T + Send + 'scope,
+) -> thread::ScopedJoinHandle<'scope, T> {
+    thread::Builder::new()
+        .name(name.into())
+        .spawn_scoped(s, f)
+        .expect("spawning a thread")
 }
 
 /// `sdb` for `/dev/sdb`: for thread names.
