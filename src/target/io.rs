@@ -125,13 +125,7 @@ impl TargetFile {
                     source,
                 })?,
         };
-        Ok(TargetFile {
-            file,
-            path,
-            kind: info.kind,
-            block: info.logical_block_size.max(1) as usize,
-            size_bytes: info.size_bytes,
-        })
+        Ok(TargetFile::new(file, info))
     }
 
     /// Opens a target to read it back, bypassing the page cache.
@@ -151,13 +145,17 @@ impl TargetFile {
             offset: 0,
             source,
         })?;
-        Ok(TargetFile {
+        Ok(TargetFile::new(file, info))
+    }
+
+    fn new(file: File, info: &TargetInfo) -> TargetFile {
+        TargetFile {
             file,
-            path,
+            path: info.path.clone(),
             kind: info.kind,
             block: info.logical_block_size.max(1) as usize,
             size_bytes: info.size_bytes,
-        })
+        }
     }
 
     pub fn path(&self) -> &Path {

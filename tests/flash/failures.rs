@@ -157,10 +157,7 @@ fn xz_with_one_byte_flipped_mid_file_fails_every_drive_exit_1() {
     let raw = dir.path().join("random.img");
     std::fs::write(&raw, pseudo_random_bytes(4 << 20, 99)).unwrap();
     let xz = compress("xz", &raw, ".xz");
-    let mut compressed = std::fs::read(&xz).unwrap();
-    let middle = compressed.len() / 2;
-    compressed[middle] ^= 0x55;
-    std::fs::write(&xz, compressed).unwrap();
+    flip_middle_byte(&xz);
     let drives = three_drives(dir.path(), drive_size_for(4 << 20));
 
     damaged_image_fails_every_drive(&xz, &drives);
@@ -172,10 +169,8 @@ fn etcher_xz_with_one_byte_flipped_mid_file_fails_every_drive_exit_1() {
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
     let xz = dir.path().join("etcher-test.img.xz");
-    let mut compressed = std::fs::read(etcher_fixture("xz/etcher-test.img.xz")).unwrap();
-    let middle = compressed.len() / 2;
-    compressed[middle] ^= 0x55;
-    std::fs::write(&xz, compressed).unwrap();
+    std::fs::copy(etcher_fixture("xz/etcher-test.img.xz"), &xz).unwrap();
+    flip_middle_byte(&xz);
     let drives = three_drives(dir.path(), drive_size_for(5 << 20));
 
     damaged_image_fails_every_drive(&xz, &drives);
@@ -207,4 +202,12 @@ fn truncated_etcher_gzip_fails_every_drive_exit_1() {
     let drives = three_drives(dir.path(), drive_size_for(5 << 20));
 
     damaged_image_fails_every_drive(&gz, &drives);
+}
+
+/// Flips one byte in the middle of `path`, as a damaged download would.
+fn flip_middle_byte(path: &std::path::Path) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    std::fs::write(path, bytes).unwrap();
 }
