@@ -107,15 +107,18 @@ pub fn configure(
     source: &ImageSource,
     request: &ConfigRequest,
 ) -> Result<Configured, BootConfigError> {
+    let memory_limit_bytes = partition_memory_limit_bytes();
     configure_streams(
         &mut || {
-            source.stream().map_err(|e| BootConfigError::ReadImage {
-                offset: 0,
-                source: io::Error::other(e),
-            })
+            source
+                .probe(memory_limit_bytes)
+                .map_err(|e| BootConfigError::ReadImage {
+                    offset: 0,
+                    source: io::Error::other(e),
+                })
         },
         request,
-        partition_memory_limit_bytes(),
+        memory_limit_bytes,
     )
 }
 

@@ -2,8 +2,7 @@
 
 use std::io::{self, BufRead, IsTerminal, Read, Write};
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use sha2::{Digest, Sha256};
 
@@ -11,11 +10,11 @@ use super::args::{ConfigArgs, FlashArgs, VerifyArgs};
 use super::json_lines::JsonLines;
 use super::sink::{EventSink, RunInfo};
 use super::terminal::Terminal;
-use super::{EXIT_FAILED, EXIT_OK, EXIT_REFUSED};
+use super::{EXIT_FAILED, EXIT_OK, EXIT_REFUSED, interrupt};
 use crate::bootcfg::Configured;
 use crate::engine::{self, FlashEvent, FlashJob, FlashReport, Refusal, hex};
 use crate::humanize;
-use crate::source::ImageSource;
+use crate::source::{ImageSource, STDIN_NAME};
 use crate::target::TargetInfo;
 
 /// Prints a refusal before anything was written and returns exit code 2.
@@ -34,6 +33,7 @@ fn prepare(
     json: bool,
 ) -> Result<(ImageSource, Option<Configured>), u8> {
     let source = ImageSource::open(image).map_err(|e| refuse(json, &e.to_string()))?;
+    interrupt::watch(&source);
     let configured = super::configure::prepare(&source, config).map_err(|e| refuse(json, &e))?;
     Ok((source, configured))
 }
@@ -59,6 +59,7 @@ fn validate_sha256(hex: &str) -> Result<String, String> {
 }
 
 pub fn run(args: FlashArgs) -> u8 {
+    let cancel = interrupt::install(args.json);
     let expected_sha256 = match args.sha256.as_deref().map(validate_sha256).transpose() {
         Ok(sha) => sha,
         Err(message) => return refuse(args.json, &message),
@@ -87,19 +88,19 @@ pub fn run(args: FlashArgs) -> u8 {
         return EXIT_OK;
     }
     if !args.yes {
-        if !io::stdin().is_terminal() {
+        let Some(mut answers) = confirmation_input(&job) else {
             return refuse(
                 args.json,
                 "not asking for confirmation on a non-terminal: pass --yes to write the targets",
             );
-        }
-        if !confirm(&job, &checked) {
+        };
+        if !confirm(&job, &checked, answers.as_mut()) {
             eprintln!("imprint: cancelled, nothing was written");
             return EXIT_REFUSED;
         }
     }
     let info = run_info(&job, configured.as_ref());
-    match run_engine(&job, &info, sink.as_mut(), engine::flash) {
+    match run_engine(&job, &info, sink.as_mut(), engine::flash, &cancel) {
         Ok(report) => exit_code(&report),
         Err(refusals) => {
             sink.refused(&refusals);
@@ -109,6 +110,7 @@ pub fn run(args: FlashArgs) -> u8 {
 }
 
 pub fn verify(args: VerifyArgs) -> u8 {
+    let cancel = interrupt::install(args.json);
     let (source, configured) = match prepare(&args.image, &args.config, args.json) {
         Ok(prepared) => prepared,
         Err(code) => return code,
@@ -122,7 +124,7 @@ pub fn verify(args: VerifyArgs) -> u8 {
     };
     let mut sink = sink(args.json);
     let info = run_info(&job, configured.as_ref());
-    match run_engine(&job, &info, sink.as_mut(), engine::verify) {
+    match run_engine(&job, &info, sink.as_mut(), engine::verify, &cancel) {
         Ok(report) => exit_code(&report),
         Err(refusals) => {
             sink.refused(&refusals);
@@ -166,20 +168,15 @@ fn run_engine(
     info: &RunInfo<'_>,
     sink: &mut dyn EventSink,
     engine_run: EngineRun,
+    cancel: &AtomicBool,
 ) -> Result<FlashReport, Vec<Refusal>> {
-    let cancel = Arc::new(AtomicBool::new(false));
-    let on_interrupt = cancel.clone();
-    // A second handler cannot be installed in the same process; tests that
-    // call this twice simply keep the first one.
-    let _ = ctrlc::set_handler(move || {
-        on_interrupt.store(true, Ordering::Relaxed);
-    });
+    interrupt::started_writing();
     let (events_tx, events_rx) = crossbeam_channel::unbounded();
     sink.start(info);
     let result = std::thread::scope(|s| {
         let engine = std::thread::Builder::new()
             .name("engine".into())
-            .spawn_scoped(s, || engine_run(job, &events_tx, &cancel))
+            .spawn_scoped(s, || engine_run(job, &events_tx, cancel))
             .expect("spawning the engine thread");
         for event in &events_rx {
             let done = matches!(event, FlashEvent::Done { .. });
@@ -225,8 +222,21 @@ fn describe_target(target: &TargetInfo) -> String {
     }
 }
 
+/// Where the answer to the confirmation comes from: standard input when it
+/// is a terminal; the controlling terminal when standard input carries the
+/// image; `None` when there is no terminal to ask on.
+fn confirmation_input(job: &FlashJob) -> Option<Box<dyn BufRead>> {
+    if job.source.path().as_os_str() == STDIN_NAME {
+        let tty = std::fs::File::open("/dev/tty").ok()?;
+        return Some(Box::new(io::BufReader::new(tty)));
+    }
+    io::stdin()
+        .is_terminal()
+        .then(|| Box::new(io::stdin().lock()) as Box<dyn BufRead>)
+}
+
 /// Asks on the terminal; true when the user typed yes.
-fn confirm(job: &FlashJob, checked: &[TargetInfo]) -> bool {
+fn confirm(job: &FlashJob, checked: &[TargetInfo], answers: &mut dyn BufRead) -> bool {
     eprintln!("About to write {} to:", job.source.path().display());
     for target in checked {
         eprintln!("  {}", describe_target(target));
@@ -234,7 +244,7 @@ fn confirm(job: &FlashJob, checked: &[TargetInfo]) -> bool {
     eprint!("Everything on these targets will be erased. Continue? [y/N] ");
     let _ = io::stderr().flush();
     let mut answer = String::new();
-    if io::stdin().lock().read_line(&mut answer).is_err() {
+    if answers.read_line(&mut answer).is_err() {
         return false;
     }
     matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")

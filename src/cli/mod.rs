@@ -6,6 +6,7 @@
 mod args;
 pub mod configure;
 mod flash;
+mod interrupt;
 mod json_lines;
 mod list;
 mod sink;
@@ -31,11 +32,23 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                EXIT_REFUSED
-            } else {
-                EXIT_OK
-            });
+            if !e.use_stderr() {
+                return ExitCode::from(EXIT_OK);
+            }
+            // A machine reading --json learns of a usage error too, as an
+            // event, not only from text on stderr meant for people.
+            if std::env::args_os().any(|arg| arg == "--json") {
+                let rendered = e.render().to_string();
+                // The error itself, without the usage lines and hints after it.
+                let message = rendered.split("\n\n").next().unwrap_or_default();
+                let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+                json_lines::emit(&serde_json::json!({
+                    "event": "error",
+                    "kind": "usage",
+                    "error": message.trim_start_matches("error: "),
+                }));
+            }
+            return ExitCode::from(EXIT_REFUSED);
         }
     };
     let code = match cli.command {

@@ -151,22 +151,22 @@ impl EventSink for Terminal {
                 }
                 Ok(()) if outcome.verified => println!(
                     "{name:width$}  ok: {} written and verified",
-                    humanize::bytes(report.image_bytes)
+                    humanize::bytes(report.image_bytes.unwrap_or(outcome.bytes_written))
                 ),
                 Ok(()) if outcome.bytes_written == 0 => {
                     println!("{name:width$}  ok: identical to the image")
                 }
                 Ok(()) => println!(
                     "{name:width$}  ok: {} written (not verified)",
-                    humanize::bytes(report.image_bytes)
+                    humanize::bytes(report.image_bytes.unwrap_or(outcome.bytes_written))
                 ),
                 Err(failure) => println!("{name:width$}  FAILED: {}", failure.message),
             }
         }
         println!();
-        match &report.image_sha256 {
-            Some(sha) => println!("Image SHA-256  {sha}  ({} bytes)", report.image_bytes),
-            None => println!("Image SHA-256  unknown: the image could not be read to its end"),
+        match (&report.image_sha256, report.image_bytes) {
+            (Some(sha), Some(bytes)) => println!("Image SHA-256  {sha}  ({bytes} bytes)"),
+            _ => println!("Image SHA-256  unknown: the image could not be read to its end"),
         }
         println!(
             "{} of {} target(s) succeeded",

@@ -79,6 +79,7 @@ pub enum FlashEvent {
         /// SHA-256 of the image as written (after any patch), lower-case hex;
         /// `None` when the image could not be read to its end.
         image_sha256: Option<String>,
-        image_bytes: u64,
+        /// The image's length; `None` when it could not be read to its end.
+        image_bytes: Option<u64>,
     },
 }

@@ -80,7 +80,8 @@ pub struct TargetOutcome {
 pub struct FlashReport {
     pub targets: Vec<TargetOutcome>,
     pub image_sha256: Option<String>,
-    pub image_bytes: u64,
+    /// The image's length; `None` when it could not be read to its end.
+    pub image_bytes: Option<u64>,
 }
 
 impl FlashReport {

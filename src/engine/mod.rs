@@ -230,7 +230,7 @@ fn finish(
     let report = FlashReport {
         targets,
         image_sha256: image_sha.map(|sha| hex(&sha)),
-        image_bytes: image_bytes.unwrap_or(0),
+        image_bytes: image_bytes.ok(),
     };
     let _ = events.send(FlashEvent::Done {
         image_sha256: report.image_sha256.clone(),

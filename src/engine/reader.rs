@@ -57,22 +57,23 @@ fn stream_chunks(
     let mut offset = 0u64;
     loop {
         if cancel.load(Ordering::Relaxed) {
-            return Err(TargetFailure {
-                kind: FailureKind::Cancelled,
-                offset: Some(offset),
-                message: format!(
-                    "cancelled after {offset} bytes; the target is incomplete and will not boot, flash it again"
-                ),
-            });
+            return Err(cancelled(offset));
         }
         let mut buf = pool.take();
-        let len = fill(&mut stream, &mut buf[..CHUNK_BYTES]).map_err(|(filled, e)| TargetFailure {
-            kind: FailureKind::Source,
-            offset: Some(offset + filled as u64),
-            message: format!(
-                "reading the image {path} failed at byte {} of its decompressed data: {e}; the file is corrupt or truncated, download it again",
-                offset + filled as u64
-            ),
+        let len = fill(&mut stream, &mut buf[..CHUNK_BYTES]).map_err(|(filled, e)| {
+            let at = offset + filled as u64;
+            // A stream waiting for data gives up when the run is cancelled:
+            // that is the cancellation, not a fault of the image.
+            if cancel.load(Ordering::Relaxed) {
+                return cancelled(offset);
+            }
+            TargetFailure {
+                kind: FailureKind::Source,
+                offset: Some(at),
+                message: format!(
+                    "reading the image {path} failed at byte {at} of its decompressed data: {e}; the file is corrupt or truncated, download it again"
+                ),
+            }
         })?;
         if len == 0 {
             break;
@@ -95,6 +96,15 @@ fn stream_chunks(
             break;
         }
     }
+    if offset == 0 {
+        return Err(TargetFailure {
+            kind: FailureKind::Source,
+            offset: Some(0),
+            message: format!(
+                "the image {path} holds no data (it decompresses to nothing); choose another image"
+            ),
+        });
+    }
     if let Some(patch) = patch
         && patch.end() > offset
     {
@@ -107,6 +117,16 @@ fn stream_chunks(
         });
     }
     Ok(offset)
+}
+
+fn cancelled(offset: u64) -> TargetFailure {
+    TargetFailure {
+        kind: FailureKind::Cancelled,
+        offset: Some(offset),
+        message: format!(
+            "cancelled after {offset} bytes; the target is incomplete and will not boot, flash it again"
+        ),
+    }
 }
 
 /// Reads until `buf` is full or the stream ends. On error, says how many

@@ -307,7 +307,7 @@ fn flash_event(event: JsonEvent, targets: &[PathBuf]) -> Option<FlashEvent> {
             image_bytes,
         } => Some(FlashEvent::Done {
             image_sha256,
-            image_bytes: image_bytes.unwrap_or(0),
+            image_bytes,
         }),
     }
 }
@@ -360,7 +360,7 @@ mod tests {
             ),
             Some(RunEvent::Flash(FlashEvent::Done {
                 image_sha256: Some("ab".into()),
-                image_bytes: 0
+                image_bytes: None
             }))
         );
         assert_eq!(

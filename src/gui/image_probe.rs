@@ -80,7 +80,7 @@ fn probe(path: &Path) -> ProbeResult {
 /// boot signature 0x55AA at byte 510 (a protective MBR has both; GPT wins).
 fn sniff_partition_table(source: &ImageSource) -> PartitionTable {
     let mut head = [0u8; 1024];
-    let Ok(stream) = source.stream() else {
+    let Ok(stream) = source.probe(head.len() as u64) else {
         return PartitionTable::Unknown;
     };
     let mut filled = 0;

@@ -396,7 +396,7 @@ mod tests {
         run.apply(
             RunEvent::Flash(FlashEvent::Done {
                 image_sha256: Some("ab".into()),
-                image_bytes: 10,
+                image_bytes: Some(10),
             }),
             now,
         );

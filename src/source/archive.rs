@@ -7,7 +7,6 @@
 //! reading then wraps a plain file positioned at that offset in the matching
 //! decoder, and checks the size and CRC-32 the archive promised.
 
-use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -100,7 +99,7 @@ fn choose_image(members: Vec<Member>) -> Choice {
 }
 
 /// Opens the archive `file` (at `path`) and locates its one disk image.
-pub fn find_image_entry(path: &Path, file: File) -> Result<ZipEntry, SourceError> {
+pub fn find_image_entry<R: Read + Seek>(path: &Path, file: R) -> Result<ZipEntry, SourceError> {
     let zip_error = |source| SourceError::Zip {
         path: path.to_owned(),
         source,
@@ -165,17 +164,17 @@ pub fn find_image_entry(path: &Path, file: File) -> Result<ZipEntry, SourceError
     })
 }
 
-/// A reader of the decompressed `entry` of the archive at `path`.
-pub fn open_entry(path: &Path, entry: &ZipEntry) -> Result<Box<dyn Read + Send>, SourceError> {
+/// A reader of the decompressed `entry` of the archive `file` (at `path`).
+pub fn open_entry<R: Read + Seek + Send + 'static>(
+    path: &Path,
+    entry: &ZipEntry,
+    mut file: R,
+) -> Result<Box<dyn Read + Send>, SourceError> {
     let read_error = |source| SourceError::Read {
         path: path.to_owned(),
         offset: entry.data_offset,
         source,
     };
-    let mut file = File::open(path).map_err(|source| SourceError::Open {
-        path: path.to_owned(),
-        source,
-    })?;
     file.seek(SeekFrom::Start(entry.data_offset))
         .map_err(read_error)?;
     let mut compressed =

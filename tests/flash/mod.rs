@@ -10,5 +10,6 @@ mod exact_end;
 mod failures;
 mod fixtures;
 mod json;
+mod streams;
 mod system_drive;
 mod verify;

@@ -93,7 +93,9 @@ fn image_info_ui(
 fn size_line(info: &ImageInfo) -> String {
     let source = &info.source;
     let format = source.format();
-    let file = humanize::bytes(source.file_size());
+    let file = source
+        .file_size()
+        .map_or_else(|| "a stream".to_string(), humanize::bytes);
     match (format, source.size_hint()) {
         (crate::source::ImageFormat::Raw, _) => format!("Raw image · {file}"),
         (_, Some(size)) => format!(
