@@ -13,6 +13,8 @@
 //! - [`bootcfg`] embeds a balenaOS `config.json` (and WiFi) into the image's
 //!   boot partition while it streams;
 //! - [`platform`] holds every piece of OS-specific code;
+//! - [`protocol`] is the JSON-lines event protocol of `--json`, written by the
+//!   command line and read by the app's privileged helper;
 //! - [`cli`] and (with the `gui` feature) `gui` are the front ends: both only
 //!   read the engine's event stream.
 
@@ -24,5 +26,6 @@ pub mod engine;
 pub mod gui;
 pub mod humanize;
 pub mod platform;
+pub mod protocol;
 pub mod source;
 pub mod target;

@@ -4,6 +4,7 @@
 mod bootcfg;
 mod drives;
 mod flash;
+mod protocol;
 mod sources;
 mod support;
 

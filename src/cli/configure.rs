@@ -9,12 +9,12 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::Path;
 
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::args::{ConfigArgs, ConfigureArgs};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_REFUSED};
 use crate::bootcfg::{self, ConfigRequest, Configured, PatchedReader};
+use crate::protocol::{ErrorKind, WireBootPartition, WireEvent};
 use crate::source::ImageSource;
 
 /// Bytes copied per read while writing the configured image.
@@ -55,7 +55,7 @@ fn is_same_file(input: &Path, output: &Path) -> bool {
 
 fn refuse(json: bool, message: &str) -> u8 {
     if json {
-        super::json_lines::emit(&json!({"event": "error", "error": message}));
+        super::json_lines::emit(&WireEvent::error(ErrorKind::Refused, message));
     }
     eprintln!("imprint: {message}");
     EXIT_REFUSED
@@ -119,7 +119,7 @@ pub fn run(args: ConfigureArgs) -> u8 {
             // A partial image must not pass for a configured one.
             let _ = fs::remove_file(&args.output);
             if args.json {
-                super::json_lines::emit(&json!({"event": "error", "error": message}));
+                super::json_lines::emit(&WireEvent::error(ErrorKind::Write, &message));
             }
             eprintln!("imprint: {message}");
             EXIT_FAILED
@@ -130,20 +130,21 @@ pub fn run(args: ConfigureArgs) -> u8 {
 fn report(args: &ConfigureArgs, configured: &Configured, image_bytes: u64, image_sha256: &str) {
     let partition = &configured.partition;
     if args.json {
-        super::json_lines::emit(&json!({
-            "event": "done",
-            "image": args.image.display().to_string(),
-            "output": args.output.display().to_string(),
-            "size": image_bytes,
-            "image_sha256": image_sha256,
-            "boot_partition": {
-                "number": partition.number,
-                "label": partition.label,
-                "offset": partition.offset,
-            },
-            "config_sha256": configured.config_sha256,
-            "warnings": configured.warnings,
-        }));
+        super::json_lines::emit(&WireEvent::Done {
+            ok: 1,
+            failed: 0,
+            image_sha256: Some(image_sha256.to_string()),
+            image_bytes: Some(image_bytes),
+            output: Some(args.output.display().to_string()),
+            boot_partition: Some(WireBootPartition {
+                number: partition.number,
+                label: partition.label.clone(),
+                offset: partition.offset,
+                size: partition.size_bytes,
+            }),
+            config_sha256: Some(configured.config_sha256.clone()),
+            warnings: configured.warnings.clone(),
+        });
     } else {
         println!(
             "Configured boot partition {}{} at byte {}; config.json sha256 {}",

@@ -14,13 +14,19 @@ use super::{EXIT_FAILED, EXIT_OK, EXIT_REFUSED, interrupt};
 use crate::bootcfg::Configured;
 use crate::engine::{self, FlashEvent, FlashJob, FlashReport, Refusal, hex};
 use crate::humanize;
+use crate::protocol::{ErrorKind, WireEvent};
 use crate::source::{ImageSource, STDIN_NAME};
 use crate::target::TargetInfo;
 
 /// Prints a refusal before anything was written and returns exit code 2.
 fn refuse(json: bool, message: &str) -> u8 {
+    refuse_as(json, ErrorKind::Refused, message)
+}
+
+/// Like [`refuse`], with the kind of the `error` event.
+fn refuse_as(json: bool, kind: ErrorKind, message: &str) -> u8 {
     if json {
-        super::json_lines::emit(&serde_json::json!({"event": "error", "error": message}));
+        super::json_lines::emit(&WireEvent::error(kind, message));
     }
     eprintln!("imprint: {message}");
     EXIT_REFUSED
@@ -32,9 +38,11 @@ fn prepare(
     config: &ConfigArgs,
     json: bool,
 ) -> Result<(ImageSource, Option<Configured>), u8> {
-    let source = ImageSource::open(image).map_err(|e| refuse(json, &e.to_string()))?;
+    let source =
+        ImageSource::open(image).map_err(|e| refuse_as(json, ErrorKind::Image, &e.to_string()))?;
     interrupt::watch(&source);
-    let configured = super::configure::prepare(&source, config).map_err(|e| refuse(json, &e))?;
+    let configured = super::configure::prepare(&source, config)
+        .map_err(|e| refuse_as(json, ErrorKind::Config, &e))?;
     Ok((source, configured))
 }
 
@@ -195,13 +203,15 @@ fn run_engine(
 
 fn describe_dry_run(job: &FlashJob, checked: &[TargetInfo], json: bool) {
     if json {
-        super::json_lines::emit(&serde_json::json!({
-            "event": "dry_run",
-            "image": job.source.path().display().to_string(),
-            "format": job.source.format().name(),
-            "size": job.source.size_hint(),
-            "targets": checked.iter().map(|t| t.path.display().to_string()).collect::<Vec<_>>(),
-        }));
+        super::json_lines::emit(&WireEvent::DryRun {
+            image: job.source.path().display().to_string(),
+            format: job.source.format().name().to_string(),
+            size: job.source.size_hint(),
+            targets: checked
+                .iter()
+                .map(|t| t.path.display().to_string())
+                .collect(),
+        });
         return;
     }
     println!(

@@ -10,9 +10,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use serde_json::json;
-
 use super::{EXIT_FAILED, EXIT_REFUSED, json_lines};
+use crate::protocol::{ErrorKind, WireEvent};
 use crate::source::ImageSource;
 
 /// What the handler acts on.
@@ -79,7 +78,7 @@ fn on_signal() {
     if !state.writing {
         let message = "interrupted; nothing was written";
         if state.json {
-            json_lines::emit(&json!({"event": "error", "error": message, "kind": "cancelled"}));
+            json_lines::emit(&WireEvent::error(ErrorKind::Cancelled, message));
         }
         eprintln!("\nimprint: {message}");
         std::process::exit(i32::from(EXIT_REFUSED));

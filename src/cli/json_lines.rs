@@ -1,12 +1,12 @@
 //! `--json`: one JSON object per line on stdout, and nothing else there
-//! (DESIGN.md §5). The GUI's privileged helper speaks exactly this.
+//! (DESIGN.md §5). Every line is a [`WireEvent`]; the GUI's privileged
+//! helper reads exactly these.
 
 use std::io::{self, Write};
 
-use serde_json::{Value, json};
-
 use super::sink::{EventSink, RunInfo};
 use crate::engine::{FlashEvent, FlashReport, Refusal};
+use crate::protocol::{WireBootPartition, WireEvent};
 
 pub struct JsonLines {
     targets: Vec<String>,
@@ -19,101 +19,75 @@ impl JsonLines {
         }
     }
 
-    fn target_name(&self, index: usize) -> Value {
-        self.targets
-            .get(index)
-            .map_or(Value::Null, |t| Value::String(t.clone()))
+    fn target_name(&self, index: usize) -> String {
+        self.targets.get(index).cloned().unwrap_or_default()
     }
 }
 
-/// Prints `value` as one line and flushes, so a reading process sees each
+/// Prints `event` as one line and flushes, so a reading process sees each
 /// event as it happens.
-pub fn emit(value: &Value) {
+pub fn emit(event: &WireEvent) {
     let mut out = io::stdout().lock();
-    let _ = writeln!(out, "{value}");
+    let _ = writeln!(out, "{}", event.to_line());
     let _ = out.flush();
 }
 
 impl EventSink for JsonLines {
     fn start(&mut self, info: &RunInfo<'_>) {
         self.targets = info.targets.clone();
-        let mut start = json!({
-            "event": "start",
-            "image": info.image,
-            "format": info.format,
-            "size": info.size,
-            "targets": info.targets,
+        let configured = info.configured;
+        emit(&WireEvent::Start {
+            image: info.image.clone(),
+            format: info.format.to_string(),
+            size: info.size,
+            targets: info.targets.clone(),
+            boot_partition: configured.map(|c| WireBootPartition {
+                number: c.partition.number,
+                label: c.partition.label.clone(),
+                offset: c.partition.offset,
+                size: c.partition.size_bytes,
+            }),
+            config_sha256: configured.map(|c| c.config_sha256.clone()),
+            warnings: configured.map(|c| c.warnings.clone()).unwrap_or_default(),
         });
-        if let Some(configured) = info.configured {
-            start["boot_partition"] = json!({
-                "number": configured.partition.number,
-                "label": configured.partition.label,
-                "offset": configured.partition.offset,
-                "size": configured.partition.size_bytes,
-            });
-            start["config_sha256"] = json!(configured.config_sha256);
-            start["warnings"] = json!(configured.warnings);
-            if let Some(first) = configured.warnings.first() {
-                start["warning"] = json!(first);
-            }
-        }
-        emit(&start);
     }
 
     fn event(&mut self, event: &FlashEvent) {
         match event {
-            FlashEvent::Started { .. } => {}
+            FlashEvent::Started { .. } | FlashEvent::Done { .. } => {}
             FlashEvent::Progress {
                 target,
                 phase,
                 bytes,
                 total,
-            } => emit(&json!({
-                "event": "progress",
-                "target": self.target_name(*target),
-                "phase": phase.name(),
-                "bytes": bytes,
-                "total": total,
-            })),
+            } => emit(&WireEvent::Progress {
+                target: self.target_name(*target),
+                phase: *phase,
+                bytes: *bytes,
+                total: *total,
+            }),
             FlashEvent::TargetDone {
                 target,
                 result,
                 sha256,
-            } => {
-                let (ok, error, offset) = match result {
-                    Ok(()) => (true, None, None),
-                    Err(failure) => (false, Some(failure.message.clone()), failure.offset),
-                };
-                emit(&json!({
-                    "event": "target_done",
-                    "target": self.target_name(*target),
-                    "ok": ok,
-                    "error": error,
-                    "offset": offset,
-                    "sha256": sha256,
-                }));
-            }
-            FlashEvent::Done { .. } => {}
+            } => emit(&WireEvent::target_done(
+                self.target_name(*target),
+                result,
+                sha256.clone(),
+            )),
         }
     }
 
     fn finish(&mut self, _info: &RunInfo<'_>, report: &FlashReport) {
-        emit(&json!({
-            "event": "done",
-            "ok": report.succeeded(),
-            "failed": report.failed(),
-            "image_sha256": report.image_sha256,
-            "image_bytes": report.image_bytes,
-        }));
+        emit(&WireEvent::done(report));
     }
 
     fn refused(&mut self, refusals: &[Refusal]) {
         for refusal in refusals {
-            emit(&json!({
-                "event": "refused",
-                "target": refusal.target.display().to_string(),
-                "error": refusal.reason,
-            }));
+            emit(&WireEvent::Refused {
+                target: refusal.target.display().to_string(),
+                error: refusal.reason.clone(),
+            });
         }
     }
 }

@@ -16,6 +16,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use crate::protocol::{ErrorKind, WireEvent};
+
 pub use args::{Cli, Command, ConfigArgs, FlashArgs};
 
 /// Every target succeeded.
@@ -42,11 +44,10 @@ pub fn main() -> ExitCode {
                 // The error itself, without the usage lines and hints after it.
                 let message = rendered.split("\n\n").next().unwrap_or_default();
                 let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
-                json_lines::emit(&serde_json::json!({
-                    "event": "error",
-                    "kind": "usage",
-                    "error": message.trim_start_matches("error: "),
-                }));
+                json_lines::emit(&WireEvent::error(
+                    ErrorKind::Usage,
+                    message.trim_start_matches("error: "),
+                ));
             }
             return ExitCode::from(EXIT_REFUSED);
         }

@@ -1,8 +1,11 @@
 //! The events the engine sends while it runs: plain data, throttled to about
 //! ten progress events per second and target.
 
+use serde::{Deserialize, Serialize};
+
 /// What a target is doing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Phase {
     Write,
     Verify,
@@ -19,7 +22,8 @@ impl Phase {
 }
 
 /// Why a target failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FailureKind {
     /// Opening, writing or syncing the target failed.
     Write,

@@ -9,12 +9,12 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use crossbeam_channel::Sender;
-use serde::Deserialize;
 
 use super::options::HelperOptions;
 use super::run_event::{Cancel, RunEvent, Running};
 use crate::cli::ConfigArgs;
-use crate::engine::{FailureKind, FlashEvent, Phase, TargetFailure};
+use crate::engine::{FailureKind, FlashEvent, TargetFailure};
+use crate::protocol::WireEvent;
 
 /// What the helper is asked to do.
 #[derive(Debug, Clone)]
@@ -204,130 +204,71 @@ fn ending_without_done(code: Option<i32>, elevated: bool, stderr: &str) -> RunEv
     }
 }
 
-/// One line of `imprint flash --json`.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-enum JsonEvent {
-    Start {
-        #[serde(default)]
-        size: Option<u64>,
-        #[serde(default)]
-        targets: Vec<String>,
-    },
-    Progress {
-        target: String,
-        phase: String,
-        bytes: u64,
-        #[serde(default)]
-        total: Option<u64>,
-    },
-    TargetDone {
-        target: String,
-        ok: bool,
-        #[serde(default)]
-        error: Option<String>,
-        #[serde(default)]
-        offset: Option<u64>,
-        #[serde(default)]
-        sha256: Option<String>,
-    },
-    /// A target refused before anything was written (then exit code 2).
-    Refused {
-        #[serde(default)]
-        target: Option<String>,
-        error: String,
-    },
-    Done {
-        #[serde(default)]
-        image_sha256: Option<String>,
-        #[serde(default)]
-        image_bytes: Option<u64>,
-    },
-}
-
 /// Parses one JSON line into a run event; `targets` maps the target
 /// strings back to their index. Unknown lines are skipped: the protocol may
 /// grow new events.
 pub fn parse_line(line: &str, targets: &[PathBuf]) -> Option<RunEvent> {
-    let event = serde_json::from_str::<JsonEvent>(line).ok()?;
-    if let JsonEvent::Refused { target, error } = event {
-        let reason = match target {
-            Some(target) => format!("{target}: {error}"),
-            None => error,
-        };
-        return Some(RunEvent::Refused(vec![reason]));
-    }
-    flash_event(event, targets).map(RunEvent::Flash)
-}
-
-fn flash_event(event: JsonEvent, targets: &[PathBuf]) -> Option<FlashEvent> {
     let index = |name: &str| targets.iter().position(|t| t.as_os_str() == name);
-    match event {
-        JsonEvent::Refused { .. } => None,
-        JsonEvent::Start { size, targets } => Some(FlashEvent::Started {
+    let event = match WireEvent::parse(line)? {
+        WireEvent::Refused { target, error } => {
+            return Some(RunEvent::Refused(vec![format!("{target}: {error}")]));
+        }
+        // Stopped before anything was written (exit code 2): the helper says
+        // why in the event itself.
+        WireEvent::Error { error, .. } => return Some(RunEvent::Refused(vec![error])),
+        WireEvent::Start { size, targets, .. } => FlashEvent::Started {
             targets,
             size_hint: size,
-        }),
-        JsonEvent::Progress {
+        },
+        WireEvent::Progress {
             target,
             phase,
             bytes,
             total,
-        } => Some(FlashEvent::Progress {
+        } => FlashEvent::Progress {
             target: index(&target)?,
-            phase: if phase == "verify" {
-                Phase::Verify
-            } else {
-                Phase::Write
-            },
+            phase,
             bytes,
             total,
-        }),
-        JsonEvent::TargetDone {
+        },
+        WireEvent::TargetDone {
             target,
             ok,
+            kind,
             error,
             offset,
             sha256,
-        } => Some(FlashEvent::TargetDone {
+            ..
+        } => FlashEvent::TargetDone {
             target: index(&target)?,
             sha256,
             result: if ok {
                 Ok(())
             } else {
                 Err(TargetFailure {
-                    kind: failure_kind(error.as_deref().unwrap_or_default()),
+                    kind: kind.unwrap_or(FailureKind::Write),
                     offset,
                     message: error.unwrap_or_else(|| "failed".to_string()),
                 })
             },
-        }),
-        JsonEvent::Done {
+        },
+        WireEvent::Done {
             image_sha256,
             image_bytes,
-        } => Some(FlashEvent::Done {
+            ..
+        } => FlashEvent::Done {
             image_sha256,
             image_bytes,
-        }),
-    }
-}
-
-/// The protocol carries only the message; guess the kind from it so the
-/// result screen can give the right advice.
-fn failure_kind(message: &str) -> FailureKind {
-    let message = message.to_lowercase();
-    if message.contains("cancel") {
-        FailureKind::Cancelled
-    } else if message.contains("verif") || message.contains("differ") {
-        FailureKind::Verify
-    } else {
-        FailureKind::Write
-    }
+        },
+        WireEvent::DryRun { .. } => return None,
+    };
+    Some(RunEvent::Flash(event))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Phase;
 
     #[test]
     fn protocol_lines_become_engine_events() {
@@ -345,14 +286,24 @@ mod tests {
             }))
         );
         let failed = parse_line(
-            r#"{"event":"target_done","target":"/dev/sdb","ok":false,"error":"write failed at 4096","offset":4096,"sha256":null}"#,
+            r#"{"event":"target_done","target":"/dev/sdb","ok":false,"outcome":"failed","kind":"verify","error":"write failed at 4096","offset":4096,"sha256":null}"#,
             &targets,
         );
         assert!(matches!(
             failed,
             Some(RunEvent::Flash(FlashEvent::TargetDone { target: 0, result: Err(ref f), .. }))
                 if f.message == "write failed at 4096" && f.offset == Some(4096)
+                    && f.kind == FailureKind::Verify
         ));
+        assert_eq!(
+            parse_line(
+                r#"{"event":"error","kind":"image","error":"os.img is not an image: it is empty"}"#,
+                &targets
+            ),
+            Some(RunEvent::Refused(vec![
+                "os.img is not an image: it is empty".into()
+            ]))
+        );
         assert_eq!(
             parse_line(
                 r#"{"event":"done","ok":1,"failed":1,"image_sha256":"ab"}"#,
