@@ -174,7 +174,7 @@ fn list_marks_the_drive_holding_root_as_system_and_hides_it_by_default() {
 fn a_loop_device_mounted_at_boot_in_a_private_namespace_is_a_system_drive() {
     require_root!();
     if !have("mkfs.ext4") || !have("unshare") {
-        eprintln!("skipped: needs mkfs.ext4 and unshare");
+        crate::support::skip_without("mkfs.ext4 and unshare");
         return;
     }
     let _lock = LoopLock::acquire();
@@ -218,7 +218,7 @@ fn a_loop_device_mounted_at_boot_in_a_private_namespace_is_a_system_drive() {
 fn a_loop_device_mounted_elsewhere_is_not_system_and_unmounts() {
     require_root!();
     if !have("mkfs.ext4") {
-        eprintln!("skipped: needs mkfs.ext4");
+        crate::support::skip_without("mkfs.ext4");
         return;
     }
     let _lock = LoopLock::acquire();
@@ -312,7 +312,7 @@ fn write_mbr(image: &Path, size: u64) {
 fn a_partition_mounted_at_boot_makes_its_whole_disk_a_system_drive() {
     require_root!();
     if !have("mkfs.ext4") || !have("unshare") || !have("partx") {
-        eprintln!("skipped: needs mkfs.ext4, unshare and partx");
+        crate::support::skip_without("mkfs.ext4, unshare and partx");
         return;
     }
     let _lock = LoopLock::acquire();
@@ -389,7 +389,7 @@ fn a_partition_mounted_at_boot_makes_its_whole_disk_a_system_drive() {
 fn every_member_of_a_btrfs_raid_mounted_at_boot_is_a_system_drive() {
     require_root!();
     if !have("mkfs.btrfs") || !have("unshare") {
-        eprintln!("skipped: needs mkfs.btrfs (btrfs-progs) and unshare");
+        crate::support::skip_without("mkfs.btrfs (btrfs-progs) and unshare");
         return;
     }
     let _lock = LoopLock::acquire();

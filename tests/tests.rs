@@ -1,5 +1,6 @@
 //! Imprint's integration tests: one binary, one module per area. Tests that
-//! need root (loop devices, mounts) print that they were skipped otherwise.
+//! need root (loop devices, mounts) print that they were skipped otherwise, or
+//! fail when `IMPRINT_REQUIRE_ROOT` is set (as `scripts/test` does as root).
 
 mod bootcfg;
 mod drives;

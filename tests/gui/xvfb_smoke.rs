@@ -90,7 +90,7 @@ fn the_real_window_opens_draws_and_closes_cleanly() {
             .output()
             .map_or(true, |o| !o.status.success())
     }) {
-        eprintln!("skipped: needs Xvfb, xdpyinfo and imagemagick (scripts/install-deps)");
+        crate::support::skip_without("Xvfb, xdpyinfo and imagemagick (scripts/install-deps)");
         return;
     }
     let xvfb = Xvfb::start().expect("start Xvfb");

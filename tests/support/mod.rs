@@ -40,11 +40,34 @@ pub fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// Skips the calling test (returns from it) when not root.
+/// Whether a test that needs root must fail without it instead of being
+/// skipped: `scripts/test` sets `IMPRINT_REQUIRE_ROOT=1`, so that a run
+/// meant to cover everything cannot pass by skipping.
+pub fn root_is_required() -> bool {
+    std::env::var_os("IMPRINT_REQUIRE_ROOT").is_some_and(|v| v != "0" && !v.is_empty())
+}
+
+/// Says that the calling test is skipped because `what` is missing (the
+/// caller then returns); fails it instead when [`root_is_required`]: a full
+/// run has every tool, since `scripts/test` installs them.
+pub fn skip_without(what: &str) {
+    assert!(
+        !root_is_required(),
+        "this test needs {what} and IMPRINT_REQUIRE_ROOT is set (scripts/install-deps installs it)"
+    );
+    eprintln!("skipped: needs {what}");
+}
+
+/// Skips the calling test (returns from it) when not root; fails it instead
+/// when [`root_is_required`].
 #[macro_export]
 macro_rules! require_root {
     () => {
         if !$crate::support::is_root() {
+            assert!(
+                !$crate::support::root_is_required(),
+                "this test needs root (loop devices, mounts) and IMPRINT_REQUIRE_ROOT is set"
+            );
             eprintln!("skipped: needs root for loop devices");
             return;
         }
