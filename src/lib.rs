@@ -13,6 +13,7 @@
 //! - [`bootcfg`] embeds a balenaOS `config.json` (and WiFi) into the image's
 //!   boot partition while it streams;
 //! - [`platform`] holds every piece of OS-specific code;
+//! - [`user_file`] reads the small files a user names, with a size limit;
 //! - [`cli`] and (with the `gui` feature) `gui` are the front ends: both only
 //!   read the engine's event stream.
 
@@ -26,3 +27,4 @@ pub mod humanize;
 pub mod platform;
 pub mod source;
 pub mod target;
+pub mod user_file;

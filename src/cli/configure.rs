@@ -35,7 +35,7 @@ pub fn prepare(source: &ImageSource, args: &ConfigArgs) -> Result<Option<Configu
     };
     let request = ConfigRequest::load(
         config_path,
-        args.wifi_ssid.as_deref(),
+        args.wifi_ssid.as_deref().map(str::as_bytes),
         args.wifi_psk.as_deref(),
     )
     .map_err(|e| e.to_string())?;
@@ -77,6 +77,17 @@ pub fn run(args: ConfigureArgs) -> u8 {
                 args.output.display()
             ),
         );
+    }
+    if let Some(config) = &args.config.config {
+        if is_same_file(config, &args.output) {
+            return refuse(
+                args.json,
+                &format!(
+                    "-o {} names the config file; choose another output file",
+                    args.output.display()
+                ),
+            );
+        }
     }
     if let Ok(metadata) = fs::metadata(&args.output) {
         if !metadata.is_file() {
