@@ -468,10 +468,13 @@ mod tests {
         check_chains(&bytes, &["sub/a.txt", "b.txt"]).unwrap();
     }
 
+    /// Damages a volume, given a.txt's chain and b.txt's first cluster.
+    type Damage = fn(&mut [u8], &[u32], u32);
+
     #[test]
     fn finds_each_kind_of_damage() {
         // `a` is a.txt's chain (3 clusters), `b` b.txt's first cluster.
-        let cases: [(&str, fn(&mut [u8], &[u32], u32)); 6] = [
+        let cases: [(&str, Damage); 6] = [
             ("share cluster", |v, a, b| set_fat16(v, a[2], b as u16)),
             ("loops back", |v, a, _| set_fat16(v, a[2], a[0] as u16)),
             ("marks free", |v, a, _| set_fat16(v, a[1], 0)),

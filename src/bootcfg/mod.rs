@@ -26,7 +26,7 @@ use std::io::{self, Read};
 use std::path::Path;
 use std::sync::Arc;
 
-pub use config_json::ConfigJson;
+pub use config_json::{CONFIG_LIMIT_BYTES, ConfigJson};
 pub use error::BootConfigError;
 pub use find_boot::{BOOT_LABELS, BootRule};
 pub use memory::partition_memory_limit_bytes;
