@@ -63,8 +63,14 @@ impl Layout {
         };
         let bytes_per_sector = u16_at(11);
         let sectors_per_cluster = u64::from(sector[13]);
-        if bytes_per_sector == 0 || sectors_per_cluster == 0 {
-            return Err("its boot sector gives a zero sector or cluster size".into());
+        // The sizes the specification allows (fatfs refuses others too);
+        // they also keep the per-cluster table below small.
+        if !matches!(bytes_per_sector, 512 | 1024 | 2048 | 4096)
+            || !sectors_per_cluster.is_power_of_two()
+        {
+            return Err(format!(
+                "its boot sector gives {bytes_per_sector}-byte sectors and {sectors_per_cluster} sectors per cluster"
+            ));
         }
         let reserved = u16_at(14);
         let fats = u64::from(sector[16]);
@@ -80,6 +86,7 @@ impl Layout {
             u32_at(32)
         };
         let root_dir_sectors = (root_entries * DIR_ENTRY_LEN as u64).div_ceil(bytes_per_sector);
+        // At most 2^16 + 2^8 * 2^32 + 2^16: no overflow in u64.
         let data_start_sector = reserved + fats * sectors_per_fat + root_dir_sectors;
         let data_sectors = total_sectors
             .checked_sub(data_start_sector)
@@ -95,6 +102,7 @@ impl Layout {
         let fat_start = reserved * bytes_per_sector;
         let fat_len = sectors_per_fat * bytes_per_sector;
         let root_start = fat_start + fats * fat_len;
+        // Under 2^41 sectors of at most 2^12 bytes: within u64.
         let data_start = data_start_sector * bytes_per_sector;
         let cluster_len = sectors_per_cluster * bytes_per_sector;
         // A cluster is valid if the boot sector counts it, the FAT has an
@@ -494,6 +502,23 @@ mod tests {
             let err = check_chains(&bytes, &["sub/a.txt"]).unwrap_err();
             assert!(err.contains(said), "{said}: {err}");
             assert!(err.contains("/sub/a.txt"), "{err}");
+        }
+    }
+
+    #[test]
+    fn any_boot_sector_is_an_answer_not_a_panic() {
+        let (volume, _, _) = volume();
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..2000 {
+            let mut bytes = volume.clone();
+            // Random values in the BPB fields (bytes 11..48).
+            for _ in 0..4 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                bytes[11 + (state % 37) as usize] = (state >> 32) as u8;
+            }
+            let _ = check_chains(&bytes, &["b.txt"]);
         }
     }
 
