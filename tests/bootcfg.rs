@@ -5,6 +5,7 @@
 
 use std::ffi::OsStr;
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::support::balena_image::{self, TestImage};
@@ -714,7 +715,10 @@ fn wifi_ssids_are_written_as_network_manager_reads_them() {
         "123",
         "Café",
     ];
-    for (i, ssid) in through_the_cli.iter().enumerate() {
+    // Bytes that are not UTF-8 (an SSID is bytes) come through too.
+    let not_utf8: [&[u8]; 4] = [b"\xff\xfe;\\", b"caf\xe9", b"\x01ctl", b"\x7f"];
+    let ssids = through_the_cli.iter().map(|s| s.as_bytes()).chain(not_utf8);
+    for (i, ssid) in ssids.enumerate() {
         let out = dir.path().join(format!("out-{i}.img"));
         let output = run_imprint([
             OsStr::new("configure"),
@@ -722,14 +726,15 @@ fn wifi_ssids_are_written_as_network_manager_reads_them() {
             OsStr::new("--config"),
             config.as_os_str(),
             OsStr::new("--wifi-ssid"),
-            OsStr::new(ssid),
+            OsStr::from_bytes(ssid),
             OsStr::new("-o"),
             out.as_os_str(),
         ]);
         assert_eq!(
             output.status.code(),
             Some(0),
-            "{ssid:?}: {}",
+            "{:?}: {}",
+            ssid.escape_ascii().to_string(),
             String::from_utf8_lossy(&output.stderr)
         );
         let keyfile = balena_image::mtype(
@@ -737,17 +742,15 @@ fn wifi_ssids_are_written_as_network_manager_reads_them() {
             image.boot_offset,
             "::/system-connections/balena-wifi-01",
         );
-        assert_network_manager_reads(&keyfile, ssid.as_bytes());
+        assert_network_manager_reads(&keyfile, ssid);
         fs::remove_file(&out).unwrap();
     }
-    // Bytes that are not UTF-8 cannot come through the CLI's String
-    // argument; the profile writer takes bytes.
-    for ssid in [&b"\xff\xfe;\\"[..], b"caf\xe9", b"\x00nul", b"\x7f"] {
-        let keyfile = imprint::bootcfg::WifiProfile::new(ssid, Some("password1"))
-            .unwrap()
-            .keyfile();
-        assert_network_manager_reads(keyfile.as_bytes(), ssid);
-    }
+    // A NUL byte cannot be a command-line argument; the profile writer
+    // takes it.
+    let keyfile = imprint::bootcfg::WifiProfile::new(b"\x00nul", Some("password1"))
+        .unwrap()
+        .keyfile();
+    assert_network_manager_reads(keyfile.as_bytes(), b"\x00nul");
 }
 
 fn assert_network_manager_reads(keyfile: &[u8], ssid: &[u8]) {

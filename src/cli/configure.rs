@@ -7,6 +7,7 @@
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use serde_json::json;
@@ -35,7 +36,7 @@ pub fn prepare(source: &ImageSource, args: &ConfigArgs) -> Result<Option<Configu
     };
     let request = ConfigRequest::load(
         config_path,
-        args.wifi_ssid.as_deref().map(str::as_bytes),
+        args.wifi_ssid.as_deref().map(OsStrExt::as_bytes),
         args.wifi_psk.as_deref(),
     )
     .map_err(|e| e.to_string())?;
