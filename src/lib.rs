@@ -15,6 +15,7 @@
 //! - [`platform`] holds every piece of OS-specific code;
 //! - [`protocol`] is the JSON-lines event protocol of `--json`, written by the
 //!   command line and read by the app's privileged helper;
+//! - [`user_file`] reads the small files a user names, with a size limit;
 //! - [`cli`] and (with the `gui` feature) `gui` are the front ends: both only
 //!   read the engine's event stream.
 
@@ -29,3 +30,4 @@ pub mod platform;
 pub mod protocol;
 pub mod source;
 pub mod target;
+pub mod user_file;

@@ -3,7 +3,9 @@
 //! on etcher-sdk's fixtures, checked with mtools and `fsck.fat -n`; and
 //! `imprint flash --config` to loop devices.
 
+use std::ffi::OsStr;
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::support::balena_image::{self, TestImage};
@@ -14,7 +16,7 @@ const PSK: &str = "correct horse battery";
 
 /// The keyfile Imprint must write for [`SSID`] and [`PSK`].
 const EXPECTED_KEYFILE: &str = "[connection]\nid=balena-wifi-01\ntype=wifi\n\n\
-    [wifi]\nmode=infrastructure\nssid=My\\;SSID\n\n\
+    [wifi]\nmode=infrastructure\nssid=My\\\\;SSID\n\n\
     [wifi-security]\nkey-mgmt=wpa-psk\npsk=correct horse battery\n\n\
     [ipv4]\nmethod=auto\n\n\
     [ipv6]\naddr-gen-mode=stable-privacy\nmethod=auto\n";
@@ -688,4 +690,346 @@ fn wifi_without_a_config_is_refused() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--wifi-ssid needs --config"));
     assert!(!target.exists());
+}
+
+/// SSIDs that need escaping: each one NetworkManager must read back as the
+/// bytes given (GLib's parser, then NetworkManager's own decoding), from a
+/// file that holds what NetworkManager's writer would have written.
+#[test]
+fn wifi_ssids_are_written_as_network_manager_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::small_resin_boot(dir.path(), "ssid.img", 16, 8, &[]);
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    let through_the_cli = [
+        "My;SSID",
+        "a;b;",
+        "16;17;",
+        "back\\slash",
+        "\\;",
+        "  two leading, trailing  ",
+        " ",
+        "#not a comment",
+        "=equals=",
+        "[section]",
+        "new\nline",
+        "123",
+        "Café",
+    ];
+    // Bytes that are not UTF-8 (an SSID is bytes) come through too.
+    let not_utf8: [&[u8]; 4] = [b"\xff\xfe;\\", b"caf\xe9", b"\x01ctl", b"\x7f"];
+    let ssids = through_the_cli.iter().map(|s| s.as_bytes()).chain(not_utf8);
+    for (i, ssid) in ssids.enumerate() {
+        let out = dir.path().join(format!("out-{i}.img"));
+        let output = run_imprint([
+            OsStr::new("configure"),
+            image.path.as_os_str(),
+            OsStr::new("--config"),
+            config.as_os_str(),
+            OsStr::new("--wifi-ssid"),
+            OsStr::from_bytes(ssid),
+            OsStr::new("-o"),
+            out.as_os_str(),
+        ]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{:?}: {}",
+            ssid.escape_ascii().to_string(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let keyfile = balena_image::mtype(
+            &out,
+            image.boot_offset,
+            "::/system-connections/balena-wifi-01",
+        );
+        assert_network_manager_reads(&keyfile, ssid);
+        fs::remove_file(&out).unwrap();
+    }
+    // A NUL byte cannot be a command-line argument; the profile writer
+    // takes it.
+    let keyfile = imprint::bootcfg::WifiProfile::new(b"\x00nul", Some("password1"))
+        .unwrap()
+        .keyfile();
+    assert_network_manager_reads(keyfile.as_bytes(), b"\x00nul");
+}
+
+fn assert_network_manager_reads(keyfile: &[u8], ssid: &[u8]) {
+    let (read, nm_line) = balena_image::network_manager_ssid(keyfile);
+    assert_eq!(
+        read,
+        ssid,
+        "NetworkManager reads {:?} from\n{}",
+        String::from_utf8_lossy(&read),
+        String::from_utf8_lossy(keyfile)
+    );
+    let text = String::from_utf8_lossy(keyfile);
+    assert!(
+        text.contains(&format!("\n{nm_line}\n")),
+        "NetworkManager would write {nm_line:?}; Imprint wrote\n{text}"
+    );
+}
+
+/// A FAT entry value past every cluster of these small filesystems (and
+/// below the "bad" and end-of-chain values), for `fat_bits`.
+fn past_end(fat_bits: u8) -> u32 {
+    match fat_bits {
+        12 => 0xFF0,
+        16 => 0xFFF0,
+        _ => 0x0FFF_FFF0,
+    }
+}
+
+/// A small image whose boot FAT (`fat_bits`) has the damage `kind`.
+fn damaged_image(dir: &Path, fat_bits: u8, kind: &str) -> TestImage {
+    let size_mib = match fat_bits {
+        12 => 2,
+        16 => 8,
+        _ => 40,
+    };
+    let big: Vec<u8> = crate::support::pseudo_random_bytes(3000, 5);
+    let image = balena_image::small_resin_boot(
+        dir,
+        &format!("damaged-{fat_bits}-{kind}.img"),
+        fat_bits,
+        size_mib,
+        &[("::/big.bin", &big)],
+    );
+    let at = image.boot_offset;
+    let config = balena_image::clusters_of(&image.path, at, "::/config.json");
+    let os_release = balena_image::clusters_of(&image.path, at, "::/os-release");
+    let big = balena_image::clusters_of(&image.path, at, "::/big.bin");
+    assert!(big.len() >= 3, "{big:?}");
+    let last_config = *config.last().unwrap();
+    let set =
+        |cluster, value| balena_image::set_fat_entry(&image.path, at, fat_bits, cluster, value);
+    match kind {
+        // config.json's chain runs on into os-release's: replacing it
+        // would free and reuse os-release's clusters.
+        "cross-link" => set(last_config, os_release[0]),
+        // big.bin's last cluster points back to its first.
+        "loop" => set(*big.last().unwrap(), big[0]),
+        // config.json's chain runs on into a cluster marked free.
+        "free" => set(last_config, big.last().unwrap() + 100),
+        // config.json's chain runs past the last cluster (the "Seek to a
+        // negative offset" of fatfs).
+        "past-end" => set(last_config, past_end(fat_bits)),
+        _ => unreachable!(),
+    }
+    image
+}
+
+/// A configure on a boot partition with a damaged FAT (each kind of
+/// damage, on FAT12, FAT16 and FAT32) is refused before anything is
+/// written, naming the damage and fsck.fat.
+#[test]
+fn configure_refuses_a_damaged_fat() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    let cases = [
+        (16, "cross-link", "share cluster"),
+        (16, "loop", "loops back"),
+        (16, "free", "marks free"),
+        (16, "past-end", "past the end of the filesystem"),
+        (12, "cross-link", "share cluster"),
+        (12, "past-end", "past the end of the filesystem"),
+        (32, "cross-link", "share cluster"),
+        (32, "loop", "loops back"),
+    ];
+    for (fat_bits, kind, said) in cases {
+        let image = damaged_image(dir.path(), fat_bits, kind);
+        let before = fs::read(&image.path).unwrap();
+        let stderr = assert_refused(&image.path, &config, true);
+        assert!(
+            stderr.contains("the boot partition's FAT is damaged: ")
+                && stderr.contains(said)
+                && stderr.contains("run fsck.fat"),
+            "FAT{fat_bits} {kind}: {stderr}"
+        );
+        assert!(!stderr.contains("Seek"), "{stderr}");
+        // fsck.fat agrees that the filesystem is damaged.
+        let boot = image.boot_offset as usize..(image.boot_offset + image.boot_size) as usize;
+        let (clean, fsck_said) = balena_image::fsck_fat(&before[boot]);
+        assert!(
+            !clean,
+            "fsck.fat finds FAT{fat_bits} {kind} clean: {fsck_said}"
+        );
+        assert!(
+            fs::read(&image.path).unwrap() == before,
+            "the source changed"
+        );
+    }
+    // The same images, undamaged, configure.
+    for fat_bits in [12, 16, 32] {
+        let size_mib = [2, 8, 40][(fat_bits / 16) as usize];
+        let image = balena_image::small_resin_boot(
+            dir.path(),
+            &format!("sound-{fat_bits}.img"),
+            fat_bits,
+            size_mib,
+            &[],
+        );
+        let out = dir.path().join(format!("sound-{fat_bits}.out"));
+        let (code, _, stderr) = configure(&image.path, &config, true, &out);
+        assert_eq!(code, 0, "FAT{fat_bits}: {stderr}");
+    }
+}
+
+/// `flash --config` with a damaged boot FAT writes nothing to the drive.
+#[test]
+fn flash_with_a_damaged_fat_writes_nothing() {
+    crate::require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let image = damaged_image(dir.path(), 16, "cross-link");
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    let _lock = crate::support::loopdev::LoopLock::acquire();
+    let size = fs::metadata(&image.path).unwrap().len();
+    let drive =
+        crate::support::loopdev::LoopDevice::create(&dir.path().join("drive"), size, LOOP_FILL);
+    let file_target = dir.path().join("target.img");
+    let output = run_imprint(flash_args(
+        &image.path,
+        &config,
+        &[&drive.device, &file_target],
+    ));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("FAT is damaged"), "{stderr}");
+    assert!(
+        drive.contents().iter().all(|&b| b == LOOP_FILL),
+        "the drive was written"
+    );
+    assert!(!file_target.exists(), "the file target was created");
+}
+
+/// The config file is read with a limit: a character device is refused at
+/// once, an endless FIFO stops at the limit, and a FIFO holding a config
+/// (`--config <(…)`) works.
+#[test]
+fn config_files_are_read_with_a_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::small_resin_boot(dir.path(), "limit.img", 16, 8, &[]);
+    let out = dir.path().join("out.img");
+    let stderr = assert_refused(&image.path, Path::new("/dev/zero"), false);
+    assert!(
+        stderr.contains("cannot read config file /dev/zero: it is a character device, not a file"),
+        "{stderr}"
+    );
+
+    // `yes` writes forever; the read stops at the limit.
+    let program = crate::support::imprint().get_program().to_owned();
+    let run_bash = |script: &str| {
+        std::process::Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .env("IMPRINT", &program)
+            .env("IMAGE", &image.path)
+            .env("OUT", &out)
+            .env("CONFIG", balena_image::FLEET_CONFIG)
+            .output()
+            .unwrap()
+    };
+    let endless = run_bash(r#""$IMPRINT" configure "$IMAGE" --config <(yes) -o "$OUT""#);
+    let stderr = String::from_utf8_lossy(&endless.stderr);
+    assert_eq!(endless.status.code(), Some(2), "{stderr}");
+    let limit = imprint::bootcfg::CONFIG_LIMIT_BYTES;
+    assert!(
+        stderr.contains(&format!("larger than {limit} bytes")),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+
+    let piped =
+        run_bash(r#""$IMPRINT" configure "$IMAGE" --config <(printf %s "$CONFIG") -o "$OUT""#);
+    assert_eq!(
+        piped.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(balena_image::mtype(
+            &out,
+            image.boot_offset,
+            "::/config.json"
+        ))
+        .unwrap(),
+        balena_image::FLEET_CONFIG_COMPACT
+    );
+}
+
+#[test]
+fn configure_refuses_to_overwrite_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::small_resin_boot(dir.path(), "own.img", 16, 8, &[]);
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    // Through another name for the same file, too.
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(&config, &link).unwrap();
+    for output in [&config, &link] {
+        let (code, _, stderr) = configure(&image.path, &config, false, output);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("names the config file"), "{stderr}");
+        assert_eq!(
+            fs::read_to_string(&config).unwrap(),
+            balena_image::FLEET_CONFIG
+        );
+    }
+}
+
+/// A config.json without deviceType is written, with a warning; one with a
+/// UTF-8 byte order mark (as Windows editors save it) is accepted.
+#[test]
+fn config_without_device_type_warns_and_a_bom_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::small_resin_boot(dir.path(), "warn.img", 16, 8, &[]);
+    let out = dir.path().join("out.img");
+    let config = write_config(dir.path(), "c.json", "{\"applicationId\":1}");
+    let (code, _, stderr) = configure(&image.path, &config, false, &out);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("warning: config.json has no \"deviceType\"")
+            && stderr.contains("\"raspberrypi4-64\""),
+        "{stderr}"
+    );
+
+    let bom = write_config(
+        dir.path(),
+        "bom.json",
+        &format!("\u{FEFF}{}", balena_image::FLEET_CONFIG),
+    );
+    let (code, _, stderr) = configure(&image.path, &bom, false, &out);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    assert_eq!(
+        String::from_utf8(balena_image::mtype(
+            &out,
+            image.boot_offset,
+            "::/config.json"
+        ))
+        .unwrap(),
+        balena_image::FLEET_CONFIG_COMPACT
+    );
+}
+
+/// A partition table whose boot partition runs far past the image's end (a
+/// truncated image) is reported as that, not as a lack of memory.
+#[test]
+fn a_boot_partition_past_the_image_end_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::small_resin_boot(dir.path(), "past.img", 16, 8, &[]);
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    // Partition 1's sector count (MBR entry at 446, count at +12): ~2 TiB,
+    // more than the memory limit of any machine running the tests.
+    let mut bytes = fs::read(&image.path).unwrap();
+    let image_len = bytes.len();
+    bytes[446 + 12..446 + 16].copy_from_slice(&0xFFFF_0000u32.to_le_bytes());
+    fs::write(&image.path, bytes).unwrap();
+    let stderr = assert_refused(&image.path, &config, false);
+    assert!(
+        stderr.contains(&format!(
+            "extends past the end of the image, which ends at byte {image_len}"
+        )) && stderr.contains("truncated"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("memory"), "{stderr}");
 }

@@ -7,6 +7,13 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::BootConfigError;
+use crate::user_file::read_user_file;
+
+/// The largest config file read: balenaCloud's are a few KiB, and the boot
+/// partition is small.
+pub const CONFIG_LIMIT_BYTES: u64 = 1 << 20;
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// A validated config.json.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,19 +25,24 @@ pub struct ConfigJson {
 }
 
 impl ConfigJson {
-    /// Reads and validates the config file at `path`.
+    /// Reads and validates the config file at `path` (at most
+    /// [`CONFIG_LIMIT_BYTES`]; a FIFO is fine, a device is not).
     pub fn load(path: &Path) -> Result<ConfigJson, BootConfigError> {
-        let text = std::fs::read(path).map_err(|source| BootConfigError::ReadConfig {
-            path: path.to_path_buf(),
-            source,
+        let text = read_user_file(path, CONFIG_LIMIT_BYTES).map_err(|source| {
+            BootConfigError::ReadConfig {
+                path: path.to_path_buf(),
+                source,
+            }
         })?;
         ConfigJson::parse(&text, path)
     }
 
     /// Validates `text` (the contents of `path`): a JSON object whose
     /// `applicationId`, when present, is a number and whose `deviceType`,
-    /// when present, is a non-empty string.
+    /// when present, is a non-empty string. A UTF-8 byte order mark, which
+    /// Windows editors add, is skipped (JSON itself forbids it).
     pub fn parse(text: &[u8], path: &Path) -> Result<ConfigJson, BootConfigError> {
+        let text = text.strip_prefix(UTF8_BOM).unwrap_or(text);
         let value: Value =
             serde_json::from_slice(text).map_err(|source| BootConfigError::ParseConfig {
                 path: path.to_path_buf(),
@@ -113,6 +125,24 @@ mod tests {
             Err(BootConfigError::InvalidConfig { .. })
         ));
         assert!(parse("{}").is_ok());
+    }
+
+    #[test]
+    fn a_utf8_byte_order_mark_is_skipped() {
+        let config =
+            ConfigJson::parse(b"\xEF\xBB\xBF{\"deviceType\":\"x\"}", Path::new("c")).unwrap();
+        assert_eq!(config.bytes, br#"{"deviceType":"x"}"#);
+        // Only at the start: anywhere else it is not JSON.
+        assert!(ConfigJson::parse(b" \xEF\xBB\xBF{}", Path::new("c")).is_err());
+    }
+
+    #[test]
+    fn a_device_is_refused_without_reading_it() {
+        let err = ConfigJson::load(Path::new("/dev/zero")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot read config file /dev/zero: it is a character device, not a file"
+        );
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub enum BootConfigError {
         source: io::Error,
     },
     #[error(
-        "the image ends at byte {image_len}, before byte offset {offset} that its partition table points to"
+        "the image ends at byte {image_len}, before byte offset {offset} that its partition table points to: the image is truncated (download it again) or its partition table is wrong"
     )]
     ImageTooShort { offset: u64, image_len: u64 },
     #[error("the image has no partition table (no GPT and no MBR signature in its first sectors)")]
@@ -58,6 +58,23 @@ pub enum BootConfigError {
         offset: u64,
         #[source]
         source: io::Error,
+    },
+    #[error(
+        "the boot partition's FAT is damaged: {problem}; run fsck.fat on it (boot partition {number}, byte offset {offset}) or use an undamaged image. Nothing was written"
+    )]
+    DamagedFat {
+        number: u32,
+        offset: u64,
+        problem: String,
+    },
+    #[error(
+        "boot partition {number} (byte offset {offset}, {size_bytes} bytes) extends past the end of the image, which ends at byte {image_len}: the image is truncated (download it again) or its partition table is wrong"
+    )]
+    PartitionPastImageEnd {
+        number: u32,
+        offset: u64,
+        size_bytes: u64,
+        image_len: u64,
     },
     #[error(
         "boot partition {number} is {size_bytes} bytes, more than the {limit_bytes} bytes of memory Imprint allows itself to hold it in (free some memory and try again)"

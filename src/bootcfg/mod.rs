@@ -14,6 +14,7 @@ mod device_type;
 mod dir_fix;
 mod error;
 mod fat;
+mod fat_check;
 mod find_boot;
 mod memory;
 mod overlay;
@@ -25,7 +26,7 @@ use std::io::{self, Read};
 use std::path::Path;
 use std::sync::Arc;
 
-pub use config_json::ConfigJson;
+pub use config_json::{CONFIG_LIMIT_BYTES, ConfigJson};
 pub use error::BootConfigError;
 pub use find_boot::{BOOT_LABELS, BootRule};
 pub use memory::partition_memory_limit_bytes;
@@ -79,7 +80,7 @@ impl ConfigRequest {
     /// Reads and validates the config file and the WiFi settings.
     pub fn load(
         config_path: &Path,
-        wifi_ssid: Option<&str>,
+        wifi_ssid: Option<&[u8]>,
         wifi_psk: Option<&str>,
     ) -> Result<ConfigRequest, BootConfigError> {
         let config = ConfigJson::load(config_path)?;
@@ -135,6 +136,20 @@ pub fn configure_streams<R: Read>(
     let choice = find_boot::find_boot_partition(&table, open_stream, memory_limit_bytes)?;
     let partition = choice.partition;
     if partition.size_bytes > memory_limit_bytes {
+        // A partition table pointing past the image's end (a truncated
+        // image) must not be reported as a lack of memory.
+        let end = partition.offset.saturating_add(partition.size_bytes);
+        let mut reader = ForwardReader::new(open_stream()?);
+        if let Err(BootConfigError::ImageTooShort { image_len, .. }) =
+            reader.read_exact_at(end - 1, &mut [0u8])
+        {
+            return Err(BootConfigError::PartitionPastImageEnd {
+                number: partition.number,
+                offset: partition.offset,
+                size_bytes: partition.size_bytes,
+                image_len,
+            });
+        }
         return Err(BootConfigError::PartitionTooLarge {
             number: partition.number,
             size_bytes: partition.size_bytes,
@@ -170,6 +185,14 @@ pub fn configure_streams<R: Read>(
             contents: keyfile.as_bytes(),
         });
     }
+    // fatfs trusts the FAT; a damaged one would make the edit destroy
+    // other files. Nothing is written unless every chain is sound.
+    let replaced: Vec<&str> = files.iter().map(|f| f.path).collect();
+    fat_check::check_chains(&bytes, &replaced).map_err(|problem| BootConfigError::DamagedFat {
+        number: partition.number,
+        offset: partition.offset,
+        problem,
+    })?;
     fat::write_files(&mut bytes, &files).map_err(|e| edit_error(e, &partition, &files))?;
 
     let warnings = device_type_warnings(request, device_type.as_ref());
@@ -233,6 +256,12 @@ fn device_type_warnings(request: &ConfigRequest, image: Option<&DeviceType>) -> 
         (Some(wanted), Some(slug)) if wanted != slug => vec![format!(
             "config.json is for deviceType \"{wanted}\", but the image is for \"{slug}\" (its /device-type.json); the device may not join its fleet"
         )],
+        (None, image) => vec![format!(
+            "config.json has no \"deviceType\", so Imprint cannot check that it is for this image{}; download the fleet's config.json from balenaCloud, which has one",
+            image
+                .map(|slug| format!(" (for \"{slug}\")"))
+                .unwrap_or_default()
+        )],
         _ => Vec::new(),
     }
 }
@@ -295,7 +324,7 @@ mod tests {
     #[test]
     fn configures_the_labelled_boot_partition_of_an_in_memory_image() {
         let image = image(b"resin-boot ", "raspberrypi4-64");
-        let wifi = WifiProfile::new("home", Some("password1")).unwrap();
+        let wifi = WifiProfile::new(b"home", Some("password1")).unwrap();
         let configured = configure_bytes(
             &image,
             &request(r#"{"deviceType":"raspberrypi4-64"}"#, Some(wifi.clone())),
@@ -324,7 +353,7 @@ mod tests {
     #[test]
     fn the_same_inputs_give_the_same_bytes() {
         let image = image(b"resin-boot ", "x");
-        let wifi = WifiProfile::new("home", None).unwrap();
+        let wifi = WifiProfile::new(b"home", None).unwrap();
         let request = request(r#"{"applicationId":1}"#, Some(wifi));
         let first = configure_bytes(&image, &request, 1 << 30).unwrap();
         let second = configure_bytes(&image, &request, 1 << 30).unwrap();

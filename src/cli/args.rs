@@ -41,8 +41,9 @@ pub struct ConfigArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// WiFi network to provision (NetworkManager profile in the boot partition).
+    /// An SSID is bytes, not necessarily UTF-8.
     #[arg(long, value_name = "SSID")]
-    pub wifi_ssid: Option<String>,
+    pub wifi_ssid: Option<std::ffi::OsString>,
     /// WiFi passphrase (8–63 characters); omit for an open network.
     #[arg(long, value_name = "KEY", requires = "wifi_ssid")]
     pub wifi_psk: Option<String>,

@@ -7,6 +7,7 @@
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -35,7 +36,7 @@ pub fn prepare(source: &ImageSource, args: &ConfigArgs) -> Result<Option<Configu
     };
     let request = ConfigRequest::load(
         config_path,
-        args.wifi_ssid.as_deref(),
+        args.wifi_ssid.as_deref().map(OsStrExt::as_bytes),
         args.wifi_psk.as_deref(),
     )
     .map_err(|e| e.to_string())?;
@@ -77,6 +78,17 @@ pub fn run(args: ConfigureArgs) -> u8 {
                 args.output.display()
             ),
         );
+    }
+    if let Some(config) = &args.config.config {
+        if is_same_file(config, &args.output) {
+            return refuse(
+                args.json,
+                &format!(
+                    "-o {} names the config file; choose another output file",
+                    args.output.display()
+                ),
+            );
+        }
     }
     if let Ok(metadata) = fs::metadata(&args.output) {
         if !metadata.is_file() {

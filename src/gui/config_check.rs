@@ -40,7 +40,7 @@ impl ConfigForm {
         let ssid = self.wifi_ssid.trim();
         ConfigArgs {
             config: self.config_path.clone(),
-            wifi_ssid: (!ssid.is_empty()).then(|| ssid.to_string()),
+            wifi_ssid: (!ssid.is_empty()).then(|| ssid.into()),
             wifi_psk: (!ssid.is_empty() && !self.wifi_psk.is_empty())
                 .then(|| self.wifi_psk.clone()),
         }

@@ -423,3 +423,182 @@ pub fn fsck_findings(said: &str) -> Vec<String> {
         .filter(|l| !l.contains("/tmp/"))
         .collect()
 }
+
+/// MBR with one partition at 1 MiB: a FAT (`fat_bits` 12, 16 or 32) of
+/// `size_mib` MiB labelled `resin-boot`, made by mkfs.vfat with 1 KiB
+/// clusters (512 bytes on FAT32, which needs 65525 of them), holding the
+/// stock boot files; `extra` files are copied after them. Small, so that
+/// tests can run many configures.
+pub fn small_resin_boot(
+    dir: &Path,
+    name: &str,
+    fat_bits: u8,
+    size_mib: u64,
+    extra: &[(&str, &[u8])],
+) -> TestImage {
+    let path = dir.join(name);
+    let boot_offset = MIB;
+    let boot_size = size_mib * MIB;
+    blank_image(&path, boot_offset + boot_size);
+    sfdisk(
+        &path,
+        &format!("label: dos\nstart=2048, size={}, type=c\n", boot_size / 512),
+    );
+    let mut cmd = Command::new("mkfs.vfat");
+    let sectors_per_cluster = if fat_bits == 32 { "1" } else { "2" };
+    cmd.args(["-F", &fat_bits.to_string(), "-s", sectors_per_cluster])
+        .args(["-n", "resin-boot"])
+        .arg(format!("--offset={}", boot_offset / 512))
+        .arg(&path)
+        .arg((boot_size / 1024).to_string());
+    run(&mut cmd);
+    write_boot_files(&path, boot_offset, extra);
+    TestImage {
+        path,
+        boot_number: 1,
+        boot_offset,
+        boot_size,
+    }
+}
+
+/// Reads a NetworkManager keyfile as NetworkManager does: GLib's keyfile
+/// parser (`g_key_file_get_string`, which rejects invalid escapes such as
+/// `\;`), then NetworkManager's `get_bytes` (nm-keyfile.c: an integer list
+/// `n;n;…`, else the string with `\;` unescaped). Prints the SSID's bytes in
+/// hex, and the `ssid=` line NetworkManager's `ssid_writer` followed by
+/// `g_key_file_set_string` / `set_value` writes for those bytes.
+const NM_READ_SSID: &str = r#"
+import sys
+from gi.repository import GLib
+
+data = sys.stdin.buffer.read()
+kf = GLib.KeyFile()
+kf.load_from_bytes(GLib.Bytes.new(data), GLib.KeyFileFlags.NONE)
+s = kf.get_string("wifi", "ssid").encode()
+
+SPACE = b" \t\n\f\r"
+def int_list(s):
+    if not s or any(c not in SPACE and not (48 <= c <= 57) and c != 59 for c in s):
+        return None
+    out, i = [], 0
+    while True:
+        while i < len(s) and s[i] in SPACE: i += 1
+        if i == len(s): break
+        j = i
+        while j < len(s) and j - i < 3 and 48 <= s[j] <= 57: j += 1
+        if j == i: return None
+        n = int(s[i:j]); i = j
+        if n > 255: return None
+        out.append(n)
+        while i < len(s) and s[i] in SPACE: i += 1
+        if i == len(s) or s[i] != 59: return None
+        i += 1
+    return bytes(out) if out else None
+
+def unescape_semicolons(s):
+    out, i = bytearray(), 0
+    while i < len(s):
+        if s[i] == 92 and i + 1 < len(s) and s[i + 1] == 59: i += 1
+        out.append(s[i]); i += 1
+    return bytes(out)
+
+ssid = int_list(s)
+if ssid is None:
+    ssid = unescape_semicolons(s)
+
+w = GLib.KeyFile()
+if all(0x20 <= b <= 0x7e for b in ssid):
+    w.set_string("wifi", "ssid", ssid.decode().replace(";", "\\;"))
+else:
+    w.set_value("wifi", "ssid", "".join("%d;" % b for b in ssid))
+line = [l for l in w.to_data()[0].split("\n") if l.startswith("ssid=")][0]
+print(ssid.hex())
+print(line)
+"#;
+
+/// The SSID NetworkManager reads from `keyfile` (see [`NM_READ_SSID`]),
+/// and the `ssid=` line NetworkManager would write for it. Panics when
+/// GLib cannot parse the file.
+pub fn network_manager_ssid(keyfile: &[u8]) -> (Vec<u8>, String) {
+    // Debian's python3-gi is for /usr/bin/python3, not a python3 earlier
+    // on PATH (pyenv).
+    let mut child = Command::new("/usr/bin/python3")
+        .args(["-c", NM_READ_SSID])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run /usr/bin/python3 (scripts/install-deps installs python3-gi)");
+    child.stdin.take().unwrap().write_all(keyfile).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "GLib cannot read the keyfile:\n{}\n{}",
+        String::from_utf8_lossy(keyfile),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut lines = stdout.lines();
+    let hex = lines.next().unwrap();
+    let ssid = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    (ssid, lines.next().unwrap().to_string())
+}
+
+/// The clusters of the file at `path` (`::/name`) of the FAT at `offset`,
+/// in chain order, as `mshowfat` lists them (`<3-5><9>`).
+pub fn clusters_of(image: &Path, offset: u64, path: &str) -> Vec<u32> {
+    let out = run(Command::new("mshowfat")
+        .arg("-i")
+        .arg(mtools_image(image, offset))
+        .arg(path));
+    let ranges = out.split_once('<').map_or("", |(_, r)| r);
+    let mut clusters = Vec::new();
+    for range in ranges.split('<') {
+        let range = range.trim().trim_end_matches('>');
+        let (first, last) = range.split_once('-').unwrap_or((range, range));
+        clusters.extend(first.parse::<u32>().unwrap()..=last.parse::<u32>().unwrap());
+    }
+    clusters
+}
+
+/// Sets the entry of `cluster` in every copy of the FAT (`fat_bits` wide)
+/// at `offset` of `image` to `value`: damage as a bad card or a crash
+/// leaves it.
+pub fn set_fat_entry(image: &Path, offset: u64, fat_bits: u8, cluster: u32, value: u32) {
+    let mut bytes = fs::read(image).unwrap();
+    let boot = &bytes[offset as usize..offset as usize + 512];
+    let u16_at = |at: usize| u64::from(u16::from_le_bytes([boot[at], boot[at + 1]]));
+    let bytes_per_sector = u16_at(11);
+    let reserved = u16_at(14);
+    let fats = u64::from(boot[16]);
+    let sectors_per_fat = if u16_at(22) != 0 {
+        u16_at(22)
+    } else {
+        u64::from(u32::from_le_bytes(boot[36..40].try_into().unwrap()))
+    };
+    let n = cluster as usize;
+    for copy in 0..fats {
+        let fat = (offset + (reserved + copy * sectors_per_fat) * bytes_per_sector) as usize;
+        match fat_bits {
+            12 => {
+                let at = fat + n + n / 2;
+                let pair = u16::from_le_bytes([bytes[at], bytes[at + 1]]);
+                let value = value as u16 & 0xFFF;
+                let pair = if n % 2 == 1 {
+                    (pair & 0x000F) | (value << 4)
+                } else {
+                    (pair & 0xF000) | value
+                };
+                bytes[at..at + 2].copy_from_slice(&pair.to_le_bytes());
+            }
+            16 => {
+                bytes[fat + 2 * n..fat + 2 * n + 2].copy_from_slice(&(value as u16).to_le_bytes())
+            }
+            _ => bytes[fat + 4 * n..fat + 4 * n + 4].copy_from_slice(&value.to_le_bytes()),
+        }
+    }
+    fs::write(image, bytes).unwrap();
+}
