@@ -15,6 +15,8 @@
 //! - [`platform`] holds every piece of OS-specific code;
 //! - [`protocol`] is the JSON-lines event protocol of `--json`, written by the
 //!   command line and read by the app's privileged helper;
+//! - [`request`] is the layer below both front ends: options, the one way
+//!   to build a job and run the engine, the exit status;
 //! - [`user_file`] reads the small files a user names, with a size limit;
 //! - [`cli`] and (with the `gui` feature) `gui` are the front ends: both only
 //!   read the engine's event stream.
@@ -28,6 +30,7 @@ pub mod gui;
 pub mod humanize;
 pub mod platform;
 pub mod protocol;
+pub mod request;
 pub mod source;
 pub mod target;
 pub mod user_file;

@@ -1,8 +1,34 @@
-//! The `imprint` binary: without a sub-command it opens the desktop app, with
-//! one it runs the command line.
+//! The `imprint` binary: without a sub-command (or with `gui`) it opens the
+//! desktop app, with any other it runs the command line.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use imprint::cli::{self, Command};
+use imprint::request::Exit;
+
 fn main() -> ExitCode {
-    imprint::cli::main()
+    let command = match cli::parse() {
+        Ok(parsed) => parsed.command,
+        Err(exit) => return exit.into(),
+    };
+    match command {
+        None => open_app(None),
+        Some(Command::Gui { image }) => open_app(image),
+        Some(command) => cli::run(command),
+    }
+    .into()
+}
+
+#[cfg(feature = "gui")]
+fn open_app(image: Option<PathBuf>) -> Exit {
+    imprint::gui::run(image)
+}
+
+#[cfg(not(feature = "gui"))]
+fn open_app(_image: Option<PathBuf>) -> Exit {
+    eprintln!(
+        "imprint: this build has no desktop app (built without the `gui` feature); try `imprint --help`"
+    );
+    Exit::Refused
 }

@@ -74,10 +74,7 @@ impl ConfigJson {
 
     /// SHA-256 of [`ConfigJson::bytes`], lower-case hex.
     pub fn sha256_hex(&self) -> String {
-        Sha256::digest(&self.bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::engine::hex(&Sha256::digest(&self.bytes))
     }
 }
 

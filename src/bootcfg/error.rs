@@ -24,6 +24,16 @@ pub enum BootConfigError {
     InvalidConfig { path: PathBuf, reason: String },
     #[error("invalid WiFi settings: {reason}")]
     InvalidWifi { reason: String },
+    #[error(
+        "WiFi settings need a config.json: balenaOS reads its WiFi profile from a configured boot partition"
+    )]
+    WifiWithoutConfig,
+    /// Something in the image stopped the configuration; `cause` says what.
+    #[error("cannot configure {image}: {cause}")]
+    InImage {
+        image: PathBuf,
+        cause: Box<BootConfigError>,
+    },
     #[error("cannot read the image at byte offset {offset}: {source}")]
     ReadImage {
         offset: u64,

@@ -22,8 +22,10 @@ mod partitions;
 mod stream;
 mod wifi;
 
+use std::ffi::OsString;
 use std::io::{self, Read};
-use std::path::Path;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use config_json::{CONFIG_LIMIT_BYTES, ConfigJson};
@@ -69,32 +71,66 @@ pub struct Configured {
     pub warnings: Vec<String>,
 }
 
+/// The configuration a user asks for, as plain options (the command line's
+/// `--config`/`--wifi-*`, the app's form).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigOptions {
+    /// A balenaOS config.json to write into the boot partition.
+    pub config: Option<PathBuf>,
+    /// The WiFi network's name (any bytes, 1 to 32 of them).
+    pub wifi_ssid: Option<OsString>,
+    /// The WPA passphrase; none for an open network.
+    pub wifi_psk: Option<String>,
+}
+
+impl ConfigOptions {
+    /// Whether anything is asked for.
+    pub fn is_empty(&self) -> bool {
+        self.config.is_none() && self.wifi_ssid.is_none() && self.wifi_psk.is_none()
+    }
+
+    /// The WiFi settings checked on their own, before any file is read: how
+    /// the app says what is wrong as the user types.
+    pub fn check_wifi(&self) -> Result<Option<WifiProfile>, BootConfigError> {
+        match &self.wifi_ssid {
+            Some(ssid) => WifiProfile::new(ssid.as_bytes(), self.wifi_psk.as_deref()).map(Some),
+            None if self.wifi_psk.is_some() => Err(BootConfigError::InvalidWifi {
+                reason: "a WiFi password needs the network's name (SSID)".to_string(),
+            }),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Validates `options` against `source` and builds the configured boot
+/// partition; `Ok(None)` when no configuration is asked for. An error is a
+/// refusal before anything is written.
+pub fn prepare(
+    source: &ImageSource,
+    options: &ConfigOptions,
+) -> Result<Option<Configured>, BootConfigError> {
+    let Some(config_path) = &options.config else {
+        if options.wifi_ssid.is_some() || options.wifi_psk.is_some() {
+            return Err(BootConfigError::WifiWithoutConfig);
+        }
+        return Ok(None);
+    };
+    let wifi = options.check_wifi()?;
+    let config = ConfigJson::load(config_path)?;
+    let request = ConfigRequest { config, wifi };
+    configure(source, &request)
+        .map(Some)
+        .map_err(|cause| BootConfigError::InImage {
+            image: source.path().to_path_buf(),
+            cause: Box::new(cause),
+        })
+}
+
 /// What to write into the boot partition, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigRequest {
     pub config: ConfigJson,
     pub wifi: Option<WifiProfile>,
-}
-
-impl ConfigRequest {
-    /// Reads and validates the config file and the WiFi settings.
-    pub fn load(
-        config_path: &Path,
-        wifi_ssid: Option<&[u8]>,
-        wifi_psk: Option<&str>,
-    ) -> Result<ConfigRequest, BootConfigError> {
-        let config = ConfigJson::load(config_path)?;
-        let wifi = match wifi_ssid {
-            Some(ssid) => Some(WifiProfile::new(ssid, wifi_psk)?),
-            None if wifi_psk.is_some() => {
-                return Err(BootConfigError::InvalidWifi {
-                    reason: "a WiFi key needs an SSID (--wifi-ssid)".to_string(),
-                });
-            }
-            None => None,
-        };
-        Ok(ConfigRequest { config, wifi })
-    }
 }
 
 /// Reads the partition table at the start of `stream` (the image from its
@@ -308,7 +344,7 @@ mod tests {
 
     fn request(config: &str, wifi: Option<WifiProfile>) -> ConfigRequest {
         ConfigRequest {
-            config: ConfigJson::parse(config.as_bytes(), Path::new("c.json")).unwrap(),
+            config: ConfigJson::parse(config.as_bytes(), std::path::Path::new("c.json")).unwrap(),
             wifi,
         }
     }

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::request::ConfigOptions;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "imprint",
@@ -47,6 +49,16 @@ pub struct ConfigArgs {
     /// WiFi passphrase (8–63 characters); omit for an open network.
     #[arg(long, value_name = "KEY", requires = "wifi_ssid")]
     pub wifi_psk: Option<String>,
+}
+
+impl From<&ConfigArgs> for ConfigOptions {
+    fn from(args: &ConfigArgs) -> ConfigOptions {
+        ConfigOptions {
+            config: args.config.clone(),
+            wifi_ssid: args.wifi_ssid.clone(),
+            wifi_psk: args.wifi_psk.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,4 @@
-//! `imprint configure`, and the `--config` / `--wifi-*` options of `flash`
-//! and `verify`.
+//! `imprint configure`.
 //!
 //! `configure` streams the image (any input format) into a new raw image
 //! file with the configured boot partition in place of the original: the
@@ -7,43 +6,19 @@
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use super::args::{ConfigArgs, ConfigureArgs};
-use super::{EXIT_FAILED, EXIT_OK, EXIT_REFUSED};
-use crate::bootcfg::{self, ConfigRequest, Configured, PatchedReader};
+use super::args::ConfigureArgs;
+use super::refuse;
+use crate::bootcfg::{self, Configured, PatchedReader};
 use crate::protocol::{ErrorKind, WireBootPartition, WireEvent};
+use crate::request::Exit;
 use crate::source::ImageSource;
 
 /// Bytes copied per read while writing the configured image.
 const COPY_BUFFER_LEN: usize = 4 << 20;
-
-/// Validates the configuration options against `source` and builds the
-/// configured boot partition; `Ok(None)` without `--config`. An error is a
-/// complete message for the user (exit code 2: nothing was written).
-pub fn prepare(source: &ImageSource, args: &ConfigArgs) -> Result<Option<Configured>, String> {
-    let Some(config_path) = &args.config else {
-        if args.wifi_ssid.is_some() {
-            return Err(
-                "--wifi-ssid needs --config FILE: balenaOS reads its WiFi profile from a configured boot partition"
-                    .to_string(),
-            );
-        }
-        return Ok(None);
-    };
-    let request = ConfigRequest::load(
-        config_path,
-        args.wifi_ssid.as_deref().map(OsStrExt::as_bytes),
-        args.wifi_psk.as_deref(),
-    )
-    .map_err(|e| e.to_string())?;
-    bootcfg::configure(source, &request)
-        .map(Some)
-        .map_err(|e| format!("cannot configure {}: {e}", source.path().display()))
-}
 
 /// Whether `output` names the same file as `input` (only possible when it
 /// exists already).
@@ -54,25 +29,19 @@ fn is_same_file(input: &Path, output: &Path) -> bool {
     }
 }
 
-fn refuse(json: bool, message: &str) -> u8 {
-    if json {
-        super::json_lines::emit(&WireEvent::error(ErrorKind::Refused, message));
-    }
-    eprintln!("imprint: {message}");
-    EXIT_REFUSED
-}
-
 /// `imprint configure IMAGE --config FILE [--wifi-ssid S [--wifi-psk K]] -o OUT`.
-pub fn run(args: ConfigureArgs) -> u8 {
+pub fn run(args: ConfigureArgs) -> Exit {
     if args.config.config.is_none() {
         return refuse(
             args.json,
+            ErrorKind::Refused,
             "configure needs --config FILE (a balenaOS config.json)",
         );
     }
     if is_same_file(&args.image, &args.output) {
         return refuse(
             args.json,
+            ErrorKind::Refused,
             &format!(
                 "-o {} names the input image; Imprint never modifies the source, choose another output file",
                 args.output.display()
@@ -83,6 +52,7 @@ pub fn run(args: ConfigureArgs) -> u8 {
         if is_same_file(config, &args.output) {
             return refuse(
                 args.json,
+                ErrorKind::Refused,
                 &format!(
                     "-o {} names the config file; choose another output file",
                     args.output.display()
@@ -94,6 +64,7 @@ pub fn run(args: ConfigureArgs) -> u8 {
         if !metadata.is_file() {
             return refuse(
                 args.json,
+                ErrorKind::Refused,
                 &format!(
                     "-o {} is not a regular file; to write a drive, use `imprint flash … --config`, which checks the drive first",
                     args.output.display()
@@ -103,12 +74,14 @@ pub fn run(args: ConfigureArgs) -> u8 {
     }
     let source = match ImageSource::open(&args.image) {
         Ok(source) => source,
-        Err(e) => return refuse(args.json, &e.to_string()),
+        Err(e) => return refuse(args.json, ErrorKind::Image, &e.to_string()),
     };
-    let configured = match prepare(&source, &args.config) {
+    let configured = match bootcfg::prepare(&source, &(&args.config).into()) {
         Ok(Some(configured)) => configured,
-        Ok(None) => return refuse(args.json, "configure needs --config FILE"),
-        Err(message) => return refuse(args.json, &message),
+        Ok(None) => {
+            return refuse(args.json, ErrorKind::Usage, "configure needs --config FILE");
+        }
+        Err(e) => return refuse(args.json, ErrorKind::Config, &e.to_string()),
     };
     for warning in &configured.warnings {
         eprintln!("imprint: warning: {warning}");
@@ -118,6 +91,7 @@ pub fn run(args: ConfigureArgs) -> u8 {
         Err(e) => {
             return refuse(
                 args.json,
+                ErrorKind::Refused,
                 &format!("cannot create {}: {e}", args.output.display()),
             );
         }
@@ -125,7 +99,7 @@ pub fn run(args: ConfigureArgs) -> u8 {
     match write_configured(&source, &configured, output, &args.output) {
         Ok((image_bytes, image_sha256)) => {
             report(&args, &configured, image_bytes, &image_sha256);
-            EXIT_OK
+            Exit::Ok
         }
         Err(message) => {
             // A partial image must not pass for a configured one.
@@ -134,7 +108,7 @@ pub fn run(args: ConfigureArgs) -> u8 {
                 super::json_lines::emit(&WireEvent::error(ErrorKind::Write, &message));
             }
             eprintln!("imprint: {message}");
-            EXIT_FAILED
+            Exit::Failed
         }
     }
 }
@@ -227,10 +201,6 @@ fn write_configured(
         .map_err(|e| format!("cannot write {}: {}", output.display(), e.error()))?;
     file.sync_all()
         .map_err(|e| format!("cannot write {} (fsync): {e}", output.display()))?;
-    let sha: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha = crate::engine::hex(&hasher.finalize());
     Ok((reader.position(), sha))
 }

@@ -2,48 +2,42 @@
 
 use std::io::{self, BufRead, IsTerminal, Read, Write};
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use sha2::{Digest, Sha256};
 
-use super::args::{ConfigArgs, FlashArgs, VerifyArgs};
+use super::args::{FlashArgs, VerifyArgs};
 use super::json_lines::JsonLines;
 use super::sink::{EventSink, RunInfo};
 use super::terminal::Terminal;
-use super::{EXIT_FAILED, EXIT_OK, EXIT_REFUSED, interrupt};
-use crate::bootcfg::Configured;
+use super::{interrupt, refuse};
+use crate::bootcfg::{BootConfigError, Configured};
 use crate::engine::{self, FlashEvent, FlashJob, FlashReport, Refusal, hex};
 use crate::humanize;
 use crate::protocol::{ErrorKind, WireEvent};
+use crate::request::{self, Exit, FlashOptions, Mode, Prepared, RequestError};
 use crate::source::{ImageSource, STDIN_NAME};
 use crate::target::TargetInfo;
 
-/// Prints a refusal before anything was written and returns exit code 2.
-fn refuse(json: bool, message: &str) -> u8 {
-    refuse_as(json, ErrorKind::Refused, message)
-}
-
-/// Like [`refuse`], with the kind of the `error` event.
-fn refuse_as(json: bool, kind: ErrorKind, message: &str) -> u8 {
-    if json {
-        super::json_lines::emit(&WireEvent::error(kind, message));
-    }
-    eprintln!("imprint: {message}");
-    EXIT_REFUSED
-}
-
 /// Opens the image and builds the configured boot partition, if asked.
-fn prepare(
-    image: &Path,
-    config: &ConfigArgs,
-    json: bool,
-) -> Result<(ImageSource, Option<Configured>), u8> {
-    let source =
-        ImageSource::open(image).map_err(|e| refuse_as(json, ErrorKind::Image, &e.to_string()))?;
-    interrupt::watch(&source);
-    let configured = super::configure::prepare(&source, config)
-        .map_err(|e| refuse_as(json, ErrorKind::Config, &e))?;
-    Ok((source, configured))
+fn prepare(options: &FlashOptions, json: bool) -> Result<Prepared, Exit> {
+    let prepared =
+        request::prepare(options).map_err(|e| refuse(json, e.kind(), &message_for_cli(&e)))?;
+    interrupt::watch(&prepared.job.source);
+    Ok(prepared)
+}
+
+/// The error as the command line says it: naming its options.
+fn message_for_cli(error: &RequestError) -> String {
+    match error {
+        RequestError::Config(BootConfigError::WifiWithoutConfig) => format!(
+            "--wifi-ssid needs --config FILE: {}",
+            BootConfigError::WifiWithoutConfig
+        ),
+        RequestError::Sha256(hex) => format!("--sha256 wants 64 hexadecimal digits, got {hex:?}"),
+        other => other.to_string(),
+    }
 }
 
 fn sink(json: bool) -> Box<dyn EventSink> {
@@ -54,98 +48,94 @@ fn sink(json: bool) -> Box<dyn EventSink> {
     }
 }
 
-fn validate_sha256(hex: &str) -> Result<String, String> {
-    let hex = hex.trim().to_ascii_lowercase();
-    if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        Ok(hex)
-    } else {
-        Err(format!(
-            "--sha256 wants 64 hexadecimal digits, got {:?}",
-            hex
-        ))
-    }
-}
-
-pub fn run(args: FlashArgs) -> u8 {
+pub fn run(args: FlashArgs) -> Exit {
     let cancel = interrupt::install(args.json);
-    let expected_sha256 = match args.sha256.as_deref().map(validate_sha256).transpose() {
-        Ok(sha) => sha,
-        Err(message) => return refuse(args.json, &message),
-    };
-    let (source, configured) = match prepare(&args.image, &args.config, args.json) {
-        Ok(prepared) => prepared,
-        Err(code) => return code,
-    };
-    let job = FlashJob {
-        source,
+    let options = FlashOptions {
+        image: args.image.clone(),
         targets: args.targets.clone(),
+        config: (&args.config).into(),
         verify: !args.no_verify,
-        expected_sha256,
-        patch: configured.as_ref().map(|c| c.patch.clone()),
+        expected_sha256: args.sha256.clone(),
+    };
+    let Prepared { job, configured } = match prepare(&options, args.json) {
+        Ok(prepared) => prepared,
+        Err(exit) => return exit,
     };
     let mut sink = sink(args.json);
     let checked = match engine::check(&job) {
         Ok(checked) => checked,
         Err(refusals) => {
             sink.refused(&refusals);
-            return EXIT_REFUSED;
+            return Exit::Refused;
         }
     };
     if args.dry_run {
         describe_dry_run(&job, &checked, args.json);
-        return EXIT_OK;
+        return Exit::Ok;
     }
     if !args.yes {
         let Some(mut answers) = confirmation_input(&job) else {
             return refuse(
                 args.json,
+                ErrorKind::Refused,
                 "not asking for confirmation on a non-terminal: pass --yes to write the targets",
             );
         };
         if !confirm(&job, &checked, answers.as_mut()) {
-            eprintln!("imprint: cancelled, nothing was written");
-            return EXIT_REFUSED;
+            return refuse(
+                args.json,
+                ErrorKind::Cancelled,
+                "cancelled, nothing was written",
+            );
         }
     }
-    let info = run_info(&job, configured.as_ref());
-    match run_engine(&job, &info, sink.as_mut(), engine::flash, &cancel) {
-        Ok(report) => exit_code(&report),
-        Err(refusals) => {
-            sink.refused(&refusals);
-            EXIT_REFUSED
-        }
-    }
+    run_to_end(
+        &job,
+        configured.as_ref(),
+        sink.as_mut(),
+        Mode::Flash,
+        cancel,
+    )
 }
 
-pub fn verify(args: VerifyArgs) -> u8 {
+pub fn verify(args: VerifyArgs) -> Exit {
     let cancel = interrupt::install(args.json);
-    let (source, configured) = match prepare(&args.image, &args.config, args.json) {
-        Ok(prepared) => prepared,
-        Err(code) => return code,
-    };
-    let job = FlashJob {
-        source,
+    let options = FlashOptions {
+        image: args.image.clone(),
         targets: args.targets.clone(),
+        config: (&args.config).into(),
         verify: true,
         expected_sha256: None,
-        patch: configured.as_ref().map(|c| c.patch.clone()),
+    };
+    let Prepared { job, configured } = match prepare(&options, args.json) {
+        Ok(prepared) => prepared,
+        Err(exit) => return exit,
     };
     let mut sink = sink(args.json);
-    let info = run_info(&job, configured.as_ref());
-    match run_engine(&job, &info, sink.as_mut(), engine::verify, &cancel) {
-        Ok(report) => exit_code(&report),
-        Err(refusals) => {
-            sink.refused(&refusals);
-            EXIT_REFUSED
-        }
-    }
+    run_to_end(
+        &job,
+        configured.as_ref(),
+        sink.as_mut(),
+        Mode::Verify,
+        cancel,
+    )
 }
 
-fn exit_code(report: &FlashReport) -> u8 {
-    if report.failed() == 0 {
-        EXIT_OK
-    } else {
-        EXIT_FAILED
+/// Runs `job` to its end, its events to `sink`; the exit status.
+fn run_to_end(
+    job: &FlashJob,
+    configured: Option<&Configured>,
+    sink: &mut dyn EventSink,
+    mode: Mode,
+    cancel: Arc<AtomicBool>,
+) -> Exit {
+    let info = run_info(job, configured);
+    match run_engine(job, &info, sink, mode, cancel) {
+        Ok(report) => Exit::of(&report),
+        Err(refusals) => {
+            sink.refused(&refusals);
+            Exit::Refused
+        }
     }
 }
 
@@ -163,38 +153,29 @@ fn run_info<'a>(job: &FlashJob, configured: Option<&'a Configured>) -> RunInfo<'
     }
 }
 
-type EngineRun = fn(
-    &FlashJob,
-    &crossbeam_channel::Sender<FlashEvent>,
-    &AtomicBool,
-) -> Result<FlashReport, Vec<Refusal>>;
-
 /// Runs the engine on its own thread and feeds its events to `sink`;
-/// Ctrl-C cancels the run.
+/// a signal cancels the run (see [`interrupt`]).
 fn run_engine(
     job: &FlashJob,
     info: &RunInfo<'_>,
     sink: &mut dyn EventSink,
-    engine_run: EngineRun,
-    cancel: &AtomicBool,
+    mode: Mode,
+    cancel: Arc<AtomicBool>,
 ) -> Result<FlashReport, Vec<Refusal>> {
     interrupt::started_writing();
-    let (events_tx, events_rx) = crossbeam_channel::unbounded();
     sink.start(info);
-    let result = std::thread::scope(|s| {
-        let engine = std::thread::Builder::new()
-            .name("engine".into())
-            .spawn_scoped(s, || engine_run(job, &events_tx, cancel))
-            .expect("spawning the engine thread");
-        for event in &events_rx {
-            let done = matches!(event, FlashEvent::Done { .. });
-            sink.event(&event);
-            if done {
-                break;
-            }
+    let run = match request::spawn(job.clone(), mode, cancel) {
+        Ok(run) => run,
+        Err(e) => panic!("cannot start the engine thread: {e}"),
+    };
+    for event in &run.events {
+        let done = matches!(event, FlashEvent::Done { .. });
+        sink.event(&event);
+        if done {
+            break;
         }
-        engine.join().expect("the engine thread panicked")
-    });
+    }
+    let result = run.finish();
     if let Ok(report) = &result {
         sink.finish(info, report);
     }
@@ -261,14 +242,14 @@ fn confirm(job: &FlashJob, checked: &[TargetInfo], answers: &mut dyn BufRead) ->
 }
 
 /// `imprint hash IMAGE`: the SHA-256 of the decompressed image.
-pub fn hash(image: &Path) -> u8 {
+pub fn hash(image: &Path) -> Exit {
     let source = match ImageSource::open(image) {
         Ok(source) => source,
-        Err(e) => return refuse(false, &e.to_string()),
+        Err(e) => return refuse(false, ErrorKind::Image, &e.to_string()),
     };
     let mut stream = match source.stream() {
         Ok(stream) => stream,
-        Err(e) => return refuse(false, &e.to_string()),
+        Err(e) => return refuse(false, ErrorKind::Image, &e.to_string()),
     };
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -284,6 +265,7 @@ pub fn hash(image: &Path) -> u8 {
             Err(e) => {
                 return refuse(
                     false,
+                    ErrorKind::Image,
                     &format!(
                         "reading the image {} failed at byte {offset} of its decompressed data: {e}",
                         image.display()
@@ -293,18 +275,5 @@ pub fn hash(image: &Path) -> u8 {
         }
     }
     println!("{}  {}", hex(&hasher.finalize()), image.display());
-    EXIT_OK
-}
-
-#[cfg(test)]
-mod tests {
-    use super::validate_sha256;
-
-    #[test]
-    fn sha256_must_be_64_hex_digits() {
-        let good = "0786AD1FDCBA31A3F03EE80EB1D6E8C7EE2F4647A2B4B6F1855C9FE0719784DE";
-        assert_eq!(validate_sha256(good).unwrap(), good.to_ascii_lowercase());
-        assert!(validate_sha256("abc").is_err());
-        assert!(validate_sha256(&"g".repeat(64)).is_err());
-    }
+    Exit::Ok
 }

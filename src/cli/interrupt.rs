@@ -10,8 +10,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::{EXIT_FAILED, EXIT_REFUSED, json_lines};
+use super::json_lines;
 use crate::protocol::{ErrorKind, WireEvent};
+use crate::request::Exit;
 use crate::source::ImageSource;
 
 /// What the handler acts on.
@@ -72,7 +73,7 @@ fn lock() -> std::sync::MutexGuard<'static, Option<State>> {
 fn on_signal() {
     let mut guard = lock();
     let Some(state) = guard.as_mut() else {
-        std::process::exit(i32::from(EXIT_REFUSED));
+        std::process::exit(i32::from(Exit::Refused.code()));
     };
     state.signals += 1;
     if !state.writing {
@@ -81,7 +82,7 @@ fn on_signal() {
             json_lines::emit(&WireEvent::error(ErrorKind::Cancelled, message));
         }
         eprintln!("\nimprint: {message}");
-        std::process::exit(i32::from(EXIT_REFUSED));
+        std::process::exit(i32::from(Exit::Refused.code()));
     }
     if state.signals == 1 {
         state.cancel.store(true, Ordering::Relaxed);
@@ -96,6 +97,6 @@ fn on_signal() {
             "imprint: quitting now; a drive may still be finishing a write the system cannot interrupt, \
              and every target being written is incomplete"
         );
-        std::process::exit(i32::from(EXIT_FAILED));
+        std::process::exit(i32::from(Exit::Failed.code()));
     }
 }

@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::args::ListArgs;
 use crate::drives::{self, Drive};
 use crate::humanize;
+use crate::request::Exit;
 
 /// A drive as `--json` prints it.
 #[derive(Serialize)]
@@ -26,12 +27,12 @@ struct DriveJson<'a> {
     flashable_by_default: bool,
 }
 
-pub fn run(args: ListArgs) -> u8 {
+pub fn run(args: ListArgs) -> Exit {
     let all_drives = match drives::list() {
         Ok(drives) => drives,
         Err(e) => {
             eprintln!("imprint list: cannot list drives: {}", error_chain(&e));
-            return super::EXIT_FAILED;
+            return Exit::Failed;
         }
     };
     let shown: Vec<&Drive> = all_drives
@@ -42,11 +43,11 @@ pub fn run(args: ListArgs) -> u8 {
         print_json(&shown)
     } else {
         print_table(&shown, args.all);
-        super::EXIT_OK
+        Exit::Ok
     }
 }
 
-fn print_json(drives: &[&Drive]) -> u8 {
+fn print_json(drives: &[&Drive]) -> Exit {
     let documents: Vec<DriveJson> = drives
         .iter()
         .map(|drive| DriveJson {
@@ -58,11 +59,11 @@ fn print_json(drives: &[&Drive]) -> u8 {
     match serde_json::to_string_pretty(&documents) {
         Ok(text) => {
             println!("{text}");
-            super::EXIT_OK
+            Exit::Ok
         }
         Err(e) => {
             eprintln!("imprint list: cannot write JSON: {e}");
-            super::EXIT_FAILED
+            Exit::Failed
         }
     }
 }

@@ -51,19 +51,6 @@ pub struct FlashJob {
     pub patch: Option<Patch>,
 }
 
-/// A target refused before anything was written (exit code 2).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub target: PathBuf,
-    pub reason: String,
-}
-
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.target.display(), self.reason)
-    }
-}
-
 /// The result of one target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetOutcome {

@@ -28,9 +28,10 @@ use std::thread;
 
 use crossbeam_channel::{Sender, unbounded};
 
+pub use crate::target::Refusal;
 pub use chunk::{CHUNK_BYTES, hex};
 pub use events::{FailureKind, FlashEvent, Phase, TargetFailure};
-pub use job::{FlashJob, FlashReport, Patch, Refusal, TargetOutcome};
+pub use job::{FlashJob, FlashReport, Patch, TargetOutcome};
 
 use crate::target::{self, TargetInfo};
 use chunk::BufferPool;

@@ -9,7 +9,8 @@ use super::config_check::{ConfigForm, ConfigStatus};
 use super::file_dialog::{FileDialog, Purpose};
 use super::state::{Availability, FlashRun, availability};
 use super::{demo_image, engine_run, helper};
-use crate::engine::FlashJob;
+use crate::request;
+use crate::source::ImageFormat;
 
 impl ImprintApp {
     pub(super) fn handle(&mut self, action: Action, ctx: &egui::Context) {
@@ -118,9 +119,10 @@ impl ImprintApp {
             return "image.img".into();
         };
         let name = info.name.as_str();
-        let stem = [".xz", ".gz", ".zst", ".bz2", ".zip"]
+        let stem = ImageFormat::ALL
             .iter()
-            .find_map(|ext| name.strip_suffix(ext))
+            .flat_map(|format| format.file_extensions())
+            .find_map(|ext| name.strip_suffix(ext).and_then(|s| s.strip_suffix('.')))
             .unwrap_or(name);
         if stem.ends_with(".img") {
             stem.to_string()
@@ -143,21 +145,15 @@ impl ImprintApp {
             let job = helper::HelperJob {
                 image: info.source.path().to_path_buf(),
                 targets,
-                config: self.config.to_args(),
+                config: self.config.to_options(),
             };
             helper::start(job, &self.helper, ctx)
         } else {
-            let patch = match &self.config_status {
-                ConfigStatus::Valid(configured) => Some(configured.patch.clone()),
+            let configured = match &self.config_status {
+                ConfigStatus::Valid(configured) => Some(configured.as_ref()),
                 _ => None,
             };
-            let job = FlashJob {
-                source: info.source.clone(),
-                targets,
-                verify: true,
-                expected_sha256: None,
-                patch,
-            };
+            let job = request::job(info.source.clone(), targets, configured, true, None);
             engine_run::start(job, ctx)
         };
         self.notice = None;

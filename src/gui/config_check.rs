@@ -1,7 +1,7 @@
 //! The "balenaOS configuration" form: a config.json and optional WiFi
 //! credentials, validated against the selected image as the user types.
 //!
-//! Validation (`cli::configure::prepare`) reads the image's boot partition,
+//! Validation ([`bootcfg::prepare`], as for the command line) reads the image's boot partition,
 //! which for a compressed image means decompressing its start, so it runs on
 //! a thread; each edit starts a new check and older results are dropped.
 
@@ -9,8 +9,7 @@ use std::path::PathBuf;
 
 use crossbeam_channel::Receiver;
 
-use crate::bootcfg::Configured;
-use crate::cli::ConfigArgs;
+use crate::bootcfg::{self, ConfigOptions, Configured};
 use crate::source::ImageSource;
 
 /// The state of the configuration, as the form shows it.
@@ -36,9 +35,9 @@ pub struct ConfigForm {
 
 impl ConfigForm {
     /// The same options `imprint flash` takes.
-    pub fn to_args(&self) -> ConfigArgs {
+    pub fn to_options(&self) -> ConfigOptions {
         let ssid = self.wifi_ssid.trim();
-        ConfigArgs {
+        ConfigOptions {
             config: self.config_path.clone(),
             wifi_ssid: (!ssid.is_empty()).then(|| ssid.into()),
             wifi_psk: (!ssid.is_empty() && !self.wifi_psk.is_empty())
@@ -50,23 +49,35 @@ impl ConfigForm {
         self.config_path.is_none() && self.wifi_ssid.trim().is_empty()
     }
 
-    /// Problems visible without reading the image, reported at once.
+    /// Problems visible without reading the image, reported at once: the
+    /// WiFi rules of [`ConfigOptions::check_wifi`], worded for the form.
     pub fn local_error(&self) -> Option<String> {
         let ssid = self.wifi_ssid.trim();
-        let psk_len = self.wifi_psk.chars().count();
-        if ssid.is_empty() && !self.wifi_psk.is_empty() {
-            return Some("Enter the WiFi network name for this password.".into());
-        }
-        if !self.wifi_psk.is_empty() && !(8..=63).contains(&psk_len) {
-            return Some(format!(
-                "A WiFi password has 8 to 63 characters; this one has {psk_len}."
-            ));
-        }
-        if ssid.len() > 32 {
-            return Some("A WiFi network name has at most 32 bytes.".into());
-        }
-        None
+        let options = ConfigOptions {
+            config: None,
+            wifi_ssid: (!ssid.is_empty()).then(|| ssid.into()),
+            wifi_psk: (!self.wifi_psk.is_empty()).then(|| self.wifi_psk.clone()),
+        };
+        let error = options.check_wifi().err()?;
+        let message = match error {
+            bootcfg::BootConfigError::InvalidWifi { reason } => reason,
+            other => other.to_string(),
+        };
+        Some(sentence(&message))
     }
+}
+
+/// `message` as a sentence: capitalised, with a full stop.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let mut out: String = first.to_uppercase().chain(chars).collect();
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
 }
 
 /// A running check; the app keeps only the newest, so older results are dropped.
@@ -78,7 +89,7 @@ impl ConfigCheck {
     /// Validates `form` against `source` on a thread named `config-check`.
     pub fn start(form: &ConfigForm, source: &ImageSource, ctx: &egui::Context) -> ConfigCheck {
         let (tx, rx) = crossbeam_channel::bounded(1);
-        let args = form.to_args();
+        let options = form.to_options();
         let source = source.clone();
         let ctx = ctx.clone();
         let spawned = std::thread::Builder::new()
@@ -86,7 +97,9 @@ impl ConfigCheck {
             .spawn({
                 let tx = tx.clone();
                 move || {
-                    let _ = tx.send(crate::cli::configure::prepare(&source, &args));
+                    let result =
+                        bootcfg::prepare(&source, &options).map_err(|e| sentence(&e.to_string()));
+                    let _ = tx.send(result);
                     ctx.request_repaint();
                 }
             });
@@ -124,8 +137,14 @@ mod tests {
         assert!(form.local_error().unwrap().contains("8 to 63"));
         form.wifi_psk = "long enough".into();
         assert_eq!(form.local_error(), None);
-        assert_eq!(form.to_args().wifi_psk.as_deref(), Some("long enough"));
+        assert_eq!(form.to_options().wifi_psk.as_deref(), Some("long enough"));
         form.wifi_ssid.clear();
-        assert!(form.local_error().unwrap().contains("network name"));
+        assert!(form.local_error().unwrap().contains("network's name"));
+        form.wifi_ssid = "x".repeat(33);
+        assert!(
+            form.local_error()
+                .unwrap()
+                .starts_with("The SSID must be 1 to 32 bytes")
+        );
     }
 }

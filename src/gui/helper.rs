@@ -12,16 +12,16 @@ use crossbeam_channel::Sender;
 
 use super::options::HelperOptions;
 use super::run_event::{Cancel, RunEvent, Running};
-use crate::cli::ConfigArgs;
 use crate::engine::{FailureKind, FlashEvent, TargetFailure};
 use crate::protocol::WireEvent;
+use crate::request::ConfigOptions;
 
 /// What the helper is asked to do.
 #[derive(Debug, Clone)]
 pub struct HelperJob {
     pub image: PathBuf,
     pub targets: Vec<PathBuf>,
-    pub config: ConfigArgs,
+    pub config: ConfigOptions,
 }
 
 impl HelperJob {

@@ -29,6 +29,8 @@ mod views;
 
 use std::path::PathBuf;
 
+use crate::request::Exit;
+
 pub use app::ImprintApp;
 pub use drive_feed::DriveFeed;
 pub use options::{AppOptions, HelperMode, HelperOptions};
@@ -38,7 +40,7 @@ pub use options::{AppOptions, HelperMode, HelperOptions};
 pub const APP_ID: &str = "io.github.imprint.Imprint";
 
 /// Opens the window and runs until it is closed; returns the exit code.
-pub fn run(image: Option<PathBuf>) -> u8 {
+pub fn run(image: Option<PathBuf>) -> Exit {
     let options = AppOptions {
         image,
         ..AppOptions::from_env()
@@ -62,12 +64,12 @@ pub fn run(image: Option<PathBuf>) -> u8 {
         }),
     );
     match result {
-        Ok(()) => crate::cli::EXIT_OK,
+        Ok(()) => Exit::Ok,
         Err(e) => {
             // No window means nowhere else to say it.
             eprintln!("imprint: cannot open the desktop app: {e}");
             eprintln!("imprint: the command line still works; see `imprint --help`");
-            crate::cli::EXIT_REFUSED
+            Exit::Refused
         }
     }
 }

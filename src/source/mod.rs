@@ -48,6 +48,29 @@ pub enum ImageFormat {
 }
 
 impl ImageFormat {
+    /// Every format Imprint reads.
+    pub const ALL: [ImageFormat; 6] = [
+        ImageFormat::Raw,
+        ImageFormat::Xz,
+        ImageFormat::Gzip,
+        ImageFormat::Zstd,
+        ImageFormat::Bzip2,
+        ImageFormat::Zip,
+    ];
+
+    /// The endings files of this format usually have (without the dot).
+    /// Only for naming things: the format is always detected by content.
+    pub fn file_extensions(self) -> &'static [&'static str] {
+        match self {
+            ImageFormat::Raw => &[],
+            ImageFormat::Xz => &["xz"],
+            ImageFormat::Gzip => &["gz"],
+            ImageFormat::Zstd => &["zst", "zstd"],
+            ImageFormat::Bzip2 => &["bz2"],
+            ImageFormat::Zip => &["zip"],
+        }
+    }
+
     /// The short lower-case name used in events and on screen (`"xz"`).
     pub fn name(self) -> &'static str {
         match self {

@@ -7,7 +7,7 @@ use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use crate::engine::Refusal;
+use super::Refusal;
 use crate::humanize;
 use crate::platform;
 

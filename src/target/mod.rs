@@ -5,10 +5,12 @@
 mod aligned;
 mod check;
 mod io;
+mod refusal;
 
 pub use aligned::AlignedBuf;
 pub use check::{TargetInfo, TargetKind, check_targets, inspect};
 pub use io::{TargetError, TargetFile};
+pub use refusal::Refusal;
 
 /// Alignment of every buffer handed to O_DIRECT I/O. 4096 covers every
 /// logical sector size in use (512 and 4096 bytes).

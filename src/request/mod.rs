@@ -1,0 +1,17 @@
+//! The layer below both front ends: what a user asks for, as plain options;
+//! the one place that turns them into a [`FlashJob`]; the one way to run
+//! the engine on a thread with events and cancellation; and the exit status
+//! of a run.
+//!
+//! The command line converts its clap arguments into these options, the app
+//! builds them from its form; neither imports the other.
+
+mod exit;
+mod prepare;
+mod run;
+
+pub use exit::Exit;
+pub use prepare::{FlashOptions, Prepared, RequestError, job, prepare};
+pub use run::{Mode, Run, spawn};
+
+pub use crate::bootcfg::ConfigOptions;

@@ -1,0 +1,115 @@
+//! From options to a [`FlashJob`]: open the image once, prepare the
+//! configuration, and assemble the job — the same for `flash`, `verify` and
+//! the app.
+
+use std::path::PathBuf;
+
+use super::ConfigOptions;
+use crate::bootcfg::{self, BootConfigError, Configured};
+use crate::engine::FlashJob;
+use crate::protocol::ErrorKind;
+use crate::source::{ImageSource, SourceError};
+
+/// What a flash (or verify) run is asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct FlashOptions {
+    /// An image file, a block device, or `-` for standard input.
+    pub image: PathBuf,
+    /// Block devices or files, in the order the user named them.
+    pub targets: Vec<PathBuf>,
+    pub config: ConfigOptions,
+    /// Read every target back and compare it with the image.
+    pub verify: bool,
+    /// The SHA-256 the decompressed image must have, as the user typed it.
+    pub expected_sha256: Option<String>,
+}
+
+/// A job ready to run, with the configuration it carries.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub job: FlashJob,
+    pub configured: Option<Configured>,
+}
+
+/// Why a request was refused before anything was written.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("{0}")]
+    Image(SourceError),
+    #[error("{0}")]
+    Config(BootConfigError),
+    #[error("the expected SHA-256 must be 64 hexadecimal digits, got {0:?}")]
+    Sha256(String),
+}
+
+impl RequestError {
+    /// The kind of the protocol's `error` event.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            RequestError::Image(_) => ErrorKind::Image,
+            RequestError::Config(_) => ErrorKind::Config,
+            RequestError::Sha256(_) => ErrorKind::Usage,
+        }
+    }
+}
+
+/// Opens the image, checks the expected SHA-256 and prepares the
+/// configuration; returns the job to run.
+pub fn prepare(options: &FlashOptions) -> Result<Prepared, RequestError> {
+    let expected_sha256 = options
+        .expected_sha256
+        .as_deref()
+        .map(normalise_sha256)
+        .transpose()?;
+    let source = ImageSource::open(&options.image).map_err(RequestError::Image)?;
+    let configured = bootcfg::prepare(&source, &options.config).map_err(RequestError::Config)?;
+    let job = job(
+        source,
+        options.targets.clone(),
+        configured.as_ref(),
+        options.verify,
+        expected_sha256,
+    );
+    Ok(Prepared { job, configured })
+}
+
+/// The job that writes `source` (with `configured` in it) to `targets`: the
+/// one place a [`FlashJob`] is assembled.
+pub fn job(
+    source: ImageSource,
+    targets: Vec<PathBuf>,
+    configured: Option<&Configured>,
+    verify: bool,
+    expected_sha256: Option<String>,
+) -> FlashJob {
+    FlashJob {
+        source,
+        targets,
+        verify,
+        expected_sha256,
+        patch: configured.map(|c| c.patch.clone()),
+    }
+}
+
+/// 64 hexadecimal digits, lower-cased.
+fn normalise_sha256(hex: &str) -> Result<String, RequestError> {
+    let hex = hex.trim().to_ascii_lowercase();
+    if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(hex)
+    } else {
+        Err(RequestError::Sha256(hex))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_must_be_64_hex_digits() {
+        let good = "0786AD1FDCBA31A3F03EE80EB1D6E8C7EE2F4647A2B4B6F1855C9FE0719784DE";
+        assert_eq!(normalise_sha256(good).unwrap(), good.to_ascii_lowercase());
+        assert!(normalise_sha256("abc").is_err());
+        assert!(normalise_sha256(&"g".repeat(64)).is_err());
+    }
+}
