@@ -4,11 +4,12 @@
 
 mod aligned;
 mod check;
+mod holds;
 mod io;
 
 pub use aligned::AlignedBuf;
 pub use check::{TargetInfo, TargetKind, check_targets, inspect};
-pub use io::{TargetError, TargetFile};
+pub use io::{TargetError, TargetFile, explain_io_error};
 
 /// Alignment of every buffer handed to O_DIRECT I/O. 4096 covers every
 /// logical sector size in use (512 and 4096 bytes).
