@@ -222,10 +222,10 @@ pub fn check_targets(
             }
             disks.insert(disk, path.clone());
         }
+        // A file still to be created cannot be the image, nor store it.
         let conflict = match &info.identity {
-            Identity::Device(_) => image_storage.conflict_with_device(path),
-            Identity::File { dev, ino } => image_storage.conflict_with_file(*dev, *ino),
             Identity::NewFile(_) => None,
+            _ => image_storage.conflict(path, info.kind),
         };
         if let Some(reason) = conflict {
             refuse(path, reason);

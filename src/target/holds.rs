@@ -8,7 +8,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::platform::{self, Storage, StorageUnit};
+use super::TargetKind;
+use crate::platform::{self, Storage};
 
 /// The image's storage, looked up once for every target.
 pub(super) struct ImageStorage {
@@ -38,9 +39,11 @@ impl ImageStorage {
         }
     }
 
-    /// Why writing the block device `target` would destroy the image, or
-    /// `None` when it cannot.
-    pub(super) fn conflict_with_device(&self, target: &Path) -> Option<String> {
+    /// Why writing the target at `target` would destroy the image, or
+    /// `None` when it cannot. A file target only conflicts by being the
+    /// image or a file the image is stored in: another file on the image's
+    /// filesystem, or on a drive read as the image, leaves it whole.
+    pub(super) fn conflict(&self, target: &Path, kind: TargetKind) -> Option<String> {
         let image = match &self.storage {
             Ok(storage) => storage,
             Err(e) => return Some(self.unknown(e)),
@@ -50,47 +53,30 @@ impl ImageStorage {
             Err(e) => return Some(self.unknown(&e.to_string())),
         };
         let image_path = self.path.display();
-        let target_top = target_storage.top.as_ref()?;
-        if image.depends_on(target_top) {
-            let reason = if image.top.as_ref() == Some(target_top) {
-                format!(
+        if target_storage.is(image) {
+            return Some(match kind {
+                TargetKind::File => "is the image itself".to_string(),
+                TargetKind::BlockDevice => format!(
                     "is the image's own drive: the image {image_path} is this drive or one of its partitions; to copy a drive, write to another one"
-                )
-            } else {
-                format!(
-                    "holds the image: {image_path} is stored on it (on one of its filesystems, directly or through a loop device or a device-mapper/md volume), so writing it would destroy the image while it is read; copy the image to another drive first, or choose another target"
-                )
-            };
-            return Some(reason);
+                ),
+            });
         }
-        if let Some(image_top) = &image.top
-            && target_storage.depends_on(image_top)
-        {
+        if image.is_stored_on(&target_storage) {
+            return Some(match kind {
+                TargetKind::File => format!(
+                    "holds the image: {image_path} is stored in this file (through a loop device backed by it), so writing it would destroy the image while it is read; choose another target"
+                ),
+                TargetKind::BlockDevice => format!(
+                    "holds the image: {image_path} is stored on it (on one of its filesystems, directly or through a loop device or a device-mapper/md volume), so writing it would destroy the image while it is read; copy the image to another drive first, or choose another target"
+                ),
+            });
+        }
+        if kind == TargetKind::BlockDevice && target_storage.is_stored_on(image) {
             return Some(format!(
                 "writes into the image: it is stored in {image_path} (a loop device backed by it, or a device stacked on one), so writing it would destroy the image while it is read; choose another target"
             ));
         }
         None
-    }
-
-    /// Why writing the regular file `(dev, ino)` would destroy the image,
-    /// or `None`. Another file on the image's filesystem cannot: only the
-    /// image itself, or the file behind a loop device the image is on.
-    pub(super) fn conflict_with_file(&self, dev: u64, ino: u64) -> Option<String> {
-        let image = match &self.storage {
-            Ok(storage) => storage,
-            Err(e) => return Some(self.unknown(e)),
-        };
-        let unit = StorageUnit::File { dev, ino };
-        if image.top.as_ref() == Some(&unit) {
-            return Some("is the image itself".to_string());
-        }
-        image.depends_on(&unit).then(|| {
-            format!(
-                "holds the image: {} is stored in this file (through a loop device backed by it), so writing it would destroy the image while it is read; choose another target",
-                self.path.display()
-            )
-        })
     }
 
     fn unknown(&self, error: &str) -> String {

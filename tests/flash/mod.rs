@@ -9,6 +9,7 @@ mod cli_options;
 mod exact_end;
 mod failures;
 mod fixtures;
+mod holds_image;
 mod json;
 mod system_drive;
 mod verify;

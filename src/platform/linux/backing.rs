@@ -9,14 +9,16 @@
 //! rewritten cannot be trusted to keep a neighbouring partition intact.
 
 use std::collections::BTreeSet;
+use std::ffi::CString;
 use std::fs::File;
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::os::unix::io::AsRawFd;
 use std::path::Path;
 
 use super::io_context::{at, path_error};
-use super::mount_table::MountTable;
+use super::mount_table::{MOUNTINFO, MountTable, parse_mountinfo};
 use super::sysfs::{SysBlock, block_by_dev_number};
 
 /// `LOOP_GET_STATUS64` from <linux/loop.h>.
@@ -38,17 +40,24 @@ pub enum StorageUnit {
 /// A path and every piece of storage its bytes depend on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Storage {
-    /// What the path itself is: its whole disk, or the file; `None` for a
-    /// pipe or character device (nothing stores it).
-    pub top: Option<StorageUnit>,
+    /// What the path itself is: its whole disk, or the file — twice when
+    /// `stat` and the filesystem disagree on the file's device number
+    /// (btrfs numbers each subvolume); empty for a pipe or character
+    /// device (nothing stores it).
+    pub top: BTreeSet<StorageUnit>,
     /// `top` and everything under it.
     pub under: BTreeSet<StorageUnit>,
 }
 
 impl Storage {
-    /// Whether `unit` is this path or stores (part of) it.
-    pub fn depends_on(&self, unit: &StorageUnit) -> bool {
-        self.under.contains(unit)
+    /// Whether this path is `other`'s path itself (under any of its names).
+    pub fn is(&self, other: &Storage) -> bool {
+        !self.top.is_disjoint(&other.top)
+    }
+
+    /// Whether `other` path is this one or stores (part of) it.
+    pub fn is_stored_on(&self, other: &Storage) -> bool {
+        !self.under.is_disjoint(&other.top)
     }
 }
 
@@ -57,7 +66,8 @@ impl Storage {
 pub fn storage_of(path: &Path) -> io::Result<Storage> {
     let metadata = std::fs::metadata(path).map_err(at("inspect", path))?;
     let mut walk = Walk::new();
-    let top = if metadata.file_type().is_block_device() {
+    let mut top = BTreeSet::new();
+    if metadata.file_type().is_block_device() {
         let rdev = metadata.rdev();
         let block =
             block_by_dev_number(libc::major(rdev), libc::minor(rdev))?.ok_or_else(|| {
@@ -67,12 +77,17 @@ pub fn storage_of(path: &Path) -> io::Result<Storage> {
                     io::Error::new(io::ErrorKind::NotFound, "the kernel does not list it"),
                 )
             })?;
-        Some(walk.block(&block, 0)?)
+        top.insert(walk.block(&block, 0)?);
     } else if metadata.file_type().is_file() {
-        Some(walk.file(metadata.dev(), metadata.ino(), 0)?)
-    } else {
-        None
-    };
+        top.insert(walk.file(metadata.dev(), metadata.ino(), 0)?);
+        // The loop driver records a backing file by its filesystem's own
+        // device number: the file is known under that name too.
+        if let Some(dev) = filesystem_dev(path)?
+            && dev != metadata.dev()
+        {
+            top.insert(walk.file(dev, metadata.ino(), 0)?);
+        }
+    }
     Ok(Storage {
         top,
         under: walk.seen,
@@ -85,7 +100,7 @@ pub fn storage_of_block(block: &SysBlock) -> io::Result<Storage> {
     let mut walk = Walk::new();
     let top = walk.block(block, 0)?;
     Ok(Storage {
-        top: Some(top),
+        top: BTreeSet::from([top]),
         under: walk.seen,
     })
 }
@@ -192,6 +207,43 @@ fn loop_backing_identity(disk: &SysBlock) -> io::Result<Option<(u64, u64)>> {
     Ok(Some((metadata.dev(), metadata.ino())))
 }
 
+/// The device number of the filesystem holding `path` as mountinfo shows
+/// it (the superblock's), found through the mount ID `statx` reports; `None`
+/// when the kernel is too old to report one.
+fn filesystem_dev(path: &Path) -> io::Result<Option<u64>> {
+    let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| {
+        path_error(
+            "inspect",
+            path,
+            io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte"),
+        )
+    })?;
+    // SAFETY: libc::statx is plain integers: all zeros is a valid value.
+    let mut stx: libc::statx = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid NUL-terminated path and a pointer to a statx buffer.
+    let rc = unsafe {
+        libc::statx(
+            libc::AT_FDCWD,
+            c_path.as_ptr(),
+            0,
+            libc::STATX_MNT_ID,
+            &mut stx,
+        )
+    };
+    if rc != 0 {
+        return Err(path_error("inspect", path, io::Error::last_os_error()));
+    }
+    if stx.stx_mask & libc::STATX_MNT_ID == 0 {
+        return Ok(None);
+    }
+    let mountinfo = Path::new(MOUNTINFO);
+    let text = std::fs::read_to_string(mountinfo).map_err(at("read", mountinfo))?;
+    Ok(parse_mountinfo(&text)
+        .into_iter()
+        .find(|line| line.mount_id == stx.stx_mnt_id)
+        .map(|line| libc::makedev(line.dev_major, line.dev_minor)))
+}
+
 /// `struct loop_info64` from <linux/loop.h>.
 #[repr(C)]
 struct LoopInfo64 {
@@ -290,12 +342,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let class = fake_sysfs(dir.path(), Path::new("/nonexistent"));
         let lvm = storage_of_block(&SysBlock::in_class_root(&class, "dm-1")).unwrap();
-        assert_eq!(lvm.top, Some(StorageUnit::Disk("dm-1".into())));
+        assert_eq!(lvm.top, BTreeSet::from([StorageUnit::Disk("dm-1".into())]));
         assert_eq!(disks(&lvm), ["dm-0", "dm-1", "sdb"]);
-        assert!(lvm.depends_on(&StorageUnit::Disk("sdb".into())));
-        // Downward only: the disk does not depend on what is stacked on it.
         let sdb = storage_of_block(&SysBlock::in_class_root(&class, "sdb")).unwrap();
+        assert!(lvm.is_stored_on(&sdb));
+        // Downward only: the disk is not stored on what is stacked on it.
         assert_eq!(disks(&sdb), ["sdb"]);
+        assert!(!sdb.is_stored_on(&lvm));
     }
 
     #[test]
@@ -303,7 +356,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let class = fake_sysfs(dir.path(), Path::new("/nonexistent"));
         let part = storage_of_block(&SysBlock::in_class_root(&class, "md0p1")).unwrap();
-        assert_eq!(part.top, Some(StorageUnit::Disk("md0".into())));
+        assert_eq!(part.top, BTreeSet::from([StorageUnit::Disk("md0".into())]));
         assert_eq!(disks(&part), ["md0", "sdc", "sdd"]);
     }
 
@@ -314,19 +367,14 @@ mod tests {
         fs::write(&backing, b"bytes").unwrap();
         let class = fake_sysfs(dir.path(), &backing);
         let loop3 = storage_of_block(&SysBlock::in_class_root(&class, "loop3")).unwrap();
+        let file = storage_of(&backing).unwrap();
+        assert!(loop3.is_stored_on(&file));
+        assert!(!file.is_stored_on(&loop3));
         let metadata = fs::metadata(&backing).unwrap();
-        assert!(loop3.depends_on(&StorageUnit::File {
+        assert!(file.top.contains(&StorageUnit::File {
             dev: metadata.dev(),
             ino: metadata.ino()
         }));
-        // The file itself, looked at by path, is the same unit.
-        assert_eq!(
-            storage_of(&backing).unwrap().top,
-            Some(StorageUnit::File {
-                dev: metadata.dev(),
-                ino: metadata.ino()
-            })
-        );
     }
 
     #[test]

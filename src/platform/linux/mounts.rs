@@ -158,6 +158,7 @@ mod tests {
     fn mounted(name: &str, source: &str, mount_point: &str) -> ResolvedMount {
         ResolvedMount {
             line: MountInfoLine {
+                mount_id: 0,
                 dev_major: 0,
                 dev_minor: 0,
                 mount_point: mount_point.into(),
