@@ -3,7 +3,8 @@
 //! store a file: a loop device over the image file (and that file as the
 //! target when the loop device is the image), the image being the
 //! drive or one of its partitions, the image on a mounted filesystem of the
-//! drive (ext4, and btrfs whose files carry no real device number), on a
+//! drive or of one of its partitions (ext4, and btrfs whose files carry no
+//! real device number), on a
 //! loop device whose backing file is on the drive, and the reverse — a loop
 //! device stored on a filesystem of a drive used as the image. The image's
 //! bytes are unchanged every time.
@@ -92,22 +93,7 @@ fn the_image_being_the_drive_or_one_of_its_partitions_is_refused_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let backing = dir.path().join("drive.bin");
     fs::write(&backing, pseudo_random_bytes(8 << 20, 0xD15C)).unwrap();
-    let sfdisk = Command::new("sfdisk")
-        .arg("-q")
-        .arg(&backing)
-        .stdin(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(b"label: dos\nstart=2048, size=8192, type=83\n")?;
-            child.wait()
-        })
-        .expect("run sfdisk");
-    assert!(sfdisk.success(), "sfdisk failed");
+    partition(&backing, "label: dos\nstart=2048, size=8192, type=83\n");
     let before = fs::read(&backing).unwrap();
     let drive = attach_partitioned(&backing);
     let partition = PathBuf::from(format!("{}p1", drive.device.display()));
@@ -127,6 +113,21 @@ fn an_image_on_a_mounted_ext4_of_the_drive_is_refused_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let drive = PatternedDrive::create(dir.path(), "drive.bin", 16 << 20, 7);
     image_on_mounted_filesystem_is_refused(dir.path(), drive.device(), "mkfs.ext4 -q -F");
+}
+
+/// The image's filesystem device is a partition: its drive holds it.
+#[test]
+fn an_image_on_a_mounted_partition_of_the_drive_is_refused_exit_2() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let dir = tempfile::tempdir().unwrap();
+    let backing = dir.path().join("drive.bin");
+    fs::write(&backing, pseudo_random_bytes(16 << 20, 0xA11)).unwrap();
+    partition(&backing, "label: dos\nstart=2048, size=28672, type=83\n");
+    let drive = attach_partitioned(&backing);
+    let partition = PathBuf::from(format!("{}p1", drive.device.display()));
+    wait_for_node(&partition);
+    image_on_mounted_filesystem_of(dir.path(), &partition, &drive.device, "mkfs.ext4 -q -F");
 }
 
 /// btrfs gives its files an anonymous device number, not the drive's: the
@@ -150,29 +151,36 @@ fn an_image_on_a_mounted_btrfs_of_the_drive_is_refused_exit_2() {
 /// image onto it and flashes that image to `device`: refused, the drive
 /// left mounted and the image's bytes unchanged.
 fn image_on_mounted_filesystem_is_refused(dir: &Path, device: &Path, mkfs: &str) {
+    image_on_mounted_filesystem_of(dir, device, device, mkfs);
+}
+
+/// [`image_on_mounted_filesystem_is_refused`] with the filesystem on
+/// `filesystem` (the drive or one of its partitions) and `drive` the target.
+fn image_on_mounted_filesystem_of(dir: &Path, filesystem: &Path, drive: &Path, mkfs: &str) {
     let (image, before) = write_image(dir, 3 << 20);
     let mount_point = dir.join("mnt");
     fs::create_dir(&mount_point).unwrap();
     let script = r#"
-        $MKFS "$DEVICE" >/dev/null 2>&1 || exit 99
-        mount "$DEVICE" "$MNT" || exit 99
+        $MKFS "$FILESYSTEM" >/dev/null 2>&1 || exit 99
+        mount "$FILESYSTEM" "$MNT" || exit 99
         cp "$IMAGE" "$MNT/image.img" || exit 99
         "$IMPRINT" flash "$MNT/image.img" -t "$DEVICE" --yes
         code=$?
         cmp -s "$IMAGE" "$MNT/image.img" && echo "image intact"
-        grep -q "^$DEVICE " /proc/self/mounts && echo "still mounted"
+        grep -q "^$FILESYSTEM " /proc/self/mounts && echo "still mounted"
         exit $code
     "#;
     let output = in_private_mounts(
         script,
         &[
             ("MKFS", Path::new(mkfs)),
-            ("DEVICE", device),
+            ("FILESYSTEM", filesystem),
+            ("DEVICE", drive),
             ("MNT", &mount_point),
             ("IMAGE", &image),
         ],
     );
-    assert_refused(&output, device, "holds the image");
+    assert_refused(&output, drive, "holds the image");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         stdout.contains("image intact") && stdout.contains("still mounted"),
@@ -237,6 +245,22 @@ fn loop_devices_stacked_on_a_drive_holding_the_image_are_followed_exit_2() {
         describe(&output)
     );
     assert!(fs::read(&image).unwrap() == before);
+}
+
+/// Writes the partition table `script` (sfdisk's input) into `backing`.
+fn partition(backing: &Path, script: &str) {
+    let sfdisk = Command::new("sfdisk")
+        .arg("-q")
+        .arg(backing)
+        .stdin(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(script.as_bytes())?;
+            child.wait()
+        })
+        .expect("run sfdisk");
+    assert!(sfdisk.success(), "sfdisk failed");
 }
 
 /// `losetup -P`: the kernel reads the partition table and makes `…p1`;
