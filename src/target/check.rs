@@ -258,12 +258,25 @@ pub fn check_targets(
 }
 
 /// Why another program keeps the target from being written, found before
-/// anything is written: a block device someone else holds exclusively (the
-/// writer opens it O_EXCL and would fail), a file another run has locked.
+/// anything is written: a device-mapper or md device stacked on the drive,
+/// a block device someone else holds exclusively (the writer opens it
+/// O_EXCL and would fail), a file another run has locked.
 fn in_use_reason(info: &TargetInfo) -> Option<String> {
     const ANOTHER_WRITER: &str = "another program is writing it (another Imprint run?); wait for it to finish or choose another target";
     match info.identity {
         Identity::Device(_) => {
+            // Unmounting does not release a stacked device: refuse it by
+            // name rather than fail to open the drive later.
+            let stacked = platform::block_of_path(&info.path)
+                .and_then(|block| block.stacked())
+                .unwrap_or_default();
+            if !stacked.is_empty() {
+                let names: Vec<String> = stacked.iter().map(|n| format!("/dev/{n}")).collect();
+                return Some(format!(
+                    "has {} stacked on it (device-mapper, md or LVM), which writing it would destroy; deactivate that first (dmsetup remove, mdadm --stop, vgchange -an)",
+                    names.join(", ")
+                ));
+            }
             // Mounted filesystems also hold it; they are unmounted before
             // writing, so only a drive with none mounted is judged here.
             let mounted = platform::mounts_of(&info.path).map(|m| !m.is_empty());
@@ -271,12 +284,7 @@ fn in_use_reason(info: &TargetInfo) -> Option<String> {
                 return None;
             }
             match platform::block_device_claimed(&info.path) {
-                Ok(true) => Some(match stacked_on(&info.path) {
-                    Some(holders) => format!(
-                        "{holders} stacked on it (device-mapper, md or LVM) would be destroyed; deactivate it first (dmsetup remove, mdadm --stop, vgchange -an)"
-                    ),
-                    None => format!("is open exclusively: {ANOTHER_WRITER}"),
-                }),
+                Ok(true) => Some(format!("is open exclusively: {ANOTHER_WRITER}")),
                 Ok(false) => None,
                 Err(e) => Some(format!("cannot open it to look whether it is in use: {e}")),
             }
@@ -291,28 +299,6 @@ fn in_use_reason(info: &TargetInfo) -> Option<String> {
             }
         }
         Identity::NewFile(_) => None,
-    }
-}
-
-/// The devices stacked on the drive of `device` (dm, md), named for a
-/// message, or `None` when there are none.
-fn stacked_on(device: &Path) -> Option<String> {
-    let block = platform::block_of_path(device).ok()?;
-    let disk = block.whole_disk().ok()?;
-    let own: std::collections::BTreeSet<String> = std::iter::once(disk.name.clone())
-        .chain(disk.partitions().ok()?.into_iter().map(|p| p.name))
-        .collect();
-    let holders: Vec<String> = disk
-        .family()
-        .ok()?
-        .into_iter()
-        .filter(|name| !own.contains(name))
-        .map(|name| format!("/dev/{name}"))
-        .collect();
-    match holders.len() {
-        0 => None,
-        1 => Some(format!("{} is", holders[0])),
-        _ => Some(format!("{} are", holders.join(", "))),
     }
 }
 

@@ -210,6 +210,22 @@ impl SysBlock {
     }
 }
 
+impl SysBlock {
+    /// The devices stacked on this disk or its partitions (dm, md, LVM,
+    /// bcache), transitively, by kernel name: each holds the disk
+    /// exclusively and is destroyed by writing it.
+    pub fn stacked(&self) -> io::Result<Vec<String>> {
+        let disk = self.whole_disk()?;
+        let mut own: BTreeSet<String> = disk.partitions()?.into_iter().map(|p| p.name).collect();
+        own.insert(disk.name.clone());
+        Ok(disk
+            .family()?
+            .into_iter()
+            .filter(|name| !own.contains(name))
+            .collect())
+    }
+}
+
 /// The block device with device number `major:minor`, or `None` when there
 /// is none (e.g. the anonymous device numbers of btrfs subvolumes, tmpfs).
 pub fn block_by_dev_number(major: u32, minor: u32) -> io::Result<Option<SysBlock>> {
