@@ -1,5 +1,5 @@
 //! Write targets: a block device or a regular file. Safety checks before
-//! anything is written ([`check`]), and the aligned direct I/O that writes
+//! anything is written ([`check_targets`]), and the aligned direct I/O that writes
 //! and reads them back ([`TargetFile`]).
 
 mod aligned;
