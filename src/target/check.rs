@@ -8,6 +8,7 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use super::Refusal;
+use super::holds::ImageStorage;
 use crate::humanize;
 use crate::platform;
 
@@ -31,7 +32,20 @@ pub struct TargetInfo {
     /// O_DIRECT granularity of a block device (1 for files).
     pub logical_block_size: u32,
     /// Identifies the same device or file under two names.
-    identity: Option<(u64, u64)>,
+    identity: Identity,
+}
+
+/// What a target is, whatever it is called: `/dev/disk/by-id/…` and
+/// `/dev/sdb` are one device; `out.img` and `./out.img` one file, even
+/// before it exists.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Identity {
+    /// A block device by device number.
+    Device(u64),
+    /// An existing file by (device, inode).
+    File { dev: u64, ino: u64 },
+    /// A file still to be created: its folder, resolved, and its name.
+    NewFile(PathBuf),
 }
 
 /// Looks at `path` without opening it for writing.
@@ -56,7 +70,7 @@ pub fn inspect(path: &Path) -> Result<TargetInfo, String> {
             size_bytes: Some(size),
             read_only,
             logical_block_size,
-            identity: Some((0, metadata.rdev())),
+            identity: Identity::Device(metadata.rdev()),
         })
     } else if file_type.is_file() {
         Ok(TargetInfo {
@@ -65,7 +79,10 @@ pub fn inspect(path: &Path) -> Result<TargetInfo, String> {
             size_bytes: None,
             read_only: metadata.permissions().readonly(),
             logical_block_size: 1,
-            identity: Some((metadata.dev(), metadata.ino())),
+            identity: Identity::File {
+                dev: metadata.dev(),
+                ino: metadata.ino(),
+            },
         })
     } else if file_type.is_dir() {
         Err("is a folder; name a drive (/dev/sdX) or an image file to create".to_string())
@@ -80,9 +97,13 @@ fn new_file_target(path: &Path) -> Result<TargetInfo, String> {
             "no such device: is the drive plugged in? `imprint list` shows the drives".into(),
         );
     }
-    let parent = match path.parent() {
+    let created = file_to_create(path)?;
+    let parent = match created.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
+    };
+    let Some(name) = created.file_name() else {
+        return Err("names a folder; name a drive (/dev/sdX) or an image file to create".into());
     };
     if !parent.is_dir() {
         return Err(format!(
@@ -90,28 +111,56 @@ fn new_file_target(path: &Path) -> Result<TargetInfo, String> {
             parent.display()
         ));
     }
+    let folder = std::fs::canonicalize(parent)
+        .map_err(|e| format!("cannot resolve its folder {}: {e}", parent.display()))?;
     Ok(TargetInfo {
         path: path.to_path_buf(),
         kind: TargetKind::File,
         size_bytes: None,
         read_only: false,
         logical_block_size: 1,
-        identity: None,
+        identity: Identity::NewFile(folder.join(name)),
     })
 }
 
+/// The file that opening `path` with O_CREAT creates: `path` itself, or
+/// where a dangling symlink points (followed as the kernel would).
+fn file_to_create(path: &Path) -> Result<PathBuf, String> {
+    /// The kernel's own limit on symlinks followed in one lookup.
+    const MAX_LINKS: usize = 40;
+    let mut current = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match std::fs::symlink_metadata(&current) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let link = std::fs::read_link(&current)
+                    .map_err(|e| format!("cannot read the link {}: {e}", current.display()))?;
+                current = match current.parent() {
+                    Some(parent) => parent.join(link),
+                    None => link,
+                };
+            }
+            _ => return Ok(current),
+        }
+    }
+    Err("is a chain of symbolic links that never ends".to_string())
+}
+
 /// Checks every target against DESIGN.md §3: the system drive, a target
-/// smaller than the image (when its size is known), the same device named
-/// twice, the image itself. Returns every refusal, not only the first.
+/// that holds the image or is stored in it, a target another program is
+/// writing, a target smaller than the image (when its size is known), the
+/// same device named twice. Returns every refusal, not only the first.
+///
+/// `image` may be `-` or `/dev/stdin`: what standard input really is (a
+/// file, a drive) is what is compared.
 pub fn check_targets(
     paths: &[PathBuf],
     image: &Path,
     image_size: Option<u64>,
 ) -> Result<Vec<TargetInfo>, Vec<Refusal>> {
-    let image_identity = std::fs::metadata(image).ok().map(|m| (m.dev(), m.ino()));
+    let image_storage = ImageStorage::of(image);
     let mut refusals = Vec::new();
     let mut infos = Vec::new();
-    let mut seen: HashMap<(u64, u64), PathBuf> = HashMap::new();
+    let mut seen: HashMap<Identity, PathBuf> = HashMap::new();
     let mut disks: HashMap<PathBuf, PathBuf> = HashMap::new();
     let mut refuse = |target: &Path, reason: String| {
         refusals.push(Refusal {
@@ -153,15 +202,14 @@ pub fn check_targets(
                 continue;
             }
         };
-        let identity = info.identity.unwrap_or((u64::MAX, seen.len() as u64));
-        if let Some(first) = seen.get(&identity) {
+        if let Some(first) = seen.get(&info.identity) {
             refuse(
                 path,
                 format!("is the same target as {}, named twice", first.display()),
             );
             continue;
         }
-        seen.insert(identity, path.clone());
+        seen.insert(info.identity.clone(), path.clone());
         if info.kind == TargetKind::BlockDevice
             && let Ok(disk) = platform::whole_disk(path)
         {
@@ -174,8 +222,17 @@ pub fn check_targets(
             }
             disks.insert(disk, path.clone());
         }
-        if info.identity.is_some() && info.identity == image_identity {
-            refuse(path, "is the image itself".to_string());
+        // A file still to be created cannot be the image, nor store it.
+        let conflict = match &info.identity {
+            Identity::NewFile(_) => None,
+            _ => image_storage.conflict(path, info.kind),
+        };
+        if let Some(reason) = conflict {
+            refuse(path, reason);
+            continue;
+        }
+        if let Some(reason) = in_use_reason(&info) {
+            refuse(path, reason);
             continue;
         }
         if let (Some(image_bytes), Some(drive_bytes)) = (image_size, info.size_bytes)
@@ -197,6 +254,51 @@ pub fn check_targets(
         Ok(infos)
     } else {
         Err(refusals)
+    }
+}
+
+/// Why another program keeps the target from being written, found before
+/// anything is written: a device-mapper or md device stacked on the drive,
+/// a block device someone else holds exclusively (the writer opens it
+/// O_EXCL and would fail), a file another run has locked.
+fn in_use_reason(info: &TargetInfo) -> Option<String> {
+    const ANOTHER_WRITER: &str = "another program is writing it (another Imprint run?); wait for it to finish or choose another target";
+    match info.identity {
+        Identity::Device(_) => {
+            // Unmounting does not release a stacked device: refuse it by
+            // name rather than fail to open the drive later.
+            let stacked = platform::block_of_path(&info.path)
+                .and_then(|block| block.stacked())
+                .unwrap_or_default();
+            if !stacked.is_empty() {
+                let names: Vec<String> = stacked.iter().map(|n| format!("/dev/{n}")).collect();
+                return Some(format!(
+                    "has {} stacked on it (device-mapper, md or LVM), which writing it would destroy; deactivate that first (dmsetup remove, mdadm --stop, vgchange -an)",
+                    names.join(", ")
+                ));
+            }
+            // Mounted filesystems also hold it; they are unmounted before
+            // writing, so only a drive with none mounted is judged here.
+            let mounted = platform::mounts_of(&info.path).map(|m| !m.is_empty());
+            if !matches!(mounted, Ok(false)) {
+                return None;
+            }
+            match platform::block_device_claimed(&info.path) {
+                Ok(true) => Some(format!("is open exclusively: {ANOTHER_WRITER}")),
+                Ok(false) => None,
+                Err(e) => Some(format!("cannot open it to look whether it is in use: {e}")),
+            }
+        }
+        Identity::File { .. } => {
+            // Unreadable: the write will say why; nothing to look at here.
+            let file = File::open(&info.path).ok()?;
+            match platform::lock_file(&file, platform::FileLock::Shared) {
+                Ok(true) => None,
+                Ok(false) => Some(format!("is locked: {ANOTHER_WRITER}")),
+                Err(e) => Some(format!("cannot look whether it is locked: {e}")),
+            }
+        }
+        Identity::NewFile(_) => None,
     }
 }
 
@@ -248,5 +350,48 @@ mod tests {
         std::fs::write(&image, b"image").unwrap();
         let infos = check_targets(&[dir.path().join("new.img")], &image, Some(5)).unwrap();
         assert_eq!(infos[0].kind, TargetKind::File);
+    }
+
+    #[test]
+    fn a_new_file_named_twice_under_two_spellings_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let image = dir.path().join("image.img");
+        std::fs::write(&image, b"image").unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::os::unix::fs::symlink("out.img", dir.path().join("link.img")).unwrap();
+        let paths = [
+            dir.path().join("out.img"),
+            dir.path().join("./out.img"),
+            dir.path().join("sub/../out.img"),
+            dir.path().join("link.img"),
+            dir.path().join("other.img"),
+        ];
+        let refusals = check_targets(&paths, &image, Some(5)).unwrap_err();
+        let refused: Vec<&Path> = refusals.iter().map(|r| r.target.as_path()).collect();
+        assert_eq!(refused, [&paths[1], &paths[2], &paths[3]]);
+        assert!(
+            refusals
+                .iter()
+                .all(|r| r.reason.contains("named twice") && r.reason.contains("out.img"))
+        );
+    }
+
+    #[test]
+    fn a_file_another_run_has_locked_is_refused_and_a_free_one_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let image = dir.path().join("image.img");
+        std::fs::write(&image, b"image").unwrap();
+        let target = dir.path().join("out.img");
+        std::fs::write(&target, b"other run").unwrap();
+        let holder = File::open(&target).unwrap();
+        assert!(platform::lock_file(&holder, platform::FileLock::Exclusive).unwrap());
+        let refusals = check_targets(std::slice::from_ref(&target), &image, Some(5)).unwrap_err();
+        assert!(
+            refusals[0].reason.contains("another program is writing it"),
+            "{}",
+            refusals[0].reason
+        );
+        drop(holder);
+        check_targets(std::slice::from_ref(&target), &image, Some(5)).unwrap();
     }
 }

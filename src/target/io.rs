@@ -26,8 +26,14 @@ pub enum TargetError {
         #[source]
         source: io::Error,
     },
-    #[error("{path} is in use by another program or still mounted; close it and try again")]
+    #[error(
+        "{path} is in use: another program has it open exclusively (another Imprint run?) or it is still mounted; close it and try again"
+    )]
     Busy { path: PathBuf },
+    #[error(
+        "another program is writing {path} (it is locked, another Imprint run?); wait for it to finish or choose another target"
+    )]
+    Locked { path: PathBuf },
     #[error("cannot open {path} for writing: {source}")]
     Open {
         path: PathBuf,
@@ -35,26 +41,34 @@ pub enum TargetError {
         source: io::Error,
     },
     #[error(
-        "writing {path} failed at byte {offset}: {source}; the drive may have been removed or be failing, try another drive or port"
+        "writing {path} failed at byte {offset}: {source}; {}",
+        explain_io_error(source, *target_kind)
     )]
     Write {
         path: PathBuf,
+        target_kind: TargetKind,
         offset: u64,
         #[source]
         source: io::Error,
     },
     #[error(
-        "reading {path} back failed at byte {offset}: {source}; the drive may have been removed or be failing"
+        "reading {path} back failed at byte {offset}: {source}; {}",
+        explain_io_error(source, *target_kind)
     )]
     Read {
         path: PathBuf,
+        target_kind: TargetKind,
         offset: u64,
         #[source]
         source: io::Error,
     },
-    #[error("flushing {path} failed: {source}; the data may not all have reached the drive")]
+    #[error(
+        "flushing {path} failed: {source}; the data may not all have reached it: {}",
+        explain_io_error(source, *target_kind)
+    )]
     Sync {
         path: PathBuf,
+        target_kind: TargetKind,
         #[source]
         source: io::Error,
     },
@@ -66,6 +80,41 @@ pub enum TargetError {
         size_bytes: u64,
         offset: u64,
     },
+}
+
+/// What an I/O error on a target means for the user, and what to do. The
+/// error's own text (e.g. "No space left on device") is shown beside it;
+/// this says why it happened to a flash.
+pub fn explain_io_error(error: &io::Error, kind: TargetKind) -> &'static str {
+    let file = kind == TargetKind::File;
+    match error.raw_os_error() {
+        Some(libc::ENOSPC) if file => {
+            "the filesystem holding the file is full; free some space or write the image elsewhere"
+        }
+        Some(libc::ENOSPC) => {
+            "the drive has no room there: it may be smaller than it claims (a counterfeit card); try another drive"
+        }
+        Some(libc::EDQUOT) => {
+            "your disk quota is used up; free some space or write the image elsewhere"
+        }
+        Some(libc::EFBIG) => {
+            "the file is larger than its filesystem allows (FAT holds at most 4 GiB per file); write the image to another filesystem"
+        }
+        Some(libc::EROFS) => {
+            "it is read-only (a write-protect switch, or a filesystem mounted read-only); choose another target"
+        }
+        Some(libc::ENXIO) | Some(libc::ENODEV) => {
+            "the drive is gone: it was removed or lost its connection; plug it in again and flash it again"
+        }
+        Some(libc::EIO) if file => {
+            "the storage under the file reported an error; check that disk, or write the image elsewhere"
+        }
+        Some(libc::EIO) => {
+            "the drive reported an error: it may be failing or have been removed; try another drive or port"
+        }
+        _ if file => "check the file's filesystem, or write the image elsewhere",
+        _ => "the drive may have been removed or be failing; try another drive or port",
+    }
 }
 
 impl TargetError {
@@ -114,16 +163,7 @@ impl TargetFile {
                     }
                 })?
             }
-            TargetKind::File => OpenOptions::new()
-                .write(true)
-                .read(true)
-                .create(true)
-                .truncate(true)
-                .open(&path)
-                .map_err(|source| TargetError::Open {
-                    path: path.clone(),
-                    source,
-                })?,
+            TargetKind::File => open_file_locked(&path)?,
         };
         Ok(TargetFile::new(file, info))
     }
@@ -142,6 +182,7 @@ impl TargetFile {
         };
         let file = opened.map_err(|source| TargetError::Read {
             path: path.clone(),
+            target_kind: info.kind,
             offset: 0,
             source,
         })?;
@@ -206,6 +247,7 @@ impl TargetFile {
             },
             _ => TargetError::Write {
                 path: self.path.clone(),
+                target_kind: self.kind,
                 offset,
                 source,
             },
@@ -222,6 +264,7 @@ impl TargetFile {
         }
         self.file.sync_all().map_err(|source| TargetError::Sync {
             path: self.path.clone(),
+            target_kind: self.kind,
             source,
         })
     }
@@ -245,10 +288,36 @@ impl TargetFile {
             .read_exact_at(&mut buf[..read_len], offset)
             .map_err(|source| TargetError::Read {
                 path: self.path.clone(),
+                target_kind: self.kind,
                 offset,
                 source,
             })
     }
+}
+
+/// Opens a file target and locks it for the whole run (the lock goes with
+/// the open file), so that two runs never write one file. The old contents
+/// are cut only once the lock is held: a run that is refused leaves the
+/// other run's bytes alone.
+fn open_file_locked(path: &Path) -> Result<File, TargetError> {
+    let open_error = |source| TargetError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = OpenOptions::new()
+        .write(true)
+        .read(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(open_error)?;
+    if !platform::lock_file(&file, platform::FileLock::Exclusive).map_err(open_error)? {
+        return Err(TargetError::Locked {
+            path: path.to_path_buf(),
+        });
+    }
+    file.set_len(0).map_err(open_error)?;
+    Ok(file)
 }
 
 /// Unmounts every mounted partition of a non-system drive, so that it can be
@@ -266,4 +335,38 @@ fn unmount_all(path: &Path) -> Result<(), TargetError> {
         })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_filesystem_is_not_explained_as_a_removed_drive() {
+        let full = io::Error::from_raw_os_error(libc::ENOSPC);
+        let file = explain_io_error(&full, TargetKind::File);
+        assert!(file.contains("full") && !file.contains("removed"), "{file}");
+        let device = explain_io_error(&full, TargetKind::BlockDevice);
+        assert!(device.contains("smaller than it claims"), "{device}");
+        let gone = io::Error::from_raw_os_error(libc::ENXIO);
+        assert!(explain_io_error(&gone, TargetKind::BlockDevice).contains("removed"));
+        let read_only = io::Error::from_raw_os_error(libc::EROFS);
+        assert!(explain_io_error(&read_only, TargetKind::File).contains("read-only"));
+        let failing = io::Error::from_raw_os_error(libc::EIO);
+        assert!(explain_io_error(&failing, TargetKind::BlockDevice).contains("failing"));
+    }
+
+    #[test]
+    fn a_second_writer_of_a_file_is_locked_out_and_cuts_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.img");
+        let first = open_file_locked(&path).unwrap();
+        std::fs::write(&path, b"first run's bytes").unwrap();
+        let second = open_file_locked(&path).err().unwrap();
+        assert!(matches!(second, TargetError::Locked { .. }), "{second}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"first run's bytes");
+        drop(first);
+        open_file_locked(&path).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"");
+    }
 }

@@ -1,15 +1,16 @@
 //! Write targets: a block device or a regular file. Safety checks before
-//! anything is written ([`check`]), and the aligned direct I/O that writes
+//! anything is written ([`check_targets`]), and the aligned direct I/O that writes
 //! and reads them back ([`TargetFile`]).
 
 mod aligned;
 mod check;
+mod holds;
 mod io;
 mod refusal;
 
 pub use aligned::AlignedBuf;
 pub use check::{TargetInfo, TargetKind, check_targets, inspect};
-pub use io::{TargetError, TargetFile};
+pub use io::{TargetError, TargetFile, explain_io_error};
 pub use refusal::Refusal;
 
 /// Alignment of every buffer handed to O_DIRECT I/O. 4096 covers every

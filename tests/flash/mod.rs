@@ -1,6 +1,7 @@
 //! Flashing real loop devices with the built `imprint`, as a user would:
 //! every shared fixture to three drives at once, exact image ends, drives
-//! that fail or are refused, `verify`, `--json`, the smaller options and
+//! that fail or are refused (too small, holding the image, in use by
+//! another run), file targets, `verify`, `--json`, the smaller options and
 //! cancellation. Each test attaches its own loop devices on files in a temp
 //! dir and compares the backing files byte for byte.
 
@@ -8,8 +9,11 @@ mod cancel;
 mod cli_options;
 mod exact_end;
 mod failures;
+mod file_lock;
 mod fixtures;
+mod holds_image;
 mod json;
 mod streams;
 mod system_drive;
+mod target_files;
 mod verify;

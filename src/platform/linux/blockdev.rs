@@ -1,5 +1,6 @@
 //! Block devices: opening with O_DIRECT / O_EXCL, size, logical sector size
-//! and read-only state through ioctls, and dropping cached pages.
+//! and read-only state through ioctls, and dropping cached pages; locking
+//! file targets, which have no O_EXCL.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -84,4 +85,51 @@ pub fn drop_cached_pages(file: &File) -> io::Result<()> {
         return Err(io::Error::from_raw_os_error(rc));
     }
     Ok(())
+}
+
+/// Whether another program has the block device at `path` open
+/// exclusively (another Imprint run, a mounted filesystem, a device-mapper
+/// or md device stacked on it). Looks by opening it read-only with O_EXCL
+/// for a moment: that claims nothing once closed and writes nothing.
+pub fn block_device_claimed(path: &Path) -> io::Result<bool> {
+    match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_EXCL)
+        .open(path)
+    {
+        Ok(_) => Ok(false),
+        Err(e) if e.raw_os_error() == Some(libc::EBUSY) => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
+/// How [`lock_file`] locks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileLock {
+    /// Held by a run writing the file, for the whole run.
+    Exclusive,
+    /// Taken for a moment to look whether a writer holds the file: two
+    /// lookers never get in each other's way.
+    Shared,
+}
+
+/// Takes an advisory lock (`flock`) on `file` without waiting. Returns
+/// `false` when another open file holds a conflicting lock. A file target
+/// has no O_EXCL: this lock is what keeps two runs from writing one file.
+pub fn lock_file(file: &File, lock: FileLock) -> io::Result<bool> {
+    let operation = match lock {
+        FileLock::Exclusive => libc::LOCK_EX,
+        FileLock::Shared => libc::LOCK_SH,
+    };
+    // SAFETY: flock only takes a descriptor we own and integer flags.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), operation | libc::LOCK_NB) };
+    if rc == 0 {
+        return Ok(true);
+    }
+    let error = io::Error::last_os_error();
+    if error.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        Ok(false)
+    } else {
+        Err(error)
+    }
 }

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use super::io_context::at;
 use super::sysfs::{SysBlock, block_by_dev_number};
 
-const MOUNTINFO: &str = "/proc/self/mountinfo";
+pub(super) const MOUNTINFO: &str = "/proc/self/mountinfo";
 const SWAPS: &str = "/proc/swaps";
 /// One directory per mounted btrfs filesystem, listing its member devices.
 const SYS_FS_BTRFS: &str = "/sys/fs/btrfs";
@@ -23,6 +23,8 @@ const SYS_FS_BTRFS: &str = "/sys/fs/btrfs";
 /// One line of `/proc/self/mountinfo`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MountInfoLine {
+    /// Field 1: the mount's ID, which `statx` reports for a file on it.
+    pub mount_id: u64,
     /// Field 3: the device number of the mounted filesystem. For btrfs this
     /// is an anonymous number (`0:NN`) that names no block device.
     pub dev_major: u32,
@@ -78,7 +80,7 @@ fn parse_mountinfo_line(line: &str) -> Option<MountInfoLine> {
     // id parent MAJ:MIN root mount-point options [optional…] - fstype source super-options
     let (before, after) = line.split_once(" - ")?;
     let mut fields = before.split(' ');
-    let (_id, _parent) = (fields.next()?, fields.next()?);
+    let (id, _parent) = (fields.next()?, fields.next()?);
     let (major, minor) = fields.next()?.split_once(':')?;
     let _root = fields.next()?;
     let mount_point = unescape_octal(fields.next()?);
@@ -86,6 +88,7 @@ fn parse_mountinfo_line(line: &str) -> Option<MountInfoLine> {
     let fs_type = tail.next()?.to_string();
     let source = unescape_octal(tail.next()?);
     Some(MountInfoLine {
+        mount_id: id.parse().ok()?,
         dev_major: major.parse().ok()?,
         dev_minor: minor.parse().ok()?,
         mount_point,
@@ -299,6 +302,7 @@ garbage line without separator
         assert_eq!(
             lines[1],
             MountInfoLine {
+                mount_id: 27,
                 dev_major: 254,
                 dev_minor: 0,
                 mount_point: PathBuf::from("/"),

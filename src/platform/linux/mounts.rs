@@ -158,6 +158,7 @@ mod tests {
     fn mounted(name: &str, source: &str, mount_point: &str) -> ResolvedMount {
         ResolvedMount {
             line: MountInfoLine {
+                mount_id: 0,
                 dev_major: 0,
                 dev_minor: 0,
                 mount_point: mount_point.into(),
@@ -186,7 +187,12 @@ mod tests {
             sda2.family().unwrap().into_iter().collect::<Vec<_>>(),
             ["dm-0", "dm-1", "sda2"]
         );
+        // What is stacked on it, whichever partition is asked about.
+        assert_eq!(sda.stacked().unwrap(), ["dm-0", "dm-1"]);
+        let sda1 = SysBlock::in_class_root(&class, "sda1");
+        assert_eq!(sda1.stacked().unwrap(), ["dm-0", "dm-1"]);
         let sdb = SysBlock::in_class_root(&class, "sdb");
+        assert!(sdb.stacked().unwrap().is_empty());
         assert_eq!(sdb.whole_disk().unwrap().name, "sdb");
         assert_eq!(
             sdb.family().unwrap().into_iter().collect::<Vec<_>>(),

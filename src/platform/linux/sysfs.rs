@@ -157,21 +157,38 @@ impl SysBlock {
             .collect())
     }
 
+    /// Whether this is a device of the running machine (not of a
+    /// sysfs-shaped test tree): only then does it have a node in `/dev`.
+    pub fn is_machine_sysfs(&self) -> bool {
+        self.class_root == Path::new(SYS_CLASS_BLOCK)
+    }
+
     /// Devices stacked directly on this one (dm, md, LVM, bcache).
     pub fn holders(&self) -> io::Result<Vec<SysBlock>> {
-        let dir = self.class_dir().join("holders");
+        self.linked_devices("holders")
+    }
+
+    /// Devices this one is stacked on (the opposite of [`Self::holders`]):
+    /// a dm or md device's underlying partitions or disks.
+    pub fn slaves(&self) -> io::Result<Vec<SysBlock>> {
+        self.linked_devices("slaves")
+    }
+
+    /// The devices named in the directory `relative` (`holders`, `slaves`).
+    fn linked_devices(&self, relative: &str) -> io::Result<Vec<SysBlock>> {
+        let dir = self.class_dir().join(relative);
         let entries = match fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(path_error("list", &dir, e)),
         };
-        let mut holders = Vec::new();
+        let mut devices = Vec::new();
         for entry in entries {
             let entry = entry.map_err(at("list", &dir))?;
-            holders.push(self.sibling(entry.file_name().to_string_lossy()));
+            devices.push(self.sibling(entry.file_name().to_string_lossy()));
         }
-        holders.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(holders)
+        devices.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(devices)
     }
 
     /// This device, its partitions, and everything stacked on any of them,
@@ -190,6 +207,22 @@ impl SysBlock {
             pending.extend(device.holders()?);
         }
         Ok(family)
+    }
+}
+
+impl SysBlock {
+    /// The devices stacked on this disk or its partitions (dm, md, LVM,
+    /// bcache), transitively, by kernel name: each holds the disk
+    /// exclusively and is destroyed by writing it.
+    pub fn stacked(&self) -> io::Result<Vec<String>> {
+        let disk = self.whole_disk()?;
+        let mut own: BTreeSet<String> = disk.partitions()?.into_iter().map(|p| p.name).collect();
+        own.insert(disk.name.clone());
+        Ok(disk
+            .family()?
+            .into_iter()
+            .filter(|name| !own.contains(name))
+            .collect())
     }
 }
 

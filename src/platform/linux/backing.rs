@@ -1,0 +1,386 @@
+//! What a file's or a block device's bytes are stored on, all the way down:
+//! a file lives on the block device of its filesystem; a partition on its
+//! disk; a device-mapper or md device on its `slaves`; a loop device on its
+//! backing file, which lives on a filesystem in turn. A target must not be
+//! anywhere under the image (writing it destroys the image while it is read),
+//! nor the image under the target (DESIGN.md §3).
+//!
+//! Partitions count as their whole disk: the tables of a drive being
+//! rewritten cannot be trusted to keep a neighbouring partition intact.
+
+use std::collections::BTreeSet;
+use std::ffi::CString;
+use std::fs::File;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::unix::io::AsRawFd;
+use std::path::Path;
+
+use super::io_context::{at, path_error};
+use super::mount_table::{MOUNTINFO, MountTable, parse_mountinfo};
+use super::sysfs::{SysBlock, block_by_dev_number};
+
+/// `LOOP_GET_STATUS64` from <linux/loop.h>.
+const LOOP_GET_STATUS64: libc::c_ulong = 0x4C05;
+
+/// Loops of loops are legal; a cycle is not, but a bound keeps a kernel
+/// oddity from turning into endless recursion.
+const MAX_DEPTH: usize = 32;
+
+/// A piece of storage that can hold another: a whole disk by kernel name,
+/// or a regular file by (device, inode) — names can lie (renames, other
+/// mount namespaces), the inode cannot.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StorageUnit {
+    Disk(String),
+    File { dev: u64, ino: u64 },
+}
+
+/// A path and every piece of storage its bytes depend on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Storage {
+    /// What the path itself is: its whole disk, or the file — twice when
+    /// `stat` and the filesystem disagree on the file's device number
+    /// (btrfs numbers each subvolume); empty for a pipe or character
+    /// device (nothing stores it).
+    pub top: BTreeSet<StorageUnit>,
+    /// `top` and everything under it.
+    pub under: BTreeSet<StorageUnit>,
+}
+
+impl Storage {
+    /// Whether this path is `other`'s path itself (under any of its names).
+    pub fn is(&self, other: &Storage) -> bool {
+        !self.top.is_disjoint(&other.top)
+    }
+
+    /// Whether `other` path is this one or stores (part of) it.
+    pub fn is_stored_on(&self, other: &Storage) -> bool {
+        !self.under.is_disjoint(&other.top)
+    }
+}
+
+/// The storage of `path`, following symlinks (`/dev/stdin` is what standard
+/// input really is). Mounts are those of the calling process.
+pub fn storage_of(path: &Path) -> io::Result<Storage> {
+    let metadata = std::fs::metadata(path).map_err(at("inspect", path))?;
+    let mut walk = Walk::new();
+    let mut top = BTreeSet::new();
+    if metadata.file_type().is_block_device() {
+        let rdev = metadata.rdev();
+        let block =
+            block_by_dev_number(libc::major(rdev), libc::minor(rdev))?.ok_or_else(|| {
+                path_error(
+                    "find in /sys/dev/block",
+                    path,
+                    io::Error::new(io::ErrorKind::NotFound, "the kernel does not list it"),
+                )
+            })?;
+        top.insert(walk.block(&block, 0)?);
+    } else if metadata.file_type().is_file() {
+        top.insert(walk.file(metadata.dev(), metadata.ino(), 0)?);
+        // The loop driver records a backing file by its filesystem's own
+        // device number: the file is known under that name too.
+        if let Some(dev) = filesystem_dev(path)?
+            && dev != metadata.dev()
+        {
+            top.insert(walk.file(dev, metadata.ino(), 0)?);
+        }
+    }
+    Ok(Storage {
+        top,
+        under: walk.seen,
+    })
+}
+
+/// The storage of a block device known by its sysfs entry (also one of a
+/// sysfs-shaped test tree).
+pub fn storage_of_block(block: &SysBlock) -> io::Result<Storage> {
+    let mut walk = Walk::new();
+    let top = walk.block(block, 0)?;
+    Ok(Storage {
+        top: BTreeSet::from([top]),
+        under: walk.seen,
+    })
+}
+
+struct Walk {
+    seen: BTreeSet<StorageUnit>,
+    /// Read once, and only when a file's device number is not a block
+    /// device's (btrfs).
+    mounts: Option<MountTable>,
+}
+
+impl Walk {
+    fn new() -> Walk {
+        Walk {
+            seen: BTreeSet::new(),
+            mounts: None,
+        }
+    }
+
+    fn deeper(depth: usize) -> io::Result<usize> {
+        if depth >= MAX_DEPTH {
+            return Err(io::Error::other(
+                "devices are stacked deeper than Imprint follows",
+            ));
+        }
+        Ok(depth + 1)
+    }
+
+    /// Adds `block`'s whole disk and what it is stored on; returns the disk.
+    fn block(&mut self, block: &SysBlock, depth: usize) -> io::Result<StorageUnit> {
+        let depth = Walk::deeper(depth)?;
+        let disk = block.whole_disk()?;
+        let unit = StorageUnit::Disk(disk.name.clone());
+        if !self.seen.insert(unit.clone()) {
+            return Ok(unit);
+        }
+        for slave in disk.slaves()? {
+            self.block(&slave, depth)?;
+        }
+        if let Some((dev, ino)) = loop_backing_identity(&disk)? {
+            self.file(dev, ino, depth)?;
+        }
+        Ok(unit)
+    }
+
+    /// Adds the file `(dev, ino)` and the devices of its filesystem.
+    fn file(&mut self, dev: u64, ino: u64, depth: usize) -> io::Result<StorageUnit> {
+        let depth = Walk::deeper(depth)?;
+        let unit = StorageUnit::File { dev, ino };
+        if !self.seen.insert(unit.clone()) {
+            return Ok(unit);
+        }
+        let (major, minor) = (libc::major(dev), libc::minor(dev));
+        if let Some(block) = block_by_dev_number(major, minor)? {
+            self.block(&block, depth)?;
+            return Ok(unit);
+        }
+        // btrfs gives its files an anonymous device number: the mount with
+        // that number names the real devices. tmpfs, NFS, FUSE have none.
+        if self.mounts.is_none() {
+            self.mounts = Some(MountTable::read()?);
+        }
+        let blocks: Vec<SysBlock> = self
+            .mounts
+            .iter()
+            .flat_map(|table| &table.mounts)
+            .filter(|m| m.line.dev_major == major && m.line.dev_minor == minor)
+            .flat_map(|m| m.blocks.clone())
+            .collect();
+        for block in blocks {
+            self.block(&block, depth)?;
+        }
+        Ok(unit)
+    }
+}
+
+/// The (device, inode) of the file a loop device reads and writes, or
+/// `None` when `disk` is not a loop device or has nothing attached.
+///
+/// The kernel's own record (`LOOP_GET_STATUS64`) is asked first: the
+/// `backing_file` attribute is only a name, which a rename or another mount
+/// namespace makes point elsewhere. A sysfs-shaped test tree has no device
+/// node, so there the name is all there is.
+fn loop_backing_identity(disk: &SysBlock) -> io::Result<Option<(u64, u64)>> {
+    let Some(name) = disk.loop_backing_file()? else {
+        return Ok(None);
+    };
+    if disk.is_machine_sysfs() {
+        let node = disk.dev_path();
+        // Read-only: looking must never claim or change the device.
+        match File::open(&node) {
+            Ok(file) => match loop_status(&file) {
+                Ok(info) => return Ok(Some((info.lo_device, info.lo_inode))),
+                // Detached between the attribute read and the ioctl.
+                Err(e) if e.raw_os_error() == Some(libc::ENXIO) => return Ok(None),
+                Err(e) => return Err(path_error("ask the loop driver about", &node, e)),
+            },
+            // No node under /dev (a container): fall back to the name.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(path_error("open", &node, e)),
+        }
+    }
+    let metadata = std::fs::metadata(&name).map_err(at("inspect the loop backing file", &name))?;
+    Ok(Some((metadata.dev(), metadata.ino())))
+}
+
+/// The device number of the filesystem holding `path` as mountinfo shows
+/// it (the superblock's), found through the mount ID `statx` reports; `None`
+/// when the kernel is too old to report one.
+fn filesystem_dev(path: &Path) -> io::Result<Option<u64>> {
+    let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| {
+        path_error(
+            "inspect",
+            path,
+            io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte"),
+        )
+    })?;
+    // SAFETY: libc::statx is plain integers: all zeros is a valid value.
+    let mut stx: libc::statx = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid NUL-terminated path and a pointer to a statx buffer.
+    let rc = unsafe {
+        libc::statx(
+            libc::AT_FDCWD,
+            c_path.as_ptr(),
+            0,
+            libc::STATX_MNT_ID,
+            &mut stx,
+        )
+    };
+    if rc != 0 {
+        return Err(path_error("inspect", path, io::Error::last_os_error()));
+    }
+    if stx.stx_mask & libc::STATX_MNT_ID == 0 {
+        return Ok(None);
+    }
+    let mountinfo = Path::new(MOUNTINFO);
+    let text = std::fs::read_to_string(mountinfo).map_err(at("read", mountinfo))?;
+    Ok(parse_mountinfo(&text)
+        .into_iter()
+        .find(|line| line.mount_id == stx.stx_mnt_id)
+        .map(|line| libc::makedev(line.dev_major, line.dev_minor)))
+}
+
+/// `struct loop_info64` from <linux/loop.h>.
+#[repr(C)]
+struct LoopInfo64 {
+    lo_device: u64,
+    lo_inode: u64,
+    lo_rdevice: u64,
+    lo_offset: u64,
+    lo_sizelimit: u64,
+    lo_number: u32,
+    lo_encrypt_type: u32,
+    lo_encrypt_key_size: u32,
+    lo_flags: u32,
+    lo_file_name: [u8; 64],
+    lo_crypt_name: [u8; 64],
+    lo_encrypt_key: [u8; 32],
+    lo_init: [u64; 2],
+}
+
+fn loop_status(file: &File) -> io::Result<LoopInfo64> {
+    // SAFETY: LoopInfo64 is plain integers and byte arrays: all zeros is a
+    // valid value.
+    let mut info: LoopInfo64 = unsafe { std::mem::zeroed() };
+    // SAFETY: LOOP_GET_STATUS64 writes one `struct loop_info64` through the
+    // pointer, which points at one of the same layout.
+    let rc = unsafe {
+        libc::ioctl(
+            file.as_raw_fd(),
+            LOOP_GET_STATUS64 as _,
+            &mut info as *mut LoopInfo64,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(info)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::os::unix::fs::symlink;
+    use std::path::PathBuf;
+
+    use super::*;
+
+    /// A sysfs-shaped tree: an LVM volume `dm-1` on a LUKS mapping `dm-0` on
+    /// partition `sdb2`; md RAID `md0` over `sdc` and `sdd`; loop device
+    /// `loop3` backed by `backing`. Returns the `class/block` directory.
+    fn fake_sysfs(root: &Path, backing: &Path) -> PathBuf {
+        let devices = root.join("devices");
+        let class = root.join("class/block");
+        fs::create_dir_all(&class).unwrap();
+        let add = |name: &str, dir: &str, partition: bool, slaves: &[&str]| {
+            let device_dir = devices.join(dir);
+            fs::create_dir_all(device_dir.join("slaves")).unwrap();
+            for slave in slaves {
+                fs::create_dir(device_dir.join("slaves").join(slave)).unwrap();
+            }
+            if partition {
+                fs::write(device_dir.join("partition"), "1\n").unwrap();
+            }
+            symlink(&device_dir, class.join(name)).unwrap();
+        };
+        add("sdb", "pci/sdb", false, &[]);
+        add("sdb2", "pci/sdb/sdb2", true, &[]);
+        add("dm-0", "virtual/dm-0", false, &["sdb2"]);
+        add("dm-1", "virtual/dm-1", false, &["dm-0"]);
+        add("sdc", "pci/sdc", false, &[]);
+        add("sdd", "pci/sdd", false, &[]);
+        add("md0", "virtual/md0", false, &["sdc", "sdd"]);
+        add("md0p1", "virtual/md0/md0p1", true, &[]);
+        add("loop3", "virtual/loop3", false, &[]);
+        let loop_dir = devices.join("virtual/loop3/loop");
+        fs::create_dir_all(&loop_dir).unwrap();
+        fs::write(
+            loop_dir.join("backing_file"),
+            format!("{}\n", backing.display()),
+        )
+        .unwrap();
+        class
+    }
+
+    fn disks(storage: &Storage) -> Vec<String> {
+        storage
+            .under
+            .iter()
+            .filter_map(|unit| match unit {
+                StorageUnit::Disk(name) => Some(name.clone()),
+                StorageUnit::File { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_volume_stacked_on_a_partition_is_stored_on_the_disk_under_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let class = fake_sysfs(dir.path(), Path::new("/nonexistent"));
+        let lvm = storage_of_block(&SysBlock::in_class_root(&class, "dm-1")).unwrap();
+        assert_eq!(lvm.top, BTreeSet::from([StorageUnit::Disk("dm-1".into())]));
+        assert_eq!(disks(&lvm), ["dm-0", "dm-1", "sdb"]);
+        let sdb = storage_of_block(&SysBlock::in_class_root(&class, "sdb")).unwrap();
+        assert!(lvm.is_stored_on(&sdb));
+        // Downward only: the disk is not stored on what is stacked on it.
+        assert_eq!(disks(&sdb), ["sdb"]);
+        assert!(!sdb.is_stored_on(&lvm));
+    }
+
+    #[test]
+    fn a_partition_of_raid_is_stored_on_every_member() {
+        let dir = tempfile::tempdir().unwrap();
+        let class = fake_sysfs(dir.path(), Path::new("/nonexistent"));
+        let part = storage_of_block(&SysBlock::in_class_root(&class, "md0p1")).unwrap();
+        assert_eq!(part.top, BTreeSet::from([StorageUnit::Disk("md0".into())]));
+        assert_eq!(disks(&part), ["md0", "sdc", "sdd"]);
+    }
+
+    #[test]
+    fn a_loop_device_is_stored_in_its_backing_file_by_inode() {
+        let dir = tempfile::tempdir().unwrap();
+        let backing = dir.path().join("backing.img");
+        fs::write(&backing, b"bytes").unwrap();
+        let class = fake_sysfs(dir.path(), &backing);
+        let loop3 = storage_of_block(&SysBlock::in_class_root(&class, "loop3")).unwrap();
+        let file = storage_of(&backing).unwrap();
+        assert!(loop3.is_stored_on(&file));
+        assert!(!file.is_stored_on(&loop3));
+        let metadata = fs::metadata(&backing).unwrap();
+        assert!(file.top.contains(&StorageUnit::File {
+            dev: metadata.dev(),
+            ino: metadata.ino()
+        }));
+    }
+
+    #[test]
+    fn a_pipe_is_stored_nowhere() {
+        let (reader, _writer) = std::io::pipe().unwrap();
+        let path = PathBuf::from(format!("/proc/self/fd/{}", reader.as_raw_fd()));
+        assert_eq!(storage_of(&path).unwrap(), Storage::default());
+    }
+}
