@@ -1,5 +1,5 @@
 //! Flashing real loop devices with the built `imprint`, as a user would:
-//! every shared fixture to three drives at once, exact image ends, drives
+//! every test image of tests/fixtures/ to three drives at once, exact image ends, drives
 //! that fail or are refused, `verify`, `--json`, the smaller options and
 //! cancellation. Each test attaches its own loop devices on files in a temp
 //! dir and compares the backing files byte for byte.
