@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use crate::support::balena_image::{self, TestImage};
 use crate::support::{
-    GPT_TEST_P2_BYTES, GPT_TEST_P2_OFFSET, TEST_IMG_P1_BYTES, TEST_IMG_P1_OFFSET,
-    TEST_IMG_P2_BYTES, TEST_IMG_P2_OFFSET, fixture, run_imprint, sha256_hex,
+    GPT_TEST_P2_BYTES, GPT_TEST_P2_OFFSET, TEST_IMG_P1_BYTES, TEST_IMG_P1_OFFSET, fixture,
+    run_imprint, sha256_hex,
 };
 
 const SSID: &str = "My;SSID";
@@ -279,26 +279,6 @@ fn device_type_json_may_name_another_partition() {
     let (code, _, stderr) = configure(&image.path, &config, false, &out);
     assert_eq!(code, 0, "{stderr}");
     assert_configured(&image, &out, None);
-}
-
-/// The partitions of test.img are what the tests here and in flash/ assume
-/// (tests/fixtures/README.md).
-#[test]
-fn test_img_has_two_fat12_partitions_of_type_0e() {
-    let source = imprint::source::ImageSource::open(&fixture("test.img.xz")).unwrap();
-    let table = imprint::bootcfg::partition_table(source.stream().unwrap()).unwrap();
-    let described: Vec<String> = table.partitions.iter().map(|p| p.to_string()).collect();
-    assert_eq!(
-        described,
-        [
-            format!(
-                "1 (offset {TEST_IMG_P1_OFFSET}, {TEST_IMG_P1_BYTES} bytes, type 0x0e, FAT labelled \"NEW VOLUME\")"
-            ),
-            format!(
-                "2 (offset {TEST_IMG_P2_OFFSET}, {TEST_IMG_P2_BYTES} bytes, type 0x0e, FAT labelled \"VOLUME\")"
-            ),
-        ]
-    );
 }
 
 /// test.img has two FAT12 partitions and no balena label: partition 1 is

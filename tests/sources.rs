@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::support::{
     GPT_TEST_IMG_BYTES, GPT_TEST_IMG_SHA256, TEST_IMG_BYTES, TEST_IMG_SHA256, fixture,
-    fixtures_dir, pseudo_random_bytes, sha256_hex,
+    pseudo_random_bytes, sha256_hex,
 };
 /// The engine reads chunks of this size.
 const ENGINE_CHUNK_BYTES: usize = 4 << 20;
@@ -175,30 +175,6 @@ fn stream_can_be_read_twice() {
     let second = read_all(&source).unwrap();
     assert!(first == second);
     assert_eq!(sha256_hex(&first), TEST_IMG_SHA256);
-}
-
-/// tests/fixtures/README.md lists every fixture and states the figures the
-/// tests use: a fixture regenerated without updating both fails here.
-#[test]
-fn fixtures_readme_lists_every_file_and_the_figures_the_tests_use() {
-    let readme = std::fs::read_to_string(fixtures_dir().join("README.md")).unwrap();
-    for entry in std::fs::read_dir(fixtures_dir()).unwrap() {
-        let name = entry.unwrap().file_name().into_string().unwrap();
-        if name != "README.md" {
-            assert!(
-                readme.contains(&format!("`{name}`")),
-                "README.md lists {name}"
-            );
-        }
-    }
-    for figure in [
-        TEST_IMG_SHA256.to_string(),
-        GPT_TEST_IMG_SHA256.to_string(),
-        format!("{TEST_IMG_BYTES}"),
-        format!("{GPT_TEST_IMG_BYTES}"),
-    ] {
-        assert!(readme.contains(&figure), "README.md states {figure}");
-    }
 }
 
 // ---- the shapes of real downloads, made here --------------------------------
