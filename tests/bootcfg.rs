@@ -1,6 +1,6 @@
 //! balenaOS configuration, as a user runs it: `imprint configure` on
 //! balenaOS-style images (built with sfdisk/mkfs.vfat/mcopy and in Rust) and
-//! on etcher-sdk's fixtures, checked with mtools and `fsck.fat -n`; and
+//! on the test images of tests/fixtures/, checked with mtools and `fsck.fat -n`; and
 //! `imprint flash --config` to loop devices.
 
 use std::ffi::OsStr;
@@ -9,7 +9,10 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::support::balena_image::{self, TestImage};
-use crate::support::{etcher_fixture, run_imprint, sha256_hex};
+use crate::support::{
+    GPT_TEST_P2_BYTES, GPT_TEST_P2_OFFSET, TEST_IMG_P1_BYTES, TEST_IMG_P1_OFFSET, fixture,
+    run_imprint, sha256_hex,
+};
 
 const SSID: &str = "My;SSID";
 const PSK: &str = "correct horse battery";
@@ -115,8 +118,9 @@ fn assert_configured(source: &TestImage, configured: &Path, keyfile: Option<&str
             "{path} changed"
         );
     }
-    // fsck.fat -n finds nothing the source did not already have (etcher-sdk's
-    // image keeps its label only in the root directory, which it notes).
+    // fsck.fat -n finds nothing the source did not already have (an image
+    // made by another tool may carry findings of its own, e.g. a label kept
+    // only in the root directory).
     let (source_clean, source_said) = balena_image::fsck_fat(&before[boot.clone()]);
     let (clean, said) = balena_image::fsck_fat(&after[boot]);
     if source_clean {
@@ -277,15 +281,15 @@ fn device_type_json_may_name_another_partition() {
     assert_configured(&image, &out, None);
 }
 
-/// etcher-sdk's test image has two FAT12 partitions and no balena label:
-/// partition 1 is used. The input is xz-compressed.
+/// test.img has two FAT12 partitions and no balena label: partition 1 is
+/// used. The input is xz-compressed.
 #[test]
-fn configure_etcher_test_image_falls_back_to_partition_1() {
+fn configure_test_img_falls_back_to_partition_1() {
     let dir = tempfile::tempdir().unwrap();
-    let raw = dir.path().join("etcher-test.img");
+    let raw = dir.path().join("test.img");
     let unpacked = std::process::Command::new("xz")
         .arg("-dc")
-        .arg(etcher_fixture("xz/etcher-test.img.xz"))
+        .arg(fixture("test.img.xz"))
         .output()
         .unwrap();
     assert!(unpacked.status.success());
@@ -293,40 +297,42 @@ fn configure_etcher_test_image_falls_back_to_partition_1() {
     let image = TestImage {
         path: raw,
         boot_number: 1,
-        boot_offset: 65536,
-        boot_size: 1 << 20,
+        boot_offset: TEST_IMG_P1_OFFSET,
+        boot_size: TEST_IMG_P1_BYTES,
     };
     let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
     let out = dir.path().join("out.img");
-    let (code, stdout, stderr) = configure(
-        &etcher_fixture("xz/etcher-test.img.xz"),
-        &config,
-        true,
-        &out,
-    );
+    let (code, stdout, stderr) = configure(&fixture("test.img.xz"), &config, true, &out);
     assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
     assert!(
-        stdout.contains("partition 1 (NEW VOLUME) at byte 65536"),
+        stdout.contains(&format!(
+            "partition 1 (NEW VOLUME) at byte {TEST_IMG_P1_OFFSET}"
+        )),
         "{stdout}"
     );
     assert_configured(&image, &out, Some(EXPECTED_KEYFILE));
 }
 
 #[test]
-fn etcher_gpt_image_without_a_fat_partition_1_is_refused_with_the_partitions() {
+fn gpt_image_without_a_fat_partition_1_is_refused_with_the_partitions() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
-    let image = etcher_fixture("images/etcher-gpt-test.img.gz");
+    let image = fixture("gpt-test.img.gz");
     let out = dir.path().join("out.img");
     let (code, _, stderr) = configure(&image, &config, false, &out);
     assert_eq!(code, 2, "{stderr}");
     assert!(!out.exists());
     assert!(stderr.contains("no balenaOS boot partition"), "{stderr}");
-    assert!(stderr.contains("Microsoft reserved partition"), "{stderr}");
-    assert!(
-        stderr.contains("2 (offset 33619968, 50331648 bytes, name \"Basic data partition\", FAT)"),
-        "{stderr}"
-    );
+    for partition in [
+        "1 (offset 1048576, 1048576 bytes, name \"Microsoft reserved partition\", not FAT)"
+            .to_string(),
+        format!(
+            "2 (offset {GPT_TEST_P2_OFFSET}, {GPT_TEST_P2_BYTES} bytes, name \"Basic data partition\", FAT labelled \"FATFS\")"
+        ),
+        "3 (offset 36700160, 2097152 bytes, name \"Linux filesystem\", not FAT)".to_string(),
+    ] {
+        assert!(stderr.contains(&partition), "{partition}\n{stderr}");
+    }
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! Image sources as the engine uses them: `ImageSource::open` then
-//! `stream()`, over every etcher-sdk fixture and over the awkward shapes of
+//! `stream()`, over every test image of tests/fixtures/ and over the awkward shapes of
 //! real downloads (concatenated streams, truncated and damaged files).
 
 use std::io::{self, Read, Write};
@@ -8,13 +8,10 @@ use std::path::{Path, PathBuf};
 use imprint::source::{ImageFormat, ImageSource, SourceError};
 use sha2::{Digest, Sha256};
 
-use crate::support::{etcher_fixture, pseudo_random_bytes, sha256_hex};
-
-const ETCHER_TEST_IMG_LEN_BYTES: u64 = 5_242_880;
-const ETCHER_TEST_IMG_SHA256: &str =
-    "0786ad1fdcba31a3f03ee80eb1d6e8c7ee2f4647a2b4b6f1855c9fe0719784de";
-const ETCHER_GPT_TEST_IMG_SHA256: &str =
-    "403b8c2433029d257f5d195276f39f4d441e7324cd93fb8c2a4e161b97533188";
+use crate::support::{
+    GPT_TEST_IMG_BYTES, GPT_TEST_IMG_SHA256, TEST_IMG_BYTES, TEST_IMG_SHA256, fixture,
+    pseudo_random_bytes, sha256_hex,
+};
 /// The engine reads chunks of this size.
 const ENGINE_CHUNK_BYTES: usize = 4 << 20;
 
@@ -51,73 +48,81 @@ fn open(path: &Path) -> ImageSource {
     ImageSource::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()))
 }
 
-/// Asserts that the fixture decodes to etcher-test.img.
-fn assert_is_etcher_test_img(fixture: &str, format: ImageFormat) -> ImageSource {
-    let source = open(&etcher_fixture(fixture));
-    assert_eq!(source.format(), format, "{fixture}");
-    let (len, sha) = length_and_sha256(&source).unwrap_or_else(|e| panic!("{fixture}: {e}"));
-    assert_eq!(len, ETCHER_TEST_IMG_LEN_BYTES, "{fixture}");
-    assert_eq!(sha, ETCHER_TEST_IMG_SHA256, "{fixture}");
+/// Asserts that the fixture decodes to test.img.
+fn assert_is_test_img(name: &str, format: ImageFormat) -> ImageSource {
+    let source = open(&fixture(name));
+    assert_eq!(source.format(), format, "{name}");
+    let (len, sha) = length_and_sha256(&source).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(len, TEST_IMG_BYTES as u64, "{name}");
+    assert_eq!(sha, TEST_IMG_SHA256, "{name}");
     source
 }
 
+/// The on-disk size of a fixture.
+fn file_len(name: &str) -> u64 {
+    std::fs::metadata(fixture(name)).unwrap().len()
+}
+
 #[test]
-fn etcher_gzip_image() {
-    let source = assert_is_etcher_test_img("gz/etcher-test.img.gz", ImageFormat::Gzip);
+fn gzip_test_image() {
+    let source = assert_is_test_img("test.img.gz", ImageFormat::Gzip);
     assert_eq!(source.size_hint(), None, "gzip records no reliable size");
 }
 
 #[test]
-fn etcher_xz_image_with_size_from_index() {
-    let source = assert_is_etcher_test_img("xz/etcher-test.img.xz", ImageFormat::Xz);
-    assert_eq!(source.size_hint(), Some(ETCHER_TEST_IMG_LEN_BYTES));
-    assert_eq!(source.file_size(), Some(2496));
+fn xz_test_image_with_size_from_index() {
+    let source = assert_is_test_img("test.img.xz", ImageFormat::Xz);
+    assert_eq!(source.size_hint(), Some(TEST_IMG_BYTES as u64));
+    assert_eq!(source.file_size(), Some(file_len("test.img.xz")));
 }
 
 #[test]
-fn etcher_bzip2_images() {
-    for fixture in ["bz2/etcher-test.img.bz2", "bz2/etcher-test-9.img.bz2"] {
-        let source = assert_is_etcher_test_img(fixture, ImageFormat::Bzip2);
+fn zstd_test_image_with_size_from_frame_header() {
+    let source = assert_is_test_img("test.img.zst", ImageFormat::Zstd);
+    assert_eq!(source.size_hint(), Some(TEST_IMG_BYTES as u64));
+    assert_eq!(source.file_size(), Some(file_len("test.img.zst")));
+}
+
+#[test]
+fn bzip2_test_images_of_100k_and_900k_blocks() {
+    for fixture in ["test.img.bz2", "test-9.img.bz2"] {
+        let source = assert_is_test_img(fixture, ImageFormat::Bzip2);
         assert_eq!(source.size_hint(), None);
     }
 }
 
 #[test]
-fn etcher_zip_images_in_every_method() {
-    for fixture in [
-        "zip/zip-deflate.zip",
-        "zip/zip-bzip2.zip",
-        "zip/zip-lzma.zip",
-    ] {
-        let source = assert_is_etcher_test_img(fixture, ImageFormat::Zip);
-        assert_eq!(source.entry_name(), Some("images/etcher-test.img"));
-        assert_eq!(source.size_hint(), Some(ETCHER_TEST_IMG_LEN_BYTES));
+fn zip_test_images_in_every_method() {
+    for fixture in ["zip-deflate.zip", "zip-bzip2.zip", "zip-lzma.zip"] {
+        let source = assert_is_test_img(fixture, ImageFormat::Zip);
+        assert_eq!(source.entry_name(), Some("images/test.img"));
+        assert_eq!(source.size_hint(), Some(TEST_IMG_BYTES as u64));
     }
 }
 
 #[test]
 fn zip_image_is_chosen_among_folders_and_misc_files() {
     for fixture in [
-        "zip/zip-directory-etcher-test-only.zip",
-        "zip/zip-directory-etcher-test-and-misc.zip",
+        "zip-directory-image-only.zip",
+        "zip-directory-image-and-misc.zip",
     ] {
-        let source = assert_is_etcher_test_img(fixture, ImageFormat::Zip);
+        let source = assert_is_test_img(fixture, ImageFormat::Zip);
         let name = source.entry_name().expect("entry name");
-        assert!(name.ends_with("/etcher-test.img"), "{fixture}: {name}");
+        assert_eq!(name, "disk/test.img", "{fixture}");
     }
 }
 
 #[test]
 fn zip_without_disk_image_is_refused_at_open() {
-    for fixture in [
-        "zip/zip-directory-empty.zip",
-        "zip/zip-directory-no-image-only-misc.zip",
+    for name in [
+        "zip-directory-empty.zip",
+        "zip-directory-no-image-only-misc.zip",
     ] {
-        let path = etcher_fixture(fixture);
-        let error = ImageSource::open(&path).expect_err(fixture);
+        let path = fixture(name);
+        let error = ImageSource::open(&path).expect_err(name);
         assert!(
             matches!(&error, SourceError::NoImageInArchive { path: p } if *p == path),
-            "{fixture}: {error:?}"
+            "{name}: {error:?}"
         );
         assert!(error.to_string().contains("no disk image in archive"));
     }
@@ -125,57 +130,51 @@ fn zip_without_disk_image_is_refused_at_open() {
 
 #[test]
 fn tiny_image_in_zip() {
-    let source = open(&etcher_fixture("nested/data.img.zip"));
+    let source = open(&fixture("data.img.zip"));
     assert_eq!(source.format(), ImageFormat::Zip);
     assert_eq!(source.entry_name(), Some("data.img"));
     assert_eq!(source.size_hint(), Some(10));
-    assert_eq!(read_all(&source).unwrap().len(), 10);
+    assert_eq!(read_all(&source).unwrap(), b"0123456789");
 }
 
 #[test]
 fn xz_is_detected_by_content_whatever_the_name() {
-    for fixture in [
-        "unrecognized/xz-without-extension",
-        "unrecognized/xz-with-invalid-extension.foo",
-    ] {
-        assert_is_etcher_test_img(fixture, ImageFormat::Xz);
+    for fixture in ["xz-without-extension", "xz-with-invalid-extension.foo"] {
+        assert_is_test_img(fixture, ImageFormat::Xz);
     }
 }
 
 #[test]
 fn files_without_compression_magic_are_raw() {
-    for fixture in [
-        "unrecognized/random.rpi-sdcard",
-        "images/raw-image-not-a-dmg.dmg",
-    ] {
-        let path = etcher_fixture(fixture);
+    for name in ["random.rpi-sdcard", "raw-image-not-a-dmg.dmg"] {
+        let path = fixture(name);
         let source = open(&path);
-        assert_eq!(source.format(), ImageFormat::Raw, "{fixture}");
+        assert_eq!(source.format(), ImageFormat::Raw, "{name}");
         let on_disk = std::fs::read(&path).unwrap();
         assert_eq!(source.size_hint(), Some(on_disk.len() as u64));
         assert_eq!(source.file_size(), Some(on_disk.len() as u64));
-        assert!(read_all(&source).unwrap() == on_disk, "{fixture}");
+        assert!(read_all(&source).unwrap() == on_disk, "{name}");
     }
-    let random = open(&etcher_fixture("unrecognized/random.rpi-sdcard"));
+    let random = open(&fixture("random.rpi-sdcard"));
     assert_eq!(random.file_size(), Some(512 * 1024));
 }
 
 #[test]
-fn etcher_gpt_image_gzip() {
-    let source = open(&etcher_fixture("images/etcher-gpt-test.img.gz"));
+fn gpt_test_image_gzip() {
+    let source = open(&fixture("gpt-test.img.gz"));
     assert_eq!(source.format(), ImageFormat::Gzip);
     let (len, sha) = length_and_sha256(&source).unwrap();
-    assert_eq!(len, 128 << 20);
-    assert_eq!(sha, ETCHER_GPT_TEST_IMG_SHA256);
+    assert_eq!(len, GPT_TEST_IMG_BYTES as u64);
+    assert_eq!(sha, GPT_TEST_IMG_SHA256);
 }
 
 #[test]
 fn stream_can_be_read_twice() {
-    let source = open(&etcher_fixture("xz/etcher-test.img.xz"));
+    let source = open(&fixture("test.img.xz"));
     let first = read_all(&source).unwrap();
     let second = read_all(&source).unwrap();
     assert!(first == second);
-    assert_eq!(sha256_hex(&first), ETCHER_TEST_IMG_SHA256);
+    assert_eq!(sha256_hex(&first), TEST_IMG_SHA256);
 }
 
 // ---- the shapes of real downloads, made here --------------------------------
@@ -344,9 +343,17 @@ fn gzip_with_one_flipped_byte_is_corrupt() {
 
 #[test]
 fn zip_entry_with_damaged_data_is_an_error() {
-    let mut damaged = std::fs::read(etcher_fixture("zip/zip-deflate.zip")).unwrap();
-    // The deflate data starts after the 30-byte local header and the name.
-    damaged[2000] ^= 0x01;
+    let mut damaged = std::fs::read(fixture("zip-deflate.zip")).unwrap();
+    // The deflate data starts after the 30-byte local header, the name and
+    // the extra field; the local header states its compressed size.
+    let le16 = |at: usize| u16::from_le_bytes([damaged[at], damaged[at + 1]]) as usize;
+    let data_start = 30 + le16(26) + le16(28);
+    let compressed = u32::from_le_bytes(damaged[18..22].try_into().unwrap()) as usize;
+    assert!(
+        compressed > 1000,
+        "the local header states the size: {compressed}"
+    );
+    damaged[data_start + compressed / 2] ^= 0x01;
     let dir = tempfile::tempdir().unwrap();
     let source = open(&temp_image(&dir, "damaged.zip", &damaged));
     let message = read_error(&source).to_string();

@@ -8,6 +8,7 @@ mod flash;
 mod protocol;
 mod sources;
 mod support;
+mod test_images;
 
 #[cfg(feature = "gui")]
 mod gui;

@@ -6,21 +6,21 @@ use std::process::Stdio;
 
 use crate::require_root;
 use crate::support::flashing::{
-    ETCHER_TEST_SHA256, ExpectedImage, assert_exit, devices, drive_size_for, flash, stderr, stdout,
-    three_drives, tool_output,
+    ExpectedImage, assert_exit, devices, drive_size_for, flash, stderr, stdout, three_drives,
+    tool_output,
 };
 use crate::support::loopdev::LoopLock;
-use crate::support::{etcher_fixture, imprint, run_imprint};
+use crate::support::{TEST_IMG_BYTES, TEST_IMG_SHA256, fixture, imprint, run_imprint};
 
-const ETCHER_XZ: &str = "xz/etcher-test.img.xz";
+const TEST_IMG_XZ: &str = "test.img.xz";
 
 #[test]
 fn the_same_drive_named_twice_is_refused_nothing_written() {
     require_root!();
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
-    let drives = three_drives(dir.path(), drive_size_for(5 << 20));
-    let image = etcher_fixture(ETCHER_XZ);
+    let drives = three_drives(dir.path(), drive_size_for(TEST_IMG_BYTES));
+    let image = fixture(TEST_IMG_XZ);
 
     let twice = [drives[0].device(), drives[1].device(), drives[0].device()];
     let output = flash(&image, &twice, &[]);
@@ -41,10 +41,10 @@ fn the_same_drive_under_a_second_name_is_refused_nothing_written() {
     require_root!();
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
-    let drives = three_drives(dir.path(), drive_size_for(5 << 20));
+    let drives = three_drives(dir.path(), drive_size_for(TEST_IMG_BYTES));
     let alias = dir.path().join("same-drive");
     std::os::unix::fs::symlink(drives[2].device(), &alias).unwrap();
-    let image = etcher_fixture(ETCHER_XZ);
+    let image = fixture(TEST_IMG_XZ);
 
     let output = flash(&image, &[drives[2].device(), &alias], &[]);
 
@@ -62,9 +62,9 @@ fn dry_run_checks_everything_and_writes_nothing() {
     require_root!();
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
-    let drives = three_drives(dir.path(), drive_size_for(5 << 20));
+    let drives = three_drives(dir.path(), drive_size_for(TEST_IMG_BYTES));
     let file_target = dir.path().join("out.img");
-    let image = etcher_fixture(ETCHER_XZ);
+    let image = fixture(TEST_IMG_XZ);
     let mut targets = devices(&drives);
     targets.push(&file_target);
 
@@ -89,11 +89,7 @@ fn dry_run_still_refuses_a_drive_too_small() {
     let dir = tempfile::tempdir().unwrap();
     let drives = three_drives(dir.path(), 1 << 20);
 
-    let output = flash(
-        &etcher_fixture(ETCHER_XZ),
-        &devices(&drives),
-        &["--dry-run"],
-    );
+    let output = flash(&fixture(TEST_IMG_XZ), &devices(&drives), &["--dry-run"]);
 
     assert_exit(&output, 2);
     assert!(stderr(&output).contains("too small"), "{}", stderr(&output));
@@ -104,11 +100,11 @@ fn wrong_sha256_fails_every_drive_exit_1() {
     require_root!();
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
-    let drives = three_drives(dir.path(), drive_size_for(5 << 20));
-    let wrong = ETCHER_TEST_SHA256.replace('0', "1");
+    let drives = three_drives(dir.path(), drive_size_for(TEST_IMG_BYTES));
+    let wrong = TEST_IMG_SHA256.replace('0', "1");
 
     let output = flash(
-        &etcher_fixture(ETCHER_XZ),
+        &fixture(TEST_IMG_XZ),
         &devices(&drives),
         &["--sha256", &wrong],
     );
@@ -116,7 +112,7 @@ fn wrong_sha256_fails_every_drive_exit_1() {
     assert_exit(&output, 1);
     let report = format!("{}{}", stdout(&output), stderr(&output));
     assert!(
-        report.contains(&wrong) && report.contains(ETCHER_TEST_SHA256),
+        report.contains(&wrong) && report.contains(TEST_IMG_SHA256),
         "the failure shows the expected and the actual SHA-256: {report}"
     );
     for drive in &drives {
@@ -136,18 +132,18 @@ fn right_sha256_in_capitals_succeeds() {
     require_root!();
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
-    let drives = three_drives(dir.path(), drive_size_for(5 << 20));
-    let right = ETCHER_TEST_SHA256.to_ascii_uppercase();
+    let drives = three_drives(dir.path(), drive_size_for(TEST_IMG_BYTES));
+    let right = TEST_IMG_SHA256.to_ascii_uppercase();
 
     let output = flash(
-        &etcher_fixture(ETCHER_XZ),
+        &fixture(TEST_IMG_XZ),
         &devices(&drives),
         &["--sha256", &right],
     );
 
     assert_exit(&output, 0);
     for drive in &drives {
-        drive.assert_holds(&ExpectedImage::etcher_test());
+        drive.assert_holds(&ExpectedImage::test_img());
     }
 }
 
@@ -156,10 +152,10 @@ fn malformed_sha256_is_refused_before_writing() {
     require_root!();
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
-    let drives = three_drives(dir.path(), drive_size_for(5 << 20));
+    let drives = three_drives(dir.path(), drive_size_for(TEST_IMG_BYTES));
 
     let output = flash(
-        &etcher_fixture(ETCHER_XZ),
+        &fixture(TEST_IMG_XZ),
         &devices(&drives),
         &["--sha256", "abc"],
     );
@@ -176,9 +172,9 @@ fn without_yes_and_no_terminal_flash_refuses_nothing_written() {
     require_root!();
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
-    let drives = three_drives(dir.path(), drive_size_for(5 << 20));
+    let drives = three_drives(dir.path(), drive_size_for(TEST_IMG_BYTES));
     let mut cmd = imprint();
-    cmd.arg("flash").arg(etcher_fixture(ETCHER_XZ));
+    cmd.arg("flash").arg(fixture(TEST_IMG_XZ));
     for drive in &drives {
         cmd.arg("-t").arg(drive.device());
     }
@@ -218,21 +214,18 @@ fn missing_image_is_refused_with_its_name() {
 
 #[test]
 fn hash_prints_the_sha256_of_each_decompressed_fixture() {
-    for fixture in [
-        "gz/etcher-test.img.gz",
-        "xz/etcher-test.img.xz",
-        "bz2/etcher-test.img.bz2",
-        "zip/zip-deflate.zip",
-        "unrecognized/xz-without-extension",
+    for name in [
+        "test.img.gz",
+        "test.img.xz",
+        "test.img.bz2",
+        "zip-deflate.zip",
+        "xz-without-extension",
     ] {
-        let output = run_imprint([
-            std::ffi::OsStr::new("hash"),
-            etcher_fixture(fixture).as_os_str(),
-        ]);
+        let output = run_imprint([std::ffi::OsStr::new("hash"), fixture(name).as_os_str()]);
         assert_exit(&output, 0);
         assert!(
-            stdout(&output).starts_with(ETCHER_TEST_SHA256),
-            "{fixture}: {}",
+            stdout(&output).starts_with(TEST_IMG_SHA256),
+            "{name}: {}",
             stdout(&output)
         );
     }
@@ -241,7 +234,7 @@ fn hash_prints_the_sha256_of_each_decompressed_fixture() {
 #[test]
 fn file_target_receives_exactly_the_decompressed_image() {
     let dir = tempfile::tempdir().unwrap();
-    let image = etcher_fixture("bz2/etcher-test.img.bz2");
+    let image = fixture("test.img.bz2");
     let new_file = dir.path().join("new.img");
     // An older, longer file must not keep its tail.
     let old_file = dir.path().join("old.img");
@@ -251,7 +244,7 @@ fn file_target_receives_exactly_the_decompressed_image() {
 
     assert_exit(&output, 0);
     let expected = ExpectedImage::from_bytes(tool_output("bzip2", &["-dc"], &image));
-    assert_eq!(expected.sha256, ETCHER_TEST_SHA256, "bzip2 -dc agrees");
+    assert_eq!(expected.sha256, TEST_IMG_SHA256, "bzip2 -dc agrees");
     expected.assert_is(&std::fs::read(&new_file).unwrap(), "new file target");
     expected.assert_is(&std::fs::read(&old_file).unwrap(), "old file target");
 }

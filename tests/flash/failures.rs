@@ -5,25 +5,25 @@
 use std::path::Path;
 
 use crate::require_root;
-use crate::support::etcher_fixture;
 use crate::support::flashing::{
     ExpectedImage, PatternedDrive, assert_exit, compress, describe, devices, drive_size_for,
     events, flash, json_events, stderr, target_done, three_drives,
 };
 use crate::support::loopdev::LoopLock;
 use crate::support::pseudo_random_bytes;
+use crate::support::{TEST_IMG_BYTES, fixture};
 
 #[test]
 fn three_targets_one_read_only_two_succeed_exit_1() {
     require_root!();
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
-    let size = drive_size_for(5 << 20);
+    let size = drive_size_for(TEST_IMG_BYTES);
     let first = PatternedDrive::create(dir.path(), "first.bin", size, 1);
     let read_only = PatternedDrive::create_read_only(dir.path(), "ro.bin", size, 2);
     let last = PatternedDrive::create(dir.path(), "last.bin", size, 3);
     let drives = [first, read_only, last];
-    let image = etcher_fixture("xz/etcher-test.img.xz");
+    let image = fixture("test.img.xz");
 
     let output = flash(&image, &devices(&drives), &["--json"]);
 
@@ -33,14 +33,16 @@ fn three_targets_one_read_only_two_succeed_exit_1() {
         let done = target_done(&all, good.device());
         assert_eq!(done["ok"], true, "{done}");
         let verified = events(&all, "progress").into_iter().any(|e| {
-            e["target"] == good.name().as_str() && e["phase"] == "verify" && e["bytes"] == 5 << 20
+            e["target"] == good.name().as_str()
+                && e["phase"] == "verify"
+                && e["bytes"] == TEST_IMG_BYTES
         });
         assert!(
             verified,
             "{} was verified to the end: {all:#?}",
             good.name()
         );
-        good.assert_holds(&ExpectedImage::etcher_test());
+        good.assert_holds(&ExpectedImage::test_img());
     }
     let failed = target_done(&all, drives[1].device());
     assert_eq!(failed["ok"], false, "{failed}");
@@ -62,14 +64,14 @@ fn target_smaller_than_the_image_refuses_all_exit_2_nothing_written() {
     require_root!();
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
-    let big = drive_size_for(5 << 20);
+    let big = drive_size_for(TEST_IMG_BYTES);
     let drives = [
         PatternedDrive::create(dir.path(), "big1.bin", big, 1),
         PatternedDrive::create(dir.path(), "small.bin", 4 << 20, 2),
         PatternedDrive::create(dir.path(), "big2.bin", big, 3),
     ];
     // xz states its decompressed size in its index: known before writing.
-    let image = etcher_fixture("xz/etcher-test.img.xz");
+    let image = fixture("test.img.xz");
 
     let output = flash(&image, &devices(&drives), &[]);
 
@@ -93,7 +95,7 @@ fn gzip_of_unknown_size_larger_than_one_drive_fails_that_drive_only_exit_1() {
     require_root!();
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
-    let big = drive_size_for(5 << 20);
+    let big = drive_size_for(TEST_IMG_BYTES);
     let drives = [
         PatternedDrive::create(dir.path(), "big1.bin", big, 1),
         PatternedDrive::create(dir.path(), "small.bin", 4 << 20, 2),
@@ -101,7 +103,7 @@ fn gzip_of_unknown_size_larger_than_one_drive_fails_that_drive_only_exit_1() {
     ];
     // gzip does not state its size up front: the small drive can only fail
     // when the image reaches its end.
-    let image = etcher_fixture("gz/etcher-test.img.gz");
+    let image = fixture("test.img.gz");
 
     let output = flash(&image, &devices(&drives), &["--json"]);
 
@@ -110,7 +112,7 @@ fn gzip_of_unknown_size_larger_than_one_drive_fails_that_drive_only_exit_1() {
     assert_eq!(all[0]["size"], serde_json::Value::Null, "gzip size unknown");
     for good in [&drives[0], &drives[2]] {
         assert_eq!(target_done(&all, good.device())["ok"], true);
-        good.assert_holds(&ExpectedImage::etcher_test());
+        good.assert_holds(&ExpectedImage::test_img());
     }
     let small = target_done(&all, drives[1].device());
     assert_eq!(small["ok"], false);
@@ -164,14 +166,14 @@ fn xz_with_one_byte_flipped_mid_file_fails_every_drive_exit_1() {
 }
 
 #[test]
-fn etcher_xz_with_one_byte_flipped_mid_file_fails_every_drive_exit_1() {
+fn test_img_xz_with_one_byte_flipped_mid_file_fails_every_drive_exit_1() {
     require_root!();
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
-    let xz = dir.path().join("etcher-test.img.xz");
-    std::fs::copy(etcher_fixture("xz/etcher-test.img.xz"), &xz).unwrap();
+    let xz = dir.path().join("test.img.xz");
+    std::fs::copy(fixture("test.img.xz"), &xz).unwrap();
     flip_middle_byte(&xz);
-    let drives = three_drives(dir.path(), drive_size_for(5 << 20));
+    let drives = three_drives(dir.path(), drive_size_for(TEST_IMG_BYTES));
 
     damaged_image_fails_every_drive(&xz, &drives);
 }
@@ -192,14 +194,14 @@ fn truncated_gzip_fails_every_drive_exit_1() {
 }
 
 #[test]
-fn truncated_etcher_gzip_fails_every_drive_exit_1() {
+fn truncated_test_img_gzip_fails_every_drive_exit_1() {
     require_root!();
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
-    let gz = dir.path().join("etcher-test.img.gz");
-    let compressed = std::fs::read(etcher_fixture("gz/etcher-test.img.gz")).unwrap();
+    let gz = dir.path().join("test.img.gz");
+    let compressed = std::fs::read(fixture("test.img.gz")).unwrap();
     std::fs::write(&gz, &compressed[..compressed.len() / 2]).unwrap();
-    let drives = three_drives(dir.path(), drive_size_for(5 << 20));
+    let drives = three_drives(dir.path(), drive_size_for(TEST_IMG_BYTES));
 
     damaged_image_fails_every_drive(&gz, &drives);
 }

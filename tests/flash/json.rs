@@ -4,12 +4,12 @@
 use serde_json::Value;
 
 use crate::require_root;
-use crate::support::etcher_fixture;
 use crate::support::flashing::{
-    ETCHER_TEST_BYTES, ETCHER_TEST_SHA256, ExpectedImage, assert_exit, devices, drive_size_for,
-    events, flash, json_events, target_done, three_drives,
+    ExpectedImage, assert_exit, devices, drive_size_for, events, flash, json_events, target_done,
+    three_drives,
 };
 use crate::support::loopdev::LoopLock;
+use crate::support::{TEST_IMG_BYTES, TEST_IMG_SHA256, fixture};
 
 fn has_fields(event: &Value, fields: &[&str]) {
     for field in fields {
@@ -26,8 +26,8 @@ fn json_flash_of_xz_to_three_drives_emits_every_event_of_the_protocol() {
     require_root!();
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
-    let drives = three_drives(dir.path(), drive_size_for(ETCHER_TEST_BYTES));
-    let image = etcher_fixture("xz/etcher-test.img.xz");
+    let drives = three_drives(dir.path(), drive_size_for(TEST_IMG_BYTES));
+    let image = fixture("test.img.xz");
 
     let output = flash(&image, &devices(&drives), &["--json"]);
 
@@ -39,7 +39,7 @@ fn json_flash_of_xz_to_three_drives_emits_every_event_of_the_protocol() {
     has_fields(&all[0], &["image", "format", "size", "targets"]);
     assert_eq!(all[0]["image"], image.display().to_string());
     assert_eq!(all[0]["format"], "xz");
-    assert_eq!(all[0]["size"], ETCHER_TEST_BYTES);
+    assert_eq!(all[0]["size"], TEST_IMG_BYTES);
     assert_eq!(all[0]["targets"], serde_json::json!(names));
 
     for name in &names {
@@ -51,7 +51,7 @@ fn json_flash_of_xz_to_three_drives_emits_every_event_of_the_protocol() {
             assert!(!progress.is_empty(), "{phase} progress for {name}");
             for event in &progress {
                 has_fields(event, &["target", "phase", "bytes", "total"]);
-                assert_eq!(event["total"], ETCHER_TEST_BYTES, "{event}");
+                assert_eq!(event["total"], TEST_IMG_BYTES, "{event}");
             }
             let bytes: Vec<_> = progress
                 .iter()
@@ -63,7 +63,7 @@ fn json_flash_of_xz_to_three_drives_emits_every_event_of_the_protocol() {
             );
             assert_eq!(
                 bytes.last(),
-                Some(&(ETCHER_TEST_BYTES as u64)),
+                Some(&(TEST_IMG_BYTES as u64)),
                 "{phase} progress of {name} ends at the image size"
             );
         }
@@ -71,7 +71,7 @@ fn json_flash_of_xz_to_three_drives_emits_every_event_of_the_protocol() {
         has_fields(done, &["target", "ok", "error", "sha256"]);
         assert_eq!(done["ok"], true);
         assert_eq!(done["error"], Value::Null);
-        assert_eq!(done["sha256"], ETCHER_TEST_SHA256);
+        assert_eq!(done["sha256"], TEST_IMG_SHA256);
     }
 
     let last = all.last().unwrap();
@@ -79,10 +79,10 @@ fn json_flash_of_xz_to_three_drives_emits_every_event_of_the_protocol() {
     has_fields(last, &["ok", "failed", "image_sha256"]);
     assert_eq!(last["ok"], 3);
     assert_eq!(last["failed"], 0);
-    assert_eq!(last["image_sha256"], ETCHER_TEST_SHA256);
+    assert_eq!(last["image_sha256"], TEST_IMG_SHA256);
     assert_eq!(events(&all, "done").len(), 1);
     for drive in &drives {
-        drive.assert_holds(&ExpectedImage::etcher_test());
+        drive.assert_holds(&ExpectedImage::test_img());
     }
 }
 
@@ -92,7 +92,7 @@ fn json_refusal_is_a_json_line_naming_the_drive() {
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
     let drives = three_drives(dir.path(), 1 << 20);
-    let image = etcher_fixture("xz/etcher-test.img.xz");
+    let image = fixture("test.img.xz");
 
     let output = flash(&image, &devices(&drives[..1]), &["--json"]);
 

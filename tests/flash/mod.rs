@@ -1,7 +1,8 @@
 //! Flashing real loop devices with the built `imprint`, as a user would:
-//! every shared fixture to three drives at once, exact image ends, drives
-//! that fail or are refused (too small, holding the image, in use by
-//! another run), file targets, `verify`, `--json`, the smaller options and
+//! every test image of tests/fixtures/ to three drives at once, exact image
+//! ends, images from pipes and FIFOs, drives that fail or are refused (too
+//! small, holding the image, in use by another run), file targets, `verify`,
+//! `--json`, the smaller options and
 //! cancellation. Each test attaches its own loop devices on files in a temp
 //! dir and compares the backing files byte for byte.
 

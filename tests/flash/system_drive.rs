@@ -7,11 +7,11 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use crate::require_root;
-use crate::support::etcher_fixture;
 use crate::support::flashing::{
     ExpectedImage, PatternedDrive, assert_exit, describe, drive_size_for, stderr, stdout,
 };
 use crate::support::loopdev::LoopLock;
+use crate::support::{TEST_IMG_BYTES, fixture};
 
 /// Printed by the namespace's shell when the drive is still mounted after
 /// `imprint` ended.
@@ -34,7 +34,7 @@ fn flash_while_mounted(device: &Path, mount_options: &str, mount_point: &Path) -
         .env("DEVICE", device)
         .env("MOUNT_POINT", mount_point)
         .env("IMPRINT", env!("CARGO_BIN_EXE_imprint"))
-        .env("IMAGE", etcher_fixture("xz/etcher-test.img.xz"))
+        .env("IMAGE", fixture("test.img.xz"))
         .env("STILL_MOUNTED", STILL_MOUNTED)
         .output()
         .expect("run unshare");
@@ -53,7 +53,7 @@ fn flash_while_mounted(device: &Path, mount_options: &str, mount_point: &Path) -
 /// journal and no lazy inode-table initialisation, so that mounting it writes
 /// nothing past the filesystem's first blocks.
 fn drive_with_filesystem(dir: &Path) -> PatternedDrive {
-    let mut drive = PatternedDrive::create(dir, "fs.bin", drive_size_for(5 << 20), 7);
+    let mut drive = PatternedDrive::create(dir, "fs.bin", drive_size_for(TEST_IMG_BYTES), 7);
     let mkfs = Command::new("mkfs.ext4")
         .args(["-q", "-F", "-O", "^has_journal", "-E", "lazy_itable_init=0"])
         .args(["-L", "IMPRINTTEST"])
@@ -108,5 +108,5 @@ fn drive_mounted_elsewhere_is_unmounted_and_flashed() {
         "the drive was unmounted\n{}",
         describe(&output)
     );
-    drive.assert_holds(&ExpectedImage::etcher_test());
+    drive.assert_holds(&ExpectedImage::test_img());
 }

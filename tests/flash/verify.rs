@@ -10,18 +10,19 @@ use crate::support::flashing::{
     ExpectedImage, assert_exit, devices, drive_size_for, flash, stderr, stdout, three_drives,
 };
 use crate::support::loopdev::LoopLock;
-use crate::support::{etcher_fixture, imprint};
+use crate::support::{TEST_IMG_BYTES, TEST_IMG_P2_BYTES, TEST_IMG_P2_OFFSET, fixture, imprint};
 
-/// Inside the etcher test image, in its second partition (1114112 + 1 MiB).
-const CHANGED_OFFSET: u64 = 1_500_001;
+/// Inside test.img, in the middle of its second partition (an odd offset,
+/// so that no sector or chunk boundary hides a wrong count).
+const CHANGED_OFFSET: u64 = TEST_IMG_P2_OFFSET + TEST_IMG_P2_BYTES / 2 + 1;
 
 #[test]
 fn verify_after_flash_succeeds_then_finds_one_changed_byte_by_offset() {
     require_root!();
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
-    let drives = three_drives(dir.path(), drive_size_for(5 << 20));
-    let image = etcher_fixture("gz/etcher-test.img.gz");
+    let drives = three_drives(dir.path(), drive_size_for(TEST_IMG_BYTES));
+    let image = fixture("test.img.gz");
     assert_exit(&flash(&image, &devices(&drives), &[]), 0);
     let verify = |drives: &[_]| {
         let mut cmd = imprint();
@@ -74,5 +75,5 @@ fn verify_after_flash_succeeds_then_finds_one_changed_byte_by_offset() {
     let mut now = changed.loop_device.contents();
     assert_eq!(now[CHANGED_OFFSET as usize], !old[0]);
     now[CHANGED_OFFSET as usize] = old[0];
-    ExpectedImage::etcher_test().assert_is(&now[..5 << 20], &changed.name());
+    ExpectedImage::test_img().assert_is(&now[..TEST_IMG_BYTES], &changed.name());
 }

@@ -32,7 +32,7 @@ impl egui::DroppedFile for DroppedPath {
 }
 
 fn fixture() -> PathBuf {
-    support::etcher_fixture("xz/etcher-test.img.xz")
+    support::fixture("test.img.xz")
 }
 
 /// The fixture decompressed by xz(1): the oracle for what must be written.
@@ -159,9 +159,9 @@ fn dropping_an_image_shows_its_name_and_sizes() {
     h.run();
     assert!(shows(&h, "drop an image file anywhere"));
     drop_image(&mut h, &fixture());
-    assert!(shows(&h, "etcher-test.img.xz"));
-    // 2496 bytes compressed, 5 MiB decompressed (xz -l).
-    assert!(shows(&h, "2.5 kB compressed"), "compressed size shown");
+    assert!(shows(&h, "test.img.xz"));
+    // 1304 bytes compressed, 5 MiB decompressed (xz -l).
+    assert!(shows(&h, "1.3 kB compressed"), "compressed size shown");
     assert!(shows(&h, "5.2 MB decompressed"), "decompressed size shown");
     assert!(shows(&h, "partition table"));
     h.check_accessibility();
@@ -214,7 +214,7 @@ fn flash_to_a_file_target_shows_progress_then_success_and_the_sha256() {
     wait_until(&mut h, "the selection screen", |h| {
         shows(h, "Select drives")
     });
-    assert!(shows(&h, "etcher-test.img.xz"));
+    assert!(shows(&h, "test.img.xz"));
     assert_eq!(h.state().selected_targets(), [target]);
 }
 
@@ -431,7 +431,7 @@ fn a_valid_config_json_is_embedded_in_the_written_image() {
     // The image as written differs from the source: its SHA-256 is not the
     // plain image's, and the boot partition holds the compact config.json.
     assert!(!shows(&h, &support::sha256_hex(&image)));
-    let written = mtype(&target, 65536, "::/config.json");
+    let written = mtype(&target, support::TEST_IMG_P1_OFFSET, "::/config.json");
     assert_eq!(String::from_utf8_lossy(&written), FLEET_CONFIG_COMPACT);
 }
 

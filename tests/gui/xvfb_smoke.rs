@@ -94,7 +94,7 @@ fn the_real_window_opens_draws_and_closes_cleanly() {
         return;
     }
     let xvfb = Xvfb::start().expect("start Xvfb");
-    let image = support::etcher_fixture("xz/etcher-test.img.xz");
+    let image = support::fixture("test.img.xz");
     let mut app = support::imprint()
         .args(["gui"])
         .arg(&image)

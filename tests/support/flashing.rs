@@ -9,13 +9,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 use super::loopdev::LoopDevice;
-use super::{pseudo_random_bytes, sha256_hex};
-
-/// SHA-256 of etcher-sdk's 5 MiB test image, as the fixtures README states.
-pub const ETCHER_TEST_SHA256: &str =
-    "0786ad1fdcba31a3f03ee80eb1d6e8c7ee2f4647a2b4b6f1855c9fe0719784de";
-/// Length of etcher-sdk's test image.
-pub const ETCHER_TEST_BYTES: usize = 5 << 20;
+use super::{TEST_IMG_BYTES, TEST_IMG_SHA256, pseudo_random_bytes, sha256_hex};
 
 /// What a drive must hold at its start after a flash.
 pub struct ExpectedImage {
@@ -26,7 +20,7 @@ pub struct ExpectedImage {
 }
 
 impl ExpectedImage {
-    /// An image known by its length and SHA-256 (the fixtures README).
+    /// An image known by its length and SHA-256 (tests/fixtures/README.md).
     pub fn known(len: usize, sha256: &str) -> ExpectedImage {
         ExpectedImage {
             len,
@@ -43,9 +37,9 @@ impl ExpectedImage {
         }
     }
 
-    /// etcher-sdk's 5 MiB test image.
-    pub fn etcher_test() -> ExpectedImage {
-        ExpectedImage::known(ETCHER_TEST_BYTES, ETCHER_TEST_SHA256)
+    /// The project's 5 MiB `test.img` (tests/fixtures/).
+    pub fn test_img() -> ExpectedImage {
+        ExpectedImage::known(TEST_IMG_BYTES, TEST_IMG_SHA256)
     }
 
     /// Asserts that `actual` is exactly this image.

@@ -10,15 +10,38 @@ pub mod loopdev;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The shared fixtures folder (`../shared/fixtures` beside the project).
-pub fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures")
+/// The project's own test images: `tests/fixtures/`, made by
+/// `tests/fixtures/make-fixtures.sh`; its README.md lists what each is.
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-/// A fixture of etcher-sdk's test suite, by its path under `etcher-sdk/`.
-pub fn etcher_fixture(name: &str) -> PathBuf {
-    fixtures().join("etcher-sdk").join(name)
+/// A test image of `tests/fixtures/` by its file name.
+pub fn fixture(name: &str) -> PathBuf {
+    fixtures_dir().join(name)
 }
+
+/// `test.img` (5 MiB, MBR, two FAT12 partitions), which `test.img.xz`,
+/// `.gz`, `.bz2`, `.zst` and the zip fixtures hold: its length and SHA-256,
+/// as tests/fixtures/README.md states.
+pub const TEST_IMG_BYTES: usize = 5 << 20;
+pub const TEST_IMG_SHA256: &str =
+    "85ccb8d6872cf5d09c5a729e7660e83b3db9f2df56252f0f5c90934acd210ba4";
+/// Partition 1 of `test.img`: FAT12 labelled "NEW VOLUME", 1 MiB at 1 MiB.
+pub const TEST_IMG_P1_OFFSET: u64 = 1 << 20;
+pub const TEST_IMG_P1_BYTES: u64 = 1 << 20;
+/// Partition 2 of `test.img`: FAT12 labelled "VOLUME", 2 MiB at 2 MiB.
+pub const TEST_IMG_P2_OFFSET: u64 = 2 << 20;
+pub const TEST_IMG_P2_BYTES: u64 = 2 << 20;
+
+/// `gpt-test.img` (inside `gpt-test.img.gz`): GPT, p1 Microsoft reserved,
+/// p2 FAT32 labelled "FATFS", p3 ext2.
+pub const GPT_TEST_IMG_BYTES: usize = 38 << 20;
+pub const GPT_TEST_IMG_SHA256: &str =
+    "359f8999e45795a371a08bedcd801c7faaf88ebaa2aca64b043d1a32fb42a6e2";
+/// Partition 2 of `gpt-test.img`: 67584 sectors at sector 4096.
+pub const GPT_TEST_P2_OFFSET: u64 = 4096 * 512;
+pub const GPT_TEST_P2_BYTES: u64 = 67584 * 512;
 
 /// The `imprint` binary built for these tests.
 pub fn imprint() -> Command {
