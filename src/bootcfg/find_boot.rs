@@ -1,4 +1,4 @@
-//! Which partition is the balenaOS boot partition (DESIGN.md §4), by the
+//! Which partition is the balenaOS boot partition (docs/architecture.md §4), by the
 //! rules balena's own tools use:
 //!
 //! 1. GPT: the partition named `resin-boot`, `balena-boot` or `flash-boot`;

@@ -1,4 +1,4 @@
-//! The command-line contract (DESIGN.md §5), as clap types.
+//! The command-line contract (docs/architecture.md §5), as clap types.
 
 use std::path::PathBuf;
 

@@ -1,5 +1,5 @@
 //! `--json`: one JSON object per line on stdout, and nothing else there
-//! (DESIGN.md §5). Every line is a [`WireEvent`]; the GUI's privileged
+//! (docs/architecture.md §5). Every line is a [`WireEvent`]; the GUI's privileged
 //! helper reads exactly these.
 
 use std::io::{self, Write};

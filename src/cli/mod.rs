@@ -1,6 +1,6 @@
 //! The command line: `flash`, `verify`, `configure`, `list`, `hash`, `gui`.
 //!
-//! Exit codes ([`Exit`], DESIGN.md §5): 0 every target succeeded; 1 at least one target
+//! Exit codes ([`Exit`], docs/architecture.md §5): 0 every target succeeded; 1 at least one target
 //! failed while writing or verifying; 2 refused before anything was written.
 
 mod args;

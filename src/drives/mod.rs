@@ -4,7 +4,7 @@
 //! The facts come from sysfs and `/proc` directly (`crate::platform`), not
 //! from a drive-listing crate: `bb-drivelist` runs `lsblk` on Linux and
 //! calls a drive "system" when it is neither removable nor virtual, a guess
-//! where DESIGN.md §3 needs the real answer (which drive backs `/`, `/boot`,
+//! where docs/architecture.md §3 needs the real answer (which drive backs `/`, `/boot`,
 //! swap, through dm/md/LVM), and `sysinfo`'s disks are mounted filesystems,
 //! not drives. The `system` flag here is the very check the engine enforces.
 

@@ -1,5 +1,5 @@
 //! A flash run in a privileged helper process: `pkexec imprint flash …
-//! --json --yes`, whose JSON-lines events (DESIGN.md §5) are turned back
+//! --json --yes`, whose JSON-lines events (docs/architecture.md §5) are turned back
 //! into the engine's [`FlashEvent`]s so the app shows them exactly like an
 //! in-process run.
 

@@ -1,5 +1,5 @@
 //! What a target is, and whether it may be written: every target is checked
-//! before any target is opened for writing (DESIGN.md §3).
+//! before any target is opened for writing (docs/architecture.md §3).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -145,7 +145,7 @@ fn file_to_create(path: &Path) -> Result<PathBuf, String> {
     Err("is a chain of symbolic links that never ends".to_string())
 }
 
-/// Checks every target against DESIGN.md §3: the system drive, a target
+/// Checks every target against docs/architecture.md §3: the system drive, a target
 /// that holds the image or is stored in it, a target another program is
 /// writing, a target smaller than the image (when its size is known), the
 /// same device named twice. Returns every refusal, not only the first.

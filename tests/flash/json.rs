@@ -1,5 +1,5 @@
 //! `--json`: stdout is JSON lines and nothing else, with the events and
-//! fields of DESIGN.md §5 (the protocol the GUI's privileged helper reads).
+//! fields of docs/architecture.md §5 (the protocol the GUI's privileged helper reads).
 
 use serde_json::Value;
 
