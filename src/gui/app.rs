@@ -269,7 +269,7 @@ impl ImprintApp {
                 Ok(event) => run.apply(event, now),
                 Err(TryRecvError::Empty) => return,
                 Err(TryRecvError::Disconnected) => {
-                    if !run.finished {
+                    if !run.finished() {
                         if run.failure.is_none() {
                             run.failure = Some("The flash engine stopped unexpectedly.".into());
                         }
@@ -278,7 +278,7 @@ impl ImprintApp {
                     break;
                 }
             }
-            if run.finished {
+            if run.finished() {
                 break;
             }
         }

@@ -140,19 +140,31 @@ impl RunTarget {
     }
 }
 
+/// Where a run is: one progression, so that "finished but not started" or
+/// "started again" cannot be represented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The targets are being checked; nothing was written.
+    Starting,
+    /// Every check passed; the targets are being written and verified.
+    Writing,
+    /// Nothing follows; `started` says whether it had got to writing.
+    Finished { started: bool },
+}
+
 /// A flash run as the progress and result screens show it.
 #[derive(Debug, Clone)]
 pub struct FlashRun {
     pub image_name: String,
     pub targets: Vec<RunTarget>,
-    pub started: bool,
+    pub stage: Stage,
+    /// The user asked to stop (a request: the run ends when the engine says).
     pub cancel_requested: bool,
     pub image_sha256: Option<String>,
     /// Why the run was refused before writing anything.
     pub refused: Option<Vec<String>>,
     /// Why the run stopped abnormally (helper, authorisation, engine crash).
     pub failure: Option<String>,
-    pub finished: bool,
 }
 
 impl FlashRun {
@@ -167,19 +179,18 @@ impl FlashRun {
                     progress: TargetProgress::default(),
                 })
                 .collect(),
-            started: false,
+            stage: Stage::Starting,
             cancel_requested: false,
             image_sha256: None,
             refused: None,
             failure: None,
-            finished: false,
         }
     }
 
     /// Folds one event of the run into the rows.
     pub fn apply(&mut self, event: RunEvent, now: Instant) {
         match event {
-            RunEvent::Flash(FlashEvent::Started { .. }) => self.started = true,
+            RunEvent::Flash(FlashEvent::Started { .. }) => self.stage = Stage::Writing,
             RunEvent::Flash(FlashEvent::Progress {
                 target,
                 phase,
@@ -207,10 +218,12 @@ impl FlashRun {
     /// The run is over: every drive without a result failed, with the
     /// run's failure as the reason.
     pub fn finish(&mut self) {
-        if self.finished {
+        if self.finished() {
             return;
         }
-        self.finished = true;
+        self.stage = Stage::Finished {
+            started: self.started(),
+        };
         let message = self
             .failure
             .clone()
@@ -237,10 +250,22 @@ impl FlashRun {
         if let Some(reasons) = &self.refused {
             return Some(format!("Nothing was written. {}", reasons.join(" ")));
         }
-        if !self.started {
+        if !self.started() {
             return self.failure.clone();
         }
         None
+    }
+
+    /// Whether the checks passed and writing began (or has ended since).
+    pub fn started(&self) -> bool {
+        matches!(
+            self.stage,
+            Stage::Writing | Stage::Finished { started: true }
+        )
+    }
+
+    pub fn finished(&self) -> bool {
+        matches!(self.stage, Stage::Finished { .. })
     }
 
     pub fn succeeded(&self) -> usize {

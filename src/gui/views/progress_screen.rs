@@ -131,7 +131,7 @@ fn cancel_bar_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<Action>) {
             if response.clicked() {
                 actions.push(Action::Cancel);
             }
-            if !run.started {
+            if !run.started() {
                 ui.spinner();
                 ui.label(widgets::secondary(ui, "Preparing the drives…"));
             }
