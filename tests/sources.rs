@@ -447,3 +447,17 @@ fn demo_image_is_an_8_mib_mbr_disk_with_a_fat_boot_partition() {
     let boot_sector = &image[1 << 20..(1 << 20) + 512];
     assert_eq!(&boot_sector[43..54], b"resin-boot ", "FAT volume label");
 }
+
+/// An error's message already says its cause: walking the error chain (as
+/// `anyhow` and many loggers do) must not print the cause a second time.
+#[test]
+fn error_chains_say_the_cause_once() {
+    let error = ImageSource::open(std::path::Path::new("/nonexistent/os.img")).unwrap_err();
+    let mut chain = error.to_string();
+    let mut cause = std::error::Error::source(&error);
+    while let Some(inner) = cause {
+        chain.push_str(&format!(": {inner}"));
+        cause = inner.source();
+    }
+    assert_eq!(chain.matches("No such file").count(), 1, "{chain}");
+}

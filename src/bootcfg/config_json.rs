@@ -31,7 +31,7 @@ impl ConfigJson {
         let text = read_user_file(path, CONFIG_LIMIT_BYTES).map_err(|source| {
             BootConfigError::ReadConfig {
                 path: path.to_path_buf(),
-                source,
+                cause: source,
             }
         })?;
         ConfigJson::parse(&text, path)
@@ -46,7 +46,7 @@ impl ConfigJson {
         let value: Value =
             serde_json::from_slice(text).map_err(|source| BootConfigError::ParseConfig {
                 path: path.to_path_buf(),
-                source,
+                cause: source,
             })?;
         let invalid = |reason: &str| BootConfigError::InvalidConfig {
             path: path.to_path_buf(),
@@ -67,7 +67,7 @@ impl ConfigJson {
         };
         let bytes = serde_json::to_vec(&value).map_err(|source| BootConfigError::ParseConfig {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         })?;
         Ok(ConfigJson { bytes, device_type })
     }

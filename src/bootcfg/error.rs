@@ -8,17 +8,12 @@ use std::path::PathBuf;
 /// boot partition.
 #[derive(Debug, thiserror::Error)]
 pub enum BootConfigError {
-    #[error("cannot read config file {path}: {source}")]
-    ReadConfig {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-    #[error("config file {path} is not valid JSON: {source}")]
+    #[error("cannot read config file {path}: {cause}")]
+    ReadConfig { path: PathBuf, cause: io::Error },
+    #[error("config file {path} is not valid JSON: {cause}")]
     ParseConfig {
         path: PathBuf,
-        #[source]
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
     #[error("config file {path} is not a balenaOS config.json: {reason}")]
     InvalidConfig { path: PathBuf, reason: String },
@@ -34,12 +29,8 @@ pub enum BootConfigError {
         image: PathBuf,
         cause: Box<BootConfigError>,
     },
-    #[error("cannot read the image at byte offset {offset}: {source}")]
-    ReadImage {
-        offset: u64,
-        #[source]
-        source: io::Error,
-    },
+    #[error("cannot read the image at byte offset {offset}: {cause}")]
+    ReadImage { offset: u64, cause: io::Error },
     #[error(
         "the image ends at byte {image_len}, before byte offset {offset} that its partition table points to: the image is truncated (download it again) or its partition table is wrong"
     )]
@@ -61,13 +52,12 @@ pub enum BootConfigError {
     )]
     DeviceTypePartitionMissing { number: u32, partitions: String },
     #[error(
-        "boot partition {number} (byte offset {offset}) is not a FAT filesystem the configuration can be written to: {source}"
+        "boot partition {number} (byte offset {offset}) is not a FAT filesystem the configuration can be written to: {cause}"
     )]
     NotFat {
         number: u32,
         offset: u64,
-        #[source]
-        source: io::Error,
+        cause: io::Error,
     },
     #[error(
         "the boot partition's FAT is damaged: {problem}; run fsck.fat on it (boot partition {number}, byte offset {offset}) or use an undamaged image. Nothing was written"
@@ -95,7 +85,7 @@ pub enum BootConfigError {
         limit_bytes: u64,
     },
     #[error(
-        "{file} ({file_len} bytes) does not fit in boot partition {number} (byte offset {offset}), which has {free_bytes} bytes free: {source}"
+        "{file} ({file_len} bytes) does not fit in boot partition {number} (byte offset {offset}), which has {free_bytes} bytes free: {cause}"
     )]
     DoesNotFit {
         file: String,
@@ -103,15 +93,13 @@ pub enum BootConfigError {
         number: u32,
         offset: u64,
         free_bytes: u64,
-        #[source]
-        source: io::Error,
+        cause: io::Error,
     },
-    #[error("cannot write {file} into boot partition {number} (byte offset {offset}): {source}")]
+    #[error("cannot write {file} into boot partition {number} (byte offset {offset}): {cause}")]
     EditFat {
         file: String,
         number: u32,
         offset: u64,
-        #[source]
-        source: io::Error,
+        cause: io::Error,
     },
 }

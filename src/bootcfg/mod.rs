@@ -151,7 +151,7 @@ pub fn configure(
                 .probe(memory_limit_bytes)
                 .map_err(|e| BootConfigError::ReadImage {
                     offset: 0,
-                    source: io::Error::other(e),
+                    cause: io::Error::other(e),
                 })
         },
         request,
@@ -259,7 +259,7 @@ fn edit_error(
         FatEditError::NotFat(source) => BootConfigError::NotFat {
             number,
             offset,
-            source,
+            cause: source,
         },
         FatEditError::NoSpace {
             file,
@@ -274,13 +274,13 @@ fn edit_error(
             number,
             offset,
             free_bytes,
-            source,
+            cause: source,
         },
         FatEditError::Write { file, source } => BootConfigError::EditFat {
             file,
             number,
             offset,
-            source,
+            cause: source,
         },
     }
 }

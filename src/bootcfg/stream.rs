@@ -49,7 +49,7 @@ impl<R: Read> ForwardReader<R> {
                 Err(source) => {
                     return Err(BootConfigError::ReadImage {
                         offset: self.position,
-                        source,
+                        cause: source,
                     });
                 }
             }
@@ -66,7 +66,7 @@ impl<R: Read> ForwardReader<R> {
             .read_to_end(&mut out)
             .map_err(|source| BootConfigError::ReadImage {
                 offset: self.position,
-                source,
+                cause: source,
             })?;
         self.position += read as u64;
         Ok(out)
@@ -78,7 +78,7 @@ impl<R: Read> ForwardReader<R> {
             // (a table pointing backwards), reported as such.
             return Err(BootConfigError::ReadImage {
                 offset,
-                source: io::Error::new(
+                cause: io::Error::new(
                     io::ErrorKind::InvalidInput,
                     format!(
                         "cannot go back to byte offset {offset} in a stream already at {}",
@@ -102,7 +102,7 @@ impl<R: Read> ForwardReader<R> {
                 Err(source) => {
                     return Err(BootConfigError::ReadImage {
                         offset: self.position,
-                        source,
+                        cause: source,
                     });
                 }
             }

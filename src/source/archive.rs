@@ -102,7 +102,7 @@ fn choose_image(members: Vec<Member>) -> Choice {
 pub fn find_image_entry<R: Read + Seek>(path: &Path, file: R) -> Result<ZipEntry, SourceError> {
     let zip_error = |source| SourceError::Zip {
         path: path.to_owned(),
-        source,
+        cause: source,
     };
     let mut archive = ZipArchive::new(BufReader::new(file)).map_err(zip_error)?;
 
@@ -152,7 +152,7 @@ pub fn find_image_entry<R: Read + Seek>(path: &Path, file: R) -> Result<ZipEntry
     };
     let data_offset = entry.data_start().ok_or_else(|| SourceError::Zip {
         path: path.to_owned(),
-        source: zip::result::ZipError::InvalidArchive("entry data offset unknown".into()),
+        cause: zip::result::ZipError::InvalidArchive("entry data offset unknown".into()),
     })?;
     Ok(ZipEntry {
         name,
@@ -173,7 +173,7 @@ pub fn open_entry<R: Read + Seek + Send + 'static>(
     let read_error = |source| SourceError::Read {
         path: path.to_owned(),
         offset: entry.data_offset,
-        source,
+        cause: source,
     };
     file.seek(SeekFrom::Start(entry.data_offset))
         .map_err(read_error)?;

@@ -66,7 +66,7 @@ impl Input {
     pub fn open(path: &Path) -> Result<Input, SourceError> {
         let open_error = |source| SourceError::Open {
             path: path.to_owned(),
-            source,
+            cause: source,
         };
         if path.as_os_str() == STDIN_NAME {
             let stdin = io::stdin()
@@ -110,14 +110,14 @@ impl Input {
             InputKind::BlockDevice => {
                 platform::block_device_size_bytes(&file).map_err(|source| SourceError::Open {
                     path: path.to_owned(),
-                    source,
+                    cause: source,
                 })?
             }
             _ => file
                 .metadata()
                 .map_err(|source| SourceError::Open {
                     path: path.to_owned(),
-                    source,
+                    cause: source,
                 })?
                 .len(),
         };

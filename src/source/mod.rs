@@ -93,24 +93,18 @@ impl fmt::Display for ImageFormat {
 /// Why an image could not be opened or read.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("cannot open image {path}: {source}")]
-    Open {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-    #[error("cannot read image {path} at byte {offset}: {source}")]
+    #[error("cannot open image {path}: {cause}")]
+    Open { path: PathBuf, cause: io::Error },
+    #[error("cannot read image {path} at byte {offset}: {cause}")]
     Read {
         path: PathBuf,
         offset: u64,
-        #[source]
-        source: io::Error,
+        cause: io::Error,
     },
-    #[error("cannot read zip archive {path}: {source}; is the download complete?")]
+    #[error("cannot read zip archive {path}: {cause}; is the download complete?")]
     Zip {
         path: PathBuf,
-        #[source]
-        source: zip::result::ZipError,
+        cause: zip::result::ZipError,
     },
     #[error(
         "no disk image in archive {path} (looked for .{}); extract it and choose the image \
@@ -139,18 +133,13 @@ pub enum SourceError {
     ZipFromStream { path: PathBuf },
     #[error("{path} is a stream and was read already; it can be read only once")]
     StreamAlreadyRead { path: PathBuf },
-    #[error("cannot start the xz decoder for {path}: {source}")]
+    #[error("cannot start the xz decoder for {path}: {cause}")]
     XzDecoder {
         path: PathBuf,
-        #[source]
-        source: liblzma::stream::Error,
+        cause: liblzma::stream::Error,
     },
-    #[error("cannot start the zstd decoder for {path}: {source}")]
-    ZstdDecoder {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    #[error("cannot start the zstd decoder for {path}: {cause}")]
+    ZstdDecoder { path: PathBuf, cause: io::Error },
 }
 
 /// An opened image: its format and what is known of its size. Cheap to
@@ -208,7 +197,7 @@ impl ImageSource {
         let read_error = |source| SourceError::Read {
             path: path.to_owned(),
             offset: 0,
-            source,
+            cause: source,
         };
         let input = Input::open(path)?;
         let input_kind = input.kind();
@@ -418,7 +407,7 @@ fn decoder<R: BufRead + Send + 'static>(
             xz::XzReader::new(input, xz::default_thread_count()).map_err(|source| {
                 SourceError::XzDecoder {
                     path: path.to_owned(),
-                    source,
+                    cause: source,
                 }
             })?,
         ),
@@ -433,7 +422,7 @@ fn decoder<R: BufRead + Send + 'static>(
         ImageFormat::Zstd => {
             let zstd_error = |source| SourceError::ZstdDecoder {
                 path: path.to_owned(),
-                source,
+                cause: source,
             };
             let mut decoder =
                 zstd::stream::read::Decoder::with_buffer(input).map_err(zstd_error)?;
