@@ -17,21 +17,20 @@ mod fat;
 mod fat_check;
 mod find_boot;
 mod memory;
+mod options;
 mod overlay;
 mod partitions;
 mod stream;
 mod wifi;
 
-use std::ffi::OsString;
 use std::io::{self, Read};
-use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use config_json::{CONFIG_LIMIT_BYTES, ConfigJson};
 pub use error::BootConfigError;
 pub use find_boot::{BOOT_LABELS, BootRule};
 pub use memory::partition_memory_limit_bytes;
+pub use options::{ConfigOptions, prepare};
 pub use overlay::PatchedReader;
 pub use partitions::{Partition, PartitionTable, TableScheme};
 pub use wifi::WifiProfile;
@@ -69,61 +68,6 @@ pub struct Configured {
     /// Things the user should know that do not stop the run (a deviceType
     /// that differs from the image's).
     pub warnings: Vec<String>,
-}
-
-/// The configuration a user asks for, as plain options (the command line's
-/// `--config`/`--wifi-*`, the app's form).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ConfigOptions {
-    /// A balenaOS config.json to write into the boot partition.
-    pub config: Option<PathBuf>,
-    /// The WiFi network's name (any bytes, 1 to 32 of them).
-    pub wifi_ssid: Option<OsString>,
-    /// The WPA passphrase; none for an open network.
-    pub wifi_psk: Option<String>,
-}
-
-impl ConfigOptions {
-    /// Whether anything is asked for.
-    pub fn is_empty(&self) -> bool {
-        self.config.is_none() && self.wifi_ssid.is_none() && self.wifi_psk.is_none()
-    }
-
-    /// The WiFi settings checked on their own, before any file is read: how
-    /// the app says what is wrong as the user types.
-    pub fn check_wifi(&self) -> Result<Option<WifiProfile>, BootConfigError> {
-        match &self.wifi_ssid {
-            Some(ssid) => WifiProfile::new(ssid.as_bytes(), self.wifi_psk.as_deref()).map(Some),
-            None if self.wifi_psk.is_some() => Err(BootConfigError::InvalidWifi {
-                reason: "a WiFi password needs the network's name (SSID)".to_string(),
-            }),
-            None => Ok(None),
-        }
-    }
-}
-
-/// Validates `options` against `source` and builds the configured boot
-/// partition; `Ok(None)` when no configuration is asked for. An error is a
-/// refusal before anything is written.
-pub fn prepare(
-    source: &ImageSource,
-    options: &ConfigOptions,
-) -> Result<Option<Configured>, BootConfigError> {
-    let Some(config_path) = &options.config else {
-        if options.wifi_ssid.is_some() || options.wifi_psk.is_some() {
-            return Err(BootConfigError::WifiWithoutConfig);
-        }
-        return Ok(None);
-    };
-    let wifi = options.check_wifi()?;
-    let config = ConfigJson::load(config_path)?;
-    let request = ConfigRequest { config, wifi };
-    configure(source, &request)
-        .map(Some)
-        .map_err(|cause| BootConfigError::InImage {
-            image: source.path().to_path_buf(),
-            cause: Box::new(cause),
-        })
 }
 
 /// What to write into the boot partition, validated.

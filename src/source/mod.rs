@@ -6,7 +6,9 @@
 //! always a stream: nothing is unpacked to a temporary file.
 
 mod archive;
+mod decode;
 mod decode_errors;
+mod error;
 mod input;
 mod sniff;
 mod xz;
@@ -15,14 +17,15 @@ mod zstd_frames;
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub use archive::DISK_IMAGE_EXTENSIONS;
 use archive::ZipEntry;
-use decode_errors::DecodeErrors;
+use decode::{StreamProbe, decoder};
+pub use error::SourceError;
 use input::{Input, PositionalReader};
 pub use input::{InputKind, STDIN_NAME};
 use sniff::{SNIFF_LEN_BYTES, sniff};
@@ -31,10 +34,6 @@ use sniff::{SNIFF_LEN_BYTES, sniff};
 /// small pieces; without a large buffer each would be a system call, and on
 /// fast media the small reads dominate.
 pub const READ_BUFFER_BYTES: usize = 1 << 20;
-
-/// zstd files made with `--long=31` need a 2 GiB window; the library default
-/// (128 MiB) would reject them.
-const ZSTD_MAX_WINDOW_LOG: u32 = 31;
 
 /// The container or compression format of an image file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -88,58 +87,6 @@ impl fmt::Display for ImageFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
-}
-
-/// Why an image could not be opened or read.
-#[derive(Debug, thiserror::Error)]
-pub enum SourceError {
-    #[error("cannot open image {path}: {cause}")]
-    Open { path: PathBuf, cause: io::Error },
-    #[error("cannot read image {path} at byte {offset}: {cause}")]
-    Read {
-        path: PathBuf,
-        offset: u64,
-        cause: io::Error,
-    },
-    #[error("cannot read zip archive {path}: {cause}; is the download complete?")]
-    Zip {
-        path: PathBuf,
-        cause: zip::result::ZipError,
-    },
-    #[error(
-        "no disk image in archive {path} (looked for .{}); extract it and choose the image \
-         file instead",
-        DISK_IMAGE_EXTENSIONS.join(", .")
-    )]
-    NoImageInArchive { path: PathBuf },
-    #[error(
-        "more than one disk image in archive {path}: {}; extract it and choose one image file",
-        names.join(", ")
-    )]
-    SeveralImagesInArchive { path: PathBuf, names: Vec<String> },
-    #[error(
-        "unsupported compression method in zip archive {path}: {method}; extract the image \
-         with another tool and choose the image file instead"
-    )]
-    UnsupportedZipMethod { path: PathBuf, method: String },
-    #[error("the disk image {name} in zip archive {path} is encrypted; extract it first")]
-    EncryptedZipEntry { path: PathBuf, name: String },
-    #[error("{path} is not an image: {why}")]
-    NotAnImage { path: PathBuf, why: String },
-    #[error(
-        "{path} is a zip archive read from a pipe: a zip archive's table of contents is at its \
-         end, so it must be a file; save it first, or pipe the image inside it (`unzip -p`)"
-    )]
-    ZipFromStream { path: PathBuf },
-    #[error("{path} is a stream and was read already; it can be read only once")]
-    StreamAlreadyRead { path: PathBuf },
-    #[error("cannot start the xz decoder for {path}: {cause}")]
-    XzDecoder {
-        path: PathBuf,
-        cause: liblzma::stream::Error,
-    },
-    #[error("cannot start the zstd decoder for {path}: {cause}")]
-    ZstdDecoder { path: PathBuf, cause: io::Error },
 }
 
 /// An opened image: its format and what is known of its size. Cheap to
@@ -392,94 +339,6 @@ impl ImageSource {
                 }))
             }
         }
-    }
-}
-
-/// The decoder of `format` over the compressed bytes `input`.
-fn decoder<R: BufRead + Send + 'static>(
-    path: &Path,
-    format: ImageFormat,
-    input: R,
-) -> Result<Box<dyn Read + Send>, SourceError> {
-    Ok(match format {
-        ImageFormat::Raw => Box::new(input),
-        ImageFormat::Xz => Box::new(
-            xz::XzReader::new(input, xz::default_thread_count()).map_err(|source| {
-                SourceError::XzDecoder {
-                    path: path.to_owned(),
-                    cause: source,
-                }
-            })?,
-        ),
-        ImageFormat::Gzip => Box::new(DecodeErrors::new(
-            flate2::bufread::MultiGzDecoder::new(input),
-            ImageFormat::Gzip,
-        )),
-        ImageFormat::Bzip2 => Box::new(DecodeErrors::new(
-            bzip2::bufread::MultiBzDecoder::new(input),
-            ImageFormat::Bzip2,
-        )),
-        ImageFormat::Zstd => {
-            let zstd_error = |source| SourceError::ZstdDecoder {
-                path: path.to_owned(),
-                cause: source,
-            };
-            let mut decoder =
-                zstd::stream::read::Decoder::with_buffer(input).map_err(zstd_error)?;
-            decoder
-                .window_log_max(ZSTD_MAX_WINDOW_LOG)
-                .map_err(zstd_error)?;
-            Box::new(DecodeErrors::new(decoder, ImageFormat::Zstd))
-        }
-        ImageFormat::Zip => {
-            // Archives are opened through their central directory in `open`.
-            return Err(SourceError::NoImageInArchive {
-                path: path.to_owned(),
-            });
-        }
-    })
-}
-
-/// A probe of a stream: replays the decoded bytes kept so far, then decodes
-/// further and keeps those too, within the limit.
-struct StreamProbe<'a> {
-    state: &'a Mutex<StreamState>,
-    pos: usize,
-    limit_bytes: u64,
-    path: &'a Path,
-}
-
-impl Read for StreamProbe<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if self.pos < state.head.len() {
-            let n = buf.len().min(state.head.len() - self.pos);
-            buf[..n].copy_from_slice(&state.head[self.pos..self.pos + n]);
-            self.pos += n;
-            return Ok(n);
-        }
-        if state.head.len() as u64 >= self.limit_bytes {
-            return Err(io::Error::new(
-                io::ErrorKind::OutOfMemory,
-                format!(
-                    "{} is a stream: looking at its first {} means holding them in memory, \
-                     more than the {} allowed; save the image to a file first",
-                    self.path.display(),
-                    crate::humanize::bytes(state.head.len() as u64 + 1),
-                    crate::humanize::bytes(self.limit_bytes)
-                ),
-            ));
-        }
-        let room =
-            usize::try_from(self.limit_bytes - state.head.len() as u64).unwrap_or(usize::MAX);
-        let want = buf.len().min(room);
-        let Some(decoder) = state.decoder.as_mut() else {
-            return Err(io::Error::other("the stream was taken by the run"));
-        };
-        let n = decoder.read(&mut buf[..want])?;
-        state.head.extend_from_slice(&buf[..n]);
-        self.pos += n;
-        Ok(n)
     }
 }
 
