@@ -193,6 +193,13 @@ fn run_engine(
     if let Ok(report) = &result {
         sink.finish(info, report);
     }
+    // The process cannot exit before the kernel returns these calls.
+    for path in engine::stuck_targets() {
+        eprintln!(
+            "imprint: waiting for {} to answer a read or write the kernel cannot interrupt (the drive is not responding); unplugging it ends the wait",
+            path.display()
+        );
+    }
     result
 }
 

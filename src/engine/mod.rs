@@ -15,6 +15,7 @@
 
 mod chunk;
 mod compare;
+mod device_io;
 mod events;
 mod hasher;
 mod job;
@@ -29,6 +30,7 @@ use std::thread;
 use crossbeam_channel::{Sender, unbounded};
 
 pub use chunk::{CHUNK_BYTES, hex};
+pub use device_io::stuck_targets;
 pub use events::{FailureKind, FlashEvent, Phase, TargetFailure};
 pub use job::{FlashJob, FlashReport, Patch, Refusal, TargetOutcome};
 
@@ -252,7 +254,7 @@ fn spawn_named<'scope, T: Send + 'scope>(
 }
 
 /// `sdb` for `/dev/sdb`: for thread names.
-fn short_name(info: &TargetInfo) -> String {
+pub(crate) fn short_name(info: &TargetInfo) -> String {
     info.path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -16,6 +16,7 @@ use crossbeam_channel::{Receiver, Sender};
 use sha2::{Digest, Sha256};
 
 use super::chunk::{CHUNK_BYTES, ChunkDigest, is_all_zero};
+use super::device_io::DeviceIo;
 use super::progress::ProgressReporter;
 use super::{FailureKind, FlashEvent, Phase, TargetFailure};
 use crate::target::{AlignedBuf, TargetFile, TargetInfo, TargetKind};
@@ -58,8 +59,8 @@ impl Verifier<'_> {
             TargetKind::BlockDevice => LAG_BYTES,
             TargetKind::File => u64::MAX,
         };
-        let mut file: Option<TargetFile> = None;
-        let mut buf = AlignedBuf::zeroed(CHUNK_BYTES);
+        let mut file: Option<DeviceIo> = None;
+        let mut buf = Some(AlignedBuf::zeroed(CHUNK_BYTES));
         let mut pending: VecDeque<(u64, usize)> = VecDeque::new();
         let mut written_end = 0u64;
         let mut progress: Option<ProgressReporter> = None;
@@ -93,22 +94,15 @@ impl Verifier<'_> {
                     break;
                 }
                 if self.cancel.load(Ordering::Relaxed) {
-                    return Err(TargetFailure {
-                        kind: FailureKind::Cancelled,
-                        offset: Some(offset),
-                        message: format!(
-                            "cancelled at byte {offset}: {} is incomplete and will not boot; flash it again",
-                            self.info.path.display()
-                        ),
-                    });
+                    return Err(self.cancelled(offset, ""));
                 }
                 if file.is_none() {
-                    file = Some(
-                        TargetFile::open_for_read(self.info)
-                            .map_err(|e| verify_failure(e.offset(), e.to_string()))?,
-                    );
+                    let opened = TargetFile::open_for_read(self.info)
+                        .map_err(|e| verify_failure(e.offset(), e.to_string()))?;
+                    let name = format!("verify-io/{}", super::short_name(self.info));
+                    file = Some(DeviceIo::spawn(opened, name));
                 }
-                let target = file.as_mut().expect("opened just above");
+                let target = file.as_ref().expect("opened just above");
                 self.verify_range(target, &mut buf, offset, len)?;
                 pending.pop_front();
                 verified_end = offset + len as u64;
@@ -125,15 +119,44 @@ impl Verifier<'_> {
         }
     }
 
+    /// The run was cancelled at `offset`; `why` adds a clause.
+    fn cancelled(&self, offset: u64, why: &str) -> TargetFailure {
+        TargetFailure {
+            kind: FailureKind::Cancelled,
+            offset: Some(offset),
+            message: format!(
+                "cancelled at byte {offset}: {} is incomplete and will not boot; flash it again{why}",
+                self.info.path.display()
+            ),
+        }
+    }
+
+    /// Reads `len` bytes at `offset` back and compares them with the
+    /// image's digest. `buf` is lent to the target's I/O thread meanwhile
+    /// (and lost with it when that thread is abandoned).
     fn verify_range(
         &self,
-        file: &mut TargetFile,
-        buf: &mut AlignedBuf,
+        file: &DeviceIo,
+        buf: &mut Option<AlignedBuf>,
         offset: u64,
         len: usize,
     ) -> Result<(), TargetFailure> {
-        file.read_at(offset, buf, len)
-            .map_err(|e| verify_failure(e.offset(), e.to_string()))?;
+        let mut lent = buf
+            .take()
+            .unwrap_or_else(|| AlignedBuf::zeroed(CHUNK_BYTES));
+        let (read, lent) = file
+            .call(self.cancel, move |file| {
+                let read = file.read_at(offset, &mut lent, len);
+                (read, lent)
+            })
+            .map_err(|_| {
+                self.cancelled(
+                    offset,
+                    "; a read from it had not returned (the drive is not responding)",
+                )
+            })?;
+        read.map_err(|e| verify_failure(e.offset(), e.to_string()))?;
+        let buf = buf.insert(lent);
         let expected = self.digests.recv().map_err(|_| {
             verify_failure(
                 Some(offset),

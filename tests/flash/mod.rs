@@ -8,6 +8,7 @@ mod cancel;
 mod cli_options;
 mod exact_end;
 mod failures;
+mod faults;
 mod fixtures;
 mod json;
 mod system_drive;
