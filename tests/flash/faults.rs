@@ -236,8 +236,12 @@ impl LiveRun {
         }
     }
 
-    /// Collects events until `until` holds for one, or `limit` passes.
+    /// Collects events until `until` holds for one (perhaps one already
+    /// seen), or `limit` passes; returns when that event arrived.
     fn wait_for(&mut self, limit: Duration, until: impl Fn(&Value) -> bool) -> Option<Instant> {
+        if let Some((at, _)) = self.seen.iter().find(|(_, e)| until(e)) {
+            return Some(*at);
+        }
         let deadline = Instant::now() + limit;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -290,7 +294,13 @@ fn a_stalled_drive_stops_its_progress_only_and_ctrl_c_ends_the_run_within_a_seco
         let done = run.wait_for(Duration::from_secs(30), |e| is_target_done_of(e, &name));
         assert!(done.is_some(), "{name} finished: {:#?}", run.events());
     }
-    assert!(rig.faulty.stall_began(), "the faulty drive is stalled");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !rig.faulty.stall_began() {
+        assert!(Instant::now() < deadline, "the faulty drive never stalled");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Its last progress event, if any, has had time to arrive.
+    run.wait_for(Duration::from_millis(300), |_| false);
     let before = run.last_progress(&faulty);
     let finished = run.wait_for(Duration::from_millis(700), |e| {
         is_target_done_of(e, &faulty)
