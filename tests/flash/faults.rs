@@ -100,6 +100,87 @@ impl Rig {
     }
 }
 
+/// `dd` with O_DIRECT on `device`, as Imprint reads and writes it.
+fn dd(args: &[&str]) {
+    let out = std::process::Command::new("dd")
+        .args(args)
+        .arg("status=none")
+        .output()
+        .expect("run dd");
+    assert!(
+        out.status.success(),
+        "dd {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The test tool itself: O_DIRECT writes land in its bytes, and every
+/// O_DIRECT read-back reaches the server (no cache hides a lie).
+#[test]
+fn the_fault_device_stores_writes_and_answers_every_read_itself() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let dir = tempfile::tempdir().unwrap();
+    let device = FaultDevice::new(vec![0u8; 1 << 20], Fault::None);
+    let dev = device.name();
+    let pattern = dir.path().join("pattern");
+    std::fs::write(&pattern, vec![0x5A; 64 << 10]).unwrap();
+    dd(&[
+        &format!("if={}", pattern.display()),
+        &format!("of={dev}"),
+        "bs=64k",
+        "seek=2",
+        "oflag=direct",
+        "conv=notrunc",
+    ]);
+    let stored = device.contents();
+    assert!(stored[128 << 10..192 << 10].iter().all(|&b| b == 0x5A));
+    assert!(
+        stored[..128 << 10]
+            .iter()
+            .chain(&stored[192 << 10..])
+            .all(|&b| b == 0)
+    );
+
+    let read_back = dir.path().join("read-back");
+    let read = |what: &str| {
+        dd(&[
+            &format!("if={dev}"),
+            &format!("of={}", read_back.display()),
+            "bs=64k",
+            "skip=2",
+            "count=1",
+            "iflag=direct",
+        ]);
+        let bytes = std::fs::read(&read_back).unwrap();
+        assert_eq!(bytes.len(), 64 << 10, "{what}");
+        bytes
+    };
+    device.set_fault(Fault::FlipOnRead {
+        at: (128 << 10) + 10,
+    });
+    for attempt in ["first read", "second read"] {
+        let (_, reads_before) = device.requests();
+        let bytes = read(attempt);
+        assert_eq!(bytes[10], 0xA5, "{attempt}: the lie is told");
+        assert!(bytes.iter().enumerate().all(|(i, &b)| i == 10 || b == 0x5A));
+        assert!(
+            device.requests().1 > reads_before,
+            "{attempt} reached the server"
+        );
+    }
+    device.set_fault(Fault::None);
+    assert!(read("faithful read").iter().all(|&b| b == 0x5A));
+    eprintln!(
+        "loop direct I/O on the FUSE file: {}",
+        if device.loop_direct_io {
+            "on"
+        } else {
+            "refused, buffered"
+        }
+    );
+}
+
 /// Flashes to three drives, the middle one with `fault`: exit 1, the
 /// faulty drive fails alone with an error naming it, `words` and the start
 /// of the chunk holding byte `at`; the others are verified and hold the
@@ -209,14 +290,18 @@ struct LiveRun {
 }
 
 impl LiveRun {
-    fn start(image: &Path, devices: &[&Path]) -> LiveRun {
+    /// `imprint COMMAND IMAGE -t DEVICE… --json` (`--yes` for `flash`).
+    fn start(command: &str, image: &Path, devices: &[&Path]) -> LiveRun {
         let mut cmd = imprint();
-        cmd.arg("flash").arg(image);
+        cmd.arg(command).arg(image);
         for device in devices {
             cmd.arg("-t").arg(device);
         }
+        if command == "flash" {
+            cmd.arg("--yes");
+        }
         let mut child = cmd
-            .args(["--yes", "--json"])
+            .arg("--json")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -277,18 +362,25 @@ fn is_target_done_of(event: &Value, target: &str) -> bool {
     event["event"] == "target_done" && event["target"] == target
 }
 
-#[test]
-fn a_stalled_drive_stops_its_progress_only_and_ctrl_c_ends_the_run_within_a_second() {
-    require_root!();
-    let _lock = LoopLock::acquire();
-    // Long enough to tell "ended at Ctrl-C" from "ended when the drive woke".
-    let stall = Duration::from_secs(8);
-    let at = 2 * CHUNK + 100;
-    let rig = Rig::new(Fault::StallWrite { at, stall });
-    let faulty = rig.faulty.name();
-    let mut run = LiveRun::start(&rig.image_path, &rig.devices());
+/// Long enough to tell "ended at Ctrl-C" from "ended when the drive woke".
+const STALL: Duration = Duration::from_secs(8);
 
-    // The other two drives go on to the end while the faulty one hangs.
+/// Runs `imprint COMMAND` on the rig's three drives while the faulty one
+/// stalls at byte `at` (its fault set by the caller): the other two finish
+/// while the stalled drive's progress stands still in `phase`; Ctrl-C then
+/// ends the JSON stream within a second, the stalled drive reported
+/// cancelled because `what` "had not returned"; the process exits 1 once
+/// the drive wakes, having said on stderr what it waits for.
+fn ctrl_c_ends_a_run_with_a_stalled_drive(
+    rig: &Rig,
+    command: &str,
+    at: u64,
+    phase: &str,
+    what: &str,
+) {
+    let faulty = rig.faulty.name();
+    let mut run = LiveRun::start(command, &rig.image_path, &rig.devices());
+
     for good in &rig.good {
         let name = good.name();
         let done = run.wait_for(Duration::from_secs(30), |e| is_target_done_of(e, &name));
@@ -299,7 +391,7 @@ fn a_stalled_drive_stops_its_progress_only_and_ctrl_c_ends_the_run_within_a_seco
         assert!(Instant::now() < deadline, "the faulty drive never stalled");
         std::thread::sleep(Duration::from_millis(20));
     }
-    // Its last progress event, if any, has had time to arrive.
+    // Its last progress event before the stall has had time to arrive.
     run.wait_for(Duration::from_millis(300), |_| false);
     let before = run.last_progress(&faulty);
     let finished = run.wait_for(Duration::from_millis(700), |e| {
@@ -312,30 +404,32 @@ fn a_stalled_drive_stops_its_progress_only_and_ctrl_c_ends_the_run_within_a_seco
     );
     let after = run.last_progress(&faulty);
     assert_eq!(before, after, "no progress on the stalled drive");
-    let (phase, bytes) = after.expect("the stalled drive showed progress before");
+    let (last_phase, bytes) = after.expect("the stalled drive showed progress before");
     assert!(
-        phase == "write" && bytes <= at,
-        "its progress stopped before the stalled byte {at}: {phase} {bytes}"
+        last_phase == phase && bytes <= at,
+        "its progress stopped in {phase} before the stalled byte {at}: {last_phase} {bytes}"
     );
 
     // SAFETY: kill has no memory-safety preconditions; the pid is our child.
     let rc = unsafe { libc::kill(run.child.id() as libc::pid_t, libc::SIGINT) };
     assert_eq!(rc, 0, "send SIGINT");
     let interrupted = Instant::now();
-    let done_at = run.wait_for(stall, |e| e["event"] == "done");
+    let done_at = run.wait_for(STALL, |e| e["event"] == "done");
     let all = run.events();
     let done_at = done_at.unwrap_or_else(|| panic!("no done event: {all:#?}"));
     let took = done_at.duration_since(interrupted);
     assert!(
         took < Duration::from_millis(1500),
-        "the JSON stream ended {took:?} after Ctrl-C (the drive stalls for {stall:?})"
+        "the JSON stream ended {took:?} after Ctrl-C (the drive stalls for {STALL:?})"
     );
     let stalled_done = target_done(&all, rig.faulty.device());
     assert_eq!(stalled_done["ok"], false);
     let error = stalled_done["error"].as_str().unwrap_or_default();
     assert!(
-        error.contains(&faulty) && error.contains("cancelled") && error.contains("not responding"),
-        "the stalled drive is named cancelled and not responding: {error}"
+        error.contains(&faulty)
+            && error.contains("cancelled")
+            && error.contains(&format!("{what} had not returned")),
+        "the stalled drive is named, cancelled, and {what:?} had not returned: {error}"
     );
     let done = all.last().unwrap();
     assert_eq!(
@@ -343,8 +437,6 @@ fn a_stalled_drive_stops_its_progress_only_and_ctrl_c_ends_the_run_within_a_seco
         (Some(2), Some(1))
     );
 
-    // The process itself waits for the write the kernel cannot interrupt,
-    // and says so.
     let output = run.child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -352,9 +444,53 @@ fn a_stalled_drive_stops_its_progress_only_and_ctrl_c_ends_the_run_within_a_seco
         stderr.contains(&format!("waiting for {faulty}")),
         "stderr says what the process waits for: {stderr}"
     );
+}
+
+#[test]
+fn a_drive_stalled_in_a_write_stops_alone_and_ctrl_c_ends_the_run_within_a_second() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let at = 2 * CHUNK + 100;
+    let rig = Rig::new(Fault::StallWrite { at, stall: STALL });
+
+    ctrl_c_ends_a_run_with_a_stalled_drive(&rig, "flash", at, "write", "a write to it");
+
     for good in &rig.good {
         good.assert_holds(&rig.expected);
     }
+}
+
+#[test]
+fn a_drive_stalled_in_verification_stops_alone_and_ctrl_c_ends_the_run_within_a_second() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let at = CHUNK + 100;
+    let rig = Rig::new(Fault::StallRead { at, stall: STALL });
+
+    ctrl_c_ends_a_run_with_a_stalled_drive(&rig, "flash", at, "verify", "a read from it");
+
+    for good in &rig.good {
+        good.assert_holds(&rig.expected);
+    }
+}
+
+#[test]
+fn imprint_verify_of_a_stalled_drive_ends_within_a_second_of_ctrl_c() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let rig = Rig::new(Fault::None);
+    let output = rig.flash_json();
+    assert_exit(&output, 0);
+    let at = 2 * CHUNK + 100;
+    rig.faulty.set_fault(Fault::StallRead { at, stall: STALL });
+
+    ctrl_c_ends_a_run_with_a_stalled_drive(
+        &rig,
+        "verify",
+        at,
+        "verify",
+        &format!("a read from {}", rig.faulty.name()),
+    );
 }
 
 /// Every fault at several places, the property: a drive reported ok holds

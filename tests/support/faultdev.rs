@@ -44,6 +44,8 @@ pub enum Fault {
     /// The first write holding byte `at` hangs for `stall` before it is
     /// done (once: a device that stops answering for a while).
     StallWrite { at: u64, stall: Duration },
+    /// The same for the first read holding byte `at`.
+    StallRead { at: u64, stall: Duration },
 }
 
 /// The shared state of the device: its bytes, the fault, and what happened.
@@ -95,6 +97,17 @@ impl FaultFs {
     }
 }
 
+impl FaultFs {
+    /// Sleeps `stall` the first time only. The server's only thread sleeps:
+    /// every other request to the device waits too, as on a card that
+    /// stopped answering.
+    fn stall_once(&self, stall: Duration) {
+        if !self.state.stalled.swap(true, Ordering::SeqCst) {
+            std::thread::sleep(stall);
+        }
+    }
+}
+
 /// Whether `[offset, offset + len)` holds byte `at`.
 fn holds(offset: u64, len: usize, at: u64) -> bool {
     offset <= at && at < offset + len as u64
@@ -138,10 +151,12 @@ impl Filesystem for FaultFs {
         let fault = *self.state.fault.lock().unwrap();
         let end = (offset + u64::from(size)).min(self.size);
         let len = end.saturating_sub(offset) as usize;
-        if let Fault::ReadError { at } = fault
-            && holds(offset, len, at)
-        {
-            return reply.error(Errno::EIO);
+        match fault {
+            Fault::ReadError { at } if holds(offset, len, at) => {
+                return reply.error(Errno::EIO);
+            }
+            Fault::StallRead { at, stall } if holds(offset, len, at) => self.stall_once(stall),
+            _ => {}
         }
         let bytes = self.state.bytes.lock().unwrap();
         let mut out: Vec<u8> = match fault {
@@ -179,13 +194,8 @@ impl Filesystem for FaultFs {
             Fault::WriteError { at } if holds(offset, data.len(), at) => {
                 return reply.error(Errno::EIO);
             }
-            Fault::StallWrite { at, stall }
-                if holds(offset, data.len(), at)
-                    && !self.state.stalled.swap(true, Ordering::SeqCst) =>
-            {
-                // The server's only thread sleeps: every other request to
-                // this device waits too, as on a card that stopped answering.
-                std::thread::sleep(stall);
+            Fault::StallWrite { at, stall } if holds(offset, data.len(), at) => {
+                self.stall_once(stall)
             }
             _ => {}
         }
@@ -299,7 +309,7 @@ impl FaultDevice {
         self.state.bytes.lock().unwrap().clone()
     }
 
-    /// Whether a [`Fault::StallWrite`] has begun.
+    /// Whether a [`Fault::StallWrite`] or [`Fault::StallRead`] has begun.
     pub fn stall_began(&self) -> bool {
         self.state.stalled.load(Ordering::SeqCst)
     }
