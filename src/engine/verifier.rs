@@ -94,7 +94,7 @@ impl Verifier<'_> {
                     break;
                 }
                 if self.cancel.load(Ordering::Relaxed) {
-                    return Err(self.cancelled(offset, ""));
+                    return Err(self.cancelled(offset, false));
                 }
                 if file.is_none() {
                     let opened = TargetFile::open_for_read(self.info)
@@ -119,14 +119,21 @@ impl Verifier<'_> {
         }
     }
 
-    /// The run was cancelled at `offset`; `why` adds a clause.
-    fn cancelled(&self, offset: u64, why: &str) -> TargetFailure {
+    /// The run was cancelled at `offset`, perhaps while a read had not
+    /// returned. What the writer wrote is all there (when the writer was
+    /// cancelled too, its failure is the one reported), but unchecked.
+    fn cancelled(&self, offset: u64, read_stuck: bool) -> TargetFailure {
+        let path = self.info.path.display();
+        let stuck = if read_stuck {
+            format!(" while a read from {path} had not returned (the drive is not responding)")
+        } else {
+            String::new()
+        };
         TargetFailure {
             kind: FailureKind::Cancelled,
             offset: Some(offset),
             message: format!(
-                "cancelled at byte {offset}: {} is incomplete and will not boot; flash it again{why}",
-                self.info.path.display()
+                "verification cancelled at byte {offset}{stuck}: {path} was written but not verified; check it with `imprint verify` or flash it again"
             ),
         }
     }
@@ -149,12 +156,7 @@ impl Verifier<'_> {
                 let read = file.read_at(offset, &mut lent, len);
                 (read, lent)
             })
-            .map_err(|_| {
-                self.cancelled(
-                    offset,
-                    "; a read from it had not returned (the drive is not responding)",
-                )
-            })?;
+            .map_err(|_| self.cancelled(offset, true))?;
         read.map_err(|e| verify_failure(e.offset(), e.to_string()))?;
         let buf = buf.insert(lent);
         let expected = self.digests.recv().map_err(|_| {

@@ -81,8 +81,13 @@ impl TargetRun<'_> {
             let verify_result = handle.join().expect("a verify thread panicked");
             (write_result, verify_result)
         });
-        // A verification failure is the cause when the writer stopped for it.
+        // A verification failure is the cause when the writer stopped for it;
+        // but when both were cancelled, the drive is incomplete, which the
+        // writer's failure says.
         match (write_result, verify_result) {
+            (Err(failure), Err(verify)) if verify.kind == FailureKind::Cancelled => {
+                return Err(failure);
+            }
             (_, Err(failure)) => return Err(failure),
             (Err(failure), _) => return Err(failure),
             (Ok(_), Ok(_)) => *verified = true,
@@ -135,7 +140,7 @@ impl TargetRun<'_> {
                 }
                 Message::End { image_bytes } => {
                     file.call(self.cancel, move |file| file.finish(image_bytes))
-                        .map_err(|_| self.stuck(image_bytes, "flushing"))?
+                        .map_err(|_| self.stuck(image_bytes, "flushing the writes to"))?
                         .map_err(target_failure)?;
                     progress.finish(image_bytes);
                     tell(Written::Synced { image_bytes });
@@ -173,15 +178,17 @@ impl TargetRun<'_> {
         }
     }
 
-    /// The run was cancelled while `what` the target had not returned: the
-    /// target is left behind, its thread waiting for the kernel.
-    fn stuck(&self, offset: u64, what: &str) -> TargetFailure {
-        let mut failure = self.cancelled(offset);
-        failure.message = format!(
-            "{}; {what} it had not returned (the drive is not responding)",
-            failure.message
-        );
-        failure
+    /// The run was cancelled while `call` ("a write to") the target had not
+    /// returned: the target is left to its I/O thread, waiting for the kernel.
+    fn stuck(&self, offset: u64, call: &str) -> TargetFailure {
+        TargetFailure {
+            kind: FailureKind::Cancelled,
+            offset: Some(offset),
+            message: format!(
+                "cancelled at byte {offset} while {call} {} had not returned (the drive is not responding): it is incomplete and will not boot; flash it again",
+                self.info.path.display()
+            ),
+        }
     }
 
     fn cancelled(&self, offset: u64) -> TargetFailure {

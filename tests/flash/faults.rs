@@ -380,7 +380,8 @@ const STALL: Duration = Duration::from_secs(8);
 /// stalls at byte `at` (its fault set by the caller): the other two finish
 /// while the stalled drive's progress stands still in `phase`; Ctrl-C then
 /// ends the JSON stream within a second, the stalled drive reported
-/// cancelled because `what` "had not returned"; the process exits 1 once
+/// cancelled because `what` it "had not returned", and what that means for
+/// the drive (`consequence`); the process exits 1 once
 /// the drive wakes, having said on stderr what it waits for.
 fn ctrl_c_ends_a_run_with_a_stalled_drive(
     rig: &Rig,
@@ -388,6 +389,7 @@ fn ctrl_c_ends_a_run_with_a_stalled_drive(
     at: u64,
     phase: &str,
     what: &str,
+    consequence: &[&str],
 ) {
     let faulty = rig.faulty.name();
     let mut run = LiveRun::start(command, &rig.image_path, &rig.devices());
@@ -437,11 +439,12 @@ fn ctrl_c_ends_a_run_with_a_stalled_drive(
     assert_eq!(stalled_done["ok"], false);
     let error = stalled_done["error"].as_str().unwrap_or_default();
     assert!(
-        error.contains(&faulty)
-            && error.contains("cancelled")
-            && error.contains(&format!("{what} had not returned")),
-        "the stalled drive is named, cancelled, and {what:?} had not returned: {error}"
+        error.contains("cancelled") && error.contains(&format!("{what} {faulty} had not returned")),
+        "the stalled drive is named, cancelled, and {what:?} it had not returned: {error}"
     );
+    for word in consequence {
+        assert!(error.contains(word), "the error says {word:?}: {error}");
+    }
     let done = all.last().unwrap();
     assert_eq!(
         (done["ok"].as_u64(), done["failed"].as_u64()),
@@ -464,7 +467,14 @@ fn a_drive_stalled_in_a_write_stops_alone_and_ctrl_c_ends_the_run_within_a_secon
     let at = 2 * CHUNK + 100;
     let rig = Rig::new(Fault::StallWrite { at, stall: STALL });
 
-    ctrl_c_ends_a_run_with_a_stalled_drive(&rig, "flash", at, "write", "a write to it");
+    ctrl_c_ends_a_run_with_a_stalled_drive(
+        &rig,
+        "flash",
+        at,
+        "write",
+        "a write to",
+        &["incomplete", "will not boot"],
+    );
 
     for good in &rig.good {
         good.assert_holds(&rig.expected);
@@ -478,7 +488,15 @@ fn a_drive_stalled_in_verification_stops_alone_and_ctrl_c_ends_the_run_within_a_
     let at = CHUNK + 100;
     let rig = Rig::new(Fault::StallRead { at, stall: STALL });
 
-    ctrl_c_ends_a_run_with_a_stalled_drive(&rig, "flash", at, "verify", "a read from it");
+    // Everything was written: the drive is unchecked, not incomplete.
+    ctrl_c_ends_a_run_with_a_stalled_drive(
+        &rig,
+        "flash",
+        at,
+        "verify",
+        "a read from",
+        &["written but not verified", "imprint verify"],
+    );
 
     for good in &rig.good {
         good.assert_holds(&rig.expected);
@@ -495,13 +513,7 @@ fn imprint_verify_of_a_stalled_drive_ends_within_a_second_of_ctrl_c() {
     let at = 2 * CHUNK + 100;
     rig.faulty.set_fault(Fault::StallRead { at, stall: STALL });
 
-    ctrl_c_ends_a_run_with_a_stalled_drive(
-        &rig,
-        "verify",
-        at,
-        "verify",
-        &format!("a read from {}", rig.faulty.name()),
-    );
+    ctrl_c_ends_a_run_with_a_stalled_drive(&rig, "verify", at, "verify", "a read from", &[]);
 }
 
 /// Every fault at several places, the property: a drive reported ok holds
