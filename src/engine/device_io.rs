@@ -94,12 +94,17 @@ impl DeviceIo {
             stuck.retain(|(call, _)| *call != id);
             let _ = reply_tx.send(result);
         });
-        self.jobs.send(job).map_err(|_| Abandoned)?;
+        // The worker ends only by a panic while this handle lives: a bug,
+        // which takes the run down as a panic in the writer itself would.
+        let worker_panicked = || panic!("the I/O thread of {} panicked", self.path.display());
+        if self.jobs.send(job).is_err() {
+            worker_panicked();
+        }
         let mut cancelled_at: Option<Instant> = None;
         loop {
             match reply.recv_timeout(POLL) {
                 Ok(result) => return Ok(result),
-                Err(RecvTimeoutError::Disconnected) => return Err(Abandoned),
+                Err(RecvTimeoutError::Disconnected) => worker_panicked(),
                 Err(RecvTimeoutError::Timeout) => {}
             }
             if !cancel.load(Ordering::Relaxed) {

@@ -140,7 +140,7 @@ impl TargetRun<'_> {
                 }
                 Message::End { image_bytes } => {
                     file.call(self.cancel, move |file| file.finish(image_bytes))
-                        .map_err(|_| self.stuck(image_bytes, "flushing the writes to"))?
+                        .map_err(|_| self.stuck(image_bytes, "a flush of"))?
                         .map_err(target_failure)?;
                     progress.finish(image_bytes);
                     tell(Written::Synced { image_bytes });
