@@ -11,7 +11,7 @@
 //!
 //! Memory is bounded by a pool of chunk buffers, whatever the image size.
 //! Each writer and verifier makes its system calls on an I/O thread of its
-//! own ([`device_io`]), so that Ctrl-C ends the run within a second even
+//! own (`device_io`), so that Ctrl-C ends the run within a second even
 //! when a drive has stopped answering.
 //! The engine knows nothing of egui, clap or terminals: it reports through
 //! [`FlashEvent`]s on a channel and returns a [`FlashReport`].
