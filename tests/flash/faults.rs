@@ -295,7 +295,8 @@ fn a_counterfeit_card_that_wraps_around_fails_verification_exit_1() {
 /// A flash with `--json` whose events are read as they come, with the time
 /// each arrived.
 struct LiveRun {
-    child: std::process::Child,
+    /// `None` once waited for.
+    child: Option<std::process::Child>,
     lines: mpsc::Receiver<(Instant, Value)>,
     seen: Vec<(Instant, Value)>,
 }
@@ -326,7 +327,7 @@ impl LiveRun {
             }
         });
         LiveRun {
-            child,
+            child: Some(child),
             lines,
             seen: Vec::new(),
         }
@@ -352,6 +353,16 @@ impl LiveRun {
         }
     }
 
+    fn pid(&self) -> u32 {
+        self.child.as_ref().expect("still running").id()
+    }
+
+    /// Waits for imprint to exit.
+    fn wait(&mut self) -> Output {
+        let child = self.child.take().expect("waited for once");
+        child.wait_with_output().unwrap()
+    }
+
     fn events(&self) -> Vec<Value> {
         self.seen.iter().map(|(_, e)| e.clone()).collect()
     }
@@ -366,6 +377,15 @@ impl LiveRun {
                 )
             })
         })
+    }
+}
+
+impl Drop for LiveRun {
+    /// A failed test does not leave imprint writing to the rig's drives.
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+        }
     }
 }
 
@@ -424,7 +444,7 @@ fn ctrl_c_ends_a_run_with_a_stalled_drive(
     );
 
     // SAFETY: kill has no memory-safety preconditions; the pid is our child.
-    let rc = unsafe { libc::kill(run.child.id() as libc::pid_t, libc::SIGINT) };
+    let rc = unsafe { libc::kill(run.pid() as libc::pid_t, libc::SIGINT) };
     assert_eq!(rc, 0, "send SIGINT");
     let interrupted = Instant::now();
     let done_at = run.wait_for(STALL, |e| e["event"] == "done");
@@ -451,7 +471,7 @@ fn ctrl_c_ends_a_run_with_a_stalled_drive(
         (Some(2), Some(1))
     );
 
-    let output = run.child.wait_with_output().unwrap();
+    let output = run.wait();
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
