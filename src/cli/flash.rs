@@ -196,7 +196,7 @@ fn run_engine(
     // The process cannot exit before the kernel returns these calls.
     for path in engine::stuck_targets() {
         eprintln!(
-            "imprint: waiting for {} to answer a read or write the kernel cannot interrupt (the drive is not responding); unplugging it ends the wait",
+            "imprint: waiting for {} to finish a read or write the kernel cannot interrupt; if the drive does not respond, unplugging it ends the wait",
             path.display()
         );
     }

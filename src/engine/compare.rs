@@ -92,7 +92,7 @@ impl CompareRun<'_> {
                     kind: FailureKind::Cancelled,
                     offset: Some(offset),
                     message: format!(
-                        "cancelled at byte {offset} while a read from {path} had not returned (the drive is not responding)"
+                        "cancelled at byte {offset} before a read from {path} had returned (the drive is slow or not responding)"
                     ),
                 })?;
             read.map_err(|e| failure(e.offset(), e.to_string()))?;

@@ -125,7 +125,7 @@ impl Verifier<'_> {
     fn cancelled(&self, offset: u64, read_stuck: bool) -> TargetFailure {
         let path = self.info.path.display();
         let stuck = if read_stuck {
-            format!(" while a read from {path} had not returned (the drive is not responding)")
+            format!(" before a read from {path} had returned (the drive is slow or not responding)")
         } else {
             String::new()
         };

@@ -185,7 +185,7 @@ impl TargetRun<'_> {
             kind: FailureKind::Cancelled,
             offset: Some(offset),
             message: format!(
-                "cancelled at byte {offset} while {call} {} had not returned (the drive is not responding): it is incomplete and will not boot; flash it again",
+                "cancelled at byte {offset} before {call} {} had returned (the drive is slow or not responding): it is incomplete and will not boot; flash it again",
                 self.info.path.display()
             ),
         }

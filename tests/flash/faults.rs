@@ -400,7 +400,7 @@ const STALL: Duration = Duration::from_secs(8);
 /// stalls at byte `at` (its fault set by the caller): the other two finish
 /// while the stalled drive's progress stands still in `phase`; Ctrl-C then
 /// ends the JSON stream within a second, the stalled drive reported
-/// cancelled because `what` it "had not returned", and what that means for
+/// cancelled before `what` it "had returned", and what that means for
 /// the drive (`consequence`); the process exits 1 once
 /// the drive wakes, having said on stderr what it waits for.
 fn ctrl_c_ends_a_run_with_a_stalled_drive(
@@ -459,8 +459,8 @@ fn ctrl_c_ends_a_run_with_a_stalled_drive(
     assert_eq!(stalled_done["ok"], false);
     let error = stalled_done["error"].as_str().unwrap_or_default();
     assert!(
-        error.contains("cancelled") && error.contains(&format!("{what} {faulty} had not returned")),
-        "the stalled drive is named, cancelled, and {what:?} it had not returned: {error}"
+        error.contains("cancelled") && error.contains(&format!("{what} {faulty} had returned")),
+        "the stalled drive is named, cancelled, before {what:?} it had returned: {error}"
     );
     for word in consequence {
         assert!(error.contains(word), "the error says {word:?}: {error}");
