@@ -83,19 +83,25 @@ impl CompareRun<'_> {
                 .take()
                 .unwrap_or_else(|| AlignedBuf::zeroed(CHUNK_BYTES));
             let (offset, len) = (chunk.offset, chunk.len);
+            let stuck = |_| TargetFailure {
+                kind: FailureKind::Cancelled,
+                offset: Some(offset),
+                message: format!(
+                    "cancelled at byte {offset} before a read from {path} had returned (the drive is slow or not responding)"
+                ),
+            };
             let (read, lent) = file
                 .call(self.cancel, move |file| {
                     let read = file.read_at(offset, &mut lent, len);
                     (read, lent)
                 })
-                .map_err(|_| TargetFailure {
-                    kind: FailureKind::Cancelled,
-                    offset: Some(offset),
-                    message: format!(
-                        "cancelled at byte {offset} before a read from {path} had returned (the drive is slow or not responding)"
-                    ),
-                })?;
-            read.map_err(|e| failure(e.offset(), e.to_string()))?;
+                .map_err(stuck)?;
+            if let Err(error) = read {
+                let located = file
+                    .locate_read_failure(self.cancel, offset, len, error)
+                    .map_err(stuck)?;
+                return Err(failure(located.offset(), located.to_string()));
+            }
             let buf = buf.insert(lent);
             if let Some(at) = first_difference(chunk.bytes(), &buf[..chunk.len]) {
                 let offset = chunk.offset + at as u64;

@@ -13,13 +13,14 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{RecvTimeoutError, Sender};
 
-use crate::target::TargetFile;
+use super::chunk::Chunk;
+use crate::target::{AlignedBuf, IO_ALIGNMENT, TargetError, TargetFile};
 
 /// How often a waiting thread looks at the cancel flag.
 const POLL: Duration = Duration::from_millis(50);
@@ -28,6 +29,12 @@ const POLL: Duration = Duration::from_millis(50);
 pub const GRACE: Duration = Duration::from_millis(300);
 
 type Job = Box<dyn FnOnce(&mut TargetFile) + Send>;
+
+/// The pieces a failed read or write is retried in to find where it fails:
+/// 64 KiB, then 4 KiB within the failing 64 KiB. Only pieces up to the
+/// first failing one are retried, so a bad drive sees two more failing
+/// calls, not hundreds.
+const LOCATE_PIECES: [usize; 2] = [64 << 10, 4 << 10];
 
 /// Calls abandoned while the kernel still holds them: (call id, target).
 static STUCK: Mutex<Vec<(u64, PathBuf)>> = Mutex::new(Vec::new());
@@ -124,10 +131,85 @@ impl DeviceIo {
     }
 }
 
+impl DeviceIo {
+    /// After `op` failed on `len` bytes at `offset`, retries it piece by
+    /// piece ([`LOCATE_PIECES`]) and returns the error of the first piece
+    /// that fails, whose offset is then exact to 4 KiB; `None` when every
+    /// piece succeeded (the failure did not recur). `op(file, at, n)` does
+    /// the read or write of `n` bytes at `at`.
+    pub fn locate_failure(
+        &self,
+        cancel: &AtomicBool,
+        offset: u64,
+        len: usize,
+        op: impl Fn(&mut TargetFile, u64, usize) -> Result<(), TargetError> + Send + Sync + 'static,
+    ) -> Result<Option<TargetError>, Abandoned> {
+        let op = Arc::new(op);
+        let (mut start, mut end) = (offset, offset + len as u64);
+        let mut found = None;
+        for piece in LOCATE_PIECES {
+            found = None;
+            let mut at = start;
+            while at < end {
+                let n = (piece as u64).min(end - at) as usize;
+                let op = op.clone();
+                if let Err(error) = self.call(cancel, move |file| op(file, at, n))? {
+                    (start, end) = (at, at + n as u64);
+                    found = Some(error);
+                    break;
+                }
+                at += n as u64;
+            }
+            if found.is_none() {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
+    /// `error` from writing `chunk` whole, located to its 4 KiB when it
+    /// was an I/O error that recurs.
+    pub fn locate_write_failure(
+        &self,
+        cancel: &AtomicBool,
+        chunk: Arc<Chunk>,
+        error: TargetError,
+    ) -> Result<TargetError, Abandoned> {
+        if !matches!(error, TargetError::Write { .. }) {
+            return Ok(error);
+        }
+        let (offset, len) = (chunk.offset, chunk.len);
+        // Rewriting the image's own bytes is harmless where they did land.
+        let located = self.locate_failure(cancel, offset, len, move |file, at, n| {
+            let from = (at - chunk.offset) as usize;
+            file.write_at(at, &chunk.bytes()[from..from + n])
+        })?;
+        Ok(located.unwrap_or(error))
+    }
+
+    /// `error` from reading `len` bytes at `offset`, located to its 4 KiB
+    /// when it was an I/O error that recurs.
+    pub fn locate_read_failure(
+        &self,
+        cancel: &AtomicBool,
+        offset: u64,
+        len: usize,
+        error: TargetError,
+    ) -> Result<TargetError, Abandoned> {
+        if !matches!(error, TargetError::Read { .. }) {
+            return Ok(error);
+        }
+        let located = self.locate_failure(cancel, offset, len, |file, at, n| {
+            let mut buf = AlignedBuf::zeroed(n.next_multiple_of(IO_ALIGNMENT));
+            file.read_at(at, &mut buf, n)
+        })?;
+        Ok(located.unwrap_or(error))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::target::AlignedBuf;
     use std::path::Path;
 
     fn file_target(dir: &Path) -> TargetFile {
@@ -183,6 +265,47 @@ mod tests {
             assert!(Instant::now() < deadline, "still listed as stuck");
             thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    #[test]
+    fn a_failure_is_located_to_its_4_kib_piece_and_only_up_to_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let io = DeviceIo::spawn(file_target(dir.path()), "io/test".into());
+        let cancel = AtomicBool::new(false);
+        let bad: u64 = (1 << 20) + 70_000;
+        let tried = Arc::new(Mutex::new(Vec::new()));
+        let seen = tried.clone();
+        let error = io
+            .locate_failure(&cancel, 1 << 20, 4 << 20, move |_, at, n| {
+                seen.lock().unwrap().push((at, n));
+                if at <= bad && bad < at + n as u64 {
+                    Err(TargetError::Write {
+                        path: "/dev/test".into(),
+                        offset: at,
+                        source: std::io::Error::from_raw_os_error(libc::EIO),
+                    })
+                } else {
+                    Ok(())
+                }
+            })
+            .unwrap()
+            .expect("the bad byte's piece fails");
+        assert_eq!(error.offset(), Some(bad / 4096 * 4096));
+        let tried = tried.lock().unwrap();
+        // 70000 bytes in: the second 64 KiB piece, then its second 4 KiB.
+        assert_eq!(tried.len(), 2 + 2, "{tried:?}");
+        assert!(tried.iter().all(|&(at, _)| at <= bad));
+    }
+
+    #[test]
+    fn a_failure_that_does_not_recur_is_not_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let io = DeviceIo::spawn(file_target(dir.path()), "io/test".into());
+        let cancel = AtomicBool::new(false);
+        let located = io
+            .locate_failure(&cancel, 0, 300_000, |_, _, _| Ok(()))
+            .unwrap();
+        assert!(located.is_none());
     }
 
     #[test]

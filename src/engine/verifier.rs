@@ -157,7 +157,12 @@ impl Verifier<'_> {
                 (read, lent)
             })
             .map_err(|_| self.cancelled(offset, true))?;
-        read.map_err(|e| verify_failure(e.offset(), e.to_string()))?;
+        if let Err(error) = read {
+            let located = file
+                .locate_read_failure(self.cancel, offset, len, error)
+                .map_err(|_| self.cancelled(offset, true))?;
+            return Err(verify_failure(located.offset(), located.to_string()));
+        }
         let buf = buf.insert(lent);
         let expected = self.digests.recv().map_err(|_| {
             verify_failure(

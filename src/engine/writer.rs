@@ -129,11 +129,18 @@ impl TargetRun<'_> {
                     let (offset, len) = (chunk.offset, chunk.len);
                     // The chunk goes with the call: its buffer returns to
                     // the pool only once the kernel is done with it.
-                    file.call(self.cancel, move |file| {
-                        file.write_at(chunk.offset, chunk.bytes())
-                    })
-                    .map_err(|_| self.stuck(offset, "a write to"))?
-                    .map_err(target_failure)?;
+                    let whole = chunk.clone();
+                    let written = file
+                        .call(self.cancel, move |file| {
+                            file.write_at(whole.offset, whole.bytes())
+                        })
+                        .map_err(|_| self.stuck(offset, "a write to"))?;
+                    if let Err(error) = written {
+                        let located = file
+                            .locate_write_failure(self.cancel, chunk, error)
+                            .map_err(|_| self.stuck(offset, "a write to"))?;
+                        return Err(target_failure(located));
+                    }
                     *bytes_written = offset + len as u64;
                     tell(Written::Range { offset, len });
                     progress.update(*bytes_written);

@@ -23,8 +23,10 @@ use crate::support::loopdev::LoopLock;
 use crate::support::{imprint, pseudo_random_bytes, sha256_hex};
 
 /// The engine's chunk: reads, writes and verification go a chunk at a time,
-/// so a fault is reported at the start of the chunk that holds it.
+/// so a difference is reported at the start of the chunk that holds it.
 const CHUNK: u64 = 4 << 20;
+/// An I/O error is located to the 4 KiB piece that fails.
+const PIECE: u64 = 4096;
 /// Random, zeros (verified by a zero scan, not a hash), random, and a
 /// shorter random last chunk.
 const IMAGE_BYTES: usize = 13 << 20;
@@ -194,9 +196,10 @@ fn the_fault_device_stores_writes_and_answers_every_read_itself() {
 
 /// Flashes to three drives, the middle one with `fault`: exit 1, the
 /// faulty drive fails alone with an error naming it, `words` and the start
-/// of the chunk holding byte `at`; the others are verified and hold the
+/// of the `granularity` bytes holding byte `at` (a 4 KiB piece for an I/O
+/// error, a chunk for a difference); the others are verified and hold the
 /// image. Returns the faulty drive's error.
-fn one_faulty_drive_of_three(fault: Fault, at: u64, words: &[&str]) -> String {
+fn one_faulty_drive_of_three(fault: Fault, at: u64, granularity: u64, words: &[&str]) -> String {
     let _lock = LoopLock::acquire();
     let rig = Rig::new(fault);
 
@@ -207,11 +210,11 @@ fn one_faulty_drive_of_three(fault: Fault, at: u64, words: &[&str]) -> String {
     rig.assert_good_drives_verified(&all, &output);
     let failed = target_done(&all, rig.faulty.device());
     assert_eq!(failed["ok"], false, "{failed}");
-    let offset = at / CHUNK * CHUNK;
+    let offset = at / granularity * granularity;
     assert_eq!(
         failed["offset"].as_u64(),
         Some(offset),
-        "the failure is placed in the chunk holding byte {at}: {failed}"
+        "the failure is placed at the start of the {granularity} bytes holding byte {at}: {failed}"
     );
     let error = failed["error"].as_str().unwrap_or_default().to_string();
     assert!(
@@ -237,14 +240,19 @@ fn one_faulty_drive_of_three(fault: Fault, at: u64, words: &[&str]) -> String {
 fn a_write_error_on_one_drive_of_three_names_it_and_the_byte_exit_1() {
     require_root!();
     let at = 2 * CHUNK + 12345;
-    one_faulty_drive_of_three(Fault::WriteError { at }, at, &["writing", "failed"]);
+    one_faulty_drive_of_three(Fault::WriteError { at }, at, PIECE, &["writing", "failed"]);
 }
 
 #[test]
 fn a_read_error_during_verification_names_the_drive_and_the_byte_exit_1() {
     require_root!();
     let at = CHUNK + 777;
-    one_faulty_drive_of_three(Fault::ReadError { at }, at, &["reading", "back failed"]);
+    one_faulty_drive_of_three(
+        Fault::ReadError { at },
+        at,
+        PIECE,
+        &["reading", "back failed"],
+    );
 }
 
 #[test]
@@ -254,6 +262,7 @@ fn a_byte_flipped_on_read_back_fails_verification_exit_1() {
     one_faulty_drive_of_three(
         Fault::FlipOnRead { at },
         at,
+        CHUNK,
         &["verification", "differ from the image"],
     );
 }
@@ -264,14 +273,24 @@ fn writes_silently_dropped_in_a_zero_chunk_fail_verification_exit_1() {
     // The zero chunk is checked by a zero scan: the drive's old bytes there
     // must not pass for zeros.
     let from = CHUNK + 8192;
-    one_faulty_drive_of_three(Fault::DropWrites { from }, from, &["differ from the image"]);
+    one_faulty_drive_of_three(
+        Fault::DropWrites { from },
+        from,
+        CHUNK,
+        &["differ from the image"],
+    );
 }
 
 #[test]
 fn writes_silently_dropped_in_a_hashed_chunk_fail_verification_exit_1() {
     require_root!();
     let from = 2 * CHUNK + (1 << 20);
-    one_faulty_drive_of_three(Fault::DropWrites { from }, from, &["differ from the image"]);
+    one_faulty_drive_of_three(
+        Fault::DropWrites { from },
+        from,
+        CHUNK,
+        &["differ from the image"],
+    );
 }
 
 #[test]
@@ -284,6 +303,7 @@ fn a_counterfeit_card_that_wraps_around_fails_verification_exit_1() {
             real_bytes: 6 << 20,
         },
         0,
+        CHUNK,
         &["differ from the image"],
     );
     assert!(
