@@ -256,6 +256,46 @@ fn a_read_error_during_verification_names_the_drive_and_the_byte_exit_1() {
 }
 
 #[test]
+fn imprint_verify_names_the_4_kib_piece_a_drive_cannot_read_exit_1() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let rig = Rig::new(Fault::None);
+    assert_exit(&rig.flash_json(), 0);
+    let at = 3 * CHUNK + 40_000;
+    rig.faulty.set_fault(Fault::ReadError { at });
+
+    let mut cmd = imprint();
+    cmd.arg("verify").arg(&rig.image_path);
+    for device in rig.devices() {
+        cmd.arg("-t").arg(device);
+    }
+    let output = cmd.arg("--json").output().unwrap();
+
+    assert_exit(&output, 1);
+    let all = json_events(&output);
+    for good in &rig.good {
+        assert_eq!(
+            target_done(&all, good.device())["ok"],
+            true,
+            "{}",
+            describe(&output)
+        );
+    }
+    let failed = target_done(&all, rig.faulty.device());
+    assert_eq!(
+        failed["offset"].as_u64(),
+        Some(at / PIECE * PIECE),
+        "{failed}"
+    );
+    let error = failed["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains(&rig.faulty.name())
+            && error.contains(&format!("byte {}", at / PIECE * PIECE)),
+        "{error}"
+    );
+}
+
+#[test]
 fn a_byte_flipped_on_read_back_fails_verification_exit_1() {
     require_root!();
     let at = 3 * CHUNK + 4097;
