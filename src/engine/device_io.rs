@@ -45,6 +45,7 @@ static NEXT_CALL: AtomicU64 = AtomicU64::new(0);
 pub fn stuck_targets() -> Vec<PathBuf> {
     let stuck = STUCK.lock().unwrap_or_else(PoisonError::into_inner);
     let mut paths: Vec<PathBuf> = stuck.iter().map(|(_, path)| path.clone()).collect();
+    paths.sort();
     paths.dedup();
     paths
 }
@@ -129,9 +130,7 @@ impl DeviceIo {
             return Err(Abandoned);
         }
     }
-}
 
-impl DeviceIo {
     /// After `op` failed on `len` bytes at `offset`, retries it piece by
     /// piece ([`LOCATE_PIECES`]) and returns the error of the first piece
     /// that fails, whose offset is then exact to 4 KiB; `None` when every
