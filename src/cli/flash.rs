@@ -179,6 +179,13 @@ fn run_engine(
     if let Ok(report) = &result {
         sink.finish(info, report);
     }
+    // The process cannot exit before the kernel returns these calls.
+    for path in engine::stuck_targets() {
+        eprintln!(
+            "imprint: waiting for {} to finish a read or write the kernel cannot interrupt; if the drive does not respond, unplugging it ends the wait",
+            path.display()
+        );
+    }
     result
 }
 

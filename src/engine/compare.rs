@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crossbeam_channel::{Receiver, Sender};
 
 use super::chunk::{CHUNK_BYTES, Message};
+use super::device_io::DeviceIo;
 use super::progress::ProgressReporter;
 use super::{FailureKind, FlashEvent, Phase, TargetFailure, TargetOutcome};
 use crate::target::{AlignedBuf, TargetFile, TargetInfo};
@@ -44,11 +45,15 @@ impl CompareRun<'_> {
             message,
         };
         let path = self.info.path.display().to_string();
-        let mut file = TargetFile::open_for_read(&self.info)
+        let file = TargetFile::open_for_read(&self.info)
             .map_err(|e| failure(e.offset(), e.to_string()))?;
+        let file = DeviceIo::spawn(
+            file,
+            format!("compare-io/{}", super::short_name(&self.info)),
+        );
         let mut progress =
             ProgressReporter::new(self.events, self.index, Phase::Verify, self.size_hint);
-        let mut buf = AlignedBuf::zeroed(CHUNK_BYTES);
+        let mut buf = Some(AlignedBuf::zeroed(CHUNK_BYTES));
         for message in &self.chunks {
             let chunk = match message {
                 Message::Chunk(chunk) => chunk,
@@ -74,8 +79,30 @@ impl CompareRun<'_> {
                     format!("{path} holds {size} bytes, but the image goes on past that"),
                 ));
             }
-            file.read_at(chunk.offset, &mut buf, chunk.len)
-                .map_err(|e| failure(e.offset(), e.to_string()))?;
+            let mut lent = buf
+                .take()
+                .unwrap_or_else(|| AlignedBuf::zeroed(CHUNK_BYTES));
+            let (offset, len) = (chunk.offset, chunk.len);
+            let stuck = |_| TargetFailure {
+                kind: FailureKind::Cancelled,
+                offset: Some(offset),
+                message: format!(
+                    "cancelled at byte {offset} before a read from {path} had returned (the drive is slow or not responding)"
+                ),
+            };
+            let (read, lent) = file
+                .call(self.cancel, move |file| {
+                    let read = file.read_at(offset, &mut lent, len);
+                    (read, lent)
+                })
+                .map_err(stuck)?;
+            if let Err(error) = read {
+                let located = file
+                    .locate_read_failure(self.cancel, offset, len, error)
+                    .map_err(stuck)?;
+                return Err(failure(located.offset(), located.to_string()));
+            }
+            let buf = buf.insert(lent);
             if let Some(at) = first_difference(chunk.bytes(), &buf[..chunk.len]) {
                 let offset = chunk.offset + at as u64;
                 return Err(failure(

@@ -10,11 +10,15 @@
 //! ```
 //!
 //! Memory is bounded by a pool of chunk buffers, whatever the image size.
+//! Each writer and verifier makes its system calls on an I/O thread of its
+//! own (`device_io`), so that Ctrl-C ends the run within a second even
+//! when a drive has stopped answering.
 //! The engine knows nothing of egui, clap or terminals: it reports through
 //! [`FlashEvent`]s on a channel and returns a [`FlashReport`].
 
 mod chunk;
 mod compare;
+mod device_io;
 mod events;
 mod hasher;
 mod job;
@@ -30,6 +34,7 @@ use crossbeam_channel::{Sender, unbounded};
 
 pub use crate::target::Refusal;
 pub use chunk::{CHUNK_BYTES, hex};
+pub use device_io::stuck_targets;
 pub use events::{FailureKind, FlashEvent, Phase, TargetFailure};
 pub use job::{FlashJob, FlashReport, Patch, TargetOutcome};
 
@@ -253,7 +258,7 @@ fn spawn_named<'scope, T: Send + 'scope>(
 }
 
 /// `sdb` for `/dev/sdb`: for thread names.
-fn short_name(info: &TargetInfo) -> String {
+pub(crate) fn short_name(info: &TargetInfo) -> String {
     info.path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

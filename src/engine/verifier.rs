@@ -16,6 +16,7 @@ use crossbeam_channel::{Receiver, Sender};
 use sha2::{Digest, Sha256};
 
 use super::chunk::{CHUNK_BYTES, ChunkDigest, is_all_zero};
+use super::device_io::DeviceIo;
 use super::progress::ProgressReporter;
 use super::{FailureKind, FlashEvent, Phase, TargetFailure};
 use crate::target::{AlignedBuf, TargetFile, TargetInfo, TargetKind};
@@ -58,8 +59,8 @@ impl Verifier<'_> {
             TargetKind::BlockDevice => LAG_BYTES,
             TargetKind::File => u64::MAX,
         };
-        let mut file: Option<TargetFile> = None;
-        let mut buf = AlignedBuf::zeroed(CHUNK_BYTES);
+        let mut file: Option<DeviceIo> = None;
+        let mut buf = Some(AlignedBuf::zeroed(CHUNK_BYTES));
         let mut pending: VecDeque<(u64, usize)> = VecDeque::new();
         let mut written_end = 0u64;
         let mut progress: Option<ProgressReporter> = None;
@@ -93,22 +94,15 @@ impl Verifier<'_> {
                     break;
                 }
                 if self.cancel.load(Ordering::Relaxed) {
-                    return Err(TargetFailure {
-                        kind: FailureKind::Cancelled,
-                        offset: Some(offset),
-                        message: format!(
-                            "cancelled at byte {offset}: {} is incomplete and will not boot; flash it again",
-                            self.info.path.display()
-                        ),
-                    });
+                    return Err(self.cancelled(offset, false));
                 }
                 if file.is_none() {
-                    file = Some(
-                        TargetFile::open_for_read(self.info)
-                            .map_err(|e| verify_failure(e.offset(), e.to_string()))?,
-                    );
+                    let opened = TargetFile::open_for_read(self.info)
+                        .map_err(|e| verify_failure(e.offset(), e.to_string()))?;
+                    let name = format!("verify-io/{}", super::short_name(self.info));
+                    file = Some(DeviceIo::spawn(opened, name));
                 }
-                let target = file.as_mut().expect("opened just above");
+                let target = file.as_ref().expect("opened just above");
                 self.verify_range(target, &mut buf, offset, len)?;
                 pending.pop_front();
                 verified_end = offset + len as u64;
@@ -125,15 +119,51 @@ impl Verifier<'_> {
         }
     }
 
+    /// The run was cancelled at `offset`, perhaps while a read had not
+    /// returned. What the writer wrote is all there (when the writer was
+    /// cancelled too, its failure is the one reported), but unchecked.
+    fn cancelled(&self, offset: u64, read_stuck: bool) -> TargetFailure {
+        let path = self.info.path.display();
+        let stuck = if read_stuck {
+            format!(" before a read from {path} had returned (the drive is slow or not responding)")
+        } else {
+            String::new()
+        };
+        TargetFailure {
+            kind: FailureKind::Cancelled,
+            offset: Some(offset),
+            message: format!(
+                "verification cancelled at byte {offset}{stuck}: {path} was written but not verified; check it with `imprint verify` or flash it again"
+            ),
+        }
+    }
+
+    /// Reads `len` bytes at `offset` back and compares them with the
+    /// image's digest. `buf` is lent to the target's I/O thread meanwhile
+    /// (and lost with it when that thread is abandoned).
     fn verify_range(
         &self,
-        file: &mut TargetFile,
-        buf: &mut AlignedBuf,
+        file: &DeviceIo,
+        buf: &mut Option<AlignedBuf>,
         offset: u64,
         len: usize,
     ) -> Result<(), TargetFailure> {
-        file.read_at(offset, buf, len)
-            .map_err(|e| verify_failure(e.offset(), e.to_string()))?;
+        let mut lent = buf
+            .take()
+            .unwrap_or_else(|| AlignedBuf::zeroed(CHUNK_BYTES));
+        let (read, lent) = file
+            .call(self.cancel, move |file| {
+                let read = file.read_at(offset, &mut lent, len);
+                (read, lent)
+            })
+            .map_err(|_| self.cancelled(offset, true))?;
+        if let Err(error) = read {
+            let located = file
+                .locate_read_failure(self.cancel, offset, len, error)
+                .map_err(|_| self.cancelled(offset, true))?;
+            return Err(verify_failure(located.offset(), located.to_string()));
+        }
+        let buf = buf.insert(lent);
         let expected = self.digests.recv().map_err(|_| {
             verify_failure(
                 Some(offset),

@@ -8,7 +8,9 @@ use std::thread;
 use crossbeam_channel::{Receiver, Sender};
 
 use super::chunk::{ChunkDigest, Message, hex};
+use super::device_io::DeviceIo;
 use super::progress::ProgressReporter;
+use super::short_name;
 use super::verifier::{Verifier, Written};
 use super::{FailureKind, FlashEvent, Phase, TargetFailure, TargetOutcome};
 use crate::target::{TargetError, TargetFile, TargetInfo};
@@ -68,13 +70,7 @@ impl TargetRun<'_> {
             failed: &verify_failed,
         };
         let (write_result, verify_result) = thread::scope(|s| {
-            let name = format!(
-                "verify/{}",
-                self.info
-                    .path
-                    .file_name()
-                    .map_or_else(|| "target".into(), |n| n.to_string_lossy().into_owned())
-            );
+            let name = format!("verify/{}", short_name(&self.info));
             let handle = thread::Builder::new()
                 .name(name)
                 .spawn_scoped(s, move || verifier.run())
@@ -85,8 +81,13 @@ impl TargetRun<'_> {
             let verify_result = handle.join().expect("a verify thread panicked");
             (write_result, verify_result)
         });
-        // A verification failure is the cause when the writer stopped for it.
+        // A verification failure is the cause when the writer stopped for it;
+        // but when both were cancelled, the drive is incomplete, which the
+        // writer's failure says.
         match (write_result, verify_result) {
+            (Err(failure), Err(verify)) if verify.kind == FailureKind::Cancelled => {
+                return Err(failure);
+            }
             (_, Err(failure)) => return Err(failure),
             (Err(failure), _) => return Err(failure),
             (Ok(_), Ok(_)) => *verified = true,
@@ -101,8 +102,9 @@ impl TargetRun<'_> {
         bytes_written: &mut u64,
         verifier: Option<Sender<Written>>,
         verify_failed: &AtomicBool,
-    ) -> Result<(TargetFile, u64), TargetFailure> {
-        let mut file = TargetFile::open_for_write(&self.info).map_err(target_failure)?;
+    ) -> Result<(DeviceIo, u64), TargetFailure> {
+        let file = TargetFile::open_for_write(&self.info).map_err(target_failure)?;
+        let file = DeviceIo::spawn(file, format!("write-io/{}", short_name(&self.info)));
         let mut progress =
             ProgressReporter::new(self.events, self.index, Phase::Write, self.size_hint);
         progress.update(0);
@@ -124,17 +126,29 @@ impl TargetRun<'_> {
                             message: "stopped writing: verification failed".to_string(),
                         });
                     }
-                    file.write_at(chunk.offset, chunk.bytes())
-                        .map_err(target_failure)?;
-                    *bytes_written = chunk.offset + chunk.len as u64;
-                    tell(Written::Range {
-                        offset: chunk.offset,
-                        len: chunk.len,
-                    });
+                    let (offset, len) = (chunk.offset, chunk.len);
+                    // The chunk goes with the call: its buffer returns to
+                    // the pool only once the kernel is done with it.
+                    let whole = chunk.clone();
+                    let written = file
+                        .call(self.cancel, move |file| {
+                            file.write_at(whole.offset, whole.bytes())
+                        })
+                        .map_err(|_| self.stuck(offset, "a write to"))?;
+                    if let Err(error) = written {
+                        let located = file
+                            .locate_write_failure(self.cancel, chunk, error)
+                            .map_err(|_| self.stuck(offset, "a write to"))?;
+                        return Err(target_failure(located));
+                    }
+                    *bytes_written = offset + len as u64;
+                    tell(Written::Range { offset, len });
                     progress.update(*bytes_written);
                 }
                 Message::End { image_bytes } => {
-                    file.finish(image_bytes).map_err(target_failure)?;
+                    file.call(self.cancel, move |file| file.finish(image_bytes))
+                        .map_err(|_| self.stuck(image_bytes, "a flush of"))?
+                        .map_err(target_failure)?;
                     progress.finish(image_bytes);
                     tell(Written::Synced { image_bytes });
                     return Ok((file, image_bytes));
@@ -168,6 +182,19 @@ impl TargetRun<'_> {
                 })
             }
             (_, Some(actual)) => Ok(actual),
+        }
+    }
+
+    /// The run was cancelled while `call` ("a write to") the target had not
+    /// returned: the target is left to its I/O thread, waiting for the kernel.
+    fn stuck(&self, offset: u64, call: &str) -> TargetFailure {
+        TargetFailure {
+            kind: FailureKind::Cancelled,
+            offset: Some(offset),
+            message: format!(
+                "cancelled at byte {offset} before {call} {} had returned (the drive is slow or not responding): it is incomplete and will not boot; flash it again",
+                self.info.path.display()
+            ),
         }
     }
 

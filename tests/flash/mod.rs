@@ -1,6 +1,6 @@
 //! Flashing real loop devices with the built `imprint`, as a user would:
 //! every test image of tests/fixtures/ to three drives at once, exact image
-//! ends, images from pipes and FIFOs, drives that fail or are refused (too
+//! ends, images from pipes and FIFOs, drives that fail or lie (a FUSE fault device), or are refused (too
 //! small, holding the image, in use by another run), file targets, `verify`,
 //! `--json`, the smaller options and
 //! cancellation. Each test attaches its own loop devices on files in a temp
@@ -10,6 +10,7 @@ mod cancel;
 mod cli_options;
 mod exact_end;
 mod failures;
+mod faults;
 mod file_lock;
 mod fixtures;
 mod holds_image;
