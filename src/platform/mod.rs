@@ -15,6 +15,9 @@ use std::path::PathBuf;
 #[cfg(target_os = "linux")]
 mod linux;
 
+#[cfg(test)]
+mod sealed;
+
 #[cfg(not(target_os = "linux"))]
 compile_error!(
     "Imprint has no platform implementation for this OS yet: add src/platform/<os>.rs providing the functions listed in src/platform/mod.rs"
@@ -94,6 +97,11 @@ pub use linux::node_id;
 /// (a duplicate handle), to be classified and read like any input.
 #[cfg(target_os = "linux")]
 pub use linux::stdin_file;
+
+/// `stdin_path() -> &'static Path`: a path that leads to what standard
+/// input really is (a file, a drive, a pipe), for functions taking paths.
+#[cfg(target_os = "linux")]
+pub use linux::stdin_path;
 
 /// `io_failure(&io::Error) -> IoFailure`: what an OS error means for a
 /// flash, so that messages can explain it without knowing error numbers.
@@ -236,6 +244,8 @@ pub enum NodeKind {
     Pipe,
     /// A character device (a terminal, `/dev/zero`).
     CharDevice,
+    Socket,
+    /// A symlink (only from metadata that does not follow links).
     Other,
 }
 

@@ -153,7 +153,7 @@ fn classify(metadata: &Metadata, path: &Path) -> Result<InputKind, SourceError> 
             "it is a character device (such as /dev/zero or a terminal), which has no end \
              and no size; name an image file, a drive, or `-` for standard input",
         ),
-        NodeKind::Other => refuse("it is neither a file, a drive nor a pipe"),
+        NodeKind::Socket | NodeKind::Other => refuse("it is neither a file, a drive nor a pipe"),
     }
 }
 

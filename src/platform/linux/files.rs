@@ -23,6 +23,8 @@ pub fn node_kind(metadata: &Metadata) -> NodeKind {
         NodeKind::Pipe
     } else if file_type.is_char_device() {
         NodeKind::CharDevice
+    } else if file_type.is_socket() {
+        NodeKind::Socket
     } else {
         NodeKind::Other
     }
@@ -60,6 +62,12 @@ pub fn write_all_at(file: &File, data: &[u8], offset: u64) -> io::Result<()> {
 /// `stat`ed, `pread` and closed like any opened file.
 pub fn stdin_file() -> io::Result<File> {
     Ok(File::from(io::stdin().as_fd().try_clone_to_owned()?))
+}
+
+/// `/dev/stdin`, a symlink to `/proc/self/fd/0`: following it reaches the
+/// file or device standard input was opened from.
+pub fn stdin_path() -> &'static Path {
+    Path::new("/dev/stdin")
 }
 
 /// The errno of `error`, as a kind of failure.
