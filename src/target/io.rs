@@ -350,6 +350,24 @@ mod tests {
     }
 
     #[test]
+    fn a_write_not_permitted_is_read_only_but_a_denied_one_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.img");
+        std::fs::write(&path, b"bytes").unwrap();
+        let info = super::super::inspect(&path).unwrap();
+        let target = TargetFile::open_for_read(&info).unwrap();
+        for failure in [IoFailure::ReadOnly, IoFailure::NotPermitted] {
+            let error = target.write_error(0, platform::os_error(failure));
+            assert!(matches!(error, TargetError::ReadOnly { .. }), "{error}");
+        }
+        let denied = target.write_error(3, platform::os_error(IoFailure::Denied));
+        assert!(
+            matches!(denied, TargetError::Write { offset: 3, .. }),
+            "{denied}"
+        );
+    }
+
+    #[test]
     fn a_second_writer_of_a_file_is_locked_out_and_cuts_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.img");
