@@ -17,8 +17,8 @@ pub fn read_user_file(path: &Path, limit_bytes: u64) -> io::Result<Vec<u8>> {
     let file = File::open(path)?;
     // The type of what was opened, not of the path: it cannot change in
     // between.
-    let kind = file.metadata()?.file_type();
-    if let Some(what) = not_a_file(&kind) {
+    let metadata = file.metadata()?;
+    if let Some(what) = not_a_file(&metadata) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("it is {what}, not a file"),
@@ -40,21 +40,16 @@ pub fn read_user_file(path: &Path, limit_bytes: u64) -> io::Result<Vec<u8>> {
     Ok(contents)
 }
 
-/// What `kind` is, when it is neither a regular file nor a FIFO.
-fn not_a_file(kind: &std::fs::FileType) -> Option<&'static str> {
-    use std::os::unix::fs::FileTypeExt;
-    if kind.is_file() || kind.is_fifo() {
-        None
-    } else if kind.is_dir() {
-        Some("a directory")
-    } else if kind.is_char_device() {
-        Some("a character device")
-    } else if kind.is_block_device() {
-        Some("a block device")
-    } else if kind.is_socket() {
-        Some("a socket")
-    } else {
-        Some("not a regular file")
+/// What `metadata`'s file is, when it is neither a regular file nor a FIFO.
+fn not_a_file(metadata: &std::fs::Metadata) -> Option<&'static str> {
+    use crate::platform::{NodeKind, node_kind};
+    match node_kind(metadata) {
+        NodeKind::File | NodeKind::Pipe => None,
+        NodeKind::Dir => Some("a directory"),
+        NodeKind::CharDevice => Some("a character device"),
+        NodeKind::BlockDevice => Some("a block device"),
+        NodeKind::Socket => Some("a socket"),
+        NodeKind::Other => Some("not a regular file"),
     }
 }
 

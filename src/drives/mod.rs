@@ -11,23 +11,14 @@
 mod watcher;
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use crate::platform::{DriveFacts, PartitionFacts};
 
 pub use watcher::{DEFAULT_POLL_INTERVAL, DriveWatcher};
 
-/// How a drive is attached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Bus {
-    Usb,
-    /// SD/MMC card readers and eMMC.
-    Mmc,
-    Sata,
-    Nvme,
-    /// Loop, virtio, device-mapper and other devices without hardware.
-    Virtual,
-    Other,
-}
+/// How a drive is attached (a fact the platform reports).
+pub use crate::platform::Bus;
 
 impl Bus {
     /// How people name the bus: "USB", "SD/MMC", "NVMe".
@@ -101,5 +92,73 @@ impl Drive {
 /// [`Drive::is_flashable_by_default`]). What is left out and why:
 /// [`crate::platform::list_drives`].
 pub fn list() -> io::Result<Vec<Drive>> {
-    crate::platform::list_drives()
+    let mut drives: Vec<Drive> = crate::platform::list_drives()?
+        .into_iter()
+        .map(Drive::from)
+        .collect();
+    drives.sort_by_key(|drive| natural_key(&drive.path));
+    Ok(drives)
+}
+
+impl From<DriveFacts> for Drive {
+    fn from(facts: DriveFacts) -> Drive {
+        Drive {
+            path: facts.path,
+            size_bytes: facts.size_bytes,
+            vendor: facts.vendor,
+            model: facts.model,
+            serial: facts.serial,
+            bus: facts.bus,
+            removable: facts.removable,
+            read_only: facts.read_only,
+            partitions: facts.partitions.into_iter().map(Partition::from).collect(),
+            mount_points: facts.mount_points,
+            system: facts.system,
+        }
+    }
+}
+
+impl From<PartitionFacts> for Partition {
+    fn from(facts: PartitionFacts) -> Partition {
+        Partition {
+            path: facts.path,
+            size_bytes: facts.size_bytes,
+            mount_points: facts.mount_points,
+        }
+    }
+}
+
+/// Sorts `/dev/loop2` before `/dev/loop10`, as people count.
+fn natural_key(path: &Path) -> (String, u64) {
+    let text = path.to_string_lossy();
+    let prefix = text.trim_end_matches(|c: char| c.is_ascii_digit());
+    let number = text[prefix.len()..].parse().unwrap_or(0);
+    (prefix.to_string(), number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drives_sort_as_people_count() {
+        let mut paths = [
+            "/dev/loop10",
+            "/dev/sdb",
+            "/dev/loop2",
+            "/dev/sda",
+            "/dev/loop1",
+        ];
+        paths.sort_by_key(|p| natural_key(Path::new(p)));
+        assert_eq!(
+            paths,
+            [
+                "/dev/loop1",
+                "/dev/loop2",
+                "/dev/loop10",
+                "/dev/sda",
+                "/dev/sdb"
+            ]
+        );
+    }
 }

@@ -5,7 +5,6 @@
 
 use std::fs;
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// The compressed demo image.
@@ -17,8 +16,7 @@ pub const FILE_NAME: &str = "demo.img.xz";
 /// Writes the demo image to `$TMPDIR/imprint-demo-UID/demo.img.xz` (unless
 /// it is already there, unchanged) and returns its path.
 pub fn write() -> Result<PathBuf, String> {
-    // SAFETY: getuid has no preconditions and cannot fail.
-    let uid = unsafe { libc::getuid() };
+    let uid = crate::platform::user_id();
     let dir = std::env::temp_dir().join(format!("imprint-demo-{uid}"));
     write_to(&dir).map_err(|e| {
         format!(
@@ -31,21 +29,7 @@ pub fn write() -> Result<PathBuf, String> {
 /// Writes the demo image into `dir`, a folder of this user only (created
 /// if missing), and returns its path.
 fn write_to(dir: &Path) -> io::Result<PathBuf> {
-    match fs::DirBuilder::new().mode(0o700).create(dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(e),
-    }
-    // The temporary directory is shared: never follow a folder someone
-    // else put there.
-    let metadata = fs::symlink_metadata(dir)?;
-    // SAFETY: getuid has no preconditions and cannot fail.
-    let uid = unsafe { libc::getuid() };
-    if !metadata.is_dir() || metadata.uid() != uid || metadata.permissions().mode() & 0o022 != 0 {
-        return Err(io::Error::other(
-            "the folder exists and does not belong to this user alone",
-        ));
-    }
+    crate::platform::private_dir(dir)?;
     let path = dir.join(FILE_NAME);
     if fs::read(&path).is_ok_and(|bytes| bytes == DEMO_IMAGE_XZ) {
         return Ok(path);
@@ -69,10 +53,6 @@ mod tests {
         let path = write_to(&dir).unwrap();
         assert_eq!(path, dir.join("demo.img.xz"));
         assert_eq!(fs::read(&path).unwrap(), DEMO_IMAGE_XZ);
-        assert_eq!(
-            fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
-            0o700
-        );
         fs::write(&path, b"changed").unwrap();
         assert_eq!(write_to(&dir).unwrap(), path);
         assert_eq!(fs::read(&path).unwrap(), DEMO_IMAGE_XZ);
@@ -80,11 +60,10 @@ mod tests {
     }
 
     #[test]
-    fn a_folder_open_to_others_is_not_used() {
+    fn a_folder_that_is_not_private_is_not_used() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("imprint-demo");
-        fs::create_dir(&dir).unwrap();
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+        std::fs::write(&dir, b"a file where the folder should be").unwrap();
         assert!(write_to(&dir).is_err());
     }
 

@@ -50,18 +50,15 @@ impl HelperJob {
     }
 }
 
-/// Cancels the helper with SIGINT, which `imprint flash` handles like
-/// Ctrl-C: the targets are closed and reported as cancelled.
+/// Cancels the helper as Ctrl-C would ([`crate::platform::interrupt_process`]),
+/// which `imprint flash` handles: the targets are closed and reported as cancelled.
 struct Interrupt(u32);
 
 impl Cancel for Interrupt {
     fn cancel(&self) {
-        if let Ok(pid) = libc::pid_t::try_from(self.0) {
-            // SAFETY: kill has no memory preconditions. If the helper runs
-            // as root this user may not signal it (EPERM); the helper then
-            // finishes its run, which only costs time.
-            unsafe { libc::kill(pid, libc::SIGINT) };
-        }
+        // A helper running as root may not be signalled by this user; it
+        // then finishes its run, which only costs time.
+        crate::platform::interrupt_process(self.0);
     }
 }
 
@@ -179,8 +176,8 @@ fn ending_without_done(code: Option<i32>, elevated: bool, stderr: &str) -> RunEv
         format!(" ({stderr})")
     };
     match code {
-        // pkexec: 126 = the user dismissed the dialog, 127 = not authorised.
-        Some(126 | 127) if elevated => RunEvent::Failed(
+        // The user dismissed the password dialog, or is not authorised.
+        Some(code) if elevated && crate::platform::elevation_declined(code) => RunEvent::Failed(
             "Authorisation was cancelled, so nothing was written. Imprint needs administrator \
              rights to write to these drives: press Flash! again and enter your password."
                 .to_string(),

@@ -39,7 +39,8 @@ pub enum HelperMode {
 #[derive(Debug, Clone)]
 pub struct HelperOptions {
     pub mode: HelperMode,
-    /// The command that runs the helper with privileges (`pkexec`); empty
+    /// The command that runs the helper with privileges
+    /// ([`crate::platform::elevation_command`], `pkexec`); empty
     /// runs the helper directly.
     pub elevate: Vec<OsString>,
     /// The `imprint` binary the helper runs.
@@ -47,7 +48,8 @@ pub struct HelperOptions {
 }
 
 impl HelperOptions {
-    /// `pkexec` and this executable, unless overridden:
+    /// The platform's elevation command and this executable, unless
+    /// overridden:
     /// `IMPRINT_ELEVATE` replaces the elevation command (split at spaces;
     /// empty runs the helper directly), `IMPRINT_HELPER=always` uses the
     /// helper for every flash. Both exist so that tests and packagers can
@@ -59,7 +61,7 @@ impl HelperOptions {
                 .split_whitespace()
                 .map(OsString::from)
                 .collect(),
-            None => vec![OsString::from("pkexec")],
+            None => crate::platform::elevation_command(),
         };
         let mode = match std::env::var("IMPRINT_HELPER").as_deref() {
             Ok("always") => HelperMode::Always,
@@ -72,48 +74,32 @@ impl HelperOptions {
         HelperOptions { mode, elevate, exe }
     }
 
-    /// Whether a run on `targets` needs the helper.
+    /// Whether a run on `targets` needs the helper: this user may not
+    /// write one of them ([`crate::platform::may_write`]).
     pub fn needed_for(&self, targets: &[PathBuf]) -> bool {
-        self.mode == HelperMode::Always || (!is_root() && targets.iter().any(|t| !may_write(t)))
+        self.mode == HelperMode::Always
+            || (!crate::platform::is_administrator()
+                && targets.iter().any(|t| !crate::platform::may_write(t)))
     }
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() == 0 }
-}
-
-/// Whether this user may open `path` for writing, asked without opening it
-/// (opening a drive for writing only to test it is exactly what we avoid).
-/// An image file that does not exist yet needs a writable folder.
-fn may_write(path: &std::path::Path) -> bool {
-    if std::fs::symlink_metadata(path).is_err() {
-        let parent = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => std::path::Path::new("."),
-        };
-        return access_w(parent);
-    }
-    access_w(path)
-}
-
-fn access_w(path: &std::path::Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
-        return false;
-    };
-    // SAFETY: c_path is a valid NUL-terminated string that outlives the call.
-    unsafe { libc::access(c_path.as_ptr(), libc::W_OK) == 0 }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn options(mode: HelperMode) -> HelperOptions {
+        HelperOptions {
+            mode,
+            elevate: Vec::new(),
+            exe: PathBuf::from("imprint"),
+        }
+    }
+
     #[test]
     fn a_new_file_in_a_writable_folder_needs_no_helper() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(may_write(&dir.path().join("new.img")));
-        assert!(!may_write(&dir.path().join("missing/new.img")));
+        let target = [dir.path().join("new.img")];
+        assert!(!options(HelperMode::WhenNeeded).needed_for(&target));
+        assert!(options(HelperMode::Always).needed_for(&target));
     }
 }

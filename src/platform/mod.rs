@@ -1,7 +1,346 @@
-//! The only place with OS-specific code. Each OS gets a `#[cfg]` module with
-//! the same functions; the rest of the crate calls them through this module.
+//! The only place with OS-specific code: every system call, ioctl, signal,
+//! privilege check and `/proc` or `/sys` read of the crate is behind the
+//! functions re-exported here. The rest of the crate calls plain functions
+//! and gets plain facts back (the types defined in this file), so that
+//! porting Imprint to another OS means writing one module that provides
+//! exactly the items listed below; nothing else changes. How: README.md.
+//!
+//! The types are facts, not the crate's domain types: `drives` builds its
+//! `Drive` from [`DriveFacts`], `target` its refusals from [`Mount`]s and
+//! [`Storage`].
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
 
 #[cfg(target_os = "linux")]
 mod linux;
+
+#[cfg(test)]
+mod sealed;
+
+#[cfg(not(target_os = "linux"))]
+compile_error!(
+    "Imprint has no platform implementation for this OS yet: add src/platform/<os>.rs providing the functions listed in src/platform/mod.rs"
+);
+
+// ---------------------------------------------------------------------------
+// Block devices: opening, size, sector size, state.
+
+/// `open_block_device_exclusive(&Path) -> io::Result<File>`: opens a block
+/// device for writing, bypassing the page cache and exclusively (no other
+/// program may open or mount it meanwhile; fails with [`IoFailure::Busy`]
+/// when one holds it).
 #[cfg(target_os = "linux")]
-pub use linux::*;
+pub use linux::open_block_device_exclusive;
+
+/// `open_block_device_direct_read(&Path) -> io::Result<File>`: opens a
+/// block device for reading back, bypassing the page cache.
+#[cfg(target_os = "linux")]
+pub use linux::open_block_device_direct_read;
+
+/// `block_device_size_bytes(&File) -> io::Result<u64>`: the capacity of
+/// an open block device.
+#[cfg(target_os = "linux")]
+pub use linux::block_device_size_bytes;
+
+/// `logical_block_size(&File) -> io::Result<u32>`: the granularity
+/// (offset, length) of unbuffered I/O on an open block device.
+#[cfg(target_os = "linux")]
+pub use linux::logical_block_size;
+
+/// `is_read_only(&File) -> io::Result<bool>`: whether the OS has the
+/// device marked read-only (write-protect switch and the like).
+#[cfg(target_os = "linux")]
+pub use linux::is_read_only;
+
+/// `block_device_claimed(&Path) -> io::Result<bool>`: whether another
+/// program holds the device exclusively, found without claiming it.
+#[cfg(target_os = "linux")]
+pub use linux::block_device_claimed;
+
+// ---------------------------------------------------------------------------
+// Files and positional I/O.
+
+/// `drop_cached_pages(&File) -> io::Result<()>`: makes the next reads of a
+/// regular file reach its storage rather than the OS's cache.
+#[cfg(target_os = "linux")]
+pub use linux::drop_cached_pages;
+
+/// `lock_file(&File, FileLock) -> io::Result<bool>`: an advisory lock
+/// without waiting; `false` when another open file holds a conflicting one.
+#[cfg(target_os = "linux")]
+pub use linux::lock_file;
+
+/// `read_at(&File, &mut [u8], offset: u64) -> io::Result<usize>`: reads at
+/// `offset` without moving a shared file position (many readers, one handle).
+#[cfg(target_os = "linux")]
+pub use linux::read_at;
+
+/// `read_exact_at(&File, &mut [u8], offset: u64) -> io::Result<()>`.
+#[cfg(target_os = "linux")]
+pub use linux::read_exact_at;
+
+/// `write_all_at(&File, &[u8], offset: u64) -> io::Result<()>`.
+#[cfg(target_os = "linux")]
+pub use linux::write_all_at;
+
+/// `node_kind(&Metadata) -> NodeKind`: what a path is (file, block device,
+/// pipe…).
+#[cfg(target_os = "linux")]
+pub use linux::node_kind;
+
+/// `node_id(&Metadata) -> NodeId`: what a path is, whatever it is called.
+#[cfg(target_os = "linux")]
+pub use linux::node_id;
+
+/// `stdin_file() -> io::Result<File>`: standard input as a file of its own
+/// (a duplicate handle), to be classified and read like any input.
+#[cfg(target_os = "linux")]
+pub use linux::stdin_file;
+
+/// `stdin_path() -> &'static Path`: a path that leads to what standard
+/// input really is (a file, a drive, a pipe), for functions taking paths.
+#[cfg(target_os = "linux")]
+pub use linux::stdin_path;
+
+/// `io_failure(&io::Error) -> IoFailure`: what an OS error means for a
+/// flash, so that messages can explain it without knowing error numbers.
+#[cfg(target_os = "linux")]
+pub use linux::io_failure;
+
+/// `private_dir(&Path) -> io::Result<()>`: creates a folder only this user
+/// may use, or checks that the existing one is such a folder (it may be in
+/// a shared temporary directory: never use one someone else made).
+#[cfg(target_os = "linux")]
+pub use linux::private_dir;
+
+// ---------------------------------------------------------------------------
+// Mounts, the system drive, and what stores what.
+
+/// `mounts_of(&Path) -> io::Result<Vec<Mount>>`: the mounted filesystems on
+/// a device (a whole disk: on any of its partitions or stacked devices).
+#[cfg(target_os = "linux")]
+pub use linux::mounts_of;
+
+/// `unmount(&Path) -> io::Result<()>`: unmounts a mount point.
+#[cfg(target_os = "linux")]
+pub use linux::unmount;
+
+/// `system_drive_reason(&Path) -> io::Result<Option<String>>`: why a drive
+/// (or the drive of a partition) backs the running system and must never
+/// be written, or `None`.
+#[cfg(target_os = "linux")]
+pub use linux::system_drive_reason;
+
+/// `whole_disk(&Path) -> io::Result<PathBuf>`: the whole disk a device node
+/// belongs to (`/dev/sdb1` → `/dev/sdb`).
+#[cfg(target_os = "linux")]
+pub use linux::whole_disk;
+
+/// `stacked_on(&Path) -> io::Result<Vec<String>>`: the names of the devices
+/// (device-mapper, md, LVM) stacked on a drive or its partitions, which
+/// unmounting does not release.
+#[cfg(target_os = "linux")]
+pub use linux::stacked_on;
+
+/// `storage_of(&Path) -> io::Result<Storage>`: every piece of storage a
+/// path's bytes depend on.
+#[cfg(target_os = "linux")]
+pub use linux::storage_of;
+
+// ---------------------------------------------------------------------------
+// Drives.
+
+/// `list_drives() -> io::Result<Vec<DriveFacts>>`: every whole disk a person
+/// could mean, in any order; left out are devices nobody flashes (RAM
+/// disks, optical drives, devices with no medium, stacked devices).
+#[cfg(target_os = "linux")]
+pub use linux::list_drives;
+
+/// `block_snapshot() -> io::Result<BlockSnapshot>`: a cheap fingerprint of
+/// the drives and mounts; `BlockSnapshot` is any `Eq` type, and equal
+/// snapshots mean that listing the drives again would give the same list.
+#[cfg(target_os = "linux")]
+pub use linux::{BlockSnapshot, block_snapshot};
+
+// ---------------------------------------------------------------------------
+// Privileges and processes.
+
+/// `is_administrator() -> bool`: whether this process may write any drive.
+#[cfg(target_os = "linux")]
+pub use linux::is_administrator;
+
+/// `may_write(&Path) -> bool`: whether this user may open `path` for
+/// writing (a file still to be created: its folder), asked without opening.
+#[cfg(target_os = "linux")]
+pub use linux::may_write;
+
+/// `user_id() -> u32`: this user, to name per-user folders.
+#[cfg(target_os = "linux")]
+pub use linux::user_id;
+
+/// `elevation_command() -> Vec<OsString>`: the command that runs the
+/// program after it with administrator rights (`pkexec` on Linux).
+#[cfg(target_os = "linux")]
+pub use linux::elevation_command;
+
+/// `elevation_declined(exit_code: i32) -> bool`: whether the elevation
+/// command ended that way because the user cancelled or was not allowed.
+#[cfg(target_os = "linux")]
+pub use linux::elevation_declined;
+
+/// `interrupt_process(pid: u32)`: asks a child process to stop as Ctrl-C
+/// would, without waiting; a process that may not be signalled is left be.
+#[cfg(target_os = "linux")]
+pub use linux::interrupt_process;
+
+/// `os_error(IoFailure) -> io::Error`: a representative OS error of that
+/// kind, for tests of the messages built on [`io_failure`].
+#[cfg(all(test, target_os = "linux"))]
+pub(crate) use linux::os_error;
+
+// ---------------------------------------------------------------------------
+// The facts those functions return.
+
+/// How [`lock_file`] locks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileLock {
+    /// Held by a run writing the file, for the whole run.
+    Exclusive,
+    /// Taken for a moment to look whether a writer holds the file: two
+    /// lookers never get in each other's way.
+    Shared,
+}
+
+/// What an I/O error means for a flash ([`io_failure`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoFailure {
+    /// No room left (a full filesystem; on a drive, a fake capacity).
+    NoSpace,
+    QuotaExceeded,
+    /// Larger than the filesystem allows for one file.
+    FileTooLarge,
+    ReadOnly,
+    /// Not permitted to this user (file permissions).
+    Denied,
+    /// Not permitted at all (a write-protected medium, an immutable file).
+    NotPermitted,
+    /// Another program holds it exclusively.
+    Busy,
+    /// The device is gone (removed, disconnected).
+    Gone,
+    /// The storage reported an error.
+    DeviceError,
+    Other,
+}
+
+/// What a path is, from its metadata ([`node_kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    File,
+    Dir,
+    BlockDevice,
+    /// A FIFO: a stream with no size.
+    Pipe,
+    /// A character device (a terminal, `/dev/zero`).
+    CharDevice,
+    Socket,
+    /// A symlink (only from metadata that does not follow links).
+    Other,
+}
+
+/// What a path is whatever it is called ([`node_id`]): `/dev/disk/by-id/…`
+/// and `/dev/sdb` are one device, `out.img` and `./out.img` one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NodeId {
+    /// A device node, by the device it stands for.
+    Device(u64),
+    /// Anything else, by (filesystem, file).
+    File { dev: u64, ino: u64 },
+}
+
+/// A mounted filesystem whose source is a block device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    /// The block device mounted (a partition, the whole disk, or a device
+    /// stacked on them such as `/dev/dm-0`).
+    pub device: PathBuf,
+    pub mount_point: PathBuf,
+}
+
+/// A piece of storage that can hold another: a whole disk by kernel name,
+/// or a regular file by (device, inode) — names can lie (renames, other
+/// mount namespaces), the inode cannot.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StorageUnit {
+    Disk(String),
+    File { dev: u64, ino: u64 },
+}
+
+/// A path and every piece of storage its bytes depend on ([`storage_of`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Storage {
+    /// What the path itself is: its whole disk, or the file — twice when
+    /// `stat` and the filesystem disagree on the file's device number
+    /// (btrfs numbers each subvolume); empty for a pipe or character
+    /// device (nothing stores it).
+    pub top: BTreeSet<StorageUnit>,
+    /// `top` and everything under it.
+    pub under: BTreeSet<StorageUnit>,
+}
+
+impl Storage {
+    /// Whether this path is `other`'s path itself (under any of its names).
+    pub fn is(&self, other: &Storage) -> bool {
+        !self.top.is_disjoint(&other.top)
+    }
+
+    /// Whether `other` path is this one or stores (part of) it.
+    pub fn is_stored_on(&self, other: &Storage) -> bool {
+        !self.under.is_disjoint(&other.top)
+    }
+}
+
+/// How a drive is attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Bus {
+    Usb,
+    /// SD/MMC card readers and eMMC.
+    Mmc,
+    Sata,
+    Nvme,
+    /// Loop, virtio, device-mapper and other devices without hardware.
+    Virtual,
+    Other,
+}
+
+/// A whole disk as the OS reports it ([`list_drives`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriveFacts {
+    /// The device node: `/dev/sdb`, `/dev/mmcblk0`, `/dev/loop3`.
+    pub path: PathBuf,
+    pub size_bytes: u64,
+    pub vendor: Option<String>,
+    pub model: Option<String>,
+    pub serial: Option<String>,
+    pub bus: Bus,
+    pub removable: bool,
+    pub read_only: bool,
+    pub partitions: Vec<PartitionFacts>,
+    /// Where a filesystem on the whole disk itself is mounted (a disk
+    /// formatted without a partition table), or one stacked on it directly;
+    /// not those of its partitions.
+    pub mount_points: Vec<PathBuf>,
+    /// Why the drive backs the running system ([`system_drive_reason`]).
+    pub system: Option<String>,
+}
+
+/// A partition of a drive and where filesystems on it (or stacked on it)
+/// are mounted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionFacts {
+    pub path: PathBuf,
+    pub size_bytes: u64,
+    pub mount_points: Vec<PathBuf>,
+}

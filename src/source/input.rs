@@ -16,8 +16,6 @@
 
 use std::fs::{File, Metadata};
 use std::io::{self, IsTerminal, Read, Seek, SeekFrom};
-use std::os::fd::AsFd;
-use std::os::unix::fs::{FileExt, FileTypeExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,7 +24,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, RecvTimeoutError, bounded};
 
 use super::SourceError;
-use crate::platform;
+use crate::platform::{self, NodeKind};
 
 /// The name that means "standard input" wherever an image is taken.
 pub const STDIN_NAME: &str = "-";
@@ -69,11 +67,7 @@ impl Input {
             cause: source,
         };
         if path.as_os_str() == STDIN_NAME {
-            let stdin = io::stdin()
-                .as_fd()
-                .try_clone_to_owned()
-                .map_err(open_error)?;
-            let file = File::from(stdin);
+            let file = platform::stdin_file().map_err(open_error)?;
             let metadata = file.metadata().map_err(open_error)?;
             return match classify(&metadata, path)? {
                 InputKind::Stream => Ok(Input::Stream(StreamReader::spawn(path, move || Ok(file)))),
@@ -138,35 +132,28 @@ impl Input {
 
 /// What `metadata` says the input is; an error for what cannot be an image.
 fn classify(metadata: &Metadata, path: &Path) -> Result<InputKind, SourceError> {
-    let file_type = metadata.file_type();
     let refuse = |why: &str| {
         Err(SourceError::NotAnImage {
             path: path.to_owned(),
             why: why.to_string(),
         })
     };
-    if file_type.is_file() {
-        Ok(InputKind::File)
-    } else if file_type.is_block_device() {
-        Ok(InputKind::BlockDevice)
-    } else if file_type.is_fifo() {
-        Ok(InputKind::Stream)
-    } else if file_type.is_dir() {
-        refuse("it is a folder; choose the image file inside it")
-    } else if file_type.is_char_device() {
-        if path.as_os_str() == STDIN_NAME && io::stdin().is_terminal() {
+    match platform::node_kind(metadata) {
+        NodeKind::File => Ok(InputKind::File),
+        NodeKind::BlockDevice => Ok(InputKind::BlockDevice),
+        NodeKind::Pipe => Ok(InputKind::Stream),
+        NodeKind::Dir => refuse("it is a folder; choose the image file inside it"),
+        NodeKind::CharDevice if path.as_os_str() == STDIN_NAME && io::stdin().is_terminal() => {
             refuse(
                 "standard input is a terminal, not an image; pipe the image in \
                  (`curl … | imprint flash - …`) or name the image file",
             )
-        } else {
-            refuse(
-                "it is a character device (such as /dev/zero or a terminal), which has no end \
-                 and no size; name an image file, a drive, or `-` for standard input",
-            )
         }
-    } else {
-        refuse("it is neither a file, a drive nor a pipe")
+        NodeKind::CharDevice => refuse(
+            "it is a character device (such as /dev/zero or a terminal), which has no end \
+             and no size; name an image file, a drive, or `-` for standard input",
+        ),
+        NodeKind::Socket | NodeKind::Other => refuse("it is neither a file, a drive nor a pipe"),
     }
 }
 
@@ -194,7 +181,7 @@ impl Read for PositionalReader {
         if want == 0 {
             return Ok(0);
         }
-        let n = self.file.read_at(&mut buf[..want], self.pos)?;
+        let n = platform::read_at(&self.file, &mut buf[..want], self.pos)?;
         self.pos += n as u64;
         Ok(n)
     }

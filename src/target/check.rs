@@ -4,13 +4,12 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use super::Refusal;
 use super::holds::ImageStorage;
 use crate::humanize;
-use crate::platform;
+use crate::platform::{self, NodeId, NodeKind};
 
 /// A block device, or a regular file that receives the decompressed image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,10 +39,8 @@ pub struct TargetInfo {
 /// before it exists.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Identity {
-    /// A block device by device number.
-    Device(u64),
-    /// An existing file by (device, inode).
-    File { dev: u64, ino: u64 },
+    /// An existing block device or file.
+    Existing(NodeId),
     /// A file still to be created: its folder, resolved, and its name.
     NewFile(PathBuf),
 }
@@ -55,8 +52,8 @@ pub fn inspect(path: &Path) -> Result<TargetInfo, String> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return new_file_target(path),
         Err(e) => return Err(format!("cannot look at it: {e}")),
     };
-    let file_type = metadata.file_type();
-    if file_type.is_block_device() {
+    let kind = platform::node_kind(&metadata);
+    if kind == NodeKind::BlockDevice {
         let file = File::open(path).map_err(|e| format!("cannot open it to read its size: {e}"))?;
         let size = platform::block_device_size_bytes(&file)
             .map_err(|e| format!("cannot read its size: {e}"))?;
@@ -70,21 +67,18 @@ pub fn inspect(path: &Path) -> Result<TargetInfo, String> {
             size_bytes: Some(size),
             read_only,
             logical_block_size,
-            identity: Identity::Device(metadata.rdev()),
+            identity: Identity::Existing(platform::node_id(&metadata)),
         })
-    } else if file_type.is_file() {
+    } else if kind == NodeKind::File {
         Ok(TargetInfo {
             path: path.to_path_buf(),
             kind: TargetKind::File,
             size_bytes: None,
             read_only: metadata.permissions().readonly(),
             logical_block_size: 1,
-            identity: Identity::File {
-                dev: metadata.dev(),
-                ino: metadata.ino(),
-            },
+            identity: Identity::Existing(platform::node_id(&metadata)),
         })
-    } else if file_type.is_dir() {
+    } else if kind == NodeKind::Dir {
         Err("is a folder; name a drive (/dev/sdX) or an image file to create".to_string())
     } else {
         Err("is neither a block device nor a regular file".to_string())
@@ -171,9 +165,8 @@ pub fn check_targets(
     for path in paths {
         // The system check needs only sysfs and the mount table, and comes
         // first: the system drive is refused before it is even opened.
-        let is_block_device = std::fs::metadata(path)
-            .map(|m| m.file_type().is_block_device())
-            .unwrap_or(false);
+        let is_block_device =
+            std::fs::metadata(path).is_ok_and(|m| platform::node_kind(&m) == NodeKind::BlockDevice);
         if is_block_device {
             match platform::system_drive_reason(path) {
                 Ok(Some(reason)) => {
@@ -263,13 +256,12 @@ pub fn check_targets(
 /// O_EXCL and would fail), a file another run has locked.
 fn in_use_reason(info: &TargetInfo) -> Option<String> {
     const ANOTHER_WRITER: &str = "another program is writing it (another Imprint run?); wait for it to finish or choose another target";
-    match info.identity {
-        Identity::Device(_) => {
+    match (info.kind, &info.identity) {
+        (_, Identity::NewFile(_)) => None,
+        (TargetKind::BlockDevice, _) => {
             // Unmounting does not release a stacked device: refuse it by
             // name rather than fail to open the drive later.
-            let stacked = platform::block_of_path(&info.path)
-                .and_then(|block| block.stacked())
-                .unwrap_or_default();
+            let stacked = platform::stacked_on(&info.path).unwrap_or_default();
             if !stacked.is_empty() {
                 let names: Vec<String> = stacked.iter().map(|n| format!("/dev/{n}")).collect();
                 return Some(format!(
@@ -289,7 +281,7 @@ fn in_use_reason(info: &TargetInfo) -> Option<String> {
                 Err(e) => Some(format!("cannot open it to look whether it is in use: {e}")),
             }
         }
-        Identity::File { .. } => {
+        (TargetKind::File, _) => {
             // Unreadable: the write will say why; nothing to look at here.
             let file = File::open(&info.path).ok()?;
             match platform::lock_file(&file, platform::FileLock::Shared) {
@@ -298,7 +290,6 @@ fn in_use_reason(info: &TargetInfo) -> Option<String> {
                 Err(e) => Some(format!("cannot look whether it is locked: {e}")),
             }
         }
-        Identity::NewFile(_) => None,
     }
 }
 

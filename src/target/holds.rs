@@ -19,10 +19,11 @@ pub(super) struct ImageStorage {
 
 impl ImageStorage {
     /// `-` is standard input, which may well be a file or a drive
-    /// redirected (`< /dev/sdb`): `/dev/stdin` leads to what it really is.
+    /// redirected (`< /dev/sdb`): [`platform::stdin_path`] leads to what
+    /// it really is.
     pub(super) fn of(image: &Path) -> ImageStorage {
         let path = if image == Path::new("-") {
-            Path::new("/dev/stdin")
+            platform::stdin_path()
         } else {
             image
         };

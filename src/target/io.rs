@@ -5,11 +5,10 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use super::{AlignedBuf, TargetInfo, TargetKind};
-use crate::platform;
+use crate::platform::{self, IoFailure};
 
 /// Why writing or reading a target failed. Every variant names the target;
 /// offsets are byte offsets in the image (= on the target).
@@ -87,29 +86,29 @@ pub enum TargetError {
 /// this says why it happened to a flash.
 pub fn explain_io_error(error: &io::Error, kind: TargetKind) -> &'static str {
     let file = kind == TargetKind::File;
-    match error.raw_os_error() {
-        Some(libc::ENOSPC) if file => {
+    match platform::io_failure(error) {
+        IoFailure::NoSpace if file => {
             "the filesystem holding the file is full; free some space or write the image elsewhere"
         }
-        Some(libc::ENOSPC) => {
+        IoFailure::NoSpace => {
             "the drive has no room there: it may be smaller than it claims (a counterfeit card); try another drive"
         }
-        Some(libc::EDQUOT) => {
+        IoFailure::QuotaExceeded => {
             "your disk quota is used up; free some space or write the image elsewhere"
         }
-        Some(libc::EFBIG) => {
+        IoFailure::FileTooLarge => {
             "the file is larger than its filesystem allows (FAT holds at most 4 GiB per file); write the image to another filesystem"
         }
-        Some(libc::EROFS) => {
+        IoFailure::ReadOnly => {
             "it is read-only (a write-protect switch, or a filesystem mounted read-only); choose another target"
         }
-        Some(libc::ENXIO) | Some(libc::ENODEV) => {
+        IoFailure::Gone => {
             "the drive is gone: it was removed or lost its connection; plug it in again and flash it again"
         }
-        Some(libc::EIO) if file => {
+        IoFailure::DeviceError if file => {
             "the storage under the file reported an error; check that disk, or write the image elsewhere"
         }
-        Some(libc::EIO) => {
+        IoFailure::DeviceError => {
             "the drive reported an error: it may be failing or have been removed; try another drive or port"
         }
         _ if file => "check the file's filesystem, or write the image elsewhere",
@@ -151,11 +150,8 @@ impl TargetFile {
             TargetKind::BlockDevice => {
                 unmount_all(&path)?;
                 platform::open_block_device_exclusive(&path).map_err(|source| {
-                    match source.raw_os_error() {
-                        Some(libc::EBUSY) => TargetError::Busy { path: path.clone() },
-                        Some(libc::EROFS) | Some(libc::EACCES) if info.read_only => {
-                            TargetError::ReadOnly { path: path.clone() }
-                        }
+                    match platform::io_failure(&source) {
+                        IoFailure::Busy => TargetError::Busy { path: path.clone() },
                         _ => TargetError::Open {
                             path: path.clone(),
                             source,
@@ -218,8 +214,7 @@ impl TargetFile {
             });
         }
         let aligned_len = data.len() - data.len() % self.block;
-        self.file
-            .write_all_at(&data[..aligned_len], offset)
+        platform::write_all_at(&self.file, &data[..aligned_len], offset)
             .map_err(|source| self.write_error(offset, source))?;
         if aligned_len < data.len() {
             self.write_partial_block(offset + aligned_len as u64, &data[aligned_len..])?;
@@ -231,18 +226,16 @@ impl TargetFile {
     /// the rest of that sector keeps what the device had.
     fn write_partial_block(&mut self, offset: u64, tail: &[u8]) -> Result<(), TargetError> {
         let mut block = AlignedBuf::zeroed(self.block);
-        self.file
-            .read_exact_at(&mut block, offset)
+        platform::read_exact_at(&self.file, &mut block, offset)
             .map_err(|source| self.write_error(offset, source))?;
         block[..tail.len()].copy_from_slice(tail);
-        self.file
-            .write_all_at(&block, offset)
+        platform::write_all_at(&self.file, &block, offset)
             .map_err(|source| self.write_error(offset, source))
     }
 
     fn write_error(&self, offset: u64, source: io::Error) -> TargetError {
-        match source.raw_os_error() {
-            Some(libc::EROFS) | Some(libc::EPERM) => TargetError::ReadOnly {
+        match platform::io_failure(&source) {
+            IoFailure::ReadOnly | IoFailure::NotPermitted => TargetError::ReadOnly {
                 path: self.path.clone(),
             },
             _ => TargetError::Write {
@@ -284,14 +277,14 @@ impl TargetFile {
             Some(size) => rounded.min(size.saturating_sub(offset) as usize).max(len),
             None => len,
         };
-        self.file
-            .read_exact_at(&mut buf[..read_len], offset)
-            .map_err(|source| TargetError::Read {
+        platform::read_exact_at(&self.file, &mut buf[..read_len], offset).map_err(|source| {
+            TargetError::Read {
                 path: self.path.clone(),
                 target_kind: self.kind,
                 offset,
                 source,
-            })
+            }
+        })
     }
 }
 
@@ -343,17 +336,35 @@ mod tests {
 
     #[test]
     fn a_full_filesystem_is_not_explained_as_a_removed_drive() {
-        let full = io::Error::from_raw_os_error(libc::ENOSPC);
+        let full = platform::os_error(IoFailure::NoSpace);
         let file = explain_io_error(&full, TargetKind::File);
         assert!(file.contains("full") && !file.contains("removed"), "{file}");
         let device = explain_io_error(&full, TargetKind::BlockDevice);
         assert!(device.contains("smaller than it claims"), "{device}");
-        let gone = io::Error::from_raw_os_error(libc::ENXIO);
+        let gone = platform::os_error(IoFailure::Gone);
         assert!(explain_io_error(&gone, TargetKind::BlockDevice).contains("removed"));
-        let read_only = io::Error::from_raw_os_error(libc::EROFS);
+        let read_only = platform::os_error(IoFailure::ReadOnly);
         assert!(explain_io_error(&read_only, TargetKind::File).contains("read-only"));
-        let failing = io::Error::from_raw_os_error(libc::EIO);
+        let failing = platform::os_error(IoFailure::DeviceError);
         assert!(explain_io_error(&failing, TargetKind::BlockDevice).contains("failing"));
+    }
+
+    #[test]
+    fn a_write_not_permitted_is_read_only_but_a_denied_one_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.img");
+        std::fs::write(&path, b"bytes").unwrap();
+        let info = super::super::inspect(&path).unwrap();
+        let target = TargetFile::open_for_read(&info).unwrap();
+        for failure in [IoFailure::ReadOnly, IoFailure::NotPermitted] {
+            let error = target.write_error(0, platform::os_error(failure));
+            assert!(matches!(error, TargetError::ReadOnly { .. }), "{error}");
+        }
+        let denied = target.write_error(3, platform::os_error(IoFailure::Denied));
+        assert!(
+            matches!(denied, TargetError::Write { offset: 3, .. }),
+            "{denied}"
+        );
     }
 
     #[test]

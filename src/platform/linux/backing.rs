@@ -20,6 +20,7 @@ use std::path::Path;
 use super::io_context::{at, path_error};
 use super::mount_table::{MOUNTINFO, MountTable, parse_mountinfo};
 use super::sysfs::{SysBlock, block_by_dev_number};
+use crate::platform::{Storage, StorageUnit};
 
 /// `LOOP_GET_STATUS64` from <linux/loop.h>.
 const LOOP_GET_STATUS64: libc::c_ulong = 0x4C05;
@@ -27,39 +28,6 @@ const LOOP_GET_STATUS64: libc::c_ulong = 0x4C05;
 /// Loops of loops are legal; a cycle is not, but a bound keeps a kernel
 /// oddity from turning into endless recursion.
 const MAX_DEPTH: usize = 32;
-
-/// A piece of storage that can hold another: a whole disk by kernel name,
-/// or a regular file by (device, inode) — names can lie (renames, other
-/// mount namespaces), the inode cannot.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum StorageUnit {
-    Disk(String),
-    File { dev: u64, ino: u64 },
-}
-
-/// A path and every piece of storage its bytes depend on.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Storage {
-    /// What the path itself is: its whole disk, or the file — twice when
-    /// `stat` and the filesystem disagree on the file's device number
-    /// (btrfs numbers each subvolume); empty for a pipe or character
-    /// device (nothing stores it).
-    pub top: BTreeSet<StorageUnit>,
-    /// `top` and everything under it.
-    pub under: BTreeSet<StorageUnit>,
-}
-
-impl Storage {
-    /// Whether this path is `other`'s path itself (under any of its names).
-    pub fn is(&self, other: &Storage) -> bool {
-        !self.top.is_disjoint(&other.top)
-    }
-
-    /// Whether `other` path is this one or stores (part of) it.
-    pub fn is_stored_on(&self, other: &Storage) -> bool {
-        !self.under.is_disjoint(&other.top)
-    }
-}
 
 /// The storage of `path`, following symlinks (`/dev/stdin` is what standard
 /// input really is). Mounts are those of the calling process.
@@ -96,7 +64,8 @@ pub fn storage_of(path: &Path) -> io::Result<Storage> {
 
 /// The storage of a block device known by its sysfs entry (also one of a
 /// sysfs-shaped test tree).
-pub fn storage_of_block(block: &SysBlock) -> io::Result<Storage> {
+#[cfg(test)]
+fn storage_of_block(block: &SysBlock) -> io::Result<Storage> {
     let mut walk = Walk::new();
     let top = walk.block(block, 0)?;
     Ok(Storage {

@@ -8,6 +8,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::Path;
 
+use crate::platform::FileLock;
+
 // From <linux/fs.h>. The values are the same on every Linux architecture we
 // build for (`_IOR(0x12, 114, size_t)` only depends on the pointer size,
 // which is 8 on all of them).
@@ -101,16 +103,6 @@ pub fn block_device_claimed(path: &Path) -> io::Result<bool> {
         Err(e) if e.raw_os_error() == Some(libc::EBUSY) => Ok(true),
         Err(e) => Err(e),
     }
-}
-
-/// How [`lock_file`] locks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileLock {
-    /// Held by a run writing the file, for the whole run.
-    Exclusive,
-    /// Taken for a moment to look whether a writer holds the file: two
-    /// lookers never get in each other's way.
-    Shared,
 }
 
 /// Takes an advisory lock (`flock`) on `file` without waiting. Returns

@@ -1,6 +1,6 @@
 //! The drives of the machine from sysfs: every whole-disk block device a
 //! person could mean, with identity, bus, partitions, mounts and the system
-//! check, as [`crate::drives::Drive`]s.
+//! check, as [`DriveFacts`] (from which `drives` builds its `Drive`).
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -8,10 +8,9 @@ use std::path::{Path, PathBuf};
 use super::mount_table::MountTable;
 use super::mounts::system_reason_in;
 use super::sysfs::{SysBlock, whole_disk_blocks};
-use crate::drives::{Bus, Drive, Partition};
+use crate::platform::{Bus, DriveFacts, PartitionFacts};
 
-/// Every whole-disk block device worth showing, sorted by device path
-/// (numbers in names counted, not compared as text).
+/// Every whole-disk block device worth showing, by kernel name.
 ///
 /// Left out, because nobody flashes them: RAM disks (`ram*`, `zram*`),
 /// optical drives (`sr*`), the boot areas of eMMC chips (`mmcblk0boot0`,
@@ -21,7 +20,7 @@ use crate::drives::{Bus, Drive, Partition};
 /// drives that are listed themselves, and a stack on a drive makes that
 /// drive's partitions "in use" and, when it backs the system, the drive a
 /// system drive.
-pub fn list_drives() -> io::Result<Vec<Drive>> {
+pub fn list_drives() -> io::Result<Vec<DriveFacts>> {
     let table = MountTable::read()?;
     let mut drives = Vec::new();
     for block in whole_disk_blocks()? {
@@ -33,16 +32,7 @@ pub fn list_drives() -> io::Result<Vec<Drive>> {
             Err(e) => return Err(e),
         }
     }
-    drives.sort_by_key(|drive| natural_key(&drive.path));
     Ok(drives)
-}
-
-/// Sorts `/dev/loop2` before `/dev/loop10`, as people count.
-fn natural_key(path: &Path) -> (String, u64) {
-    let text = path.to_string_lossy();
-    let prefix = text.trim_end_matches(|c: char| c.is_ascii_digit());
-    let number = text[prefix.len()..].parse().unwrap_or(0);
-    (prefix.to_string(), number)
 }
 
 /// Whether a whole disk named `name` is a kind of device nobody flashes
@@ -55,7 +45,7 @@ fn is_never_a_drive(name: &str) -> bool {
             .any(|prefix| name.starts_with(prefix))
 }
 
-fn drive_of(block: &SysBlock, table: &MountTable) -> io::Result<Option<Drive>> {
+fn drive_of(block: &SysBlock, table: &MountTable) -> io::Result<Option<DriveFacts>> {
     if is_never_a_drive(&block.name) || block.is_hidden()? {
         return Ok(None);
     }
@@ -73,7 +63,7 @@ fn drive_of(block: &SysBlock, table: &MountTable) -> io::Result<Option<Drive>> {
     for partition in block.partitions()? {
         let mount_points = mount_points_on(&partition, table)?;
         partition_mounts.extend(mount_points.iter().cloned());
-        partitions.push(Partition {
+        partitions.push(PartitionFacts {
             path: partition.dev_path(),
             size_bytes: partition.size_bytes()?,
             mount_points,
@@ -83,7 +73,7 @@ fn drive_of(block: &SysBlock, table: &MountTable) -> io::Result<Option<Drive>> {
         .into_iter()
         .filter(|point| !partition_mounts.contains(point))
         .collect();
-    Ok(Some(Drive {
+    Ok(Some(DriveFacts {
         path: block.dev_path(),
         size_bytes,
         vendor: vendor_of(block)?,
@@ -111,7 +101,7 @@ fn mount_points_on(block: &SysBlock, table: &MountTable) -> io::Result<Vec<PathB
 
 /// How a drive is attached, from its kernel name and its directory under
 /// `/sys/devices` (which lists every bus between the CPU and the device).
-pub fn bus_of(name: &str, device_dir: &Path) -> Bus {
+fn bus_of(name: &str, device_dir: &Path) -> Bus {
     let path = device_dir.to_string_lossy();
     // A USB card reader shows its cards as sdX below a USB port: USB wins,
     // since that is what the user plugged in.
@@ -218,28 +208,6 @@ mod tests {
         for (name, path, bus) in cases {
             assert_eq!(bus_of(name, Path::new(path)), bus, "{name}");
         }
-    }
-
-    #[test]
-    fn drives_sort_as_people_count() {
-        let mut paths = [
-            "/dev/loop10",
-            "/dev/sdb",
-            "/dev/loop2",
-            "/dev/sda",
-            "/dev/loop1",
-        ];
-        paths.sort_by_key(|p| natural_key(Path::new(p)));
-        assert_eq!(
-            paths,
-            [
-                "/dev/loop1",
-                "/dev/loop2",
-                "/dev/loop10",
-                "/dev/sda",
-                "/dev/sdb"
-            ]
-        );
     }
 
     #[test]

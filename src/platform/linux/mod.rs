@@ -1,20 +1,33 @@
-//! Linux: block-device ioctls and direct I/O, sysfs, mounts and swaps, and
-//! what a file or device is stored on.
+//! Linux: block-device ioctls and direct I/O, sysfs, mounts and swaps, what
+//! a file or device is stored on, privileges (`geteuid`, `access`, `pkexec`)
+//! and signals. Provides the items `platform` lists, by name.
 
 mod backing;
 mod blockdev;
 mod drive_list;
+mod files;
 mod io_context;
 mod mount_table;
 mod mounts;
+mod process;
 mod snapshot;
 mod sysfs;
 
-pub use backing::{Storage, StorageUnit, storage_of, storage_of_block};
-pub use blockdev::*;
-pub use drive_list::{bus_of, list_drives};
-pub use io_context::PathIoError;
-pub use mount_table::{MountInfoLine, MountTable, ResolvedMount, ResolvedSwap, SwapLine};
-pub use mounts::*;
+pub use backing::storage_of;
+pub use blockdev::{
+    block_device_claimed, block_device_size_bytes, drop_cached_pages, is_read_only, lock_file,
+    logical_block_size, open_block_device_direct_read, open_block_device_exclusive,
+};
+pub use drive_list::list_drives;
+#[cfg(test)]
+pub(crate) use files::os_error;
+pub use files::{
+    io_failure, node_id, node_kind, private_dir, read_at, read_exact_at, stdin_file, stdin_path,
+    write_all_at,
+};
+pub use mounts::{mounts_of, stacked_on, system_drive_reason, unmount};
+pub use process::{
+    elevation_command, elevation_declined, interrupt_process, is_administrator, may_write, user_id,
+};
 pub use snapshot::{BlockSnapshot, block_snapshot};
-pub use sysfs::*;
+pub use sysfs::whole_disk;

@@ -4,24 +4,16 @@
 use std::ffi::CString;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::io_context::path_error;
 use super::mount_table::MountTable;
 use super::sysfs::{SysBlock, block_of_path};
+use crate::platform::Mount;
 
 /// Mount points whose loss takes the running system down with it. `/boot`
 /// and the EFI system partition count: overwriting them breaks the next boot.
 const SYSTEM_MOUNT_POINTS: [&str; 7] = ["/", "/boot", "/usr", "/var", "/home", "/boot/efi", "/efi"];
-
-/// A mounted filesystem whose source is a block device.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mount {
-    /// The block device mounted (a partition, the whole disk, or a device
-    /// stacked on them such as `/dev/dm-0`).
-    pub device: PathBuf,
-    pub mount_point: PathBuf,
-}
 
 /// Why `device` (a whole disk or a partition) must never be written, or
 /// `None` when it does not back the running system: one of its partitions,
@@ -96,6 +88,12 @@ pub fn mounts_in(block: &SysBlock, table: &MountTable) -> io::Result<Vec<Mount>>
         .collect())
 }
 
+/// The devices stacked on the drive of `device` or on its partitions, by
+/// kernel name ([`SysBlock::stacked`]).
+pub fn stacked_on(device: &Path) -> io::Result<Vec<String>> {
+    block_of_path(device)?.stacked()
+}
+
 /// Unmounts `mount_point` (not lazily: a busy filesystem is an error, so a
 /// device is never written while something still has files open on it).
 pub fn unmount(mount_point: &Path) -> io::Result<()> {
@@ -125,7 +123,9 @@ mod tests {
     use std::os::unix::fs::symlink;
 
     use super::*;
-    use crate::platform::{MountInfoLine, ResolvedMount, ResolvedSwap, SwapLine};
+    use std::path::PathBuf;
+
+    use super::super::mount_table::{MountInfoLine, ResolvedMount, ResolvedSwap, SwapLine};
 
     /// A sysfs-shaped tree: disk `sda` with partitions 1, 2 and 10, an LVM
     /// volume `dm-1` on a LUKS mapping `dm-0` on `sda2`, and a second disk
