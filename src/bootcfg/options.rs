@@ -2,7 +2,6 @@
 //! the entry point both front ends use.
 
 use std::ffi::OsString;
-use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use super::{BootConfigError, ConfigJson, ConfigRequest, Configured, WifiProfile, configure};
@@ -30,7 +29,12 @@ impl ConfigOptions {
     /// the app says what is wrong as the user types.
     pub fn check_wifi(&self) -> Result<Option<WifiProfile>, BootConfigError> {
         match &self.wifi_ssid {
-            Some(ssid) => WifiProfile::new(ssid.as_bytes(), self.wifi_psk.as_deref()).map(Some),
+            Some(ssid) =>
+            // The bytes the user typed: on Unix an argument's bytes
+            // as they are, which is what an SSID is.
+            {
+                WifiProfile::new(ssid.as_encoded_bytes(), self.wifi_psk.as_deref()).map(Some)
+            }
             None if self.wifi_psk.is_some() => Err(BootConfigError::InvalidWifi {
                 reason: "a WiFi password needs the network's name (SSID)".to_string(),
             }),

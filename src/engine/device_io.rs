@@ -282,7 +282,7 @@ mod tests {
                         path: "/dev/test".into(),
                         target_kind: crate::target::TargetKind::BlockDevice,
                         offset: at,
-                        source: std::io::Error::from_raw_os_error(libc::EIO),
+                        source: std::io::Error::other("input/output error"),
                     })
                 } else {
                     Ok(())
