@@ -126,21 +126,26 @@ pub fn flash(
         let writers: Vec<_> = runs
             .into_iter()
             .map(|run| {
-                spawn_named(s, format!("writer/{}", short_name(&run.info)), move || {
-                    run.run()
-                })
+                let target = (run.index, run.info.path.clone());
+                let handle =
+                    spawn_named(s, format!("writer/{}", short_name(&run.info)), move || {
+                        run.run()
+                    });
+                (target, handle)
             })
             .collect();
         let pool = &pool;
         let reader = spawn_named(s, "reader", move || {
             reader::read_image(&job.source, job.patch.as_ref(), pool, consumers, cancel)
         });
-        let image_bytes = reader.join().expect("the reader thread panicked");
+        let image_bytes = reader
+            .join()
+            .unwrap_or_else(|panic| Err(internal_error("reading the image", &panic)));
         let outcomes: Vec<_> = writers
             .into_iter()
-            .map(|w| w.join().expect("a writer thread panicked"))
+            .map(|((index, path), w)| target_outcome(w.join(), index, path, events))
             .collect();
-        let image_sha = image_hasher.join().expect("the hash thread panicked");
+        let image_sha = image_hasher.join().unwrap_or(None);
         ((image_bytes, image_sha), outcomes)
     });
     let (image_bytes, image_sha) = image_result;
@@ -201,9 +206,12 @@ pub fn verify(
         let comparers: Vec<_> = runs
             .into_iter()
             .map(|run| {
-                spawn_named(s, format!("verify/{}", short_name(&run.info)), move || {
-                    run.run()
-                })
+                let target = (run.index, run.info.path.clone());
+                let handle =
+                    spawn_named(s, format!("verify/{}", short_name(&run.info)), move || {
+                        run.run()
+                    });
+                (target, handle)
             })
             .collect();
         let pool = &pool;
@@ -211,9 +219,9 @@ pub fn verify(
             reader::read_image(&job.source, job.patch.as_ref(), pool, consumers, cancel);
         let outcomes: Vec<_> = comparers
             .into_iter()
-            .map(|w| w.join().expect("a verify thread panicked"))
+            .map(|((index, path), w)| target_outcome(w.join(), index, path, events))
             .collect();
-        let image_sha = image_hasher.join().expect("the hash thread panicked");
+        let image_sha = image_hasher.join().unwrap_or(None);
         (image_bytes, image_sha, outcomes)
     });
     Ok(finish(events, outcomes, image_bytes, image_sha))
@@ -245,6 +253,51 @@ fn finish(
     report
 }
 
+/// The outcome of a target's thread. A thread that panicked (a bug) fails
+/// its own target — announced like any failure — instead of taking the whole
+/// run down: the other targets keep their results.
+fn target_outcome(
+    joined: thread::Result<TargetOutcome>,
+    index: usize,
+    target: std::path::PathBuf,
+    events: &Sender<FlashEvent>,
+) -> TargetOutcome {
+    match joined {
+        Ok(outcome) => outcome,
+        Err(panic) => {
+            let what = format!("writing {}", target.display());
+            let failure = internal_error(&what, &panic);
+            let _ = events.send(FlashEvent::TargetDone {
+                target: index,
+                result: Err(failure.clone()),
+                sha256: None,
+            });
+            TargetOutcome {
+                target,
+                result: Err(failure),
+                bytes_written: 0,
+                verified: false,
+            }
+        }
+    }
+}
+
+/// The failure of `what` when its thread panicked.
+fn internal_error(what: &str, panic: &Box<dyn std::any::Any + Send>) -> TargetFailure {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown".to_string());
+    TargetFailure {
+        kind: FailureKind::Write,
+        offset: None,
+        message: format!(
+            "an internal error stopped {what} ({detail}); it is incomplete: flash it again, and please report this"
+        ),
+    }
+}
+
 /// Spawns a named thread in scope `s` (names show in debuggers and `top -H`).
 fn spawn_named<'scope, T: Send + 'scope>(
     s: &'scope thread::Scope<'scope, '_>,
@@ -263,4 +316,36 @@ pub(crate) fn short_name(info: &TargetInfo) -> String {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "target".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicked_target_thread_fails_its_target_alone_and_says_so() {
+        let (events, received) = unbounded();
+        let joined =
+            std::thread::spawn(|| -> TargetOutcome { panic!("index out of bounds") }).join();
+        let outcome = target_outcome(joined, 2, "/dev/sdc".into(), &events);
+        let failure = outcome.result.unwrap_err();
+        assert!(
+            failure.message.contains("writing /dev/sdc"),
+            "{}",
+            failure.message
+        );
+        assert!(
+            failure.message.contains("index out of bounds"),
+            "{}",
+            failure.message
+        );
+        assert!(matches!(
+            received.try_recv(),
+            Ok(FlashEvent::TargetDone {
+                target: 2,
+                result: Err(_),
+                ..
+            })
+        ));
+    }
 }

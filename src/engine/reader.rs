@@ -89,7 +89,9 @@ fn stream_chunks(
             return Err(TargetFailure {
                 kind: FailureKind::Write,
                 offset: Some(offset),
-                message: "every target failed".to_string(),
+                message: format!(
+                    "every target failed (each says why), so reading the image {path} stopped at byte {offset}"
+                ),
             });
         }
         if len < CHUNK_BYTES {

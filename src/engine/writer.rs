@@ -123,7 +123,10 @@ impl TargetRun<'_> {
                         return Err(TargetFailure {
                             kind: FailureKind::Verify,
                             offset: Some(chunk.offset),
-                            message: "stopped writing: verification failed".to_string(),
+                            message: format!(
+                                "stopped writing {}: reading it back found a difference",
+                                self.info.path.display()
+                            ),
                         });
                     }
                     let (offset, len) = (chunk.offset, chunk.len);
