@@ -28,6 +28,7 @@ pub mod engine;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod humanize;
+pub mod map;
 pub mod platform;
 pub mod protocol;
 pub mod request;

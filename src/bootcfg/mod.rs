@@ -32,7 +32,7 @@ pub use find_boot::{BOOT_LABELS, BootRule};
 pub use memory::partition_memory_limit_bytes;
 pub use options::{ConfigOptions, prepare};
 pub use overlay::PatchedReader;
-pub use partitions::{Partition, PartitionTable, TableScheme};
+pub use partitions::{Partition, PartitionTable, TableScheme, read_ebr, read_table_prefix};
 pub use wifi::WifiProfile;
 
 use crate::engine::Patch;

@@ -129,6 +129,48 @@ pub fn read_partition_table<R: Read>(
     Ok(PartitionTable { scheme, partitions })
 }
 
+/// The partitions a table at the start of an image declares without reading
+/// further: GPT entries, or the MBR's primary partitions and the first LBA of
+/// its extended partition (whose logical partitions [`read_ebr`] follows).
+/// For the map of used bytes (`crate::map`), which reads the rest itself as
+/// the image streams past.
+pub fn read_table_prefix(
+    prefix: &[u8],
+) -> Result<(TableScheme, Vec<Partition>, Option<u64>), BootConfigError> {
+    match find_gpt(prefix)? {
+        Some((sector_size, gpt)) => Ok((TableScheme::Gpt { sector_size }, gpt, None)),
+        None => {
+            let (primary, extended_lba) = read_mbr(prefix)?;
+            Ok((TableScheme::Mbr, primary, extended_lba))
+        }
+    }
+}
+
+/// The EBR `sector` read at `lba` of the extended partition starting at
+/// `extended_lba`: its logical partition (numbered `number`), and the LBA
+/// of the next EBR, which must lie further on.
+pub fn read_ebr(
+    sector: &[u8],
+    lba: u64,
+    extended_lba: u64,
+    number: u32,
+) -> Result<(Option<Partition>, Option<u64>), BootConfigError> {
+    let offset = lba * MBR_SECTOR_LEN;
+    let ebr = parse_mbr_sector(sector, offset)?;
+    let (logical, next) = (&ebr.partition_1, &ebr.partition_2);
+    let partition = logical
+        .is_used()
+        .then(|| mbr_partition(number, lba, logical));
+    if next.is_unused() || next.starting_lba == 0 {
+        return Ok((partition, None));
+    }
+    let next_lba = extended_lba + u64::from(next.starting_lba);
+    if next_lba <= lba {
+        return Err(malformed("MBR", offset, "the EBR chain points backwards"));
+    }
+    Ok((partition, Some(next_lba)))
+}
+
 /// Sectors of the image: from the retained prefix, else from the stream
 /// (forward only).
 struct SectorSource<'r, R> {
