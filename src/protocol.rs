@@ -27,6 +27,13 @@ pub enum WireEvent {
         config_sha256: Option<String>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         warnings: Vec<String>,
+        /// What decides the bytes written: `"filesystems"` (the map of used
+        /// bytes) or `"full"` (every byte).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        map: Option<String>,
+        /// The bytes that will be written, when known before the run.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mapped_bytes: Option<u64>,
     },
     /// A target's position in the image in its current phase.
     Progress {
@@ -47,6 +54,12 @@ pub enum WireEvent {
         offset: Option<u64>,
         /// The target's bytes as written, when ok.
         sha256: Option<String>,
+        /// Bytes written to the target: its used ranges, unless `--full`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        written_bytes: Option<u64>,
+        /// Bytes read back and compared with the image.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        verified_bytes: Option<u64>,
     },
     /// The run is over.
     Done {
@@ -132,6 +145,8 @@ impl WireEvent {
                 error: None,
                 offset: None,
                 sha256,
+                written_bytes: None,
+                verified_bytes: None,
             },
             Err(failure) => WireEvent::TargetDone {
                 target,
@@ -145,8 +160,24 @@ impl WireEvent {
                 error: Some(failure.message.clone()),
                 offset: failure.offset,
                 sha256,
+                written_bytes: None,
+                verified_bytes: None,
             },
         }
+    }
+
+    /// This `target_done` with the bytes written and verified.
+    pub fn with_bytes(mut self, written: u64, verified: u64) -> WireEvent {
+        if let WireEvent::TargetDone {
+            written_bytes,
+            verified_bytes,
+            ..
+        } = &mut self
+        {
+            *written_bytes = Some(written);
+            *verified_bytes = Some(verified);
+        }
+        self
     }
 
     /// The `done` of a flash or verify run.
@@ -203,6 +234,8 @@ mod tests {
                 boot_partition: Some(partition.clone()),
                 config_sha256: Some("ab".into()),
                 warnings: vec!["deviceType differs".into()],
+                map: Some("filesystems".into()),
+                mapped_bytes: None,
             },
             WireEvent::Start {
                 image: "-".into(),
@@ -212,6 +245,8 @@ mod tests {
                 boot_partition: None,
                 config_sha256: None,
                 warnings: vec![],
+                map: None,
+                mapped_bytes: Some(5),
             },
             WireEvent::Progress {
                 target: "/dev/sdb".into(),

@@ -85,6 +85,9 @@ pub struct FlashArgs {
     /// Run every check, write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Write and verify every byte of the image, free space included.
+    #[arg(long)]
+    pub full: bool,
 }
 
 #[derive(Debug, Args)]
@@ -96,6 +99,9 @@ pub struct VerifyArgs {
     pub config: ConfigArgs,
     #[arg(long)]
     pub json: bool,
+    /// Compare every byte of the image, free space included.
+    #[arg(long)]
+    pub full: bool,
 }
 
 #[derive(Debug, Args)]

@@ -56,6 +56,7 @@ pub fn run(args: FlashArgs) -> Exit {
         config: (&args.config).into(),
         verify: !args.no_verify,
         expected_sha256: args.sha256.clone(),
+        full: args.full,
     };
     let Prepared { job, configured } = match prepare(&options, args.json) {
         Ok(prepared) => prepared,
@@ -106,6 +107,7 @@ pub fn verify(args: VerifyArgs) -> Exit {
         config: (&args.config).into(),
         verify: true,
         expected_sha256: None,
+        full: args.full,
     };
     let Prepared { job, configured } = match prepare(&options, args.json) {
         Ok(prepared) => prepared,
@@ -150,6 +152,7 @@ fn run_info<'a>(job: &FlashJob, configured: Option<&'a Configured>) -> RunInfo<'
             .map(|t| t.display().to_string())
             .collect(),
         configured,
+        full: job.full,
     }
 }
 

@@ -49,6 +49,8 @@ impl EventSink for JsonLines {
             }),
             config_sha256: configured.map(|c| c.config_sha256.clone()),
             warnings: configured.map(|c| c.warnings.clone()).unwrap_or_default(),
+            map: Some(if info.full { "full" } else { "filesystems" }.to_string()),
+            mapped_bytes: if info.full { info.size } else { None },
         });
     }
 
@@ -70,11 +72,12 @@ impl EventSink for JsonLines {
                 target,
                 result,
                 sha256,
-            } => emit(&WireEvent::target_done(
-                self.target_name(*target),
-                result,
-                sha256.clone(),
-            )),
+                written_bytes,
+                verified_bytes,
+            } => emit(
+                &WireEvent::target_done(self.target_name(*target), result, sha256.clone())
+                    .with_bytes(*written_bytes, *verified_bytes),
+            ),
         }
     }
 

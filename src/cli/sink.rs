@@ -11,6 +11,8 @@ pub struct RunInfo<'a> {
     pub size: Option<u64>,
     pub targets: Vec<String>,
     pub configured: Option<&'a Configured>,
+    /// `--full`: every byte is written and verified, not only used ones.
+    pub full: bool,
 }
 
 pub trait EventSink {

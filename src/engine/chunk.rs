@@ -2,6 +2,8 @@
 //! `Arc`, and the pool that recycles their buffers so memory stays bounded
 //! whatever the image size.
 
+use std::ops::Range;
+
 use crossbeam_channel::{Receiver, Sender};
 
 use super::TargetFailure;
@@ -16,6 +18,10 @@ pub const CHUNK_BYTES: usize = 4 << 20;
 pub struct Chunk {
     pub offset: u64,
     pub len: usize,
+    /// The ranges of this chunk to write and verify (image offsets, sorted,
+    /// [`crate::map::ALIGN`]ed but for the image's end): all of it with
+    /// `--full`, else what the map of used bytes says (`crate::map`).
+    pub used: Vec<Range<u64>>,
     buf: Option<AlignedBuf>,
     home: Sender<AlignedBuf>,
 }
@@ -25,6 +31,7 @@ impl Chunk {
         Chunk {
             offset,
             len,
+            used: std::iter::once(offset..offset + len as u64).collect(),
             buf: Some(buf),
             home,
         }
@@ -36,6 +43,30 @@ impl Chunk {
             Some(buf) => &buf[..self.len],
             None => &[],
         }
+    }
+
+    /// The image bytes of `range`, which lies within this chunk.
+    pub fn bytes_of(&self, range: &Range<u64>) -> &[u8] {
+        let from = (range.start - self.offset) as usize;
+        let to = (range.end - self.offset) as usize;
+        &self.bytes()[from..to]
+    }
+
+    /// The parts of this chunk outside its used ranges.
+    pub fn unused(&self) -> Vec<Range<u64>> {
+        let mut free = Vec::new();
+        let mut cursor = self.offset;
+        for r in &self.used {
+            if r.start > cursor {
+                free.push(cursor..r.start);
+            }
+            cursor = cursor.max(r.end);
+        }
+        let end = self.offset + self.len as u64;
+        if cursor < end {
+            free.push(cursor..end);
+        }
+        free
     }
 }
 

@@ -24,21 +24,28 @@ pub struct CompareRun<'a> {
 impl CompareRun<'_> {
     pub fn run(self) -> TargetOutcome {
         let mut bytes_compared = 0;
-        let result = self.compare(&mut bytes_compared);
+        let mut compared = 0;
+        let result = self.compare(&mut bytes_compared, &mut compared);
         let _ = self.events.send(FlashEvent::TargetDone {
             target: self.index,
             result: result.clone(),
             sha256: None,
+            written_bytes: 0,
+            verified_bytes: compared,
         });
         TargetOutcome {
             target: self.info.path.clone(),
             verified: result.is_ok(),
             result,
             bytes_written: 0,
+            written_bytes: 0,
+            verified_bytes: compared,
         }
     }
 
-    fn compare(&self, bytes_compared: &mut u64) -> Result<(), TargetFailure> {
+    /// Compares the used ranges of every chunk (all of it with `--full`);
+    /// `compared` counts their bytes.
+    fn compare(&self, bytes_compared: &mut u64, compared: &mut u64) -> Result<(), TargetFailure> {
         let failure = |offset: Option<u64>, message: String| TargetFailure {
             kind: FailureKind::Verify,
             offset,
@@ -79,40 +86,43 @@ impl CompareRun<'_> {
                     format!("{path} holds {size} bytes, but the image goes on past that"),
                 ));
             }
-            let mut lent = buf
-                .take()
-                .unwrap_or_else(|| AlignedBuf::zeroed(CHUNK_BYTES));
-            let (offset, len) = (chunk.offset, chunk.len);
-            let stuck = |_| TargetFailure {
-                kind: FailureKind::Cancelled,
-                offset: Some(offset),
-                message: format!(
-                    "cancelled at byte {offset} before a read from {path} had returned (the drive is slow or not responding)"
-                ),
-            };
-            let (read, lent) = file
-                .call(self.cancel, move |file| {
-                    let read = file.read_at(offset, &mut lent, len);
-                    (read, lent)
-                })
-                .map_err(stuck)?;
-            if let Err(error) = read {
-                let located = file
-                    .locate_read_failure(self.cancel, offset, len, error)
-                    .map_err(stuck)?;
-                return Err(failure(located.offset(), located.to_string()));
-            }
-            let buf = buf.insert(lent);
-            if let Some(at) = first_difference(chunk.bytes(), &buf[..chunk.len]) {
-                let offset = chunk.offset + at as u64;
-                return Err(failure(
-                    Some(offset),
-                    format!(
-                        "{path} differs from the image at byte {offset} (0x{offset:x}): image has 0x{:02x}, drive has 0x{:02x}",
-                        chunk.bytes()[at],
-                        buf[at]
+            for range in &chunk.used {
+                let (offset, len) = (range.start, (range.end - range.start) as usize);
+                let mut lent = buf
+                    .take()
+                    .unwrap_or_else(|| AlignedBuf::zeroed(CHUNK_BYTES));
+                let stuck = |_| TargetFailure {
+                    kind: FailureKind::Cancelled,
+                    offset: Some(offset),
+                    message: format!(
+                        "cancelled at byte {offset} before a read from {path} had returned (the drive is slow or not responding)"
                     ),
-                ));
+                };
+                let (read, lent) = file
+                    .call(self.cancel, move |file| {
+                        let read = file.read_at(offset, &mut lent, len);
+                        (read, lent)
+                    })
+                    .map_err(stuck)?;
+                if let Err(error) = read {
+                    let located = file
+                        .locate_read_failure(self.cancel, offset, len, error)
+                        .map_err(stuck)?;
+                    return Err(failure(located.offset(), located.to_string()));
+                }
+                let buf = buf.insert(lent);
+                let image = chunk.bytes_of(range);
+                if let Some(at) = first_difference(image, &buf[..len]) {
+                    let offset = offset + at as u64;
+                    return Err(failure(
+                        Some(offset),
+                        format!(
+                            "{path} differs from the image at byte {offset} (0x{offset:x}): image has 0x{:02x}, drive has 0x{:02x}",
+                            image[at], buf[at]
+                        ),
+                    ));
+                }
+                *compared += len as u64;
             }
             *bytes_compared = end;
             progress.update(end);

@@ -77,6 +77,10 @@ pub enum FlashEvent {
         result: Result<(), TargetFailure>,
         /// SHA-256 (hex) of the image now on the target, when it succeeded.
         sha256: Option<String>,
+        /// Bytes written to the target: its used ranges, unless `--full`.
+        written_bytes: u64,
+        /// Bytes read back and compared with the image.
+        verified_bytes: u64,
     },
     /// Every target is finished.
     Done {

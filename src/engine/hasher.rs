@@ -39,8 +39,8 @@ pub fn hash_image(
     result
 }
 
-/// Digests every chunk and sends each digest, in order, to every target
-/// that verifies.
+/// Digests every used range of every chunk and sends each digest, in
+/// order, to every target that verifies (each verifies the same ranges).
 pub fn digest_chunks(
     chunks: Receiver<Message>,
     mut targets: Vec<Sender<ChunkDigest>>,
@@ -53,9 +53,11 @@ pub fn digest_chunks(
         let Message::Chunk(chunk) = message else {
             break;
         };
-        let digest = digest_of(chunk.bytes());
+        for range in &chunk.used {
+            let digest = digest_of(chunk.bytes_of(range));
+            targets.retain(|tx| tx.send(digest).is_ok());
+        }
         drop(chunk);
-        targets.retain(|tx| tx.send(digest).is_ok());
         if targets.is_empty() {
             break;
         }

@@ -49,6 +49,9 @@ pub struct FlashJob {
     /// The SHA-256 (hex) the decompressed, patched image must have.
     pub expected_sha256: Option<String>,
     pub patch: Option<Patch>,
+    /// Write and verify every byte (`--full`), not only the used ranges of
+    /// the map of used bytes (`crate::map`).
+    pub full: bool,
 }
 
 /// The result of one target.
@@ -56,8 +59,12 @@ pub struct FlashJob {
 pub struct TargetOutcome {
     pub target: PathBuf,
     pub result: Result<(), TargetFailure>,
-    /// Bytes of the image written to this target.
+    /// How far into the image this target was written (a position).
     pub bytes_written: u64,
+    /// Bytes actually written: the used ranges only, unless `--full`.
+    pub written_bytes: u64,
+    /// Bytes read back and compared.
+    pub verified_bytes: u64,
     /// Whether every written byte was read back and matched.
     pub verified: bool,
 }

@@ -136,7 +136,14 @@ pub fn flash(
             .collect();
         let pool = &pool;
         let reader = spawn_named(s, "reader", move || {
-            reader::read_image(&job.source, job.patch.as_ref(), pool, consumers, cancel)
+            reader::read_image(
+                &job.source,
+                job.patch.as_ref(),
+                job.full,
+                pool,
+                consumers,
+                cancel,
+            )
         });
         let image_bytes = reader
             .join()
@@ -215,8 +222,14 @@ pub fn verify(
             })
             .collect();
         let pool = &pool;
-        let image_bytes =
-            reader::read_image(&job.source, job.patch.as_ref(), pool, consumers, cancel);
+        let image_bytes = reader::read_image(
+            &job.source,
+            job.patch.as_ref(),
+            job.full,
+            pool,
+            consumers,
+            cancel,
+        );
         let outcomes: Vec<_> = comparers
             .into_iter()
             .map(|((index, path), w)| target_outcome(w.join(), index, path, events))
@@ -271,11 +284,15 @@ fn target_outcome(
                 target: index,
                 result: Err(failure.clone()),
                 sha256: None,
+                written_bytes: 0,
+                verified_bytes: 0,
             });
             TargetOutcome {
                 target,
                 result: Err(failure),
                 bytes_written: 0,
+                written_bytes: 0,
+                verified_bytes: 0,
                 verified: false,
             }
         }

@@ -9,6 +9,7 @@ use crossbeam_channel::Sender;
 
 use super::chunk::{BufferPool, CHUNK_BYTES, Chunk, Message};
 use super::{FailureKind, Patch, TargetFailure};
+use crate::map::Mapper;
 use crate::source::ImageSource;
 
 /// A consumer of the chunk stream. The reader stops early when no
@@ -21,14 +22,21 @@ pub struct Consumer {
 /// Reads `source` to its end and sends each chunk to every consumer. A
 /// consumer whose channel is closed (a failed target) leaves the fan-out;
 /// the others carry on. Returns the image length when read to its end.
+///
+/// Unless `full`, each chunk carries the used ranges the map of used bytes
+/// (`crate::map`) gives it, computed here as it streams; the patch (a
+/// configured boot partition) is always used.
 pub fn read_image(
     source: &ImageSource,
     patch: Option<&Patch>,
+    full: bool,
     pool: &BufferPool,
     mut consumers: Vec<Consumer>,
     cancel: &AtomicBool,
 ) -> Result<u64, TargetFailure> {
-    let result = stream_chunks(source, patch, pool, &mut consumers, cancel);
+    let mut mapper =
+        (!full).then(|| Mapper::new(patch.map(|p| p.offset..p.end()).into_iter().collect()));
+    let result = stream_chunks(source, patch, mapper.as_mut(), pool, &mut consumers, cancel);
     let last = match &result {
         Ok(image_bytes) => Message::End {
             image_bytes: *image_bytes,
@@ -44,6 +52,7 @@ pub fn read_image(
 fn stream_chunks(
     source: &ImageSource,
     patch: Option<&Patch>,
+    mut mapper: Option<&mut Mapper>,
     pool: &BufferPool,
     consumers: &mut Vec<Consumer>,
     cancel: &AtomicBool,
@@ -81,7 +90,12 @@ fn stream_chunks(
         if let Some(patch) = patch {
             patch.apply(offset, &mut buf[..len]);
         }
-        let chunk = Arc::new(Chunk::new(offset, len, buf, pool.home()));
+        let used = mapper.as_mut().map(|m| m.used_in(offset, &buf[..len]));
+        let mut chunk = Chunk::new(offset, len, buf, pool.home());
+        if let Some(used) = used {
+            chunk.used = used;
+        }
+        let chunk = Arc::new(chunk);
         consumers.retain(|c| c.tx.send(Message::Chunk(chunk.clone())).is_ok());
         drop(chunk);
         offset += len as u64;

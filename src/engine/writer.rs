@@ -2,18 +2,19 @@
 //! durable, while its verifier ([`super::verifier`]) reads the target back
 //! behind it and compares it chunk by chunk with the image.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use super::chunk::{ChunkDigest, Message, hex};
+use super::chunk::{Chunk, ChunkDigest, Message, hex, is_all_zero};
 use super::device_io::DeviceIo;
 use super::progress::ProgressReporter;
 use super::short_name;
 use super::verifier::{Verifier, Written};
 use super::{FailureKind, FlashEvent, Phase, TargetFailure, TargetOutcome};
-use crate::target::{TargetError, TargetFile, TargetInfo};
+use crate::target::{TargetError, TargetFile, TargetInfo, TargetKind};
 
 /// What a target's thread is given.
 pub struct TargetRun<'a> {
@@ -33,29 +34,34 @@ pub struct TargetRun<'a> {
 impl TargetRun<'_> {
     /// Runs the target to its end and reports `TargetDone`.
     pub fn run(self) -> TargetOutcome {
-        let mut bytes_written = 0;
+        let mut counts = Counts::default();
         let mut verified = false;
-        let result = self.write_and_verify(&mut bytes_written, &mut verified);
+        let result = self.write_and_verify(&mut counts, &mut verified);
+        let verified_bytes = if verified { counts.used } else { 0 };
         let _ = self.events.send(FlashEvent::TargetDone {
             target: self.index,
             result: result.as_ref().map(|_| ()).map_err(Clone::clone),
             sha256: result.as_ref().ok().map(|sha| hex(sha)),
+            written_bytes: counts.written,
+            verified_bytes,
         });
         TargetOutcome {
             target: self.info.path.clone(),
             result: result.map(|_| ()),
-            bytes_written,
+            bytes_written: counts.position,
+            written_bytes: counts.written,
+            verified_bytes,
             verified,
         }
     }
 
     fn write_and_verify(
         &self,
-        bytes_written: &mut u64,
+        counts: &mut Counts,
         verified: &mut bool,
     ) -> Result<[u8; 32], TargetFailure> {
         let Some(digests) = &self.digests else {
-            self.write(bytes_written, None, &AtomicBool::new(false))?;
+            self.write(counts, None, &AtomicBool::new(false))?;
             return self.check_image_sha256();
         };
         let verify_failed = AtomicBool::new(false);
@@ -77,7 +83,7 @@ impl TargetRun<'_> {
                 .expect("spawning a verify thread");
             // The exclusive write handle stays open until verification
             // ends, so nothing (an automounter) can grab the device before.
-            let write_result = self.write(bytes_written, Some(written_tx), &verify_failed);
+            let write_result = self.write(counts, Some(written_tx), &verify_failed);
             let verify_result = handle.join().expect("a verify thread panicked");
             (write_result, verify_result)
         });
@@ -95,11 +101,12 @@ impl TargetRun<'_> {
         self.check_image_sha256()
     }
 
-    /// Writes every chunk, telling the verifier (if any) what is written,
-    /// then syncs. Returns the still open target and the image length.
+    /// Writes the used ranges of every chunk, telling the verifier (if any)
+    /// what is written, then syncs. Returns the still open target and the
+    /// image length.
     fn write(
         &self,
-        bytes_written: &mut u64,
+        counts: &mut Counts,
         verifier: Option<Sender<Written>>,
         verify_failed: &AtomicBool,
     ) -> Result<(DeviceIo, u64), TargetFailure> {
@@ -130,23 +137,35 @@ impl TargetRun<'_> {
                         });
                     }
                     let (offset, len) = (chunk.offset, chunk.len);
-                    // The chunk goes with the call: its buffer returns to
-                    // the pool only once the kernel is done with it.
-                    let whole = chunk.clone();
-                    let written = file
-                        .call(self.cancel, move |file| {
-                            file.write_at(whole.offset, whole.bytes())
-                        })
-                        .map_err(|_| self.stuck(offset, "a write to"))?;
-                    if let Err(error) = written {
-                        let located = file
-                            .locate_write_failure(self.cancel, chunk, error)
+                    let ranges = self.ranges_to_write(&chunk);
+                    if !ranges.is_empty() {
+                        counts.written += crate::map::total(&ranges);
+                        // The chunk goes with the call: its buffer returns
+                        // to the pool only once the kernel is done with it.
+                        let whole = chunk.clone();
+                        let written = file
+                            .call(self.cancel, move |file| {
+                                ranges
+                                    .iter()
+                                    .try_for_each(|r| file.write_at(r.start, whole.bytes_of(r)))
+                            })
                             .map_err(|_| self.stuck(offset, "a write to"))?;
-                        return Err(target_failure(located));
+                        if let Err(error) = written {
+                            let located = file
+                                .locate_write_failure(self.cancel, chunk.clone(), error)
+                                .map_err(|_| self.stuck(offset, "a write to"))?;
+                            return Err(target_failure(located));
+                        }
                     }
-                    *bytes_written = offset + len as u64;
-                    tell(Written::Range { offset, len });
-                    progress.update(*bytes_written);
+                    counts.position = offset + len as u64;
+                    for r in &chunk.used {
+                        counts.used += r.end - r.start;
+                        tell(Written::Range {
+                            offset: r.start,
+                            len: (r.end - r.start) as usize,
+                        });
+                    }
+                    progress.update(counts.position);
                 }
                 Message::End { image_bytes } => {
                     file.call(self.cancel, move |file| file.finish(image_bytes))
@@ -159,7 +178,24 @@ impl TargetRun<'_> {
                 Message::Failed(failure) => return Err(failure),
             }
         }
-        Err(self.cancelled(*bytes_written))
+        Err(self.cancelled(counts.position))
+    }
+
+    /// The ranges of `chunk` to write: its used ranges; on a file target
+    /// also every unused range that is not all zeros, so that a file always
+    /// holds exactly the image (the zeros are holes, DESIGN.md §9).
+    fn ranges_to_write(&self, chunk: &Chunk) -> Vec<Range<u64>> {
+        let mut ranges = chunk.used.clone();
+        if self.info.kind == TargetKind::File {
+            ranges.extend(
+                chunk
+                    .unused()
+                    .into_iter()
+                    .filter(|r| !is_all_zero(chunk.bytes_of(r))),
+            );
+            ranges.sort_by_key(|r| r.start);
+        }
+        ranges
     }
 
     /// `--sha256`: the image must be the one the user expects before the
@@ -211,6 +247,17 @@ impl TargetRun<'_> {
             ),
         }
     }
+}
+
+/// What a target's writer counted.
+#[derive(Default)]
+struct Counts {
+    /// How far into the image it has come.
+    position: u64,
+    /// Bytes written.
+    written: u64,
+    /// Bytes of used ranges handed to the verifier.
+    used: u64,
 }
 
 fn target_failure(error: TargetError) -> TargetFailure {

@@ -235,10 +235,14 @@ pub fn parse_line(line: &str, targets: &[PathBuf]) -> Option<RunEvent> {
             error,
             offset,
             sha256,
+            written_bytes,
+            verified_bytes,
             ..
         } => FlashEvent::TargetDone {
             target: index(&target)?,
             sha256,
+            written_bytes: written_bytes.unwrap_or(0),
+            verified_bytes: verified_bytes.unwrap_or(0),
             result: if ok {
                 Ok(())
             } else {

@@ -407,6 +407,8 @@ mod tests {
                     message: "gone".into(),
                 }),
                 sha256: None,
+                written_bytes: 0,
+                verified_bytes: 0,
             }),
             now,
         );
@@ -415,6 +417,8 @@ mod tests {
                 target: 1,
                 result: Ok(()),
                 sha256: None,
+                written_bytes: 0,
+                verified_bytes: 0,
             }),
             now,
         );

@@ -48,6 +48,8 @@ mod tests {
 
     fn outcome(ok: bool) -> TargetOutcome {
         TargetOutcome {
+            written_bytes: 0,
+            verified_bytes: 0,
             target: "t".into(),
             result: if ok {
                 Ok(())

@@ -22,6 +22,8 @@ pub struct FlashOptions {
     pub verify: bool,
     /// The SHA-256 the decompressed image must have, as the user typed it.
     pub expected_sha256: Option<String>,
+    /// Write and verify every byte, not only the used ones (`--full`).
+    pub full: bool,
 }
 
 /// A job ready to run, with the configuration it carries.
@@ -63,13 +65,14 @@ pub fn prepare(options: &FlashOptions) -> Result<Prepared, RequestError> {
         .transpose()?;
     let source = ImageSource::open(&options.image).map_err(RequestError::Image)?;
     let configured = bootcfg::prepare(&source, &options.config).map_err(RequestError::Config)?;
-    let job = job(
+    let mut job = job(
         source,
         options.targets.clone(),
         configured.as_ref(),
         options.verify,
         expected_sha256,
     );
+    job.full = options.full;
     Ok(Prepared { job, configured })
 }
 
@@ -88,6 +91,7 @@ pub fn job(
         verify,
         expected_sha256,
         patch: configured.map(|c| c.patch.clone()),
+        full: false,
     }
 }
 

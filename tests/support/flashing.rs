@@ -177,8 +177,18 @@ pub fn drive_size_for(image_len: usize) -> usize {
     image_len.div_ceil(4096) * 4096 + (1 << 20)
 }
 
-/// `imprint flash IMAGE -t DEV… --yes` plus `extra` arguments.
+/// `imprint flash IMAGE -t DEV… --yes --full` plus `extra` arguments:
+/// every byte of the image, so that the drive can be compared with it whole
+/// (sparse writing, the default, has its own tests: [`flash_sparse`]).
 pub fn flash(image: &Path, drives: &[&Path], extra: &[&str]) -> Output {
+    let mut with_full = vec!["--full"];
+    with_full.extend_from_slice(extra);
+    flash_sparse(image, drives, &with_full)
+}
+
+/// `imprint flash IMAGE -t DEV… --yes` plus `extra` arguments: by default
+/// only the bytes the image uses are written.
+pub fn flash_sparse(image: &Path, drives: &[&Path], extra: &[&str]) -> Output {
     let mut cmd = super::imprint();
     cmd.arg("flash").arg(image);
     for drive in drives {
