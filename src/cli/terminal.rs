@@ -8,7 +8,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::sink::{EventSink, RunInfo};
-use crate::engine::{FlashEvent, FlashReport, Phase, Refusal};
+use crate::engine::{FlashEvent, FlashReport, Phase, Refusal, TargetOutcome};
 use crate::humanize;
 
 pub struct Terminal {
@@ -150,15 +150,15 @@ impl EventSink for Terminal {
                     println!("{name:width$}  ok: identical to the image")
                 }
                 Ok(()) if outcome.verified => println!(
-                    "{name:width$}  ok: {} written and verified",
-                    humanize::bytes(report.image_bytes.unwrap_or(outcome.bytes_written))
+                    "{name:width$}  ok: {} and verified",
+                    written(report, outcome)
                 ),
                 Ok(()) if outcome.bytes_written == 0 => {
                     println!("{name:width$}  ok: identical to the image")
                 }
                 Ok(()) => println!(
-                    "{name:width$}  ok: {} written (not verified)",
-                    humanize::bytes(report.image_bytes.unwrap_or(outcome.bytes_written))
+                    "{name:width$}  ok: {} (not verified)",
+                    written(report, outcome)
                 ),
                 Err(failure) => println!("{name:width$}  FAILED: {}", failure.message),
             }
@@ -180,5 +180,20 @@ impl EventSink for Terminal {
             eprintln!("imprint: refusing {refusal}");
         }
         eprintln!("imprint: nothing was written");
+    }
+}
+
+/// "1.07 GB written", or "312 MB of 1.07 GB written (the rest is free
+/// space)" when only the used bytes were.
+fn written(report: &FlashReport, outcome: &TargetOutcome) -> String {
+    let image = report.image_bytes.unwrap_or(outcome.bytes_written);
+    if outcome.written_bytes < image {
+        format!(
+            "{} of {} written (the rest is free space)",
+            humanize::bytes(outcome.written_bytes),
+            humanize::bytes(image)
+        )
+    } else {
+        format!("{} written", humanize::bytes(image))
     }
 }

@@ -310,3 +310,28 @@ fn verify_checks_the_used_bytes_and_full_checks_all() {
         describe(&out)
     );
 }
+
+#[test]
+fn a_file_target_receives_exactly_the_image_with_holes_for_free_zeros() {
+    assert!(
+        tools_present(),
+        "e2fsprogs, dosfstools and mtools are needed"
+    );
+    let work = tempfile::tempdir().unwrap();
+    let image = make_image(work.path());
+    let raw = work.path().join("os.img");
+    std::fs::write(&raw, &image).unwrap();
+    let target = work.path().join("copy.img");
+    // An existing file with other bytes, longer than the image.
+    std::fs::write(&target, pseudo_random_bytes(IMAGE_LEN + MIB, 3)).unwrap();
+    let out = flash_sparse(&raw, &[&target], &["--json"]);
+    assert_exit(&out, 0);
+    // The free space holds the deleted files' bytes: those are written too.
+    ExpectedImage::from_bytes(image).assert_is(&std::fs::read(&target).unwrap(), "copy.img");
+    use std::os::unix::fs::MetadataExt;
+    let allocated = std::fs::metadata(&target).unwrap().blocks() * 512;
+    assert!(
+        allocated < IMAGE_LEN as u64 / 2,
+        "{allocated} bytes allocated for a {IMAGE_LEN}-byte image with free zeros"
+    );
+}
