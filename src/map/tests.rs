@@ -452,3 +452,27 @@ fn forced_ranges_stay_used() {
     assert!(total(&map_of(&disk)) < disk.len() as u64 / 4);
     assert!(mapper.free_ranges().is_empty());
 }
+
+#[test]
+fn free_space_known_too_late_is_used_and_small_gaps_are_written() {
+    let chunk = vec![0u8; CHUNK];
+    let mut mapper = Mapper::new(Vec::new());
+    // No partition table: the first chunk is used whole.
+    assert_eq!(mapper.used_in(0, &chunk), vec![0..CHUNK as u64]);
+    let base = CHUNK as u64;
+    // Learnt now: a range reaching back into what streamed (only the rest
+    // counts), a gap too small to skip, a large one; unaligned ends shrunk
+    // inward.
+    mapper.add_free(1000..base + MIB);
+    mapper.add_free(base + MIB + 100..base + MIB + 100 + MIN_GAP / 2);
+    mapper.add_free(base + 2 * MIB + 5..base + 3 * MIB + 5);
+    let used = mapper.used_in(base, &chunk);
+    assert_eq!(
+        used,
+        vec![
+            base + MIB..base + 2 * MIB + ALIGN,
+            base + 3 * MIB..base + CHUNK as u64
+        ]
+    );
+    assert!(mapper.free_ranges().is_empty());
+}
