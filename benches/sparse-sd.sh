@@ -64,10 +64,10 @@ start=$(((4 + boot_mib + root_mib) * 2048)), size=$((data_mib * 2048)), type=83
 TABLE
     mkfs.vfat -F 32 -C "$work/boot.fat" $((boot_mib * 1024)) >/dev/null
     mcopy -s -i "$work/boot.fat" "$files/boot/kernel.img" ::/
-    mkfs.ext4 -q -F -d "$files/root" "$work/root.ext4" "${root_mib}M"
+    mkfs.ext4 -q -F -d "$files/root" "$work/root.ext4" "${root_mib}M" >/dev/null
     debugfs -w -R "rm /blob2" "$work/root.ext4" >/dev/null 2>&1
     debugfs -w -R "write $files/root/blob2 blob2b" "$work/root.ext4" >/dev/null 2>&1
-    mkfs.ext4 -q -F "$work/data.ext4" "${data_mib}M"
+    mkfs.ext4 -q -F "$work/data.ext4" "${data_mib}M" >/dev/null
     dd if="$work/boot.fat" of="$img" bs=1M seek=4 conv=notrunc status=none
     dd if="$work/root.ext4" of="$img" bs=1M seek=$((4 + boot_mib)) conv=notrunc status=none
     dd if="$work/data.ext4" of="$img" bs=1M seek=$((4 + boot_mib + root_mib)) conv=notrunc status=none
@@ -81,7 +81,7 @@ throttled_seconds() {
         start="$(date +%s.%N)"
         (
             echo "$BASHPID" >"$cgroup/cgroup.procs"
-            exec "$@"
+            "$@"
         ) >"$work/last-stdout" 2>"$work/last-stderr" || {
             log "sparse-sd: failed: $*"
             cat "$work/last-stderr" >&2

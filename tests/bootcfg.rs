@@ -503,6 +503,8 @@ fn flash_args(image: &Path, config: &Path, targets: &[&Path]) -> Vec<String> {
         PSK.into(),
         "--yes".into(),
         "--json".into(),
+        // Every byte, so that a drive compares whole with `configure -o`.
+        "--full".into(),
     ];
     for target in targets {
         args.push("-t".into());
