@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sparse writing at SD-card speed: Imprint (default: only used bytes) against
-# Imprint --full and `dd oflag=direct` (whole image, no verification), on a
-# loop device throttled like an A1 card (40 MB/s write, 90 MB/s read) with the
+# Imprint --full and `dd oflag=direct` (whole image, no verification), to one
+# and four loop devices, each throttled like an A1 card (40 MB/s write,
+# 90 MB/s read) with the
 # kernel's block I/O throttling for the benchmark's own processes only
 # (cgroup v2 io.max, else cgroup v1 blkio.throttle.*; direct I/O is
 # throttled, buffered is not). Not a timed test: it prints figures.
@@ -35,9 +36,11 @@ fi
 work="/dev/shm/imprint-sparse.$$"
 cgroup=""
 loop=""
+loops=()
 mkdir -p "$work"
 cleanup() {
-    [[ -n $loop ]] && losetup -d "$loop" 2>/dev/null || true
+    local dev
+    for dev in "${loops[@]}"; do losetup -d "$dev" 2>/dev/null || true; done
     [[ -n $cgroup ]] && rmdir "$cgroup" 2>/dev/null || true
     rm -rf "$work"
 }
@@ -101,23 +104,37 @@ log "making a ${image_mib} MiB image with FAT32 + 2 ext4 partitions in $work"
 make_image "$image"
 xz -T0 -1 -k "$image"
 size_bytes="$(stat -c %s "$image")"
-truncate -s "$size_bytes" "$work/target"
-loop="$(losetup --find --show "$work/target")"
-devno="$(lsblk -dno MAJ:MIN "$loop" | tr -d ' ')"
-
+loops=()
+for i in 1 2 3 4; do
+    truncate -s "$size_bytes" "$work/target$i"
+    loops+=("$(losetup --find --show "$work/target$i")")
+done
+loop="${loops[0]}"
 if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
     cgroup="/sys/fs/cgroup/imprint-sparse.$$"
     mkdir "$cgroup"
-    echo "$devno wbps=$write_bps rbps=$read_bps" >"$cgroup/io.max"
 else
     cgroup="/sys/fs/cgroup/blkio/imprint-sparse.$$"
     mkdir "$cgroup"
-    echo "$devno $write_bps" >"$cgroup/blkio.throttle.write_bps_device"
-    echo "$devno $read_bps" >"$cgroup/blkio.throttle.read_bps_device"
 fi
-log "target $loop ($devno) throttled to $write_bps B/s write, $read_bps B/s read"
+for dev in "${loops[@]}"; do
+    devno="$(lsblk -dno MAJ:MIN "$dev" | tr -d ' ')"
+    if [[ -f $cgroup/io.max ]]; then
+        echo "$devno wbps=$write_bps rbps=$read_bps" >"$cgroup/io.max"
+    else
+        echo "$devno $write_bps" >"$cgroup/blkio.throttle.write_bps_device"
+        echo "$devno $read_bps" >"$cgroup/blkio.throttle.read_bps_device"
+    fi
+done
+log "targets ${loops[*]}, each throttled to $write_bps B/s write, $read_bps B/s read"
 
 flash_json() { "$IMPRINT" flash "$@" -t "$loop" --yes --json; }
+flash_json_4() {
+    local args=() dev
+    for dev in "${loops[@]}"; do args+=(-t "$dev"); done
+    "$IMPRINT" flash "$@" "${args[@]}" --yes --json
+}
+# The first target's written_bytes in the last run's JSON.
 written_of_last() {
     grep -o '"written_bytes":[0-9]*' "$work/last-stdout" | head -1 | cut -d: -f2
 }
@@ -131,3 +148,7 @@ t_raw="$(throttled_seconds flash_json "$image")"
 printf '%-44s %9s %14s %7s\n' "imprint raw, sparse (verified)" "$t_raw" "$(written_of_last)" "$(printf '%.2f' "$(echo "$t_raw / $t_dd" | bc -l)")"
 t_xz="$(throttled_seconds flash_json "$image.xz")"
 printf '%-44s %9s %14s %7s\n' "imprint .xz, sparse (verified)" "$t_xz" "$(written_of_last)" "$(printf '%.2f' "$(echo "$t_xz / $t_dd" | bc -l)")"
+t_raw4="$(throttled_seconds flash_json_4 "$image")"
+printf '%-44s %9s %14s %7s\n' "imprint raw -> 4, sparse (verified)" "$t_raw4" "$(written_of_last)" "$(printf '%.2f' "$(echo "$t_raw4 / $t_dd" | bc -l)")"
+t_xz4="$(throttled_seconds flash_json_4 "$image.xz")"
+printf '%-44s %9s %14s %7s\n' "imprint .xz -> 4, sparse (verified)" "$t_xz4" "$(written_of_last)" "$(printf '%.2f' "$(echo "$t_xz4 / $t_dd" | bc -l)")"
