@@ -7,7 +7,7 @@
 //! writer and verifier hand each system call to a [`DeviceIo`] worker and
 //! wait for its answer while watching the cancel flag; once cancelled, they
 //! give the call [`GRACE`] to return and then abandon it, so the run ends
-//! within a second (DESIGN.md §9, "Cancellation and stalls"). The abandoned
+//! within a second (docs/architecture.md §2, "Cancellation and stalls"). The abandoned
 //! worker finishes when the kernel lets it; [`stuck_targets`] names such
 //! targets so the front end can say why the process has not exited yet.
 
