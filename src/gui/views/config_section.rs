@@ -6,6 +6,7 @@ use egui::RichText;
 use super::super::action::Action;
 use super::super::app::ImprintApp;
 use super::super::config_check::ConfigStatus;
+use super::super::file_dialog::Purpose;
 use super::super::theme;
 use super::widgets;
 
@@ -19,6 +20,7 @@ pub fn config_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Act
         ui.add_space(4.0);
         egui::CollapsingHeader::new("balenaOS configuration (optional)")
             .default_open(!app.config.is_empty())
+            .open(app.reveal_config.then_some(true))
             .show(ui, |ui| config_form_ui(ui, app, actions));
     });
 }
@@ -31,20 +33,36 @@ fn config_form_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>
     ));
     ui.horizontal(|ui| match &app.config.config_path {
         Some(path) => {
-            ui.label(RichText::new(path.display().to_string()).strong());
-            if ui.button("Change…").clicked() {
-                actions.push(Action::PickConfig);
-            }
-            if ui.button("Remove").clicked() {
-                actions.push(Action::ClearConfig);
-            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                widgets::type_path_link_ui(ui, Purpose::Config, actions);
+                if ui.button("Remove").clicked() {
+                    actions.push(Action::ClearConfig);
+                }
+                if ui.button("Change…").clicked() {
+                    actions.push(Action::PickConfig);
+                }
+                ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                    let name = path.file_name().map_or_else(
+                        || path.display().to_string(),
+                        |n| n.to_string_lossy().into_owned(),
+                    );
+                    widgets::truncated_ui(
+                        ui,
+                        RichText::new(name).strong(),
+                        &path.display().to_string(),
+                    );
+                });
+            });
         }
         None => {
             if ui.button("Choose config.json…").clicked() {
                 actions.push(Action::PickConfig);
             }
+            widgets::type_path_link_ui(ui, Purpose::Config, actions);
+            ui.label(widgets::secondary(ui, "or drop it on this window"));
         }
     });
+    widgets::path_entry_ui(ui, app.path_entry.as_ref(), Purpose::Config, actions);
     wifi_fields_ui(ui, app, actions);
     status_ui(ui, app);
 }
@@ -86,7 +104,7 @@ fn wifi_fields_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>
 
 fn status_ui(ui: &mut egui::Ui, app: &ImprintApp) {
     if let Some(error) = app.config.local_error() {
-        ui.label(RichText::new(error).color(theme::ERROR));
+        ui.add(egui::Label::new(RichText::new(error).color(theme::ERROR)).wrap());
         return;
     }
     match &app.config_status {
@@ -116,13 +134,6 @@ fn status_ui(ui: &mut egui::Ui, app: &ImprintApp) {
                 ui.label(RichText::new(format!("Note: {warning}")).color(theme::WARNING));
             }
         }
-        ConfigStatus::Invalid(message) => {
-            ui.add(
-                egui::Label::new(
-                    RichText::new(format!("Invalid configuration: {message}")).color(theme::ERROR),
-                )
-                .wrap(),
-            );
-        }
+        ConfigStatus::Invalid(problem) => widgets::problem_ui(ui, problem, theme::ERROR),
     }
 }

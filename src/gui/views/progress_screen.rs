@@ -5,10 +5,12 @@
 use egui::RichText;
 
 use super::super::action::Action;
+use super::super::message;
 use super::super::state::{FlashRun, RunTarget};
 use super::super::theme;
+use super::result_screen;
 use super::widgets;
-use crate::engine::Phase;
+use crate::engine::{FailureKind, Phase};
 use crate::humanize;
 
 pub fn progress_screen_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<Action>) {
@@ -40,6 +42,17 @@ pub fn progress_screen_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<A
                         },
                     ));
                     ui.add_space(12.0);
+                    if let Some(fault) = run.source_fault() {
+                        widgets::banner_frame().show(ui, |ui| {
+                            ui.set_width(ui.available_width());
+                            widgets::problem_ui(
+                                ui,
+                                &message::source_fault(fault, run.started()),
+                                theme::ERROR,
+                            );
+                        });
+                        ui.add_space(12.0);
+                    }
                     for target in &run.targets {
                         target_row_ui(ui, target);
                     }
@@ -55,19 +68,22 @@ fn target_row_ui(ui: &mut egui::Ui, target: &RunTarget) {
     widgets::card_frame(ui, border).show(ui, |ui| {
         ui.set_width(ui.available_width());
         ui.horizontal(|ui| {
-            ui.label(RichText::new(&target.name).strong());
-            if let Some(path) = target.path_detail() {
-                ui.label(widgets::secondary(ui, path));
-            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 phase_label_ui(ui, target);
+                ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                    result_screen::target_name_ui(ui, target);
+                });
             });
         });
         match &p.result {
-            Some(Err(failure)) => {
-                ui.add(
-                    egui::Label::new(RichText::new(&failure.message).color(theme::ERROR)).wrap(),
+            // Told once for the run, in the banner above.
+            Some(Err(failure)) if failure.kind == FailureKind::Source => {
+                ui.label(
+                    RichText::new("Stopped: the image is damaged (see above).").color(theme::ERROR),
                 );
+            }
+            Some(Err(failure)) => {
+                widgets::problem_ui(ui, &message::target_failure(failure), theme::ERROR);
             }
             Some(Ok(())) => {
                 ui.add(egui::ProgressBar::new(1.0).fill(theme::SUCCESS));
