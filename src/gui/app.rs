@@ -42,6 +42,8 @@ pub struct PathEntry {
     pub text: String,
     /// The file dialog could not be shown: say so above the field.
     pub no_dialog: bool,
+    /// Just opened: take the keyboard focus and scroll into view (once).
+    pub focus: bool,
 }
 
 /// The image file's own SHA-256, computed in the background after opening.
@@ -285,6 +287,7 @@ impl ImprintApp {
                     purpose,
                     text: String::new(),
                     no_dialog: true,
+                    focus: true,
                 });
             }
         }
@@ -435,6 +438,9 @@ impl eframe::App for ImprintApp {
         let mut actions = Vec::new();
         views::app_ui(ui, self, &mut actions);
         self.reveal_config = false;
+        if let Some(entry) = &mut self.path_entry {
+            entry.focus = false;
+        }
         let ctx = ui.ctx().clone();
         for action in actions {
             self.handle(action, &ctx);

@@ -108,6 +108,7 @@ impl ImprintApp {
                     purpose,
                     text: String::new(),
                     no_dialog: false,
+                    focus: true,
                 });
             }
             Action::EditPath(text) => {
@@ -188,6 +189,9 @@ impl ImprintApp {
             .collect();
         let mut run = FlashRun::new(info.name.clone(), names);
         run.configured = !self.config.is_empty();
+        for target in &mut run.targets {
+            target.is_file = self.selection.is_file(&target.path);
+        }
         let running = if self.helper.needed_for(&targets) {
             let job = helper::HelperJob {
                 image: info.source.path().to_path_buf(),

@@ -130,6 +130,8 @@ pub struct RunTarget {
     pub path: PathBuf,
     /// "SanDisk Ultra", or the device path.
     pub name: String,
+    /// An image file rather than a drive (nothing to remove afterwards).
+    pub is_file: bool,
     pub progress: TargetProgress,
 }
 
@@ -180,6 +182,7 @@ impl FlashRun {
                 .map(|(path, name)| RunTarget {
                     path,
                     name,
+                    is_file: false,
                     progress: TargetProgress::default(),
                 })
                 .collect(),

@@ -544,6 +544,8 @@ fn the_demo_image_is_written_to_an_image_file() {
     });
     assert!(shows(&h, "Flash complete"), "the flash succeeded");
     assert!(shows(&h, "Written and verified"));
+    assert!(shows(&h, "was written to the image file and verified."));
+    assert!(!shows(&h, "can be removed"), "a file is not removed");
     assert_eq!(std::fs::read(&target).unwrap(), demo_bytes());
     h.check_accessibility();
 }

@@ -179,6 +179,16 @@ fn long_names_are_cut_and_everything_fits_800_by_600() {
     h.run_steps(10);
     assert!(shows(&h, &full_path), "the full path shows on hover");
     h.check_accessibility();
+
+    // The confirmation names the long file inside the window too.
+    h.get_by_role_and_label(Role::Button, "Flash!").click();
+    wait_until(&mut h, "the confirmation", |h| shows(h, "Write the image"));
+    assert_inside(&h, 800.0, "confirmation");
+    let rect = h.get_by_label("Erase and flash").rect();
+    assert!(
+        rect.max.x <= 800.0,
+        "Erase and flash is cut off at {rect:?}"
+    );
 }
 
 #[test]

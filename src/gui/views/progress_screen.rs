@@ -8,6 +8,7 @@ use super::super::action::Action;
 use super::super::message;
 use super::super::state::{FlashRun, RunTarget};
 use super::super::theme;
+use super::flash_bar::targets_summary;
 use super::result_screen;
 use super::widgets;
 use crate::engine::{FailureKind, Phase};
@@ -28,19 +29,7 @@ pub fn progress_screen_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<A
                             .size(theme::SCREEN_TITLE_SIZE)
                             .strong(),
                     );
-                    ui.label(widgets::secondary(
-                        ui,
-                        match run.targets.len() {
-                            1 => format!(
-                                "{} to one drive. Keep it plugged in until it is done.",
-                                run.image_name
-                            ),
-                            n => format!(
-                                "{} to {n} drives. Keep them plugged in until every row is done.",
-                                run.image_name
-                            ),
-                        },
-                    ));
+                    ui.label(widgets::secondary(ui, subtitle(run)));
                     ui.add_space(12.0);
                     if let Some(fault) = run.source_fault() {
                         widgets::banner_frame().show(ui, |ui| {
@@ -59,6 +48,27 @@ pub fn progress_screen_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<A
                 });
             });
     });
+}
+
+/// What is written where, and (for drives) to keep them plugged in.
+fn subtitle(run: &FlashRun) -> String {
+    let files = run.targets.iter().filter(|t| t.is_file).count();
+    let drives = run.targets.len() - files;
+    let image = &run.image_name;
+    match (drives, files) {
+        (0, 1) => format!("{image} to an image file."),
+        (0, n) => format!("{image} to {n} image files."),
+        (1, 0) => format!("{image} to one drive. Keep it plugged in until it is done."),
+        (n, 0) => format!("{image} to {n} drives. Keep them plugged in until every row is done."),
+        (1, _) => format!(
+            "{image} to one drive and {}. Keep the drive plugged in until it is done.",
+            targets_summary((0, files))
+        ),
+        _ => format!(
+            "{image} to {}. Keep the drives plugged in until every row is done.",
+            targets_summary((drives, files))
+        ),
+    }
 }
 
 fn target_row_ui(ui: &mut egui::Ui, target: &RunTarget) {

@@ -81,16 +81,25 @@ fn title_ui(ui: &mut egui::Ui, run: &FlashRun) {
             .strong()
             .color(color),
     );
+    let files = run.targets.iter().filter(|t| t.is_file).count();
+    let drives = total - files;
     let detail = if ok == total {
+        let what = match (drives, files) {
+            (1, 0) => "the drive".to_string(),
+            (2, 0) => "both drives".to_string(),
+            (_, 0) => format!("all {total} drives"),
+            (0, 1) => "the image file".to_string(),
+            (0, _) => format!("all {files} image files"),
+            _ => format!("all {total} targets"),
+        };
+        let removable = match drives {
+            0 => "",
+            1 => " The drive can be removed.",
+            _ => " The drives can be removed.",
+        };
         format!(
-            "{} was written to {} and verified. The drive{} can be removed.",
-            run.image_name,
-            match total {
-                1 => "the drive".to_string(),
-                2 => "both drives".to_string(),
-                _ => format!("all {total} drives"),
-            },
-            if total == 1 { "" } else { "s" }
+            "{} was written to {what} and verified.{removable}",
+            run.image_name
         )
     } else {
         format!(
@@ -98,7 +107,7 @@ fn title_ui(ui: &mut egui::Ui, run: &FlashRun) {
             run.image_name
         )
     };
-    ui.label(widgets::secondary(ui, detail));
+    ui.add(egui::Label::new(widgets::secondary(ui, detail)).wrap());
 }
 
 fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget) {

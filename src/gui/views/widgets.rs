@@ -255,6 +255,10 @@ pub fn path_entry_ui(
                         .desired_width(ui.available_width()),
                 )
                 .labelled_by(label.id);
+            if entry.focus {
+                field.request_focus();
+                field.scroll_to_me(None);
+            }
             if field.changed() {
                 actions.push(Action::EditPath(text.clone()));
             }
