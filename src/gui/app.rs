@@ -241,9 +241,9 @@ impl ImprintApp {
         };
         let next = match rx.try_recv() {
             Ok(Ok(info)) => ImageSlot::Ready(Box::new(info)),
-            Ok(Err(raw)) => ImageSlot::Failed {
+            Ok(Err(problem)) => ImageSlot::Failed {
                 path: path.clone(),
-                problem: message::image_unreadable(&raw),
+                problem,
             },
             Err(TryRecvError::Empty) => return,
             Err(TryRecvError::Disconnected) => ImageSlot::Failed {

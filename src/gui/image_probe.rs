@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crossbeam_channel::Receiver;
 
+use super::message::{self, Problem};
 use crate::source::ImageSource;
 
 /// The partition table at the start of the decompressed image.
@@ -40,7 +41,7 @@ pub struct ImageInfo {
 }
 
 /// The result of opening one image.
-pub type ProbeResult = Result<ImageInfo, String>;
+pub type ProbeResult = Result<ImageInfo, Problem>;
 
 /// Opens `path` on a thread named `image-probe`; the result arrives on the
 /// returned channel (which closes without a result if opening panicked).
@@ -57,21 +58,24 @@ pub fn start(path: PathBuf, ctx: &egui::Context) -> Receiver<ProbeResult> {
             }
         });
     if let Err(e) = spawned {
-        let _ = tx.send(Err(format!("cannot open the image: {e}")));
+        let _ = tx.send(Err(message::image_unreadable(&format!(
+            "cannot open the image: {e}"
+        ))));
     }
     rx
 }
 
 fn probe(path: &Path) -> ProbeResult {
-    let source = ImageSource::open(path).map_err(|e| e.to_string())?;
+    let source = ImageSource::open(path).map_err(|e| message::image_unreadable(&e.to_string()))?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
     // A start that cannot be decompressed is a damaged image: say so now,
     // before any drive is erased, rather than mid-stream.
-    let partition_table = sniff_partition_table(&source)
-        .map_err(|e| format!("reading the start of {}: {e}", path.display()))?;
+    let partition_table = sniff_partition_table(&source).map_err(|e| {
+        message::image_damaged(&format!("reading the start of {}: {e}", path.display()))
+    })?;
     Ok(ImageInfo {
         source,
         name,

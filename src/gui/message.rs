@@ -63,6 +63,16 @@ pub fn image_unreadable(raw: &str) -> Problem {
     .with_details(raw)
 }
 
+/// An image whose data cannot be read to the end: found before anything
+/// was written (opening it, or checking the configuration against it).
+pub fn image_damaged(raw: &str) -> Problem {
+    Problem::new(
+        "The image is damaged.",
+        "Nothing was written. Download it again, or choose another image.",
+    )
+    .with_details(raw)
+}
+
 /// A failure of the configuration check, and whether it is the image's
 /// fault (then it belongs on the image card, not the configuration form).
 pub fn config_error(error: &BootConfigError) -> (Problem, bool) {
@@ -75,7 +85,7 @@ pub fn config_error(error: &BootConfigError) -> (Problem, bool) {
         BootConfigError::ReadImage { .. }
         | BootConfigError::ImageTooShort { .. }
         | BootConfigError::PartitionPastImageEnd { .. } => {
-            return (image_unreadable(&raw), true);
+            return (image_damaged(&raw), true);
         }
         BootConfigError::DamagedFat { .. } => (
             "The image's boot partition is damaged.",
@@ -304,6 +314,7 @@ mod tests {
         };
         let (problem, image_fault) = config_error(&corrupt);
         assert!(image_fault);
+        assert_eq!(problem.title, "The image is damaged.");
         assert!(!problem.title.contains("liblzma"));
         let (problem, image_fault) = config_error(&BootConfigError::WifiWithoutConfig);
         assert!(!image_fault);

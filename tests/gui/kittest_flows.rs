@@ -531,7 +531,7 @@ fn the_demo_image_is_written_to_an_image_file() {
     click(&mut h, "demo.img");
     assert!(h.state().selected_targets().is_empty());
     click(&mut h, "demo.img");
-    assert!(shows(&h, "demo.img.xz to 1 image file"));
+    assert!(shows(&h, "To 1 image file: demo.img.xz"));
     h.get_by_role_and_label(Role::Button, "Flash!").click();
     wait_until(&mut h, "the confirmation", |h| {
         shows(h, "Write the image to this file?")

@@ -210,9 +210,10 @@ fn a_damaged_image_is_the_image_cards_problem_before_anything_is_written() {
     click(&mut h, "Test Card A");
     h.state_mut().set_config_file(Some(config));
     wait_until(&mut h, "the check", |h| {
-        shows(h, "cannot be used as an image") || shows(h, "Configuration valid")
+        shows(h, "The image is damaged") || shows(h, "Configuration valid")
     });
-    assert!(shows(&h, "This file cannot be used as an image."));
+    assert!(shows(&h, "The image is damaged."));
+    assert!(shows(&h, "Nothing was written."));
     assert!(!shows(&h, "Invalid configuration"));
     assert!(!shows(&h, "liblzma"), "technical text only under Details");
     assert!(

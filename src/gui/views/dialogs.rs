@@ -41,6 +41,7 @@ fn confirm_flash_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Actio
         (1, 0) => "Erase this drive?".to_string(),
         (_, 0) => format!("Erase these {count} drives?"),
         (0, 1) => "Write the image to this file?".to_string(),
+        (0, _) => format!("Write the image to these {count} files?"),
         _ => format!("Write the image to these {count} targets?"),
     };
     ui.add(egui::Label::new(RichText::new(title).size(theme::STEP_TITLE_SIZE).strong()).wrap());
@@ -68,10 +69,14 @@ fn confirm_flash_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Actio
             format!("{size}  {path_text}")
         };
         let full = format!("{name}  {detail}");
-        widgets::truncated_ui(ui, RichText::new(format!("•  {name}")).strong(), &full);
-        ui.horizontal(|ui| {
-            ui.add_space(14.0);
-            widgets::truncated_ui(ui, widgets::secondary(ui, detail.as_str()), &full);
+        ui.scope(|ui| {
+            // The detail line belongs to the name above it: keep them close.
+            ui.spacing_mut().item_spacing.y = 0.0;
+            widgets::truncated_ui(ui, RichText::new(format!("•  {name}")).strong(), &full);
+            ui.horizontal(|ui| {
+                ui.add_space(14.0);
+                widgets::truncated_ui(ui, widgets::secondary(ui, detail.as_str()), &full);
+            });
         });
     }
     buttons_ui(
