@@ -68,12 +68,19 @@ pub fn result_screen_ui(
 fn title_ui(ui: &mut egui::Ui, run: &FlashRun) {
     let total = run.targets.len();
     let ok = run.succeeded();
+    let files = run.targets.iter().filter(|t| t.is_file).count();
+    let drives = total - files;
     let (title, color) = if ok == total {
         ("Flash complete".to_string(), theme::SUCCESS)
     } else if ok == 0 {
         ("Flash failed".to_string(), theme::ERROR)
     } else {
-        (format!("{ok} of {total} drives flashed"), theme::WARNING)
+        let what = match (drives, files) {
+            (_, 0) => "drives flashed",
+            (0, _) => "image files written",
+            _ => "targets written",
+        };
+        (format!("{ok} of {total} {what}"), theme::WARNING)
     };
     ui.label(
         RichText::new(title)
@@ -81,8 +88,6 @@ fn title_ui(ui: &mut egui::Ui, run: &FlashRun) {
             .strong()
             .color(color),
     );
-    let files = run.targets.iter().filter(|t| t.is_file).count();
-    let drives = total - files;
     let detail = if ok == total {
         let what = match (drives, files) {
             (1, 0) => "the drive".to_string(),
