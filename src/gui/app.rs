@@ -44,6 +44,8 @@ pub struct PathEntry {
     pub no_dialog: bool,
     /// Just opened: take the keyboard focus and scroll into view (once).
     pub focus: bool,
+    /// Why the typed path was not taken ("No file at this path.").
+    pub error: Option<String>,
 }
 
 /// The image file's own SHA-256, computed in the background after opening.
@@ -288,6 +290,7 @@ impl ImprintApp {
                     text: String::new(),
                     no_dialog: true,
                     focus: true,
+                    error: None,
                 });
             }
         }

@@ -109,20 +109,29 @@ impl ImprintApp {
                     text: String::new(),
                     no_dialog: false,
                     focus: true,
+                    error: None,
                 });
             }
             Action::EditPath(text) => {
                 if let Some(entry) = &mut self.path_entry {
                     entry.text = text;
+                    entry.error = None;
                 }
             }
             Action::SubmitPath => {
-                let Some(entry) = &self.path_entry else {
+                let Some(entry) = &mut self.path_entry else {
                     return;
                 };
-                if let Some(path) = typed_path(&entry.text) {
-                    self.use_path(entry.purpose, path, ctx);
+                let Some(path) = typed_path(&entry.text) else {
+                    return;
+                };
+                // Said at once, beside the field, rather than after Flash!.
+                if let Some(error) = path_problem(entry.purpose, &path) {
+                    entry.error = Some(error.to_string());
+                    return;
                 }
+                let purpose = entry.purpose;
+                self.use_path(purpose, path, ctx);
             }
             Action::ClosePathEntry => self.path_entry = None,
         }
@@ -225,6 +234,27 @@ fn typed_path(text: &str) -> Option<PathBuf> {
         return Some(PathBuf::from(home).join(rest));
     }
     Some(PathBuf::from(text))
+}
+
+/// Why a typed path cannot be used for `purpose`, if it cannot.
+fn path_problem(purpose: Purpose, path: &std::path::Path) -> Option<&'static str> {
+    match purpose {
+        Purpose::Image | Purpose::Config if !path.exists() => Some("No file at this path."),
+        Purpose::Image | Purpose::Config if path.is_dir() => {
+            Some("This is a folder: type the path of a file in it.")
+        }
+        Purpose::FileTarget if path.is_dir() => {
+            Some("This is a folder: add the name of the image file to write.")
+        }
+        Purpose::FileTarget
+            if !path
+                .parent()
+                .is_some_and(|p| p.as_os_str().is_empty() || p.is_dir()) =>
+        {
+            Some("This folder does not exist.")
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]

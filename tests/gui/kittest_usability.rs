@@ -75,6 +75,20 @@ fn without_a_file_chooser_the_app_says_so_and_takes_a_typed_path() {
     type_into(
         &mut h,
         "Path of the image file to write",
+        &dir.path()
+            .join("no-such-folder/out.img")
+            .display()
+            .to_string(),
+    );
+    h.get_by_role_and_label(Role::Button, "Add").click();
+    h.run_steps(2);
+    assert!(shows(&h, "This folder does not exist."));
+    assert!(h.state().selected_targets().is_empty());
+    click(&mut h, "Cancel");
+    click(&mut h, "Write to an image file…");
+    type_into(
+        &mut h,
+        "Path of the image file to write",
         &target.display().to_string(),
     );
     h.get_by_role_and_label(Role::Button, "Add").click();

@@ -7,6 +7,7 @@ use egui::RichText;
 use super::super::action::Action;
 use super::super::app::ImprintApp;
 use super::super::file_dialog::Purpose;
+use super::super::message::Problem;
 use super::super::state::{Availability, LARGE_DRIVE_BYTES, availability};
 use super::super::theme;
 use super::widgets;
@@ -29,7 +30,12 @@ pub fn drive_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Acti
             });
         });
         if let Some(error) = &app.drive_error {
-            ui.label(RichText::new(error).color(theme::ERROR));
+            let problem = Problem::new(
+                "The drives cannot be listed.",
+                "Writing to an image file still works; restart Imprint to try again.",
+            )
+            .with_details(error.as_str());
+            widgets::problem_ui(ui, &problem, theme::ERROR);
         }
         let shown: Vec<&Drive> = app
             .drives

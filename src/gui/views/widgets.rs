@@ -271,6 +271,9 @@ pub fn path_entry_ui(
             }
         });
     });
+    if let Some(error) = &entry.error {
+        ui.label(RichText::new(error).color(theme::ERROR));
+    }
 }
 
 /// A round success (check) or failure (cross) mark, drawn rather than taken
