@@ -197,7 +197,11 @@ pub fn advice(kind: FailureKind) -> &'static str {
         }
         FailureKind::Source => "Download the image again, then flash again.",
         FailureKind::TooSmall => "Use a drive at least as large as the image.",
-        FailureKind::Cancelled => "The drive is incomplete and will not boot: flash it again.",
+        // The stop may have come while writing (the drive is incomplete) or
+        // only while verifying (written, not proven): the advice holds for both.
+        FailureKind::Cancelled => {
+            "The flash was stopped before this drive was finished and verified: flash it again before using it."
+        }
         FailureKind::Checksum => "Download it again from a source you trust.",
     }
 }
