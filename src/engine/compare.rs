@@ -10,7 +10,7 @@ use super::chunk::{CHUNK_BYTES, Message};
 use super::device_io::DeviceIo;
 use super::progress::ProgressReporter;
 use super::{FailureKind, FlashEvent, Phase, TargetFailure, TargetOutcome};
-use crate::target::{AlignedBuf, TargetFile, TargetInfo};
+use crate::target::{AlignedBuf, TargetInfo, TargetOpener};
 
 pub struct CompareRun<'a> {
     pub index: usize,
@@ -19,6 +19,7 @@ pub struct CompareRun<'a> {
     pub size_hint: Option<u64>,
     pub events: &'a Sender<FlashEvent>,
     pub cancel: &'a AtomicBool,
+    pub opener: &'a dyn TargetOpener,
 }
 
 impl CompareRun<'_> {
@@ -52,7 +53,9 @@ impl CompareRun<'_> {
             message,
         };
         let path = self.info.path.display().to_string();
-        let file = TargetFile::open_for_read(&self.info)
+        let file = self
+            .opener
+            .open_for_read(&self.info)
             .map_err(|e| failure(e.offset(), e.to_string()))?;
         let file = DeviceIo::spawn(
             file,

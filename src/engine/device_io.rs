@@ -7,7 +7,7 @@
 //! writer and verifier hand each system call to a [`DeviceIo`] worker and
 //! wait for its answer while watching the cancel flag; once cancelled, they
 //! give the call [`GRACE`] to return and then abandon it, so the run ends
-//! within a second (DESIGN.md §9, "Cancellation and stalls"). The abandoned
+//! within a second (docs/architecture.md §2, "Cancellation and stalls"). The abandoned
 //! worker finishes when the kernel lets it; [`stuck_targets`] names such
 //! targets so the front end can say why the process has not exited yet.
 
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{RecvTimeoutError, Sender};
 
 use super::chunk::Chunk;
-use crate::target::{AlignedBuf, IO_ALIGNMENT, TargetError, TargetFile};
+use crate::target::{AlignedBuf, BlockTarget, IO_ALIGNMENT, TargetError};
 
 /// How often a waiting thread looks at the cancel flag.
 const POLL: Duration = Duration::from_millis(50);
@@ -28,7 +28,7 @@ const POLL: Duration = Duration::from_millis(50);
 /// drive answers well within it, and the run still ends within a second.
 pub const GRACE: Duration = Duration::from_millis(300);
 
-type Job = Box<dyn FnOnce(&mut TargetFile) + Send>;
+type Job = Box<dyn FnOnce(&mut dyn BlockTarget) + Send>;
 
 /// The pieces a failed read or write is retried in to find where it fails:
 /// 64 KiB, then 4 KiB within the failing 64 KiB. Only pieces up to the
@@ -63,7 +63,7 @@ pub struct DeviceIo {
 impl DeviceIo {
     /// Moves `file` to a new worker thread named `name`. Dropping the
     /// `DeviceIo` lets the worker close the file once its last call returns.
-    pub fn spawn(file: TargetFile, name: String) -> DeviceIo {
+    pub fn spawn(file: Box<dyn BlockTarget>, name: String) -> DeviceIo {
         let path = file.path().to_path_buf();
         let (jobs, queue) = crossbeam_channel::unbounded::<Job>();
         let mut file = file;
@@ -73,7 +73,7 @@ impl DeviceIo {
             .name(name)
             .spawn(move || {
                 for job in queue {
-                    job(&mut file);
+                    job(file.as_mut());
                 }
             })
             .expect("spawning a target I/O thread");
@@ -90,7 +90,7 @@ impl DeviceIo {
     pub fn call<R: Send + 'static>(
         &self,
         cancel: &AtomicBool,
-        f: impl FnOnce(&mut TargetFile) -> R + Send + 'static,
+        f: impl FnOnce(&mut dyn BlockTarget) -> R + Send + 'static,
     ) -> Result<R, Abandoned> {
         let id = NEXT_CALL.fetch_add(1, Ordering::Relaxed);
         let (reply_tx, reply) = crossbeam_channel::bounded(1);
@@ -141,7 +141,7 @@ impl DeviceIo {
         cancel: &AtomicBool,
         offset: u64,
         len: usize,
-        op: impl Fn(&mut TargetFile, u64, usize) -> Result<(), TargetError> + Send + Sync + 'static,
+        op: impl Fn(&mut dyn BlockTarget, u64, usize) -> Result<(), TargetError> + Send + Sync + 'static,
     ) -> Result<Option<TargetError>, Abandoned> {
         let op = Arc::new(op);
         let (mut start, mut end) = (offset, offset + len as u64);
@@ -211,11 +211,11 @@ mod tests {
     use super::*;
     use std::path::Path;
 
-    fn file_target(dir: &Path) -> TargetFile {
+    fn file_target(dir: &Path) -> Box<dyn BlockTarget> {
         let path = dir.join("target.img");
         std::fs::write(&path, [7u8; 4096]).unwrap();
         let info = crate::target::inspect(&path).unwrap();
-        TargetFile::open_for_read(&info).unwrap()
+        Box::new(crate::target::TargetFile::open_for_read(&info).unwrap())
     }
 
     #[test]

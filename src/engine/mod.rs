@@ -22,6 +22,8 @@ mod device_io;
 mod events;
 mod hasher;
 mod job;
+#[cfg(test)]
+mod mock_target;
 mod progress;
 mod reader;
 mod verifier;
@@ -38,7 +40,7 @@ pub use device_io::stuck_targets;
 pub use events::{FailureKind, FlashEvent, Phase, TargetFailure};
 pub use job::{FlashJob, FlashReport, Patch, TargetOutcome};
 
-use crate::target::{self, TargetInfo};
+use crate::target::{self, OpenTargetFile, TargetInfo, TargetOpener};
 use chunk::BufferPool;
 use reader::Consumer;
 
@@ -71,6 +73,17 @@ pub fn flash(
     cancel: &AtomicBool,
 ) -> Result<FlashReport, Vec<Refusal>> {
     let infos = check(job)?;
+    Ok(write_targets(job, infos, events, cancel, &OpenTargetFile))
+}
+
+/// Writes and verifies the checked targets `infos`, which `opener` opens.
+fn write_targets(
+    job: &FlashJob,
+    infos: Vec<TargetInfo>,
+    events: &Sender<FlashEvent>,
+    cancel: &AtomicBool,
+    opener: &dyn TargetOpener,
+) -> FlashReport {
     let size_hint = image_size(job);
     announce_start(events, &infos, size_hint);
     let pool = BufferPool::new(pool_size(infos.len()), CHUNK_BYTES);
@@ -98,6 +111,7 @@ pub fn flash(
             size_hint,
             events,
             cancel,
+            opener,
         });
     }
     let (image_tx, image_rx) = unbounded();
@@ -156,7 +170,7 @@ pub fn flash(
         ((image_bytes, image_sha), outcomes)
     });
     let (image_bytes, image_sha) = image_result;
-    Ok(finish(events, outcomes, image_bytes, image_sha))
+    finish(events, outcomes, image_bytes, image_sha)
 }
 
 /// Compares every target of `job` with the image byte for byte, writing
@@ -184,6 +198,17 @@ pub fn verify(
     if !refusals.is_empty() {
         return Err(refusals);
     }
+    Ok(compare_targets(job, infos, events, cancel, &OpenTargetFile))
+}
+
+/// Compares the targets `infos`, which `opener` opens, with the image.
+fn compare_targets(
+    job: &FlashJob,
+    infos: Vec<TargetInfo>,
+    events: &Sender<FlashEvent>,
+    cancel: &AtomicBool,
+    opener: &dyn TargetOpener,
+) -> FlashReport {
     let size_hint = image_size(job);
     announce_start(events, &infos, size_hint);
     let pool = BufferPool::new(pool_size(infos.len()), CHUNK_BYTES);
@@ -199,6 +224,7 @@ pub fn verify(
             size_hint,
             events,
             cancel,
+            opener,
         });
     }
     let (image_tx, image_rx) = unbounded();
@@ -237,7 +263,7 @@ pub fn verify(
         let image_sha = image_hasher.join().unwrap_or(None);
         (image_bytes, image_sha, outcomes)
     });
-    Ok(finish(events, outcomes, image_bytes, image_sha))
+    finish(events, outcomes, image_bytes, image_sha)
 }
 
 fn announce_start(events: &Sender<FlashEvent>, infos: &[TargetInfo], size_hint: Option<u64>) {

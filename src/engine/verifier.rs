@@ -19,7 +19,7 @@ use super::chunk::{CHUNK_BYTES, ChunkDigest, is_all_zero};
 use super::device_io::DeviceIo;
 use super::progress::ProgressReporter;
 use super::{FailureKind, FlashEvent, Phase, TargetFailure};
-use crate::target::{AlignedBuf, TargetFile, TargetInfo, TargetKind};
+use crate::target::{AlignedBuf, TargetInfo, TargetKind, TargetOpener};
 
 /// How far behind the write position the read-back stays while writing.
 pub const LAG_BYTES: u64 = 64 << 20;
@@ -41,6 +41,7 @@ pub struct Verifier<'a> {
     pub cancel: &'a AtomicBool,
     /// Set when verification fails, so the writer stops early.
     pub failed: &'a AtomicBool,
+    pub opener: &'a dyn TargetOpener,
 }
 
 impl Verifier<'_> {
@@ -97,7 +98,9 @@ impl Verifier<'_> {
                     return Err(self.cancelled(offset, false));
                 }
                 if file.is_none() {
-                    let opened = TargetFile::open_for_read(self.info)
+                    let opened = self
+                        .opener
+                        .open_for_read(self.info)
                         .map_err(|e| verify_failure(e.offset(), e.to_string()))?;
                     let name = format!("verify-io/{}", super::short_name(self.info));
                     file = Some(DeviceIo::spawn(opened, name));
@@ -236,6 +239,7 @@ mod tests {
             events: &events,
             cancel: &cancel,
             failed: &failed,
+            opener: &crate::target::OpenTargetFile,
         }
         .run();
         assert_eq!(failed.load(Ordering::Relaxed), result.is_err());

@@ -14,7 +14,7 @@ use super::progress::ProgressReporter;
 use super::short_name;
 use super::verifier::{Verifier, Written};
 use super::{FailureKind, FlashEvent, Phase, TargetFailure, TargetOutcome};
-use crate::target::{TargetError, TargetFile, TargetInfo, TargetKind};
+use crate::target::{TargetError, TargetInfo, TargetKind, TargetOpener};
 
 /// What a target's thread is given.
 pub struct TargetRun<'a> {
@@ -29,6 +29,8 @@ pub struct TargetRun<'a> {
     pub size_hint: Option<u64>,
     pub events: &'a Sender<FlashEvent>,
     pub cancel: &'a AtomicBool,
+    /// Opens the target, to write it and to read it back.
+    pub opener: &'a dyn TargetOpener,
 }
 
 impl TargetRun<'_> {
@@ -74,6 +76,7 @@ impl TargetRun<'_> {
             events: self.events,
             cancel: self.cancel,
             failed: &verify_failed,
+            opener: self.opener,
         };
         let (write_result, verify_result) = thread::scope(|s| {
             let name = format!("verify/{}", short_name(&self.info));
@@ -110,7 +113,10 @@ impl TargetRun<'_> {
         verifier: Option<Sender<Written>>,
         verify_failed: &AtomicBool,
     ) -> Result<(DeviceIo, u64), TargetFailure> {
-        let file = TargetFile::open_for_write(&self.info).map_err(target_failure)?;
+        let file = self
+            .opener
+            .open_for_write(&self.info)
+            .map_err(target_failure)?;
         let file = DeviceIo::spawn(file, format!("write-io/{}", short_name(&self.info)));
         let mut progress =
             ProgressReporter::new(self.events, self.index, Phase::Write, self.size_hint);

@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+use super::file_dialog::Purpose;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Open the native file dialog for an image.
@@ -38,4 +40,12 @@ pub enum Action {
     FlashAnother,
     Copy(String),
     DismissNotice,
+    /// Show the field to type a path for `Purpose` (instead of a dialog).
+    TypePath(Purpose),
+    /// The typed path changed.
+    EditPath(String),
+    /// Use the typed path.
+    SubmitPath,
+    /// Hide the typed-path field.
+    ClosePathEntry,
 }

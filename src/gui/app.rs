@@ -9,8 +9,9 @@ use crossbeam_channel::{Receiver, TryRecvError};
 
 use super::config_check::{ConfigCheck, ConfigForm, ConfigStatus};
 use super::drive_feed::DriveUpdate;
-use super::file_dialog::{FileDialog, Purpose};
+use super::file_dialog::{FileChooser, FileDialog, Outcome, Purpose};
 use super::image_probe::{self, ImageInfo, ProbeResult};
+use super::message::{self, Problem};
 use super::options::{AppOptions, HelperOptions};
 use super::run_event::Running;
 use super::state::{FlashRun, Selection};
@@ -25,10 +26,34 @@ pub enum ImageSlot {
         rx: Receiver<ProbeResult>,
     },
     Ready(Box<ImageInfo>),
+    /// The image cannot be used: it could not be opened, or a fault was
+    /// found in it before anything was written.
     Failed {
         path: PathBuf,
-        message: String,
+        problem: Problem,
     },
+}
+
+/// A path typed instead of chosen in a file dialog (always offered, and
+/// opened by itself when no dialog could be shown).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathEntry {
+    pub purpose: Purpose,
+    pub text: String,
+    /// The file dialog could not be shown: say so above the field.
+    pub no_dialog: bool,
+    /// Just opened: take the keyboard focus and scroll into view (once).
+    pub focus: bool,
+    /// Why the typed path was not taken ("No file at this path.").
+    pub error: Option<String>,
+}
+
+/// The image file's own SHA-256, computed in the background after opening.
+pub enum FileHash {
+    None,
+    Computing(Receiver<Result<String, String>>),
+    Done(String),
+    Failed(String),
 }
 
 impl ImageSlot {
@@ -72,9 +97,18 @@ pub struct ImprintApp {
     pub(super) config_check: Option<ConfigCheck>,
     /// A native file dialog is open; its answer arrives here.
     pub(super) file_dialog: Option<FileDialog>,
+    pub(super) file_chooser: FileChooser,
+    pub(super) path_entry: Option<PathEntry>,
+    /// Unfold the configuration section this frame: a config.json just
+    /// arrived (dropped, typed) and its check result must be seen.
+    pub(super) reveal_config: bool,
+    pub(super) file_hash: FileHash,
+    /// What "Copy" last put on the clipboard, and when: the button says
+    /// "Copied" for a moment.
+    pub(super) copied: Option<(String, Instant)>,
     pub(super) dialog: Option<Dialog>,
-    /// An error for the selection screen (refused flash, unreadable image).
-    pub(super) notice: Option<String>,
+    /// An error for the selection screen (refused flash, no elevation).
+    pub(super) notice: Option<Problem>,
     pub(super) screen: Screen,
     /// The user chose to quit during a flash; let the close through.
     pub(super) quit_confirmed: bool,
@@ -95,6 +129,11 @@ impl ImprintApp {
             config_status: ConfigStatus::Unused,
             config_check: None,
             file_dialog: None,
+            file_chooser: options.file_chooser,
+            path_entry: None,
+            reveal_config: false,
+            file_hash: FileHash::None,
+            copied: None,
             dialog: None,
             notice: None,
             screen: Screen::Select,
@@ -150,7 +189,8 @@ impl ImprintApp {
         match &self.image {
             ImageSlot::Ready(_) => {}
             ImageSlot::Opening { .. } => return Some("Opening the image…"),
-            _ => return Some("Select an image first"),
+            ImageSlot::Failed { .. } => return Some("This image cannot be used: choose another"),
+            ImageSlot::Empty => return Some("Select an image first"),
         }
         if self.selection.is_empty() {
             return Some("Select at least one drive");
@@ -168,7 +208,33 @@ impl ImprintApp {
     pub(super) fn open_image(&mut self, path: PathBuf, ctx: &egui::Context) {
         self.notice = None;
         let rx = image_probe::start(path.clone(), ctx);
+        self.file_hash = FileHash::Computing(image_probe::hash_file(path.clone(), ctx));
         self.image = ImageSlot::Opening { path, rx };
+    }
+
+    fn poll_file_hash(&mut self) {
+        let FileHash::Computing(rx) = &self.file_hash else {
+            return;
+        };
+        self.file_hash = match rx.try_recv() {
+            Ok(Ok(hash)) => FileHash::Done(hash),
+            Ok(Err(message)) => FileHash::Failed(message),
+            Err(TryRecvError::Empty) => return,
+            Err(TryRecvError::Disconnected) => FileHash::Failed("internal error".into()),
+        };
+    }
+
+    /// The image cannot be used after all: a fault found in it before
+    /// anything was written.
+    fn image_fault(&mut self, problem: Problem) {
+        let path = match &self.image {
+            ImageSlot::Ready(info) => info.source.path().to_path_buf(),
+            ImageSlot::Opening { path, .. } | ImageSlot::Failed { path, .. } => path.clone(),
+            ImageSlot::Empty => return,
+        };
+        self.image = ImageSlot::Failed { path, problem };
+        self.config_status = ConfigStatus::Unused;
+        self.config_check = None;
     }
 
     fn poll_image(&mut self) {
@@ -177,14 +243,14 @@ impl ImprintApp {
         };
         let next = match rx.try_recv() {
             Ok(Ok(info)) => ImageSlot::Ready(Box::new(info)),
-            Ok(Err(message)) => ImageSlot::Failed {
+            Ok(Err(problem)) => ImageSlot::Failed {
                 path: path.clone(),
-                message,
+                problem,
             },
             Err(TryRecvError::Empty) => return,
             Err(TryRecvError::Disconnected) => ImageSlot::Failed {
                 path: path.clone(),
-                message: "The image could not be opened (internal error).".into(),
+                problem: message::image_unreadable("the image probe stopped (internal error)"),
             },
         };
         self.image = next;
@@ -210,18 +276,43 @@ impl ImprintApp {
     }
 
     fn poll_file_dialog(&mut self, ctx: &egui::Context) {
-        let Some((purpose, picked)) = self.file_dialog.as_ref().and_then(FileDialog::poll) else {
+        let Some((purpose, outcome)) = self.file_dialog.as_ref().and_then(FileDialog::poll) else {
             return;
         };
         self.file_dialog = None;
-        match (purpose, picked) {
-            (Purpose::Image, Some(path)) => self.open_image(path, ctx),
-            (Purpose::Config, Some(path)) => {
+        match outcome {
+            Outcome::Chosen(path) => self.use_path(purpose, path, ctx),
+            Outcome::Cancelled => {}
+            Outcome::Unavailable => {
+                self.reveal_config |= purpose == Purpose::Config;
+                self.path_entry = Some(PathEntry {
+                    purpose,
+                    text: String::new(),
+                    no_dialog: true,
+                    focus: true,
+                    error: None,
+                });
+            }
+        }
+    }
+
+    /// A file chosen for `purpose`, from a dialog, a typed path or a drop.
+    pub(super) fn use_path(&mut self, purpose: Purpose, path: PathBuf, ctx: &egui::Context) {
+        if self
+            .path_entry
+            .as_ref()
+            .is_some_and(|e| e.purpose == purpose)
+        {
+            self.path_entry = None;
+        }
+        match purpose {
+            Purpose::Image => self.open_image(path, ctx),
+            Purpose::Config => {
                 self.config.config_path = Some(path);
+                self.reveal_config = true;
                 self.revalidate_config(ctx);
             }
-            (Purpose::FileTarget, Some(path)) => self.add_file_target(path),
-            (_, None) => {}
+            Purpose::FileTarget => self.add_file_target(path),
         }
     }
 
@@ -234,9 +325,13 @@ impl ImprintApp {
         {
             self.revalidate_config(ctx);
         }
-        if let Some(status) = self.config_check.as_ref().and_then(ConfigCheck::poll) {
-            self.config_status = status;
-            self.config_check = None;
+        match self.config_check.as_ref().and_then(ConfigCheck::poll) {
+            Some(Ok(status)) => {
+                self.config_status = status;
+                self.config_check = None;
+            }
+            Some(Err(image_fault)) => self.image_fault(image_fault),
+            None => {}
         }
     }
 
@@ -247,7 +342,7 @@ impl ImprintApp {
             return;
         }
         if let Some(message) = self.config.local_error() {
-            self.config_status = ConfigStatus::Invalid(message);
+            self.config_status = ConfigStatus::Invalid(Problem::new(message, ""));
             return;
         }
         match self.image.info() {
@@ -271,7 +366,11 @@ impl ImprintApp {
                 Err(TryRecvError::Disconnected) => {
                     if !run.finished() {
                         if run.failure.is_none() {
-                            run.failure = Some("The flash engine stopped unexpectedly.".into());
+                            run.failure = Some(
+                                "The flash stopped unexpectedly. Flash again.\n\n\
+                                 The engine's event channel closed before it finished."
+                                    .into(),
+                            );
                         }
                         run.finish();
                     }
@@ -287,7 +386,7 @@ impl ImprintApp {
             return;
         };
         match run.ended_before_start() {
-            Some(message) => self.notice = Some(message),
+            Some(problem) => self.notice = Some(problem),
             None => self.screen = Screen::Result(run),
         }
     }
@@ -307,16 +406,30 @@ impl ImprintApp {
         if !matches!(self.screen, Screen::Select) {
             return;
         }
+        // A config.json is never a disk image: dropped anywhere (the
+        // configuration section included), it becomes the configuration.
         if let Some(path) = dropped.first().map(|f| f.path().to_path_buf()) {
-            self.open_image(path, ctx);
+            let purpose = if is_json(&path) {
+                Purpose::Config
+            } else {
+                Purpose::Image
+            };
+            self.use_path(purpose, path, ctx);
         }
     }
+}
+
+/// Whether `path` names a JSON file (a config.json), by its extension.
+pub fn is_json(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
 impl eframe::App for ImprintApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.poll_drives();
         self.poll_image();
+        self.poll_file_hash();
         self.poll_file_dialog(ctx);
         self.poll_config(ctx);
         self.poll_run();
@@ -327,6 +440,10 @@ impl eframe::App for ImprintApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let mut actions = Vec::new();
         views::app_ui(ui, self, &mut actions);
+        self.reveal_config = false;
+        if let Some(entry) = &mut self.path_entry {
+            entry.focus = false;
+        }
         let ctx = ui.ctx().clone();
         for action in actions {
             self.handle(action, &ctx);

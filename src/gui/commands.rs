@@ -2,11 +2,13 @@
 //! frame — selection changes, dialogs, and starting or cancelling a run.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use super::action::Action;
-use super::app::{Dialog, ImprintApp, Screen};
+use super::app::{Dialog, ImprintApp, PathEntry, Screen};
 use super::config_check::{ConfigForm, ConfigStatus};
 use super::file_dialog::{FileDialog, Purpose};
+use super::message::Problem;
 use super::state::{Availability, FlashRun, availability};
 use super::{demo_image, engine_run, helper};
 use crate::request;
@@ -18,7 +20,15 @@ impl ImprintApp {
             Action::PickImage => self.start_file_dialog(Purpose::Image, ctx),
             Action::UseDemoImage => match demo_image::write() {
                 Ok(path) => self.open_image(path, ctx),
-                Err(message) => self.notice = Some(message),
+                Err(message) => {
+                    self.notice = Some(
+                        Problem::new(
+                            "The demo image could not be prepared.",
+                            "Check that the temporary folder has a few MB free, then try again.",
+                        )
+                        .with_details(message),
+                    );
+                }
             },
             Action::PickFileTarget => self.start_file_dialog(Purpose::FileTarget, ctx),
             Action::RemoveFileTarget(path) => self.selection.remove_file(&path),
@@ -53,9 +63,18 @@ impl ImprintApp {
                 self.revalidate_config(ctx);
             }
             Action::RequestFlash => {
-                if self.flash_blocker().is_none() {
-                    self.dialog = Some(Dialog::Flash);
+                if self.flash_blocker().is_some() {
+                    return;
                 }
+                // Ask for elevation only if it can be had: a missing pkexec
+                // is said before the user confirms erasing anything.
+                if self.helper.needed_for(self.selection.targets())
+                    && let Err(problem) = self.helper.check_elevation()
+                {
+                    self.notice = Some(problem);
+                    return;
+                }
+                self.dialog = Some(Dialog::Flash);
             }
             Action::StartFlash => {
                 self.dialog = None;
@@ -78,8 +97,43 @@ impl ImprintApp {
                 }
             }
             Action::FlashAnother => self.screen = Screen::Select,
-            Action::Copy(text) => ctx.copy_text(text),
+            Action::Copy(text) => {
+                ctx.copy_text(text.clone());
+                self.copied = Some((text, Instant::now()));
+            }
             Action::DismissNotice => self.notice = None,
+            Action::TypePath(purpose) => {
+                self.reveal_config |= purpose == Purpose::Config;
+                self.path_entry = Some(PathEntry {
+                    purpose,
+                    text: String::new(),
+                    no_dialog: false,
+                    focus: true,
+                    error: None,
+                });
+            }
+            Action::EditPath(text) => {
+                if let Some(entry) = &mut self.path_entry {
+                    entry.text = text;
+                    entry.error = None;
+                }
+            }
+            Action::SubmitPath => {
+                let Some(entry) = &mut self.path_entry else {
+                    return;
+                };
+                let Some(path) = typed_path(&entry.text) else {
+                    return;
+                };
+                // Said at once, beside the field, rather than after Flash!.
+                if let Some(error) = path_problem(entry.purpose, &path) {
+                    entry.error = Some(error.to_string());
+                    return;
+                }
+                let purpose = entry.purpose;
+                self.use_path(purpose, path, ctx);
+            }
+            Action::ClosePathEntry => self.path_entry = None,
         }
     }
 
@@ -106,10 +160,12 @@ impl ImprintApp {
         if self.file_dialog.is_some() {
             return;
         }
-        match FileDialog::open(purpose, &self.suggested_file_name(), ctx) {
-            Ok(dialog) => self.file_dialog = Some(dialog),
-            Err(message) => self.notice = Some(message),
-        }
+        self.file_dialog = Some(FileDialog::open(
+            purpose,
+            &self.suggested_file_name(),
+            self.file_chooser,
+            ctx,
+        ));
     }
 
     /// The name the save dialog suggests: the image's, without the
@@ -140,7 +196,11 @@ impl ImprintApp {
             .iter()
             .map(|t| (t.clone(), self.target_name(t)))
             .collect();
-        let run = FlashRun::new(info.name.clone(), names);
+        let mut run = FlashRun::new(info.name.clone(), names);
+        run.configured = !self.config.is_empty();
+        for target in &mut run.targets {
+            target.is_file = self.selection.is_file(&target.path);
+        }
         let running = if self.helper.needed_for(&targets) {
             let job = helper::HelperJob {
                 image: info.source.path().to_path_buf(),
@@ -158,5 +218,61 @@ impl ImprintApp {
         };
         self.notice = None;
         self.screen = Screen::Flashing { run, running };
+    }
+}
+
+/// A typed path as the user means it: trimmed, quotes a file manager's
+/// "copy path" adds removed, `~/` in the home folder; `None` when empty.
+fn typed_path(text: &str) -> Option<PathBuf> {
+    let text = text.trim().trim_matches(['"', '\'']);
+    if text.is_empty() {
+        return None;
+    }
+    if let Some(rest) = text.strip_prefix("~/")
+        && let Some(home) = std::env::var_os("HOME")
+    {
+        return Some(PathBuf::from(home).join(rest));
+    }
+    Some(PathBuf::from(text))
+}
+
+/// Why a typed path cannot be used for `purpose`, if it cannot.
+fn path_problem(purpose: Purpose, path: &std::path::Path) -> Option<&'static str> {
+    match purpose {
+        Purpose::Image | Purpose::Config if !path.exists() => Some("No file at this path."),
+        Purpose::Image | Purpose::Config if path.is_dir() => {
+            Some("This is a folder: type the path of a file in it.")
+        }
+        Purpose::FileTarget if path.is_dir() => {
+            Some("This is a folder: add the name of the image file to write.")
+        }
+        Purpose::FileTarget
+            if !path
+                .parent()
+                .is_some_and(|p| p.as_os_str().is_empty() || p.is_dir()) =>
+        {
+            Some("This folder does not exist.")
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_paths_are_taken_as_meant() {
+        assert_eq!(typed_path("  "), None);
+        assert_eq!(
+            typed_path(" '/tmp/a b.img' "),
+            Some(PathBuf::from("/tmp/a b.img"))
+        );
+        if let Some(home) = std::env::var_os("HOME") {
+            assert_eq!(
+                typed_path("~/x.img"),
+                Some(PathBuf::from(home).join("x.img"))
+            );
+        }
     }
 }

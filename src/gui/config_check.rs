@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use crossbeam_channel::Receiver;
 
+use super::message::{self, Problem};
 use crate::bootcfg::{self, ConfigOptions, Configured};
 use crate::source::ImageSource;
 
@@ -21,8 +22,8 @@ pub enum ConfigStatus {
     Checking,
     /// Valid; the patch to stream.
     Valid(Box<Configured>),
-    /// Invalid: why, as a complete sentence. Flash stays disabled.
-    Invalid(String),
+    /// Invalid: why, and what to do. Flash stays disabled.
+    Invalid(Problem),
 }
 
 /// What the user entered.
@@ -63,26 +64,13 @@ impl ConfigForm {
             bootcfg::BootConfigError::InvalidWifi { reason } => reason,
             other => other.to_string(),
         };
-        Some(sentence(&message))
+        Some(message::sentence(&message))
     }
-}
-
-/// `message` as a sentence: capitalised, with a full stop.
-fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    let Some(first) = chars.next() else {
-        return String::new();
-    };
-    let mut out: String = first.to_uppercase().chain(chars).collect();
-    if !out.ends_with('.') {
-        out.push('.');
-    }
-    out
 }
 
 /// A running check; the app keeps only the newest, so older results are dropped.
 pub struct ConfigCheck {
-    rx: Receiver<Result<Option<Configured>, String>>,
+    rx: Receiver<Result<Option<Configured>, (Problem, bool)>>,
 }
 
 impl ConfigCheck {
@@ -98,27 +86,38 @@ impl ConfigCheck {
                 let tx = tx.clone();
                 move || {
                     let result =
-                        bootcfg::prepare(&source, &options).map_err(|e| sentence(&e.to_string()));
+                        bootcfg::prepare(&source, &options).map_err(|e| message::config_error(&e));
                     let _ = tx.send(result);
                     ctx.request_repaint();
                 }
             });
         if let Err(e) = spawned {
-            let _ = tx.send(Err(format!("cannot check the configuration: {e}")));
+            let problem = Problem::new(
+                "The configuration could not be checked.",
+                "Close other programs and try again.",
+            )
+            .with_details(e.to_string());
+            let _ = tx.send(Err((problem, false)));
         }
         ConfigCheck { rx }
     }
 
-    /// The result, once it is there.
-    pub fn poll(&self) -> Option<ConfigStatus> {
+    /// The result, once it is there: the configuration's status, or
+    /// (`Err`) a fault of the image found while reading it, which belongs
+    /// to the image card rather than to the configuration form.
+    pub fn poll(&self) -> Option<Result<ConfigStatus, Problem>> {
         match self.rx.try_recv() {
-            Ok(Ok(Some(configured))) => Some(ConfigStatus::Valid(Box::new(configured))),
-            Ok(Ok(None)) => Some(ConfigStatus::Unused),
-            Ok(Err(message)) => Some(ConfigStatus::Invalid(message)),
+            Ok(Ok(Some(configured))) => Some(Ok(ConfigStatus::Valid(Box::new(configured)))),
+            Ok(Ok(None)) => Some(Ok(ConfigStatus::Unused)),
+            Ok(Err((problem, true))) => Some(Err(problem)),
+            Ok(Err((problem, false))) => Some(Ok(ConfigStatus::Invalid(problem))),
             Err(crossbeam_channel::TryRecvError::Empty) => None,
-            Err(crossbeam_channel::TryRecvError::Disconnected) => Some(ConfigStatus::Invalid(
-                "The configuration could not be checked (internal error).".into(),
-            )),
+            Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                Some(Ok(ConfigStatus::Invalid(Problem::new(
+                    "The configuration could not be checked.",
+                    "Choose the config.json again.",
+                ))))
+            }
         }
     }
 }

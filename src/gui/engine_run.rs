@@ -34,7 +34,11 @@ pub fn start(job: FlashJob, ctx: &egui::Context) -> Running {
         .name("engine-events".into())
         .spawn(forward)
     {
-        fail(&tx, &ctx, &format!("cannot start the flash: {e}"));
+        fail(
+            &tx,
+            &ctx,
+            &format!("The flash could not start: close other programs and try again.\n\n{e}"),
+        );
     }
     Running { events: rx, cancel }
 }
@@ -44,7 +48,13 @@ pub fn start(job: FlashJob, ctx: &egui::Context) -> Running {
 fn forward(job: FlashJob, cancel: Arc<AtomicBool>, tx: &Sender<RunEvent>, ctx: &egui::Context) {
     let run = match request::spawn(job, Mode::Flash, cancel) {
         Ok(run) => run,
-        Err(e) => return fail(tx, ctx, &format!("cannot start the flash: {e}")),
+        Err(e) => {
+            return fail(
+                tx,
+                ctx,
+                &format!("The flash could not start: try again.\n\n{e}"),
+            );
+        }
     };
     for event in &run.events {
         if tx.send(RunEvent::Flash(event)).is_err() {

@@ -1,8 +1,15 @@
 //! The native file dialogs (rfd: the XDG desktop portal on Linux), on their
 //! own thread: the portal call blocks its caller, and the window must keep
 //! repainting behind the dialog.
+//!
+//! On a desktop without a file-chooser service (minimal window managers,
+//! kiosks) rfd returns "nothing chosen" at once, exactly as if the user had
+//! cancelled. Nobody opens, reads and cancels a dialog in a fraction of a
+//! second, so an answer that fast is taken as "no dialog appeared", and the
+//! app says so and offers a typed path instead of doing nothing.
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, TryRecvError};
 
@@ -15,16 +22,67 @@ pub enum Purpose {
     FileTarget,
 }
 
+impl Purpose {
+    /// What the typed-path field asks for.
+    pub fn what(self) -> &'static str {
+        match self {
+            Purpose::Image => "the image",
+            Purpose::Config => "the config.json",
+            Purpose::FileTarget => "the image file to write",
+        }
+    }
+}
+
+/// Where file dialogs come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileChooser {
+    /// The desktop's file chooser (rfd).
+    Native,
+    /// None: what a desktop without a file-chooser service gives (tests
+    /// use it, since a real dialog would wait for a person).
+    Missing,
+}
+
 /// The file-name extensions the image dialog offers (the format itself is
 /// detected from the content, so this is only a convenience filter).
 pub const IMAGE_EXTENSIONS: &[&str] = &[
     "img", "iso", "raw", "bin", "dsk", "wic", "sdcard", "xz", "gz", "zst", "bz2", "zip",
 ];
 
+/// Faster than this, "nothing chosen" means no dialog was shown.
+const FASTEST_HUMAN_CANCEL: Duration = Duration::from_millis(400);
+
+/// How a dialog ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Chosen(PathBuf),
+    Cancelled,
+    /// No dialog could be shown.
+    Unavailable,
+}
+
+/// Reads rfd's answer: `None` that came back faster than a person could
+/// cancel means the dialog never appeared.
+pub fn classify(picked: Option<PathBuf>, elapsed: Duration) -> Outcome {
+    match picked {
+        Some(path) => Outcome::Chosen(path),
+        None if elapsed < FASTEST_HUMAN_CANCEL => Outcome::Unavailable,
+        None => Outcome::Cancelled,
+    }
+}
+
+/// Whether a session bus exists for the portal to be reached on; without
+/// one no dialog can appear, so none is attempted.
+fn session_bus_present() -> bool {
+    std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|a| !a.is_empty())
+        || std::env::var_os("XDG_RUNTIME_DIR")
+            .is_some_and(|dir| PathBuf::from(dir).join("bus").exists())
+}
+
 /// An open dialog; its answer arrives on a channel.
 pub struct FileDialog {
     purpose: Purpose,
-    rx: Receiver<Option<PathBuf>>,
+    rx: Receiver<Outcome>,
 }
 
 impl FileDialog {
@@ -33,44 +91,73 @@ impl FileDialog {
     pub fn open(
         purpose: Purpose,
         suggested_name: &str,
+        chooser: FileChooser,
         ctx: &egui::Context,
-    ) -> Result<FileDialog, String> {
+    ) -> FileDialog {
         let (tx, rx) = crossbeam_channel::bounded(1);
+        if chooser == FileChooser::Missing || !session_bus_present() {
+            let _ = tx.send(Outcome::Unavailable);
+            return FileDialog { purpose, rx };
+        }
         let ctx = ctx.clone();
         let suggested_name = suggested_name.to_string();
-        std::thread::Builder::new()
+        let spawned = std::thread::Builder::new()
             .name("file-dialog".into())
-            .spawn(move || {
-                let picked = match purpose {
-                    Purpose::Image => rfd::FileDialog::new()
-                        .set_title("Select an image")
-                        .add_filter("Disk images", IMAGE_EXTENSIONS)
-                        .add_filter("All files", &["*"])
-                        .pick_file(),
-                    Purpose::Config => rfd::FileDialog::new()
-                        .set_title("Select a balenaOS config.json")
-                        .add_filter("JSON", &["json"])
-                        .pick_file(),
-                    Purpose::FileTarget => rfd::FileDialog::new()
-                        .set_title("Write the image to a file")
-                        .set_file_name(suggested_name)
-                        .add_filter("Disk images", &["img"])
-                        .save_file(),
-                };
-                let _ = tx.send(picked);
-                ctx.request_repaint();
-            })
-            .map_err(|e| format!("Cannot open the file dialog: {e}"))?;
-        Ok(FileDialog { purpose, rx })
+            .spawn({
+                let tx = tx.clone();
+                move || {
+                    let start = Instant::now();
+                    let picked = match purpose {
+                        Purpose::Image => rfd::FileDialog::new()
+                            .set_title("Select an image")
+                            .add_filter("Disk images", IMAGE_EXTENSIONS)
+                            .add_filter("All files", &["*"])
+                            .pick_file(),
+                        Purpose::Config => rfd::FileDialog::new()
+                            .set_title("Select a balenaOS config.json")
+                            .add_filter("JSON", &["json"])
+                            .pick_file(),
+                        Purpose::FileTarget => rfd::FileDialog::new()
+                            .set_title("Write the image to a file")
+                            .set_file_name(suggested_name)
+                            .add_filter("Disk images", &["img"])
+                            .save_file(),
+                    };
+                    let _ = tx.send(classify(picked, start.elapsed()));
+                    ctx.request_repaint();
+                }
+            });
+        if spawned.is_err() {
+            let _ = tx.send(Outcome::Unavailable);
+        }
+        FileDialog { purpose, rx }
     }
 
-    /// `None` while the dialog is open; then what it was for and the file
-    /// chosen (`None` when cancelled).
-    pub fn poll(&self) -> Option<(Purpose, Option<PathBuf>)> {
+    /// `None` while the dialog is open; then what it was for and how it
+    /// ended.
+    pub fn poll(&self) -> Option<(Purpose, Outcome)> {
         match self.rx.try_recv() {
-            Ok(picked) => Some((self.purpose, picked)),
+            Ok(outcome) => Some((self.purpose, outcome)),
             Err(TryRecvError::Empty) => None,
-            Err(TryRecvError::Disconnected) => Some((self.purpose, None)),
+            Err(TryRecvError::Disconnected) => Some((self.purpose, Outcome::Unavailable)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_instant_empty_answer_means_no_dialog_appeared() {
+        assert_eq!(
+            classify(None, Duration::from_millis(20)),
+            Outcome::Unavailable
+        );
+        assert_eq!(classify(None, Duration::from_secs(3)), Outcome::Cancelled);
+        assert_eq!(
+            classify(Some("a.img".into()), Duration::from_millis(1)),
+            Outcome::Chosen("a.img".into())
+        );
     }
 }

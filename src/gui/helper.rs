@@ -87,8 +87,12 @@ pub fn start(job: HelperJob, options: &HelperOptions, ctx: &egui::Context) -> Ru
     let child = match command.spawn() {
         Ok(child) => child,
         Err(e) => {
+            // The plain part, a blank line, then the technical one
+            // (message::Problem::from_failure splits them).
             let _ = tx.send(RunEvent::Failed(format!(
-                "Cannot start {}: {e}. Imprint needs it to write to drives this user may not open.",
+                "Imprint could not ask for administrator rights, so nothing was written. \
+                 Check that pkexec (polkit) is installed, or start Imprint as administrator.\n\n\
+                 Cannot start {}: {e}",
                 PathBuf::from(&program).display()
             )));
             let _ = tx.send(RunEvent::Finished);
@@ -106,7 +110,9 @@ pub fn start(job: HelperJob, options: &HelperOptions, ctx: &egui::Context) -> Ru
         .spawn(move || read_helper(child, &targets, elevated, &tx, &ctx));
     if let Err(e) = spawned {
         let (tx, failed) = crossbeam_channel::unbounded();
-        let _ = tx.send(RunEvent::Failed(format!("cannot watch the helper: {e}")));
+        let _ = tx.send(RunEvent::Failed(format!(
+            "The flash could not be watched: close other programs and try again.\n\n{e}"
+        )));
         let _ = tx.send(RunEvent::Finished);
         return Running {
             events: failed,
@@ -173,7 +179,7 @@ fn ending_without_done(code: Option<i32>, elevated: bool, stderr: &str) -> RunEv
     let detail = if stderr.is_empty() {
         String::new()
     } else {
-        format!(" ({stderr})")
+        format!(": {stderr}")
     };
     match code {
         // The user dismissed the password dialog, or is not authorised.
@@ -195,9 +201,13 @@ fn ending_without_done(code: Option<i32>, elevated: bool, stderr: &str) -> RunEv
             RunEvent::Refused(reasons)
         }
         Some(code) => RunEvent::Failed(format!(
-            "The flashing helper stopped with exit code {code}{detail}."
+            "The flash stopped unexpectedly. Try again; if it happens again, the details help \
+             a bug report.\n\nThe helper process exited with code {code}{detail}"
         )),
-        None => RunEvent::Failed(format!("The flashing helper was killed{detail}.")),
+        None => RunEvent::Failed(format!(
+            "The flash was stopped from outside Imprint. Flash again.\n\n\
+             The helper process was killed{detail}"
+        )),
     }
 }
 

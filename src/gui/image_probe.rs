@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crossbeam_channel::Receiver;
 
+use super::message::{self, Problem};
 use crate::source::ImageSource;
 
 /// The partition table at the start of the decompressed image.
@@ -40,7 +41,7 @@ pub struct ImageInfo {
 }
 
 /// The result of opening one image.
-pub type ProbeResult = Result<ImageInfo, String>;
+pub type ProbeResult = Result<ImageInfo, Problem>;
 
 /// Opens `path` on a thread named `image-probe`; the result arrives on the
 /// returned channel (which closes without a result if opening panicked).
@@ -57,18 +58,24 @@ pub fn start(path: PathBuf, ctx: &egui::Context) -> Receiver<ProbeResult> {
             }
         });
     if let Err(e) = spawned {
-        let _ = tx.send(Err(format!("cannot open the image: {e}")));
+        let _ = tx.send(Err(message::image_unreadable(&format!(
+            "cannot open the image: {e}"
+        ))));
     }
     rx
 }
 
 fn probe(path: &Path) -> ProbeResult {
-    let source = ImageSource::open(path).map_err(|e| e.to_string())?;
+    let source = ImageSource::open(path).map_err(|e| message::image_unreadable(&e.to_string()))?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    let partition_table = sniff_partition_table(&source);
+    // A start that cannot be decompressed is a damaged image: say so now,
+    // before any drive is erased, rather than mid-stream.
+    let partition_table = sniff_partition_table(&source).map_err(|e| {
+        message::image_damaged(&format!("reading the start of {}: {e}", path.display()))
+    })?;
     Ok(ImageInfo {
         source,
         name,
@@ -78,10 +85,10 @@ fn probe(path: &Path) -> ProbeResult {
 
 /// Reads the first two sectors: GPT has "EFI PART" at byte 512, an MBR the
 /// boot signature 0x55AA at byte 510 (a protective MBR has both; GPT wins).
-fn sniff_partition_table(source: &ImageSource) -> PartitionTable {
+fn sniff_partition_table(source: &ImageSource) -> Result<PartitionTable, String> {
     let mut head = [0u8; 1024];
     let Ok(stream) = source.probe(head.len() as u64) else {
-        return PartitionTable::Unknown;
+        return Ok(PartitionTable::Unknown);
     };
     let mut filled = 0;
     let mut stream = stream.take(head.len() as u64);
@@ -89,10 +96,46 @@ fn sniff_partition_table(source: &ImageSource) -> PartitionTable {
         match stream.read(&mut head[filled..]) {
             Ok(0) => break,
             Ok(n) => filled += n,
-            Err(_) => return PartitionTable::Unknown,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.to_string()),
         }
     }
-    classify(&head[..filled])
+    Ok(classify(&head[..filled]))
+}
+
+/// The SHA-256 of the image file as it is on disk (compressed or not):
+/// the checksum a publisher lists beside the download. Computed on a
+/// thread named `file-hash`; the app shows it once it arrives.
+pub fn hash_file(path: PathBuf, ctx: &egui::Context) -> Receiver<Result<String, String>> {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let ctx = ctx.clone();
+    let spawned = std::thread::Builder::new().name("file-hash".into()).spawn({
+        let tx = tx.clone();
+        move || {
+            let _ = tx.send(sha256_of(&path).map_err(|e| e.to_string()));
+            ctx.request_repaint();
+        }
+    });
+    if let Err(e) = spawned {
+        let _ = tx.send(Err(e.to_string()));
+    }
+    rx
+}
+
+fn sha256_of(path: &Path) -> std::io::Result<String> {
+    use sha2::Digest;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(crate::engine::hex(&hasher.finalize()))
 }
 
 fn classify(head: &[u8]) -> PartitionTable {

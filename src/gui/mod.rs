@@ -6,7 +6,8 @@
 //! per-frame logic (draining the channels of the background work), `views`
 //! draws and reports actions, `commands` carries them out, and the background work lives in its own files: `drive_feed`
 //! (the live drive list), `image_probe` (opening an image), `demo_image`
-//! (the built-in demo), `file_dialog` (the native dialogs), `config_check`
+//! (the built-in demo), `file_dialog` (the native dialogs), `message` (how
+//! problems are worded), `config_check`
 //! (balenaOS configuration), `engine_run` and `helper` (a flash run in this
 //! process or in a privileged child process).
 
@@ -20,6 +21,7 @@ mod engine_run;
 mod file_dialog;
 mod helper;
 mod image_probe;
+mod message;
 mod options;
 mod progress;
 mod run_event;
@@ -33,6 +35,7 @@ use crate::request::Exit;
 
 pub use app::ImprintApp;
 pub use drive_feed::DriveFeed;
+pub use file_dialog::FileChooser;
 pub use options::{AppOptions, HelperMode, HelperOptions};
 
 /// The application id: the name of the `.desktop` file and the Wayland

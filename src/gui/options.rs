@@ -5,6 +5,8 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use super::DriveFeed;
+use super::file_dialog::FileChooser;
+use super::message::Problem;
 
 /// Everything [`super::ImprintApp::new`] needs besides the egui context.
 pub struct AppOptions {
@@ -12,6 +14,8 @@ pub struct AppOptions {
     pub image: Option<PathBuf>,
     pub drives: DriveFeed,
     pub helper: HelperOptions,
+    /// Where file dialogs come from.
+    pub file_chooser: FileChooser,
 }
 
 impl AppOptions {
@@ -22,6 +26,7 @@ impl AppOptions {
             image: None,
             drives: DriveFeed::System,
             helper: HelperOptions::from_env(),
+            file_chooser: FileChooser::Native,
         }
     }
 }
@@ -74,6 +79,27 @@ impl HelperOptions {
         HelperOptions { mode, elevate, exe }
     }
 
+    /// Whether the elevation command can be run: `Err` says, for a person,
+    /// what to install. Checked before the user confirms erasing anything.
+    pub fn check_elevation(&self) -> Result<(), Problem> {
+        let Some(program) = self.elevate.first() else {
+            return Ok(());
+        };
+        if find_program(program).is_some() {
+            return Ok(());
+        }
+        let name = std::path::Path::new(program).display().to_string();
+        Err(Problem::new(
+            "Imprint cannot ask for administrator rights.",
+            format!(
+                "Writing to these drives needs administrator rights, and {name} is not installed. \
+                 Install it (on Debian or Ubuntu: sudo apt install pkexec) and press Flash! again, \
+                 or start Imprint as administrator."
+            ),
+        )
+        .with_details(format!("{name}: not found in PATH")))
+    }
+
     /// Whether a run on `targets` needs the helper: this user may not
     /// write one of them ([`crate::platform::may_write`]).
     pub fn needed_for(&self, targets: &[PathBuf]) -> bool {
@@ -81,6 +107,17 @@ impl HelperOptions {
             || (!crate::platform::is_administrator()
                 && targets.iter().any(|t| !crate::platform::may_write(t)))
     }
+}
+
+/// `program` as the OS would find it: a path as it is, a bare name on PATH.
+fn find_program(program: &std::ffi::OsStr) -> Option<PathBuf> {
+    let path = std::path::Path::new(program);
+    if path.components().count() > 1 {
+        return path.is_file().then(|| path.to_path_buf());
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
 }
 
 #[cfg(test)]
@@ -101,5 +138,20 @@ mod tests {
         let target = [dir.path().join("new.img")];
         assert!(!options(HelperMode::WhenNeeded).needed_for(&target));
         assert!(options(HelperMode::Always).needed_for(&target));
+    }
+
+    #[test]
+    fn a_missing_elevation_command_is_named_before_anything_is_erased() {
+        let mut helper = options(HelperMode::Always);
+        assert_eq!(helper.check_elevation(), Ok(()), "no elevation needed");
+        helper.elevate = vec!["sh".into()];
+        assert_eq!(helper.check_elevation(), Ok(()));
+        helper.elevate = vec!["imprint-no-such-elevator".into()];
+        let problem = helper.check_elevation().unwrap_err();
+        assert!(
+            problem
+                .advice
+                .contains("imprint-no-such-elevator is not installed")
+        );
     }
 }

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use super::message::{self, Problem};
 use super::progress::TargetProgress;
 use super::run_event::RunEvent;
 use crate::drives::Drive;
@@ -129,6 +130,8 @@ pub struct RunTarget {
     pub path: PathBuf,
     /// "SanDisk Ultra", or the device path.
     pub name: String,
+    /// An image file rather than a drive (nothing to remove afterwards).
+    pub is_file: bool,
     pub progress: TargetProgress,
 }
 
@@ -165,6 +168,9 @@ pub struct FlashRun {
     pub refused: Option<Vec<String>>,
     /// Why the run stopped abnormally (helper, authorisation, engine crash).
     pub failure: Option<String>,
+    /// A configuration is embedded: the written image's SHA-256 is not the
+    /// image file's.
+    pub configured: bool,
 }
 
 impl FlashRun {
@@ -176,6 +182,7 @@ impl FlashRun {
                 .map(|(path, name)| RunTarget {
                     path,
                     name,
+                    is_file: false,
                     progress: TargetProgress::default(),
                 })
                 .collect(),
@@ -184,6 +191,7 @@ impl FlashRun {
             image_sha256: None,
             refused: None,
             failure: None,
+            configured: false,
         }
     }
 
@@ -246,12 +254,12 @@ impl FlashRun {
 
     /// The run ended before writing anything: back to selection, with the
     /// reasons shown there.
-    pub fn ended_before_start(&self) -> Option<String> {
+    pub fn ended_before_start(&self) -> Option<Problem> {
         if let Some(reasons) = &self.refused {
-            return Some(format!("Nothing was written. {}", reasons.join(" ")));
+            return Some(message::refused(reasons));
         }
         if !self.started() {
-            return self.failure.clone();
+            return self.failure.as_deref().map(Problem::from_failure);
         }
         None
     }
@@ -268,31 +276,20 @@ impl FlashRun {
         matches!(self.stage, Stage::Finished { .. })
     }
 
+    /// The first fault of the image found while streaming: every drive
+    /// stopped on it, so it is told once for the run, not per drive.
+    pub fn source_fault(&self) -> Option<&TargetFailure> {
+        self.targets.iter().find_map(|t| match &t.progress.result {
+            Some(Err(f)) if f.kind == FailureKind::Source => Some(f),
+            _ => None,
+        })
+    }
+
     pub fn succeeded(&self) -> usize {
         self.targets
             .iter()
             .filter(|t| matches!(t.progress.result, Some(Ok(()))))
             .count()
-    }
-}
-
-/// What the user can do about a failed drive.
-pub fn advice(kind: FailureKind) -> &'static str {
-    match kind {
-        FailureKind::Write => {
-            "Check that the drive is plugged in firmly and not write-protected, then flash it again or use another drive."
-        }
-        FailureKind::Verify => {
-            "The drive did not return what was written: it may be worn out or counterfeit. Try again, or use another drive."
-        }
-        FailureKind::Source => {
-            "The image file is damaged or incomplete: download it again, then flash again."
-        }
-        FailureKind::TooSmall => "Use a drive at least as large as the image.",
-        FailureKind::Cancelled => "The drive is incomplete and will not boot: flash it again.",
-        FailureKind::Checksum => {
-            "The image is not the one expected: download it again from a source you trust."
-        }
     }
 }
 
@@ -444,7 +441,7 @@ mod tests {
         );
         run.apply(RunEvent::Finished, Instant::now());
         assert_eq!(
-            run.ended_before_start().as_deref(),
+            run.ended_before_start().map(|p| p.title).as_deref(),
             Some("Authorisation was cancelled")
         );
         assert!(matches!(run.targets[0].progress.result, Some(Err(_))));

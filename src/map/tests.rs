@@ -82,7 +82,10 @@ fn populate(dir: &Path) {
         std::fs::write(dir.join(name), bytes).unwrap();
     }
     // A symlink, made by ln: no OS call outside src/platform, even in tests.
-    run(Command::new("ln").arg("-s").arg("sub/mid.bin").arg(dir.join("link")));
+    run(Command::new("ln")
+        .arg("-s")
+        .arg("sub/mid.bin")
+        .arg(dir.join("link")));
 }
 
 /// The number of free blocks and the block size dumpe2fs reports.

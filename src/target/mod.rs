@@ -1,14 +1,17 @@
 //! Write targets: a block device or a regular file. Safety checks before
 //! anything is written ([`check_targets`]), and the aligned direct I/O that writes
-//! and reads them back ([`TargetFile`]).
+//! and reads them back ([`TargetFile`]), which the engine reaches through
+//! [`BlockTarget`] so that its tests can put a mock in its place.
 
 mod aligned;
+mod block;
 mod check;
 mod holds;
 mod io;
 mod refusal;
 
 pub use aligned::AlignedBuf;
+pub use block::{BlockTarget, OpenTargetFile, TargetOpener};
 pub use check::{TargetInfo, TargetKind, check_targets, inspect};
 pub use io::{TargetError, TargetFile, explain_io_error};
 pub use refusal::Refusal;

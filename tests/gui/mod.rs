@@ -2,4 +2,5 @@
 //! egui_kittest (no GPU), and the real window under Xvfb.
 
 mod kittest_flows;
+mod kittest_usability;
 mod xvfb_smoke;

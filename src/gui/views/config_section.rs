@@ -6,8 +6,13 @@ use egui::RichText;
 use super::super::action::Action;
 use super::super::app::ImprintApp;
 use super::super::config_check::ConfigStatus;
+use super::super::file_dialog::Purpose;
 use super::super::theme;
 use super::widgets;
+
+/// How long the view follows the configuration form as it unfolds (a bit
+/// longer than egui's opening animation).
+const FOLLOW_SECONDS: f64 = 0.4;
 
 pub fn config_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
     widgets::card_ui(ui, |ui| {
@@ -17,9 +22,25 @@ pub fn config_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Act
             "Every drive is read back and compared with the image after writing.",
         ));
         ui.add_space(4.0);
-        egui::CollapsingHeader::new("balenaOS configuration (optional)")
+        let section = egui::CollapsingHeader::new("balenaOS configuration (optional)")
             .default_open(!app.config.is_empty())
+            .open(app.reveal_config.then_some(true))
             .show(ui, |ui| config_form_ui(ui, app, actions));
+        // Opened at the bottom of the window, the form would unfold out of
+        // sight: follow it into view while it opens.
+        let follow = egui::Id::unique("follow_config_section");
+        let now = ui.input(|i| i.time);
+        if section.header_response.clicked() || app.reveal_config {
+            ui.ctx()
+                .data_mut(|d| d.insert_temp(follow, now + FOLLOW_SECONDS));
+        }
+        let until = ui.ctx().data(|d| d.get_temp::<f64>(follow));
+        if let (Some(until), Some(body)) = (until, &section.body_response)
+            && now < until
+        {
+            body.scroll_to_me(Some(egui::Align::Max));
+            ui.ctx().request_repaint();
+        }
     });
 }
 
@@ -31,20 +52,36 @@ fn config_form_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>
     ));
     ui.horizontal(|ui| match &app.config.config_path {
         Some(path) => {
-            ui.label(RichText::new(path.display().to_string()).strong());
-            if ui.button("Change…").clicked() {
-                actions.push(Action::PickConfig);
-            }
-            if ui.button("Remove").clicked() {
-                actions.push(Action::ClearConfig);
-            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                widgets::type_path_link_ui(ui, Purpose::Config, actions);
+                if ui.button("Remove").clicked() {
+                    actions.push(Action::ClearConfig);
+                }
+                if ui.button("Change…").clicked() {
+                    actions.push(Action::PickConfig);
+                }
+                ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                    let name = path.file_name().map_or_else(
+                        || path.display().to_string(),
+                        |n| n.to_string_lossy().into_owned(),
+                    );
+                    widgets::truncated_ui(
+                        ui,
+                        RichText::new(name).strong(),
+                        &path.display().to_string(),
+                    );
+                });
+            });
         }
         None => {
             if ui.button("Choose config.json…").clicked() {
                 actions.push(Action::PickConfig);
             }
+            widgets::type_path_link_ui(ui, Purpose::Config, actions);
+            ui.label(widgets::secondary(ui, "or drop it on this window"));
         }
     });
+    widgets::path_entry_ui(ui, app.path_entry.as_ref(), Purpose::Config, actions);
     wifi_fields_ui(ui, app, actions);
     status_ui(ui, app);
 }
@@ -86,7 +123,7 @@ fn wifi_fields_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>
 
 fn status_ui(ui: &mut egui::Ui, app: &ImprintApp) {
     if let Some(error) = app.config.local_error() {
-        ui.label(RichText::new(error).color(theme::ERROR));
+        ui.add(egui::Label::new(RichText::new(error).color(theme::ERROR)).wrap());
         return;
     }
     match &app.config_status {
@@ -116,13 +153,6 @@ fn status_ui(ui: &mut egui::Ui, app: &ImprintApp) {
                 ui.label(RichText::new(format!("Note: {warning}")).color(theme::WARNING));
             }
         }
-        ConfigStatus::Invalid(message) => {
-            ui.add(
-                egui::Label::new(
-                    RichText::new(format!("Invalid configuration: {message}")).color(theme::ERROR),
-                )
-                .wrap(),
-            );
-        }
+        ConfigStatus::Invalid(problem) => widgets::problem_ui(ui, problem, theme::ERROR),
     }
 }

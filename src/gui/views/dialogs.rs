@@ -18,8 +18,11 @@ pub fn dialog_ui(ctx: &egui::Context, app: &ImprintApp, actions: &mut Vec<Action
     };
     let frame = egui::Frame::popup(&ctx.global_style()).inner_margin(egui::Margin::same(24));
     let modal = egui::Modal::new(egui::Id::unique("imprint_dialog")).frame(frame);
+    // Narrower than the window whatever its size: long names are cut
+    // with "…" inside, never pushing the dialog past the window's edges.
+    let width = (ctx.content_rect().width() - 96.0).clamp(200.0, 480.0);
     let response = modal.show(ctx, |ui| {
-        ui.set_max_width(480.0);
+        ui.set_width(width);
         match dialog {
             Dialog::Flash => confirm_flash_ui(ui, app, actions),
             Dialog::LargeDrive(path) => confirm_large_ui(ui, app, path, actions),
@@ -38,11 +41,19 @@ fn confirm_flash_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Actio
         (1, 0) => "Erase this drive?".to_string(),
         (_, 0) => format!("Erase these {count} drives?"),
         (0, 1) => "Write the image to this file?".to_string(),
+        (0, _) => format!("Write the image to these {count} files?"),
         _ => format!("Write the image to these {count} targets?"),
     };
-    ui.label(RichText::new(title).size(theme::STEP_TITLE_SIZE).strong());
+    ui.add(egui::Label::new(RichText::new(title).size(theme::STEP_TITLE_SIZE).strong()).wrap());
     ui.add_space(4.0);
-    ui.label("Everything on them will be replaced by the image:");
+    ui.add(
+        egui::Label::new(if count == 1 {
+            "Everything on it will be replaced by the image:"
+        } else {
+            "Everything on them will be replaced by the image:"
+        })
+        .wrap(),
+    );
     for path in targets {
         let drive = app.drives.iter().find(|d| &d.path == path);
         let name = app.target_name(path);
@@ -57,9 +68,15 @@ fn confirm_flash_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Actio
         } else {
             format!("{size}  {path_text}")
         };
-        ui.horizontal(|ui| {
-            ui.label(RichText::new(format!("•  {name}")).strong());
-            ui.label(widgets::secondary(ui, detail));
+        let full = format!("{name}  {detail}");
+        ui.scope(|ui| {
+            // The detail line belongs to the name above it: keep them close.
+            ui.spacing_mut().item_spacing.y = 0.0;
+            widgets::truncated_ui(ui, RichText::new(format!("•  {name}")).strong(), &full);
+            ui.horizontal(|ui| {
+                ui.add_space(14.0);
+                widgets::truncated_ui(ui, widgets::secondary(ui, detail.as_str()), &full);
+            });
         });
     }
     buttons_ui(
@@ -82,10 +99,13 @@ fn confirm_large_ui(
     let size = drive
         .map(|d| humanize::bytes(d.size_bytes))
         .unwrap_or_default();
-    ui.label(
-        RichText::new(format!("{name} is a large drive ({size})"))
-            .size(theme::STEP_TITLE_SIZE)
-            .strong(),
+    ui.add(
+        egui::Label::new(
+            RichText::new(format!("{name} is a large drive ({size})"))
+                .size(theme::STEP_TITLE_SIZE)
+                .strong(),
+        )
+        .wrap(),
     );
     ui.add_space(4.0);
     ui.add(

@@ -6,6 +6,8 @@ use egui::RichText;
 
 use super::super::action::Action;
 use super::super::app::ImprintApp;
+use super::super::file_dialog::Purpose;
+use super::super::message::Problem;
 use super::super::state::{Availability, LARGE_DRIVE_BYTES, availability};
 use super::super::theme;
 use super::widgets;
@@ -28,7 +30,12 @@ pub fn drive_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Acti
             });
         });
         if let Some(error) = &app.drive_error {
-            ui.label(RichText::new(error).color(theme::ERROR));
+            let problem = Problem::new(
+                "The drives cannot be listed.",
+                "Writing to an image file still works; restart Imprint to try again.",
+            )
+            .with_details(error.as_str());
+            widgets::problem_ui(ui, &problem, theme::ERROR);
         }
         let shown: Vec<&Drive> = app
             .drives
@@ -56,20 +63,21 @@ pub fn drive_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Acti
                 .filter(|d| app.show_all || d.is_flashable_by_default())
                 .count();
         if hidden > 0 {
-            ui.label(widgets::secondary(
+            ui.add(egui::Label::new(widgets::secondary(
                 ui,
                 format!(
                     "{hidden} more drive{} hidden (fixed, virtual or system): \"Show all drives\" lists them",
                     if hidden == 1 { "" } else { "s" }
                 ),
-            ));
+            ))
+            .wrap());
         }
         for path in app.selection.files() {
             let selected = app.selection.contains(path);
             file_row_ui(ui, path, selected, actions);
         }
         ui.add_space(6.0);
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if ui
                 .button("Write to an image file…")
                 .on_hover_text("No spare drive? Write the image to a new file instead")
@@ -77,8 +85,10 @@ pub fn drive_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Acti
             {
                 actions.push(Action::PickFileTarget);
             }
+            widgets::type_path_link_ui(ui, Purpose::FileTarget, actions);
             ui.label(widgets::secondary(ui, "to flash later, or to try Imprint"));
         });
+        widgets::path_entry_ui(ui, app.path_entry.as_ref(), Purpose::FileTarget, actions);
     });
 }
 
@@ -88,7 +98,8 @@ fn empty_ui(ui: &mut egui::Ui) {
     ui.add_space(4.0);
 }
 
-/// An image file as a target: ticked like a drive, and removable.
+/// An image file as a target: ticked like a drive, and removable. The
+/// name is cut with "…" when long; the full path shows on hover.
 fn file_row_ui(
     ui: &mut egui::Ui,
     path: &std::path::Path,
@@ -100,19 +111,13 @@ fn file_row_ui(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
+    let full = path.display().to_string();
     widgets::card_frame(ui, border)
         .inner_margin(egui::Margin::symmetric(12, 4))
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
+            ui.spacing_mut().item_spacing.y = 0.0;
             ui.horizontal(|ui| {
-                let mut checked = selected;
-                if ui
-                    .checkbox(&mut checked, RichText::new(&name).strong())
-                    .changed()
-                {
-                    actions.push(Action::ToggleDrive(path.to_path_buf()));
-                }
-                widgets::badge_ui(ui, "image file", theme::ACCENT);
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if ui
                         .small_button("Remove")
@@ -128,16 +133,31 @@ fn file_row_ui(
                         "new file"
                     };
                     ui.label(RichText::new(size).strong());
-                    ui.add(
-                        egui::Label::new(widgets::secondary(ui, path.display().to_string()))
-                            .truncate(),
-                    );
+                    ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
+                        let mut checked = selected;
+                        if ui
+                            .checkbox(&mut checked, RichText::new(&name).strong())
+                            .on_hover_text(&full)
+                            .changed()
+                        {
+                            actions.push(Action::ToggleDrive(path.to_path_buf()));
+                        }
+                    });
                 });
+            });
+            ui.horizontal(|ui| {
+                ui.add_space(28.0);
+                widgets::badge_ui(ui, "image file", theme::ACCENT);
+                widgets::truncated_ui(ui, widgets::secondary(ui, full.as_str()), &full);
             });
         });
     ui.add_space(4.0);
 }
 
+/// A drive: the checkbox with its name (cut with "…" when long) and its
+/// size on the first line; badges and details below, the reason it cannot
+/// be chosen under them.
 fn drive_row_ui(
     ui: &mut egui::Ui,
     drive: &Drive,
@@ -152,22 +172,32 @@ fn drive_row_ui(
             ui.set_width(ui.available_width());
             // The detail lines belong to the name above them: keep them close.
             ui.spacing_mut().item_spacing.y = 0.0;
+            let name = drive.display_name();
+            let path = drive.path.display().to_string();
             ui.horizontal(|ui| {
-                let enabled = !matches!(availability, Availability::Blocked(_));
-                let mut checked = selected;
-                let name = drive.display_name();
-                let response = ui.add_enabled(
-                    enabled,
-                    egui::Checkbox::new(&mut checked, RichText::new(&name).strong()),
-                );
-                if response.changed() {
-                    actions.push(Action::ToggleDrive(drive.path.clone()));
-                }
-                badges_ui(ui, drive, &availability);
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     ui.label(RichText::new(humanize::bytes(drive.size_bytes)).strong());
-                    ui.add(egui::Label::new(widgets::secondary(ui, details(drive))).truncate());
+                    ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
+                        let enabled = !matches!(availability, Availability::Blocked(_));
+                        let mut checked = selected;
+                        let response = ui
+                            .add_enabled(
+                                enabled,
+                                egui::Checkbox::new(&mut checked, RichText::new(&name).strong()),
+                            )
+                            .on_hover_text(format!("{name} ({path})"));
+                        if response.changed() {
+                            actions.push(Action::ToggleDrive(drive.path.clone()));
+                        }
+                    });
                 });
+            });
+            ui.horizontal(|ui| {
+                ui.add_space(28.0);
+                badges_ui(ui, drive, &availability);
+                let details = details(drive);
+                widgets::truncated_ui(ui, widgets::secondary(ui, details.as_str()), &details);
             });
             if let Availability::Blocked(reason) = &availability {
                 ui.horizontal_wrapped(|ui| {

@@ -21,16 +21,18 @@ pub fn flash_bar_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Actio
                 actions.push(Action::RequestFlash);
             }
             let summary = match (blocker, app.image.info()) {
+                // The count first: a long image name is cut, not the count.
                 (None, Some(info)) => RichText::new(format!(
-                    "{} to {}",
-                    info.name,
-                    targets_summary(app.selection.counts())
+                    "To {}: {}",
+                    targets_summary(app.selection.counts()),
+                    info.name
                 )),
                 (Some(blocker), _) => widgets::secondary(ui, blocker),
                 (None, None) => RichText::new(""),
             };
             ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
-                ui.add(egui::Label::new(summary).truncate());
+                let full = summary.text().to_string();
+                widgets::truncated_ui(ui, summary, &full);
             });
         });
     });

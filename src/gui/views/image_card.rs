@@ -5,8 +5,11 @@
 use egui::RichText;
 
 use super::super::action::Action;
-use super::super::app::{ImageSlot, ImprintApp};
+use std::path::Path;
+
+use super::super::app::{FileHash, ImageSlot, ImprintApp};
 use super::super::config_check::ConfigStatus;
+use super::super::file_dialog::Purpose;
 use super::super::image_probe::ImageInfo;
 use super::super::theme;
 use super::widgets;
@@ -20,20 +23,20 @@ pub fn image_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Acti
             ImageSlot::Opening { path, .. } => {
                 ui.horizontal(|ui| {
                     ui.spinner();
-                    ui.label(format!("Opening {}…", file_name(path)));
+                    widgets::truncated_ui(
+                        ui,
+                        format!("Opening {}…", file_name(path)),
+                        &path.display().to_string(),
+                    );
                 });
             }
-            ImageSlot::Ready(info) => image_info_ui(ui, info, &app.config_status, actions),
-            ImageSlot::Failed { path, message } => {
-                ui.label(RichText::new(file_name(path)).size(17.0).strong());
-                ui.add(egui::Label::new(RichText::new(message).color(theme::ERROR)).wrap());
-                ui.label(widgets::secondary(
-                    ui,
-                    "Choose another image, or check that this file is complete.",
-                ));
-                choose_button_ui(ui, "Select another image…", actions);
+            ImageSlot::Ready(info) => image_info_ui(ui, app, info, actions),
+            ImageSlot::Failed { path, problem } => {
+                name_row_ui(ui, path, "Select another image…", actions);
+                widgets::problem_ui(ui, problem, theme::ERROR);
             }
         }
+        widgets::path_entry_ui(ui, app.path_entry.as_ref(), Purpose::Image, actions);
     });
 }
 
@@ -47,16 +50,20 @@ fn empty_ui(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
             actions.push(Action::PickImage);
         }
         ui.vertical(|ui| {
-            ui.label("or drop an image file anywhere on this window");
-            ui.label(widgets::secondary(
-                ui,
-                "Raw images, or compressed with xz, gzip, zstd, bzip2, or zip",
-            ));
+            ui.add(egui::Label::new("or drop an image file anywhere on this window").wrap());
+            ui.add(
+                egui::Label::new(widgets::secondary(
+                    ui,
+                    "Raw images, or compressed with xz, gzip, zstd, bzip2, or zip",
+                ))
+                .wrap(),
+            );
         });
     });
     ui.add_space(8.0);
-    ui.horizontal(|ui| {
-        ui.label(widgets::secondary(ui, "No image at hand?"));
+    ui.horizontal_wrapped(|ui| {
+        widgets::type_path_link_ui(ui, Purpose::Image, actions);
+        ui.label(widgets::secondary(ui, "·  No image at hand?"));
         if ui
             .link("Try the demo image")
             .on_hover_text("A small balenaOS-shaped image (8 MB) built into Imprint")
@@ -67,26 +74,66 @@ fn empty_ui(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
     });
 }
 
-fn image_info_ui(
-    ui: &mut egui::Ui,
-    info: &ImageInfo,
-    config: &ConfigStatus,
-    actions: &mut Vec<Action>,
-) {
+/// The image's name, cut with "…" when long (the full path on hover),
+/// and the button to choose another, always in view on the right.
+fn name_row_ui(ui: &mut egui::Ui, path: &Path, button: &str, actions: &mut Vec<Action>) {
     ui.horizontal(|ui| {
-        ui.label(RichText::new(&info.name).size(18.0).strong());
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            choose_button_ui(ui, "Change…", actions);
+            widgets::type_path_link_ui(ui, Purpose::Image, actions);
+            choose_button_ui(ui, button, actions);
+            ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                widgets::truncated_ui(
+                    ui,
+                    RichText::new(file_name(path)).size(18.0).strong(),
+                    &path.display().to_string(),
+                );
+            });
         });
     });
+}
+
+fn image_info_ui(ui: &mut egui::Ui, app: &ImprintApp, info: &ImageInfo, actions: &mut Vec<Action>) {
+    name_row_ui(ui, info.source.path(), "Change…", actions);
     if let Some(entry) = info.source.entry_name() {
-        ui.label(widgets::secondary(
+        widgets::truncated_ui(
             ui,
-            format!("Disk image in the archive: {entry}"),
-        ));
+            widgets::secondary(ui, format!("Disk image in the archive: {entry}")),
+            entry,
+        );
     }
-    ui.label(size_line(info));
-    ui.label(widgets::secondary(ui, partitions_line(info, config)));
+    ui.add(egui::Label::new(size_line(info)).wrap());
+    ui.add(
+        egui::Label::new(widgets::secondary(
+            ui,
+            partitions_line(info, &app.config_status),
+        ))
+        .wrap(),
+    );
+    file_hash_ui(ui, app, actions);
+}
+
+/// The file's own SHA-256: what a publisher lists beside the download.
+fn file_hash_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
+    ui.add_space(4.0);
+    ui.horizontal_wrapped(|ui| {
+        ui.label(widgets::secondary(ui, "SHA-256 of the file:"));
+        match &app.file_hash {
+            FileHash::None => {}
+            FileHash::Computing(_) => {
+                ui.spinner();
+                ui.label(widgets::secondary(ui, "computing…"));
+            }
+            FileHash::Done(hash) => {
+                ui.add(egui::Label::new(RichText::new(hash).monospace().small()).selectable(true))
+                    .on_hover_text("Compare it with the checksum published beside the download");
+                widgets::copy_button_ui(ui, hash, app.copied.as_ref(), actions);
+            }
+            FileHash::Failed(message) => {
+                ui.label(widgets::secondary(ui, "could not be computed"))
+                    .on_hover_text(message);
+            }
+        }
+    });
 }
 
 /// "xz · 3.1 MB compressed · 32 MB decompressed".
@@ -110,19 +157,19 @@ fn size_line(info: &ImageInfo) -> String {
     }
 }
 
-/// "MBR partition table · balenaOS boot partition: 1 (resin-boot)".
+/// "MBR partition table · balenaOS boot partition: 1 (resin-boot)"; the
+/// boot partition only once a configuration found it.
 fn partitions_line(info: &ImageInfo, config: &ConfigStatus) -> String {
-    let boot = match config {
-        ConfigStatus::Valid(configured) => {
-            let part = &configured.partition;
-            match &part.label {
-                Some(label) => format!("balenaOS boot partition: {} ({label})", part.number),
-                None => format!("balenaOS boot partition: {}", part.number),
-            }
-        }
-        _ => "balenaOS boot partition: found when a configuration is added".to_string(),
-    };
-    format!("{} · {boot}", info.partition_table.describe())
+    let table = info.partition_table.describe();
+    let mut line = table[..1].to_uppercase() + &table[1..];
+    if let ConfigStatus::Valid(configured) = config {
+        let part = &configured.partition;
+        line += &match &part.label {
+            Some(label) => format!(" · balenaOS boot partition: {} ({label})", part.number),
+            None => format!(" · balenaOS boot partition: {}", part.number),
+        };
+    }
+    line
 }
 
 fn choose_button_ui(ui: &mut egui::Ui, text: &str, actions: &mut Vec<Action>) {
@@ -131,7 +178,7 @@ fn choose_button_ui(ui: &mut egui::Ui, text: &str, actions: &mut Vec<Action>) {
     }
 }
 
-fn file_name(path: &std::path::Path) -> String {
+fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())

@@ -21,7 +21,13 @@ pub fn app_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
     match &app.screen {
         Screen::Select => select_screen_ui(ui, app, actions),
         Screen::Flashing { run, .. } => progress_screen::progress_screen_ui(ui, run, actions),
-        Screen::Result(run) => result_screen::result_screen_ui(ui, run, actions),
+        Screen::Result(run) => {
+            let extras = result_screen::Extras {
+                file_hash: &app.file_hash,
+                copied: app.copied.as_ref(),
+            };
+            result_screen::result_screen_ui(ui, run, &extras, actions);
+        }
     }
     dialogs::dialog_ui(ui.ctx(), app, actions);
     if matches!(app.screen, Screen::Select) {

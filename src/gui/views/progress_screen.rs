@@ -5,10 +5,13 @@
 use egui::RichText;
 
 use super::super::action::Action;
+use super::super::message;
 use super::super::state::{FlashRun, RunTarget};
 use super::super::theme;
+use super::flash_bar::targets_summary;
+use super::result_screen;
 use super::widgets;
-use crate::engine::Phase;
+use crate::engine::{FailureKind, Phase};
 use crate::humanize;
 
 pub fn progress_screen_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<Action>) {
@@ -26,26 +29,46 @@ pub fn progress_screen_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<A
                             .size(theme::SCREEN_TITLE_SIZE)
                             .strong(),
                     );
-                    ui.label(widgets::secondary(
-                        ui,
-                        match run.targets.len() {
-                            1 => format!(
-                                "{} to one drive. Keep it plugged in until it is done.",
-                                run.image_name
-                            ),
-                            n => format!(
-                                "{} to {n} drives. Keep them plugged in until every row is done.",
-                                run.image_name
-                            ),
-                        },
-                    ));
+                    ui.label(widgets::secondary(ui, subtitle(run)));
                     ui.add_space(12.0);
+                    if let Some(fault) = run.source_fault() {
+                        widgets::banner_frame().show(ui, |ui| {
+                            ui.set_width(ui.available_width());
+                            widgets::problem_ui(
+                                ui,
+                                &message::source_fault(fault, run.started()),
+                                theme::ERROR,
+                            );
+                        });
+                        ui.add_space(12.0);
+                    }
                     for target in &run.targets {
                         target_row_ui(ui, target);
                     }
                 });
             });
     });
+}
+
+/// What is written where, and (for drives) to keep them plugged in.
+fn subtitle(run: &FlashRun) -> String {
+    let files = run.targets.iter().filter(|t| t.is_file).count();
+    let drives = run.targets.len() - files;
+    let image = &run.image_name;
+    match (drives, files) {
+        (0, 1) => format!("{image} to an image file."),
+        (0, n) => format!("{image} to {n} image files."),
+        (1, 0) => format!("{image} to one drive. Keep it plugged in until it is done."),
+        (n, 0) => format!("{image} to {n} drives. Keep them plugged in until every row is done."),
+        (1, _) => format!(
+            "{image} to one drive and {}. Keep the drive plugged in until it is done.",
+            targets_summary((0, files))
+        ),
+        _ => format!(
+            "{image} to {}. Keep the drives plugged in until every row is done.",
+            targets_summary((drives, files))
+        ),
+    }
 }
 
 fn target_row_ui(ui: &mut egui::Ui, target: &RunTarget) {
@@ -55,19 +78,22 @@ fn target_row_ui(ui: &mut egui::Ui, target: &RunTarget) {
     widgets::card_frame(ui, border).show(ui, |ui| {
         ui.set_width(ui.available_width());
         ui.horizontal(|ui| {
-            ui.label(RichText::new(&target.name).strong());
-            if let Some(path) = target.path_detail() {
-                ui.label(widgets::secondary(ui, path));
-            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 phase_label_ui(ui, target);
+                ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                    result_screen::target_name_ui(ui, target);
+                });
             });
         });
         match &p.result {
-            Some(Err(failure)) => {
-                ui.add(
-                    egui::Label::new(RichText::new(&failure.message).color(theme::ERROR)).wrap(),
+            // Told once for the run, in the banner above.
+            Some(Err(failure)) if failure.kind == FailureKind::Source => {
+                ui.label(
+                    RichText::new("Stopped: the image is damaged (see above).").color(theme::ERROR),
                 );
+            }
+            Some(Err(failure)) => {
+                widgets::problem_ui(ui, &message::target_failure(failure), theme::ERROR);
             }
             Some(Ok(())) => {
                 ui.add(egui::ProgressBar::new(1.0).fill(theme::SUCCESS));

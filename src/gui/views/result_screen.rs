@@ -5,11 +5,28 @@
 use egui::RichText;
 
 use super::super::action::Action;
-use super::super::state::{FlashRun, RunTarget, advice};
+use std::time::Instant;
+
+use super::super::app::FileHash;
+use super::super::message;
+use super::super::state::{FlashRun, RunTarget};
 use super::super::theme;
 use super::widgets;
+use crate::engine::FailureKind;
 
-pub fn result_screen_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<Action>) {
+/// What the result screen shows besides the run: the image file's own
+/// checksum, and what "Copy" last copied.
+pub struct Extras<'a> {
+    pub file_hash: &'a FileHash,
+    pub copied: Option<&'a (String, Instant)>,
+}
+
+pub fn result_screen_ui(
+    ui: &mut egui::Ui,
+    run: &FlashRun,
+    extras: &Extras<'_>,
+    actions: &mut Vec<Action>,
+) {
     egui::Panel::bottom("result_bar")
         .frame(widgets::bar_frame(ui))
         .show(ui, |ui| {
@@ -27,11 +44,22 @@ pub fn result_screen_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<Act
                     ui.add_space(8.0);
                     title_ui(ui, run);
                     ui.add_space(12.0);
+                    if let Some(fault) = run.source_fault() {
+                        widgets::banner_frame().show(ui, |ui| {
+                            ui.set_width(ui.available_width());
+                            widgets::problem_ui(
+                                ui,
+                                &message::source_fault(fault, run.started()),
+                                theme::ERROR,
+                            );
+                        });
+                        ui.add_space(12.0);
+                    }
                     for target in &run.targets {
                         target_result_ui(ui, target);
                     }
                     ui.add_space(8.0);
-                    hash_ui(ui, run, actions);
+                    hash_ui(ui, run, extras, actions);
                 });
             });
     });
@@ -40,12 +68,19 @@ pub fn result_screen_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<Act
 fn title_ui(ui: &mut egui::Ui, run: &FlashRun) {
     let total = run.targets.len();
     let ok = run.succeeded();
+    let files = run.targets.iter().filter(|t| t.is_file).count();
+    let drives = total - files;
     let (title, color) = if ok == total {
         ("Flash complete".to_string(), theme::SUCCESS)
     } else if ok == 0 {
         ("Flash failed".to_string(), theme::ERROR)
     } else {
-        (format!("{ok} of {total} drives flashed"), theme::WARNING)
+        let what = match (drives, files) {
+            (_, 0) => "drives flashed",
+            (0, _) => "image files written",
+            _ => "targets written",
+        };
+        (format!("{ok} of {total} {what}"), theme::WARNING)
     };
     ui.label(
         RichText::new(title)
@@ -54,15 +89,22 @@ fn title_ui(ui: &mut egui::Ui, run: &FlashRun) {
             .color(color),
     );
     let detail = if ok == total {
+        let what = match (drives, files) {
+            (1, 0) => "the drive".to_string(),
+            (2, 0) => "both drives".to_string(),
+            (_, 0) => format!("all {total} drives"),
+            (0, 1) => "the image file".to_string(),
+            (0, _) => format!("all {files} image files"),
+            _ => format!("all {total} targets"),
+        };
+        let removable = match drives {
+            0 => "",
+            1 => " The drive can be removed.",
+            _ => " The drives can be removed.",
+        };
         format!(
-            "{} was written to {} and verified. The drive{} can be removed.",
-            run.image_name,
-            match total {
-                1 => "the drive".to_string(),
-                2 => "both drives".to_string(),
-                _ => format!("all {total} drives"),
-            },
-            if total == 1 { "" } else { "s" }
+            "{} was written to {what} and verified.{removable}",
+            run.image_name
         )
     } else {
         format!(
@@ -70,7 +112,7 @@ fn title_ui(ui: &mut egui::Ui, run: &FlashRun) {
             run.image_name
         )
     };
-    ui.label(widgets::secondary(ui, detail));
+    ui.add(egui::Label::new(widgets::secondary(ui, detail)).wrap());
 }
 
 fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget) {
@@ -81,20 +123,20 @@ fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget) {
         ui.set_width(ui.available_width());
         ui.horizontal(|ui| {
             widgets::status_mark_ui(ui, !failed);
-            ui.label(RichText::new(&target.name).strong());
-            if let Some(path) = target.path_detail() {
-                ui.label(widgets::secondary(ui, path));
-            }
+            target_name_ui(ui, target);
         });
         match result {
             Some(Ok(())) => {
                 ui.label("Written and verified");
             }
-            Some(Err(failure)) => {
-                ui.add(
-                    egui::Label::new(RichText::new(&failure.message).color(theme::ERROR)).wrap(),
+            // Told once for the run, in the banner above.
+            Some(Err(failure)) if failure.kind == FailureKind::Source => {
+                ui.label(
+                    RichText::new("Stopped: the image is damaged (see above).").color(theme::ERROR),
                 );
-                ui.add(egui::Label::new(widgets::secondary(ui, advice(failure.kind))).wrap());
+            }
+            Some(Err(failure)) => {
+                widgets::problem_ui(ui, &message::target_failure(failure), theme::ERROR);
             }
             None => {
                 ui.label("Not finished");
@@ -104,25 +146,77 @@ fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget) {
     ui.add_space(8.0);
 }
 
-fn hash_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<Action>) {
-    let Some(hash) = &run.image_sha256 else {
-        return;
+/// A drive's name and, when the name does not say it, its path; cut with
+/// "…" when long, in full on hover.
+pub fn target_name_ui(ui: &mut egui::Ui, target: &RunTarget) {
+    let full = match target.path_detail() {
+        Some(path) => format!("{}  {path}", target.name),
+        None => target.name.clone(),
     };
+    let mut job = egui::text::LayoutJob::default();
+    RichText::new(&target.name).strong().append_to(
+        &mut job,
+        ui.style(),
+        egui::FontSelection::Default,
+        egui::Align::Center,
+    );
+    if let Some(path) = target.path_detail() {
+        widgets::secondary(ui, format!("  {path}")).append_to(
+            &mut job,
+            ui.style(),
+            egui::FontSelection::Default,
+            egui::Align::Center,
+        );
+    }
+    widgets::truncated_ui(ui, job, &full);
+}
+
+/// The checksums, each saying what it is of: the image file's own (what a
+/// publisher lists) and the image as written (with the configuration, if
+/// any, which therefore matches no published checksum).
+fn hash_ui(ui: &mut egui::Ui, run: &FlashRun, extras: &Extras<'_>, actions: &mut Vec<Action>) {
+    let file_hash = match extras.file_hash {
+        FileHash::Done(hash) => Some(hash),
+        _ => None,
+    };
+    if file_hash.is_none() && run.image_sha256.is_none() {
+        return;
+    }
     widgets::card_ui(ui, |ui| {
-        ui.label(RichText::new("Image SHA-256").strong());
-        ui.label(widgets::secondary(
-            ui,
-            "Of the image as written (with its configuration, if any).",
-        ));
-        ui.horizontal_wrapped(|ui| {
-            ui.add(egui::Label::new(RichText::new(hash).monospace()).selectable(true));
-            if ui
-                .button("Copy")
-                .on_hover_text("Copy the SHA-256")
-                .clicked()
-            {
-                actions.push(Action::Copy(hash.clone()));
-            }
-        });
+        ui.label(RichText::new("Checksums (SHA-256)").strong());
+        if let Some(hash) = file_hash {
+            hash_row_ui(
+                ui,
+                "The image file, as downloaded: compare it with the publisher's checksum.",
+                hash,
+                extras.copied,
+                actions,
+            );
+        }
+        if let Some(hash) = &run.image_sha256
+            && Some(hash) != file_hash
+        {
+            let what = if run.configured {
+                "The image as written, with your configuration: it differs from any published checksum."
+            } else {
+                "The image as written (decompressed)."
+            };
+            hash_row_ui(ui, what, hash, extras.copied, actions);
+        }
+    });
+}
+
+fn hash_row_ui(
+    ui: &mut egui::Ui,
+    what: &str,
+    hash: &str,
+    copied: Option<&(String, Instant)>,
+    actions: &mut Vec<Action>,
+) {
+    ui.add_space(4.0);
+    ui.add(egui::Label::new(widgets::secondary(ui, what)).wrap());
+    ui.horizontal_wrapped(|ui| {
+        ui.add(egui::Label::new(RichText::new(hash).monospace()).selectable(true));
+        widgets::copy_button_ui(ui, hash, copied, actions);
     });
 }

@@ -1,9 +1,15 @@
 //! Small pieces shared by the screens: cards, step titles, the primary
-//! button, badges and the error banner.
+//! button, badges, problems with their details, the error banner, the
+//! typed-path field and the Copy button.
 
 use egui::{Color32, CornerRadius, Margin, RichText, Stroke};
 
+use std::time::{Duration, Instant};
+
 use super::super::action::Action;
+use super::super::app::PathEntry;
+use super::super::file_dialog::Purpose;
+use super::super::message::Problem;
 use super::super::theme;
 
 /// Content never grows wider than this: long lines are hard to read on a
@@ -118,20 +124,156 @@ pub fn badge_ui(ui: &mut egui::Ui, text: &str, color: Color32) {
 }
 
 /// An error the user should read before going on, with a close button.
-pub fn error_banner_ui(ui: &mut egui::Ui, message: &str, actions: &mut Vec<Action>) {
+pub fn error_banner_ui(ui: &mut egui::Ui, problem: &Problem, actions: &mut Vec<Action>) {
+    banner_frame().show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        problem_ui(ui, problem, theme::ERROR);
+        if ui.button("Dismiss").clicked() {
+            actions.push(Action::DismissNotice);
+        }
+    });
+    ui.add_space(12.0);
+}
+
+/// The frame of an error banner.
+pub fn banner_frame() -> egui::Frame {
     egui::Frame::new()
         .fill(theme::ERROR.gamma_multiply(0.15))
         .stroke(Stroke::new(1.0, theme::ERROR))
         .corner_radius(CornerRadius::same(8))
         .inner_margin(Margin::same(12))
-        .show(ui, |ui| {
-            ui.set_width(ui.available_width());
-            ui.add(egui::Label::new(RichText::new(message).color(theme::ERROR)).wrap());
-            if ui.button("Dismiss").clicked() {
-                actions.push(Action::DismissNotice);
+}
+
+/// A problem: its title in `color`, what to do, and the technical text
+/// folded under "Details".
+pub fn problem_ui(ui: &mut egui::Ui, problem: &Problem, color: Color32) {
+    ui.add(egui::Label::new(RichText::new(&problem.title).strong().color(color)).wrap());
+    if !problem.advice.is_empty() {
+        ui.add(egui::Label::new(problem.advice.as_str()).wrap());
+    }
+    if let Some(details) = &problem.details {
+        egui::CollapsingHeader::new("Details")
+            .id_salt(("details", &problem.title, details))
+            .show(ui, |ui| {
+                ui.add(
+                    egui::Label::new(secondary(ui, details.as_str()).monospace())
+                        .wrap()
+                        .selectable(true),
+                );
+            });
+    }
+}
+
+/// One line of `text`, cut with "…" where the space ends; the whole of
+/// `full` (the path, say) on hover.
+pub fn truncated_ui(
+    ui: &mut egui::Ui,
+    text: impl Into<egui::WidgetText>,
+    full: &str,
+) -> egui::Response {
+    ui.add(egui::Label::new(text).truncate())
+        .on_hover_text(full)
+}
+
+/// "Copy", which says "Copied" for two seconds after it copied `text`.
+pub fn copy_button_ui(
+    ui: &mut egui::Ui,
+    text: &str,
+    copied: Option<&(String, Instant)>,
+    actions: &mut Vec<Action>,
+) {
+    let just_copied =
+        copied.is_some_and(|(what, when)| what == text && when.elapsed() < COPIED_FOR);
+    let label = if just_copied { "Copied" } else { "Copy" };
+    if just_copied {
+        // Come back to turn "Copied" into "Copy" again.
+        ui.ctx().request_repaint_after(COPIED_FOR);
+    }
+    if ui
+        .button(label)
+        .on_hover_text("Copy the SHA-256 to the clipboard")
+        .clicked()
+    {
+        actions.push(Action::Copy(text.to_string()));
+    }
+}
+
+/// How long "Copied" stays on the button.
+const COPIED_FOR: Duration = Duration::from_secs(2);
+
+/// A small link that opens the typed-path field for `purpose`.
+pub fn type_path_link_ui(ui: &mut egui::Ui, purpose: Purpose, actions: &mut Vec<Action>) {
+    if ui
+        .link("Type a path…")
+        .on_hover_text(format!("Type or paste the path of {}", purpose.what()))
+        .clicked()
+    {
+        actions.push(Action::TypePath(purpose));
+    }
+}
+
+/// The typed-path field for `purpose`, when it is open: a note when no
+/// file dialog could be shown, the field, and its buttons. Enter submits.
+pub fn path_entry_ui(
+    ui: &mut egui::Ui,
+    entry: Option<&PathEntry>,
+    purpose: Purpose,
+    actions: &mut Vec<Action>,
+) {
+    let Some(entry) = entry.filter(|e| e.purpose == purpose) else {
+        return;
+    };
+    ui.add_space(4.0);
+    if entry.no_dialog {
+        ui.add(
+            egui::Label::new(
+                RichText::new(
+                    "No file dialog opened: this desktop has no file-chooser service \
+                     (xdg-desktop-portal). Type the path instead.",
+                )
+                .color(theme::WARNING),
+            )
+            .wrap(),
+        );
+    }
+    let submit = match purpose {
+        Purpose::Image | Purpose::Config => "Open",
+        Purpose::FileTarget => "Add",
+    };
+    ui.horizontal(|ui| {
+        let label = ui.label(format!("Path of {}", purpose.what()));
+        let mut text = entry.text.clone();
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.small_button("Cancel").clicked() {
+                actions.push(Action::ClosePathEntry);
+            }
+            let open = ui.add_enabled(!text.trim().is_empty(), egui::Button::new(submit));
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(&mut text)
+                        .hint_text("/home/you/Downloads/…")
+                        .desired_width(ui.available_width()),
+                )
+                .labelled_by(label.id);
+            if entry.focus {
+                field.request_focus();
+                field.scroll_to_me(None);
+            }
+            if field.changed() {
+                actions.push(Action::EditPath(text.clone()));
+            }
+            let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if open.clicked() || entered {
+                if field.changed() {
+                    actions.push(Action::EditPath(text));
+                }
+                actions.push(Action::SubmitPath);
             }
         });
-    ui.add_space(12.0);
+    });
+    if let Some(error) = &entry.error {
+        ui.label(RichText::new(error).color(theme::ERROR));
+    }
 }
 
 /// A round success (check) or failure (cross) mark, drawn rather than taken

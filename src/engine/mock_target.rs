@@ -1,0 +1,479 @@
+//! The engine's data path tested without root or a drive: writer, verifier
+//! and `imprint verify`'s comparer run against [`MockDisk`], an in-memory
+//! block device behind [`BlockTarget`] that checks every call against what
+//! O_DIRECT requires of a real one and records it, and that can flip a byte
+//! on read or fail a write, as a bad card does.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
+
+use super::{CHUNK_BYTES, FailureKind, FlashJob, FlashReport, Patch, hex};
+use crate::source::ImageSource;
+use crate::target::{
+    AlignedBuf, BlockTarget, IO_ALIGNMENT, TargetError, TargetInfo, TargetKind, TargetOpener,
+};
+
+/// What the disk's bytes are before the run: not zero, so that a chunk of
+/// zeros the writer skipped would show.
+const OLD_BYTE: u8 = 0xEE;
+
+/// The device's state, shared by every handle opened on it.
+struct Disk {
+    bytes: Vec<u8>,
+    /// Logical block size: the O_DIRECT granularity of offsets and lengths.
+    block: usize,
+    /// Every write and read, as (offset, length).
+    writes: Vec<(u64, usize)>,
+    reads: Vec<(u64, usize)>,
+    /// Where writes that end off a sector boundary end: allowed only for
+    /// the image's last bytes, which `finish` then checks.
+    unaligned_ends: Vec<u64>,
+    finished: Option<u64>,
+    /// Every broken O_DIRECT rule, one line each.
+    violations: Vec<String>,
+    /// A bad card: a read covering this byte returns it changed.
+    flip_on_read: Option<u64>,
+    /// A bad card: a write covering this byte fails.
+    fail_write_at: Option<u64>,
+}
+
+/// An in-memory block device and the opener that hands it to the engine.
+#[derive(Clone)]
+struct MockDisk {
+    disk: Arc<Mutex<Disk>>,
+    path: PathBuf,
+}
+
+impl MockDisk {
+    fn new(size: usize, block: usize) -> MockDisk {
+        MockDisk {
+            disk: Arc::new(Mutex::new(Disk {
+                bytes: vec![OLD_BYTE; size],
+                block,
+                writes: Vec::new(),
+                reads: Vec::new(),
+                unaligned_ends: Vec::new(),
+                finished: None,
+                violations: Vec::new(),
+                flip_on_read: None,
+                fail_write_at: None,
+            })),
+            path: PathBuf::from("/dev/mock0"),
+        }
+    }
+
+    /// The engine's view of the device, as `target::inspect` gives it.
+    fn info(&self, scratch: &Path) -> TargetInfo {
+        let disk = self.disk.lock().unwrap();
+        // `inspect` is the only way to make a TargetInfo; a file still to
+        // be created is the one that needs nothing on disk.
+        let mut info = crate::target::inspect(&scratch.join("mock0")).unwrap();
+        info.path = self.path.clone();
+        info.kind = TargetKind::BlockDevice;
+        info.size_bytes = Some(disk.bytes.len() as u64);
+        info.logical_block_size = disk.block as u32;
+        info
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, Disk> {
+        self.disk.lock().unwrap()
+    }
+}
+
+impl TargetOpener for MockDisk {
+    fn open_for_write(&self, _: &TargetInfo) -> Result<Box<dyn BlockTarget>, TargetError> {
+        Ok(Box::new(self.clone()))
+    }
+
+    fn open_for_read(&self, _: &TargetInfo) -> Result<Box<dyn BlockTarget>, TargetError> {
+        Ok(Box::new(self.clone()))
+    }
+}
+
+impl Disk {
+    /// Records a broken rule when `ok` is false.
+    fn require(&mut self, ok: bool, rule: impl FnOnce() -> String) {
+        if !ok {
+            self.violations.push(rule());
+        }
+    }
+}
+
+impl BlockTarget for MockDisk {
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<(), TargetError> {
+        let mut disk = self.state();
+        let (block, len, end) = (disk.block, data.len(), offset + data.len() as u64);
+        disk.writes.push((offset, len));
+        let address = data.as_ptr() as usize;
+        disk.require(address % IO_ALIGNMENT == 0, || {
+            format!("write at {offset}: buffer address {address:#x} not {IO_ALIGNMENT}-aligned")
+        });
+        disk.require(offset % block as u64 == 0, || {
+            format!("write at {offset}: offset not a multiple of {block}")
+        });
+        if len % block != 0 {
+            disk.unaligned_ends.push(end);
+        }
+        let size_bytes = disk.bytes.len() as u64;
+        if end > size_bytes {
+            disk.violations.push(format!(
+                "write at {offset}: {len} bytes go past the device's end"
+            ));
+            return Err(TargetError::TooSmall {
+                path: self.path.clone(),
+                size_bytes,
+                offset: size_bytes.max(offset),
+            });
+        }
+        if let Some(bad) = disk.fail_write_at
+            && (offset..end).contains(&bad)
+        {
+            return Err(TargetError::Write {
+                path: self.path.clone(),
+                target_kind: TargetKind::BlockDevice,
+                offset,
+                source: io::Error::other("input/output error"),
+            });
+        }
+        disk.bytes[offset as usize..end as usize].copy_from_slice(data);
+        Ok(())
+    }
+
+    fn read_at(
+        &mut self,
+        offset: u64,
+        buf: &mut AlignedBuf,
+        len: usize,
+    ) -> Result<(), TargetError> {
+        let mut disk = self.state();
+        let block = disk.block;
+        disk.reads.push((offset, len));
+        let address = buf.as_ptr() as usize;
+        disk.require(address % IO_ALIGNMENT == 0, || {
+            format!("read at {offset}: buffer address {address:#x} not {IO_ALIGNMENT}-aligned")
+        });
+        disk.require(offset % block as u64 == 0, || {
+            format!("read at {offset}: offset not a multiple of {block}")
+        });
+        // O_DIRECT reads whole sectors: the buffer must hold the last one.
+        let whole = len.next_multiple_of(block);
+        disk.require(buf.len() >= whole, || {
+            format!(
+                "read at {offset}: buffer of {} bytes for {len} bytes",
+                buf.len()
+            )
+        });
+        let start = offset as usize;
+        let end = (start + whole).min(disk.bytes.len()).min(start + buf.len());
+        buf[..end - start].copy_from_slice(&disk.bytes[start..end]);
+        if let Some(flip) = disk.flip_on_read
+            && (offset..offset + len as u64).contains(&flip)
+        {
+            buf[(flip - offset) as usize] ^= 0x01;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, image_len: u64) -> Result<(), TargetError> {
+        let mut disk = self.state();
+        disk.finished = Some(image_len);
+        let ends = disk.unaligned_ends.clone();
+        disk.require(ends.iter().all(|&end| end == image_len), || {
+            format!(
+                "writes ending off a sector at {ends:?}, not only at the image's end {image_len}"
+            )
+        });
+        Ok(())
+    }
+}
+
+/// An image of three whole chunks and a tail that is no multiple of 4096
+/// (nor of 512), with a chunk of zeros; and a patch across the first two
+/// chunks, as a configured boot partition would be.
+struct TestImage {
+    _dir: tempfile::TempDir,
+    job: FlashJob,
+    /// The image as the targets must hold it: patched.
+    expected: Vec<u8>,
+}
+
+const IMAGE_LEN: usize = 3 * CHUNK_BYTES + 2 * 4096 + 123;
+
+fn test_image(verify: bool) -> TestImage {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut image: Vec<u8> = (0..IMAGE_LEN)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as u8
+        })
+        .collect();
+    // Not the magic of any compressed format: the image is raw.
+    image[..8].copy_from_slice(b"IMPRINT!");
+    image[2 * CHUNK_BYTES..3 * CHUNK_BYTES].fill(0);
+    let path = dir.path().join("image.img");
+    std::fs::write(&path, &image).unwrap();
+    let patch = Patch {
+        offset: (CHUNK_BYTES - 1000) as u64,
+        bytes: Arc::new(vec![0xAB; 3000]),
+    };
+    patch.apply(0, &mut image);
+    let job = FlashJob {
+        source: ImageSource::open(&path).unwrap(),
+        targets: vec![PathBuf::from("/dev/mock0")],
+        verify,
+        expected_sha256: None,
+        patch: Some(patch),
+        full: false,
+    };
+    TestImage {
+        _dir: dir,
+        job,
+        expected: image,
+    }
+}
+
+/// Flashes the test image to `mock` through the real writer and verifier.
+fn flash_to(mock: &MockDisk, image: &TestImage) -> FlashReport {
+    let scratch = tempfile::tempdir().unwrap();
+    let (events, _received) = crossbeam_channel::unbounded();
+    let cancel = AtomicBool::new(false);
+    super::write_targets(
+        &image.job,
+        vec![mock.info(scratch.path())],
+        &events,
+        &cancel,
+        mock,
+    )
+}
+
+fn assert_no_violations(mock: &MockDisk) {
+    let disk = mock.state();
+    assert!(
+        disk.violations.is_empty(),
+        "O_DIRECT rules broken:\n{}",
+        disk.violations.join("\n")
+    );
+}
+
+#[test]
+fn a_flash_writes_and_verifies_every_byte_with_aligned_calls_only() {
+    for block in [512, 4096] {
+        let image = test_image(true);
+        let mock = MockDisk::new(IMAGE_LEN + 3 * CHUNK_BYTES, block);
+        let report = flash_to(&mock, &image);
+        let outcome = &report.targets[0];
+        assert_eq!(outcome.result, Ok(()), "block size {block}");
+        assert!(outcome.verified);
+        assert_eq!(outcome.bytes_written, IMAGE_LEN as u64);
+        assert_eq!(report.image_bytes, Some(IMAGE_LEN as u64));
+        let sha = hex(&Sha256::digest(&image.expected));
+        assert_eq!(report.image_sha256.as_deref(), Some(sha.as_str()));
+        assert_no_violations(&mock);
+        let disk = mock.state();
+        assert!(
+            disk.bytes[..IMAGE_LEN] == image.expected[..],
+            "bytes differ"
+        );
+        assert!(disk.bytes[IMAGE_LEN..].iter().all(|&b| b == OLD_BYTE));
+        assert_eq!(disk.finished, Some(IMAGE_LEN as u64));
+        // One write per chunk, in order, and every one read back.
+        let chunks: Vec<(u64, usize)> = (0..IMAGE_LEN)
+            .step_by(CHUNK_BYTES)
+            .map(|at| (at as u64, CHUNK_BYTES.min(IMAGE_LEN - at)))
+            .collect();
+        assert_eq!(disk.writes, chunks);
+        assert_eq!(disk.reads, chunks);
+        assert_eq!(disk.unaligned_ends, vec![IMAGE_LEN as u64]);
+    }
+}
+
+#[test]
+fn a_byte_changed_on_the_card_fails_verification_naming_its_chunk() {
+    let image = test_image(true);
+    let mock = MockDisk::new(IMAGE_LEN, 512);
+    let flipped = (CHUNK_BYTES + 4321) as u64;
+    mock.state().flip_on_read = Some(flipped);
+    let report = flash_to(&mock, &image);
+    let failure = report.targets[0].result.clone().unwrap_err();
+    assert_eq!(failure.kind, FailureKind::Verify);
+    assert_eq!(failure.offset, Some(CHUNK_BYTES as u64));
+    assert!(
+        failure
+            .message
+            .contains(&format!("from byte {CHUNK_BYTES} differ")),
+        "{failure}"
+    );
+    assert!(!report.targets[0].verified);
+    assert_no_violations(&mock);
+}
+
+#[test]
+fn imprint_verify_names_the_exact_byte_the_card_changed() {
+    let image = test_image(false);
+    let mock = MockDisk::new(IMAGE_LEN + 4096, 4096);
+    mock.state().bytes[..IMAGE_LEN].copy_from_slice(&image.expected);
+    let flipped = (3 * CHUNK_BYTES + 4096 + 7) as u64;
+    mock.state().flip_on_read = Some(flipped);
+    let scratch = tempfile::tempdir().unwrap();
+    let (events, _received) = crossbeam_channel::unbounded();
+    let compare = |mock: &MockDisk| {
+        super::compare_targets(
+            &image.job,
+            vec![mock.info(scratch.path())],
+            &events,
+            &AtomicBool::new(false),
+            mock,
+        )
+    };
+    let report = compare(&mock);
+    let failure = report.targets[0].result.clone().unwrap_err();
+    assert_eq!(failure.kind, FailureKind::Verify);
+    assert_eq!(failure.offset, Some(flipped));
+    assert!(
+        failure.message.contains(&format!("at byte {flipped} ")),
+        "{failure}"
+    );
+    assert_no_violations(&mock);
+    // The same card, unchanged, compares equal.
+    mock.state().flip_on_read = None;
+    assert_eq!(compare(&mock).targets[0].result, Ok(()));
+    assert_no_violations(&mock);
+}
+
+#[test]
+fn a_write_that_fails_names_the_4_kib_piece_it_failed_in() {
+    let image = test_image(true);
+    let mock = MockDisk::new(IMAGE_LEN, 512);
+    let bad = (2 * CHUNK_BYTES + 5 * 4096 + 100) as u64;
+    mock.state().fail_write_at = Some(bad);
+    let report = flash_to(&mock, &image);
+    let failure = report.targets[0].result.clone().unwrap_err();
+    let piece = bad / 4096 * 4096;
+    assert_eq!(failure.kind, FailureKind::Write);
+    assert_eq!(failure.offset, Some(piece));
+    assert!(
+        failure
+            .message
+            .contains(&format!("failed at byte {piece}:")),
+        "{failure}"
+    );
+    assert_eq!(report.targets[0].bytes_written, 2 * CHUNK_BYTES as u64);
+    assert_no_violations(&mock);
+    // Nothing was written after the failing piece.
+    let disk = mock.state();
+    assert!(
+        disk.writes.iter().all(|&(at, _)| at <= bad),
+        "{:?}",
+        disk.writes
+    );
+}
+
+#[test]
+fn the_mock_catches_what_o_direct_would_refuse() {
+    let mock = MockDisk::new(3 * 4096, 512);
+    let mut target: Box<dyn BlockTarget> = Box::new(mock.clone());
+    let buf = AlignedBuf::zeroed(2 * 4096);
+    target.write_at(100, &buf[..512]).unwrap();
+    target.write_at(0, &buf[1..513]).unwrap();
+    target.write_at(0, &buf[..700]).unwrap();
+    target.finish(1000).unwrap();
+    let mut small = AlignedBuf::zeroed(512);
+    target.read_at(0, &mut small, 513).unwrap();
+    target.read_at(4, &mut small, 256).unwrap();
+    let violations = mock.state().violations.clone();
+    assert_eq!(violations.len(), 5, "{violations:#?}");
+    for (found, expected) in violations.iter().zip([
+        "offset not a multiple of 512",
+        "not 4096-aligned",
+        "not only at the image's end 1000",
+        "buffer of 512 bytes for 513 bytes",
+        "offset not a multiple of 512",
+    ]) {
+        assert!(found.contains(expected), "{found}");
+    }
+}
+
+/// Sparse writing through the real writer and verifier: an image whose FAT
+/// partition is mostly free and whose length is no multiple of a sector.
+/// Only used ranges are written and read back, every call aligned; the free
+/// space keeps the disk's old bytes.
+#[test]
+fn a_sparse_flash_writes_and_reads_back_only_used_ranges_aligned() {
+    let dir = tempfile::tempdir().unwrap();
+    let fat = dir.path().join("fat.img");
+    let made = std::process::Command::new("mkfs.vfat")
+        .args(["-F", "16", "-C"])
+        .arg(&fat)
+        .arg("20000")
+        .output()
+        .expect("mkfs.vfat (dosfstools) is needed");
+    assert!(made.status.success());
+    let fat = std::fs::read(&fat).unwrap();
+    let part_at = 1 << 20;
+    let len = part_at + fat.len() + 4096 + 77;
+    let mut image = vec![0u8; len];
+    image[446 + 4] = 0x0e;
+    image[446 + 8..446 + 12].copy_from_slice(&((part_at / 512) as u32).to_le_bytes());
+    image[446 + 12..446 + 16].copy_from_slice(&((fat.len() / 512) as u32).to_le_bytes());
+    image[510..512].copy_from_slice(&[0x55, 0xAA]);
+    image[part_at..part_at + fat.len()].copy_from_slice(&fat);
+    image[len - 50..].fill(0x42);
+    let path = dir.path().join("image.img");
+    std::fs::write(&path, &image).unwrap();
+    for block in [512, 4096] {
+        let job = FlashJob {
+            source: ImageSource::open(&path).unwrap(),
+            targets: vec![PathBuf::from("/dev/mock0")],
+            verify: true,
+            expected_sha256: None,
+            patch: None,
+            full: false,
+        };
+        let mock = MockDisk::new(len + CHUNK_BYTES, block);
+        let scratch = tempfile::tempdir().unwrap();
+        let (events, _received) = crossbeam_channel::unbounded();
+        let report = super::write_targets(
+            &job,
+            vec![mock.info(scratch.path())],
+            &events,
+            &AtomicBool::new(false),
+            &mock,
+        );
+        let outcome = &report.targets[0];
+        assert_eq!(outcome.result, Ok(()), "block size {block}");
+        assert_no_violations(&mock);
+        let disk = mock.state();
+        let written: u64 = disk.writes.iter().map(|w| w.1 as u64).sum();
+        assert_eq!(outcome.written_bytes, written);
+        assert_eq!(outcome.verified_bytes, written);
+        assert!(written < len as u64 / 4, "{written} of {len} bytes written");
+        // Reads back exactly what was written.
+        assert_eq!(disk.reads, disk.writes);
+        for (i, (now, img)) in disk.bytes[..len].iter().zip(&image).enumerate() {
+            let in_write = disk
+                .writes
+                .iter()
+                .any(|&(at, n)| (at as usize..at as usize + n).contains(&i));
+            if in_write {
+                assert_eq!(now, img, "byte {i}");
+            } else {
+                assert_eq!(*now, OLD_BYTE, "byte {i} was not written");
+                assert!(i >= part_at && i < part_at + fat.len(), "byte {i} skipped");
+            }
+        }
+        // The image hash is the whole image's.
+        let sha = hex(&Sha256::digest(&image));
+        assert_eq!(report.image_sha256.as_deref(), Some(sha.as_str()));
+    }
+}
