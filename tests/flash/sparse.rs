@@ -335,3 +335,68 @@ fn a_file_target_receives_exactly_the_image_with_holes_for_free_zeros() {
         "{allocated} bytes allocated for a {IMAGE_LEN}-byte image with free zeros"
     );
 }
+
+/// With `--config` the configured boot partition is written whole (its
+/// free clusters included), while the ext4 partitions, logical ones behind
+/// the EBR chain included, are written sparsely and check clean.
+#[test]
+fn a_configured_boot_partition_is_written_whole_and_the_rest_sparsely() {
+    require_root!();
+    assert!(
+        tools_present(),
+        "e2fsprogs, dosfstools and mtools are needed"
+    );
+    let _lock = LoopLock::acquire();
+    let work = tempfile::tempdir().unwrap();
+    let source = crate::support::balena_image::mbr_fat16_resin_boot(work.path());
+    let config = work.path().join("config.json");
+    std::fs::write(&config, crate::support::balena_image::FLEET_CONFIG).unwrap();
+    let expected = work.path().join("expected.img");
+    let configured = imprint()
+        .arg("configure")
+        .arg(&source.path)
+        .arg("--config")
+        .arg(&config)
+        .arg("-o")
+        .arg(&expected)
+        .output()
+        .unwrap();
+    assert_exit(&configured, 0);
+    let expected = std::fs::read(&expected).unwrap();
+    let len = expected.len();
+    let drive = PatternedDrive::create(work.path(), "d.bin", drive_size_for(len), 12);
+    let config_arg = config.to_str().unwrap();
+    let out = flash_sparse(
+        &source.path,
+        &[drive.device()],
+        &["--json", "--config", config_arg],
+    );
+    assert_exit(&out, 0);
+    let now = drive.loop_device.contents();
+    let boot = source.boot_offset as usize..(source.boot_offset + source.boot_size) as usize;
+    assert!(
+        now[boot.clone()] == expected[boot],
+        "the boot partition differs"
+    );
+    let written = written_blocks(&expected, &drive.before()[..len], &now[..len]);
+    // rootA, rootB, state (logical, 5), data (logical, 6).
+    for (sector, mib) in [(40960, 8), (57344, 8), (75776, 4), (86016, 14)] {
+        let part = sector * 512..sector * 512 + mib * MIB;
+        let fs = work.path().join("part.ext4");
+        std::fs::write(&fs, &now[part.clone()]).unwrap();
+        run(Command::new("e2fsck").arg("-fn").arg(&fs));
+        let kept = written[part.start / 4096..part.end / 4096]
+            .iter()
+            .filter(|w| !**w)
+            .count();
+        assert!(kept > 0, "partition at sector {sector} was written whole");
+    }
+    let events = json_events(&out);
+    let done = target_done(&events, drive.device());
+    let kept = written.iter().filter(|w| !**w).count() as u64 * 4096;
+    // What was skipped was not counted as written.
+    assert!(
+        done["written_bytes"].as_u64().unwrap() <= len as u64 - kept,
+        "{done}: {kept} bytes kept"
+    );
+}
