@@ -210,7 +210,7 @@ impl ExtFs {
             if !inside(block_bitmap)
                 || !inside(inode_bitmap)
                 || !inside(inode_table)
-                || inode_table + self.inode_table_blocks > self.blocks
+                || inode_table.saturating_add(self.inode_table_blocks) > self.blocks
             {
                 // Malformed descriptors: the whole partition stays used.
                 return;

@@ -419,6 +419,27 @@ fn truncated_and_malformed_metadata_never_panics_and_is_used() {
         let disk = with_mbr(&[(MIB, &bytes[..cut], 0x83)], MIB + cut as u64);
         let _ = map_of(&disk);
     }
+    // FAT16 and FAT32 with garbage in the boot sector and the FAT.
+    for bits in ["16", "32"] {
+        let fs = work.path().join(format!("fs{bits}.fat"));
+        run(Command::new("mkfs.vfat")
+            .args(["-F", bits, "-C"])
+            .arg(&fs)
+            .arg("40000"));
+        let fat = std::fs::read(&fs).unwrap();
+        for round in 0..200 {
+            let mut bytes = fat.clone();
+            for _ in 0..(1 + round % 6) {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let at = (seed >> 33) as usize % if round % 2 == 0 { 512 } else { 65536 };
+                bytes[at] = (seed >> 20) as u8;
+            }
+            let disk = with_mbr(&[(MIB, &bytes, 0x0c)], MIB + bytes.len() as u64);
+            let _ = map_of(&disk);
+        }
+    }
     // A partition starting past the image's end, an EBR chain pointing
     // backwards, and a table of garbage: all of it used.
     let mut disk = with_mbr(&[(MIB, &ext, 0x83)], MIB + ext.len() as u64);
