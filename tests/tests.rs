@@ -4,6 +4,7 @@
 mod bootcfg;
 mod drives;
 mod flash;
+mod fuzz_replay;
 mod sources;
 mod support;
 

@@ -100,7 +100,7 @@ fn choose_image(members: Vec<Member>) -> Choice {
 }
 
 /// Opens the archive `file` (at `path`) and locates its one disk image.
-pub fn find_image_entry(path: &Path, file: File) -> Result<ZipEntry, SourceError> {
+pub fn find_image_entry<R: Read + Seek>(path: &Path, file: R) -> Result<ZipEntry, SourceError> {
     let zip_error = |source| SourceError::Zip {
         path: path.to_owned(),
         source,
@@ -167,15 +167,24 @@ pub fn find_image_entry(path: &Path, file: File) -> Result<ZipEntry, SourceError
 
 /// A reader of the decompressed `entry` of the archive at `path`.
 pub fn open_entry(path: &Path, entry: &ZipEntry) -> Result<Box<dyn Read + Send>, SourceError> {
+    let file = File::open(path).map_err(|source| SourceError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    read_entry(path, file, entry)
+}
+
+/// A reader of the decompressed `entry` of the archive `file` (at `path`).
+pub(crate) fn read_entry<R: Read + Seek + Send + 'static>(
+    path: &Path,
+    mut file: R,
+    entry: &ZipEntry,
+) -> Result<Box<dyn Read + Send>, SourceError> {
     let read_error = |source| SourceError::Read {
         path: path.to_owned(),
         offset: entry.data_offset,
         source,
     };
-    let mut file = File::open(path).map_err(|source| SourceError::Open {
-        path: path.to_owned(),
-        source,
-    })?;
     file.seek(SeekFrom::Start(entry.data_offset))
         .map_err(read_error)?;
     let mut compressed =
