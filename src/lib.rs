@@ -25,6 +25,8 @@ pub mod bootcfg;
 pub mod cli;
 pub mod drives;
 pub mod engine;
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod humanize;

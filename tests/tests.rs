@@ -5,6 +5,7 @@
 mod bootcfg;
 mod drives;
 mod flash;
+mod fuzz_replay;
 mod protocol;
 mod sources;
 mod support;

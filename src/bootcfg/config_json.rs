@@ -124,6 +124,20 @@ mod tests {
         assert!(parse("{}").is_ok());
     }
 
+    /// Found by fuzzing: serde_json's default float parser can be 1 ULP
+    /// off, so `-1.5e34` was written as `-1.5e+34`, which read back as
+    /// -1.4999999999999999e34.
+    #[test]
+    fn numbers_are_written_exactly() {
+        let config = parse(r#"{"f":-1.5e34,"g":0.1,"h":1.7976931348623157e308}"#).unwrap();
+        let written: Value = serde_json::from_slice(&config.bytes).unwrap();
+        assert_eq!(written["f"].as_f64(), Some(-1.5e34));
+        assert_eq!(written["g"].as_f64(), Some(0.1));
+        assert_eq!(written["h"].as_f64(), Some(f64::MAX));
+        let again = ConfigJson::parse(&config.bytes, Path::new("c.json")).unwrap();
+        assert_eq!(again.bytes, config.bytes);
+    }
+
     #[test]
     fn a_utf8_byte_order_mark_is_skipped() {
         let config =

@@ -90,12 +90,30 @@ pub fn write_files(partition: &mut [u8], files: &[FileToWrite<'_>]) -> Result<()
         )))
     });
     result?;
-    match before_edit {
-        Some(before_edit) => {
-            fix_new_directory_parent_links(&before_edit, partition).map_err(FatEditError::NotFat)
-        }
-        None => Ok(()),
+    if let Some(before_edit) = before_edit {
+        fix_new_directory_parent_links(&before_edit, partition).map_err(FatEditError::NotFat)?;
     }
+    check_files_read_back(partition, files)
+}
+
+/// Reads every written file back. On a damaged FAT (a directory's cluster
+/// marked free, found by fuzzing), fatfs can hand out a cluster that is
+/// still in use and report success while the file's data overwrites its own
+/// directory entry; the partition must then not be flashed as configured.
+fn check_files_read_back(partition: &[u8], files: &[FileToWrite<'_>]) -> Result<(), FatEditError> {
+    for file in files {
+        if read_file(partition, file.path).ok().flatten().as_deref() != Some(file.contents) {
+            return Err(FatEditError::Write {
+                file: file.path.to_string(),
+                source: io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "the file reads back differently after writing: the FAT filesystem is \
+                     damaged (clusters in use are marked free)",
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Whether the root of the FAT in `partition` has a directory `name`.
@@ -222,5 +240,78 @@ impl<T> Write for ReadOnly<T> {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A FAT32 volume whose root directory cluster the FAT marks free, and
+    /// whose FSInfo says allocation starts there.
+    fn fat32_with_root_cluster_marked_free() -> Vec<u8> {
+        let mut volume = vec![0u8; 33 << 20];
+        fatfs::format_volume(
+            Cursor::new(&mut volume[..]),
+            fatfs::FormatVolumeOptions::new()
+                .fat_type(fatfs::FatType::Fat32)
+                .bytes_per_cluster(512),
+        )
+        .unwrap();
+        let u16_at = |v: &[u8], at: usize| usize::from(u16::from_le_bytes([v[at], v[at + 1]]));
+        let sector_len = u16_at(&volume, 11);
+        let fat_start = u16_at(&volume, 14) * sector_len;
+        let fat_len = u32::from_le_bytes(volume[36..40].try_into().unwrap()) as usize * sector_len;
+        let root_cluster = u32::from_le_bytes(volume[44..48].try_into().unwrap()) as usize;
+        for copy in 0..usize::from(volume[16]) {
+            let entry = fat_start + copy * fat_len + root_cluster * 4;
+            volume[entry..entry + 4].fill(0);
+        }
+        let fs_info = u16_at(&volume, 48) * sector_len;
+        volume[fs_info + 492..fs_info + 496].copy_from_slice(&(root_cluster as u32).to_le_bytes());
+        volume
+    }
+
+    #[test]
+    fn a_write_that_does_not_read_back_is_an_error() {
+        let mut volume = fat32_with_root_cluster_marked_free();
+        let contents = [b'x'; 67];
+        let files = [FileToWrite {
+            path: "config.json",
+            contents: &contents,
+        }];
+        match write_files(&mut volume, &files) {
+            Err(FatEditError::Write { file, source }) => {
+                assert_eq!(file, "config.json");
+                assert!(source.to_string().contains("damaged"), "{source}");
+            }
+            Err(other) => panic!("unexpected error {other:?}"),
+            Ok(()) => panic!(
+                "reported written, reads back as {:?}",
+                read_file(&volume, "config.json").map(|c| c.map(|c| c.len()))
+            ),
+        }
+    }
+
+    #[test]
+    fn written_files_read_back() {
+        let mut volume = vec![0u8; 1 << 20];
+        fatfs::format_volume(
+            Cursor::new(&mut volume[..]),
+            fatfs::FormatVolumeOptions::new(),
+        )
+        .unwrap();
+        let files = [
+            FileToWrite {
+                path: "config.json",
+                contents: b"{}",
+            },
+            FileToWrite {
+                path: "system-connections/wifi",
+                contents: b"[wifi]",
+            },
+        ];
+        write_files(&mut volume, &files).unwrap();
+        assert_eq!(read_file(&volume, "config.json").unwrap().unwrap(), b"{}");
     }
 }

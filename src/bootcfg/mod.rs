@@ -8,20 +8,20 @@
 //! `/device-type.json` must be found, and the boot partition, which is the
 //! only part held in memory. The source file is never modified.
 
-mod boot_sector;
+pub(crate) mod boot_sector;
 mod config_json;
-mod device_type;
+pub(crate) mod device_type;
 mod dir_fix;
 mod error;
-mod fat;
+pub(crate) mod fat;
 mod fat_check;
 mod find_boot;
 mod memory;
 mod options;
 mod overlay;
-mod partitions;
+pub(crate) mod partitions;
 mod stream;
-mod wifi;
+pub(crate) mod wifi;
 
 use std::io::{self, Read};
 use std::sync::Arc;

@@ -5,15 +5,15 @@
 //! (multi-frame), bzip2 and zip (the one disk image inside). Decompression is
 //! always a stream: nothing is unpacked to a temporary file.
 
-mod archive;
+pub(crate) mod archive;
 mod decode;
 mod decode_errors;
 mod error;
 mod input;
-mod sniff;
+pub(crate) mod sniff;
 mod xz;
-mod xz_index;
-mod zstd_frames;
+pub(crate) mod xz_index;
+pub(crate) mod zstd_frames;
 
 use std::fmt;
 use std::fs::File;

@@ -1,0 +1,247 @@
+//! Entry points for the fuzz targets in `fuzz/` (cargo-fuzz) and for the
+//! stable replay tests of their corpus (`tests/fuzz_replay.rs`): one function
+//! per parser of untrusted bytes, each taking the raw input.
+//!
+//! Not part of the API. Each function returns whether the parser accepted
+//! the input (so tests can check that valid inputs still parse); it panics
+//! when a parser panics or when an invariant that must hold for every input fails
+//! (the hint a parser gives disagrees with what decoding yields, a file
+//! written to a FAT cannot be read back), so the fuzzer reports both.
+//!
+//! Image-like inputs (partition tables, boot partitions) are extended with
+//! zeros to a fixed length, so the fuzzer and the committed corpus need not
+//! carry the long runs of zeros real tables and filesystems are made of.
+
+use std::io::{Cursor, Read};
+use std::path::Path;
+
+use crate::bootcfg::{
+    self, BootConfigError, CONFIG_PATH, ConfigJson, ConfigRequest, WifiProfile,
+    boot_sector::parse_fat_boot_sector,
+    device_type::{DEVICE_TYPE_PATH, DeviceType},
+    fat::{self, FileToWrite},
+    partitions::PartitionTable,
+    wifi,
+};
+use crate::source::{ImageFormat, archive, sniff, xz_index, zstd_frames};
+
+/// Images for [`partition_table`] are zero-extended to this length: enough
+/// for an MBR, a GPT with 128 entries, and a few EBRs.
+pub const PARTITION_IMAGE_LEN: usize = 64 << 10;
+/// Images for [`find_boot`] are zero-extended to this length.
+pub const BOOT_IMAGE_LEN: usize = 256 << 10;
+/// [`find_boot`] holds no boot partition larger than this.
+pub const BOOT_MEMORY_LIMIT_BYTES: u64 = 1 << 20;
+/// [`fat_configure`] zero-extends its input to the size the boot sector
+/// states, up to this length.
+pub const MAX_FAT_VOLUME_LEN: usize = 1 << 20;
+/// Decoders in the differential checks stop after this many bytes.
+const MAX_DECODED_BYTES: u64 = 16 << 20;
+
+/// The config.json the configure targets write.
+const CONFIG: &str = r#"{"applicationId":1234,"deviceType":"raspberrypi4-64","uuid":"fuzz"}"#;
+
+fn zero_extended(data: &[u8], len: usize) -> Vec<u8> {
+    let mut image = data.to_vec();
+    if image.len() < len {
+        image.resize(len, 0);
+    }
+    image
+}
+
+fn request() -> ConfigRequest {
+    ConfigRequest {
+        config: ConfigJson::parse(CONFIG.as_bytes(), Path::new(CONFIG_PATH))
+            .expect("the fuzz config is valid"),
+        wifi: Some(WifiProfile::new(b"fuzz-net", Some("password1")).expect("valid WiFi")),
+    }
+}
+
+/// Format sniffing: the format never depends on bytes past
+/// [`sniff::SNIFF_LEN_BYTES`]. Accepted: anything but raw.
+pub fn sniff(data: &[u8]) -> bool {
+    let format = sniff::sniff(data);
+    let head = &data[..data.len().min(sniff::SNIFF_LEN_BYTES)];
+    assert_eq!(format, sniff::sniff(head), "sniff looked past its head");
+    format != ImageFormat::Raw
+}
+
+/// The size hint of an .xz file from its indexes. When the file also
+/// decodes completely, the hint must be the decoded length.
+pub fn xz_index(data: &[u8]) -> bool {
+    let hint = xz_index::uncompressed_size(&mut Cursor::new(data), data.len() as u64);
+    let Some(hint) = hint else {
+        return false;
+    };
+    let decoder = liblzma::read::XzDecoder::new_multi_decoder(data);
+    if let Some(decoded) = decoded_len(decoder) {
+        assert_eq!(hint, decoded, "xz index hint differs from the data");
+    }
+    true
+}
+
+/// The size hint of a .zst file from its frame headers. When the file also
+/// decodes completely, the hint must be the decoded length.
+pub fn zstd_frames(data: &[u8]) -> bool {
+    let hint = zstd_frames::content_size(&mut Cursor::new(data), data.len() as u64);
+    let Some(hint) = hint else {
+        return false;
+    };
+    let Ok(decoder) = zstd::stream::read::Decoder::with_buffer(data) else {
+        return true;
+    };
+    if let Some(decoded) = decoded_len(decoder) {
+        assert_eq!(hint, decoded, "zstd frame hint differs from the data");
+    }
+    true
+}
+
+/// The length `reader` yields, or `None` on an error or more than
+/// [`MAX_DECODED_BYTES`].
+fn decoded_len(reader: impl Read) -> Option<u64> {
+    let len = std::io::copy(
+        &mut reader.take(MAX_DECODED_BYTES + 1),
+        &mut std::io::sink(),
+    )
+    .ok()?;
+    (len <= MAX_DECODED_BYTES).then_some(len)
+}
+
+/// A zip archive: choose its disk image (central directory, local header),
+/// then read the entry as the engine would, through the size and CRC-32
+/// checks. A complete read yields exactly the size the archive states.
+pub fn zip_archive(data: &[u8]) -> bool {
+    let path = Path::new("fuzz.zip");
+    let Ok(entry) = archive::find_image_entry(path, Cursor::new(data)) else {
+        return false;
+    };
+    assert!(archive::is_disk_image_name(&entry.name), "{}", entry.name);
+    let Ok(reader) = archive::open_entry(path, &entry, Cursor::new(data.to_vec())) else {
+        return true;
+    };
+    if let Some(len) = decoded_len(reader) {
+        assert_eq!(len, entry.uncompressed_len_bytes, "zip entry length");
+    }
+    true
+}
+
+/// MBR, EBR chain and GPT parsing, with each partition's boot sector, on
+/// `data` zero-extended to [`PARTITION_IMAGE_LEN`].
+pub fn partition_table(data: &[u8]) -> bool {
+    let image = zero_extended(data, PARTITION_IMAGE_LEN);
+    let Ok(table) = bootcfg::partition_table(&image[..]) else {
+        return false;
+    };
+    check_table(&table);
+    true
+}
+
+fn check_table(table: &PartitionTable) {
+    assert!(!table.partitions.is_empty());
+    for pair in table.partitions.windows(2) {
+        assert!(pair[0].number < pair[1].number, "{}", table.describe());
+    }
+    let _ = table.describe();
+}
+
+/// The whole configure path on an image: partition table, boot partition
+/// (label, `/device-type.json`, partition 1), FAT edit. `data` is
+/// zero-extended to [`BOOT_IMAGE_LEN`].
+pub fn find_boot(data: &[u8]) -> bool {
+    let image = zero_extended(data, BOOT_IMAGE_LEN);
+    let request = request();
+    let result = bootcfg::configure_streams(
+        &mut || Ok::<_, BootConfigError>(&image[..]),
+        &request,
+        BOOT_MEMORY_LIMIT_BYTES,
+    );
+    let Ok(configured) = result else {
+        return false;
+    };
+    let partition = &configured.partition;
+    assert_eq!(configured.patch.bytes.len() as u64, partition.size_bytes);
+    assert!(partition.offset + partition.size_bytes <= image.len() as u64);
+    check_written(&configured.patch.bytes, &request);
+    true
+}
+
+/// The FAT edit of the configure path on a boot partition: classify its
+/// boot sector, read `/device-type.json` and the label, write config.json
+/// and a WiFi profile (creating their directory), then read both back.
+/// `data` is zero-extended to the size its boot sector states, at most
+/// [`MAX_FAT_VOLUME_LEN`].
+pub fn fat_configure(data: &[u8]) -> bool {
+    let mut partition = zero_extended(data, stated_volume_len(data));
+    let _ = parse_fat_boot_sector(&partition);
+    if let Ok(Some(json)) = fat::read_file(&partition, DEVICE_TYPE_PATH) {
+        let _ = DeviceType::parse(&json);
+    }
+    let _ = fat::root_dir_label(&partition);
+    let request = request();
+    let keyfile = request.wifi.as_ref().map(WifiProfile::keyfile);
+    let wifi_path = format!("{}/{}", wifi::CONNECTIONS_DIR, wifi::PROFILE_NAME);
+    let mut files = vec![FileToWrite {
+        path: CONFIG_PATH,
+        contents: &request.config.bytes,
+    }];
+    if let Some(keyfile) = &keyfile {
+        files.push(FileToWrite {
+            path: &wifi_path,
+            contents: keyfile.as_bytes(),
+        });
+    }
+    if fat::write_files(&mut partition, &files).is_err() {
+        return false;
+    }
+    check_written(&partition, &request);
+    true
+}
+
+/// The total sectors times the sector size a FAT boot sector states, capped
+/// at [`MAX_FAT_VOLUME_LEN`]; 0 without a boot sector.
+fn stated_volume_len(data: &[u8]) -> usize {
+    let Some(sector) = data.get(..512) else {
+        return 0;
+    };
+    let bytes_per_sector = u64::from(u16::from_le_bytes([sector[11], sector[12]]));
+    let total_16 = u64::from(u16::from_le_bytes([sector[19], sector[20]]));
+    let total_32 = u64::from(u32::from_le_bytes([
+        sector[32], sector[33], sector[34], sector[35],
+    ]));
+    let total = if total_16 != 0 { total_16 } else { total_32 };
+    let len = total.saturating_mul(bytes_per_sector);
+    usize::try_from(len.min(MAX_FAT_VOLUME_LEN as u64)).unwrap_or(MAX_FAT_VOLUME_LEN)
+}
+
+/// A configured partition holds exactly the files the request wrote.
+fn check_written(partition: &[u8], request: &ConfigRequest) {
+    let config = fat::read_file(partition, CONFIG_PATH);
+    assert_eq!(
+        config.ok().flatten().as_deref(),
+        Some(&request.config.bytes[..]),
+        "config.json reads back differently"
+    );
+    if let Some(wifi) = &request.wifi {
+        let path = format!("{}/{}", wifi::CONNECTIONS_DIR, wifi::PROFILE_NAME);
+        let keyfile = fat::read_file(partition, &path);
+        assert_eq!(
+            keyfile.ok().flatten().as_deref(),
+            Some(wifi.keyfile().as_bytes()),
+            "the WiFi profile reads back differently"
+        );
+    }
+}
+
+/// config.json validation (and the image's `/device-type.json`, the other
+/// JSON read from untrusted bytes). A valid config's compact form is valid
+/// and unchanged by a second pass.
+pub fn config_json(data: &[u8]) -> bool {
+    let _ = DeviceType::parse(data);
+    let Ok(config) = ConfigJson::parse(data, Path::new(CONFIG_PATH)) else {
+        return false;
+    };
+    let again = ConfigJson::parse(&config.bytes, Path::new(CONFIG_PATH))
+        .expect("a validated config.json stays valid");
+    assert_eq!(again, config);
+    true
+}
