@@ -245,3 +245,43 @@ pub fn config_json(data: &[u8]) -> bool {
     assert_eq!(again, config);
     true
 }
+
+/// Images for [`used_map`] are zero-extended to this length: room for an
+/// MBR, a small FAT or ext filesystem and its data.
+pub const MAP_IMAGE_LEN: usize = 4 << 20;
+
+/// The map of used bytes (`crate::map`) over an image streamed in chunks
+/// whose size the first byte chooses (so chunk boundaries move): it never
+/// panics, every used range lies in its chunk, in order, starting on a
+/// 4 KiB boundary, and the image's first sector (the table) is always used.
+/// Accepted when some range was found free.
+pub fn used_map(data: &[u8]) -> bool {
+    // From 1 MiB (the table is read from the first MiB, as the engine's
+    // 4 MiB chunks hold it) in 4 KiB steps.
+    let chunk = (1 << 20) + 4096 * usize::from(data.first().copied().unwrap_or(0) % 64);
+    let image = zero_extended(data, MAP_IMAGE_LEN);
+    let mut mapper = crate::map::Mapper::new(Vec::new());
+    let mut used = 0;
+    for (i, bytes) in image.chunks(chunk).enumerate() {
+        let offset = (i * chunk) as u64;
+        let end = offset + bytes.len() as u64;
+        let ranges = mapper.used_in(offset, bytes);
+        let mut last = offset;
+        for r in &ranges {
+            assert!(
+                last <= r.start && r.start < r.end && r.end <= end,
+                "{r:?} in {offset}..{end}"
+            );
+            assert_eq!(r.start % crate::map::ALIGN, 0, "{r:?}");
+            last = r.end;
+        }
+        if offset == 0 {
+            assert!(
+                ranges.first().is_some_and(|r| r.start == 0),
+                "the table is used"
+            );
+        }
+        used += crate::map::total(&ranges);
+    }
+    used < image.len() as u64
+}

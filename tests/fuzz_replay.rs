@@ -63,6 +63,11 @@ fn replay(name: &str, target: Target) -> usize {
 }
 
 #[test]
+fn fuzz_replay_used_map() {
+    replay("used_map", fuzzing::used_map);
+}
+
+#[test]
 fn fuzz_replay_sniff() {
     replay("sniff", fuzzing::sniff);
 }
@@ -120,6 +125,7 @@ fn fuzz_replay_covers_every_target() {
         "find_boot",
         "fat_configure",
         "config_json",
+        "used_map",
     ];
     replayed.sort();
     assert_eq!(targets, replayed);
