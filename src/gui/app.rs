@@ -14,7 +14,7 @@ use super::image_probe::{self, ImageInfo, ProbeResult};
 use super::message::{self, Problem};
 use super::options::{AppOptions, HelperOptions};
 use super::run_event::Running;
-use super::state::{FlashRun, Selection};
+use super::state::{self, FlashRun, Selection};
 use super::{theme, views};
 use crate::drives::Drive;
 
@@ -177,6 +177,24 @@ impl ImprintApp {
             .find(|d| d.path == path)
             .map(Drive::display_name)
             .unwrap_or_else(|| path.display().to_string())
+    }
+
+    /// The targets of `run` that failed and can be flashed again: image
+    /// files, and drives still plugged in and selectable.
+    pub(super) fn retryable(&self, run: &FlashRun) -> Vec<PathBuf> {
+        run.failed_targets()
+            .into_iter()
+            .filter(|t| {
+                self.selection.is_file(t)
+                    || self.drives.iter().any(|d| {
+                        &d.path == t
+                            && !matches!(
+                                state::availability(d, self.image_bytes()),
+                                state::Availability::Blocked(_)
+                            )
+                    })
+            })
+            .collect()
     }
 
     /// The decompressed size of the selected image, when known.
@@ -385,6 +403,10 @@ impl ImprintApp {
         else {
             return;
         };
+        // "Stop flashing and quit?" no longer applies: nothing is running.
+        if self.dialog == Some(Dialog::Quit) {
+            self.dialog = None;
+        }
         match run.ended_before_start() {
             Some(problem) => self.notice = Some(problem),
             None => self.screen = Screen::Result(run),

@@ -211,14 +211,16 @@ fn flash_to_a_file_target_shows_progress_then_success_and_the_sha256() {
     assert_eq!(std::fs::read(&target).unwrap(), image);
     h.check_accessibility();
 
-    // "Flash another" keeps the image and the drive.
+    // "Flash another" keeps the image but not the drive just written: a
+    // second Flash! must not rewrite it by accident.
     h.get_by_role_and_label(Role::Button, "Flash another")
         .click();
     wait_until(&mut h, "the selection screen", |h| {
         shows(h, "Select drives")
     });
     assert!(shows(&h, "test.img.xz"));
-    assert_eq!(h.state().selected_targets(), [target]);
+    assert!(h.state().selected_targets().is_empty());
+    assert!(flash_button_disabled(&h));
 }
 
 #[test]

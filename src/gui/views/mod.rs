@@ -22,9 +22,11 @@ pub fn app_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
         Screen::Select => select_screen_ui(ui, app, actions),
         Screen::Flashing { run, .. } => progress_screen::progress_screen_ui(ui, run, actions),
         Screen::Result(run) => {
+            let retry = app.retryable(run);
             let extras = result_screen::Extras {
                 file_hash: &app.file_hash,
                 copied: app.copied.as_ref(),
+                retry: &retry,
             };
             result_screen::result_screen_ui(ui, run, &extras, actions);
         }
