@@ -12,7 +12,11 @@ pub const ON_ACCENT: Color32 = Color32::WHITE;
 pub const SUCCESS: Color32 = Color32::from_rgb(0x2e, 0xa0, 0x4f);
 /// Failure marks and failed rows; readable on both themes.
 pub const ERROR: Color32 = Color32::from_rgb(0xd6, 0x3b, 0x3b);
-/// Warnings (large drive, cancelled).
+/// Buttons that erase or abandon something ("Erase and flash", "Stop and
+/// quit"): red, never the accent that means "go"; dark enough for white
+/// text.
+pub const DESTRUCTIVE: Color32 = Color32::from_rgb(0xb3, 0x26, 0x1e);
+/// Warnings (large drive, partial results).
 pub const WARNING: Color32 = Color32::from_rgb(0xd9, 0x8a, 0x0b);
 
 /// Size of step titles ("1  Select image").
@@ -52,10 +56,49 @@ pub fn apply(ctx: &egui::Context) {
     });
 }
 
+/// The WCAG 2 contrast ratio of two colours (1 to 21): text needs 4.5,
+/// controls and large text 3.
+pub fn contrast(a: Color32, b: Color32) -> f32 {
+    fn luminance(c: Color32) -> f32 {
+        let channel = |v: u8| {
+            let v = f32::from(v) / 255.0;
+            if v <= 0.04045 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(c.r()) + 0.7152 * channel(c.g()) + 0.0722 * channel(c.b())
+    }
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
 /// The window icon (the 256 px rendering of assets/icons/imprint.svg).
 pub fn window_icon() -> egui::IconData {
     // The PNG is compiled in, so decoding fails only if the asset is broken;
     // a window without an icon is then better than no window.
     eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icons/imprint-256.png"))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contrast_follows_wcag() {
+        assert!((contrast(Color32::BLACK, Color32::WHITE) - 21.0).abs() < 0.01);
+        assert!((contrast(Color32::WHITE, Color32::WHITE) - 1.0).abs() < 0.001);
+        // #767676 on white is the classic 4.5:1 boundary.
+        let grey = Color32::from_gray(0x76);
+        assert!((contrast(grey, Color32::WHITE) - 4.54).abs() < 0.01);
+    }
+
+    #[test]
+    fn destructive_buttons_are_red_and_readable() {
+        assert_ne!(DESTRUCTIVE, ACCENT);
+        assert!(DESTRUCTIVE.r() > 2 * DESTRUCTIVE.g(), "reads as red");
+        assert!(contrast(ON_ACCENT, DESTRUCTIVE) >= 4.5);
+    }
 }

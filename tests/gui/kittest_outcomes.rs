@@ -10,8 +10,8 @@ use imprint::drives::Bus;
 use imprint::gui::{HelperMode, HelperOptions};
 
 use super::kittest_flows::{
-    App, app_with, click, drive, drop_image, fixture, fixture_bytes, flash_and_confirm, in_process,
-    shows, wait_until,
+    App, DroppedPath, app_with, click, drive, drop_image, fixture, fixture_bytes,
+    flash_and_confirm, in_process, shows, wait_until,
 };
 
 fn wait_for_result(h: &mut App) {
@@ -160,4 +160,45 @@ fn a_quit_question_closes_itself_when_the_run_ends() {
         !shows(&h, "Stop flashing and quit?"),
         "nothing is running any more"
     );
+}
+
+#[test]
+fn enter_in_the_erase_confirmation_does_not_erase() {
+    use crate::support::balena_image::FLEET_CONFIG;
+    let dir = tempfile::tempdir().unwrap();
+    let image = fixture_bytes();
+    let target = dir.path().join("card.img");
+    std::fs::write(&target, vec![0u8; image.len()]).unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(&config, FLEET_CONFIG).unwrap();
+    let (mut h, _drives) = app_with(
+        vec![drive(&target, image.len() as u64, "Card A", Bus::Usb)],
+        in_process(),
+    );
+    drop_image(&mut h, &fixture());
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(DroppedPath(config)));
+    h.run_steps(2);
+    wait_until(&mut h, "the validation", |h| {
+        shows(h, "Configuration valid") || shows(h, "config.json.")
+    });
+    assert!(shows(&h, "Configuration valid"));
+    click(&mut h, "Test Card A");
+    h.get_by_role_and_label(Role::Button, "Flash!").click();
+    wait_until(&mut h, "the confirmation", |h| {
+        shows(h, "Erase this drive?")
+    });
+    // It names what will be written, not only where.
+    assert!(shows(&h, "Image: test.img.xz"));
+    assert!(shows(&h, "Configuration: config.json"));
+    // Flash!, Enter, Enter: the focus is on Cancel, so nothing is erased.
+    h.key_press(egui::Key::Enter);
+    h.run_steps(3);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(3);
+    assert!(!shows(&h, "Erase this drive?"), "Enter dismissed it");
+    assert!(!shows(&h, "Flashing"));
+    assert!(!shows(&h, "Flash another"));
+    assert_eq!(std::fs::read(&target).unwrap(), vec![0u8; image.len()]);
 }
