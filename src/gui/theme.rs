@@ -58,6 +58,7 @@ pub fn apply(ctx: &egui::Context) {
 
 /// The WCAG 2 contrast ratio of two colours (1 to 21): text needs 4.5,
 /// controls and large text 3.
+#[cfg(test)]
 pub fn contrast(a: Color32, b: Color32) -> f32 {
     fn luminance(c: Color32) -> f32 {
         let channel = |v: u8| {
