@@ -202,3 +202,59 @@ fn enter_in_the_erase_confirmation_does_not_erase() {
     assert!(!shows(&h, "Flash another"));
     assert_eq!(std::fs::read(&target).unwrap(), vec![0u8; image.len()]);
 }
+
+#[test]
+fn ctrl_o_opens_an_image_and_escape_closes_a_dialog() {
+    let (mut h, _drives) = app_with(Vec::new(), in_process());
+    h.run();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::O);
+    h.run_steps(3);
+    // The tests' desktop has no file chooser: the typed-path field opens.
+    assert!(shows(&h, "No file dialog opened"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("card.img");
+    std::fs::write(&target, b"").unwrap();
+    h.state_mut().add_file_target(target);
+    drop_image(&mut h, &fixture());
+    h.get_by_role_and_label(Role::Button, "Flash!").click();
+    wait_until(&mut h, "the confirmation", |h| {
+        shows(h, "Write the image to this file?")
+    });
+    h.key_press(egui::Key::Escape);
+    h.run_steps(3);
+    assert!(!shows(&h, "Write the image to this file?"));
+    assert!(!shows(&h, "Flashing"));
+}
+
+#[test]
+fn the_focused_control_is_scrolled_into_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let drives = (0..12)
+        .map(|i| {
+            let path = dir.path().join(format!("card{i}.img"));
+            drive(&path, 8_000_000_000, &format!("Card {i}"), Bus::Usb)
+        })
+        .collect();
+    let (mut h, _drives) = app_with(drives, in_process());
+    h.set_size(egui::vec2(800.0, 600.0));
+    drop_image(&mut h, &fixture());
+    let mut below_the_fold = 0;
+    for _ in 0..40 {
+        h.key_press(egui::Key::Tab);
+        h.run_steps(30);
+        let Some(id) = h.ctx.memory(|m| m.focused()) else {
+            continue;
+        };
+        let rect = h.ctx.read_response(id).unwrap().rect;
+        // Without scrolling, the drives from the fourth on lie below.
+        if h.query_by_label("Test Card 11").is_some() && rect.top() > 0.0 {
+            below_the_fold += 1;
+        }
+        assert!(
+            rect.bottom() <= 600.0 && rect.top() >= 0.0,
+            "focused control at {rect:?} is outside the 800x600 window"
+        );
+    }
+    assert!(below_the_fold > 10, "Tab reached the lower drives");
+}

@@ -50,6 +50,15 @@ fn select_screen_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Actio
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| {
+                if let Some(rect) = app.scroll_to_focus {
+                    // At once: after a wrap from the last control to the
+                    // first, an animation would show the wrong place.
+                    ui.scroll_to_rect_animation(
+                        rect.expand(8.0),
+                        None,
+                        egui::style::ScrollAnimation::none(),
+                    );
+                }
                 widgets::centered_column_ui(ui, |ui| {
                     ui.add_space(12.0);
                     if let Some(notice) = &app.notice {
