@@ -202,7 +202,11 @@ fn drive_row_ui(
             if let Availability::Blocked(reason) = &availability {
                 ui.horizontal_wrapped(|ui| {
                     ui.add_space(28.0);
-                    ui.label(RichText::new(reason).small().color(theme::ERROR));
+                    ui.label(
+                        RichText::new(reason)
+                            .small()
+                            .color(theme::error_text(ui.visuals())),
+                    );
                 });
             }
         });

@@ -157,6 +157,12 @@ pub fn banner_frame() -> egui::Frame {
 /// A problem: its title in `color`, what to do, and the technical text
 /// folded under "Details".
 pub fn problem_ui(ui: &mut egui::Ui, problem: &Problem, color: Color32) {
+    // Red text in the shade that reads on this theme's background.
+    let color = if color == theme::ERROR {
+        theme::error_text(ui.visuals())
+    } else {
+        color
+    };
     ui.add(egui::Label::new(RichText::new(&problem.title).strong().color(color)).wrap());
     if !problem.advice.is_empty() {
         ui.add(egui::Label::new(problem.advice.as_str()).wrap());
