@@ -258,3 +258,37 @@ fn the_focused_control_is_scrolled_into_view() {
     }
     assert!(below_the_fold > 10, "Tab reached the lower drives");
 }
+
+#[test]
+fn the_whole_drive_row_is_the_click_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("card.img");
+    let (mut h, _drives) = app_with(
+        vec![drive(&target, 8_000_000_000, "Card A", Bus::Usb)],
+        in_process(),
+    );
+    drop_image(&mut h, &fixture());
+    // The size at the far end of the row, away from the box and the name.
+    let size = h.get_by_label("8.0 GB").rect();
+    h.hover_at(size.center());
+    h.run_steps(2);
+    h.input_mut().events.push(egui::Event::PointerButton {
+        pos: size.center(),
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.step();
+    h.input_mut().events.push(egui::Event::PointerButton {
+        pos: size.center(),
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(3);
+    assert_eq!(h.state().selected_targets(), [target.clone()]);
+    // The box itself still toggles once, not twice.
+    click(&mut h, "Test Card A");
+    assert!(h.state().selected_targets().is_empty());
+    h.check_accessibility();
+}

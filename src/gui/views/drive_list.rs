@@ -166,7 +166,9 @@ fn drive_row_ui(
     actions: &mut Vec<Action>,
 ) {
     let border = selected.then_some(theme::ACCENT);
-    widgets::card_frame(ui, border)
+    let enabled = !matches!(availability, Availability::Blocked(_));
+    let mut toggled = false;
+    let card = widgets::card_frame(ui, border)
         .inner_margin(egui::Margin::symmetric(12, 4))
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
@@ -179,7 +181,6 @@ fn drive_row_ui(
                     ui.label(RichText::new(humanize::bytes(drive.size_bytes)).strong());
                     ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
                         ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
-                        let enabled = !matches!(availability, Availability::Blocked(_));
                         let mut checked = selected;
                         let response = ui
                             .add_enabled(
@@ -187,9 +188,7 @@ fn drive_row_ui(
                                 egui::Checkbox::new(&mut checked, RichText::new(&name).strong()),
                             )
                             .on_hover_text(format!("{name} ({path})"));
-                        if response.changed() {
-                            actions.push(Action::ToggleDrive(drive.path.clone()));
-                        }
+                        toggled = response.changed();
                     });
                 });
             });
@@ -210,6 +209,23 @@ fn drive_row_ui(
                 });
             }
         });
+    // The whole row is the target, not only the 14 px box and the name: a
+    // click anywhere else on it toggles the drive too. Registered after the
+    // row's contents, so it covers them for the pointer; the checkbox keeps
+    // the keyboard focus and the accessibility tree.
+    if enabled && !toggled {
+        let row = ui.interact(
+            card.response.rect,
+            ui.id().with(("drive_row", &drive.path)),
+            egui::Sense::click(),
+        );
+        toggled = row
+            .on_hover_cursor(egui::CursorIcon::PointingHand)
+            .clicked();
+    }
+    if toggled {
+        actions.push(Action::ToggleDrive(drive.path.clone()));
+    }
     ui.add_space(4.0);
 }
 
