@@ -298,6 +298,9 @@ fn a_too_small_drive_is_listed_but_cannot_be_chosen() {
     std::fs::write(&small, vec![0u8; 1 << 20]).unwrap();
     let (mut h, _drives) = app_with(vec![drive(&small, 1 << 20, "Tiny", Bus::Usb)], in_process());
     drop_image(&mut h, &fixture());
+    // Folded under a toggle that counts the drives that cannot be used.
+    assert!(!shows(&h, "Too small: the image needs 5.2 MB"));
+    click(&mut h, "1 drive cannot be used");
     assert!(shows(&h, "Too small: the image needs 5.2 MB"));
     let checkbox = h.get_by_label("Test Tiny");
     assert!(checkbox.accesskit_node().is_disabled());

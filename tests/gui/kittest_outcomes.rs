@@ -292,3 +292,35 @@ fn the_whole_drive_row_is_the_click_target() {
     assert!(h.state().selected_targets().is_empty());
     h.check_accessibility();
 }
+
+#[test]
+fn usable_drives_come_first_and_blocked_ones_are_folded() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = drive(&dir.path().join("tiny.img"), 1 << 20, "Tiny", Bus::Usb);
+    let mut locked = drive(
+        &dir.path().join("locked.img"),
+        8_000_000_000,
+        "Locked",
+        Bus::Usb,
+    );
+    locked.read_only = true;
+    let good = drive(
+        &dir.path().join("good.img"),
+        8_000_000_000,
+        "Good",
+        Bus::Usb,
+    );
+    let (mut h, _drives) = app_with(vec![tiny, locked, good], in_process());
+    drop_image(&mut h, &fixture());
+    assert!(shows(&h, "Test Good"));
+    assert!(!shows(&h, "Test Tiny"), "folded");
+    let toggle = h.get_by_label("2 drives cannot be used").rect();
+    let good = h.get_by_label("Test Good").rect();
+    assert!(
+        good.top() < toggle.top(),
+        "the usable drive is listed first"
+    );
+    click(&mut h, "2 drives cannot be used");
+    assert!(shows(&h, "Test Tiny") && shows(&h, "Test Locked"));
+    assert!(h.get_by_label("Test Tiny").rect().top() > good.top());
+}

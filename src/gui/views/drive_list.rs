@@ -46,7 +46,12 @@ pub fn drive_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Acti
             empty_ui(ui);
         }
         let image_bytes = app.image_bytes();
-        for drive in shown {
+        // Usable drives first; the blocked ones (with their reasons) are
+        // folded away so they do not push the usable ones below the fold.
+        let (usable, blocked): (Vec<&Drive>, Vec<&Drive>) = shown
+            .into_iter()
+            .partition(|d| !matches!(availability(d, image_bytes), Availability::Blocked(_)));
+        for drive in usable {
             let selected = app.selection.contains(&drive.path);
             drive_row_ui(
                 ui,
@@ -55,6 +60,19 @@ pub fn drive_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Acti
                 selected,
                 actions,
             );
+        }
+        if !blocked.is_empty() {
+            let title = match blocked.len() {
+                1 => "1 drive cannot be used".to_string(),
+                n => format!("{n} drives cannot be used"),
+            };
+            egui::CollapsingHeader::new(title)
+                .id_salt("blocked_drives")
+                .show(ui, |ui| {
+                    for drive in blocked {
+                        drive_row_ui(ui, drive, availability(drive, image_bytes), false, actions);
+                    }
+                });
         }
         let hidden = app.drives.len()
             - app
@@ -216,7 +234,7 @@ fn drive_row_ui(
     if enabled && !toggled {
         let row = ui.interact(
             card.response.rect,
-            ui.id().with(("drive_row", &drive.path)),
+            egui::Id::unique(("drive_row", &drive.path)),
             egui::Sense::click(),
         );
         toggled = row
