@@ -36,8 +36,11 @@ pub enum Action {
     /// Quit while flashing: cancel the run, then close the window.
     CancelAndQuit,
     Cancel,
-    /// Back to selection, keeping the image and the drives.
+    /// Back to selection, keeping the image (and the drives, unless they
+    /// all succeeded).
     FlashAnother,
+    /// Flash these targets (the failed ones of the last run) again.
+    RetryFailed(Vec<PathBuf>),
     Copy(String),
     DismissNotice,
     /// Show the field to type a path for `Purpose` (instead of a dialog).

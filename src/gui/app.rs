@@ -14,7 +14,7 @@ use super::image_probe::{self, ImageInfo, ProbeResult};
 use super::message::{self, Problem};
 use super::options::{AppOptions, HelperOptions};
 use super::run_event::Running;
-use super::state::{FlashRun, Selection};
+use super::state::{self, FlashRun, Selection};
 use super::{theme, views};
 use crate::drives::Drive;
 
@@ -112,6 +112,11 @@ pub struct ImprintApp {
     pub(super) screen: Screen,
     /// The user chose to quit during a flash; let the close through.
     pub(super) quit_confirmed: bool,
+    /// The widget that had the keyboard focus last frame.
+    last_focus: Option<egui::Id>,
+    /// Where the focus just moved (Tab): the scroll area brings it into
+    /// view, so keyboard users never work below the fold.
+    pub(super) scroll_to_focus: Option<egui::Rect>,
 }
 
 impl ImprintApp {
@@ -138,6 +143,8 @@ impl ImprintApp {
             notice: None,
             screen: Screen::Select,
             quit_confirmed: false,
+            last_focus: None,
+            scroll_to_focus: None,
         };
         if let Some(path) = options.image {
             app.open_image(path, &cc.egui_ctx);
@@ -177,6 +184,24 @@ impl ImprintApp {
             .find(|d| d.path == path)
             .map(Drive::display_name)
             .unwrap_or_else(|| path.display().to_string())
+    }
+
+    /// The targets of `run` that failed and can be flashed again: image
+    /// files, and drives still plugged in and selectable.
+    pub(super) fn retryable(&self, run: &FlashRun) -> Vec<PathBuf> {
+        run.failed_targets()
+            .into_iter()
+            .filter(|t| {
+                self.selection.is_file(t)
+                    || self.drives.iter().any(|d| {
+                        &d.path == t
+                            && !matches!(
+                                state::availability(d, self.image_bytes()),
+                                state::Availability::Blocked(_)
+                            )
+                    })
+            })
+            .collect()
     }
 
     /// The decompressed size of the selected image, when known.
@@ -385,6 +410,10 @@ impl ImprintApp {
         else {
             return;
         };
+        // "Stop flashing and quit?" no longer applies: nothing is running.
+        if self.dialog == Some(Dialog::Quit) {
+            self.dialog = None;
+        }
         match run.ended_before_start() {
             Some(problem) => self.notice = Some(problem),
             None => self.screen = Screen::Result(run),
@@ -419,6 +448,19 @@ impl ImprintApp {
     }
 }
 
+impl ImprintApp {
+    /// Notes where the keyboard focus moved since last frame (its rect is
+    /// last frame's), for the scroll area to show it.
+    fn follow_focus(&mut self, ctx: &egui::Context) {
+        let focused = ctx.memory(|m| m.focused());
+        self.scroll_to_focus = None;
+        if focused != self.last_focus {
+            self.last_focus = focused;
+            self.scroll_to_focus = focused.and_then(|id| ctx.read_response(id)).map(|r| r.rect);
+        }
+    }
+}
+
 /// Whether `path` names a JSON file (a config.json), by its extension.
 pub fn is_json(path: &Path) -> bool {
     path.extension()
@@ -439,6 +481,15 @@ impl eframe::App for ImprintApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let mut actions = Vec::new();
+        self.follow_focus(ui.ctx());
+        // Ctrl+O (Cmd+O on macOS) opens an image, as in every other app.
+        let open = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::O);
+        if matches!(self.screen, Screen::Select)
+            && self.dialog.is_none()
+            && ui.ctx().input_mut(|i| i.consume_shortcut(&open))
+        {
+            actions.push(super::action::Action::PickImage);
+        }
         views::app_ui(ui, self, &mut actions);
         self.reveal_config = false;
         if let Some(entry) = &mut self.path_entry {

@@ -9,7 +9,7 @@ use super::app::{Dialog, ImprintApp, PathEntry, Screen};
 use super::config_check::{ConfigForm, ConfigStatus};
 use super::file_dialog::{FileDialog, Purpose};
 use super::message::Problem;
-use super::state::{Availability, FlashRun, availability};
+use super::state::{Availability, FlashRun, Outcome, availability};
 use super::{demo_image, engine_run, helper};
 use crate::request;
 use crate::source::ImageFormat;
@@ -96,7 +96,29 @@ impl ImprintApp {
                     running.cancel.cancel();
                 }
             }
-            Action::FlashAnother => self.screen = Screen::Select,
+            Action::FlashAnother => {
+                // Drives that were just written successfully are done:
+                // flashing them again by accident would be a waste at best.
+                if let Screen::Result(run) = &self.screen
+                    && run.outcome() == Outcome::Complete
+                {
+                    for target in run.targets.iter().map(|t| t.path.clone()) {
+                        self.selection.remove(&target);
+                    }
+                }
+                self.screen = Screen::Select;
+            }
+            Action::RetryFailed(targets) => {
+                self.screen = Screen::Select;
+                for target in self.selection.targets().to_vec() {
+                    self.selection.remove(&target);
+                }
+                for target in &targets {
+                    self.selection.add(target);
+                }
+                // Through the same confirmation as Flash!: it erases.
+                self.handle(Action::RequestFlash, ctx);
+            }
             Action::Copy(text) => {
                 ctx.copy_text(text.clone());
                 self.copied = Some((text, Instant::now()));

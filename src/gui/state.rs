@@ -155,6 +155,19 @@ pub enum Stage {
     Finished { started: bool },
 }
 
+/// How a finished run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every target written and verified.
+    Complete,
+    /// The user stopped it; nothing failed on its own.
+    Cancelled,
+    /// Some targets succeeded, others failed.
+    Partial,
+    /// No target succeeded.
+    Failed,
+}
+
 /// A flash run as the progress and result screens show it.
 #[derive(Debug, Clone)]
 pub struct FlashRun {
@@ -283,6 +296,37 @@ impl FlashRun {
             Some(Err(f)) if f.kind == FailureKind::Source => Some(f),
             _ => None,
         })
+    }
+
+    /// How the run ended, for the result screen's title.
+    pub fn outcome(&self) -> Outcome {
+        let ok = self.succeeded();
+        if ok == self.targets.len() {
+            return Outcome::Complete;
+        }
+        // The user's own stop is not a failure: every drive that did not
+        // succeed was cut short by it, none failed on its own.
+        let all_cancelled = self.targets.iter().all(|t| {
+            matches!(&t.progress.result, Some(Ok(())))
+                || matches!(&t.progress.result, Some(Err(f)) if f.kind == FailureKind::Cancelled)
+        });
+        if self.cancel_requested && all_cancelled {
+            Outcome::Cancelled
+        } else if ok == 0 {
+            Outcome::Failed
+        } else {
+            Outcome::Partial
+        }
+    }
+
+    /// The targets that did not succeed (failed, or cut short by a stop),
+    /// to offer flashing them again.
+    pub fn failed_targets(&self) -> Vec<PathBuf> {
+        self.targets
+            .iter()
+            .filter(|t| !matches!(t.progress.result, Some(Ok(()))))
+            .map(|t| t.path.clone())
+            .collect()
     }
 
     pub fn succeeded(&self) -> usize {
@@ -445,5 +489,40 @@ mod tests {
             Some("Authorisation was cancelled")
         );
         assert!(matches!(run.targets[0].progress.result, Some(Err(_))));
+    }
+
+    #[test]
+    fn a_stop_by_the_user_is_cancelled_not_failed() {
+        let cancelled = |message: &str| {
+            Err(TargetFailure {
+                kind: FailureKind::Cancelled,
+                offset: None,
+                message: message.into(),
+            })
+        };
+        let mut run = FlashRun::new(
+            "a.img".into(),
+            vec![
+                ("/dev/sdb".into(), "b".into()),
+                ("/dev/sdc".into(), "c".into()),
+            ],
+        );
+        run.targets[0].progress.result = Some(Ok(()));
+        run.targets[1].progress.result = Some(cancelled("stopped"));
+        assert_eq!(run.outcome(), Outcome::Partial, "no stop was asked for");
+        run.cancel_requested = true;
+        assert_eq!(run.outcome(), Outcome::Cancelled);
+        assert_eq!(run.failed_targets(), [PathBuf::from("/dev/sdc")]);
+        // A drive that failed on its own is a failure even after a stop.
+        run.targets[0].progress.result = Some(Err(TargetFailure {
+            kind: FailureKind::Write,
+            offset: None,
+            message: "gone".into(),
+        }));
+        assert_eq!(run.outcome(), Outcome::Failed);
+        run.targets[0].progress.result = Some(Ok(()));
+        run.targets[1].progress.result = Some(Ok(()));
+        assert_eq!(run.outcome(), Outcome::Complete);
+        assert!(run.failed_targets().is_empty());
     }
 }

@@ -211,14 +211,16 @@ fn flash_to_a_file_target_shows_progress_then_success_and_the_sha256() {
     assert_eq!(std::fs::read(&target).unwrap(), image);
     h.check_accessibility();
 
-    // "Flash another" keeps the image and the drive.
+    // "Flash another" keeps the image but not the drive just written: a
+    // second Flash! must not rewrite it by accident.
     h.get_by_role_and_label(Role::Button, "Flash another")
         .click();
     wait_until(&mut h, "the selection screen", |h| {
         shows(h, "Select drives")
     });
     assert!(shows(&h, "test.img.xz"));
-    assert_eq!(h.state().selected_targets(), [target]);
+    assert!(h.state().selected_targets().is_empty());
+    assert!(flash_button_disabled(&h));
 }
 
 #[test]
@@ -296,6 +298,9 @@ fn a_too_small_drive_is_listed_but_cannot_be_chosen() {
     std::fs::write(&small, vec![0u8; 1 << 20]).unwrap();
     let (mut h, _drives) = app_with(vec![drive(&small, 1 << 20, "Tiny", Bus::Usb)], in_process());
     drop_image(&mut h, &fixture());
+    // Folded under a toggle that counts the drives that cannot be used.
+    assert!(!shows(&h, "Too small: the image needs 5.2 MB"));
+    click(&mut h, "1 drive cannot be used");
     assert!(shows(&h, "Too small: the image needs 5.2 MB"));
     let checkbox = h.get_by_label("Test Tiny");
     assert!(checkbox.accesskit_node().is_disabled());

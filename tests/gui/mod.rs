@@ -2,5 +2,6 @@
 //! egui_kittest (no GPU), and the real window under Xvfb.
 
 mod kittest_flows;
+mod kittest_outcomes;
 mod kittest_usability;
 mod xvfb_smoke;

@@ -123,7 +123,9 @@ fn wifi_fields_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>
 
 fn status_ui(ui: &mut egui::Ui, app: &ImprintApp) {
     if let Some(error) = app.config.local_error() {
-        ui.add(egui::Label::new(RichText::new(error).color(theme::ERROR)).wrap());
+        ui.add(
+            egui::Label::new(RichText::new(error).color(theme::error_text(ui.visuals()))).wrap(),
+        );
         return;
     }
     match &app.config_status {

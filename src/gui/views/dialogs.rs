@@ -1,7 +1,8 @@
 //! The questions the app asks: "erase these drives?" before flashing, "are
 //! you sure?" for a drive larger than an SD card usually is, and "stop
 //! flashing?" when the window is closed mid-run. Escape dismisses; Enter
-//! takes the focused button.
+//! takes the focused button, which is always the safe one: pressing Enter
+//! twice after Flash! must not erase anything.
 
 use egui::RichText;
 
@@ -54,6 +55,7 @@ fn confirm_flash_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Actio
         })
         .wrap(),
     );
+    image_and_config_ui(ui, app);
     for path in targets {
         let drive = app.drives.iter().find(|d| &d.path == path);
         let name = app.target_name(path);
@@ -83,7 +85,7 @@ fn confirm_flash_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Actio
         ui,
         ("Erase and flash", Action::StartFlash),
         "Cancel",
-        true,
+        Confirm::Destructive,
         actions,
     );
 }
@@ -124,7 +126,7 @@ fn confirm_large_ui(
             Action::ConfirmLargeDrive(path.to_path_buf()),
         ),
         "Cancel",
-        true,
+        Confirm::Safe,
         actions,
     );
 }
@@ -147,34 +149,65 @@ fn confirm_quit_ui(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         ui,
         ("Stop and quit", Action::CancelAndQuit),
         "Keep flashing",
-        false,
+        Confirm::Destructive,
         actions,
     );
 }
 
+/// What the confirming button does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Confirm {
+    /// It leads on, erasing nothing by itself (select a large drive).
+    Safe,
+    /// It erases or abandons drives: coloured as such.
+    Destructive,
+}
+
+/// The image, and the configuration when one is set, that will be written:
+/// the user confirms everything, not only the drives.
+fn image_and_config_ui(ui: &mut egui::Ui, app: &ImprintApp) {
+    if let Some(info) = app.image.info() {
+        let text = format!("Image: {}", info.name);
+        widgets::truncated_ui(ui, RichText::new(&text).strong(), &text);
+    }
+    let config = &app.config;
+    let mut parts = Vec::new();
+    if let Some(name) = config.config_path.as_ref().and_then(|p| p.file_name()) {
+        parts.push(name.to_string_lossy().into_owned());
+    }
+    let ssid = config.wifi_ssid.trim();
+    if !ssid.is_empty() {
+        parts.push(format!("WiFi \u{201c}{ssid}\u{201d}"));
+    }
+    if !parts.is_empty() {
+        let text = format!("Configuration: {}", parts.join(", "));
+        widgets::truncated_ui(ui, RichText::new(&text).strong(), &text);
+    }
+    ui.add_space(4.0);
+}
+
 /// The dialog's two buttons, right-aligned. The keyboard focus starts on
-/// the confirming button, or on the dismissing one when confirming is the
-/// destructive choice (`focus_confirm == false`).
+/// the dismissing button, whatever the confirming one does: Enter never
+/// takes the user further than they clicked.
 fn buttons_ui(
     ui: &mut egui::Ui,
     (confirm, action): (&str, Action),
     dismiss: &str,
-    focus_confirm: bool,
+    kind: Confirm,
     actions: &mut Vec<Action>,
 ) {
     ui.add_space(12.0);
     ui.horizontal(|ui| {
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let confirm = ui.add(widgets::primary_button(confirm));
+            let confirm = ui.add(match kind {
+                Confirm::Safe => widgets::primary_button(confirm),
+                Confirm::Destructive => widgets::destructive_button(confirm),
+            });
             let dismiss = ui.button(dismiss);
             // Keep the focus in the dialog (the button behind it had it)
             // unless Tab already moved it between the two buttons.
             if !ui.memory(|m| m.has_focus(confirm.id) || m.has_focus(dismiss.id)) {
-                if focus_confirm {
-                    confirm.request_focus();
-                } else {
-                    dismiss.request_focus();
-                }
+                dismiss.request_focus();
             }
             if confirm.clicked() {
                 actions.push(action);

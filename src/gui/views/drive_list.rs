@@ -46,7 +46,12 @@ pub fn drive_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Acti
             empty_ui(ui);
         }
         let image_bytes = app.image_bytes();
-        for drive in shown {
+        // Usable drives first; the blocked ones (with their reasons) are
+        // folded away so they do not push the usable ones below the fold.
+        let (usable, blocked): (Vec<&Drive>, Vec<&Drive>) = shown
+            .into_iter()
+            .partition(|d| !matches!(availability(d, image_bytes), Availability::Blocked(_)));
+        for drive in usable {
             let selected = app.selection.contains(&drive.path);
             drive_row_ui(
                 ui,
@@ -55,6 +60,19 @@ pub fn drive_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Acti
                 selected,
                 actions,
             );
+        }
+        if !blocked.is_empty() {
+            let title = match blocked.len() {
+                1 => "1 drive cannot be used".to_string(),
+                n => format!("{n} drives cannot be used"),
+            };
+            egui::CollapsingHeader::new(title)
+                .id_salt("blocked_drives")
+                .show(ui, |ui| {
+                    for drive in blocked {
+                        drive_row_ui(ui, drive, availability(drive, image_bytes), false, actions);
+                    }
+                });
         }
         let hidden = app.drives.len()
             - app
@@ -166,7 +184,9 @@ fn drive_row_ui(
     actions: &mut Vec<Action>,
 ) {
     let border = selected.then_some(theme::ACCENT);
-    widgets::card_frame(ui, border)
+    let enabled = !matches!(availability, Availability::Blocked(_));
+    let mut toggled = false;
+    let card = widgets::card_frame(ui, border)
         .inner_margin(egui::Margin::symmetric(12, 4))
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
@@ -179,7 +199,6 @@ fn drive_row_ui(
                     ui.label(RichText::new(humanize::bytes(drive.size_bytes)).strong());
                     ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
                         ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
-                        let enabled = !matches!(availability, Availability::Blocked(_));
                         let mut checked = selected;
                         let response = ui
                             .add_enabled(
@@ -187,9 +206,7 @@ fn drive_row_ui(
                                 egui::Checkbox::new(&mut checked, RichText::new(&name).strong()),
                             )
                             .on_hover_text(format!("{name} ({path})"));
-                        if response.changed() {
-                            actions.push(Action::ToggleDrive(drive.path.clone()));
-                        }
+                        toggled = response.changed();
                     });
                 });
             });
@@ -202,10 +219,31 @@ fn drive_row_ui(
             if let Availability::Blocked(reason) = &availability {
                 ui.horizontal_wrapped(|ui| {
                     ui.add_space(28.0);
-                    ui.label(RichText::new(reason).small().color(theme::ERROR));
+                    ui.label(
+                        RichText::new(reason)
+                            .small()
+                            .color(theme::error_text(ui.visuals())),
+                    );
                 });
             }
         });
+    // The whole row is the target, not only the 14 px box and the name: a
+    // click anywhere else on it toggles the drive too. Registered after the
+    // row's contents, so it covers them for the pointer; the checkbox keeps
+    // the keyboard focus and the accessibility tree.
+    if enabled && !toggled {
+        let row = ui.interact(
+            card.response.rect,
+            egui::Id::unique(("drive_row", &drive.path)),
+            egui::Sense::click(),
+        );
+        toggled = row
+            .on_hover_cursor(egui::CursorIcon::PointingHand)
+            .clicked();
+    }
+    if toggled {
+        actions.push(Action::ToggleDrive(drive.path.clone()));
+    }
     ui.add_space(4.0);
 }
 

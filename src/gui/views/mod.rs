@@ -22,9 +22,11 @@ pub fn app_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
         Screen::Select => select_screen_ui(ui, app, actions),
         Screen::Flashing { run, .. } => progress_screen::progress_screen_ui(ui, run, actions),
         Screen::Result(run) => {
+            let retry = app.retryable(run);
             let extras = result_screen::Extras {
                 file_hash: &app.file_hash,
                 copied: app.copied.as_ref(),
+                retry: &retry,
             };
             result_screen::result_screen_ui(ui, run, &extras, actions);
         }
@@ -48,6 +50,15 @@ fn select_screen_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Actio
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| {
+                if let Some(rect) = app.scroll_to_focus {
+                    // At once: after a wrap from the last control to the
+                    // first, an animation would show the wrong place.
+                    ui.scroll_to_rect_animation(
+                        rect.expand(8.0),
+                        None,
+                        egui::style::ScrollAnimation::none(),
+                    );
+                }
                 widgets::centered_column_ui(ui, |ui| {
                     ui.add_space(12.0);
                     if let Some(notice) = &app.notice {

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use super::super::app::FileHash;
 use super::super::message;
-use super::super::state::{FlashRun, RunTarget};
+use super::super::state::{FlashRun, Outcome, RunTarget};
 use super::super::theme;
 use super::widgets;
 use crate::engine::FailureKind;
@@ -19,6 +19,8 @@ use crate::engine::FailureKind;
 pub struct Extras<'a> {
     pub file_hash: &'a FileHash,
     pub copied: Option<&'a (String, Instant)>,
+    /// The failed targets that are still there to flash again.
+    pub retry: &'a [std::path::PathBuf],
 }
 
 pub fn result_screen_ui(
@@ -33,6 +35,20 @@ pub fn result_screen_ui(
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if ui.add(widgets::primary_button("Flash another")).clicked() {
                     actions.push(Action::FlashAnother);
+                }
+                if !extras.retry.is_empty() {
+                    let label = if extras.retry.len() == 1 {
+                        "Retry the failed drive".to_string()
+                    } else {
+                        format!("Retry the {} failed drives", extras.retry.len())
+                    };
+                    if ui
+                        .button(label)
+                        .on_hover_text("Flash the same image again to only these drives")
+                        .clicked()
+                    {
+                        actions.push(Action::RetryFailed(extras.retry.to_vec()));
+                    }
                 }
             });
         });
@@ -56,7 +72,7 @@ pub fn result_screen_ui(
                         ui.add_space(12.0);
                     }
                     for target in &run.targets {
-                        target_result_ui(ui, target);
+                        target_result_ui(ui, target, run.outcome());
                     }
                     ui.add_space(8.0);
                     hash_ui(ui, run, extras, actions);
@@ -70,17 +86,19 @@ fn title_ui(ui: &mut egui::Ui, run: &FlashRun) {
     let ok = run.succeeded();
     let files = run.targets.iter().filter(|t| t.is_file).count();
     let drives = total - files;
-    let (title, color) = if ok == total {
-        ("Flash complete".to_string(), theme::SUCCESS)
-    } else if ok == 0 {
-        ("Flash failed".to_string(), theme::ERROR)
-    } else {
-        let what = match (drives, files) {
-            (_, 0) => "drives flashed",
-            (0, _) => "image files written",
-            _ => "targets written",
-        };
-        (format!("{ok} of {total} {what}"), theme::WARNING)
+    let (title, color) = match run.outcome() {
+        Outcome::Complete => ("Flash complete".to_string(), theme::SUCCESS),
+        // The user's own choice: neither an error nor a success.
+        Outcome::Cancelled => ("Flash cancelled".to_string(), ui.visuals().text_color()),
+        Outcome::Failed => ("Flash failed".to_string(), theme::ERROR),
+        Outcome::Partial => {
+            let what = match (drives, files) {
+                (_, 0) => "drives flashed",
+                (0, _) => "image files written",
+                _ => "targets written",
+            };
+            (format!("{ok} of {total} {what}"), theme::WARNING)
+        }
     };
     ui.label(
         RichText::new(title)
@@ -106,6 +124,12 @@ fn title_ui(ui: &mut egui::Ui, run: &FlashRun) {
             "{} was written to {what} and verified.{removable}",
             run.image_name
         )
+    } else if run.outcome() == Outcome::Cancelled {
+        format!(
+            "You stopped writing {}. A drive that was not finished will not boot until it is \
+             flashed again.",
+            run.image_name
+        )
     } else {
         format!(
             "{} — see below what went wrong and what to do.",
@@ -115,10 +139,14 @@ fn title_ui(ui: &mut egui::Ui, run: &FlashRun) {
     ui.add(egui::Label::new(widgets::secondary(ui, detail)).wrap());
 }
 
-fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget) {
+fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget, outcome: Outcome) {
     let result = target.progress.result.as_ref();
     let failed = !matches!(result, Some(Ok(())));
-    let border = Some(if failed { theme::ERROR } else { theme::SUCCESS });
+    let border = Some(match (failed, outcome) {
+        (false, _) => theme::SUCCESS,
+        (true, Outcome::Cancelled) => ui.visuals().weak_text_color(),
+        (true, _) => theme::ERROR,
+    });
     widgets::card_frame(ui, border).show(ui, |ui| {
         ui.set_width(ui.available_width());
         ui.horizontal(|ui| {
@@ -134,6 +162,11 @@ fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget) {
                 ui.label(
                     RichText::new("Stopped: the image is damaged (see above).").color(theme::ERROR),
                 );
+            }
+            // The title above already says the user stopped it: one line,
+            // not the same sentence again.
+            Some(Err(failure)) if failure.kind == FailureKind::Cancelled => {
+                ui.add(egui::Label::new("Not finished: flash it again before using it.").wrap());
             }
             Some(Err(failure)) => {
                 widgets::problem_ui(ui, &message::target_failure(failure), theme::ERROR);

@@ -107,6 +107,16 @@ pub fn primary_button_enabled(text: &str, enabled: bool) -> egui::Button<'static
         .corner_radius(CornerRadius::same(8))
 }
 
+/// A button whose choice erases or abandons something: red, so it never
+/// looks like the way forward.
+pub fn destructive_button(text: &str) -> egui::Button<'static> {
+    let text = RichText::new(text).size(17.0).strong();
+    egui::Button::new(text.color(theme::ON_ACCENT))
+        .fill(theme::DESTRUCTIVE)
+        .min_size(egui::vec2(150.0, 40.0))
+        .corner_radius(CornerRadius::same(8))
+}
+
 /// Secondary details: smaller and weaker than the text they explain.
 pub fn secondary(ui: &egui::Ui, text: impl Into<String>) -> RichText {
     RichText::new(text.into()).color(ui.visuals().weak_text_color())
@@ -147,6 +157,12 @@ pub fn banner_frame() -> egui::Frame {
 /// A problem: its title in `color`, what to do, and the technical text
 /// folded under "Details".
 pub fn problem_ui(ui: &mut egui::Ui, problem: &Problem, color: Color32) {
+    // Red text in the shade that reads on this theme's background.
+    let color = if color == theme::ERROR {
+        theme::error_text(ui.visuals())
+    } else {
+        color
+    };
     ui.add(egui::Label::new(RichText::new(&problem.title).strong().color(color)).wrap());
     if !problem.advice.is_empty() {
         ui.add(egui::Label::new(problem.advice.as_str()).wrap());
