@@ -29,8 +29,10 @@ pub mod engine;
 pub mod fuzzing;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod hex;
 pub mod humanize;
 pub mod map;
+pub mod patch;
 pub mod platform;
 pub mod protocol;
 pub mod request;

@@ -74,7 +74,7 @@ impl ConfigJson {
 
     /// SHA-256 of [`ConfigJson::bytes`], lower-case hex.
     pub fn sha256_hex(&self) -> String {
-        crate::engine::hex(&Sha256::digest(&self.bytes))
+        crate::hex::hex(&Sha256::digest(&self.bytes))
     }
 }
 

@@ -1,6 +1,6 @@
 //! balenaOS configuration: find the boot partition of an image, and produce
 //! the configured bytes of that partition (`/config.json`, optional WiFi
-//! profile) as a [`crate::engine::Patch`] that the engine streams in place
+//! profile) as a [`crate::patch::Patch`] that the engine streams in place
 //! of the original bytes.
 //!
 //! The image is only ever read as a stream from its first byte (it may be
@@ -35,7 +35,7 @@ pub use overlay::PatchedReader;
 pub use partitions::{Partition, PartitionTable, TableScheme, read_ebr, read_table_prefix};
 pub use wifi::WifiProfile;
 
-use crate::engine::Patch;
+use crate::patch::Patch;
 use crate::source::ImageSource;
 use device_type::{DEVICE_TYPE_PATH, DeviceType};
 use fat::{FatEditError, FileToWrite};

@@ -3,7 +3,7 @@
 
 use std::io::{self, Read};
 
-use crate::engine::Patch;
+use crate::patch::Patch;
 
 /// A reader of the image with `patch` applied.
 pub struct PatchedReader<R> {

@@ -34,11 +34,13 @@ use std::thread;
 
 use crossbeam_channel::{Sender, unbounded};
 
+pub use crate::hex::hex;
+pub use crate::patch::Patch;
 pub use crate::target::Refusal;
-pub use chunk::{CHUNK_BYTES, hex};
+pub use chunk::CHUNK_BYTES;
 pub use device_io::stuck_targets;
 pub use events::{FailureKind, FlashEvent, Phase, TargetFailure};
-pub use job::{FlashJob, FlashReport, Patch, TargetOutcome};
+pub use job::{FlashJob, FlashReport, TargetOutcome};
 
 use crate::target::{self, OpenTargetFile, TargetInfo, TargetOpener};
 use chunk::BufferPool;

@@ -8,12 +8,13 @@ use std::thread;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use super::chunk::{Chunk, ChunkDigest, Message, hex, is_all_zero};
+use super::chunk::{Chunk, ChunkDigest, Message, is_all_zero};
 use super::device_io::DeviceIo;
 use super::progress::ProgressReporter;
 use super::short_name;
 use super::verifier::{Verifier, Written};
 use super::{FailureKind, FlashEvent, Phase, TargetFailure, TargetOutcome};
+use crate::hex::hex;
 use crate::target::{TargetError, TargetInfo, TargetKind, TargetOpener};
 
 /// What a target's thread is given.

@@ -230,8 +230,11 @@ fn two_loop_devices_are_flashed_and_verified_together() {
     let dir = tempfile::tempdir().unwrap();
     let image = fixture_bytes();
     let size = 8 << 20;
-    let a = loopdev::LoopDevice::create(&dir.path().join("a"), size, 0xAA);
-    let b = loopdev::LoopDevice::create(&dir.path().join("b"), size, 0x55);
+    // Zero-filled drives: the app writes only the bytes the image uses (its
+    // free space keeps what the drive held), so the whole image reads back
+    // only where free space was zero before.
+    let a = loopdev::LoopDevice::create(&dir.path().join("a"), size, 0x00);
+    let b = loopdev::LoopDevice::create(&dir.path().join("b"), size, 0x00);
     let (mut h, _drives) = app_with(
         vec![
             drive(&a.device, size, "Loop A", Bus::Virtual),
