@@ -10,6 +10,7 @@
 //! and start with a `.` entry pointing at themselves), drops the stray
 //! entries and sets `..` right. The fix is a no-op on a correct directory.
 
+use super::boot_sector::FatGeometry;
 use std::io;
 
 const DIR_ENTRY_LEN: usize = 32;
@@ -39,50 +40,22 @@ fn invalid(what: &str) -> io::Error {
 }
 
 fn geometry(partition: &[u8]) -> io::Result<Geometry> {
-    let sector = partition.get(..512).ok_or_else(|| invalid("too short"))?;
-    let u16_at = |at: usize| u64::from(u16::from_le_bytes([sector[at], sector[at + 1]]));
-    let u32_at = |at: usize| {
-        u64::from(u32::from_le_bytes([
-            sector[at],
-            sector[at + 1],
-            sector[at + 2],
-            sector[at + 3],
-        ]))
-    };
-    let bytes_per_sector = u16_at(11);
-    let sectors_per_cluster = u64::from(sector[13]);
-    let reserved = u16_at(14);
-    let fats = u64::from(sector[16]);
-    let root_entries = u16_at(17);
-    let sectors_per_fat = if u16_at(22) != 0 {
-        u16_at(22)
-    } else {
-        u32_at(36)
-    };
-    let total_sectors = if u16_at(19) != 0 {
-        u16_at(19)
-    } else {
-        u32_at(32)
-    };
-    let is_fat32 = u16_at(22) == 0;
-    if bytes_per_sector == 0 || sectors_per_cluster == 0 {
+    let fat = FatGeometry::read(partition).ok_or_else(|| invalid("too short"))?;
+    if fat.bytes_per_sector == 0 || fat.sectors_per_cluster == 0 {
         return Err(invalid("zero sector or cluster size"));
     }
-    let root_dir_sectors = (root_entries * DIR_ENTRY_LEN as u64).div_ceil(bytes_per_sector);
-    let data_start_sector = reserved + fats * sectors_per_fat + root_dir_sectors;
-    let data_sectors = total_sectors
-        .checked_sub(data_start_sector)
+    let cluster_count = fat
+        .cluster_count()
         .ok_or_else(|| invalid("data region beyond the volume"))?;
-    let data_start = data_start_sector * bytes_per_sector;
-    let cluster_len = sectors_per_cluster * bytes_per_sector;
-    let cluster_count = data_sectors / sectors_per_cluster;
+    let data_start = fat.data_start_sector() * fat.bytes_per_sector;
+    let cluster_len = fat.cluster_bytes();
     // Clusters beyond the buffer cannot have been written by the edit.
     let in_buffer = (partition.len() as u64).saturating_sub(data_start) / cluster_len;
     Ok(Geometry {
         data_start: usize::try_from(data_start).map_err(|_| invalid("huge data offset"))?,
         cluster_len: cluster_len as usize,
         cluster_count: cluster_count.min(in_buffer) as usize,
-        fat32_root_cluster: is_fat32.then(|| u32_at(44) as u32),
+        fat32_root_cluster: fat.fat32_form.then_some(fat.root_cluster),
     })
 }
 

@@ -14,6 +14,8 @@
 
 use std::fmt::Write as _;
 
+use super::boot_sector::FatGeometry;
+
 const DIR_ENTRY_LEN: usize = 32;
 const ATTR_VOLUME_ID: u8 = 0x08;
 const ATTR_DIRECTORY: u8 = 0x10;
@@ -49,20 +51,10 @@ enum Next {
 
 impl Layout {
     fn parse(partition: &[u8]) -> Result<Layout, String> {
-        let sector = partition
-            .get(..512)
-            .ok_or("the partition is shorter than a boot sector")?;
-        let u16_at = |at: usize| u64::from(u16::from_le_bytes([sector[at], sector[at + 1]]));
-        let u32_at = |at: usize| {
-            u64::from(u32::from_le_bytes([
-                sector[at],
-                sector[at + 1],
-                sector[at + 2],
-                sector[at + 3],
-            ]))
-        };
-        let bytes_per_sector = u16_at(11);
-        let sectors_per_cluster = u64::from(sector[13]);
+        let fat =
+            FatGeometry::read(partition).ok_or("the partition is shorter than a boot sector")?;
+        let bytes_per_sector = fat.bytes_per_sector;
+        let sectors_per_cluster = fat.sectors_per_cluster;
         // The sizes the specification allows (fatfs refuses others too);
         // they also keep the per-cluster table below small.
         if !matches!(bytes_per_sector, 512 | 1024 | 2048 | 4096)
@@ -72,26 +64,14 @@ impl Layout {
                 "its boot sector gives {bytes_per_sector}-byte sectors and {sectors_per_cluster} sectors per cluster"
             ));
         }
-        let reserved = u16_at(14);
-        let fats = u64::from(sector[16]);
-        let root_entries = u16_at(17);
-        let sectors_per_fat = if u16_at(22) != 0 {
-            u16_at(22)
-        } else {
-            u32_at(36)
-        };
-        let total_sectors = if u16_at(19) != 0 {
-            u16_at(19)
-        } else {
-            u32_at(32)
-        };
-        let root_dir_sectors = (root_entries * DIR_ENTRY_LEN as u64).div_ceil(bytes_per_sector);
-        // At most 2^16 + 2^8 * 2^32 + 2^16: no overflow in u64.
-        let data_start_sector = reserved + fats * sectors_per_fat + root_dir_sectors;
-        let data_sectors = total_sectors
-            .checked_sub(data_start_sector)
+        let reserved = fat.reserved_sectors;
+        let fats = fat.fats;
+        let root_dir_sectors = fat.root_dir_sectors();
+        let data_start_sector = fat.data_start_sector();
+        let sectors_per_fat = fat.sectors_per_fat;
+        let cluster_count = fat
+            .cluster_count()
             .ok_or("its boot sector puts the data region past the end of the volume")?;
-        let cluster_count = data_sectors / sectors_per_cluster;
         // The FAT type follows from the cluster count alone (Microsoft's
         // specification; fatfs does the same).
         let bits = match cluster_count {
@@ -131,7 +111,7 @@ impl Layout {
             data_start: to_usize(data_start)?,
             cluster_len: to_usize(cluster_len)?,
             max_cluster: u32::try_from(usable + 1).map_err(|_| "its boot sector is corrupt")?,
-            fat32_root_cluster: u32_at(44) as u32,
+            fat32_root_cluster: fat.root_cluster,
         })
     }
 

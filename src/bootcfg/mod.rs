@@ -26,6 +26,7 @@ pub(crate) mod wifi;
 use std::io::{self, Read};
 use std::sync::Arc;
 
+pub use boot_sector::FatGeometry;
 pub use config_json::{CONFIG_LIMIT_BYTES, ConfigJson};
 pub use error::BootConfigError;
 pub use find_boot::{BOOT_LABELS, BootRule};

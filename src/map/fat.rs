@@ -9,6 +9,7 @@
 use std::ops::Range;
 
 use super::{Findings, Want, le16, le32};
+use crate::bootcfg::FatGeometry;
 
 /// Bytes of the FAT per request: a multiple of 3 (two FAT12 entries) and of
 /// 4 (one FAT32 entry), so no entry straddles two pieces.
@@ -43,19 +44,13 @@ impl FatFs {
         if bs[510..512] != [0x55, 0xAA] {
             return None;
         }
-        let sector = le16(bs, 11);
-        let per_cluster = u64::from(bs[13]);
-        let reserved = le16(bs, 14);
-        let fats = u64::from(bs[16]);
-        let root_entries = le16(bs, 17);
-        let total = match le16(bs, 19) {
-            0 => le32(bs, 32),
-            n => n,
-        };
-        let fat_sectors = match le16(bs, 22) {
-            0 => le32(bs, 36),
-            n => n,
-        };
+        let geometry = FatGeometry::read(bs)?;
+        let sector = geometry.bytes_per_sector;
+        let per_cluster = geometry.sectors_per_cluster;
+        let reserved = geometry.reserved_sectors;
+        let fats = geometry.fats;
+        let total = geometry.total_sectors;
+        let fat_sectors = geometry.sectors_per_fat;
         let plausible = matches!(sector, 512 | 1024 | 2048 | 4096)
             && per_cluster.is_power_of_two()
             && per_cluster <= 128
@@ -65,8 +60,7 @@ impl FatFs {
         if !plausible {
             return None;
         }
-        let root_sectors = (root_entries * 32).div_ceil(sector);
-        let meta_sectors = reserved + fats * fat_sectors + root_sectors;
+        let meta_sectors = geometry.data_start_sector();
         if total <= meta_sectors || total * sector > part.end - part.start {
             return None;
         }
@@ -76,7 +70,7 @@ impl FatFs {
             n if n < FAT16_MAX => Kind::Fat16,
             _ => Kind::Fat32,
         };
-        if (kind == Kind::Fat32) != (le16(bs, 22) == 0) {
+        if (kind == Kind::Fat32) != geometry.fat32_form {
             return None;
         }
         let fs = FatFs {
