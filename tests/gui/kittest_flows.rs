@@ -446,13 +446,15 @@ fn a_valid_config_json_is_embedded_in_the_written_image() {
     assert_eq!(String::from_utf8_lossy(&written), FLEET_CONFIG_COMPACT);
 }
 
-#[test]
-fn closing_the_window_mid_flash_asks_first() {
-    let dir = tempfile::tempdir().unwrap();
+/// The app flashing an image file in `dir` through a helper that starts two
+/// seconds late, so the run stays on screen for what the test does next.
+/// The feed of drives is returned to keep it open.
+pub(super) fn flashing_through_a_late_helper(
+    dir: &Path,
+) -> (App, Sender<Result<Vec<Drive>, String>>) {
     let image = fixture_bytes();
-    let target = dir.path().join("card.img");
+    let target = dir.join("card.img");
     std::fs::write(&target, vec![0u8; image.len()]).unwrap();
-    // A helper that starts two seconds late keeps the run on screen.
     let helper = HelperOptions {
         mode: HelperMode::Always,
         elevate: vec![
@@ -462,13 +464,20 @@ fn closing_the_window_mid_flash_asks_first() {
         ],
         exe: PathBuf::from(env!("CARGO_BIN_EXE_imprint")),
     };
-    let (mut h, _drives) = app_with(
+    let (mut h, drives) = app_with(
         vec![drive(&target, image.len() as u64, "Card A", Bus::Usb)],
         helper,
     );
     drop_image(&mut h, &fixture());
     click(&mut h, "Test Card A");
     flash_and_confirm(&mut h, &["Test Card A"]);
+    (h, drives)
+}
+
+#[test]
+fn closing_the_window_mid_flash_asks_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut h, _drives) = flashing_through_a_late_helper(dir.path());
     assert!(shows(&h, "Flashing"));
     h.input_mut()
         .viewports

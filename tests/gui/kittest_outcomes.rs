@@ -7,11 +7,10 @@ use std::path::{Path, PathBuf};
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 use imprint::drives::Bus;
-use imprint::gui::{HelperMode, HelperOptions};
 
 use super::kittest_flows::{
     App, DroppedPath, app_with, click, drive, drop_image, fixture, fixture_bytes,
-    flash_and_confirm, in_process, shows, wait_until,
+    flash_and_confirm, flashing_through_a_late_helper, in_process, shows, wait_until,
 };
 
 fn wait_for_result(h: &mut App) {
@@ -126,26 +125,7 @@ fn retry_flashes_again_only_the_drives_that_failed() {
 #[test]
 fn a_quit_question_closes_itself_when_the_run_ends() {
     let dir = tempfile::tempdir().unwrap();
-    let image = fixture_bytes();
-    let target = dir.path().join("card.img");
-    std::fs::write(&target, vec![0u8; image.len()]).unwrap();
-    // A helper that starts two seconds late keeps the run on screen.
-    let helper = HelperOptions {
-        mode: HelperMode::Always,
-        elevate: vec![
-            "sh".into(),
-            "-c".into(),
-            "sleep 2; exec \"$0\" \"$@\"".into(),
-        ],
-        exe: PathBuf::from(env!("CARGO_BIN_EXE_imprint")),
-    };
-    let (mut h, _drives) = app_with(
-        vec![drive(&target, image.len() as u64, "Card A", Bus::Usb)],
-        helper,
-    );
-    drop_image(&mut h, &fixture());
-    click(&mut h, "Test Card A");
-    flash_and_confirm(&mut h, &["Test Card A"]);
+    let (mut h, _drives) = flashing_through_a_late_helper(dir.path());
     h.input_mut()
         .viewports
         .entry(egui::ViewportId::ROOT)
