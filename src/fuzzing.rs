@@ -19,8 +19,8 @@ use crate::bootcfg::{
     self, BootConfigError, CONFIG_PATH, ConfigJson, ConfigRequest, WifiProfile,
     boot_sector::parse_fat_boot_sector,
     device_type::{DEVICE_TYPE_PATH, DeviceType},
-    fat::{self, FileToWrite},
-    partitions::PartitionTable,
+    fat,
+    partitions::{Partition, PartitionTable},
     wifi,
 };
 use crate::source::{ImageFormat, archive, sniff, xz_index, zstd_frames};
@@ -178,19 +178,15 @@ pub fn fat_configure(data: &[u8]) -> bool {
     }
     let _ = fat::root_dir_label(&partition);
     let request = request();
-    let keyfile = request.wifi.as_ref().map(WifiProfile::keyfile);
-    let wifi_path = format!("{}/{}", wifi::CONNECTIONS_DIR, wifi::PROFILE_NAME);
-    let mut files = vec![FileToWrite {
-        path: CONFIG_PATH,
-        contents: &request.config.bytes,
-    }];
-    if let Some(keyfile) = &keyfile {
-        files.push(FileToWrite {
-            path: &wifi_path,
-            contents: keyfile.as_bytes(),
-        });
-    }
-    if fat::write_files(&mut partition, &files).is_err() {
+    let boot = Partition {
+        number: 1,
+        offset: 0,
+        size_bytes: partition.len() as u64,
+        gpt_name: None,
+        mbr_type: None,
+        fat: None,
+    };
+    if bootcfg::write_request(&mut partition, &request, &boot).is_err() {
         return false;
     }
     check_written(&partition, &request);
@@ -200,16 +196,12 @@ pub fn fat_configure(data: &[u8]) -> bool {
 /// The total sectors times the sector size a FAT boot sector states, capped
 /// at [`MAX_FAT_VOLUME_LEN`]; 0 without a boot sector.
 fn stated_volume_len(data: &[u8]) -> usize {
-    let Some(sector) = data.get(..512) else {
+    let Some(geometry) = bootcfg::FatGeometry::read(data) else {
         return 0;
     };
-    let bytes_per_sector = u64::from(u16::from_le_bytes([sector[11], sector[12]]));
-    let total_16 = u64::from(u16::from_le_bytes([sector[19], sector[20]]));
-    let total_32 = u64::from(u32::from_le_bytes([
-        sector[32], sector[33], sector[34], sector[35],
-    ]));
-    let total = if total_16 != 0 { total_16 } else { total_32 };
-    let len = total.saturating_mul(bytes_per_sector);
+    let len = geometry
+        .total_sectors
+        .saturating_mul(geometry.bytes_per_sector);
     usize::try_from(len.min(MAX_FAT_VOLUME_LEN as u64)).unwrap_or(MAX_FAT_VOLUME_LEN)
 }
 

@@ -154,27 +154,7 @@ pub fn configure_streams<R: Read>(
         .map(str::to_string)
         .or_else(|| fat::root_dir_label(&bytes));
 
-    let keyfile = request.wifi.as_ref().map(WifiProfile::keyfile);
-    let wifi_path = format!("{}/{}", wifi::CONNECTIONS_DIR, wifi::PROFILE_NAME);
-    let mut files = vec![FileToWrite {
-        path: CONFIG_PATH,
-        contents: &request.config.bytes,
-    }];
-    if let Some(keyfile) = &keyfile {
-        files.push(FileToWrite {
-            path: &wifi_path,
-            contents: keyfile.as_bytes(),
-        });
-    }
-    // fatfs trusts the FAT; a damaged one would make the edit destroy
-    // other files. Nothing is written unless every chain is sound.
-    let replaced: Vec<&str> = files.iter().map(|f| f.path).collect();
-    fat_check::check_chains(&bytes, &replaced).map_err(|problem| BootConfigError::DamagedFat {
-        number: partition.number,
-        offset: partition.offset,
-        problem,
-    })?;
-    fat::write_files(&mut bytes, &files).map_err(|e| edit_error(e, &partition, &files))?;
+    write_request(&mut bytes, request, &partition)?;
 
     let warnings = device_type_warnings(request, device_type.as_ref());
     Ok(Configured {
@@ -192,6 +172,37 @@ pub fn configure_streams<R: Read>(
         config_sha256: request.config.sha256_hex(),
         warnings,
     })
+}
+
+/// Writes the files of `request` (config.json, the WiFi profile) into
+/// `bytes`, the FAT filesystem of boot partition `partition`: the one edit,
+/// also what the FAT fuzz target runs.
+pub(crate) fn write_request(
+    bytes: &mut [u8],
+    request: &ConfigRequest,
+    partition: &Partition,
+) -> Result<(), BootConfigError> {
+    let keyfile = request.wifi.as_ref().map(WifiProfile::keyfile);
+    let wifi_path = format!("{}/{}", wifi::CONNECTIONS_DIR, wifi::PROFILE_NAME);
+    let mut files = vec![FileToWrite {
+        path: CONFIG_PATH,
+        contents: &request.config.bytes,
+    }];
+    if let Some(keyfile) = &keyfile {
+        files.push(FileToWrite {
+            path: &wifi_path,
+            contents: keyfile.as_bytes(),
+        });
+    }
+    // fatfs trusts the FAT; a damaged one would make the edit destroy
+    // other files. Nothing is written unless every chain is sound.
+    let replaced: Vec<&str> = files.iter().map(|f| f.path).collect();
+    fat_check::check_chains(bytes, &replaced).map_err(|problem| BootConfigError::DamagedFat {
+        number: partition.number,
+        offset: partition.offset,
+        problem,
+    })?;
+    fat::write_files(bytes, &files).map_err(|e| edit_error(e, partition, &files))
 }
 
 fn edit_error(

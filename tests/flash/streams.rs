@@ -52,6 +52,18 @@ fn run_with_stdin(args: &[&std::ffi::OsStr], input: &Path) -> Output {
         .unwrap()
 }
 
+/// `cat INPUT | imprint flash - -t TARGET… --yes EXTRA…`.
+fn flash_piped(input: &Path, targets: &[&Path], extra: &[&str]) -> Output {
+    let mut args: Vec<&std::ffi::OsStr> = vec!["flash".as_ref(), "-".as_ref()];
+    for target in targets {
+        args.push("-t".as_ref());
+        args.push(target.as_os_str());
+    }
+    args.push("--yes".as_ref());
+    args.extend(extra.iter().map(|arg| std::ffi::OsStr::new(*arg)));
+    run_with_pipe(&args, input)
+}
+
 /// `cat FILE | imprint ARGS…`: a real pipe, not a file, on standard input.
 fn run_with_pipe(args: &[&std::ffi::OsStr], input: &Path) -> Output {
     let mut cat = Command::new("cat")
@@ -76,17 +88,7 @@ fn every_format_through_a_pipe_is_written_exactly() {
     for image in &images {
         let out_file = dir.path().join("out.img");
         let _ = fs::remove_file(&out_file);
-        let out = run_with_pipe(
-            &[
-                "flash".as_ref(),
-                "-".as_ref(),
-                "-t".as_ref(),
-                out_file.as_os_str(),
-                "--yes".as_ref(),
-                "--json".as_ref(),
-            ],
-            image,
-        );
+        let out = flash_piped(image, &[&out_file], &["--json"]);
         assert_exit(&out, 0);
         let all = json_events(&out);
         assert_eq!(events(&all, "start")[0]["size"], serde_json::Value::Null);
@@ -149,14 +151,8 @@ fn stdin_image_to_loop_devices_is_verified() {
     let drives: Vec<_> = (0..2)
         .map(|i| PatternedDrive::create(dir.path(), &format!("d{i}.bin"), size, 40 + i))
         .collect();
-    let mut args: Vec<&std::ffi::OsStr> = vec!["flash".as_ref(), "-".as_ref()];
-    for drive in &drives {
-        args.push("-t".as_ref());
-        args.push(drive.device().as_os_str());
-    }
-    args.push("--yes".as_ref());
-    args.push("--json".as_ref());
-    let out = run_with_pipe(&args, &images[3]);
+    let devices: Vec<&Path> = drives.iter().map(PatternedDrive::device).collect();
+    let out = flash_piped(&images[3], &devices, &["--json"]);
     assert_exit(&out, 0);
     let all = json_events(&out);
     for drive in &drives {
@@ -188,17 +184,10 @@ fn a_balena_image_from_a_pipe_is_configured_like_the_file() {
     assert_exit(&out, 0);
     let compressed = compress("xz", &image.path, ".xz");
     let from_pipe = dir.path().join("from-pipe.img");
-    let out = run_with_pipe(
-        &[
-            "flash".as_ref(),
-            "-".as_ref(),
-            "--config".as_ref(),
-            config.as_os_str(),
-            "-t".as_ref(),
-            from_pipe.as_os_str(),
-            "--yes".as_ref(),
-        ],
+    let out = flash_piped(
         &compressed,
+        &[&from_pipe],
+        &["--config", config.to_str().unwrap()],
     );
     assert_exit(&out, 0);
     assert_eq!(
@@ -348,16 +337,7 @@ fn devices_that_are_not_images_and_empty_images_are_refused() {
         assert_eq!(fs::read(&target).unwrap(), b"keep me");
     }
     // Empty standard input: a pipe that ends at once.
-    let out = run_with_pipe(
-        &[
-            "flash".as_ref(),
-            "-".as_ref(),
-            "-t".as_ref(),
-            target.as_os_str(),
-            "--yes".as_ref(),
-        ],
-        &empty,
-    );
+    let out = flash_piped(&empty, &[&target], &[]);
     assert_exit(&out, 2);
     assert!(stderr(&out).contains("empty"), "{}", stderr(&out));
     assert_eq!(fs::read(&target).unwrap(), b"keep me");
@@ -377,16 +357,7 @@ fn a_zip_from_a_pipe_is_refused_with_a_way_out() {
         .unwrap();
     assert!(made.success());
     let target = dir.path().join("out.img");
-    let out = run_with_pipe(
-        &[
-            "flash".as_ref(),
-            "-".as_ref(),
-            "-t".as_ref(),
-            target.as_os_str(),
-            "--yes".as_ref(),
-        ],
-        &zip,
-    );
+    let out = flash_piped(&zip, &[&target], &[]);
     assert_exit(&out, 2);
     assert!(stderr(&out).contains("unzip -p"), "{}", stderr(&out));
     assert!(!target.exists());
