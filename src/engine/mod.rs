@@ -39,7 +39,7 @@ pub use crate::patch::Patch;
 pub use crate::target::Refusal;
 pub use chunk::CHUNK_BYTES;
 pub use device_io::stuck_targets;
-pub use events::{FailureKind, FlashEvent, Phase, TargetFailure};
+pub use events::{Ejected, FailureKind, FlashEvent, Phase, TargetFailure};
 pub use job::{FlashJob, FlashReport, TargetOutcome};
 
 use crate::target::{self, OpenTargetFile, TargetInfo, TargetOpener};

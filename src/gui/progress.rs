@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use crate::engine::{Phase, TargetFailure};
+use crate::engine::{Ejected, Phase, TargetFailure};
 
 /// How much a new rate sample counts: enough smoothing that the MB/s figure
 /// does not flicker at ten events per second, while still following a
@@ -19,6 +19,8 @@ pub struct TargetProgress {
     pub rate: Option<f64>,
     last_sample: Option<(Instant, u64)>,
     pub result: Option<Result<(), TargetFailure>>,
+    /// How the drive was left once it succeeded, when the run ejects.
+    pub ejected: Option<Result<Ejected, String>>,
 }
 
 impl Default for TargetProgress {
@@ -30,6 +32,7 @@ impl Default for TargetProgress {
             rate: None,
             last_sample: None,
             result: None,
+            ejected: None,
         }
     }
 }

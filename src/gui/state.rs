@@ -227,6 +227,11 @@ impl FlashRun {
                     t.progress.result = Some(result);
                 }
             }
+            RunEvent::Flash(FlashEvent::Ejected { target, result }) => {
+                if let Some(t) = self.targets.get_mut(target) {
+                    t.progress.ejected = Some(result);
+                }
+            }
             RunEvent::Flash(FlashEvent::Done { image_sha256, .. }) => {
                 self.image_sha256 = image_sha256;
             }
