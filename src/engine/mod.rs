@@ -49,7 +49,8 @@ use reader::Consumer;
 /// Checks every target of `job` (system drive, size, named twice, the image
 /// itself) without opening any for writing. `--dry-run` stops here.
 pub fn check(job: &FlashJob) -> Result<Vec<TargetInfo>, Vec<Refusal>> {
-    let size = image_size(job);
+    // At least this size: a drive smaller than a lower bound is refused too.
+    let size = job.source.min_size();
     target::check_targets(&job.targets, job.source.path(), size)
 }
 

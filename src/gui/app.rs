@@ -204,9 +204,10 @@ impl ImprintApp {
             .collect()
     }
 
-    /// The decompressed size of the selected image, when known.
+    /// The size the selected image has at least (exact when the format
+    /// records it), which a drive must hold.
     pub(super) fn image_bytes(&self) -> Option<u64> {
-        self.image.info().and_then(|i| i.source.size_hint())
+        self.image.info().and_then(|i| i.source.min_size())
     }
 
     /// Why Flash! is disabled, or `None` when it may be pressed.

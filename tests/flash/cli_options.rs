@@ -96,6 +96,23 @@ fn dry_run_still_refuses_a_drive_too_small() {
 }
 
 #[test]
+fn a_gzip_image_refuses_a_drive_smaller_than_its_trailer_says_nothing_written() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let dir = tempfile::tempdir().unwrap();
+    // gzip records no size up front, but its trailer's ISIZE is a lower
+    // bound: a 1 MiB drive cannot hold the 5 MB image, so it is refused
+    // before it is erased, not failed after.
+    let drives = three_drives(dir.path(), 1 << 20);
+
+    let output = flash(&fixture("test.img.gz"), &[drives[0].device()], &[]);
+
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains("too small"), "{}", stderr(&output));
+    drives[0].assert_unchanged();
+}
+
+#[test]
 fn wrong_sha256_fails_every_drive_exit_1() {
     require_root!();
     let _lock = LoopLock::acquire();

@@ -150,10 +150,17 @@ fn size_line(info: &ImageInfo) -> String {
             format.name(),
             humanize::bytes(size)
         ),
-        (_, None) => format!(
-            "{} · {file} compressed · decompressed size known after flashing",
-            format.name()
-        ),
+        (_, None) => match source.min_size() {
+            Some(at_least) => format!(
+                "{} · {file} compressed · at least {} decompressed",
+                format.name(),
+                humanize::bytes(at_least)
+            ),
+            None => format!(
+                "{} · {file} compressed · decompressed size known after flashing",
+                format.name()
+            ),
+        },
     }
 }
 
