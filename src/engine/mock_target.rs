@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
+use super::spool::SpoolConfig;
 use super::{CHUNK_BYTES, FailureKind, FlashJob, FlashReport, Patch, hex};
 use crate::source::ImageSource;
 use crate::target::{
@@ -288,6 +289,7 @@ fn flash_to(mock: &MockDisk, image: &TestImage) -> FlashReport {
         &events,
         &cancel,
         mock,
+        &SpoolConfig::for_targets(1),
     )
 }
 
@@ -484,6 +486,7 @@ fn a_sparse_flash_writes_and_reads_back_only_used_ranges_aligned() {
             &events,
             &AtomicBool::new(false),
             &mock,
+            &SpoolConfig::for_targets(1),
         );
         let outcome = &report.targets[0];
         assert_eq!(outcome.result, Ok(()), "block size {block}");
@@ -531,7 +534,14 @@ fn each_target_is_written_and_verified_with_its_own_patch() {
     let scratch = tempfile::tempdir().unwrap();
     let infos = disks.0.iter().map(|d| d.info(scratch.path())).collect();
     let (events, received) = crossbeam_channel::unbounded();
-    let report = super::write_targets(&job, infos, &events, &AtomicBool::new(false), &disks);
+    let report = super::write_targets(
+        &job,
+        infos,
+        &events,
+        &AtomicBool::new(false),
+        &disks,
+        &SpoolConfig::for_targets(2),
+    );
     drop(events);
     let image_sha = hex(&Sha256::digest(&image.original));
     assert_eq!(report.image_sha256.as_deref(), Some(image_sha.as_str()));
@@ -577,7 +587,14 @@ fn a_target_whose_configured_bytes_read_back_wrong_fails() {
     let scratch = tempfile::tempdir().unwrap();
     let infos = disks.0.iter().map(|d| d.info(scratch.path())).collect();
     let (events, _received) = crossbeam_channel::unbounded();
-    let report = super::write_targets(&job, infos, &events, &AtomicBool::new(false), &disks);
+    let report = super::write_targets(
+        &job,
+        infos,
+        &events,
+        &AtomicBool::new(false),
+        &disks,
+        &SpoolConfig::for_targets(2),
+    );
     assert_eq!(report.targets[0].result, Ok(()));
     let failure = report.targets[1].result.clone().unwrap_err();
     assert_eq!(failure.kind, FailureKind::Verify);
