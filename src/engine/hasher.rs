@@ -20,6 +20,14 @@ const POLL: Duration = Duration::from_millis(100);
 /// Hashes the whole image into `cell`: `None` when it could not be read to
 /// its end.
 pub fn hash_image(mut chunks: Cursor, cell: &ShaCell, cancel: &AtomicBool) -> Option<[u8; 32]> {
+    // A panic here must not leave the targets waiting for the hash.
+    struct Unset<'a>(&'a ShaCell);
+    impl Drop for Unset<'_> {
+        fn drop(&mut self) {
+            self.0.set_if_unset(None);
+        }
+    }
+    let _unset = Unset(cell);
     let mut hasher = Sha256::new();
     let mut result = None;
     loop {
@@ -42,6 +50,15 @@ pub fn hash_image(mut chunks: Cursor, cell: &ShaCell, cancel: &AtomicBool) -> Op
 /// Digests every used range of every chunk into `digests`, in order (every
 /// target verifies the same ranges).
 pub fn digest_chunks(mut chunks: Cursor, digests: &Digests, cancel: &AtomicBool) {
+    // However this ends (a panic included), verifiers must not wait for
+    // ever: a closed list makes them fail.
+    struct Close<'a>(&'a Digests);
+    impl Drop for Close<'_> {
+        fn drop(&mut self) {
+            self.0.close();
+        }
+    }
+    let _close = Close(digests);
     loop {
         if cancel.load(Ordering::Relaxed) {
             break;
@@ -57,7 +74,6 @@ pub fn digest_chunks(mut chunks: Cursor, digests: &Digests, cancel: &AtomicBool)
         drop(chunk);
         digests.extend(list);
     }
-    digests.close();
 }
 
 /// The image's SHA-256, once known; targets wait for it.
@@ -70,6 +86,14 @@ pub struct ShaCell {
 impl ShaCell {
     pub fn set(&self, sha: Option<[u8; 32]>) {
         *self.value.lock().unwrap_or_else(PoisonError::into_inner) = Some(sha);
+        self.set.notify_all();
+    }
+
+    fn set_if_unset(&self, sha: Option<[u8; 32]>) {
+        self.value
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_or_insert(sha);
         self.set.notify_all();
     }
 

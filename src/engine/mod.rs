@@ -26,6 +26,7 @@ mod job;
 mod mock_target;
 mod progress;
 mod reader;
+mod shared;
 pub mod spool;
 mod verifier;
 mod writer;
@@ -43,10 +44,12 @@ pub use chunk::CHUNK_BYTES;
 pub use device_io::stuck_targets;
 pub use events::{FailureKind, FlashEvent, Phase, TargetFailure};
 pub use job::{FlashJob, FlashReport, TargetOutcome};
+pub use shared::SharedImage;
+pub use spool::SpoolConfig;
 
 use crate::target::{self, OpenTargetFile, TargetInfo, TargetOpener};
 use hasher::{Digests, ShaCell};
-use spool::{Spool, SpoolConfig};
+use spool::Spool;
 
 /// Checks every target of `job` (system drive, size, named twice, the image
 /// itself) without opening any for writing. `--dry-run` stops here.

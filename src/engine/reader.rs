@@ -95,7 +95,7 @@ fn stream_chunks(
         }
         spool.push(chunk, cancel)?;
         offset += len as u64;
-        if !spool.any_required() {
+        if !spool.wanted() {
             return Err(TargetFailure {
                 kind: FailureKind::Write,
                 offset: Some(offset),

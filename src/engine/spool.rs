@@ -252,12 +252,15 @@ impl Spool {
         })
     }
 
-    /// Whether any target still reads the image.
-    pub fn any_required(&self) -> bool {
-        self.lock()
-            .cursors
-            .iter()
-            .any(|c| c.required && c.at.is_some())
+    /// Whether the image is still wanted: a target still reads it, or
+    /// targets may yet join.
+    pub fn wanted(&self) -> bool {
+        self.retain_all
+            || self
+                .lock()
+                .cursors
+                .iter()
+                .any(|c| c.required && c.at.is_some())
     }
 
     pub fn stats(&self) -> SpoolStats {
