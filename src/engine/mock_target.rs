@@ -669,7 +669,14 @@ fn targets_joining_a_shared_image_late_get_all_of_it_with_their_own_patch() {
     let cancel = AtomicBool::new(false);
     let flash = |i: usize, patch: &Patch| {
         let info = disks.0[i].info(scratch.path());
-        shared.flash_one_with(i, info, Some(patch), true, None, &events, &cancel, &disks)
+        let target = super::OneTarget {
+            index: i,
+            info,
+            patch: Some(patch),
+            verify: true,
+            expected_sha256: None,
+        };
+        shared.flash_one_with(target, &events, &cancel, &disks)
     };
     let a = flash(0, &patch_a);
     let (image_bytes, image_sha) = shared.result();

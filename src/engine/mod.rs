@@ -44,7 +44,7 @@ pub use chunk::CHUNK_BYTES;
 pub use device_io::stuck_targets;
 pub use events::{FailureKind, FlashEvent, Phase, TargetFailure};
 pub use job::{FlashJob, FlashReport, TargetOutcome};
-pub use shared::SharedImage;
+pub use shared::{OneTarget, SharedImage};
 pub use spool::SpoolConfig;
 
 use crate::target::{self, OpenTargetFile, TargetInfo, TargetOpener};

@@ -37,6 +37,21 @@ pub struct SharedImage {
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
+/// One target of a [`SharedImage`].
+pub struct OneTarget<'a> {
+    /// The number its events carry.
+    pub index: usize,
+    /// The target, as [`SharedImage::check`] gave it.
+    pub info: TargetInfo,
+    /// Its configured boot partition, written and verified in place of the
+    /// image's own bytes.
+    pub patch: Option<&'a Patch>,
+    /// Read it back and compare it with the image.
+    pub verify: bool,
+    /// The SHA-256 (hex) the image (unconfigured) must have.
+    pub expected_sha256: Option<String>,
+}
+
 impl SharedImage {
     /// Starts decoding `source`. `patched` are the regions any target's
     /// patch may cover (the boot partition): always used in the map, so
@@ -131,44 +146,31 @@ impl SharedImage {
         .map_err(|mut refusals| refusals.remove(0))
     }
 
-    /// Writes and verifies (when `verify`) the checked target `info` with
-    /// its own `patch`, from the image's first byte, on this thread; its
-    /// events carry `index`. `expected_sha256` is checked against the
-    /// image's hash (unconfigured). `cancel` stops this target alone.
+    /// Writes and verifies `target` from the image's first byte, on this
+    /// thread. `cancel` stops this target alone.
     pub fn flash_one(
         &self,
-        index: usize,
-        info: TargetInfo,
-        patch: Option<&Patch>,
-        verify: bool,
-        expected_sha256: Option<String>,
+        target: OneTarget<'_>,
         events: &Sender<FlashEvent>,
         cancel: &AtomicBool,
     ) -> TargetOutcome {
-        self.flash_one_with(
+        self.flash_one_with(target, events, cancel, &OpenTargetFile)
+    }
+
+    pub(crate) fn flash_one_with(
+        &self,
+        target: OneTarget<'_>,
+        events: &Sender<FlashEvent>,
+        cancel: &AtomicBool,
+        opener: &dyn TargetOpener,
+    ) -> TargetOutcome {
+        let OneTarget {
             index,
             info,
             patch,
             verify,
             expected_sha256,
-            events,
-            cancel,
-            &OpenTargetFile,
-        )
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn flash_one_with(
-        &self,
-        index: usize,
-        info: TargetInfo,
-        patch: Option<&Patch>,
-        verify: bool,
-        expected_sha256: Option<String>,
-        events: &Sender<FlashEvent>,
-        cancel: &AtomicBool,
-        opener: &dyn TargetOpener,
-    ) -> TargetOutcome {
+        } = target;
         let cursor = self
             .spool
             .join(true)
