@@ -1,15 +1,19 @@
-//! The flash engine: one reader decompresses the image once and fans aligned
-//! chunks out to one writer thread per target; each writer then reads its
-//! target back and compares it chunk by chunk with the image's digests.
+//! The flash engine: one reader decompresses the image once into a spool,
+//! from which one writer thread per target takes the chunks at its own pace;
+//! each writer applies its target's own patch (a configured boot partition)
+//! to a private copy, and its verifier reads the target back and compares
+//! it with the digests of the one reading of the image.
 //!
 //! ```text
-//! image ─▶ reader ──Arc<Chunk>──▶ writer/<target> ─▶ fsync
-//!                         │              └──▶ verify/<target> (O_DIRECT read-back, behind the writer)
-//!                         ├─────▶ hash/image   (SHA-256 of the whole image)
-//!                         └─────▶ hash/chunks  (per-chunk digests for verification)
+//! image ─▶ reader ─▶ spool ─cursor─▶ writer/<target> (+ patch) ─▶ fsync
+//!                      │                   └──▶ verify/<target> (O_DIRECT read-back, behind the writer)
+//!                      ├─cursor─▶ hash/image   (SHA-256 of the whole image, unconfigured)
+//!                      └─cursor─▶ hash/chunks  (digests of the used ranges, for verification)
 //! ```
 //!
-//! Memory is bounded by a pool of chunk buffers, whatever the image size.
+//! Memory is bounded by the spool's budget, whatever the image size and the
+//! number of targets: a target that falls behind reads what left memory
+//! from the raw image itself or from one cache file (`spool`).
 //! Each writer and verifier makes its system calls on an I/O thread of its
 //! own (`device_io`), so that Ctrl-C ends the run within a second even
 //! when a drive has stopped answering.
