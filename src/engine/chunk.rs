@@ -1,20 +1,23 @@
 //! Chunks of the decompressed image, shared by every consumer through an
-//! `Arc`, and the pool that recycles their buffers so memory stays bounded
-//! whatever the image size.
+//! `Arc` (the spool bounds how many are in memory), the bytes a target
+//! writes of one (its patch applied), and their digests.
 
 use std::ops::Range;
+use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Sender;
 
 use super::TargetFailure;
+use crate::patch::Patch;
 use crate::target::AlignedBuf;
 
 /// Bytes per chunk: large enough that per-chunk costs (channel hops, system
-/// calls, events) vanish, small enough that a pool of them stays cheap.
+/// calls, events) vanish, small enough that a spool of them stays cheap.
 pub const CHUNK_BYTES: usize = 4 << 20;
 
-/// A piece of the image at `offset`. When the last consumer drops it, its
-/// buffer goes back to the pool.
+/// A piece of the image at `offset`. When the last holder drops it, its
+/// buffer goes back to `home` (the spool's few spare buffers) if there is
+/// room there, so that the reader rarely allocates.
 pub struct Chunk {
     pub offset: u64,
     pub len: usize,
@@ -23,11 +26,16 @@ pub struct Chunk {
     /// `--full`, else what the map of used bytes says (`crate::map`).
     pub used: Vec<Range<u64>>,
     buf: Option<AlignedBuf>,
-    home: Sender<AlignedBuf>,
+    home: Option<Sender<AlignedBuf>>,
 }
 
 impl Chunk {
-    pub fn new(offset: u64, len: usize, buf: AlignedBuf, home: Sender<AlignedBuf>) -> Chunk {
+    pub fn new(
+        offset: u64,
+        len: usize,
+        buf: AlignedBuf,
+        home: Option<Sender<AlignedBuf>>,
+    ) -> Chunk {
         Chunk {
             offset,
             len,
@@ -51,68 +59,81 @@ impl Chunk {
         let to = (range.end - self.offset) as usize;
         &self.bytes()[from..to]
     }
+}
 
-    /// The parts of this chunk outside its used ranges.
-    pub fn unused(&self) -> Vec<Range<u64>> {
-        let mut free = Vec::new();
-        let mut cursor = self.offset;
-        for r in &self.used {
-            if r.start > cursor {
-                free.push(cursor..r.start);
-            }
-            cursor = cursor.max(r.end);
+/// The parts of `whole` outside `used` (sorted ranges within it).
+pub fn unused(whole: Range<u64>, used: &[Range<u64>]) -> Vec<Range<u64>> {
+    let mut free = Vec::new();
+    let mut cursor = whole.start;
+    for r in used {
+        if r.start > cursor {
+            free.push(cursor..r.start);
         }
-        let end = self.offset + self.len as u64;
-        if cursor < end {
-            free.push(cursor..end);
-        }
-        free
+        cursor = cursor.max(r.end);
     }
+    if cursor < whole.end {
+        free.push(cursor..whole.end);
+    }
+    free
 }
 
 impl Drop for Chunk {
     fn drop(&mut self) {
-        if let Some(buf) = self.buf.take() {
-            // The pool is gone only when the run is over; then the buffer
-            // is simply freed.
-            let _ = self.home.send(buf);
+        if let (Some(buf), Some(home)) = (self.buf.take(), &self.home) {
+            // A full home, or one gone with its run: the buffer is freed.
+            let _ = home.try_send(buf);
         }
     }
 }
 
-/// A fixed set of aligned buffers. The reader takes one per chunk and
-/// blocks when all are in flight: that is the back-pressure that bounds
-/// memory, and it lets a slow target hold the others back by at most the
-/// pool's size.
-pub struct BufferPool {
-    free: Receiver<AlignedBuf>,
-    home: Sender<AlignedBuf>,
+/// The bytes a target writes for a chunk: the shared chunk itself, or,
+/// where the target's patch changes it, a private copy with the patch
+/// applied (the shared chunk keeps the image's own bytes for the others).
+pub struct Payload {
+    pub offset: u64,
+    pub len: usize,
+    data: PayloadData,
 }
 
-impl BufferPool {
-    pub fn new(buffers: usize, buffer_bytes: usize) -> BufferPool {
-        let (home, free) = crossbeam_channel::bounded(buffers);
-        for _ in 0..buffers {
-            home.send(AlignedBuf::zeroed(buffer_bytes))
-                .expect("the pool holds its own receiver");
+enum PayloadData {
+    Shared(Arc<Chunk>),
+    Own(AlignedBuf),
+}
+
+impl Payload {
+    /// What a target with `patch` writes of `chunk`.
+    pub fn for_target(chunk: &Arc<Chunk>, patch: Option<&Patch>) -> Payload {
+        let (offset, len) = (chunk.offset, chunk.len);
+        let data = match patch {
+            Some(patch) if patch.touches(&(offset..offset + len as u64)) => {
+                let mut own = AlignedBuf::zeroed(len);
+                own.copy_from_slice(chunk.bytes());
+                patch.apply(offset, &mut own);
+                PayloadData::Own(own)
+            }
+            _ => PayloadData::Shared(chunk.clone()),
+        };
+        Payload { offset, len, data }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        match &self.data {
+            PayloadData::Shared(chunk) => chunk.bytes(),
+            PayloadData::Own(buf) => &buf[..self.len],
         }
-        BufferPool { free, home }
     }
 
-    /// Waits for a free buffer.
-    pub fn take(&self) -> AlignedBuf {
-        self.free.recv().expect("the pool holds its own sender")
-    }
-
-    /// Where a chunk returns its buffer.
-    pub fn home(&self) -> Sender<AlignedBuf> {
-        self.home.clone()
+    /// The bytes of `range`, which lies within this chunk.
+    pub fn bytes_of(&self, range: &Range<u64>) -> &[u8] {
+        let from = (range.start - self.offset) as usize;
+        let to = (range.end - self.offset) as usize;
+        &self.bytes()[from..to]
     }
 }
 
-/// What the reader sends to each consumer.
+/// What a consumer of the image gets next from the spool.
 pub enum Message {
-    Chunk(std::sync::Arc<Chunk>),
+    Chunk(Arc<Chunk>),
     /// The image ended cleanly after `image_bytes` bytes.
     End {
         image_bytes: u64,
@@ -171,11 +192,16 @@ mod tests {
     }
 
     #[test]
-    fn a_chunk_returns_its_buffer_to_the_pool() {
-        let pool = BufferPool::new(1, 4096);
-        let chunk = Chunk::new(0, 10, pool.take(), pool.home());
-        assert!(pool.free.is_empty());
-        drop(chunk);
-        assert_eq!(pool.take().len(), 4096);
+    fn a_chunk_returns_its_buffer_home_when_there_is_room() {
+        let (home, spare) = crossbeam_channel::bounded(1);
+        drop(Chunk::new(
+            0,
+            10,
+            AlignedBuf::zeroed(4096),
+            Some(home.clone()),
+        ));
+        drop(Chunk::new(0, 10, AlignedBuf::zeroed(4096), Some(home)));
+        assert_eq!(spare.len(), 1, "the second is freed, not queued");
+        assert_eq!(spare.recv().unwrap().len(), 4096);
     }
 }

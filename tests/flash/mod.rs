@@ -15,6 +15,7 @@ mod file_lock;
 mod fixtures;
 mod holds_image;
 mod json;
+mod pacing;
 mod sparse;
 mod streams;
 mod system_drive;
