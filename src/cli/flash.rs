@@ -57,6 +57,7 @@ pub fn run(args: FlashArgs) -> Exit {
         verify: !args.no_verify,
         expected_sha256: args.sha256.clone(),
         full: args.full,
+        bmap: (&args.bmap).into(),
     };
     let Prepared { job, configured } = match prepare(&options, args.json) {
         Ok(prepared) => prepared,
@@ -108,6 +109,7 @@ pub fn verify(args: VerifyArgs) -> Exit {
         verify: true,
         expected_sha256: None,
         full: args.full,
+        bmap: (&args.bmap).into(),
     };
     let Prepared { job, configured } = match prepare(&options, args.json) {
         Ok(prepared) => prepared,
@@ -145,7 +147,7 @@ fn run_info<'a>(job: &FlashJob, configured: Option<&'a Configured>) -> RunInfo<'
     RunInfo {
         image: job.source.path().display().to_string(),
         format: job.source.format().name(),
-        size: job.source.size_hint(),
+        size: job.size_hint(),
         targets: job
             .targets
             .iter()
@@ -153,6 +155,7 @@ fn run_info<'a>(job: &FlashJob, configured: Option<&'a Configured>) -> RunInfo<'
             .collect(),
         configured,
         full: job.full,
+        bmap: job.bmap.is_some(),
     }
 }
 

@@ -13,6 +13,8 @@ pub struct RunInfo<'a> {
     pub configured: Option<&'a Configured>,
     /// `--full`: every byte is written and verified, not only used ones.
     pub full: bool,
+    /// A bmap file's ranges join the map (`crate::map::bmap`).
+    pub bmap: bool,
 }
 
 pub trait EventSink {

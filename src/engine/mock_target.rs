@@ -235,6 +235,7 @@ fn test_image(verify: bool) -> TestImage {
         expected_sha256: None,
         patch: Some(patch),
         full: false,
+        bmap: None,
     };
     TestImage {
         _dir: dir,
@@ -439,6 +440,7 @@ fn a_sparse_flash_writes_and_reads_back_only_used_ranges_aligned() {
             expected_sha256: None,
             patch: None,
             full: false,
+            bmap: None,
         };
         let mock = MockDisk::new(len + CHUNK_BYTES, block);
         let scratch = tempfile::tempdir().unwrap();

@@ -56,7 +56,7 @@ pub fn check(job: &FlashJob) -> Result<Vec<TargetInfo>, Vec<Refusal>> {
 /// The decompressed image size when known: the source's hint, or at least
 /// the end of the patch.
 fn image_size(job: &FlashJob) -> Option<u64> {
-    job.source.size_hint()
+    job.size_hint()
 }
 
 /// Buffers in flight: enough that every target and hasher has a few chunks
@@ -155,6 +155,7 @@ fn write_targets(
             reader::read_image(
                 &job.source,
                 job.patch.as_ref(),
+                job.bmap.as_deref(),
                 job.full,
                 pool,
                 consumers,
@@ -253,6 +254,7 @@ fn compare_targets(
         let image_bytes = reader::read_image(
             &job.source,
             job.patch.as_ref(),
+            job.bmap.as_deref(),
             job.full,
             pool,
             consumers,

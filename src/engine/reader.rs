@@ -10,6 +10,7 @@ use crossbeam_channel::Sender;
 use super::chunk::{BufferPool, CHUNK_BYTES, Chunk, Message};
 use super::{FailureKind, Patch, TargetFailure};
 use crate::map::Mapper;
+use crate::map::bmap::{Bmap, BmapChecker, BmapMismatch};
 use crate::source::ImageSource;
 
 /// A consumer of the chunk stream. The reader stops early when no
@@ -25,18 +26,32 @@ pub struct Consumer {
 ///
 /// Unless `full`, each chunk carries the used ranges the map of used bytes
 /// (`crate::map`) gives it, computed here as it streams; the patch (a
-/// configured boot partition) is always used.
+/// configured boot partition) is always used, and so are the ranges of a
+/// `bmap`, whose checksums are checked on the image's own bytes: a range
+/// that does not match fails the run (every target) before its last chunk
+/// goes out.
 pub fn read_image(
     source: &ImageSource,
     patch: Option<&Patch>,
+    bmap: Option<&Bmap>,
     full: bool,
     pool: &BufferPool,
     mut consumers: Vec<Consumer>,
     cancel: &AtomicBool,
 ) -> Result<u64, TargetFailure> {
-    let mut mapper =
-        (!full).then(|| Mapper::new(patch.map(|p| p.offset..p.end()).into_iter().collect()));
-    let result = stream_chunks(source, patch, mapper.as_mut(), pool, &mut consumers, cancel);
+    let mut forced: Vec<_> = patch.map(|p| p.offset..p.end()).into_iter().collect();
+    forced.extend(bmap.map(Bmap::byte_ranges).unwrap_or_default());
+    let mut mapper = (!full).then(|| Mapper::new(forced));
+    let mut checker = bmap.map(BmapChecker::new);
+    let result = stream_chunks(
+        source,
+        patch,
+        mapper.as_mut(),
+        checker.as_mut(),
+        pool,
+        &mut consumers,
+        cancel,
+    );
     let last = match &result {
         Ok(image_bytes) => Message::End {
             image_bytes: *image_bytes,
@@ -53,6 +68,7 @@ fn stream_chunks(
     source: &ImageSource,
     patch: Option<&Patch>,
     mut mapper: Option<&mut Mapper>,
+    mut checker: Option<&mut BmapChecker>,
     pool: &BufferPool,
     consumers: &mut Vec<Consumer>,
     cancel: &AtomicBool,
@@ -86,6 +102,9 @@ fn stream_chunks(
         })?;
         if len == 0 {
             break;
+        }
+        if let Some(checker) = checker.as_mut() {
+            checker.feed(offset, &buf[..len]).map_err(bmap_failure)?;
         }
         if let Some(patch) = patch {
             patch.apply(offset, &mut buf[..len]);
@@ -132,7 +151,24 @@ fn stream_chunks(
             ),
         });
     }
+    if let Some(checker) = checker {
+        checker.finish(offset).map_err(bmap_failure)?;
+    }
     Ok(offset)
+}
+
+/// A bmap range that does not match fails every target: the image (or its
+/// bmap) is damaged, so no target may be reported ok.
+fn bmap_failure(mismatch: BmapMismatch) -> TargetFailure {
+    let offset = match &mismatch {
+        BmapMismatch::Range { start, .. } => *start,
+        BmapMismatch::Size { actual, .. } => *actual,
+    };
+    TargetFailure {
+        kind: FailureKind::Checksum,
+        offset: Some(offset),
+        message: mismatch.to_string(),
+    }
 }
 
 fn cancelled(offset: u64) -> TargetFailure {
