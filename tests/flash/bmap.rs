@@ -8,7 +8,9 @@
 //! every block it maps is written, the deleted files' bytes included. A
 //! damaged image fails every target naming the bmap range; a malformed bmap
 //! refuses the run (exit 2) with nothing written, unless `--no-bmap`;
-//! `--bmap FILE` names one elsewhere, for `flash` and `verify`.
+//! `--bmap FILE` names one elsewhere, for `flash` and `verify`. With
+//! `--config` the checksums are taken on the published bytes; a piped image
+//! takes its size from the bmap.
 
 use std::fs::OpenOptions;
 use std::os::unix::fs::FileExt;
@@ -302,4 +304,112 @@ fn an_explicit_bmap_is_used_by_flash_and_verify() {
         &["--bmap", bmap_arg, "--no-bmap"],
     );
     assert_exit(&out, 2);
+}
+
+/// With `--config` the boot partition is patched on the way to the drive,
+/// but the bmap describes the published image: its checksums are taken
+/// on the image's own bytes, so a configured flash passes them.
+#[test]
+fn with_a_config_the_bmap_checks_the_published_bytes() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let work = tempfile::tempdir().unwrap();
+    let source = crate::support::balena_image::mbr_fat16_resin_boot(work.path());
+    let mut bmap = source.path.clone().into_os_string();
+    bmap.push(".bmap");
+    // Made from a fully allocated file: every block is mapped, the boot
+    // partition's included.
+    run(Command::new("bmaptool")
+        .arg("create")
+        .arg("-o")
+        .arg(&bmap)
+        .arg(&source.path));
+    let config = work.path().join("config.json");
+    std::fs::write(&config, crate::support::balena_image::FLEET_CONFIG).unwrap();
+    let expected = work.path().join("expected.img");
+    let configured = imprint()
+        .arg("configure")
+        .arg(&source.path)
+        .arg("--config")
+        .arg(&config)
+        .args(["--no-bmap", "-o"])
+        .arg(&expected)
+        .output();
+    // `configure` takes no bmap option: it writes every byte anyway.
+    assert_exit(&configured.unwrap(), 2);
+    let configured = imprint()
+        .arg("configure")
+        .arg(&source.path)
+        .arg("--config")
+        .arg(&config)
+        .arg("-o")
+        .arg(&expected)
+        .output()
+        .unwrap();
+    assert_exit(&configured, 0);
+    let expected = std::fs::read(&expected).unwrap();
+    let drive = PatternedDrive::create(work.path(), "d.bin", drive_size_for(expected.len()), 14);
+    let out = flash_sparse(
+        &source.path,
+        &[drive.device()],
+        &["--json", "--config", config.to_str().unwrap()],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(json_events(&out)[0]["map"], "bmap");
+    let now = drive.loop_device.contents();
+    let boot = source.boot_offset as usize..(source.boot_offset + source.boot_size) as usize;
+    assert!(
+        now[boot.clone()] == expected[boot],
+        "the boot partition differs"
+    );
+    // The configuration changed bytes of mapped blocks (else this proves
+    // nothing): their checksums held because they were taken on the
+    // published bytes.
+    let published = std::fs::read(&source.path).unwrap();
+    let changed_and_mapped = bmap_ranges(Path::new(&bmap))
+        .into_iter()
+        .flat_map(|(first, last)| first..=last)
+        .filter(|&b| published[b * BLOCK..][..BLOCK] != expected[b * BLOCK..][..BLOCK])
+        .count();
+    assert!(
+        changed_and_mapped > 0,
+        "the configuration changed no mapped block"
+    );
+}
+
+/// A piped image has no size up front; its bmap gives one, so a drive too
+/// small for it is refused before anything is written.
+#[test]
+fn a_piped_image_takes_its_size_from_the_bmap() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let work = tempfile::tempdir().unwrap();
+    let published = publish(work.path());
+    let bmap_arg = published.bmap.to_str().unwrap();
+    let piped = |drive: &Path| {
+        let mut cat = Command::new("cat")
+            .arg(&published.xz)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = imprint()
+            .args(["flash", "-", "--yes", "--json", "--bmap", bmap_arg, "-t"])
+            .arg(drive)
+            .stdin(cat.stdout.take().unwrap())
+            .output()
+            .unwrap();
+        cat.wait().unwrap();
+        out
+    };
+    let drive = PatternedDrive::create(work.path(), "d.bin", drive_size_for(IMAGE_LEN), 900);
+    let out = piped(drive.device());
+    assert_exit(&out, 0);
+    let start = &json_events(&out)[0];
+    assert_eq!(start["size"], IMAGE_LEN as u64, "{start}");
+    assert_eq!(start["map"], "bmap", "{start}");
+    check_filesystems(work.path(), &drive.loop_device.contents());
+    let small = PatternedDrive::create(work.path(), "small.bin", IMAGE_LEN - 8 * BLOCK, 901);
+    let out = piped(small.device());
+    assert_exit(&out, 2);
+    small.assert_unchanged();
 }
