@@ -155,7 +155,7 @@ fn run_info<'a>(job: &FlashJob, configured: Option<&'a Configured>) -> RunInfo<'
             .collect(),
         configured,
         full: job.full,
-        bmap: job.bmap.is_some(),
+        bmap: job.bmap.as_ref().map(|b| b.path.display().to_string()),
     }
 }
 

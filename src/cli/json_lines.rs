@@ -36,7 +36,7 @@ pub fn emit(event: &WireEvent) {
 fn map_name(info: &RunInfo<'_>) -> &'static str {
     if info.full {
         "full"
-    } else if info.bmap {
+    } else if info.bmap.is_some() {
         "bmap"
     } else {
         "filesystems"
