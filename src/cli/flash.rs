@@ -200,7 +200,7 @@ fn describe_dry_run(job: &FlashJob, checked: &[TargetInfo], json: bool) {
         super::json_lines::emit(&WireEvent::DryRun {
             image: job.source.path().display().to_string(),
             format: job.source.format().name().to_string(),
-            size: job.source.size_hint(),
+            size: job.size_hint(),
             targets: checked
                 .iter()
                 .map(|t| t.path.display().to_string())
