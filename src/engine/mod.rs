@@ -53,8 +53,8 @@ pub fn check(job: &FlashJob) -> Result<Vec<TargetInfo>, Vec<Refusal>> {
     target::check_targets(&job.targets, job.source.path(), size)
 }
 
-/// The decompressed image size when known: the source's hint, or at least
-/// the end of the patch.
+/// The decompressed image size when known: the source's hint, else the
+/// bmap's `ImageSize` ([`FlashJob::size_hint`]).
 fn image_size(job: &FlashJob) -> Option<u64> {
     job.size_hint()
 }
