@@ -199,3 +199,45 @@ save(
     "device-type",
     b'{"slug":"fincm3","configuration":{"config":{"partition":{"primary":4,"logical":1}}}}',
 )
+
+# bmap: bmap files as bmaptool writes them (format 1.2 without checksums,
+# 1.3 with SHA-1, 2.0 with SHA-256), for a 10-block image of a pattern.
+def bmap_file(version, image, ranges, block=4096):
+    import hashlib
+
+    kind, element, attribute = {
+        "1.2": (None, None, None),
+        "1.3": ("sha1", "BmapFileSHA1", "sha1"),
+        "2.0": ("sha256", "BmapFileChecksum", "chksum"),
+    }[version]
+    blocks = -(-len(image) // block)
+    mapped = sum(last - first + 1 for first, last in ranges)
+    text = '<?xml version="1.0" ?>\n<!-- a block map -->\n<bmap version="%s">\n' % version
+    text += "    <ImageSize> %d </ImageSize>\n    <BlockSize> %d </BlockSize>\n" % (len(image), block)
+    text += "    <BlocksCount> %d </BlocksCount>\n" % blocks
+    text += "    <MappedBlocksCount> %d    </MappedBlocksCount>\n" % mapped
+    zeros = None
+    if kind:
+        zeros = "0" * len(hashlib.new(kind).hexdigest())
+        if version != "1.3":
+            text += "    <ChecksumType> %s </ChecksumType>\n" % kind
+        text += "    <%s> %s </%s>\n" % (element, zeros, element)
+    text += "    <BlockMap>\n"
+    for first, last in ranges:
+        name = "%d" % first if first == last else "%d-%d" % (first, last)
+        checksum = ""
+        if kind:
+            data = image[first * block : (last + 1) * block]
+            checksum = ' %s="%s"' % (attribute, hashlib.new(kind, data).hexdigest())
+        text += "        <Range%s> %s </Range>\n" % (checksum, name)
+    text += "    </BlockMap>\n</bmap>\n"
+    if kind:
+        text = text.replace(zeros, hashlib.new(kind, text.encode()).hexdigest(), 1)
+    return text.encode()
+
+
+# The checker runs the seeds over a zero image: zero blocks make the ranges
+# match, so the whole checker is covered.
+BMAP_IMAGE = bytes(10 * 4096 - 100)
+for version in ["1.2", "1.3", "2.0"]:
+    save("bmap", "v" + version, bmap_file(version, BMAP_IMAGE, [(0, 1), (4, 4), (6, 9)]))

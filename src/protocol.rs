@@ -28,7 +28,8 @@ pub enum WireEvent {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         warnings: Vec<String>,
         /// What decides the bytes written: `"filesystems"` (the map of used
-        /// bytes) or `"full"` (every byte).
+        /// bytes), `"bmap"` (that map and a bmap file's ranges, whose
+        /// checksums are checked) or `"full"` (every byte).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         map: Option<String>,
         /// The bytes that will be written, when known before the run.

@@ -68,6 +68,11 @@ fn fuzz_replay_used_map() {
 }
 
 #[test]
+fn fuzz_replay_bmap() {
+    replay("bmap", fuzzing::bmap);
+}
+
+#[test]
 fn fuzz_replay_sniff() {
     replay("sniff", fuzzing::sniff);
 }
@@ -126,6 +131,7 @@ fn fuzz_replay_covers_every_target() {
         "fat_configure",
         "config_json",
         "used_map",
+        "bmap",
     ];
     replayed.sort();
     assert_eq!(targets, replayed);

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::request::ConfigOptions;
+use crate::request::{BmapChoice, ConfigOptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -61,6 +61,29 @@ impl From<&ConfigArgs> for ConfigOptions {
     }
 }
 
+/// Which bmap file describes the image.
+#[derive(Debug, Clone, Default, Args)]
+pub struct BmapArgs {
+    /// A bmap file (bmaptool's block map) for the image; by default one
+    /// beside it is used (os.img.bmap or os.img.xz.bmap for os.img.xz).
+    /// Its ranges are written as well, and their checksums checked.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_bmap")]
+    pub bmap: Option<PathBuf>,
+    /// Ignore a bmap file beside the image.
+    #[arg(long)]
+    pub no_bmap: bool,
+}
+
+impl From<&BmapArgs> for BmapChoice {
+    fn from(args: &BmapArgs) -> BmapChoice {
+        match (&args.bmap, args.no_bmap) {
+            (_, true) => BmapChoice::Ignore,
+            (Some(path), false) => BmapChoice::File(path.clone()),
+            (None, false) => BmapChoice::Beside,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct FlashArgs {
     /// The image: raw, or compressed with xz, gzip, zstd, bzip2, or a zip archive.
@@ -92,6 +115,8 @@ pub struct FlashArgs {
     /// powered off when it is a USB drive and udisks2 is installed.
     #[arg(long)]
     pub eject: bool,
+    #[command(flatten)]
+    pub bmap: BmapArgs,
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +131,8 @@ pub struct VerifyArgs {
     /// Compare every byte of the image, free space included.
     #[arg(long)]
     pub full: bool,
+    #[command(flatten)]
+    pub bmap: BmapArgs,
 }
 
 #[derive(Debug, Args)]

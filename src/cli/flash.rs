@@ -58,6 +58,7 @@ pub fn run(args: FlashArgs) -> Exit {
         expected_sha256: args.sha256.clone(),
         full: args.full,
         eject: args.eject,
+        bmap: (&args.bmap).into(),
     };
     let Prepared { job, configured } = match prepare(&options, args.json) {
         Ok(prepared) => prepared,
@@ -111,6 +112,7 @@ pub fn verify(args: VerifyArgs) -> Exit {
         expected_sha256: None,
         full: args.full,
         eject: false,
+        bmap: (&args.bmap).into(),
     };
     let Prepared { job, configured } = match prepare(&options, args.json) {
         Ok(prepared) => prepared,
@@ -150,7 +152,7 @@ fn run_info<'a>(job: &FlashJob, configured: Option<&'a Configured>) -> RunInfo<'
     RunInfo {
         image: job.source.path().display().to_string(),
         format: job.source.format().name(),
-        size: job.source.size_hint(),
+        size: job.size_hint(),
         targets: job
             .targets
             .iter()
@@ -158,6 +160,7 @@ fn run_info<'a>(job: &FlashJob, configured: Option<&'a Configured>) -> RunInfo<'
             .collect(),
         configured,
         full: job.full,
+        bmap: job.bmap.as_ref().map(|b| b.path.display().to_string()),
     }
 }
 
@@ -210,7 +213,7 @@ fn describe_dry_run(job: &FlashJob, checked: &[TargetInfo], json: bool) {
         super::json_lines::emit(&WireEvent::DryRun {
             image: job.source.path().display().to_string(),
             format: job.source.format().name().to_string(),
-            size: job.source.size_hint(),
+            size: job.size_hint(),
             targets: checked
                 .iter()
                 .map(|t| t.path.display().to_string())

@@ -32,6 +32,17 @@ pub fn emit(event: &WireEvent) {
     let _ = out.flush();
 }
 
+/// `start.map`: what decides the bytes written.
+fn map_name(info: &RunInfo<'_>) -> &'static str {
+    if info.full {
+        "full"
+    } else if info.bmap.is_some() {
+        "bmap"
+    } else {
+        "filesystems"
+    }
+}
+
 impl EventSink for JsonLines {
     fn start(&mut self, info: &RunInfo<'_>) {
         self.targets = info.targets.clone();
@@ -49,7 +60,7 @@ impl EventSink for JsonLines {
             }),
             config_sha256: configured.map(|c| c.config_sha256.clone()),
             warnings: configured.map(|c| c.warnings.clone()).unwrap_or_default(),
-            map: Some(if info.full { "full" } else { "filesystems" }.to_string()),
+            map: Some(map_name(info).to_string()),
             mapped_bytes: if info.full { info.size } else { None },
         });
     }

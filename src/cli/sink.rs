@@ -13,6 +13,8 @@ pub struct RunInfo<'a> {
     pub configured: Option<&'a Configured>,
     /// `--full`: every byte is written and verified, not only used ones.
     pub full: bool,
+    /// The bmap file whose ranges join the map (`crate::map::bmap`).
+    pub bmap: Option<String>,
 }
 
 pub trait EventSink {

@@ -61,6 +61,12 @@ impl EventSink for Terminal {
             humanize::bytes,
         );
         eprintln!("Image   {} ({}, {size})", info.image, info.format);
+        if let Some(bmap) = &info.bmap {
+            // Found beside the image, it may be news to the user.
+            eprintln!(
+                "Bmap    {bmap} (its ranges are written too, and checked as the image streams)"
+            );
+        }
         if let Some(configured) = info.configured {
             let p = &configured.partition;
             eprintln!(

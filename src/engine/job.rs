@@ -1,8 +1,10 @@
 //! What a flash run is asked to do, and what it reports at the end.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::TargetFailure;
+use crate::map::bmap::Bmap;
 use crate::patch::Patch;
 use crate::source::ImageSource;
 
@@ -24,6 +26,19 @@ pub struct FlashJob {
     /// Write and verify every byte (`--full`), not only the used ranges of
     /// the map of used bytes (`crate::map`).
     pub full: bool,
+    /// The image's bmap file: its ranges join the map of used bytes and
+    /// their checksums are checked as the image streams.
+    pub bmap: Option<Arc<Bmap>>,
+}
+
+impl FlashJob {
+    /// The decompressed image size when known before the run: the
+    /// source's hint, else the bmap's `ImageSize`.
+    pub fn size_hint(&self) -> Option<u64> {
+        self.source
+            .size_hint()
+            .or_else(|| self.bmap.as_ref().map(|b| b.image_size))
+    }
 }
 
 impl FlashJob {

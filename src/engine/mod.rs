@@ -63,10 +63,10 @@ pub fn check(job: &FlashJob) -> Result<Vec<TargetInfo>, Vec<Refusal>> {
     target::check_targets(&job.targets, job.source.path(), size)
 }
 
-/// The decompressed image size when known: the source's hint, or at least
-/// the end of the patch.
+/// The decompressed image size when known: the source's hint, else the
+/// bmap's `ImageSize` ([`FlashJob::size_hint`]).
 fn image_size(job: &FlashJob) -> Option<u64> {
-    job.source.size_hint()
+    job.size_hint()
 }
 
 /// Runs `job` to its end: checks every target, then writes and verifies them
@@ -188,7 +188,14 @@ fn write_targets(
             .collect();
         let spool = &spool;
         let reader = spawn_named(s, "reader", move || {
-            reader::read_image(&job.source, &job.patched_ranges(), job.full, spool, cancel)
+            reader::read_image(
+                &job.source,
+                &job.patched_ranges(),
+                job.bmap.as_deref(),
+                job.full,
+                spool,
+                cancel,
+            )
         });
         let image_bytes = reader
             .join()
@@ -280,8 +287,14 @@ fn compare_targets(
                 (target, handle)
             })
             .collect();
-        let image_bytes =
-            reader::read_image(&job.source, &job.patched_ranges(), job.full, &spool, cancel);
+        let image_bytes = reader::read_image(
+            &job.source,
+            &job.patched_ranges(),
+            job.bmap.as_deref(),
+            job.full,
+            &spool,
+            cancel,
+        );
         let outcomes: Vec<_> = comparers
             .into_iter()
             .map(|((index, path), w)| target_outcome(w.join(), index, path, events))
@@ -408,6 +421,7 @@ mod tests {
             expected_sha256: None,
             patches: Vec::new(),
             full: false,
+            bmap: None,
         };
         assert!(job.source.size_hint().unwrap() > CHUNK_BYTES as u64);
         let config = SpoolConfig {

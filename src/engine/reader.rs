@@ -10,6 +10,7 @@ use super::chunk::{CHUNK_BYTES, Chunk};
 use super::spool::Spool;
 use super::{FailureKind, TargetFailure};
 use crate::map::Mapper;
+use crate::map::bmap::{Bmap, BmapChecker, BmapMismatch};
 use crate::source::ImageSource;
 
 /// Reads `source` to its end into `spool`, whose consumers (targets,
@@ -19,10 +20,14 @@ use crate::source::ImageSource;
 ///
 /// Unless `full`, each chunk carries the used ranges the map of used bytes
 /// (`crate::map`) gives it, computed here as it streams; the `patched`
-/// regions (configured boot partitions) are always used.
+/// regions (configured boot partitions) are always used, and so are the
+/// ranges of a `bmap`, whose checksums are checked on the image's own
+/// bytes: a range that does not match fails the run (every target) before
+/// its last chunk goes out.
 pub fn read_image(
     source: &ImageSource,
     patched: &[Range<u64>],
+    bmap: Option<&Bmap>,
     full: bool,
     spool: &Spool,
     cancel: &AtomicBool,
@@ -44,9 +49,19 @@ pub fn read_image(
         }
     }
     let mut finish = Finish(spool, None);
-    let mut mapper = (!full).then(|| Mapper::new(patched.to_vec()));
+    let mut forced = patched.to_vec();
+    forced.extend(bmap.map(Bmap::byte_ranges).unwrap_or_default());
+    let mut mapper = (!full).then(|| Mapper::new(forced));
+    let mut checker = bmap.map(BmapChecker::new);
     let patched_end = patched.iter().map(|r| r.end).max();
-    let result = stream_chunks(source, patched_end, mapper.as_mut(), spool, cancel);
+    let result = stream_chunks(
+        source,
+        patched_end,
+        mapper.as_mut(),
+        checker.as_mut(),
+        spool,
+        cancel,
+    );
     finish.1 = Some(result.clone());
     result
 }
@@ -55,6 +70,7 @@ fn stream_chunks(
     source: &ImageSource,
     patched_end: Option<u64>,
     mut mapper: Option<&mut Mapper>,
+    mut checker: Option<&mut BmapChecker>,
     spool: &Spool,
     cancel: &AtomicBool,
 ) -> Result<u64, TargetFailure> {
@@ -87,6 +103,9 @@ fn stream_chunks(
         })?;
         if len == 0 {
             break;
+        }
+        if let Some(checker) = checker.as_mut() {
+            checker.feed(offset, &buf[..len]).map_err(bmap_failure)?;
         }
         let used = mapper.as_mut().map(|m| m.used_in(offset, &buf[..len]));
         let mut chunk = Chunk::new(offset, len, buf, Some(spool.home()));
@@ -128,7 +147,24 @@ fn stream_chunks(
             ),
         });
     }
+    if let Some(checker) = checker {
+        checker.finish(offset).map_err(bmap_failure)?;
+    }
     Ok(offset)
+}
+
+/// A bmap range that does not match fails every target: the image (or its
+/// bmap) is damaged, so no target may be reported ok.
+fn bmap_failure(mismatch: BmapMismatch) -> TargetFailure {
+    let offset = match &mismatch {
+        BmapMismatch::Range { start, .. } => *start,
+        BmapMismatch::Size { actual, .. } => *actual,
+    };
+    TargetFailure {
+        kind: FailureKind::Checksum,
+        offset: Some(offset),
+        message: mismatch.to_string(),
+    }
 }
 
 fn cancelled(offset: u64) -> TargetFailure {

@@ -118,7 +118,8 @@ impl SharedImage {
             threads.push(spawn(
                 "reader",
                 Box::new(move || {
-                    let result = reader::read_image(&source, &patched, full, &spool, &stop);
+                    // A station maps by filesystems only: it reads no bmap.
+                    let result = reader::read_image(&source, &patched, None, full, &spool, &stop);
                     *read.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
                 }),
             ));

@@ -15,7 +15,11 @@
 //! hands each one its bytes as they stream, in order, and turns the answers
 //! into free ranges, shrunk inward to [`ALIGN`] so that what remains used is
 //! aligned for direct I/O on any logical sector size up to 4 KiB.
+//!
+//! A bmap file ([`bmap`]) adds its ranges as forced ones: the map with a
+//! bmap is the union of both (DESIGN.md §9).
 
+pub mod bmap;
 mod ext;
 mod fat;
 
@@ -97,7 +101,9 @@ pub struct Mapper {
     /// Known free ranges not yet streamed, by start; [`ALIGN`]ed.
     free: BTreeMap<u64, u64>,
     /// Ranges that are used whatever the filesystems say (a configured boot
-    /// partition, whose bytes are the patch's, not the image's).
+    /// partition, whose bytes are the patch's, not the image's; a bmap's
+    /// ranges): sorted, disjoint, so a chunk finds its own by binary search
+    /// among a bmap's thousands.
     forced: Vec<Range<u64>>,
     position: u64,
     exts: Vec<ext::ExtFs>,
@@ -105,13 +111,23 @@ pub struct Mapper {
 }
 
 impl Mapper {
-    /// A mapper for an image whose `forced` ranges are always used.
-    pub fn new(forced: Vec<Range<u64>>) -> Mapper {
+    /// A mapper for an image whose `forced` ranges (in any order) are
+    /// always used.
+    pub fn new(mut forced: Vec<Range<u64>>) -> Mapper {
+        forced.retain(|r| r.start < r.end);
+        forced.sort_by_key(|r| r.start);
+        let mut disjoint: Vec<Range<u64>> = Vec::with_capacity(forced.len());
+        for r in forced {
+            match disjoint.last_mut() {
+                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                _ => disjoint.push(r),
+            }
+        }
         let mut mapper = Mapper {
             requests: BTreeMap::new(),
             sequence: 0,
             free: BTreeMap::new(),
-            forced,
+            forced: disjoint,
             position: 0,
             exts: Vec::new(),
             fats: Vec::new(),
@@ -314,7 +330,8 @@ impl Mapper {
         if cursor < to {
             used.push(cursor..to);
         }
-        for forced in &self.forced {
+        let first = self.forced.partition_point(|r| r.end <= from);
+        for forced in self.forced[first..].iter().take_while(|r| r.start < to) {
             let (s, e) = (forced.start.max(from), forced.end.min(to));
             if s < e {
                 used.push(s / ALIGN * ALIGN..e.next_multiple_of(ALIGN).min(to).max(s));

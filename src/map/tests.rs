@@ -501,3 +501,60 @@ fn free_space_known_too_late_is_used_and_small_gaps_are_written() {
     );
     assert!(mapper.free_ranges().is_empty());
 }
+
+#[test]
+fn a_bmaps_ranges_are_added_to_the_free_space_of_a_filesystem() {
+    let work = tempfile::tempdir().unwrap();
+    let fs = work.path().join("fs.fat");
+    run(Command::new("mkfs.vfat")
+        .args(["-F", "32", "-C"])
+        .arg(&fs)
+        .arg("40000"));
+    let fat = std::fs::read(&fs).unwrap();
+    let disk = with_mbr(&[(MIB, &fat, 0x0c)], MIB + fat.len() as u64);
+    let alone = map_of(&disk);
+    // Many small ranges in the FAT's free space (given out of order and
+    // overlapping, as forced ranges may be), unaligned, and one spanning
+    // a chunk boundary.
+    let mut forced: Vec<Range<u64>> = (0..1000u64)
+        .map(|i| 12 * MIB + i * 9000 + 3..12 * MIB + i * 9000 + 100)
+        .rev()
+        .collect();
+    forced.push(12 * MIB + 50..12 * MIB + 5000);
+    forced.push(2 * CHUNK as u64 - 10..2 * CHUNK as u64 + 10);
+    let mut mapper = Mapper::new(forced.clone());
+    let mut used = Vec::new();
+    for (i, chunk) in disk.chunks(CHUNK).enumerate() {
+        used.extend(mapper.used_in((i * CHUNK) as u64, chunk));
+    }
+    let covered = |range: &Range<u64>, map: &[Range<u64>]| {
+        map.iter()
+            .any(|u| u.start <= range.start && range.end <= u.end)
+    };
+    for range in &forced {
+        // Split at chunk boundaries: each part lies in one used range.
+        let boundary = range.start.next_multiple_of(CHUNK as u64);
+        let parts = if boundary > range.start && boundary < range.end {
+            vec![range.start..boundary, boundary..range.end]
+        } else {
+            vec![range.clone()]
+        };
+        for part in parts {
+            assert!(covered(&part, &used), "{part:?} not in {used:?}");
+        }
+    }
+    // The union: what the filesystems use stays used.
+    for range in &alone {
+        let mut cursor = range.start;
+        for u in used
+            .iter()
+            .filter(|u| u.end > range.start && u.start < range.end)
+        {
+            assert!(u.start <= cursor, "{range:?} lost");
+            cursor = u.end;
+        }
+        assert!(cursor >= range.end, "{range:?} lost");
+    }
+    assert!(total(&used) > total(&alone));
+    assert!(total(&used) < disk.len() as u64 / 2);
+}

@@ -12,7 +12,7 @@ mod prepare;
 mod run;
 
 pub use exit::Exit;
-pub use prepare::{FlashOptions, Prepared, RequestError, job, prepare};
+pub use prepare::{BmapChoice, FlashOptions, Prepared, RequestError, job, prepare};
 pub use run::{Mode, Run, spawn};
 
 pub use crate::bootcfg::ConfigOptions;

@@ -2,11 +2,13 @@
 //! configuration, and assemble the job — the same for `flash`, `verify` and
 //! the app.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::ConfigOptions;
 use crate::bootcfg::{self, BootConfigError, Configured};
 use crate::engine::FlashJob;
+use crate::map::bmap::{self, Bmap, BmapError};
 use crate::protocol::ErrorKind;
 use crate::source::{ImageSource, SourceError};
 
@@ -26,6 +28,20 @@ pub struct FlashOptions {
     pub full: bool,
     /// Eject each drive that succeeded (`--eject`; the app's default).
     pub eject: bool,
+    /// Which bmap file describes the image.
+    pub bmap: BmapChoice,
+}
+
+/// Which bmap file describes the image (`crate::map::bmap`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum BmapChoice {
+    /// The one beside the image, if any (`os.img.bmap` for `os.img.xz`).
+    #[default]
+    Beside,
+    /// This file (`--bmap FILE`).
+    File(PathBuf),
+    /// None, even if one lies beside the image (`--no-bmap`).
+    Ignore,
 }
 
 /// A job ready to run, with the configuration it carries.
@@ -44,6 +60,8 @@ pub enum RequestError {
     Config(BootConfigError),
     #[error("the expected SHA-256 must be 64 hexadecimal digits, got {0:?}")]
     Sha256(String),
+    #[error("{0}")]
+    Bmap(BmapError),
 }
 
 impl RequestError {
@@ -52,6 +70,7 @@ impl RequestError {
         match self {
             RequestError::Image(_) => ErrorKind::Image,
             RequestError::Config(_) => ErrorKind::Config,
+            RequestError::Bmap(_) => ErrorKind::Image,
             RequestError::Sha256(_) => ErrorKind::Usage,
         }
     }
@@ -66,6 +85,7 @@ pub fn prepare(options: &FlashOptions) -> Result<Prepared, RequestError> {
         .map(normalise_sha256)
         .transpose()?;
     let source = ImageSource::open(&options.image).map_err(RequestError::Image)?;
+    let bmap = load_bmap(&options.image, &options.bmap).map_err(RequestError::Bmap)?;
     let configured = bootcfg::prepare(&source, &options.config).map_err(RequestError::Config)?;
     let mut job = job(
         source,
@@ -75,7 +95,23 @@ pub fn prepare(options: &FlashOptions) -> Result<Prepared, RequestError> {
         expected_sha256,
     );
     job.full = options.full;
+    job.bmap = bmap.map(Arc::new);
     Ok(Prepared { job, configured })
+}
+
+/// The bmap `choice` names for `image`, read and checked: a malformed one
+/// refuses the run, even when it was only found beside the image (the user
+/// may not know it is there; `--no-bmap` ignores it).
+fn load_bmap(image: &Path, choice: &BmapChoice) -> Result<Option<Bmap>, BmapError> {
+    let path = match choice {
+        BmapChoice::Ignore => return Ok(None),
+        BmapChoice::File(path) => path.clone(),
+        BmapChoice::Beside => match bmap::beside(image) {
+            Some(path) => path,
+            None => return Ok(None),
+        },
+    };
+    Bmap::load(&path).map(Some)
 }
 
 /// The job that writes `source` (with `configured` in it) to `targets`: the
@@ -95,6 +131,7 @@ pub fn job(
         verify,
         expected_sha256,
         full: false,
+        bmap: None,
     }
 }
 

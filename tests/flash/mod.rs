@@ -2,10 +2,11 @@
 //! every test image of tests/fixtures/ to three drives at once, exact image
 //! ends, images from pipes and FIFOs, drives that fail or lie (a FUSE fault device), or are refused (too
 //! small, holding the image, in use by another run), file targets, `verify`,
-//! `--json`, the smaller options and
+//! `--json`, bmap files, the smaller options and
 //! cancellation. Each test attaches its own loop devices on files in a temp
 //! dir and compares the backing files byte for byte.
 
+mod bmap;
 mod cancel;
 mod cli_options;
 mod exact_end;

@@ -20,13 +20,13 @@ use crate::support::loopdev::LoopLock;
 use crate::support::{imprint, pseudo_random_bytes};
 
 const MIB: usize = 1 << 20;
-const EXT_AT: usize = MIB;
-const EXT_LEN: usize = 48 * MIB;
-const FAT_AT: usize = EXT_AT + EXT_LEN;
-const FAT_LEN: usize = 40 * MIB;
-const IMAGE_LEN: usize = FAT_AT + FAT_LEN + MIB;
+pub(super) const EXT_AT: usize = MIB;
+pub(super) const EXT_LEN: usize = 48 * MIB;
+pub(super) const FAT_AT: usize = EXT_AT + EXT_LEN;
+pub(super) const FAT_LEN: usize = 40 * MIB;
+pub(super) const IMAGE_LEN: usize = FAT_AT + FAT_LEN + MIB;
 
-fn run(cmd: &mut Command) -> String {
+pub(super) fn run(cmd: &mut Command) -> String {
     let out = cmd.output().expect("run a filesystem tool");
     assert!(out.status.success(), "{cmd:?}: {}", describe(&out));
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -51,7 +51,7 @@ fn files(dir: &Path) {
 
 /// The image: a bootloader in the gap, ext4 (p1) and FAT32 (p2), each with
 /// a file deleted after others were written, then another written.
-fn make_image(work: &Path) -> Vec<u8> {
+pub(super) fn make_image(work: &Path) -> Vec<u8> {
     let dir = work.join("files");
     files(&dir);
     let ext = work.join("p1.ext4");
@@ -113,7 +113,7 @@ fn make_image(work: &Path) -> Vec<u8> {
 }
 
 /// The drive's filesystems check clean and hold every file of `work/files`.
-fn check_filesystems(work: &Path, drive: &[u8]) {
+pub(super) fn check_filesystems(work: &Path, drive: &[u8]) {
     let ext = work.join("check.ext4");
     std::fs::write(&ext, &drive[EXT_AT..FAT_AT]).unwrap();
     run(Command::new("e2fsck").arg("-fn").arg(&ext));
@@ -149,7 +149,7 @@ fn check_filesystems(work: &Path, drive: &[u8]) {
 
 /// Per 4 KiB block: whether the drive holds the image's bytes there.
 /// Panics on a block that is neither the image's nor the old bytes.
-fn written_blocks(image: &[u8], before: &[u8], now: &[u8]) -> Vec<bool> {
+pub(super) fn written_blocks(image: &[u8], before: &[u8], now: &[u8]) -> Vec<bool> {
     image
         .chunks(4096)
         .zip(before.chunks(4096))
@@ -165,7 +165,7 @@ fn written_blocks(image: &[u8], before: &[u8], now: &[u8]) -> Vec<bool> {
         .collect()
 }
 
-fn tools_present() -> bool {
+pub(super) fn tools_present() -> bool {
     [
         "mkfs.ext4",
         "mkfs.vfat",

@@ -1,0 +1,534 @@
+//! bmap files: bmaptool's XML block map of an image (formats 1.0 to 2.0),
+//! which lists the image's mapped blocks, each range with a checksum.
+//!
+//! A bmap is a publisher's statement about the image, read from an
+//! untrusted file: everything in it is checked (the file's own checksum,
+//! numbers that fit together, ranges in order inside the image) and
+//! anything wrong is a [`BmapError`] naming the file, never a panic.
+//!
+//! A bmap never makes Imprint write less than the map of used bytes:
+//! made from an image's holes, it misses ext4's zeroed but allocated
+//! metadata, so its ranges are added to the filesystems' map (their union,
+//! DESIGN.md §9). What it adds is a check: each range's checksum is
+//! compared with the image's bytes as they stream past ([`BmapChecker`]),
+//! and the image size is known up front.
+//!
+//! Formats: 1.0–1.2 carry no checksums; 1.3 carries SHA-1 (`BmapFileSHA1`,
+//! a `sha1` attribute per range); 1.4 (a mistaken early name of 2.0) and
+//! 2.x name theirs in `ChecksumType` (`BmapFileChecksum`, `chksum`). The
+//! file's own checksum is taken over the file with that value replaced by
+//! as many `0` characters, as bmaptool writes it.
+
+use std::io::{self, Read};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+/// A larger bmap is not one: bmaptool writes about 60 bytes per range, so
+/// this holds a million ranges.
+pub const MAX_BMAP_BYTES: u64 = 64 << 20;
+/// Elements and text nodes roxmltree may build (a bound on memory).
+const MAX_XML_NODES: u32 = 8 << 20;
+/// Compression suffixes bmaptool strips when it looks for `os.img.bmap`
+/// beside `os.img.xz`.
+const COMPRESSED_SUFFIXES: [&str; 7] = ["xz", "gz", "zst", "bz2", "zip", "lzma", "lz4"];
+
+/// The hash a bmap's checksums use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChecksumType {
+    Sha1,
+    Sha256,
+}
+
+impl ChecksumType {
+    /// Digest length in bytes.
+    fn len(self) -> usize {
+        match self {
+            ChecksumType::Sha1 => 20,
+            ChecksumType::Sha256 => 32,
+        }
+    }
+
+    fn digest(self, bytes: &[u8]) -> Vec<u8> {
+        let mut hasher = RangeHasher::new(self);
+        hasher.update(bytes);
+        hasher.finish()
+    }
+}
+
+/// One `<Range>`: blocks `first..=last`, and their checksum when given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BmapRange {
+    pub first: u64,
+    pub last: u64,
+    pub checksum: Option<Vec<u8>>,
+}
+
+/// A parsed, checked bmap file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bmap {
+    /// Where it was read from (for messages).
+    pub path: PathBuf,
+    /// `major.minor`, as the file says.
+    pub version: String,
+    /// The size of the image it describes, in bytes.
+    pub image_size: u64,
+    pub block_size: u64,
+    /// `MappedBlocksCount`, as the file says (informational).
+    pub mapped_blocks: u64,
+    /// `None` in formats before 1.3, which carry no checksums.
+    pub checksum_type: Option<ChecksumType>,
+    /// Sorted, disjoint, inside the image.
+    pub ranges: Vec<BmapRange>,
+}
+
+/// Why a bmap file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum BmapError {
+    #[error(
+        "cannot read the bmap file {}: {source}; name another with --bmap FILE, or pass --no-bmap to flash without one",
+        path.display()
+    )]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(
+        "the bmap file {} is malformed: {detail}; download it again, or pass --no-bmap to flash without it",
+        path.display()
+    )]
+    Malformed { path: PathBuf, detail: String },
+}
+
+/// A bmap range or the image's length disagrees with the image: the image
+/// or its bmap is damaged (or they do not belong together).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BmapMismatch {
+    #[error(
+        "bmap range {first}-{last} (bytes {start} to {end}) does not match the image: the image or its .bmap {} is damaged; download both again",
+        path.display()
+    )]
+    Range {
+        path: PathBuf,
+        first: u64,
+        last: u64,
+        start: u64,
+        end: u64,
+    },
+    #[error(
+        "the image is {actual} bytes long but its .bmap {} describes {expected} bytes: the .bmap belongs to another image; use the one published with it, or pass --no-bmap",
+        path.display()
+    )]
+    Size {
+        path: PathBuf,
+        expected: u64,
+        actual: u64,
+    },
+}
+
+impl Bmap {
+    /// Reads and checks the bmap file at `path`.
+    pub fn load(path: &Path) -> Result<Bmap, BmapError> {
+        let read_error = |source| BmapError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = std::fs::File::open(path).map_err(read_error)?;
+        let mut bytes = Vec::new();
+        file.take(MAX_BMAP_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(read_error)?;
+        if bytes.len() as u64 > MAX_BMAP_BYTES {
+            return Err(malformed(
+                path,
+                format!("it is larger than {MAX_BMAP_BYTES} bytes"),
+            ));
+        }
+        Bmap::parse(path, &bytes)
+    }
+
+    /// Parses and checks the bytes of a bmap file read from `path`.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Bmap, BmapError> {
+        Bmap::parse_with(path, bytes, OwnChecksum::Check)
+    }
+
+    /// [`Bmap::parse`], optionally without checking the file's own checksum:
+    /// the fuzz target cannot forge one, and would stop there.
+    pub(crate) fn parse_with(
+        path: &Path,
+        bytes: &[u8],
+        own_checksum: OwnChecksum,
+    ) -> Result<Bmap, BmapError> {
+        let bad = |detail: String| malformed(path, detail);
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| bad(format!("it is not UTF-8 text (byte {})", e.valid_up_to())))?;
+        let options = roxmltree::ParsingOptions {
+            allow_dtd: false,
+            nodes_limit: MAX_XML_NODES,
+            ..roxmltree::ParsingOptions::default()
+        };
+        let doc = roxmltree::Document::parse_with_options(text, options)
+            .map_err(|e| bad(format!("it is not well-formed XML: {e}")))?;
+        let root = doc.root_element();
+        if root.tag_name().name() != "bmap" {
+            return Err(bad(format!(
+                "its root element is <{}>, not <bmap>",
+                root.tag_name().name()
+            )));
+        }
+        let version = root
+            .attribute("version")
+            .ok_or_else(|| bad("<bmap> has no version attribute".into()))?
+            .trim()
+            .to_string();
+        let (major, minor) = parse_version(&version)
+            .ok_or_else(|| bad(format!("version {version:?} is not major.minor")))?;
+        if major > 2 || major == 0 {
+            return Err(bad(format!(
+                "format version {version} is not supported (1.0 to 2.x are)"
+            )));
+        }
+        let field = |name: &str| -> Result<u64, BmapError> {
+            let text = child_text(root, name).ok_or_else(|| bad(format!("<{name}> is missing")))?;
+            text.trim()
+                .parse::<u64>()
+                .map_err(|_| bad(format!("<{name}> is {:?}, not a number", text.trim())))
+        };
+        let image_size = field("ImageSize")?;
+        let block_size = field("BlockSize")?;
+        let blocks_count = field("BlocksCount")?;
+        let mapped_blocks = field("MappedBlocksCount")?;
+        if block_size == 0 {
+            return Err(bad("<BlockSize> is 0".into()));
+        }
+        if image_size.div_ceil(block_size) != blocks_count {
+            return Err(bad(format!(
+                "<BlocksCount> {blocks_count} does not fit <ImageSize> {image_size} in blocks of {block_size} bytes"
+            )));
+        }
+        // (checksum type, the element holding the file's checksum, the
+        // attribute holding a range's)
+        let scheme = if major >= 2 || minor >= 4 {
+            let name = child_text(root, "ChecksumType")
+                .ok_or_else(|| bad("<ChecksumType> is missing".into()))?;
+            let kind = match name.trim().to_ascii_lowercase().as_str() {
+                "sha256" => ChecksumType::Sha256,
+                "sha1" => ChecksumType::Sha1,
+                other => {
+                    return Err(bad(format!(
+                        "checksum type {other:?} is not supported (sha256 and sha1 are)"
+                    )));
+                }
+            };
+            Some((kind, "BmapFileChecksum", "chksum"))
+        } else if minor == 3 {
+            Some((ChecksumType::Sha1, "BmapFileSHA1", "sha1"))
+        } else {
+            None
+        };
+        if let Some((kind, element, _)) = scheme
+            && own_checksum == OwnChecksum::Check
+        {
+            check_file_checksum(path, bytes, root, kind, element)?;
+        }
+        let block_map = root
+            .children()
+            .find(|n| n.has_tag_name("BlockMap"))
+            .ok_or_else(|| bad("<BlockMap> is missing".into()))?;
+        let mut ranges: Vec<BmapRange> = Vec::new();
+        for node in block_map.children().filter(|n| n.has_tag_name("Range")) {
+            let text = node.text().unwrap_or("").trim();
+            let (first, last) = parse_range(text)
+                .ok_or_else(|| bad(format!("range {text:?} is not \"first-last\" or \"block\"")))?;
+            if first > last {
+                return Err(bad(format!("range {text:?} ends before it starts")));
+            }
+            if last >= blocks_count {
+                return Err(bad(format!(
+                    "range {text:?} lies beyond the image's {blocks_count} blocks"
+                )));
+            }
+            if let Some(previous) = ranges.last()
+                && first <= previous.last
+            {
+                return Err(bad(format!(
+                    "range {text:?} overlaps or precedes the range before it"
+                )));
+            }
+            let checksum = match scheme {
+                Some((kind, _, attribute)) => node
+                    .attribute(attribute)
+                    .map(|hex| {
+                        parse_hex(hex.trim(), kind.len()).ok_or_else(|| {
+                            bad(format!(
+                                "range {text:?} has checksum {hex:?}, not {} hexadecimal digits",
+                                2 * kind.len()
+                            ))
+                        })
+                    })
+                    .transpose()?,
+                None => None,
+            };
+            ranges.push(BmapRange {
+                first,
+                last,
+                checksum,
+            });
+        }
+        Ok(Bmap {
+            path: path.to_path_buf(),
+            version,
+            image_size,
+            block_size,
+            mapped_blocks,
+            checksum_type: scheme.map(|(kind, _, _)| kind),
+            ranges,
+        })
+    }
+
+    /// The image bytes of `range`: its blocks, the last one cut at the
+    /// image's end.
+    pub fn bytes_of(&self, range: &BmapRange) -> Range<u64> {
+        let start = range.first.saturating_mul(self.block_size);
+        let end = (range.last.saturating_add(1))
+            .saturating_mul(self.block_size)
+            .min(self.image_size);
+        start..end
+    }
+
+    /// The image bytes of every range, in order.
+    pub fn byte_ranges(&self) -> Vec<Range<u64>> {
+        self.ranges.iter().map(|r| self.bytes_of(r)).collect()
+    }
+}
+
+/// Whether [`Bmap::parse_with`] checks the file's own checksum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OwnChecksum {
+    Check,
+    /// Only for fuzzing.
+    Skip,
+}
+
+/// The bmap beside `image`, if there is one: `os.img.xz.bmap`, then
+/// `os.img.bmap` for `os.img.xz` (bmaptool's two names). Only for an image
+/// that is a regular file: a device or standard input has no neighbours.
+pub fn beside(image: &Path) -> Option<PathBuf> {
+    if !std::fs::metadata(image).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    let mut candidates = vec![with_suffix(image, ".bmap")];
+    if let Some(extension) = image.extension().and_then(|e| e.to_str())
+        && COMPRESSED_SUFFIXES.contains(&extension.to_ascii_lowercase().as_str())
+    {
+        candidates.push(with_suffix(&image.with_extension(""), ".bmap"));
+    }
+    // A bmap that exists but is a folder or unreadable is still found, so
+    // that loading it names the problem rather than silently ignoring it.
+    candidates.into_iter().find(|c| c.exists())
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn malformed(path: &Path, detail: String) -> BmapError {
+    BmapError::Malformed {
+        path: path.to_path_buf(),
+        detail,
+    }
+}
+
+/// The text of `parent`'s first child element called `name`.
+fn child_text<'a>(parent: roxmltree::Node<'a, '_>, name: &str) -> Option<&'a str> {
+    parent
+        .children()
+        .find(|n| n.has_tag_name(name))
+        .map(|n| n.text().unwrap_or(""))
+}
+
+fn parse_version(version: &str) -> Option<(u64, u64)> {
+    let (major, minor) = version.split_once('.')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// `"12-40"` or `"12 - 40"`, or one block `"12"`.
+fn parse_range(text: &str) -> Option<(u64, u64)> {
+    let number = |s: &str| -> Option<u64> {
+        let s = s.trim();
+        // `u64::from_str` takes a leading '+'; a range never has one.
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    match text.split_once('-') {
+        Some((first, last)) => Some((number(first)?, number(last)?)),
+        None => {
+            let block = number(text)?;
+            Some((block, block))
+        }
+    }
+}
+
+fn parse_hex(hex: &str, len: usize) -> Option<Vec<u8>> {
+    if hex.len() != 2 * len || !hex.is_ascii() {
+        return None;
+    }
+    (0..len)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
+        .collect()
+}
+
+/// Checks the file's own checksum, stored in `element`: the digest of the
+/// file with that value replaced by as many `0`s.
+fn check_file_checksum(
+    path: &Path,
+    bytes: &[u8],
+    root: roxmltree::Node<'_, '_>,
+    kind: ChecksumType,
+    element: &str,
+) -> Result<(), BmapError> {
+    let stored = child_text(root, element)
+        .ok_or_else(|| malformed(path, format!("<{element}> is missing")))?
+        .trim();
+    let expected = parse_hex(stored, kind.len()).ok_or_else(|| {
+        malformed(
+            path,
+            format!(
+                "<{element}> is {stored:?}, not {} hexadecimal digits",
+                2 * kind.len()
+            ),
+        )
+    })?;
+    // bmaptool zeroes the first occurrence of the value in the file; the
+    // element's text is in the file, so there is one.
+    let at = bytes
+        .windows(stored.len())
+        .position(|w| w == stored.as_bytes())
+        .ok_or_else(|| malformed(path, format!("<{element}> is written with escapes")))?;
+    let mut zeroed = bytes.to_vec();
+    zeroed[at..at + stored.len()].fill(b'0');
+    if kind.digest(&zeroed) != expected {
+        return Err(malformed(
+            path,
+            format!("its own checksum <{element}> does not match its contents (damaged or edited)"),
+        ));
+    }
+    Ok(())
+}
+
+/// A running SHA-1 or SHA-256.
+enum RangeHasher {
+    Sha1(Sha1),
+    Sha256(Sha256),
+}
+
+impl RangeHasher {
+    fn new(kind: ChecksumType) -> RangeHasher {
+        match kind {
+            ChecksumType::Sha1 => RangeHasher::Sha1(Sha1::new()),
+            ChecksumType::Sha256 => RangeHasher::Sha256(Sha256::new()),
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        match self {
+            RangeHasher::Sha1(h) => h.update(bytes),
+            RangeHasher::Sha256(h) => h.update(bytes),
+        }
+    }
+
+    fn finish(self) -> Vec<u8> {
+        match self {
+            RangeHasher::Sha1(h) => h.finalize().to_vec(),
+            RangeHasher::Sha256(h) => h.finalize().to_vec(),
+        }
+    }
+}
+
+/// Checks the checksum of every bmap range on the image's bytes, fed in
+/// order as they stream (before any configuration patch: the bmap describes
+/// the published image).
+pub struct BmapChecker<'a> {
+    bmap: &'a Bmap,
+    /// The next range whose checksum is not yet known to match.
+    next: usize,
+    /// The running hash of `ranges[next]`, once its first byte streamed.
+    hasher: Option<RangeHasher>,
+    position: u64,
+}
+
+impl<'a> BmapChecker<'a> {
+    pub fn new(bmap: &'a Bmap) -> BmapChecker<'a> {
+        BmapChecker {
+            bmap,
+            next: 0,
+            hasher: None,
+            position: 0,
+        }
+    }
+
+    /// Feeds the image's `bytes` at `offset` (where the previous ones
+    /// ended); fails on the first range that does not match.
+    pub fn feed(&mut self, offset: u64, bytes: &[u8]) -> Result<(), BmapMismatch> {
+        debug_assert_eq!(offset, self.position, "chunks stream in order");
+        let end = offset + bytes.len() as u64;
+        self.position = end;
+        let Some(kind) = self.bmap.checksum_type else {
+            return Ok(());
+        };
+        while let Some(range) = self.bmap.ranges.get(self.next) {
+            let Some(expected) = &range.checksum else {
+                self.next += 1;
+                continue;
+            };
+            let span = self.bmap.bytes_of(range);
+            if span.start >= end {
+                break;
+            }
+            let from = span.start.max(offset);
+            let to = span.end.min(end);
+            let hasher = self.hasher.get_or_insert_with(|| RangeHasher::new(kind));
+            if from < to {
+                hasher.update(&bytes[(from - offset) as usize..(to - offset) as usize]);
+            }
+            if span.end > end {
+                break;
+            }
+            let digest = self.hasher.take().map(RangeHasher::finish);
+            if digest.as_deref() != Some(expected.as_slice()) {
+                return Err(BmapMismatch::Range {
+                    path: self.bmap.path.clone(),
+                    first: range.first,
+                    last: range.last,
+                    start: span.start,
+                    end: span.end,
+                });
+            }
+            self.next += 1;
+        }
+        Ok(())
+    }
+
+    /// The image ended after `image_bytes`: it must be as long as the bmap
+    /// says (then every range has been checked).
+    pub fn finish(&self, image_bytes: u64) -> Result<(), BmapMismatch> {
+        if image_bytes != self.bmap.image_size {
+            return Err(BmapMismatch::Size {
+                path: self.bmap.path.clone(),
+                expected: self.bmap.image_size,
+                actual: image_bytes,
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "bmap_tests.rs"]
+mod tests;
