@@ -39,5 +39,6 @@ pub mod protocol;
 pub mod report;
 pub mod request;
 pub mod source;
+pub mod station;
 pub mod target;
 pub mod user_file;

@@ -67,6 +67,7 @@ impl EventSink for JsonLines {
                 phase: *phase,
                 bytes: *bytes,
                 total: *total,
+                drive: None,
             }),
             FlashEvent::TargetDone {
                 target,

@@ -232,6 +232,7 @@ pub fn parse_line(line: &str, targets: &[PathBuf]) -> Option<RunEvent> {
             phase,
             bytes,
             total,
+            ..
         } => FlashEvent::Progress {
             target: index(&target)?,
             phase,
@@ -271,7 +272,11 @@ pub fn parse_line(line: &str, targets: &[PathBuf]) -> Option<RunEvent> {
             image_sha256,
             image_bytes,
         },
-        WireEvent::DryRun { .. } => return None,
+        // A station's events; the helper runs `flash`, which has none.
+        WireEvent::DryRun { .. }
+        | WireEvent::Inserted { .. }
+        | WireEvent::Skipped { .. }
+        | WireEvent::Removed { .. } => return None,
     };
     Some(RunEvent::Flash(event))
 }

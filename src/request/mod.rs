@@ -11,6 +11,7 @@ mod prepare;
 mod run;
 
 pub use exit::Exit;
+pub(crate) use prepare::normalise_sha256;
 pub use prepare::{FlashOptions, Prepared, RequestError, job, prepare};
 pub use run::{Mode, Run, spawn};
 

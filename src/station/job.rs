@@ -1,0 +1,194 @@
+//! One drive of a station: its configuration, one engine run for it alone,
+//! its events tagged with the drive, and its report record.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Instant, SystemTime};
+
+use crossbeam_channel::Sender;
+
+use super::{SeenDrive, StationEvent};
+use crate::bootcfg::{self, ConfigRequest, Configured, WifiProfile};
+use crate::engine::{FailureKind, FlashEvent, TargetFailure};
+use crate::identity::DriveIdentity;
+use crate::protocol::Outcome;
+use crate::report::{DriveRecord, mb_per_s, rfc3339};
+use crate::request::{self, Mode};
+use crate::source::ImageSource;
+
+/// What every drive of a station shares.
+#[derive(Debug)]
+pub struct Shared {
+    pub source: ImageSource,
+    /// The one configuration of every drive, when there are no per-drive
+    /// identities.
+    pub configured: Option<Configured>,
+    /// Written beside each drive's own config.json.
+    pub wifi: Option<WifiProfile>,
+    pub verify: bool,
+    pub full: bool,
+    pub expected_sha256: Option<String>,
+}
+
+/// The configuration of a drive with `identity` (or the shared one).
+pub fn configure(
+    shared: &Shared,
+    identity: Option<&DriveIdentity>,
+) -> Result<Option<Configured>, bootcfg::BootConfigError> {
+    match identity {
+        Some(identity) => {
+            let request = ConfigRequest {
+                config: identity.config.clone(),
+                wifi: shared.wifi.clone(),
+            };
+            bootcfg::configure(&shared.source, &request).map(Some)
+        }
+        None => Ok(shared.configured.clone()),
+    }
+}
+
+/// Flashes `seen` alone and returns its record; its events go to `events`
+/// as they happen. Never panics on a drive's failure: a failing drive is a
+/// record, and never affects another.
+pub fn flash_drive(
+    shared: &Shared,
+    seen: &SeenDrive,
+    identity: Option<&DriveIdentity>,
+    events: &Sender<StationEvent>,
+    cancel: Arc<AtomicBool>,
+) -> DriveRecord {
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let mut record = record_of(shared, seen, identity, started);
+    let fail = |mut record: DriveRecord, failure: TargetFailure| {
+        record.finished = rfc3339(SystemTime::now());
+        record.result = if failure.kind == FailureKind::Cancelled {
+            Outcome::Cancelled
+        } else {
+            Outcome::Failed
+        };
+        record.kind = Some(failure.kind);
+        record.error = Some(failure.message);
+        record.offset = failure.offset;
+        record
+    };
+    let configured = match configure(shared, identity) {
+        Ok(configured) => configured,
+        Err(e) => {
+            let failure = TargetFailure {
+                kind: FailureKind::Source,
+                offset: None,
+                message: format!(
+                    "configuring the image for {} failed: {e}",
+                    seen.path().display()
+                ),
+            };
+            return fail(record, failure);
+        }
+    };
+    record.config_sha256 = configured.as_ref().map(|c| c.config_sha256.clone());
+    let mut job = request::job(
+        shared.source.clone(),
+        vec![seen.path().clone()],
+        configured.as_ref(),
+        shared.verify,
+        shared.expected_sha256.clone(),
+    );
+    job.full = shared.full;
+    let run = match request::spawn(job, Mode::Flash, cancel) {
+        Ok(run) => run,
+        Err(e) => {
+            let failure = TargetFailure {
+                kind: FailureKind::Write,
+                offset: None,
+                message: format!("cannot start flashing {}: {e}", seen.path().display()),
+            };
+            return fail(record, failure);
+        }
+    };
+    for event in &run.events {
+        let done = matches!(event, FlashEvent::Done { .. });
+        if matches!(
+            event,
+            FlashEvent::Progress { .. } | FlashEvent::TargetDone { .. }
+        ) {
+            // The front end may have gone; the drive goes on regardless.
+            let _ = events.send(StationEvent::Flash {
+                drive: seen.clone(),
+                event,
+            });
+        }
+        if done {
+            break;
+        }
+    }
+    let report = match run.finish() {
+        Ok(report) => report,
+        Err(refusals) => {
+            let reason = refusals
+                .into_iter()
+                .map(|r| r.reason)
+                .collect::<Vec<_>>()
+                .join("; ");
+            let failure = TargetFailure {
+                kind: FailureKind::Write,
+                offset: None,
+                message: format!("{} was refused: {reason}", seen.path().display()),
+            };
+            return fail(record, failure);
+        }
+    };
+    record.image_sha256 = report.image_sha256.clone();
+    let Some(outcome) = report.targets.into_iter().next() else {
+        unreachable!("a run of one target reports one outcome")
+    };
+    record.written_bytes = outcome.written_bytes;
+    record.verified_bytes = outcome.verified_bytes;
+    record.mb_per_s = mb_per_s(outcome.written_bytes, clock.elapsed().as_secs_f64());
+    match outcome.result {
+        Ok(()) => {
+            record.finished = rfc3339(SystemTime::now());
+            record
+        }
+        Err(failure) => fail(record, failure),
+    }
+}
+
+/// The record of a drive about to be flashed: result ok until it fails.
+fn record_of(
+    shared: &Shared,
+    seen: &SeenDrive,
+    identity: Option<&DriveIdentity>,
+    started: SystemTime,
+) -> DriveRecord {
+    let drive = &seen.drive;
+    DriveRecord {
+        started: rfc3339(started),
+        finished: rfc3339(started),
+        drive: Some(seen.id.clone()),
+        path: drive.path.display().to_string(),
+        serial: drive.serial.clone(),
+        vendor: drive.vendor.clone(),
+        model: drive.model.clone(),
+        size: Some(drive.size_bytes),
+        backing_file: seen
+            .media
+            .backing_file
+            .as_ref()
+            .map(|f| f.display().to_string()),
+        image: shared.source.path().display().to_string(),
+        image_sha256: None,
+        config_sha256: None,
+        n: identity.map(|i| i.n),
+        row: identity.and_then(|i| i.row),
+        uuid: identity.and_then(|i| i.uuid.clone()),
+        hostname: identity.and_then(|i| i.hostname.clone()),
+        written_bytes: 0,
+        verified_bytes: 0,
+        mb_per_s: None,
+        result: Outcome::Ok,
+        kind: None,
+        error: None,
+        offset: None,
+    }
+}
