@@ -159,9 +159,12 @@ pub fn find_boot(data: &[u8]) -> bool {
         return false;
     };
     let partition = &configured.partition;
-    assert_eq!(configured.patch.bytes.len() as u64, partition.size_bytes);
+    assert_eq!(configured.patch.len, partition.size_bytes);
     assert!(partition.offset + partition.size_bytes <= image.len() as u64);
-    check_written(&configured.patch.bytes, &request);
+    let range = partition.offset as usize..(partition.offset + partition.size_bytes) as usize;
+    let mut bytes = image[range].to_vec();
+    configured.patch.apply(partition.offset, &mut bytes);
+    check_written(&bytes, &request);
     true
 }
 

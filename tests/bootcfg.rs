@@ -574,6 +574,19 @@ fn flash_config_to_two_loop_devices() {
                 start["config_sha256"],
                 sha256_hex(balena_image::FLEET_CONFIG_COMPACT.as_bytes())
             );
+            // DESIGN.md §9: the run's hash is the image's as published, each
+            // drive's that of its bytes as written (configured).
+            let events: Vec<serde_json::Value> = stdout
+                .lines()
+                .map(|line| serde_json::from_str(line).unwrap())
+                .collect();
+            let of = |name: &'static str| events.iter().filter(move |e| e["event"] == name);
+            let image_sha = sha256_hex(&fs::read(&image.path).unwrap());
+            assert_eq!(of("done").next().unwrap()["image_sha256"], image_sha);
+            assert_eq!(of("target_done").count(), 2);
+            for done in of("target_done") {
+                assert_eq!(done["sha256"], sha256_hex(&expected), "{done}");
+            }
             for drive in [&first, &second] {
                 let written = drive.contents();
                 assert!(

@@ -24,7 +24,6 @@ mod stream;
 pub(crate) mod wifi;
 
 use std::io::{self, Read};
-use std::sync::Arc;
 
 pub use boot_sector::FatGeometry;
 pub use config_json::{CONFIG_LIMIT_BYTES, ConfigJson};
@@ -36,7 +35,7 @@ pub use overlay::PatchedReader;
 pub use partitions::{Partition, PartitionTable, TableScheme, read_ebr, read_table_prefix};
 pub use wifi::WifiProfile;
 
-use crate::patch::Patch;
+use crate::patch::{self, Patch, PatchBuilder};
 use crate::source::ImageSource;
 use device_type::{DEVICE_TYPE_PATH, DeviceType};
 use fat::{FatEditError, FileToWrite};
@@ -155,13 +154,12 @@ pub fn configure_streams<R: Read>(
         .or_else(|| fat::root_dir_label(&bytes));
 
     write_request(&mut bytes, request, &partition)?;
+    let patch = diff_with_image(open_stream()?, partition.offset, &bytes)?;
+    drop(bytes);
 
     let warnings = device_type_warnings(request, device_type.as_ref());
     Ok(Configured {
-        patch: Patch {
-            offset: partition.offset,
-            bytes: Arc::new(bytes),
-        },
+        patch,
         partition: BootPartition {
             number: partition.number,
             label,
@@ -172,6 +170,28 @@ pub fn configure_streams<R: Read>(
         config_sha256: request.config.sha256_hex(),
         warnings,
     })
+}
+
+/// The patch that turns the image's bytes at `offset` (read again from
+/// `stream`, the image from its first byte) into `configured`: only the
+/// blocks that differ, so that a patch per target costs KiBs, not the whole
+/// partition. Reading again, rather than copying the partition before the
+/// edit, keeps one partition in memory.
+fn diff_with_image<R: Read>(
+    stream: R,
+    offset: u64,
+    configured: &[u8],
+) -> Result<Patch, BootConfigError> {
+    let mut reader = ForwardReader::new(stream);
+    let mut builder = PatchBuilder::new(offset, configured.len() as u64);
+    let mut old = vec![0u8; patch::BLOCK];
+    for (i, new) in configured.chunks(patch::BLOCK).enumerate() {
+        let at = offset + (i * patch::BLOCK) as u64;
+        let old = &mut old[..new.len()];
+        reader.read_exact_at(at, old)?;
+        builder.block(at, old, new);
+    }
+    Ok(builder.finish())
 }
 
 /// Writes the files of `request` (config.json, the WiFi profile) into
@@ -327,9 +347,13 @@ mod tests {
         assert_eq!(configured.partition.label.as_deref(), Some("resin-boot"));
         assert_eq!(configured.partition.rule, BootRule::Label);
         assert_eq!(configured.patch.offset, MIB as u64);
-        assert_eq!(configured.patch.bytes.len(), 5 * MIB);
+        assert_eq!(configured.patch.len, 5 * MIB as u64);
         assert!(configured.warnings.is_empty());
-        let bytes = &configured.patch.bytes;
+        // The patch holds only what changed: a few blocks, not 5 MiB.
+        assert!(configured.patch.changed_bytes() < 64 * 1024);
+        let mut bytes = image[MIB..6 * MIB].to_vec();
+        configured.patch.apply(MIB as u64, &mut bytes);
+        let bytes = &bytes;
         assert_eq!(
             fat::read_file(bytes, "config.json").unwrap().unwrap(),
             br#"{"deviceType":"raspberrypi4-64"}"#
@@ -349,7 +373,7 @@ mod tests {
         let request = request(r#"{"applicationId":1}"#, Some(wifi));
         let first = configure_bytes(&image, &request, 1 << 30).unwrap();
         let second = configure_bytes(&image, &request, 1 << 30).unwrap();
-        assert!(first.patch.bytes == second.patch.bytes);
+        assert!(first.patch == second.patch);
     }
 
     #[test]

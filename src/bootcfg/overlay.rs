@@ -45,17 +45,12 @@ impl<R: Read> Read for PatchedReader<R> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
 
     #[test]
     fn replaces_exactly_the_patched_range_across_reads() {
         let image = [0u8; 100];
-        let patch = Patch {
-            offset: 30,
-            bytes: Arc::new(vec![9u8; 20]),
-        };
+        let patch = Patch::diff(30, &[0u8; 20], &[9u8; 20]);
         let mut reader = PatchedReader::new(&image[..], patch);
         let mut out = Vec::new();
         let mut buf = [0u8; 7];

@@ -3,10 +3,12 @@
 //! whatever the image size.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender};
 
 use super::TargetFailure;
+use crate::patch::Patch;
 use crate::target::AlignedBuf;
 
 /// Bytes per chunk: large enough that per-chunk costs (channel hops, system
@@ -51,23 +53,22 @@ impl Chunk {
         let to = (range.end - self.offset) as usize;
         &self.bytes()[from..to]
     }
+}
 
-    /// The parts of this chunk outside its used ranges.
-    pub fn unused(&self) -> Vec<Range<u64>> {
-        let mut free = Vec::new();
-        let mut cursor = self.offset;
-        for r in &self.used {
-            if r.start > cursor {
-                free.push(cursor..r.start);
-            }
-            cursor = cursor.max(r.end);
+/// The parts of `whole` outside `used` (sorted ranges within it).
+pub fn unused(whole: Range<u64>, used: &[Range<u64>]) -> Vec<Range<u64>> {
+    let mut free = Vec::new();
+    let mut cursor = whole.start;
+    for r in used {
+        if r.start > cursor {
+            free.push(cursor..r.start);
         }
-        let end = self.offset + self.len as u64;
-        if cursor < end {
-            free.push(cursor..end);
-        }
-        free
+        cursor = cursor.max(r.end);
     }
+    if cursor < whole.end {
+        free.push(cursor..whole.end);
+    }
+    free
 }
 
 impl Drop for Chunk {
@@ -77,6 +78,51 @@ impl Drop for Chunk {
             // is simply freed.
             let _ = self.home.send(buf);
         }
+    }
+}
+
+/// The bytes a target writes for a chunk: the shared chunk itself, or,
+/// where the target's patch changes it, a private copy with the patch
+/// applied (the shared chunk keeps the image's own bytes for the others).
+pub struct Payload {
+    pub offset: u64,
+    pub len: usize,
+    data: PayloadData,
+}
+
+enum PayloadData {
+    Shared(Arc<Chunk>),
+    Own(AlignedBuf),
+}
+
+impl Payload {
+    /// What a target with `patch` writes of `chunk`.
+    pub fn for_target(chunk: &Arc<Chunk>, patch: Option<&Patch>) -> Payload {
+        let (offset, len) = (chunk.offset, chunk.len);
+        let data = match patch {
+            Some(patch) if patch.touches(&(offset..offset + len as u64)) => {
+                let mut own = AlignedBuf::zeroed(len);
+                own.copy_from_slice(chunk.bytes());
+                patch.apply(offset, &mut own);
+                PayloadData::Own(own)
+            }
+            _ => PayloadData::Shared(chunk.clone()),
+        };
+        Payload { offset, len, data }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        match &self.data {
+            PayloadData::Shared(chunk) => chunk.bytes(),
+            PayloadData::Own(buf) => &buf[..self.len],
+        }
+    }
+
+    /// The bytes of `range`, which lies within this chunk.
+    pub fn bytes_of(&self, range: &Range<u64>) -> &[u8] {
+        let from = (range.start - self.offset) as usize;
+        let to = (range.end - self.offset) as usize;
+        &self.bytes()[from..to]
     }
 }
 
@@ -112,7 +158,7 @@ impl BufferPool {
 
 /// What the reader sends to each consumer.
 pub enum Message {
-    Chunk(std::sync::Arc<Chunk>),
+    Chunk(Arc<Chunk>),
     /// The image ended cleanly after `image_bytes` bytes.
     End {
         image_bytes: u64,

@@ -6,15 +6,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossbeam_channel::{Receiver, Sender};
 
-use super::chunk::{CHUNK_BYTES, Message};
+use super::chunk::{CHUNK_BYTES, Message, Payload};
 use super::device_io::DeviceIo;
 use super::progress::ProgressReporter;
 use super::{FailureKind, FlashEvent, Phase, TargetFailure, TargetOutcome};
+use crate::patch::Patch;
 use crate::target::{AlignedBuf, TargetInfo, TargetOpener};
 
 pub struct CompareRun<'a> {
     pub index: usize,
     pub info: TargetInfo,
+    /// The target's patch: compared in place of the image's bytes.
+    pub patch: Option<&'a Patch>,
     pub chunks: Receiver<Message>,
     pub size_hint: Option<u64>,
     pub events: &'a Sender<FlashEvent>,
@@ -73,6 +76,8 @@ impl CompareRun<'_> {
                 }
                 Message::Failed(f) => return Err(f),
             };
+            let used = chunk.used.clone();
+            let chunk = Payload::for_target(&chunk, self.patch);
             if self.cancel.load(Ordering::Relaxed) {
                 return Err(TargetFailure {
                     kind: FailureKind::Cancelled,
@@ -89,7 +94,7 @@ impl CompareRun<'_> {
                     format!("{path} holds {size} bytes, but the image goes on past that"),
                 ));
             }
-            for range in &chunk.used {
+            for range in &used {
                 let (offset, len) = (range.start, (range.end - range.start) as usize);
                 let mut lent = buf
                     .take()

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{RecvTimeoutError, Sender};
 
-use super::chunk::Chunk;
+use super::chunk::Payload;
 use crate::target::{AlignedBuf, BlockTarget, IO_ALIGNMENT, TargetError};
 
 /// How often a waiting thread looks at the cancel flag.
@@ -171,14 +171,14 @@ impl DeviceIo {
     pub fn locate_write_failure(
         &self,
         cancel: &AtomicBool,
-        chunk: Arc<Chunk>,
+        chunk: Arc<Payload>,
         error: TargetError,
     ) -> Result<TargetError, Abandoned> {
         if !matches!(error, TargetError::Write { .. }) {
             return Ok(error);
         }
         let (offset, len) = (chunk.offset, chunk.len);
-        // Rewriting the image's own bytes is harmless where they did land.
+        // Rewriting the target's own bytes is harmless where they did land.
         let located = self.locate_failure(cancel, offset, len, move |file, at, n| {
             let from = (at - chunk.offset) as usize;
             file.write_at(at, &chunk.bytes()[from..from + n])

@@ -14,12 +14,32 @@ pub struct FlashJob {
     pub targets: Vec<PathBuf>,
     /// Read every target back and compare it with the image.
     pub verify: bool,
-    /// The SHA-256 (hex) the decompressed, patched image must have.
+    /// The SHA-256 (hex) the decompressed image must have (without any
+    /// patch: the hash its publisher lists, DESIGN.md §9).
     pub expected_sha256: Option<String>,
-    pub patch: Option<Patch>,
+    /// Each target's patch (its configured boot partition), by the index of
+    /// `targets`; a target past the end of this list has none. Each target
+    /// is written and verified with its own.
+    pub patches: Vec<Option<Patch>>,
     /// Write and verify every byte (`--full`), not only the used ranges of
     /// the map of used bytes (`crate::map`).
     pub full: bool,
+}
+
+impl FlashJob {
+    /// The patch of target `index`, if any.
+    pub fn patch_for(&self, index: usize) -> Option<&Patch> {
+        self.patches.get(index).and_then(Option::as_ref)
+    }
+
+    /// The regions patched for any target: always used in the map, so that
+    /// every target writes and verifies them whole.
+    pub fn patched_ranges(&self) -> Vec<std::ops::Range<u64>> {
+        let mut ranges: Vec<_> = self.patches.iter().flatten().map(Patch::range).collect();
+        ranges.sort_by_key(|r| (r.start, r.end));
+        ranges.dedup();
+        ranges
+    }
 }
 
 /// The result of one target.

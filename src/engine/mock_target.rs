@@ -50,6 +50,10 @@ struct MockDisk {
 
 impl MockDisk {
     fn new(size: usize, block: usize) -> MockDisk {
+        MockDisk::named(size, block, "/dev/mock0")
+    }
+
+    fn named(size: usize, block: usize, path: &str) -> MockDisk {
         MockDisk {
             disk: Arc::new(Mutex::new(Disk {
                 bytes: vec![OLD_BYTE; size],
@@ -62,7 +66,7 @@ impl MockDisk {
                 flip_on_read: None,
                 fail_write_at: None,
             })),
-            path: PathBuf::from("/dev/mock0"),
+            path: PathBuf::from(path),
         }
     }
 
@@ -71,7 +75,7 @@ impl MockDisk {
         let disk = self.disk.lock().unwrap();
         // `inspect` is the only way to make a TargetInfo; a file still to
         // be created is the one that needs nothing on disk.
-        let mut info = crate::target::inspect(&scratch.join("mock0")).unwrap();
+        let mut info = crate::target::inspect(&scratch.join("mock")).unwrap();
         info.path = self.path.clone();
         info.kind = TargetKind::BlockDevice;
         info.size_bytes = Some(disk.bytes.len() as u64);
@@ -91,6 +95,26 @@ impl TargetOpener for MockDisk {
 
     fn open_for_read(&self, _: &TargetInfo) -> Result<Box<dyn BlockTarget>, TargetError> {
         Ok(Box::new(self.clone()))
+    }
+}
+
+/// Several mock disks, each opened by its path.
+struct MockDisks(Vec<MockDisk>);
+
+impl MockDisks {
+    fn by_path(&self, info: &TargetInfo) -> MockDisk {
+        let disk = self.0.iter().find(|d| d.path == info.path);
+        disk.expect("a mock disk of that path").clone()
+    }
+}
+
+impl TargetOpener for MockDisks {
+    fn open_for_write(&self, info: &TargetInfo) -> Result<Box<dyn BlockTarget>, TargetError> {
+        Ok(Box::new(self.by_path(info)))
+    }
+
+    fn open_for_read(&self, info: &TargetInfo) -> Result<Box<dyn BlockTarget>, TargetError> {
+        Ok(Box::new(self.by_path(info)))
     }
 }
 
@@ -203,6 +227,8 @@ struct TestImage {
     job: FlashJob,
     /// The image as the targets must hold it: patched.
     expected: Vec<u8>,
+    /// The image as its file holds it.
+    original: Vec<u8>,
 }
 
 const IMAGE_LEN: usize = 3 * CHUNK_BYTES + 2 * 4096 + 123;
@@ -223,24 +249,32 @@ fn test_image(verify: bool) -> TestImage {
     image[2 * CHUNK_BYTES..3 * CHUNK_BYTES].fill(0);
     let path = dir.path().join("image.img");
     std::fs::write(&path, &image).unwrap();
-    let patch = Patch {
-        offset: (CHUNK_BYTES - 1000) as u64,
-        bytes: Arc::new(vec![0xAB; 3000]),
-    };
+    let original = image.clone();
+    let patch = patch_of(&image, CHUNK_BYTES - 1000, &[0xAB; 3000]);
     patch.apply(0, &mut image);
     let job = FlashJob {
         source: ImageSource::open(&path).unwrap(),
         targets: vec![PathBuf::from("/dev/mock0")],
         verify,
         expected_sha256: None,
-        patch: Some(patch),
+        patches: vec![Some(patch)],
         full: false,
     };
     TestImage {
         _dir: dir,
         job,
         expected: image,
+        original,
     }
+}
+
+/// The patch that writes `bytes` at `at` into `image`, as a configured boot
+/// partition spanning 2 MiB from 4 KiB before `at` would be.
+fn patch_of(image: &[u8], at: usize, bytes: &[u8]) -> Patch {
+    let region = at - 4096..at - 4096 + (2 << 20);
+    let mut configured = image[region.clone()].to_vec();
+    configured[4096..4096 + bytes.len()].copy_from_slice(bytes);
+    Patch::diff(region.start as u64, &image[region], &configured)
 }
 
 /// Flashes the test image to `mock` through the real writer and verifier.
@@ -277,7 +311,8 @@ fn a_flash_writes_and_verifies_every_byte_with_aligned_calls_only() {
         assert!(outcome.verified);
         assert_eq!(outcome.bytes_written, IMAGE_LEN as u64);
         assert_eq!(report.image_bytes, Some(IMAGE_LEN as u64));
-        let sha = hex(&Sha256::digest(&image.expected));
+        // The image's hash is of the image as published, without the patch.
+        let sha = hex(&Sha256::digest(&image.original));
         assert_eq!(report.image_sha256.as_deref(), Some(sha.as_str()));
         assert_no_violations(&mock);
         let disk = mock.state();
@@ -437,7 +472,7 @@ fn a_sparse_flash_writes_and_reads_back_only_used_ranges_aligned() {
             targets: vec![PathBuf::from("/dev/mock0")],
             verify: true,
             expected_sha256: None,
-            patch: None,
+            patches: Vec::new(),
             full: false,
         };
         let mock = MockDisk::new(len + CHUNK_BYTES, block);
@@ -476,4 +511,109 @@ fn a_sparse_flash_writes_and_reads_back_only_used_ranges_aligned() {
         let sha = hex(&Sha256::digest(&image));
         assert_eq!(report.image_sha256.as_deref(), Some(sha.as_str()));
     }
+}
+
+/// Two targets, each with its own configured boot partition (as two CSV
+/// rows give): each holds and verifies its own bytes, its `target_done`
+/// hash is of those, and the image's hash is the image's alone.
+#[test]
+fn each_target_is_written_and_verified_with_its_own_patch() {
+    let image = test_image(true);
+    let patch_a = patch_of(&image.original, CHUNK_BYTES - 1000, &[0xAA; 3000]);
+    let patch_b = patch_of(&image.original, CHUNK_BYTES - 1000, b"{\"uuid\":\"b\"}");
+    let mut job = image.job.clone();
+    job.targets = vec!["/dev/mockA".into(), "/dev/mockB".into()];
+    job.patches = vec![Some(patch_a.clone()), Some(patch_b.clone())];
+    let disks = MockDisks(vec![
+        MockDisk::named(IMAGE_LEN, 512, "/dev/mockA"),
+        MockDisk::named(IMAGE_LEN, 4096, "/dev/mockB"),
+    ]);
+    let scratch = tempfile::tempdir().unwrap();
+    let infos = disks.0.iter().map(|d| d.info(scratch.path())).collect();
+    let (events, received) = crossbeam_channel::unbounded();
+    let report = super::write_targets(&job, infos, &events, &AtomicBool::new(false), &disks);
+    drop(events);
+    let image_sha = hex(&Sha256::digest(&image.original));
+    assert_eq!(report.image_sha256.as_deref(), Some(image_sha.as_str()));
+    let mut shas = vec![None; 2];
+    for event in received {
+        if let super::FlashEvent::TargetDone { target, sha256, .. } = event {
+            shas[target] = sha256;
+        }
+    }
+    for (i, (disk, patch)) in disks.0.iter().zip([&patch_a, &patch_b]).enumerate() {
+        assert_eq!(report.targets[i].result, Ok(()), "target {i}");
+        assert!(report.targets[i].verified);
+        assert_no_violations(disk);
+        let mut expected = image.original.clone();
+        patch.apply(0, &mut expected);
+        assert!(
+            disk.state().bytes == expected,
+            "target {i} holds its own bytes"
+        );
+        let own = hex(&Sha256::digest(&expected));
+        assert_eq!(shas[i].as_deref(), Some(own.as_str()), "target {i}");
+        assert_ne!(own, image_sha);
+    }
+    // The patches cost what they change, not the region they belong to.
+    assert_eq!(patch_b.changed_bytes(), 4096);
+}
+
+/// A card that loses a byte of its configuration fails, though the byte
+/// is in a range no other target's check would notice.
+#[test]
+fn a_target_whose_configured_bytes_read_back_wrong_fails() {
+    let image = test_image(true);
+    let mut job = image.job.clone();
+    let patch = patch_of(&image.original, CHUNK_BYTES - 1000, &[0x11; 100]);
+    job.targets = vec!["/dev/mockA".into(), "/dev/mockB".into()];
+    job.patches = vec![Some(patch.clone()), Some(patch)];
+    let disks = MockDisks(vec![
+        MockDisk::named(IMAGE_LEN, 512, "/dev/mockA"),
+        MockDisk::named(IMAGE_LEN, 512, "/dev/mockB"),
+    ]);
+    let flipped = (CHUNK_BYTES - 1000 + 50) as u64;
+    disks.0[1].state().flip_on_read = Some(flipped);
+    let scratch = tempfile::tempdir().unwrap();
+    let infos = disks.0.iter().map(|d| d.info(scratch.path())).collect();
+    let (events, _received) = crossbeam_channel::unbounded();
+    let report = super::write_targets(&job, infos, &events, &AtomicBool::new(false), &disks);
+    assert_eq!(report.targets[0].result, Ok(()));
+    let failure = report.targets[1].result.clone().unwrap_err();
+    assert_eq!(failure.kind, FailureKind::Verify);
+    assert_eq!(failure.offset, Some(flipped), "{failure}");
+    assert!(failure.message.contains("configured"), "{failure}");
+}
+
+/// `imprint verify` compares each target with its own configuration.
+#[test]
+fn imprint_verify_compares_each_target_with_its_own_patch() {
+    let image = test_image(false);
+    let patch_a = patch_of(&image.original, CHUNK_BYTES - 1000, &[0xAA; 10]);
+    let patch_b = patch_of(&image.original, CHUNK_BYTES - 1000, &[0xBB; 10]);
+    let mut job = image.job.clone();
+    job.targets = vec!["/dev/mockA".into(), "/dev/mockB".into()];
+    job.patches = vec![Some(patch_a.clone()), Some(patch_b)];
+    let disks = MockDisks(vec![
+        MockDisk::named(IMAGE_LEN, 512, "/dev/mockA"),
+        MockDisk::named(IMAGE_LEN, 512, "/dev/mockB"),
+    ]);
+    // Both hold A's configuration: A compares equal, B differs where its
+    // own configuration does.
+    for disk in &disks.0 {
+        let mut bytes = image.original.clone();
+        patch_a.apply(0, &mut bytes);
+        disk.state().bytes = bytes;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let infos = disks.0.iter().map(|d| d.info(scratch.path())).collect();
+    let (events, _received) = crossbeam_channel::unbounded();
+    let report = super::compare_targets(&job, infos, &events, &AtomicBool::new(false), &disks);
+    assert_eq!(report.targets[0].result, Ok(()));
+    let failure = report.targets[1].result.clone().unwrap_err();
+    assert_eq!(
+        failure.offset,
+        Some((CHUNK_BYTES - 1000) as u64),
+        "{failure}"
+    );
 }

@@ -106,6 +106,7 @@ fn write_targets(
         runs.push(writer::TargetRun {
             index,
             info,
+            patch: job.patch_for(index),
             chunks,
             digests,
             image_sha256,
@@ -154,7 +155,7 @@ fn write_targets(
         let reader = spawn_named(s, "reader", move || {
             reader::read_image(
                 &job.source,
-                job.patch.as_ref(),
+                &job.patched_ranges(),
                 job.full,
                 pool,
                 consumers,
@@ -222,6 +223,7 @@ fn compare_targets(
         runs.push(compare::CompareRun {
             index,
             info,
+            patch: job.patch_for(index),
             chunks,
             size_hint,
             events,
@@ -252,7 +254,7 @@ fn compare_targets(
         let pool = &pool;
         let image_bytes = reader::read_image(
             &job.source,
-            job.patch.as_ref(),
+            &job.patched_ranges(),
             job.full,
             pool,
             consumers,

@@ -1,14 +1,16 @@
-//! The reader: decompresses the image once, applies the patch (a configured
-//! boot partition), and fans every chunk out to all consumers.
+//! The reader: decompresses the image once and fans every chunk out to all
+//! consumers. Chunks hold the image's own bytes: each target applies its
+//! own patch (its configured boot partition) to a private copy.
 
 use std::io::{self, Read};
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossbeam_channel::Sender;
 
 use super::chunk::{BufferPool, CHUNK_BYTES, Chunk, Message};
-use super::{FailureKind, Patch, TargetFailure};
+use super::{FailureKind, TargetFailure};
 use crate::map::Mapper;
 use crate::source::ImageSource;
 
@@ -24,19 +26,26 @@ pub struct Consumer {
 /// the others carry on. Returns the image length when read to its end.
 ///
 /// Unless `full`, each chunk carries the used ranges the map of used bytes
-/// (`crate::map`) gives it, computed here as it streams; the patch (a
-/// configured boot partition) is always used.
+/// (`crate::map`) gives it, computed here as it streams; the `patched`
+/// regions (configured boot partitions) are always used.
 pub fn read_image(
     source: &ImageSource,
-    patch: Option<&Patch>,
+    patched: &[Range<u64>],
     full: bool,
     pool: &BufferPool,
     mut consumers: Vec<Consumer>,
     cancel: &AtomicBool,
 ) -> Result<u64, TargetFailure> {
-    let mut mapper =
-        (!full).then(|| Mapper::new(patch.map(|p| p.offset..p.end()).into_iter().collect()));
-    let result = stream_chunks(source, patch, mapper.as_mut(), pool, &mut consumers, cancel);
+    let mut mapper = (!full).then(|| Mapper::new(patched.to_vec()));
+    let patched_end = patched.iter().map(|r| r.end).max();
+    let result = stream_chunks(
+        source,
+        patched_end,
+        mapper.as_mut(),
+        pool,
+        &mut consumers,
+        cancel,
+    );
     let last = match &result {
         Ok(image_bytes) => Message::End {
             image_bytes: *image_bytes,
@@ -51,7 +60,7 @@ pub fn read_image(
 
 fn stream_chunks(
     source: &ImageSource,
-    patch: Option<&Patch>,
+    patched_end: Option<u64>,
     mut mapper: Option<&mut Mapper>,
     pool: &BufferPool,
     consumers: &mut Vec<Consumer>,
@@ -87,9 +96,6 @@ fn stream_chunks(
         if len == 0 {
             break;
         }
-        if let Some(patch) = patch {
-            patch.apply(offset, &mut buf[..len]);
-        }
         let used = mapper.as_mut().map(|m| m.used_in(offset, &buf[..len]));
         let mut chunk = Chunk::new(offset, len, buf, pool.home());
         if let Some(used) = used {
@@ -121,8 +127,8 @@ fn stream_chunks(
             ),
         });
     }
-    if let Some(patch) = patch
-        && patch.end() > offset
+    if let Some(end) = patched_end
+        && end > offset
     {
         return Err(TargetFailure {
             kind: FailureKind::Source,

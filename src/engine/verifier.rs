@@ -19,6 +19,7 @@ use super::chunk::{CHUNK_BYTES, ChunkDigest, is_all_zero};
 use super::device_io::DeviceIo;
 use super::progress::ProgressReporter;
 use super::{FailureKind, FlashEvent, Phase, TargetFailure};
+use crate::patch::Patch;
 use crate::target::{AlignedBuf, TargetInfo, TargetKind, TargetOpener};
 
 /// How far behind the write position the read-back stays while writing.
@@ -42,6 +43,9 @@ pub struct Verifier<'a> {
     /// Set when verification fails, so the writer stops early.
     pub failed: &'a AtomicBool,
     pub opener: &'a dyn TargetOpener,
+    /// The target's patch: the read-back must hold its bytes, and with the
+    /// image's own put back in their place must match the image's digests.
+    pub patch: Option<&'a Patch>,
 }
 
 impl Verifier<'_> {
@@ -167,6 +171,17 @@ impl Verifier<'_> {
             return Err(verify_failure(located.offset(), located.to_string()));
         }
         let buf = buf.insert(lent);
+        if let Some(patch) = self.patch
+            && let Some(at) = patch.check_and_restore(offset, &mut buf[..len])
+        {
+            return Err(verify_failure(
+                Some(at),
+                format!(
+                    "verification of {} failed: byte {at} read back is not the configured boot partition's; the drive may be failing or fake, try another drive",
+                    self.info.path.display()
+                ),
+            ));
+        }
         let expected = self.digests.recv().map_err(|_| {
             verify_failure(
                 Some(offset),
@@ -240,6 +255,7 @@ mod tests {
             cancel: &cancel,
             failed: &failed,
             opener: &crate::target::OpenTargetFile,
+            patch: None,
         }
         .run();
         assert_eq!(failed.load(Ordering::Relaxed), result.is_err());

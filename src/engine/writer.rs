@@ -8,19 +8,27 @@ use std::thread;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use super::chunk::{Chunk, ChunkDigest, Message, is_all_zero};
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use super::chunk::{ChunkDigest, Message, Payload, is_all_zero};
 use super::device_io::DeviceIo;
 use super::progress::ProgressReporter;
 use super::short_name;
 use super::verifier::{Verifier, Written};
 use super::{FailureKind, FlashEvent, Phase, TargetFailure, TargetOutcome};
 use crate::hex::hex;
+use crate::patch::Patch;
 use crate::target::{TargetError, TargetInfo, TargetKind, TargetOpener};
 
 /// What a target's thread is given.
 pub struct TargetRun<'a> {
     pub index: usize,
     pub info: TargetInfo,
+    /// This target's configured boot partition, written and verified in
+    /// place of the image's own bytes.
+    pub patch: Option<&'a Patch>,
     pub chunks: Receiver<Message>,
     /// Per-chunk digests, in order; `None` when verification is off.
     pub digests: Option<Receiver<ChunkDigest>>,
@@ -63,9 +71,12 @@ impl TargetRun<'_> {
         counts: &mut Counts,
         verified: &mut bool,
     ) -> Result<[u8; 32], TargetFailure> {
+        // With a patch, the target's bytes are not the image's: their hash
+        // is taken as they are written (DESIGN.md §9, "Which SHA-256").
+        let mut own_sha = self.patch.map(|_| Sha256::new());
         let Some(digests) = &self.digests else {
-            self.write(counts, None, &AtomicBool::new(false))?;
-            return self.check_image_sha256();
+            self.write(counts, None, &AtomicBool::new(false), &mut own_sha)?;
+            return self.target_sha256(own_sha);
         };
         let verify_failed = AtomicBool::new(false);
         let (written_tx, written) = crossbeam_channel::unbounded();
@@ -78,6 +89,7 @@ impl TargetRun<'_> {
             cancel: self.cancel,
             failed: &verify_failed,
             opener: self.opener,
+            patch: self.patch,
         };
         let (write_result, verify_result) = thread::scope(|s| {
             let name = format!("verify/{}", short_name(&self.info));
@@ -87,7 +99,7 @@ impl TargetRun<'_> {
                 .expect("spawning a verify thread");
             // The exclusive write handle stays open until verification
             // ends, so nothing (an automounter) can grab the device before.
-            let write_result = self.write(counts, Some(written_tx), &verify_failed);
+            let write_result = self.write(counts, Some(written_tx), &verify_failed, &mut own_sha);
             let verify_result = handle.join().expect("a verify thread panicked");
             (write_result, verify_result)
         });
@@ -102,17 +114,26 @@ impl TargetRun<'_> {
             (Err(failure), _) => return Err(failure),
             (Ok(_), Ok(_)) => *verified = true,
         }
-        self.check_image_sha256()
+        self.target_sha256(own_sha)
+    }
+
+    /// The SHA-256 of the target's bytes once the image's has been checked:
+    /// the image's own, or, with a patch, `own_sha`'s.
+    fn target_sha256(&self, own_sha: Option<Sha256>) -> Result<[u8; 32], TargetFailure> {
+        let image_sha = self.check_image_sha256()?;
+        Ok(own_sha.map_or(image_sha, |sha| sha.finalize().into()))
     }
 
     /// Writes the used ranges of every chunk, telling the verifier (if any)
-    /// what is written, then syncs. Returns the still open target and the
+    /// what is written, then syncs; `own_sha`, when given, hashes every
+    /// byte as the target holds it. Returns the still open target and the
     /// image length.
     fn write(
         &self,
         counts: &mut Counts,
         verifier: Option<Sender<Written>>,
         verify_failed: &AtomicBool,
+        own_sha: &mut Option<Sha256>,
     ) -> Result<(DeviceIo, u64), TargetFailure> {
         let file = self
             .opener
@@ -144,12 +165,18 @@ impl TargetRun<'_> {
                         });
                     }
                     let (offset, len) = (chunk.offset, chunk.len);
-                    let ranges = self.ranges_to_write(&chunk);
+                    let used = chunk.used.clone();
+                    let payload = Arc::new(Payload::for_target(&chunk, self.patch));
+                    drop(chunk);
+                    if let Some(sha) = own_sha.as_mut() {
+                        sha.update(payload.bytes());
+                    }
+                    let ranges = self.ranges_to_write(&payload, &used);
                     if !ranges.is_empty() {
                         counts.written += crate::map::total(&ranges);
                         // The chunk goes with the call: its buffer returns
                         // to the pool only once the kernel is done with it.
-                        let whole = chunk.clone();
+                        let whole = payload.clone();
                         let written = file
                             .call(self.cancel, move |file| {
                                 ranges
@@ -159,13 +186,13 @@ impl TargetRun<'_> {
                             .map_err(|_| self.stuck(offset, "a write to"))?;
                         if let Err(error) = written {
                             let located = file
-                                .locate_write_failure(self.cancel, chunk.clone(), error)
+                                .locate_write_failure(self.cancel, payload.clone(), error)
                                 .map_err(|_| self.stuck(offset, "a write to"))?;
                             return Err(target_failure(located));
                         }
                     }
                     counts.position = offset + len as u64;
-                    for r in &chunk.used {
+                    for r in &used {
                         counts.used += r.end - r.start;
                         tell(Written::Range {
                             offset: r.start,
@@ -191,12 +218,12 @@ impl TargetRun<'_> {
     /// The ranges of `chunk` to write: its used ranges; on a file target
     /// also every unused range that is not all zeros, so that a file always
     /// holds exactly the image (the zeros are holes, DESIGN.md §9).
-    fn ranges_to_write(&self, chunk: &Chunk) -> Vec<Range<u64>> {
-        let mut ranges = chunk.used.clone();
+    fn ranges_to_write(&self, payload: &Payload, used: &[Range<u64>]) -> Vec<Range<u64>> {
+        let mut ranges = used.to_vec();
         if self.info.kind == TargetKind::File {
+            let chunk = payload;
             ranges.extend(
-                chunk
-                    .unused()
+                super::chunk::unused(payload.offset..payload.offset + payload.len as u64, used)
                     .into_iter()
                     .filter(|r| !is_all_zero(chunk.bytes_of(r))),
             );

@@ -87,10 +87,11 @@ pub fn job(
 ) -> FlashJob {
     FlashJob {
         source,
+        // Every target alike here; the station gives each its own.
+        patches: vec![configured.map(|c| c.patch.clone()); targets.len()],
         targets,
         verify,
         expected_sha256,
-        patch: configured.map(|c| c.patch.clone()),
         full: false,
     }
 }
