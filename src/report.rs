@@ -35,6 +35,10 @@ pub struct DriveRecord {
     /// The image's SHA-256 (decompressed); `None` when it was not read to
     /// its end.
     pub image_sha256: Option<String>,
+    /// The SHA-256 of the drive's bytes as written (its configuration
+    /// included), when it succeeded.
+    #[serde(default)]
+    pub sha256: Option<String>,
     /// The SHA-256 of the config.json written to this drive.
     pub config_sha256: Option<String>,
     /// The drive's number in its run (`{n}`).
@@ -215,6 +219,7 @@ pub(crate) mod tests {
             backing_file: Some("/tmp/a".into()),
             image: "os.img".into(),
             image_sha256: Some("ab".into()),
+            sha256: None,
             config_sha256: None,
             n: Some(1),
             row,

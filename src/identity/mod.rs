@@ -18,9 +18,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use crate::bootcfg::{BootConfigError, ConfigJson};
+use crate::bootcfg::{self, BootConfigError, ConfigJson, ConfigRequest, Configured, WifiProfile};
 use crate::protocol::Outcome;
 use crate::report::DriveRecord;
+use crate::source::ImageSource;
 
 pub use rows::Rows;
 
@@ -269,6 +270,20 @@ impl Identities {
             config,
         })
     }
+}
+
+/// The image of `source` configured for the drive with `identity` (and the
+/// WiFi profile every drive shares): that drive's patch.
+pub fn configure(
+    source: &ImageSource,
+    identity: &DriveIdentity,
+    wifi: Option<&WifiProfile>,
+) -> Result<Configured, BootConfigError> {
+    let request = ConfigRequest {
+        config: identity.config.clone(),
+        wifi: wifi.cloned(),
+    };
+    bootcfg::configure(source, &request)
 }
 
 /// A fresh balena device uuid: 32 lowercase hexadecimal digits from the

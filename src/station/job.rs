@@ -1,6 +1,7 @@
 //! One drive of a station: its configuration, one engine run for it alone,
 //! its events tagged with the drive, and its report record.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Instant, SystemTime};
@@ -8,8 +9,8 @@ use std::time::{Instant, SystemTime};
 use crossbeam_channel::Sender;
 
 use super::{SeenDrive, StationEvent};
-use crate::bootcfg::{self, ConfigRequest, Configured, WifiProfile};
-use crate::engine::{FailureKind, FlashEvent, TargetFailure};
+use crate::bootcfg::{self, Configured, WifiProfile};
+use crate::engine::{FailureKind, FlashEvent, TargetFailure, TargetOutcome};
 use crate::identity::DriveIdentity;
 use crate::protocol::Outcome;
 use crate::report::{DriveRecord, mb_per_s, rfc3339};
@@ -37,11 +38,7 @@ pub fn configure(
 ) -> Result<Option<Configured>, bootcfg::BootConfigError> {
     match identity {
         Some(identity) => {
-            let request = ConfigRequest {
-                config: identity.config.clone(),
-                wifi: shared.wifi.clone(),
-            };
-            bootcfg::configure(&shared.source, &request).map(Some)
+            crate::identity::configure(&shared.source, identity, shared.wifi.as_ref()).map(Some)
         }
         None => Ok(shared.configured.clone()),
     }
@@ -59,19 +56,14 @@ pub fn flash_drive(
 ) -> DriveRecord {
     let started = SystemTime::now();
     let clock = Instant::now();
-    let mut record = record_of(shared, seen, identity, started);
-    let fail = |mut record: DriveRecord, failure: TargetFailure| {
-        record.finished = rfc3339(SystemTime::now());
-        record.result = if failure.kind == FailureKind::Cancelled {
-            Outcome::Cancelled
-        } else {
-            Outcome::Failed
-        };
-        record.kind = Some(failure.kind);
-        record.error = Some(failure.message);
-        record.offset = failure.offset;
-        record
-    };
+    let mut record = new_record(
+        shared.source.path(),
+        seen.path(),
+        Some(seen),
+        identity,
+        started,
+    );
+    let fail = failed;
     let configured = match configure(shared, identity) {
         Ok(configured) => configured,
         Err(e) => {
@@ -108,6 +100,9 @@ pub fn flash_drive(
     };
     for event in &run.events {
         let done = matches!(event, FlashEvent::Done { .. });
+        if let FlashEvent::TargetDone { sha256, .. } = &event {
+            record.sha256 = sha256.clone();
+        }
         if matches!(
             event,
             FlashEvent::Progress { .. } | FlashEvent::TargetDone { .. }
@@ -142,42 +137,40 @@ pub fn flash_drive(
     let Some(outcome) = report.targets.into_iter().next() else {
         unreachable!("a run of one target reports one outcome")
     };
-    record.written_bytes = outcome.written_bytes;
-    record.verified_bytes = outcome.verified_bytes;
-    record.mb_per_s = mb_per_s(outcome.written_bytes, clock.elapsed().as_secs_f64());
-    match outcome.result {
-        Ok(()) => {
-            record.finished = rfc3339(SystemTime::now());
-            record
-        }
-        Err(failure) => fail(record, failure),
-    }
+    complete(
+        record,
+        &outcome,
+        clock.elapsed().as_secs_f64(),
+        SystemTime::now(),
+    )
 }
 
-/// The record of a drive about to be flashed: result ok until it fails.
-fn record_of(
-    shared: &Shared,
-    seen: &SeenDrive,
+/// The record of a drive about to be flashed (`seen`: what the station
+/// or the drive list knows of it; `None` for a file target): result ok
+/// until it fails.
+pub fn new_record(
+    image: &Path,
+    path: &Path,
+    seen: Option<&SeenDrive>,
     identity: Option<&DriveIdentity>,
     started: SystemTime,
 ) -> DriveRecord {
-    let drive = &seen.drive;
+    let drive = seen.map(|s| &s.drive);
     DriveRecord {
         started: rfc3339(started),
         finished: rfc3339(started),
-        drive: Some(seen.id.clone()),
-        path: drive.path.display().to_string(),
-        serial: drive.serial.clone(),
-        vendor: drive.vendor.clone(),
-        model: drive.model.clone(),
-        size: Some(drive.size_bytes),
+        drive: seen.map(|s| s.id.clone()),
+        path: path.display().to_string(),
+        serial: drive.and_then(|d| d.serial.clone()),
+        vendor: drive.and_then(|d| d.vendor.clone()),
+        model: drive.and_then(|d| d.model.clone()),
+        size: drive.map(|d| d.size_bytes),
         backing_file: seen
-            .media
-            .backing_file
-            .as_ref()
+            .and_then(|s| s.media.backing_file.as_ref())
             .map(|f| f.display().to_string()),
-        image: shared.source.path().display().to_string(),
+        image: image.display().to_string(),
         image_sha256: None,
+        sha256: None,
         config_sha256: None,
         n: identity.map(|i| i.n),
         row: identity.and_then(|i| i.row),
@@ -191,4 +184,35 @@ fn record_of(
         error: None,
         offset: None,
     }
+}
+
+/// `record` with its target's outcome, `seconds` after it started.
+pub fn complete(
+    mut record: DriveRecord,
+    outcome: &TargetOutcome,
+    seconds: f64,
+    finished: SystemTime,
+) -> DriveRecord {
+    record.written_bytes = outcome.written_bytes;
+    record.verified_bytes = outcome.verified_bytes;
+    record.mb_per_s = mb_per_s(outcome.written_bytes, seconds);
+    record.finished = rfc3339(finished);
+    match &outcome.result {
+        Ok(()) => record,
+        Err(failure) => failed(record, failure.clone()),
+    }
+}
+
+/// `record` failed with `failure`, now.
+fn failed(mut record: DriveRecord, failure: TargetFailure) -> DriveRecord {
+    record.finished = rfc3339(SystemTime::now());
+    record.result = if failure.kind == FailureKind::Cancelled {
+        Outcome::Cancelled
+    } else {
+        Outcome::Failed
+    };
+    record.kind = Some(failure.kind);
+    record.error = Some(failure.message);
+    record.offset = failure.offset;
+    record
 }

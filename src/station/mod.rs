@@ -28,7 +28,7 @@ use std::time::Duration;
 use crossbeam_channel::Sender;
 
 pub use drive::{Eligibility, LARGE_DRIVE_BYTES, SeenDrive};
-pub use job::Shared;
+pub use job::{Shared, complete, new_record};
 
 use crate::bootcfg::{self, BootConfigError};
 use crate::engine::FlashEvent;
@@ -37,6 +37,9 @@ use crate::protocol::Outcome;
 use crate::report::{DriveRecord, Report, ReportError};
 use crate::request::{FlashOptions, RequestError};
 use crate::source::{ImageSource, InputKind};
+
+/// Why an eligible drive present at the start is not flashed.
+pub const PRESENT_AT_START: &str = "present when the station started; plug it in again to flash it";
 
 /// What a station is asked to do.
 #[derive(Debug, Clone)]
@@ -57,9 +60,10 @@ pub struct StationOptions {
 /// What a station reports as it runs.
 #[derive(Debug, Clone)]
 pub enum StationEvent {
-    /// Watching; `present` were there before and are not flashed.
+    /// Watching; `present` were there before and are not flashed, each
+    /// with the reason.
     Started {
-        present: Vec<SeenDrive>,
+        present: Vec<(SeenDrive, String)>,
     },
     Inserted(SeenDrive),
     /// Not flashed, and why.
@@ -195,7 +199,18 @@ impl Station {
                 return Summary::default();
             }
         };
-        let present: Vec<SeenDrive> = watch.current.values().cloned().collect();
+        let present = watch
+            .current
+            .values()
+            .map(|seen| {
+                let reason = self
+                    .options
+                    .eligibility
+                    .refusal(seen)
+                    .unwrap_or_else(|| PRESENT_AT_START.to_string());
+                (seen.clone(), reason)
+            })
+            .collect();
         let _ = events.send(StationEvent::Started { present });
         let (done_tx, done_rx) = crossbeam_channel::unbounded();
         let mut running: BTreeMap<String, Running> = BTreeMap::new();
@@ -506,4 +521,17 @@ fn describe_path(path: &Path, name: &str) -> String {
     } else {
         format!("{path} ({name})")
     }
+}
+
+/// What the drive list knows of the block device at `path` (any name of
+/// it: `/dev/disk/by-id/…` too), as the station would see it; `None` for a
+/// file or a device the list leaves out. For `flash --report` and `{serial}`.
+pub fn seen_at(path: &Path) -> Option<SeenDrive> {
+    let wanted = std::fs::canonicalize(path).ok()?;
+    let drive = crate::drives::list()
+        .ok()?
+        .into_iter()
+        .find(|d| std::fs::canonicalize(&d.path).is_ok_and(|p| p == wanted))?;
+    let media = crate::platform::media_identity(&drive.path).ok()?;
+    Some(SeenDrive::new(drive, media, 0))
 }
