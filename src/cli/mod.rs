@@ -7,6 +7,7 @@
 mod args;
 mod configure;
 mod flash;
+mod flash_each;
 mod interrupt;
 mod json_lines;
 mod list;

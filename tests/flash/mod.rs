@@ -16,6 +16,7 @@ mod fixtures;
 mod holds_image;
 mod json;
 mod sparse;
+mod station;
 mod streams;
 mod system_drive;
 mod target_files;
