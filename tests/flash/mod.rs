@@ -8,6 +8,7 @@
 
 mod cancel;
 mod cli_options;
+mod each;
 mod exact_end;
 mod failures;
 mod faults;

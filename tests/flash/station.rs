@@ -23,7 +23,7 @@ const DRIVE_BYTES: usize = TEST_IMG_BYTES + (1 << 20);
 const WAIT: Duration = Duration::from_secs(60);
 
 /// A running `imprint station --json`, its events read as they come.
-struct Station {
+pub(super) struct Station {
     child: Child,
     lines: Receiver<Value>,
     seen: Vec<Value>,
@@ -32,11 +32,20 @@ struct Station {
 impl Station {
     /// `imprint station test.img.xz --json --full --match DIR/*` plus `extra`.
     fn start(dir: &Path, extra: &[&str]) -> Station {
+        Station::start_with(
+            &fixture("test.img.xz"),
+            &format!("{}/*", dir.display()),
+            extra,
+        )
+    }
+
+    /// `imprint station IMAGE --json --full --match PATTERN` plus `extra`,
+    /// once it has listed the drives present.
+    pub(super) fn start_with(image: &Path, pattern: &str, extra: &[&str]) -> Station {
         let mut child = imprint()
             .arg("station")
-            .arg(fixture("test.img.xz"))
-            .args(["--json", "--full", "--match"])
-            .arg(format!("{}/*", dir.display()))
+            .arg(image)
+            .args(["--json", "--full", "--match", pattern])
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -97,7 +106,7 @@ impl Station {
     }
 
     /// Waits for the station to end by itself.
-    fn wait(mut self) -> (i32, Vec<Value>) {
+    pub(super) fn wait(mut self) -> (i32, Vec<Value>) {
         let deadline = Instant::now() + WAIT;
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait().unwrap() {
