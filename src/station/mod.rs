@@ -80,7 +80,7 @@ pub enum StationEvent {
     /// A drive is finished; `record` is its report line.
     Finished {
         drive: SeenDrive,
-        record: DriveRecord,
+        record: Box<DriveRecord>,
     },
     /// Something the operator must know that stops no drive (the report
     /// could not be written).
@@ -400,7 +400,7 @@ impl Station {
         }
         let _ = events.send(StationEvent::Finished {
             drive: seen,
-            record,
+            record: Box::new(record),
         });
     }
 }
