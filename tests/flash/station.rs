@@ -14,9 +14,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::require_root;
+use crate::support::faultdev::{Fault, FaultDevice};
 use crate::support::flashing::{ExpectedImage, PatternedDrive};
 use crate::support::loopdev::{LoopDevice, LoopLock};
-use crate::support::{TEST_IMG_BYTES, TEST_IMG_SHA256, fixture, imprint};
+use crate::support::{TEST_IMG_BYTES, TEST_IMG_SHA256, fixture, imprint, pseudo_random_bytes};
 
 /// A drive with room for `test.img` (5 MiB) and a patterned tail.
 const DRIVE_BYTES: usize = TEST_IMG_BYTES + (1 << 20);
@@ -337,4 +338,48 @@ fn sixteen_drives_plugged_in_at_staggered_times_are_all_flashed() {
     for drive in &drives {
         assert!(backing.contains(&drive.loop_device.backing));
     }
+}
+
+#[test]
+fn ctrl_c_cancels_the_drives_in_flight_and_reports_them_cut_off() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.jsonl");
+    // The fault device's file is `…/mnt/disk`, in a folder of its own.
+    let mut station = Station::start_with(
+        &fixture("test.img.xz"),
+        "*/mnt/disk",
+        &["--report", report.to_str().unwrap()],
+    );
+    let stall = Duration::from_secs(6);
+    let stalled = FaultDevice::new(
+        pseudo_random_bytes(DRIVE_BYTES, 8),
+        Fault::StallWrite { at: 3 << 20, stall },
+    );
+    let path = stalled.name();
+    station.wait_for("the stalled drive writing", |e| {
+        e["event"] == "progress" && e["target"] == path.as_str()
+    });
+    let deadline = Instant::now() + WAIT;
+    while !stalled.stall_began() {
+        assert!(Instant::now() < deadline, "the stall never began");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let stopped = Instant::now();
+    let (code, events) = station.interrupt();
+    assert_eq!(code, 1, "a drive was cut off: {events:#?}");
+    let done = events
+        .iter()
+        .find(|e| e["event"] == "target_done" && e["target"] == path.as_str())
+        .expect("the stalled drive's target_done");
+    assert_eq!(done["outcome"], "cancelled", "{done}");
+    assert!(
+        stopped.elapsed() < stall + Duration::from_secs(5),
+        "the station ended {:?} after Ctrl-C",
+        stopped.elapsed()
+    );
+    let lines = report_lines(&report);
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert_eq!(lines[0]["result"], "cancelled");
 }
