@@ -163,6 +163,12 @@ pub use linux::list_drives;
 #[cfg(target_os = "linux")]
 pub use linux::media_identity;
 
+/// `is_empty_slot(device) -> bool`: whether the device still exists with
+/// no medium in it (a card reader whose card was taken out), as opposed to
+/// a drive unplugged.
+#[cfg(target_os = "linux")]
+pub use linux::is_empty_slot;
+
 /// `block_snapshot() -> io::Result<BlockSnapshot>`: a cheap fingerprint of
 /// the drives and mounts; `BlockSnapshot` is any `Eq` type, and equal
 /// snapshots mean that listing the drives again would give the same list.

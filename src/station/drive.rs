@@ -18,7 +18,8 @@ pub struct SeenDrive {
     /// Stable across insertions of the same medium: `cid:…` (an SD card's
     /// CID), `loop:FILE`, `serial:SERIAL:SIZE`; a drive with none of these
     /// gets `dev:NAME:SIZE#K`, new at every insertion, since nothing tells
-    /// two such cards apart.
+    /// two such cards apart — and so does a card in a reader slot whose
+    /// serial is the reader's (`serial:SERIAL:SIZE#K`).
     pub id: String,
     pub drive: Drive,
     pub media: MediaIdentity,
@@ -26,14 +27,20 @@ pub struct SeenDrive {
 
 impl SeenDrive {
     /// `insertion` numbers the drives seen by this station, to tell apart
-    /// drives with no identity of their own.
-    pub fn new(drive: Drive, media: MediaIdentity, insertion: u64) -> SeenDrive {
+    /// drives with no identity of their own; `reader_slot` says the device
+    /// stayed while its medium was changed (a card reader), so its serial
+    /// names the reader, not the card (DESIGN §9).
+    pub fn new(drive: Drive, media: MediaIdentity, insertion: u64, reader_slot: bool) -> SeenDrive {
         let id = if let Some(cid) = &media.cid {
             format!("cid:{cid}")
         } else if let Some(file) = &media.backing_file {
             format!("loop:{}", file.display())
         } else if let Some(serial) = &drive.serial {
-            format!("serial:{serial}:{}", drive.size_bytes)
+            if reader_slot {
+                format!("serial:{serial}:{}#{insertion}", drive.size_bytes)
+            } else {
+                format!("serial:{serial}:{}", drive.size_bytes)
+            }
         } else {
             format!(
                 "dev:{}:{}#{insertion}",
@@ -154,6 +161,7 @@ mod tests {
             drive("/dev/loop3", Bus::Virtual, false, None, 8 << 20),
             media,
             1,
+            false,
         )
     }
 
@@ -167,18 +175,34 @@ mod tests {
             drive("/dev/mmcblk0", Bus::Mmc, false, Some("0x1"), 64),
             card,
             1,
+            false,
         );
         assert_eq!(sd.id, "cid:035344534c3634");
         assert_eq!(loop_drive("/tmp/a.img").id, "loop:/tmp/a.img");
         let stick = drive("/dev/sdb", Bus::Usb, true, Some("AA12"), 64);
         assert_eq!(
-            SeenDrive::new(stick.clone(), MediaIdentity::default(), 1).id,
-            SeenDrive::new(stick, MediaIdentity::default(), 2).id
+            SeenDrive::new(stick.clone(), MediaIdentity::default(), 1, false).id,
+            SeenDrive::new(stick, MediaIdentity::default(), 2, false).id
+        );
+        // A card reader: the serial is the reader's, so each card in the
+        // slot is a new drive; a card with a CID is itself wherever it is.
+        let reader = drive("/dev/sdd", Bus::Usb, true, Some("READER1"), 64);
+        assert_ne!(
+            SeenDrive::new(reader.clone(), MediaIdentity::default(), 3, true).id,
+            SeenDrive::new(reader.clone(), MediaIdentity::default(), 4, true).id
+        );
+        let card = MediaIdentity {
+            cid: Some("c1".into()),
+            backing_file: None,
+        };
+        assert_eq!(
+            SeenDrive::new(reader.clone(), card.clone(), 3, true).id,
+            SeenDrive::new(reader, card, 4, true).id
         );
         let anonymous = drive("/dev/sdc", Bus::Usb, true, None, 64);
         assert_ne!(
-            SeenDrive::new(anonymous.clone(), MediaIdentity::default(), 1).id,
-            SeenDrive::new(anonymous, MediaIdentity::default(), 2).id
+            SeenDrive::new(anonymous.clone(), MediaIdentity::default(), 1, false).id,
+            SeenDrive::new(anonymous, MediaIdentity::default(), 2, false).id
         );
     }
 
@@ -191,12 +215,14 @@ mod tests {
             drive("/dev/sda", Bus::Sata, false, Some("S1"), 64),
             MediaIdentity::default(),
             1,
+            false,
         );
         assert!(rules.refusal(&fixed).unwrap().contains("fixed"));
         let stick = SeenDrive::new(
             drive("/dev/sdb", Bus::Usb, true, Some("S2"), 64),
             MediaIdentity::default(),
             1,
+            false,
         );
         assert_eq!(rules.refusal(&stick), None);
 
@@ -221,12 +247,13 @@ mod tests {
         };
         let mut system = drive("/dev/sda", Bus::Sata, false, Some("S"), 64);
         system.system = Some("holds /".into());
-        let system = SeenDrive::new(system, MediaIdentity::default(), 1);
+        let system = SeenDrive::new(system, MediaIdentity::default(), 1, false);
         assert!(rules.refusal(&system).unwrap().contains("system"));
         let big = SeenDrive::new(
             drive("/dev/sdb", Bus::Usb, true, Some("B"), 256_000_000_000),
             MediaIdentity::default(),
             1,
+            false,
         );
         assert!(rules.refusal(&big).unwrap().contains("--allow-large"));
         let allowed = Eligibility {

@@ -120,6 +120,7 @@ pub struct Summary {
 /// A station ready to run: every check that needs no drive has passed.
 pub struct Station {
     options: StationOptions,
+    watch: Watch,
     shared: Arc<Shared>,
     identities: Option<Identities>,
     report: Option<Report>,
@@ -168,8 +169,12 @@ impl Station {
                 })
             })?;
         }
+        // Last: the drives present now are the ones the station will not
+        // flash.
+        let watch = Watch::start().map_err(StationError::Drives)?;
         Ok(Station {
             options,
+            watch,
             shared: Arc::new(shared),
             identities,
             report,
@@ -190,16 +195,8 @@ impl Station {
     /// Watches the drives until `cancel` is set (drives in flight are then
     /// cancelled and reported) or `--count` drives are finished.
     pub fn run(mut self, events: &Sender<StationEvent>, cancel: Arc<AtomicBool>) -> Summary {
-        let mut watch = match Watch::start() {
-            Ok(watch) => watch,
-            Err(e) => {
-                let _ = events.send(StationEvent::Warning(format!(
-                    "cannot list the drives of this machine: {e}"
-                )));
-                return Summary::default();
-            }
-        };
-        let present = watch
+        let present = self
+            .watch
             .current
             .values()
             .map(|seen| {
@@ -243,7 +240,7 @@ impl Station {
             if cancel.load(Ordering::Relaxed) {
                 continue;
             }
-            for change in watch.poll() {
+            for change in self.watch.poll() {
                 match change {
                     Change::Removed(seen) => {
                         let _ = events.send(StationEvent::Removed(seen));
@@ -431,6 +428,9 @@ struct Watch {
     snapshot: crate::platform::BlockSnapshot,
     current: BTreeMap<PathBuf, SeenDrive>,
     insertions: u64,
+    /// Paths whose medium was taken out while the device stayed: card
+    /// reader slots, whose serial is the reader's, not the card's.
+    reader_slots: HashSet<PathBuf>,
 }
 
 impl Watch {
@@ -440,6 +440,7 @@ impl Watch {
             snapshot,
             current: BTreeMap::new(),
             insertions: 0,
+            reader_slots: HashSet::new(),
         };
         watch.current = watch.list()?;
         Ok(watch)
@@ -466,7 +467,8 @@ impl Watch {
                 },
                 None => {
                     self.insertions += 1;
-                    SeenDrive::new(drive, media, self.insertions)
+                    let slot = self.reader_slots.contains(&drive.path);
+                    SeenDrive::new(drive, media, self.insertions, slot)
                 }
             };
             now.insert(seen.path().clone(), seen);
@@ -490,6 +492,9 @@ impl Watch {
         let mut changes = Vec::new();
         for (path, seen) in &self.current {
             if now.get(path).is_none_or(|new| new.id != seen.id) {
+                if crate::platform::is_empty_slot(path) {
+                    self.reader_slots.insert(path.clone());
+                }
                 changes.push(Change::Removed(seen.clone()));
             }
         }
@@ -533,5 +538,5 @@ pub fn seen_at(path: &Path) -> Option<SeenDrive> {
         .into_iter()
         .find(|d| std::fs::canonicalize(&d.path).is_ok_and(|p| p == wanted))?;
     let media = crate::platform::media_identity(&drive.path).ok()?;
-    Some(SeenDrive::new(drive, media, 0))
+    Some(SeenDrive::new(drive, media, 0, false))
 }

@@ -383,3 +383,23 @@ fn ctrl_c_cancels_the_drives_in_flight_and_reports_them_cut_off() {
     assert_eq!(lines.len(), 1, "{lines:#?}");
     assert_eq!(lines[0]["result"], "cancelled");
 }
+
+#[test]
+fn a_device_left_without_its_medium_is_an_empty_slot_and_an_unknown_one_is_not() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let dir = tempfile::tempdir().unwrap();
+    let drive = PatternedDrive::create(dir.path(), "slot.bin", 1 << 20, 1);
+    let device = drive.device().to_path_buf();
+    assert!(
+        !imprint::platform::is_empty_slot(&device),
+        "a loop device with a file"
+    );
+    // A detached loop device stays in sysfs with size 0, as a card reader
+    // does when its card is taken out.
+    drop(drive);
+    assert!(imprint::platform::is_empty_slot(&device));
+    assert!(!imprint::platform::is_empty_slot(Path::new(
+        "/dev/imprint-no-such-disk"
+    )));
+}

@@ -45,6 +45,17 @@ pub fn media_identity(device: &Path) -> io::Result<MediaIdentity> {
     })
 }
 
+/// Whether the kernel still has `device` (by its name: the node may be
+/// gone) with size 0: a card reader's slot with its card taken out. An
+/// unplugged drive leaves sysfs entirely.
+pub fn is_empty_slot(device: &Path) -> bool {
+    let Some(name) = device.file_name() else {
+        return false;
+    };
+    let block = SysBlock::new(name.to_string_lossy());
+    block.class_dir().exists() && block.size_bytes().is_ok_and(|size| size == 0)
+}
+
 /// Whether a whole disk named `name` is a kind of device nobody flashes
 /// (before looking at its attributes).
 fn is_never_a_drive(name: &str) -> bool {
