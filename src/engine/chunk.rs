@@ -5,7 +5,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Sender;
 
 use super::TargetFailure;
 use crate::patch::Patch;
@@ -15,8 +15,9 @@ use crate::target::AlignedBuf;
 /// calls, events) vanish, small enough that a pool of them stays cheap.
 pub const CHUNK_BYTES: usize = 4 << 20;
 
-/// A piece of the image at `offset`. When the last consumer drops it, its
-/// buffer goes back to the pool.
+/// A piece of the image at `offset`. When the last holder drops it, its
+/// buffer goes back to `home` (the spool's few spare buffers) if there is
+/// room there, so that the reader rarely allocates.
 pub struct Chunk {
     pub offset: u64,
     pub len: usize,
@@ -25,11 +26,16 @@ pub struct Chunk {
     /// `--full`, else what the map of used bytes says (`crate::map`).
     pub used: Vec<Range<u64>>,
     buf: Option<AlignedBuf>,
-    home: Sender<AlignedBuf>,
+    home: Option<Sender<AlignedBuf>>,
 }
 
 impl Chunk {
-    pub fn new(offset: u64, len: usize, buf: AlignedBuf, home: Sender<AlignedBuf>) -> Chunk {
+    pub fn new(
+        offset: u64,
+        len: usize,
+        buf: AlignedBuf,
+        home: Option<Sender<AlignedBuf>>,
+    ) -> Chunk {
         Chunk {
             offset,
             len,
@@ -73,10 +79,9 @@ pub fn unused(whole: Range<u64>, used: &[Range<u64>]) -> Vec<Range<u64>> {
 
 impl Drop for Chunk {
     fn drop(&mut self) {
-        if let Some(buf) = self.buf.take() {
-            // The pool is gone only when the run is over; then the buffer
-            // is simply freed.
-            let _ = self.home.send(buf);
+        if let (Some(buf), Some(home)) = (self.buf.take(), &self.home) {
+            // A full home, or one gone with its run: the buffer is freed.
+            let _ = home.try_send(buf);
         }
     }
 }
@@ -126,37 +131,7 @@ impl Payload {
     }
 }
 
-/// A fixed set of aligned buffers. The reader takes one per chunk and
-/// blocks when all are in flight: that is the back-pressure that bounds
-/// memory, and it lets a slow target hold the others back by at most the
-/// pool's size.
-pub struct BufferPool {
-    free: Receiver<AlignedBuf>,
-    home: Sender<AlignedBuf>,
-}
-
-impl BufferPool {
-    pub fn new(buffers: usize, buffer_bytes: usize) -> BufferPool {
-        let (home, free) = crossbeam_channel::bounded(buffers);
-        for _ in 0..buffers {
-            home.send(AlignedBuf::zeroed(buffer_bytes))
-                .expect("the pool holds its own receiver");
-        }
-        BufferPool { free, home }
-    }
-
-    /// Waits for a free buffer.
-    pub fn take(&self) -> AlignedBuf {
-        self.free.recv().expect("the pool holds its own sender")
-    }
-
-    /// Where a chunk returns its buffer.
-    pub fn home(&self) -> Sender<AlignedBuf> {
-        self.home.clone()
-    }
-}
-
-/// What the reader sends to each consumer.
+/// What a consumer of the image gets next from the spool.
 pub enum Message {
     Chunk(Arc<Chunk>),
     /// The image ended cleanly after `image_bytes` bytes.
@@ -217,11 +192,16 @@ mod tests {
     }
 
     #[test]
-    fn a_chunk_returns_its_buffer_to_the_pool() {
-        let pool = BufferPool::new(1, 4096);
-        let chunk = Chunk::new(0, 10, pool.take(), pool.home());
-        assert!(pool.free.is_empty());
-        drop(chunk);
-        assert_eq!(pool.take().len(), 4096);
+    fn a_chunk_returns_its_buffer_home_when_there_is_room() {
+        let (home, spare) = crossbeam_channel::bounded(1);
+        drop(Chunk::new(
+            0,
+            10,
+            AlignedBuf::zeroed(4096),
+            Some(home.clone()),
+        ));
+        drop(Chunk::new(0, 10, AlignedBuf::zeroed(4096), Some(home)));
+        assert_eq!(spare.len(), 1, "the second is freed, not queued");
+        assert_eq!(spare.recv().unwrap().len(), 4096);
     }
 }

@@ -4,11 +4,12 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Sender;
 
 use super::chunk::{CHUNK_BYTES, Message, Payload};
 use super::device_io::DeviceIo;
 use super::progress::ProgressReporter;
+use super::spool::Cursor;
 use super::{FailureKind, FlashEvent, Phase, TargetFailure, TargetOutcome};
 use crate::patch::Patch;
 use crate::target::{AlignedBuf, TargetInfo, TargetOpener};
@@ -18,7 +19,7 @@ pub struct CompareRun<'a> {
     pub info: TargetInfo,
     /// The target's patch: compared in place of the image's bytes.
     pub patch: Option<&'a Patch>,
-    pub chunks: Receiver<Message>,
+    pub chunks: Cursor,
     pub size_hint: Option<u64>,
     pub events: &'a Sender<FlashEvent>,
     pub cancel: &'a AtomicBool,
@@ -26,7 +27,7 @@ pub struct CompareRun<'a> {
 }
 
 impl CompareRun<'_> {
-    pub fn run(self) -> TargetOutcome {
+    pub fn run(mut self) -> TargetOutcome {
         let mut bytes_compared = 0;
         let mut compared = 0;
         let result = self.compare(&mut bytes_compared, &mut compared);
@@ -49,7 +50,11 @@ impl CompareRun<'_> {
 
     /// Compares the used ranges of every chunk (all of it with `--full`);
     /// `compared` counts their bytes.
-    fn compare(&self, bytes_compared: &mut u64, compared: &mut u64) -> Result<(), TargetFailure> {
+    fn compare(
+        &mut self,
+        bytes_compared: &mut u64,
+        compared: &mut u64,
+    ) -> Result<(), TargetFailure> {
         let failure = |offset: Option<u64>, message: String| TargetFailure {
             kind: FailureKind::Verify,
             offset,
@@ -67,8 +72,8 @@ impl CompareRun<'_> {
         let mut progress =
             ProgressReporter::new(self.events, self.index, Phase::Verify, self.size_hint);
         let mut buf = Some(AlignedBuf::zeroed(CHUNK_BYTES));
-        for message in &self.chunks {
-            let chunk = match message {
+        loop {
+            let chunk = match self.chunks.next(self.cancel) {
                 Message::Chunk(chunk) => chunk,
                 Message::End { image_bytes } => {
                     progress.finish(image_bytes);
@@ -135,10 +140,6 @@ impl CompareRun<'_> {
             *bytes_compared = end;
             progress.update(end);
         }
-        Err(failure(
-            Some(*bytes_compared),
-            "the image stream stopped".to_string(),
-        ))
     }
 }
 

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
+use super::spool::SpoolConfig;
 use super::{CHUNK_BYTES, FailureKind, FlashJob, FlashReport, Patch, hex};
 use crate::source::ImageSource;
 use crate::target::{
@@ -288,6 +289,7 @@ fn flash_to(mock: &MockDisk, image: &TestImage) -> FlashReport {
         &events,
         &cancel,
         mock,
+        &SpoolConfig::for_targets(1),
     )
 }
 
@@ -484,6 +486,7 @@ fn a_sparse_flash_writes_and_reads_back_only_used_ranges_aligned() {
             &events,
             &AtomicBool::new(false),
             &mock,
+            &SpoolConfig::for_targets(1),
         );
         let outcome = &report.targets[0];
         assert_eq!(outcome.result, Ok(()), "block size {block}");
@@ -531,7 +534,14 @@ fn each_target_is_written_and_verified_with_its_own_patch() {
     let scratch = tempfile::tempdir().unwrap();
     let infos = disks.0.iter().map(|d| d.info(scratch.path())).collect();
     let (events, received) = crossbeam_channel::unbounded();
-    let report = super::write_targets(&job, infos, &events, &AtomicBool::new(false), &disks);
+    let report = super::write_targets(
+        &job,
+        infos,
+        &events,
+        &AtomicBool::new(false),
+        &disks,
+        &SpoolConfig::for_targets(2),
+    );
     drop(events);
     let image_sha = hex(&Sha256::digest(&image.original));
     assert_eq!(report.image_sha256.as_deref(), Some(image_sha.as_str()));
@@ -577,7 +587,14 @@ fn a_target_whose_configured_bytes_read_back_wrong_fails() {
     let scratch = tempfile::tempdir().unwrap();
     let infos = disks.0.iter().map(|d| d.info(scratch.path())).collect();
     let (events, _received) = crossbeam_channel::unbounded();
-    let report = super::write_targets(&job, infos, &events, &AtomicBool::new(false), &disks);
+    let report = super::write_targets(
+        &job,
+        infos,
+        &events,
+        &AtomicBool::new(false),
+        &disks,
+        &SpoolConfig::for_targets(2),
+    );
     assert_eq!(report.targets[0].result, Ok(()));
     let failure = report.targets[1].result.clone().unwrap_err();
     assert_eq!(failure.kind, FailureKind::Verify);
@@ -616,4 +633,67 @@ fn imprint_verify_compares_each_target_with_its_own_patch() {
         Some((CHUNK_BYTES - 1000) as u64),
         "{failure}"
     );
+}
+
+/// The station's way: one decode of a compressed image shared by targets
+/// that start at different times. A target that joins after the image was
+/// decoded (and mostly left memory for the cache file) still gets it whole,
+/// with its own patch, verified against the one decode's digests.
+#[test]
+fn targets_joining_a_shared_image_late_get_all_of_it_with_their_own_patch() {
+    use std::io::Write;
+    let image = test_image(true);
+    let gz = image._dir.path().join("image.img.gz");
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    encoder.write_all(&image.original).unwrap();
+    encoder.finish().unwrap();
+    let patch_a = patch_of(&image.original, CHUNK_BYTES - 1000, b"{\"n\":1}");
+    let patch_b = patch_of(&image.original, CHUNK_BYTES - 1000, b"{\"n\":2}");
+    let cache = tempfile::tempdir().unwrap();
+    let config = SpoolConfig {
+        memory_bytes: CHUNK_BYTES,
+        cache_dir: Some(cache.path().to_path_buf()),
+        retain_all: false,
+    };
+    let source = ImageSource::open(&gz).unwrap();
+    let shared = super::SharedImage::start(source, vec![patch_a.range()], false, config).unwrap();
+    let disks = MockDisks(vec![
+        MockDisk::named(IMAGE_LEN, 512, "/dev/mockA"),
+        MockDisk::named(IMAGE_LEN, 4096, "/dev/mockB"),
+    ]);
+    let scratch = tempfile::tempdir().unwrap();
+    let (events, _received) = crossbeam_channel::unbounded();
+    let cancel = AtomicBool::new(false);
+    let flash = |i: usize, patch: &Patch| {
+        let info = disks.0[i].info(scratch.path());
+        let target = super::OneTarget {
+            index: i,
+            info,
+            patch: Some(patch),
+            verify: true,
+            expected_sha256: None,
+        };
+        shared.flash_one_with(target, &events, &cancel, &disks)
+    };
+    let a = flash(0, &patch_a);
+    let (image_bytes, image_sha) = shared.result();
+    let b = flash(1, &patch_b);
+    assert_eq!(image_bytes, Some(IMAGE_LEN as u64));
+    let sha = hex(&Sha256::digest(&image.original));
+    assert_eq!(image_sha.as_deref(), Some(sha.as_str()));
+    for (i, (outcome, patch)) in [(a, &patch_a), (b, &patch_b)].into_iter().enumerate() {
+        assert_eq!(outcome.result, Ok(()), "target {i}");
+        assert!(outcome.verified);
+        let mut expected = image.original.clone();
+        patch.apply(0, &mut expected);
+        assert!(disks.0[i].state().bytes == expected, "target {i}");
+        assert_no_violations(&disks.0[i]);
+    }
+    let stats = shared.stats();
+    assert!(stats.chunks_spilled >= 2, "{stats:?}");
+    assert!(stats.chunks_reloaded >= 2, "{stats:?}");
+    assert!(stats.peak_memory_bytes <= CHUNK_BYTES, "{stats:?}");
 }

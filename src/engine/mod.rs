@@ -26,13 +26,16 @@ mod job;
 mod mock_target;
 mod progress;
 mod reader;
+mod shared;
+pub mod spool;
 mod verifier;
 mod writer;
 
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 use std::thread;
 
-use crossbeam_channel::{Sender, unbounded};
+use crossbeam_channel::Sender;
 
 pub use crate::hex::hex;
 pub use crate::patch::Patch;
@@ -41,10 +44,12 @@ pub use chunk::CHUNK_BYTES;
 pub use device_io::stuck_targets;
 pub use events::{FailureKind, FlashEvent, Phase, TargetFailure};
 pub use job::{FlashJob, FlashReport, TargetOutcome};
+pub use shared::{OneTarget, SharedImage};
+pub use spool::SpoolConfig;
 
 use crate::target::{self, OpenTargetFile, TargetInfo, TargetOpener};
-use chunk::BufferPool;
-use reader::Consumer;
+use hasher::{Digests, ShaCell};
+use spool::Spool;
 
 /// Checks every target of `job` (system drive, size, named twice, the image
 /// itself) without opening any for writing. `--dry-run` stops here.
@@ -59,85 +64,110 @@ fn image_size(job: &FlashJob) -> Option<u64> {
     job.source.size_hint()
 }
 
-/// Buffers in flight: enough that every target and hasher has a few chunks
-/// queued, so a momentarily slow one does not stall the others.
-fn pool_size(targets: usize) -> usize {
-    4 + 2 * targets
-}
-
 /// Runs `job` to its end: checks every target, then writes and verifies them
-/// all, sending events on `events`. Blocks until every target is finished;
-/// setting `cancel` stops the run within a second. Returns the refusals when
-/// a target failed its checks (then nothing was written).
+/// all, each at its own pace, sending events on `events`. Blocks until every
+/// target is finished; setting `cancel` stops the run within a second.
+/// Returns the refusals when a target failed its checks, or when the cache
+/// file that lets targets go at their own pace could not fit (then nothing
+/// was written).
 pub fn flash(
     job: &FlashJob,
     events: &Sender<FlashEvent>,
     cancel: &AtomicBool,
 ) -> Result<FlashReport, Vec<Refusal>> {
     let infos = check(job)?;
-    Ok(write_targets(job, infos, events, cancel, &OpenTargetFile))
+    let config = SpoolConfig::for_targets(infos.len());
+    check_cache_space(job, infos.len(), &config)?;
+    Ok(write_targets(
+        job,
+        infos,
+        events,
+        cancel,
+        &OpenTargetFile,
+        &config,
+    ))
 }
 
-/// Writes and verifies the checked targets `infos`, which `opener` opens.
+/// With several targets, a compressed image larger than the spool's memory
+/// may go to a cache file as large as the image: refused up front when the
+/// cache directory has less free space than that (DESIGN.md §9).
+fn check_cache_space(
+    job: &FlashJob,
+    targets: usize,
+    config: &SpoolConfig,
+) -> Result<(), Vec<Refusal>> {
+    let size_hint = image_size(job);
+    let (Some(dir), Some(size)) = (&config.cache_dir, size_hint) else {
+        // An image of unknown size: the free space is found out as the
+        // cache file grows; when it runs out, targets share one pace again.
+        return Ok(());
+    };
+    if targets < 2 || job.source.is_positional() || size <= config.memory_bytes as u64 {
+        return Ok(());
+    }
+    match spool::free_bytes(dir) {
+        Ok(free) if free < size => Err(vec![Refusal {
+            target: dir.clone(),
+            reason: format!(
+                "flashing {targets} drives each at its own pace needs up to {} free here for a cache file of the decompressed image, and there are {}; free some space, or decompress the image first (a raw image needs no cache)",
+                crate::humanize::bytes(size),
+                crate::humanize::bytes(free)
+            ),
+        }]),
+        // A directory that cannot be made: the spool finds out too, and
+        // targets share one pace.
+        _ => Ok(()),
+    }
+}
+
+/// Writes and verifies the checked targets `infos`, which `opener` opens,
+/// through a spool configured by `config`.
 fn write_targets(
     job: &FlashJob,
     infos: Vec<TargetInfo>,
     events: &Sender<FlashEvent>,
     cancel: &AtomicBool,
     opener: &dyn TargetOpener,
+    config: &SpoolConfig,
 ) -> FlashReport {
     let size_hint = image_size(job);
     announce_start(events, &infos, size_hint);
-    let pool = BufferPool::new(pool_size(infos.len()), CHUNK_BYTES);
-    let mut consumers = Vec::new();
-    let mut image_sha_waiters = Vec::new();
-    let mut digest_senders = Vec::new();
-    let mut runs = Vec::new();
-    for (index, info) in infos.into_iter().enumerate() {
-        let (tx, chunks) = unbounded();
-        consumers.push(Consumer { tx, required: true });
-        let (sha_tx, image_sha256) = crossbeam_channel::bounded(1);
-        image_sha_waiters.push(sha_tx);
-        let digests = job.verify.then(|| {
-            let (tx, rx) = unbounded();
-            digest_senders.push(tx);
-            rx
-        });
-        runs.push(writer::TargetRun {
+    let spool = Spool::new(config, &job.source);
+    let image_sha = Arc::new(ShaCell::default());
+    let digests = job.verify.then(|| Arc::new(Digests::default()));
+    let runs: Vec<_> = infos
+        .into_iter()
+        .enumerate()
+        .map(|(index, info)| writer::TargetRun {
             index,
             info,
             patch: job.patch_for(index),
-            chunks,
-            digests,
-            image_sha256,
+            chunks: Mutex::new(spool.join(true).expect("joined before the reader starts")),
+            digests: digests.clone(),
+            image_sha256: image_sha.clone(),
             expected_sha256: job.expected_sha256.clone(),
             size_hint,
             events,
             cancel,
             opener,
-        });
-    }
-    let (image_tx, image_rx) = unbounded();
-    consumers.push(Consumer {
-        tx: image_tx,
-        required: false,
-    });
-    let digest_rx = job.verify.then(|| {
-        let (tx, rx) = unbounded();
-        consumers.push(Consumer {
-            tx,
-            required: false,
-        });
-        rx
+        })
+        .collect();
+    let image_cursor = spool.join(false).expect("joined before the reader starts");
+    let digest_cursor = digests.as_ref().map(|d| {
+        (
+            spool.join(false).expect("joined before the reader starts"),
+            d,
+        )
     });
 
-    let (image_result, outcomes) = thread::scope(|s| {
+    let (image_bytes, outcomes) = thread::scope(|s| {
+        let image_sha = &image_sha;
         let image_hasher = spawn_named(s, "hash/image", move || {
-            hasher::hash_image(image_rx, image_sha_waiters, cancel)
+            hasher::hash_image(image_cursor, image_sha, cancel)
         });
-        if let Some(digest_rx) = digest_rx {
+        if let Some((cursor, digests)) = digest_cursor {
             spawn_named(s, "hash/chunks", move || {
-                hasher::digest_chunks(digest_rx, digest_senders, cancel)
+                hasher::digest_chunks(cursor, digests, cancel)
             });
         }
         let writers: Vec<_> = runs
@@ -151,16 +181,9 @@ fn write_targets(
                 (target, handle)
             })
             .collect();
-        let pool = &pool;
+        let spool = &spool;
         let reader = spawn_named(s, "reader", move || {
-            reader::read_image(
-                &job.source,
-                &job.patched_ranges(),
-                job.full,
-                pool,
-                consumers,
-                cancel,
-            )
+            reader::read_image(&job.source, &job.patched_ranges(), job.full, spool, cancel)
         });
         let image_bytes = reader
             .join()
@@ -169,10 +192,10 @@ fn write_targets(
             .into_iter()
             .map(|((index, path), w)| target_outcome(w.join(), index, path, events))
             .collect();
-        let image_sha = image_hasher.join().unwrap_or(None);
-        ((image_bytes, image_sha), outcomes)
+        let _ = image_hasher.join();
+        (image_bytes, outcomes)
     });
-    let (image_bytes, image_sha) = image_result;
+    let image_sha = image_sha.wait(cancel);
     finish(events, outcomes, image_bytes, image_sha)
 }
 
@@ -204,7 +227,8 @@ pub fn verify(
     Ok(compare_targets(job, infos, events, cancel, &OpenTargetFile))
 }
 
-/// Compares the targets `infos`, which `opener` opens, with the image.
+/// Compares the targets `infos`, which `opener` opens, with the image. The
+/// targets go in step (no cache file: a comparison writes nothing).
 fn compare_targets(
     job: &FlashJob,
     infos: Vec<TargetInfo>,
@@ -214,31 +238,31 @@ fn compare_targets(
 ) -> FlashReport {
     let size_hint = image_size(job);
     announce_start(events, &infos, size_hint);
-    let pool = BufferPool::new(pool_size(infos.len()), CHUNK_BYTES);
-    let mut consumers = Vec::new();
-    let mut runs = Vec::new();
-    for (index, info) in infos.into_iter().enumerate() {
-        let (tx, chunks) = unbounded();
-        consumers.push(Consumer { tx, required: true });
-        runs.push(compare::CompareRun {
+    let config = SpoolConfig {
+        cache_dir: None,
+        ..SpoolConfig::for_targets(infos.len())
+    };
+    let spool = Spool::new(&config, &job.source);
+    let runs: Vec<_> = infos
+        .into_iter()
+        .enumerate()
+        .map(|(index, info)| compare::CompareRun {
             index,
             info,
             patch: job.patch_for(index),
-            chunks,
+            chunks: spool.join(true).expect("joined before the reader starts"),
             size_hint,
             events,
             cancel,
             opener,
-        });
-    }
-    let (image_tx, image_rx) = unbounded();
-    consumers.push(Consumer {
-        tx: image_tx,
-        required: false,
-    });
-    let (image_bytes, image_sha, outcomes) = thread::scope(|s| {
+        })
+        .collect();
+    let image_cursor = spool.join(false).expect("joined before the reader starts");
+    let image_sha = ShaCell::default();
+    let (image_bytes, outcomes) = thread::scope(|s| {
+        let image_sha = &image_sha;
         let image_hasher = spawn_named(s, "hash/image", move || {
-            hasher::hash_image(image_rx, Vec::new(), cancel)
+            hasher::hash_image(image_cursor, image_sha, cancel)
         });
         let comparers: Vec<_> = runs
             .into_iter()
@@ -251,22 +275,16 @@ fn compare_targets(
                 (target, handle)
             })
             .collect();
-        let pool = &pool;
-        let image_bytes = reader::read_image(
-            &job.source,
-            &job.patched_ranges(),
-            job.full,
-            pool,
-            consumers,
-            cancel,
-        );
+        let image_bytes =
+            reader::read_image(&job.source, &job.patched_ranges(), job.full, &spool, cancel);
         let outcomes: Vec<_> = comparers
             .into_iter()
             .map(|((index, path), w)| target_outcome(w.join(), index, path, events))
             .collect();
-        let image_sha = image_hasher.join().unwrap_or(None);
-        (image_bytes, image_sha, outcomes)
+        let _ = image_hasher.join();
+        (image_bytes, outcomes)
     });
+    let image_sha = image_sha.wait(cancel);
     finish(events, outcomes, image_bytes, image_sha)
 }
 
@@ -368,6 +386,7 @@ pub(crate) fn short_name(info: &TargetInfo) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crossbeam_channel::unbounded;
 
     #[test]
     fn a_panicked_target_thread_fails_its_target_alone_and_says_so() {

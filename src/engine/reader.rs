@@ -1,29 +1,21 @@
-//! The reader: decompresses the image once and fans every chunk out to all
-//! consumers. Chunks hold the image's own bytes: each target applies its
+//! The reader: decompresses the image once into the spool, from which every
+//! consumer takes the chunks at its own pace. Chunks hold the image's own bytes: each target applies its
 //! own patch (its configured boot partition) to a private copy.
 
 use std::io::{self, Read};
 use std::ops::Range;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crossbeam_channel::Sender;
-
-use super::chunk::{BufferPool, CHUNK_BYTES, Chunk, Message};
+use super::chunk::{CHUNK_BYTES, Chunk};
+use super::spool::Spool;
 use super::{FailureKind, TargetFailure};
 use crate::map::Mapper;
 use crate::source::ImageSource;
 
-/// A consumer of the chunk stream. The reader stops early when no
-/// `required` consumer (a target) is left: hashing alone is pointless.
-pub struct Consumer {
-    pub tx: Sender<Message>,
-    pub required: bool,
-}
-
-/// Reads `source` to its end and sends each chunk to every consumer. A
-/// consumer whose channel is closed (a failed target) leaves the fan-out;
-/// the others carry on. Returns the image length when read to its end.
+/// Reads `source` to its end into `spool`, whose consumers (targets,
+/// hashers) each take the chunks at their own pace. Stops early when no
+/// target is left (hashing alone is pointless). Returns the image length
+/// when read to its end; the spool is told either way.
 ///
 /// Unless `full`, each chunk carries the used ranges the map of used bytes
 /// (`crate::map`) gives it, computed here as it streams; the `patched`
@@ -32,29 +24,30 @@ pub fn read_image(
     source: &ImageSource,
     patched: &[Range<u64>],
     full: bool,
-    pool: &BufferPool,
-    mut consumers: Vec<Consumer>,
+    spool: &Spool,
     cancel: &AtomicBool,
 ) -> Result<u64, TargetFailure> {
+    // However this ends — a panic included — the consumers must hear of it,
+    // or they would wait for ever.
+    struct Finish<'a>(&'a Spool, Option<Result<u64, TargetFailure>>);
+    impl Drop for Finish<'_> {
+        fn drop(&mut self) {
+            let result = self.1.take().unwrap_or_else(|| {
+                Err(TargetFailure {
+                    kind: FailureKind::Source,
+                    offset: None,
+                    message: "an internal error stopped reading the image; please report this"
+                        .to_string(),
+                })
+            });
+            self.0.finish(result);
+        }
+    }
+    let mut finish = Finish(spool, None);
     let mut mapper = (!full).then(|| Mapper::new(patched.to_vec()));
     let patched_end = patched.iter().map(|r| r.end).max();
-    let result = stream_chunks(
-        source,
-        patched_end,
-        mapper.as_mut(),
-        pool,
-        &mut consumers,
-        cancel,
-    );
-    let last = match &result {
-        Ok(image_bytes) => Message::End {
-            image_bytes: *image_bytes,
-        },
-        Err(failure) => Message::Failed(failure.clone()),
-    };
-    for consumer in &consumers {
-        let _ = consumer.tx.send(clone_message(&last));
-    }
+    let result = stream_chunks(source, patched_end, mapper.as_mut(), spool, cancel);
+    finish.1 = Some(result.clone());
     result
 }
 
@@ -62,8 +55,7 @@ fn stream_chunks(
     source: &ImageSource,
     patched_end: Option<u64>,
     mut mapper: Option<&mut Mapper>,
-    pool: &BufferPool,
-    consumers: &mut Vec<Consumer>,
+    spool: &Spool,
     cancel: &AtomicBool,
 ) -> Result<u64, TargetFailure> {
     let path = source.path().display().to_string();
@@ -77,7 +69,7 @@ fn stream_chunks(
         if cancel.load(Ordering::Relaxed) {
             return Err(cancelled(offset));
         }
-        let mut buf = pool.take();
+        let mut buf = spool.buffer();
         let len = fill(&mut stream, &mut buf[..CHUNK_BYTES]).map_err(|(filled, e)| {
             let at = offset + filled as u64;
             // A stream waiting for data gives up when the run is cancelled:
@@ -97,15 +89,13 @@ fn stream_chunks(
             break;
         }
         let used = mapper.as_mut().map(|m| m.used_in(offset, &buf[..len]));
-        let mut chunk = Chunk::new(offset, len, buf, pool.home());
+        let mut chunk = Chunk::new(offset, len, buf, Some(spool.home()));
         if let Some(used) = used {
             chunk.used = used;
         }
-        let chunk = Arc::new(chunk);
-        consumers.retain(|c| c.tx.send(Message::Chunk(chunk.clone())).is_ok());
-        drop(chunk);
+        spool.push(chunk, cancel)?;
         offset += len as u64;
-        if !consumers.iter().any(|c| c.required) {
+        if !spool.wanted() {
             return Err(TargetFailure {
                 kind: FailureKind::Write,
                 offset: Some(offset),
@@ -164,14 +154,4 @@ fn fill(stream: &mut dyn Read, buf: &mut [u8]) -> Result<usize, (usize, io::Erro
         }
     }
     Ok(filled)
-}
-
-fn clone_message(message: &Message) -> Message {
-    match message {
-        Message::Chunk(chunk) => Message::Chunk(chunk.clone()),
-        Message::End { image_bytes } => Message::End {
-            image_bytes: *image_bytes,
-        },
-        Message::Failed(failure) => Message::Failed(failure.clone()),
-    }
 }

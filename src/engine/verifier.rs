@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::chunk::{CHUNK_BYTES, ChunkDigest, is_all_zero};
 use super::device_io::DeviceIo;
+use super::hasher::DigestReader;
 use super::progress::ProgressReporter;
 use super::{FailureKind, FlashEvent, Phase, TargetFailure};
 use crate::patch::Patch;
@@ -37,7 +38,7 @@ pub struct Verifier<'a> {
     pub index: usize,
     pub info: &'a TargetInfo,
     pub written: Receiver<Written>,
-    pub digests: &'a Receiver<ChunkDigest>,
+    pub digests: DigestReader,
     pub events: &'a Sender<FlashEvent>,
     pub cancel: &'a AtomicBool,
     /// Set when verification fails, so the writer stops early.
@@ -51,7 +52,7 @@ pub struct Verifier<'a> {
 impl Verifier<'_> {
     /// Verifies every written range. `Ok(None)` when the writer stopped
     /// before the end (its own error is the target's result).
-    pub fn run(self) -> Result<Option<u64>, TargetFailure> {
+    pub fn run(mut self) -> Result<Option<u64>, TargetFailure> {
         let result = self.verify_all();
         if result.is_err() {
             self.failed.store(true, Ordering::Relaxed);
@@ -59,7 +60,7 @@ impl Verifier<'_> {
         result
     }
 
-    fn verify_all(&self) -> Result<Option<u64>, TargetFailure> {
+    fn verify_all(&mut self) -> Result<Option<u64>, TargetFailure> {
         let lag = match self.info.kind {
             TargetKind::BlockDevice => LAG_BYTES,
             TargetKind::File => u64::MAX,
@@ -149,7 +150,7 @@ impl Verifier<'_> {
     /// image's digest. `buf` is lent to the target's I/O thread meanwhile
     /// (and lost with it when that thread is abandoned).
     fn verify_range(
-        &self,
+        &mut self,
         file: &DeviceIo,
         buf: &mut Option<AlignedBuf>,
         offset: u64,
@@ -182,7 +183,7 @@ impl Verifier<'_> {
                 ),
             ));
         }
-        let expected = self.digests.recv().map_err(|_| {
+        let expected = self.digests.next(self.cancel).ok_or_else(|| {
             verify_failure(
                 Some(offset),
                 "the image's checksums stopped before its end; cannot verify".to_string(),
@@ -227,13 +228,13 @@ mod tests {
         std::fs::write(&path, on_disk).unwrap();
         let info = crate::target::inspect(&path).unwrap();
         let (written_tx, written) = crossbeam_channel::unbounded();
-        let (digest_tx, digests) = crossbeam_channel::unbounded();
+        let digests = std::sync::Arc::new(crate::engine::hasher::Digests::default());
         let (events, _events_rx) = crossbeam_channel::unbounded();
         let cancel = AtomicBool::new(false);
         let failed = AtomicBool::new(false);
         for (i, chunk) in image.chunks(CHUNK_BYTES).enumerate() {
             let offset = (i * CHUNK_BYTES) as u64;
-            digest_tx.send(digest_of(chunk)).unwrap();
+            digests.extend([digest_of(chunk)]);
             written_tx
                 .send(Written::Range {
                     offset,
@@ -241,6 +242,7 @@ mod tests {
                 })
                 .unwrap();
         }
+        digests.close();
         written_tx
             .send(Written::Synced {
                 image_bytes: image.len() as u64,
@@ -250,7 +252,7 @@ mod tests {
             index: 0,
             info: &info,
             written,
-            digests: &digests,
+            digests: digests.reader(),
             events: &events,
             cancel: &cancel,
             failed: &failed,

@@ -6,16 +6,18 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Sender;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 
-use super::chunk::{ChunkDigest, Message, Payload, is_all_zero};
+use super::chunk::{Message, Payload, is_all_zero};
 use super::device_io::DeviceIo;
+use super::hasher::{Digests, ShaCell};
 use super::progress::ProgressReporter;
 use super::short_name;
+use super::spool::Cursor;
 use super::verifier::{Verifier, Written};
 use super::{FailureKind, FlashEvent, Phase, TargetFailure, TargetOutcome};
 use crate::hex::hex;
@@ -29,11 +31,12 @@ pub struct TargetRun<'a> {
     /// This target's configured boot partition, written and verified in
     /// place of the image's own bytes.
     pub patch: Option<&'a Patch>,
-    pub chunks: Receiver<Message>,
-    /// Per-chunk digests, in order; `None` when verification is off.
-    pub digests: Option<Receiver<ChunkDigest>>,
+    /// This target's place in the spool.
+    pub chunks: Mutex<Cursor>,
+    /// The digests of the used ranges; `None` when verification is off.
+    pub digests: Option<Arc<Digests>>,
     /// The SHA-256 of the whole image, once it has been read to its end.
-    pub image_sha256: Receiver<Option<[u8; 32]>>,
+    pub image_sha256: Arc<ShaCell>,
     pub expected_sha256: Option<String>,
     pub size_hint: Option<u64>,
     pub events: &'a Sender<FlashEvent>,
@@ -84,7 +87,7 @@ impl TargetRun<'_> {
             index: self.index,
             info: &self.info,
             written,
-            digests,
+            digests: digests.reader(),
             events: self.events,
             cancel: self.cancel,
             failed: &verify_failed,
@@ -148,8 +151,9 @@ impl TargetRun<'_> {
                 let _ = tx.send(note);
             }
         };
-        for message in &self.chunks {
-            match message {
+        let mut chunks = self.chunks.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            match chunks.next(self.cancel) {
                 Message::Chunk(chunk) => {
                     if self.cancel.load(Ordering::Relaxed) {
                         return Err(self.cancelled(chunk.offset));
@@ -212,7 +216,6 @@ impl TargetRun<'_> {
                 Message::Failed(failure) => return Err(failure),
             }
         }
-        Err(self.cancelled(counts.position))
     }
 
     /// The ranges of `chunk` to write: its used ranges; on a file target
@@ -236,7 +239,7 @@ impl TargetRun<'_> {
     /// target is declared good.
     /// Returns the image's SHA-256.
     fn check_image_sha256(&self) -> Result<[u8; 32], TargetFailure> {
-        let actual = self.image_sha256.recv().ok().flatten();
+        let actual = self.image_sha256.wait(self.cancel);
         match (&self.expected_sha256, actual) {
             (_, None) => Err(TargetFailure {
                 kind: FailureKind::Source,

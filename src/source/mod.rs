@@ -273,6 +273,51 @@ impl ImageSource {
         }
     }
 
+    /// Whether [`ImageSource::read_at`] works: a raw image in a file or on
+    /// a device (not compressed, not in an archive, not a stream).
+    pub fn is_positional(&self) -> bool {
+        self.format == ImageFormat::Raw
+            && matches!(
+                &*self.reading,
+                Reading::Seekable {
+                    zip_entry: None,
+                    ..
+                }
+            )
+    }
+
+    /// For a positional source, fills `buf` with the image's bytes at
+    /// `offset` from the one open handle (`pread`): how the flash engine
+    /// lets a target that fell behind read at its own pace without a copy.
+    /// Past the image's end the bytes are zeros.
+    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        let Reading::Seekable { file, len, .. } = &*self.reading else {
+            return Err(io::Error::other("a stream cannot be read at an offset"));
+        };
+        if !self.is_positional() {
+            return Err(io::Error::other(
+                "a compressed image cannot be read at an offset",
+            ));
+        }
+        let mut filled = 0;
+        while filled < buf.len() {
+            let at = offset + filled as u64;
+            let left = len.saturating_sub(at);
+            let want = (buf.len() - filled).min(usize::try_from(left).unwrap_or(usize::MAX));
+            if want == 0 {
+                break;
+            }
+            match crate::platform::read_at(file, &mut buf[filled..filled + want], at) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        buf[filled..].fill(0);
+        Ok(())
+    }
+
     /// The reader of the decompressed image from its first byte, for the
     /// run that writes or hashes it.
     ///

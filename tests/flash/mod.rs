@@ -16,6 +16,7 @@ mod file_lock;
 mod fixtures;
 mod holds_image;
 mod json;
+mod pacing;
 mod sparse;
 mod station;
 mod streams;

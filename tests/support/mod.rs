@@ -7,6 +7,7 @@ pub mod balena_image;
 pub mod faultdev;
 pub mod flashing;
 pub mod loopdev;
+pub mod throttle;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

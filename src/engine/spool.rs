@@ -1,0 +1,848 @@
+//! The spool: the decoded image, produced once by the reader and read by
+//! every consumer (each target, the hashers) at its own pace.
+//!
+//! Chunks stay in memory up to a budget ([`MEMORY_BUDGET`] by default) while
+//! some consumer still needs them. A target that falls further behind than
+//! that reads the chunks it missed from a *backing*: the image file itself
+//! when it is raw (`pread` on the one open handle; the page cache is shared),
+//! else one sparse cache file, unlinked as soon as it is created so that it
+//! is gone however the run ends. Without a backing (no cache directory, or
+//! the cache file failed), the reader waits for the slowest target, as a
+//! fixed pool of buffers did before.
+//!
+//! Chunks are evicted, oldest first, only when a target is waiting at the
+//! head of the stream: when every target is busy, the reader waits rather
+//! than filling a cache file no one needs yet (a single target never spills).
+//!
+//! With `retain_all`, every chunk is kept for the spool's life (in memory or
+//! in the backing), so that a target can join late and still read the image
+//! from its first byte (the station: drives inserted one after another
+//! share one decode).
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io;
+use std::ops::Range;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use super::chunk::{CHUNK_BYTES, Chunk, Message, is_all_zero};
+use super::{FailureKind, TargetFailure};
+use crate::source::ImageSource;
+use crate::target::AlignedBuf;
+
+/// Bytes of decoded image held in memory at most (DESIGN.md §9).
+pub const MEMORY_BUDGET: usize = 256 << 20;
+
+/// Memory each target needs besides the spool (a buffer to read a chunk it
+/// missed, and its verifier's): taken from the budget so that the whole
+/// run stays within it whatever the number of targets.
+pub const PER_TARGET_BYTES: usize = 2 * CHUNK_BYTES;
+
+/// The spool never holds less than this in memory, however many targets.
+const MIN_MEMORY_BYTES: usize = 16 * CHUNK_BYTES;
+
+/// A target is *waiting* for the reader when it has taken every chunk but
+/// the last this many.
+const HUNGRY_CHUNKS: usize = 2;
+
+/// How often a waiting reader or consumer looks at the cancel flag.
+const POLL: Duration = Duration::from_millis(100);
+
+/// Spare buffers kept for the reader: enough to recycle, few enough not to
+/// count.
+const SPARE_BUFFERS: usize = 4;
+
+/// The cache-file block: all-zero blocks are left as holes.
+const BLOCK: usize = 4096;
+
+/// How a spool keeps the image.
+#[derive(Debug, Clone)]
+pub struct SpoolConfig {
+    /// Bytes of chunks held in memory.
+    pub memory_bytes: usize,
+    /// Where the cache file goes when memory is not enough and the image is
+    /// not a raw file; `None`: no cache file, the reader waits instead.
+    pub cache_dir: Option<PathBuf>,
+    /// Keep every chunk for the spool's life, so that targets may join late.
+    pub retain_all: bool,
+}
+
+impl SpoolConfig {
+    /// The configuration of a run of `targets` targets: the budget less
+    /// what the targets need themselves, and the user's cache directory.
+    pub fn for_targets(targets: usize) -> SpoolConfig {
+        SpoolConfig {
+            memory_bytes: memory_for(targets),
+            cache_dir: Some(cache_dir()),
+            retain_all: false,
+        }
+    }
+}
+
+/// The spool's memory for a run of `targets` targets.
+pub fn memory_for(targets: usize) -> usize {
+    MEMORY_BUDGET
+        .saturating_sub(targets * PER_TARGET_BYTES)
+        .max(MIN_MEMORY_BYTES)
+}
+
+/// Where the cache file goes: `$XDG_CACHE_HOME/imprint` or
+/// `~/.cache/imprint`; as root (whose home may be small, or not be the
+/// user's) `/var/cache/imprint`, else the temporary directory.
+pub fn cache_dir() -> PathBuf {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        let var = PathBuf::from("/var/cache/imprint");
+        if std::fs::create_dir_all(&var).is_ok() {
+            return var;
+        }
+        return std::env::temp_dir();
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
+    match base {
+        Some(base) => base.join("imprint"),
+        None => std::env::temp_dir(),
+    }
+}
+
+/// Bytes free for an unprivileged writer in the filesystem holding `dir`
+/// (created if missing).
+pub fn free_bytes(dir: &Path) -> io::Result<u64> {
+    std::fs::create_dir_all(dir)?;
+    let path = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes())
+        .map_err(|_| io::Error::other("a path with a NUL byte"))?;
+    // SAFETY: statvfs writes only into `stat`; `path` is NUL-terminated.
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(path.as_ptr(), &mut stat) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(stat.f_bavail as u64 * stat.f_frsize as u64)
+}
+
+/// The decoded image, shared by its consumers.
+pub struct Spool {
+    state: Mutex<State>,
+    changed: Condvar,
+    memory_bytes: usize,
+    retain_all: bool,
+    backing: Backing,
+    spare: (Sender<AlignedBuf>, Receiver<AlignedBuf>),
+}
+
+/// Where evicted chunks are read again from.
+enum Backing {
+    /// A raw image: its own file.
+    Source(ImageSource),
+    /// The cache file in `dir`, created at the first eviction.
+    Cache {
+        dir: PathBuf,
+    },
+    None,
+}
+
+struct State {
+    /// The index of `entries[0]` in the image's chunks.
+    first: usize,
+    entries: VecDeque<Entry>,
+    /// Bytes of the entries held in memory.
+    in_memory: usize,
+    /// Set when the reader is done: the image length, or why it stopped.
+    end: Option<Result<u64, TargetFailure>>,
+    cursors: Vec<CursorState>,
+    /// The cache file, once created; `Err` once it failed (then the reader
+    /// waits instead of evicting).
+    cache: Option<Result<Arc<File>, String>>,
+    stats: SpoolStats,
+}
+
+struct Entry {
+    offset: u64,
+    len: usize,
+    used: Vec<Range<u64>>,
+    memory: Option<Arc<Chunk>>,
+    /// Whether the backing holds this chunk's bytes.
+    stored: bool,
+}
+
+#[derive(Clone, Copy)]
+struct CursorState {
+    /// The next chunk this consumer needs; `None` once it left.
+    at: Option<usize>,
+    /// A target, whose pace matters (not a hasher).
+    required: bool,
+}
+
+/// What a spool did, for tests and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SpoolStats {
+    /// Chunks written to the cache file.
+    pub chunks_spilled: usize,
+    /// Chunks read back from the backing by a consumer that fell behind.
+    pub chunks_reloaded: usize,
+    /// The most bytes held in memory at once.
+    pub peak_memory_bytes: usize,
+}
+
+impl Spool {
+    /// A spool of `source`'s image.
+    pub fn new(config: &SpoolConfig, source: &ImageSource) -> Arc<Spool> {
+        let backing = if source.is_positional() {
+            Backing::Source(source.clone())
+        } else if let Some(dir) = &config.cache_dir {
+            Backing::Cache { dir: dir.clone() }
+        } else {
+            Backing::None
+        };
+        Arc::new(Spool {
+            state: Mutex::new(State {
+                first: 0,
+                entries: VecDeque::new(),
+                in_memory: 0,
+                end: None,
+                cursors: Vec::new(),
+                cache: None,
+                stats: SpoolStats::default(),
+            }),
+            changed: Condvar::new(),
+            memory_bytes: config.memory_bytes,
+            retain_all: config.retain_all,
+            backing,
+            spare: crossbeam_channel::bounded(SPARE_BUFFERS),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether the spool may need a cache file for an image of `size_hint`
+    /// bytes (`None`: unknown): not for a raw image, nor one that fits in
+    /// memory.
+    pub fn may_need_cache(&self, size_hint: Option<u64>) -> bool {
+        matches!(self.backing, Backing::Cache { .. })
+            && size_hint.is_none_or(|size| size > self.memory_bytes as u64)
+    }
+
+    /// A consumer reading the image from its first byte; `required` for a
+    /// target. `None` when that first byte is gone (a spool that does not
+    /// retain every chunk, joined after its start was dropped).
+    pub fn join(self: &Arc<Self>, required: bool) -> Option<Cursor> {
+        let mut state = self.lock();
+        if state.first > 0 {
+            return None;
+        }
+        let id = state.cursors.len();
+        state.cursors.push(CursorState {
+            at: Some(0),
+            required,
+        });
+        Some(Cursor {
+            spool: self.clone(),
+            id,
+            at: 0,
+        })
+    }
+
+    /// Whether the image is still wanted: a target still reads it, or
+    /// targets may yet join.
+    pub fn wanted(&self) -> bool {
+        self.retain_all
+            || self
+                .lock()
+                .cursors
+                .iter()
+                .any(|c| c.required && c.at.is_some())
+    }
+
+    pub fn stats(&self) -> SpoolStats {
+        self.lock().stats
+    }
+
+    /// A buffer for the reader's next chunk.
+    pub fn buffer(&self) -> AlignedBuf {
+        self.spare
+            .1
+            .try_recv()
+            .unwrap_or_else(|_| AlignedBuf::zeroed(CHUNK_BYTES))
+    }
+
+    /// Where a chunk's buffer goes when it is dropped.
+    pub fn home(&self) -> Sender<AlignedBuf> {
+        self.spare.0.clone()
+    }
+
+    /// Adds the reader's next chunk. Waits while memory is full and no
+    /// target is waiting for it (or nothing can be evicted); fails when
+    /// cancelled, or when a spool that retains every chunk cannot keep it.
+    pub fn push(&self, chunk: Chunk, cancel: &AtomicBool) -> Result<(), TargetFailure> {
+        let mut state = self.lock();
+        loop {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(cancelled(chunk.offset));
+            }
+            if state.in_memory == 0 || state.in_memory + chunk.len <= self.memory_bytes {
+                break;
+            }
+            let next = state.first + state.entries.len();
+            let hungry = self.retain_all
+                || state
+                    .cursors
+                    .iter()
+                    .filter(|c| c.required)
+                    .filter_map(|c| c.at)
+                    .any(|at| at + HUNGRY_CHUNKS >= next);
+            if hungry && let Some(victim) = self.evictable(&state) {
+                state = self.evict(state, victim)?;
+                continue;
+            }
+            if self.retain_all {
+                return Err(self.cannot_keep(&state, chunk.offset));
+            }
+            state = self
+                .changed
+                .wait_timeout(state, POLL)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        state.in_memory += chunk.len;
+        state.stats.peak_memory_bytes = state.stats.peak_memory_bytes.max(state.in_memory);
+        state.entries.push_back(Entry {
+            offset: chunk.offset,
+            len: chunk.len,
+            used: chunk.used.clone(),
+            memory: Some(Arc::new(chunk)),
+            stored: matches!(self.backing, Backing::Source(_)),
+        });
+        drop(state);
+        self.changed.notify_all();
+        Ok(())
+    }
+
+    /// The oldest chunk in memory that may leave it: one the backing holds
+    /// or can hold.
+    fn evictable(&self, state: &State) -> Option<usize> {
+        let can_store = match &self.backing {
+            Backing::Source(_) => true,
+            Backing::Cache { .. } => !matches!(state.cache, Some(Err(_))),
+            Backing::None => false,
+        };
+        state
+            .entries
+            .iter()
+            .position(|e| e.memory.is_some() && (e.stored || can_store))
+    }
+
+    /// Moves entry `victim` (a position in `entries`) out of memory, writing
+    /// it to the cache file first if need be (without the lock: consumers
+    /// go on meanwhile, reading it from memory).
+    fn evict<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, State>,
+        victim: usize,
+    ) -> Result<MutexGuard<'a, State>, TargetFailure> {
+        let index = state.first + victim;
+        let entry = &state.entries[victim];
+        if !entry.stored {
+            let chunk = entry
+                .memory
+                .clone()
+                .expect("an evictable entry is in memory");
+            let file = match state.cache.clone() {
+                Some(Ok(file)) => Ok(file),
+                Some(Err(e)) => Err(e),
+                None => self.create_cache(),
+            };
+            drop(state);
+            let stored = file.and_then(|file| {
+                store(&file, &chunk)
+                    .map(|()| file)
+                    .map_err(|e| format!("writing the cache file failed: {e}"))
+            });
+            drop(chunk);
+            state = self.lock();
+            match stored {
+                Ok(file) => {
+                    state.cache = Some(Ok(file));
+                    state.stats.chunks_spilled += 1;
+                }
+                Err(e) => {
+                    state.cache = Some(Err(e));
+                    return Ok(state);
+                }
+            }
+        }
+        // Consumers may have moved on, dropping entries, meanwhile.
+        let first = state.first;
+        if index >= first
+            && let Some(entry) = state.entries.get_mut(index - first)
+        {
+            entry.stored = true;
+            let freed = entry.memory.take().map_or(0, |_| entry.len);
+            state.in_memory -= freed;
+        }
+        Ok(state)
+    }
+
+    /// Creates the cache file, unlinked at once: nothing is left behind
+    /// whatever happens to the run (a panic, a kill).
+    fn create_cache(&self) -> Result<Arc<File>, String> {
+        let Backing::Cache { dir } = &self.backing else {
+            return Err("no cache directory".to_string());
+        };
+        let created = (|| {
+            std::fs::create_dir_all(dir)?;
+            let path = dir.join(format!("spool-{}-{:x}", std::process::id(), rand_suffix()));
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)?;
+            std::fs::remove_file(&path)?;
+            Ok::<_, io::Error>(file)
+        })();
+        created
+            .map(Arc::new)
+            .map_err(|e| format!("cannot create a cache file in {}: {e}", dir.display()))
+    }
+
+    fn cannot_keep(&self, state: &State, offset: u64) -> TargetFailure {
+        let why = match &state.cache {
+            Some(Err(e)) => e.clone(),
+            _ => "no cache file can be made".to_string(),
+        };
+        TargetFailure {
+            kind: FailureKind::Source,
+            offset: Some(offset),
+            message: format!(
+                "the decoded image cannot be kept for drives still to come: {why}; free space in {} or flash fewer drives at once",
+                match &self.backing {
+                    Backing::Cache { dir } => dir.display().to_string(),
+                    _ => "the cache directory".to_string(),
+                }
+            ),
+        }
+    }
+
+    /// The reader is done: `result` is the image's length or why it stopped.
+    pub fn finish(&self, result: Result<u64, TargetFailure>) {
+        let mut state = self.lock();
+        if state.end.is_none() {
+            state.end = Some(result);
+        }
+        drop(state);
+        self.changed.notify_all();
+    }
+
+    /// Drops the entries no consumer needs any more (unless every chunk is
+    /// retained), freeing their memory and their part of the cache file.
+    fn trim(&self, state: &mut State) {
+        if self.retain_all {
+            return;
+        }
+        let needed = state
+            .cursors
+            .iter()
+            .filter_map(|c| c.at)
+            .min()
+            .unwrap_or(usize::MAX);
+        while state.first < needed {
+            let Some(entry) = state.entries.pop_front() else {
+                break;
+            };
+            state.first += 1;
+            if entry.memory.is_some() {
+                state.in_memory -= entry.len;
+            }
+            if entry.stored
+                && let Some(Ok(file)) = &state.cache
+            {
+                punch_hole(file, entry.offset, entry.len);
+            }
+        }
+    }
+
+    /// Reads a chunk that left memory again from the backing.
+    fn reload(&self, offset: u64, len: usize, used: Vec<Range<u64>>) -> io::Result<Chunk> {
+        let mut buf = AlignedBuf::zeroed(len.max(1));
+        match &self.backing {
+            Backing::Source(source) => source.read_at(offset, &mut buf[..len])?,
+            Backing::Cache { .. } => {
+                let file = match &self.lock().cache {
+                    Some(Ok(file)) => file.clone(),
+                    _ => return Err(io::Error::other("the cache file is gone")),
+                };
+                read_filling_holes(&file, offset, &mut buf[..len])?;
+            }
+            Backing::None => return Err(io::Error::other("nothing holds that chunk")),
+        }
+        self.lock().stats.chunks_reloaded += 1;
+        let mut chunk = Chunk::new(offset, len, buf, None);
+        chunk.used = used;
+        Ok(chunk)
+    }
+}
+
+/// One consumer's place in the spool. Dropping it (a target that failed or
+/// ended) lets the spool free what only it still needed.
+pub struct Cursor {
+    spool: Arc<Spool>,
+    id: usize,
+    at: usize,
+}
+
+impl Cursor {
+    /// The next chunk, the end of the image, or why it stopped. Waits for
+    /// the reader; gives up when `cancel` is set.
+    pub fn next(&mut self, cancel: &AtomicBool) -> Message {
+        let spool = self.spool.clone();
+        let mut state = spool.lock();
+        loop {
+            if let Some(entry) = state.entries.get(self.at - state.first) {
+                let chunk = match &entry.memory {
+                    Some(chunk) => chunk.clone(),
+                    None => {
+                        // Our cursor keeps the entry (and its part of the
+                        // cache file) until we move on.
+                        let (offset, len, used) = (entry.offset, entry.len, entry.used.clone());
+                        drop(state);
+                        match spool.reload(offset, len, used) {
+                            Ok(chunk) => {
+                                state = spool.lock();
+                                Arc::new(chunk)
+                            }
+                            Err(e) => {
+                                return Message::Failed(TargetFailure {
+                                    kind: FailureKind::Source,
+                                    offset: Some(offset),
+                                    message: format!(
+                                        "reading byte {offset} of the image again (this drive fell behind the others) failed: {e}"
+                                    ),
+                                });
+                            }
+                        }
+                    }
+                };
+                self.at += 1;
+                state.cursors[self.id].at = Some(self.at);
+                spool.trim(&mut state);
+                drop(state);
+                spool.changed.notify_all();
+                return Message::Chunk(chunk);
+            }
+            match &state.end {
+                Some(Ok(image_bytes)) => {
+                    return Message::End {
+                        image_bytes: *image_bytes,
+                    };
+                }
+                Some(Err(failure)) => return Message::Failed(failure.clone()),
+                None => {}
+            }
+            if cancel.load(Ordering::Relaxed) {
+                let offset = state.entries.back().map_or(0, |e| e.offset + e.len as u64);
+                return Message::Failed(cancelled(offset));
+            }
+            state = spool
+                .changed
+                .wait_timeout(state, POLL)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+}
+
+impl Drop for Cursor {
+    fn drop(&mut self) {
+        let mut state = self.spool.lock();
+        state.cursors[self.id].at = None;
+        self.spool.trim(&mut state);
+        drop(state);
+        self.spool.changed.notify_all();
+    }
+}
+
+fn cancelled(offset: u64) -> TargetFailure {
+    TargetFailure {
+        kind: FailureKind::Cancelled,
+        offset: Some(offset),
+        message: format!(
+            "cancelled after {offset} bytes; the target is incomplete and will not boot, flash it again"
+        ),
+    }
+}
+
+/// Writes the non-zero blocks of `chunk` at its offset in the cache file:
+/// zeros stay holes.
+fn store(file: &File, chunk: &Chunk) -> io::Result<()> {
+    let bytes = chunk.bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        // A run of non-zero blocks, written at once.
+        let start = at;
+        while at < bytes.len() && !is_all_zero(&bytes[at..(at + BLOCK).min(bytes.len())]) {
+            at = (at + BLOCK).min(bytes.len());
+        }
+        if at > start {
+            file.write_all_at(&bytes[start..at], chunk.offset + start as u64)?;
+        }
+        at = (at + BLOCK).min(bytes.len());
+    }
+    Ok(())
+}
+
+/// Reads `buf.len()` bytes at `offset`; bytes past the file's end (a
+/// trailing hole) are zeros.
+fn read_filling_holes(file: &File, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read_at(&mut buf[filled..], offset + filled as u64) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf[filled..].fill(0);
+    Ok(())
+}
+
+/// Gives the cache file's blocks of a chunk no one needs back to the
+/// filesystem. Best effort: a filesystem without hole punching keeps them
+/// until the run ends.
+fn punch_hole(file: &File, offset: u64, len: usize) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fallocate on an open descriptor; no memory is passed.
+    unsafe {
+        libc::fallocate(
+            file.as_raw_fd(),
+            libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+            offset as libc::off_t,
+            len as libc::off_t,
+        );
+    }
+}
+
+/// A suffix that makes two spools' names differ in one process.
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::Instant::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A compressed (so not positional) image of `chunks` chunks, each
+    /// chunk's bytes telling its index, with one chunk of zeros.
+    fn gz_image(dir: &Path, chunks: usize) -> (ImageSource, Vec<u8>) {
+        use std::io::Write;
+        let mut image = vec![0u8; chunks * CHUNK_BYTES];
+        for (i, chunk) in image.chunks_mut(CHUNK_BYTES).enumerate() {
+            if i != 2 {
+                chunk
+                    .iter_mut()
+                    .enumerate()
+                    .for_each(|(j, b)| *b = (i * 7 + j / 4096) as u8 | 1);
+            }
+        }
+        let path = dir.join("image.img.gz");
+        let mut gz = flate2::write::GzEncoder::new(
+            File::create(&path).unwrap(),
+            flate2::Compression::fast(),
+        );
+        gz.write_all(&image).unwrap();
+        gz.finish().unwrap();
+        (ImageSource::open(&path).unwrap(), image)
+    }
+
+    fn push_all(spool: &Spool, image: &[u8], cancel: &AtomicBool) {
+        for (i, bytes) in image.chunks(CHUNK_BYTES).enumerate() {
+            let mut buf = spool.buffer();
+            buf[..bytes.len()].copy_from_slice(bytes);
+            let chunk = Chunk::new(
+                (i * CHUNK_BYTES) as u64,
+                bytes.len(),
+                buf,
+                Some(spool.home()),
+            );
+            spool.push(chunk, cancel).unwrap();
+        }
+        spool.finish(Ok(image.len() as u64));
+    }
+
+    fn read_all(cursor: &mut Cursor, cancel: &AtomicBool) -> Vec<u8> {
+        let mut out = Vec::new();
+        loop {
+            match cursor.next(cancel) {
+                Message::Chunk(chunk) => {
+                    assert_eq!(chunk.offset, out.len() as u64);
+                    out.extend_from_slice(chunk.bytes());
+                }
+                Message::End { image_bytes } => {
+                    assert_eq!(image_bytes, out.len() as u64);
+                    return out;
+                }
+                Message::Failed(f) => panic!("{f}"),
+            }
+        }
+    }
+
+    /// Descriptors of this process open on a file in `dir` (deleted or not).
+    fn open_in(dir: &Path) -> usize {
+        std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+            .filter(|target| target.starts_with(dir))
+            .count()
+    }
+
+    /// A tiny budget and a target that does not read until the image is
+    /// decoded: the reader is not held back (the other target takes every
+    /// chunk as it comes), the laggard reads the image whole from the cache
+    /// file, and the file is gone from the directory at once and from the
+    /// process once the spool is.
+    #[test]
+    fn a_laggard_reads_what_left_memory_from_a_cache_file_that_leaves_no_trace() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("cache");
+        let (source, image) = gz_image(dir.path(), 12);
+        let config = SpoolConfig {
+            memory_bytes: 3 * CHUNK_BYTES,
+            cache_dir: Some(cache.clone()),
+            retain_all: false,
+        };
+        let spool = Spool::new(&config, &source);
+        assert!(spool.may_need_cache(Some(image.len() as u64)));
+        let cancel = AtomicBool::new(false);
+        let mut fast = spool.join(true).unwrap();
+        let mut slow = spool.join(true).unwrap();
+        std::thread::scope(|s| {
+            let fast = s.spawn(|| read_all(&mut fast, &cancel));
+            push_all(&spool, &image, &cancel);
+            assert!(fast.join().unwrap() == image);
+        });
+        let stats = spool.stats();
+        assert!(stats.chunks_spilled >= 8, "{stats:?}");
+        assert!(stats.peak_memory_bytes <= 3 * CHUNK_BYTES, "{stats:?}");
+        assert_eq!(
+            std::fs::read_dir(&cache).unwrap().count(),
+            0,
+            "unlinked at once"
+        );
+        assert_eq!(open_in(&cache), 1, "the spool holds it open");
+        assert!(read_all(&mut slow, &cancel) == image);
+        assert!(spool.stats().chunks_reloaded >= 8);
+        drop((fast, slow, spool));
+        assert_eq!(open_in(&cache), 0, "closed with the spool");
+    }
+
+    /// Without a cache directory, a compressed image's reader waits for the
+    /// slowest target: memory stays within the budget.
+    #[test]
+    fn without_a_cache_the_reader_waits_for_the_slowest() {
+        let dir = tempfile::tempdir().unwrap();
+        let (source, image) = gz_image(dir.path(), 8);
+        let config = SpoolConfig {
+            memory_bytes: 2 * CHUNK_BYTES,
+            cache_dir: None,
+            retain_all: false,
+        };
+        let spool = Spool::new(&config, &source);
+        let cancel = AtomicBool::new(false);
+        let mut fast = spool.join(true).unwrap();
+        let mut slow = spool.join(true).unwrap();
+        std::thread::scope(|s| {
+            s.spawn(|| read_all(&mut fast, &cancel));
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(300));
+                read_all(&mut slow, &cancel)
+            });
+            push_all(&spool, &image, &cancel);
+        });
+        let stats = spool.stats();
+        assert_eq!(stats.chunks_spilled, 0);
+        assert!(stats.peak_memory_bytes <= 2 * CHUNK_BYTES, "{stats:?}");
+    }
+
+    /// A raw image needs no cache file: what left memory is read again from
+    /// the image itself.
+    #[test]
+    fn a_raw_image_is_read_again_from_its_own_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let image: Vec<u8> = (0..6 * CHUNK_BYTES).map(|i| (i / 4096) as u8 | 1).collect();
+        let path = dir.path().join("image.img");
+        std::fs::write(&path, &image).unwrap();
+        let source = ImageSource::open(&path).unwrap();
+        let cache = dir.path().join("cache");
+        let config = SpoolConfig {
+            memory_bytes: CHUNK_BYTES,
+            cache_dir: Some(cache.clone()),
+            retain_all: false,
+        };
+        let spool = Spool::new(&config, &source);
+        assert!(!spool.may_need_cache(None));
+        let cancel = AtomicBool::new(false);
+        let mut fast = spool.join(true).unwrap();
+        let mut slow = spool.join(true).unwrap();
+        std::thread::scope(|s| {
+            let fast = s.spawn(|| read_all(&mut fast, &cancel));
+            push_all(&spool, &image, &cancel);
+            assert!(fast.join().unwrap() == image);
+        });
+        assert!(read_all(&mut slow, &cancel) == image);
+        let stats = spool.stats();
+        assert_eq!(stats.chunks_spilled, 0);
+        assert!(stats.chunks_reloaded >= 4, "{stats:?}");
+        assert!(!cache.exists(), "no cache directory was needed");
+    }
+
+    /// Retaining every chunk, a consumer that joins after the image was
+    /// decoded still reads it from its first byte.
+    #[test]
+    fn a_late_consumer_of_a_retaining_spool_reads_the_whole_image() {
+        let dir = tempfile::tempdir().unwrap();
+        let (source, image) = gz_image(dir.path(), 7);
+        let config = SpoolConfig {
+            memory_bytes: 2 * CHUNK_BYTES,
+            cache_dir: Some(dir.path().join("cache")),
+            retain_all: true,
+        };
+        let spool = Spool::new(&config, &source);
+        let cancel = AtomicBool::new(false);
+        push_all(&spool, &image, &cancel);
+        for _ in 0..2 {
+            let mut late = spool.join(true).unwrap();
+            assert!(read_all(&mut late, &cancel) == image);
+        }
+        assert!(spool.stats().peak_memory_bytes <= 2 * CHUNK_BYTES);
+    }
+
+    /// A consumer waiting for a reader that never comes gives up on cancel.
+    #[test]
+    fn a_waiting_consumer_gives_up_on_cancel() {
+        let dir = tempfile::tempdir().unwrap();
+        let (source, _) = gz_image(dir.path(), 1);
+        let spool = Spool::new(&SpoolConfig::for_targets(1), &source);
+        let mut cursor = spool.join(true).unwrap();
+        let cancel = AtomicBool::new(true);
+        let started = std::time::Instant::now();
+        assert!(matches!(
+            cursor.next(&cancel),
+            Message::Failed(TargetFailure {
+                kind: FailureKind::Cancelled,
+                ..
+            })
+        ));
+        assert!(started.elapsed() < Duration::from_secs(1));
+    }
+}
