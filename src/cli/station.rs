@@ -77,7 +77,9 @@ fn error_kind(error: &StationError) -> ErrorKind {
         StationError::Request(e) => e.kind(),
         StationError::Identity(_) => ErrorKind::Config,
         StationError::StreamImage(_) => ErrorKind::Image,
-        StationError::Report(_) | StationError::Drives(_) => ErrorKind::Refused,
+        StationError::Report(_) | StationError::Drives(_) | StationError::Spool(_) => {
+            ErrorKind::Refused
+        }
     }
 }
 

@@ -1,8 +1,8 @@
-//! One drive of a station: its configuration, one engine run for it alone,
-//! its events tagged with the drive, and its report record.
+//! One drive of a station: its configuration, its own run from the image
+//! every drive shares (`engine::SharedImage`: decoded once, joined at any
+//! time), its events tagged with the drive, and its report record.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Instant, SystemTime};
 
@@ -10,17 +10,19 @@ use crossbeam_channel::Sender;
 
 use super::{SeenDrive, StationEvent};
 use crate::bootcfg::{self, Configured, WifiProfile};
-use crate::engine::{FailureKind, FlashEvent, TargetFailure, TargetOutcome};
+use crate::engine::{
+    FailureKind, FlashEvent, OneTarget, SharedImage, TargetFailure, TargetOutcome,
+};
 use crate::identity::DriveIdentity;
 use crate::protocol::Outcome;
 use crate::report::{DriveRecord, mb_per_s, rfc3339};
-use crate::request::{self, Mode};
 use crate::source::ImageSource;
 
 /// What every drive of a station shares.
-#[derive(Debug)]
 pub struct Shared {
     pub source: ImageSource,
+    /// The image, decoded once for every drive.
+    pub image: SharedImage,
     /// The one configuration of every drive, when there are no per-drive
     /// identities.
     pub configured: Option<Configured>,
@@ -52,7 +54,7 @@ pub fn flash_drive(
     seen: &SeenDrive,
     identity: Option<&DriveIdentity>,
     events: &Sender<StationEvent>,
-    cancel: Arc<AtomicBool>,
+    cancel: &AtomicBool,
 ) -> DriveRecord {
     let started = SystemTime::now();
     let clock = Instant::now();
@@ -79,64 +81,47 @@ pub fn flash_drive(
         }
     };
     record.config_sha256 = configured.as_ref().map(|c| c.config_sha256.clone());
-    let mut job = request::job(
-        shared.source.clone(),
-        vec![seen.path().clone()],
-        configured.as_ref(),
-        shared.verify,
-        shared.expected_sha256.clone(),
-    );
-    job.full = shared.full;
-    let run = match request::spawn(job, Mode::Flash, cancel) {
-        Ok(run) => run,
-        Err(e) => {
+    let info = match shared.image.check(seen.path()) {
+        Ok(info) => info,
+        Err(refusal) => {
             let failure = TargetFailure {
                 kind: FailureKind::Write,
                 offset: None,
-                message: format!("cannot start flashing {}: {e}", seen.path().display()),
+                message: format!("{} was refused: {}", seen.path().display(), refusal.reason),
             };
             return fail(record, failure);
         }
     };
-    for event in &run.events {
-        let done = matches!(event, FlashEvent::Done { .. });
-        if let FlashEvent::TargetDone { sha256, .. } = &event {
-            record.sha256 = sha256.clone();
-        }
-        if matches!(
-            event,
-            FlashEvent::Progress { .. } | FlashEvent::TargetDone { .. }
-        ) {
-            // The front end may have gone; the drive goes on regardless.
-            let _ = events.send(StationEvent::Flash {
-                drive: seen.clone(),
-                event,
-            });
-        }
-        if done {
-            break;
-        }
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let outcome = std::thread::scope(|s| {
+        // Passes the drive's events on as they come, tagged with it.
+        s.spawn(|| {
+            for event in rx {
+                if let FlashEvent::TargetDone { sha256, .. } = &event {
+                    record.sha256 = sha256.clone();
+                }
+                // The front end may have gone; the drive goes on regardless.
+                let _ = events.send(StationEvent::Flash {
+                    drive: seen.clone(),
+                    event,
+                });
+            }
+        });
+        let target = OneTarget {
+            index: 0,
+            info,
+            patch: configured.as_ref().map(|c| &c.patch),
+            verify: shared.verify,
+            expected_sha256: shared.expected_sha256.clone(),
+        };
+        let outcome = shared.image.flash_one(target, &tx, cancel);
+        drop(tx);
+        outcome
+    });
+    if outcome.result.is_ok() {
+        // Every byte was read for this drive: the decode is done.
+        record.image_sha256 = shared.image.result().1;
     }
-    let report = match run.finish() {
-        Ok(report) => report,
-        Err(refusals) => {
-            let reason = refusals
-                .into_iter()
-                .map(|r| r.reason)
-                .collect::<Vec<_>>()
-                .join("; ");
-            let failure = TargetFailure {
-                kind: FailureKind::Write,
-                offset: None,
-                message: format!("{} was refused: {reason}", seen.path().display()),
-            };
-            return fail(record, failure);
-        }
-    };
-    record.image_sha256 = report.image_sha256.clone();
-    let Some(outcome) = report.targets.into_iter().next() else {
-        unreachable!("a run of one target reports one outcome")
-    };
     complete(
         record,
         &outcome,

@@ -31,12 +31,16 @@ pub use drive::{Eligibility, LARGE_DRIVE_BYTES, SeenDrive};
 pub use job::{Shared, complete, new_record};
 
 use crate::bootcfg::{self, BootConfigError};
-use crate::engine::FlashEvent;
+use crate::engine::{FlashEvent, SharedImage, SpoolConfig};
 use crate::identity::{DriveIdentity, Identities, IdentityError, IdentityOptions};
 use crate::protocol::Outcome;
 use crate::report::{DriveRecord, Report, ReportError};
 use crate::request::{FlashOptions, RequestError};
 use crate::source::{ImageSource, InputKind};
+
+/// The drives a station plans memory for: a hub of sixteen ports (more
+/// work too, each taking a little from the shared image's budget).
+const CONCURRENT_DRIVES: usize = 16;
 
 /// Why an eligible drive present at the start is not flashed.
 pub const PRESENT_AT_START: &str = "present when the station started; plug it in again to flash it";
@@ -102,6 +106,8 @@ pub enum StationError {
     StreamImage(PathBuf),
     #[error("cannot list the drives of this machine: {0}")]
     Drives(std::io::Error),
+    #[error("{0}")]
+    Spool(String),
 }
 
 /// How a station ended.
@@ -150,25 +156,39 @@ impl Station {
         };
         let identities =
             Identities::new(flash.config.config.as_deref(), &options.identity, &earlier)?;
+        // The region every drive's configuration covers: with identities,
+        // one drive's configuration is made now, so an image whose boot
+        // partition cannot take it is refused before any drive.
+        let patched = match &identities {
+            Some(identities) => {
+                let sample = identities.clone().assign("serial")?;
+                let configured = crate::identity::configure(&source, &sample, wifi.as_ref())
+                    .map_err(|cause| {
+                        RequestError::Config(BootConfigError::InImage {
+                            image: source.path().to_path_buf(),
+                            cause: Box::new(cause),
+                        })
+                    })?;
+                vec![configured.patch.range()]
+            }
+            None => configured.iter().map(|c| c.patch.range()).collect(),
+        };
+        let image = SharedImage::start(
+            source.clone(),
+            patched,
+            flash.full,
+            SpoolConfig::for_targets(CONCURRENT_DRIVES),
+        )
+        .map_err(|refusal| StationError::Spool(refusal.reason))?;
         let shared = Shared {
             source,
+            image,
             configured,
             wifi,
             verify: flash.verify,
             full: flash.full,
             expected_sha256,
         };
-        if let Some(identities) = &identities {
-            // One drive's configuration made now: an image whose boot
-            // partition cannot take it is refused before any drive.
-            let sample = identities.clone().assign("serial")?;
-            job::configure(&shared, Some(&sample)).map_err(|cause| {
-                RequestError::Config(BootConfigError::InImage {
-                    image: shared.source.path().to_path_buf(),
-                    cause: Box::new(cause),
-                })
-            })?;
-        }
         // Last: the drives present now are the ones the station will not
         // flash.
         let watch = Watch::start().map_err(StationError::Drives)?;
@@ -312,19 +332,7 @@ impl Station {
         if let Some(reason) = self.options.eligibility.refusal(seen) {
             return Some(reason);
         }
-        let size = self.shared.source.size_hint();
-        if let Err(refusals) =
-            crate::target::check_targets(&[seen.path().clone()], self.shared.source.path(), size)
-        {
-            return Some(
-                refusals
-                    .into_iter()
-                    .map(|r| r.reason)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            );
-        }
-        None
+        self.shared.image.check(seen.path()).err().map(|r| r.reason)
     }
 
     /// Starts flashing `seen` on a thread of its own.
@@ -349,7 +357,7 @@ impl Station {
         thread::Builder::new()
             .name(format!("station/{name}"))
             .spawn(move || {
-                let record = job::flash_drive(&shared, &seen, identity.as_ref(), &events, cancel);
+                let record = job::flash_drive(&shared, &seen, identity.as_ref(), &events, &cancel);
                 let _ = done.send(Finished { seen, record });
             })
             .unwrap_or_else(|e| panic!("cannot start a thread for a drive: {e}"))
