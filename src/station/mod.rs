@@ -7,12 +7,14 @@
 //!
 //! ```text
 //! poll (sysfs snapshot) ─▶ new drive ─▶ eligible? ─▶ identity ─▶ station/<dev> thread
-//!                                          │                       ├─ engine run for that drive alone
+//!                                          │                       ├─ SharedImage::flash_one (own patch)
 //!                                          └─▶ skipped (reason)    └─▶ record ─▶ report line
 //! ```
 //!
-//! The loop is one thread; each drive's run is a thread of its own, so a
-//! failing or stalled drive never holds another back.
+//! The image is decoded once for the whole station (`engine::SharedImage`);
+//! the loop is one thread and each drive's run a thread of its own, reading
+//! the decode at its own pace, so a failing or stalled drive never holds
+//! another back.
 
 mod drive;
 mod glob;
