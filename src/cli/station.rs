@@ -119,64 +119,11 @@ impl Printer {
     }
 
     fn print_json(&self, event: &StationEvent) {
-        let skipped = |drive: &SeenDrive, reason: &str| WireEvent::Skipped {
-            drive: drive.id.clone(),
-            path: drive.path().display().to_string(),
-            reason: reason.to_string(),
-        };
-        match event {
-            StationEvent::Started { present } => {
-                for (drive, reason) in present {
-                    emit(&skipped(drive, reason));
-                }
-            }
-            StationEvent::Inserted(drive) => emit(&WireEvent::Inserted {
-                drive: drive.id.clone(),
-                path: drive.path().display().to_string(),
-                size: drive.drive.size_bytes,
-                serial: drive.drive.serial.clone(),
-                model: drive.drive.model.clone(),
-            }),
-            StationEvent::Skipped { drive, reason } => emit(&skipped(drive, reason)),
-            StationEvent::Removed(drive) => emit(&WireEvent::Removed {
-                drive: drive.id.clone(),
-                path: drive.path().display().to_string(),
-            }),
-            StationEvent::Flash { drive, event } => {
-                if let FlashEvent::Progress {
-                    phase,
-                    bytes,
-                    total,
-                    ..
-                } = event
-                {
-                    emit(
-                        &WireEvent::Progress {
-                            target: drive.path().display().to_string(),
-                            phase: *phase,
-                            bytes: *bytes,
-                            total: *total,
-                            drive: None,
-                        }
-                        .with_drive(&drive.id),
-                    );
-                }
-            }
-            // The record says everything a `target_done` says, also for a
-            // drive that failed before its engine run began.
-            StationEvent::Finished { drive, record } => emit(&WireEvent::TargetDone {
-                target: drive.path().display().to_string(),
-                ok: record.result == Outcome::Ok,
-                outcome: record.result,
-                kind: record.kind,
-                error: record.error.clone(),
-                offset: record.offset,
-                sha256: record.sha256.clone(),
-                written_bytes: Some(record.written_bytes),
-                verified_bytes: Some(record.verified_bytes),
-                drive: Some(drive.id.clone()),
-            }),
-            StationEvent::Warning(message) => eprintln!("imprint: {message}"),
+        if let StationEvent::Warning(message) = event {
+            eprintln!("imprint: {message}");
+        }
+        for line in event.to_wire() {
+            emit(&line);
         }
     }
 

@@ -19,6 +19,7 @@
 mod drive;
 mod glob;
 mod job;
+mod wire;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
