@@ -108,6 +108,20 @@ pub enum WireEvent {
         path: String,
         reason: String,
     },
+    /// `imprint station`: a drive starts being flashed, with its own
+    /// identity when it has one (`--each`, `--new-uuid`, placeholders).
+    Flashing {
+        drive: String,
+        path: String,
+        #[serde(default)]
+        n: Option<u64>,
+        #[serde(default)]
+        row: Option<usize>,
+        #[serde(default)]
+        uuid: Option<String>,
+        #[serde(default)]
+        hostname: Option<String>,
+    },
     /// `imprint station`: a drive went away.
     Removed { drive: String, path: String },
     /// `--dry-run`: every check passed, nothing was written.
@@ -314,6 +328,14 @@ mod tests {
             WireEvent::Removed {
                 drive: "loop:/tmp/a".into(),
                 path: "/dev/loop3".into(),
+            },
+            WireEvent::Flashing {
+                drive: "loop:/tmp/a".into(),
+                path: "/dev/loop3".into(),
+                n: Some(2),
+                row: Some(5),
+                uuid: Some("0123456789abcdef0123456789abcdef".into()),
+                hostname: None,
             },
             WireEvent::target_done("/dev/sdb".into(), &Ok(()), Some("cd".into())),
             WireEvent::target_done(

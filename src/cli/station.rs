@@ -143,6 +143,9 @@ impl Printer {
                 eprintln!("  skipped {}: {reason}", drive.path().display())
             }
             StationEvent::Removed(drive) => eprintln!("- {} removed", drive.path().display()),
+            StationEvent::Flashing { drive, .. } => {
+                eprintln!("  flashing {}", drive.path().display())
+            }
             StationEvent::Flash { drive, event } => {
                 // One line when verification begins; the record ends it.
                 if let FlashEvent::Progress {

@@ -276,7 +276,8 @@ pub fn parse_line(line: &str, targets: &[PathBuf]) -> Option<RunEvent> {
         WireEvent::DryRun { .. }
         | WireEvent::Inserted { .. }
         | WireEvent::Skipped { .. }
-        | WireEvent::Removed { .. } => return None,
+        | WireEvent::Removed { .. }
+        | WireEvent::Flashing { .. } => return None,
     };
     Some(RunEvent::Flash(event))
 }

@@ -79,6 +79,11 @@ pub enum StationEvent {
         reason: String,
     },
     Removed(SeenDrive),
+    /// A drive starts being flashed, with its identity when it has one.
+    Flashing {
+        drive: SeenDrive,
+        identity: Option<Box<DriveIdentity>>,
+    },
     /// An engine event of a drive being flashed (progress, target done).
     Flash {
         drive: SeenDrive,
@@ -292,6 +297,10 @@ impl Station {
                             },
                             None => None,
                         };
+                        let _ = events.send(StationEvent::Flashing {
+                            drive: seen.clone(),
+                            identity: identity.clone().map(Box::new),
+                        });
                         let handle = self.start(&seen, identity.clone(), events, &done_tx, &cancel);
                         running.insert(seen.id.clone(), Running { identity, handle });
                     }

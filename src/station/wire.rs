@@ -36,6 +36,14 @@ impl StationEvent {
                 drive: drive.id.clone(),
                 path: path(drive),
             }],
+            StationEvent::Flashing { drive, identity } => vec![WireEvent::Flashing {
+                drive: drive.id.clone(),
+                path: path(drive),
+                n: identity.as_ref().map(|i| i.n),
+                row: identity.as_ref().and_then(|i| i.row),
+                uuid: identity.as_ref().and_then(|i| i.uuid.clone()),
+                hostname: identity.as_ref().and_then(|i| i.hostname.clone()),
+            }],
             StationEvent::Flash {
                 drive,
                 event:

@@ -322,6 +322,14 @@ fn a_station_gives_each_drive_the_next_row() {
     let drives = s.drives(&["st1.bin", "st2.bin"]);
     let (code, events) = station.wait();
     assert_eq!(code, 0, "{events:#?}");
+    // Each drive's identity is announced as it starts.
+    let mut rows: Vec<u64> = events
+        .iter()
+        .filter(|e| e["event"] == "flashing")
+        .map(|e| e["row"].as_u64().unwrap())
+        .collect();
+    rows.sort();
+    assert_eq!(rows, [1, 2], "{events:#?}");
     let lines = report_lines(Path::new(&report));
     assert_eq!(lines.len(), 2, "{lines:#?}");
     let mut keys: Vec<String> = drives
