@@ -1,6 +1,6 @@
 //! Chunks of the decompressed image, shared by every consumer through an
-//! `Arc`, and the pool that recycles their buffers so memory stays bounded
-//! whatever the image size.
+//! `Arc` (the spool bounds how many are in memory), the bytes a target
+//! writes of one (its patch applied), and their digests.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use crate::patch::Patch;
 use crate::target::AlignedBuf;
 
 /// Bytes per chunk: large enough that per-chunk costs (channel hops, system
-/// calls, events) vanish, small enough that a pool of them stays cheap.
+/// calls, events) vanish, small enough that a spool of them stays cheap.
 pub const CHUNK_BYTES: usize = 4 << 20;
 
 /// A piece of the image at `offset`. When the last holder drops it, its

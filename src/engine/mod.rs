@@ -1,15 +1,19 @@
-//! The flash engine: one reader decompresses the image once and fans aligned
-//! chunks out to one writer thread per target; each writer then reads its
-//! target back and compares it chunk by chunk with the image's digests.
+//! The flash engine: one reader decompresses the image once into a spool,
+//! from which one writer thread per target takes the chunks at its own pace;
+//! each writer applies its target's own patch (a configured boot partition)
+//! to a private copy, and its verifier reads the target back and compares
+//! it with the digests of the one reading of the image.
 //!
 //! ```text
-//! image ─▶ reader ──Arc<Chunk>──▶ writer/<target> ─▶ fsync
-//!                         │              └──▶ verify/<target> (O_DIRECT read-back, behind the writer)
-//!                         ├─────▶ hash/image   (SHA-256 of the whole image)
-//!                         └─────▶ hash/chunks  (per-chunk digests for verification)
+//! image ─▶ reader ─▶ spool ─cursor─▶ writer/<target> (+ patch) ─▶ fsync
+//!                      │                   └──▶ verify/<target> (O_DIRECT read-back, behind the writer)
+//!                      ├─cursor─▶ hash/image   (SHA-256 of the whole image, unconfigured)
+//!                      └─cursor─▶ hash/chunks  (digests of the used ranges, for verification)
 //! ```
 //!
-//! Memory is bounded by a pool of chunk buffers, whatever the image size.
+//! Memory is bounded by the spool's budget, whatever the image size and the
+//! number of targets: a target that falls behind reads what left memory
+//! from the raw image itself or from one cache file (`spool`).
 //! Each writer and verifier makes its system calls on an I/O thread of its
 //! own (`device_io`), so that Ctrl-C ends the run within a second even
 //! when a drive has stopped answering.
@@ -387,6 +391,43 @@ pub(crate) fn short_name(info: &TargetInfo) -> String {
 mod tests {
     use super::*;
     use crossbeam_channel::unbounded;
+
+    /// A compressed image larger than memory, to several targets, may need
+    /// a cache file as large as the image: a directory without the room
+    /// (procfs has none) is a refusal naming it; one target, or an image
+    /// that fits in memory, needs no cache file.
+    #[test]
+    fn a_cache_directory_short_of_space_is_a_refusal_naming_it() {
+        let image =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/test.img.xz");
+        let job = FlashJob {
+            source: crate::source::ImageSource::open(&image).unwrap(),
+            targets: vec!["/dev/sdx".into(), "/dev/sdy".into()],
+            verify: true,
+            expected_sha256: None,
+            patches: Vec::new(),
+            full: false,
+        };
+        assert!(job.source.size_hint().unwrap() > CHUNK_BYTES as u64);
+        let config = SpoolConfig {
+            memory_bytes: CHUNK_BYTES,
+            cache_dir: Some("/proc/imprint".into()),
+            retain_all: false,
+        };
+        let refusals = check_cache_space(&job, 2, &config).unwrap_err();
+        assert_eq!(refusals[0].target, std::path::Path::new("/proc/imprint"));
+        assert!(
+            refusals[0].reason.contains("free"),
+            "{}",
+            refusals[0].reason
+        );
+        assert!(check_cache_space(&job, 1, &config).is_ok());
+        let roomy = SpoolConfig {
+            memory_bytes: 8 << 20,
+            ..config
+        };
+        assert!(check_cache_space(&job, 2, &roomy).is_ok());
+    }
 
     #[test]
     fn a_panicked_target_thread_fails_its_target_alone_and_says_so() {

@@ -10,9 +10,11 @@
 //! the cache file failed), the reader waits for the slowest target, as a
 //! fixed pool of buffers did before.
 //!
-//! Chunks are evicted, oldest first, only when a target is waiting at the
-//! head of the stream: when every target is busy, the reader waits rather
-//! than filling a cache file no one needs yet (a single target never spills).
+//! The reader decodes at most a few chunks ahead of the fastest target, so
+//! memory holds the distance between the fastest and the slowest: a single
+//! target, or targets of one speed, need little of it and never spill.
+//! Chunks leave memory, oldest first, only when that distance exceeds the
+//! budget.
 //!
 //! With `retain_all`, every chunk is kept for the spool's life (in memory or
 //! in the backing), so that a target can join late and still read the image
@@ -47,9 +49,10 @@ pub const PER_TARGET_BYTES: usize = 2 * CHUNK_BYTES;
 /// The spool never holds less than this in memory, however many targets.
 const MIN_MEMORY_BYTES: usize = 16 * CHUNK_BYTES;
 
-/// A target is *waiting* for the reader when it has taken every chunk but
-/// the last this many.
-const HUNGRY_CHUNKS: usize = 2;
+/// How far the reader decodes ahead of the fastest target: enough to keep
+/// it busy, no more (memory is for the distance between targets, not for
+/// reading ahead of all of them).
+const READ_AHEAD_CHUNKS: usize = 4;
 
 /// How often a waiting reader or consumer looks at the cancel flag.
 const POLL: Duration = Duration::from_millis(100);
@@ -96,13 +99,16 @@ pub fn memory_for(targets: usize) -> usize {
 /// `~/.cache/imprint`; as root (whose home may be small, or not be the
 /// user's) `/var/cache/imprint`, else the temporary directory.
 pub fn cache_dir() -> PathBuf {
+    // Nothing is created here: the directory is made with the cache file,
+    // which most runs never need.
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
-        let var = PathBuf::from("/var/cache/imprint");
-        if std::fs::create_dir_all(&var).is_ok() {
-            return var;
-        }
-        return std::env::temp_dir();
+        let var = Path::new("/var/cache");
+        return if var.is_dir() {
+            var.join("imprint")
+        } else {
+            std::env::temp_dir()
+        };
     }
     let base = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
@@ -114,10 +120,13 @@ pub fn cache_dir() -> PathBuf {
     }
 }
 
-/// Bytes free for an unprivileged writer in the filesystem holding `dir`
-/// (created if missing).
+/// Bytes free for an unprivileged writer in the filesystem that holds, or
+/// will hold, `dir`.
 pub fn free_bytes(dir: &Path) -> io::Result<u64> {
-    std::fs::create_dir_all(dir)?;
+    let dir = dir
+        .ancestors()
+        .find(|d| d.is_dir())
+        .ok_or_else(|| io::Error::other("no such directory"))?;
     let path = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes())
         .map_err(|_| io::Error::other("a path with a NUL byte"))?;
     // SAFETY: statvfs writes only into `stat`; `path` is NUL-terminated.
@@ -289,23 +298,30 @@ impl Spool {
             if cancel.load(Ordering::Relaxed) {
                 return Err(cancelled(chunk.offset));
             }
-            if state.in_memory == 0 || state.in_memory + chunk.len <= self.memory_bytes {
-                break;
-            }
+            // A spool that keeps every chunk reads on whoever is there;
+            // else the reader waits once it is far enough ahead of every
+            // target.
             let next = state.first + state.entries.len();
-            let hungry = self.retain_all
-                || state
+            let far_enough = !self.retain_all
+                && state
                     .cursors
                     .iter()
                     .filter(|c| c.required)
                     .filter_map(|c| c.at)
-                    .any(|at| at + HUNGRY_CHUNKS >= next);
-            if hungry && let Some(victim) = self.evictable(&state) {
-                state = self.evict(state, victim)?;
-                continue;
-            }
-            if self.retain_all {
-                return Err(self.cannot_keep(&state, chunk.offset));
+                    .all(|at| next >= at + READ_AHEAD_CHUNKS);
+            if !far_enough {
+                if state.in_memory == 0 || state.in_memory + chunk.len <= self.memory_bytes {
+                    break;
+                }
+                // Memory is full because a target lags the fastest by the
+                // whole budget: the oldest chunk goes to the backing.
+                if let Some(victim) = self.evictable(&state) {
+                    state = self.evict(state, victim)?;
+                    continue;
+                }
+                if self.retain_all {
+                    return Err(self.cannot_keep(&state, chunk.offset));
+                }
             }
             state = self
                 .changed
@@ -744,6 +760,41 @@ mod tests {
         assert!(spool.stats().chunks_reloaded >= 8);
         drop((fast, slow, spool));
         assert_eq!(open_in(&cache), 0, "closed with the spool");
+    }
+
+    /// One target, however slow, holds only the reader's few chunks ahead
+    /// of it in memory, whatever the budget: nothing is spilled.
+    #[test]
+    fn one_slow_target_costs_a_few_chunks_of_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let (source, image) = gz_image(dir.path(), 12);
+        let config = SpoolConfig {
+            memory_bytes: MEMORY_BUDGET,
+            cache_dir: Some(dir.path().join("cache")),
+            retain_all: false,
+        };
+        let spool = Spool::new(&config, &source);
+        let cancel = AtomicBool::new(false);
+        let mut target = spool.join(true).unwrap();
+        let mut hasher = spool.join(false).unwrap();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let mut read = Vec::new();
+                while let Message::Chunk(chunk) = target.next(&cancel) {
+                    std::thread::sleep(Duration::from_millis(20));
+                    read.extend_from_slice(chunk.bytes());
+                }
+                assert!(read == image);
+            });
+            s.spawn(|| read_all(&mut hasher, &cancel));
+            push_all(&spool, &image, &cancel);
+        });
+        let stats = spool.stats();
+        assert_eq!(stats.chunks_spilled, 0);
+        assert!(
+            stats.peak_memory_bytes <= (READ_AHEAD_CHUNKS + 1) * CHUNK_BYTES,
+            "{stats:?}"
+        );
     }
 
     /// Without a cache directory, a compressed image's reader waits for the

@@ -178,8 +178,8 @@ impl TargetRun<'_> {
                     let ranges = self.ranges_to_write(&payload, &used);
                     if !ranges.is_empty() {
                         counts.written += crate::map::total(&ranges);
-                        // The chunk goes with the call: its buffer returns
-                        // to the pool only once the kernel is done with it.
+                        // The chunk goes with the call: its buffer is freed
+                        // or reused only once the kernel is done with it.
                         let whole = payload.clone();
                         let written = file
                             .call(self.cancel, move |file| {
