@@ -518,11 +518,15 @@ impl Watch {
                 changes.push(Change::Removed(seen.clone()));
             }
         }
-        for (path, seen) in &now {
-            if self.current.get(path).is_none_or(|old| old.id != seen.id) {
-                changes.push(Change::Inserted(seen.clone()));
-            }
-        }
+        let mut inserted: Vec<&SeenDrive> = now
+            .iter()
+            .filter(|(path, seen)| self.current.get(*path).is_none_or(|old| old.id != seen.id))
+            .map(|(_, seen)| seen)
+            .collect();
+        // Several drives found in one poll start in the order people count
+        // them (loop2 before loop10), as the drive list shows them.
+        inserted.sort_by_key(|seen| crate::drives::natural_key(seen.path()));
+        changes.extend(inserted.into_iter().cloned().map(Change::Inserted));
         self.current = now;
         changes
     }

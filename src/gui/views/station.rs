@@ -190,7 +190,9 @@ fn tile_ui(ui: &mut egui::Ui, tile: &Tile, width: f32) {
         ui.vertical(|ui| {
             ui.horizontal(|ui| {
                 ui.label(RichText::new(&tile.name).size(18.0).strong());
-                ui.label(widgets::secondary(ui, &tile.path));
+                if tile.name != tile.path {
+                    ui.label(widgets::secondary(ui, &tile.path));
+                }
             });
             ui.label(RichText::new(text).size(STATE_SIZE).strong().color(color));
             if let TileState::Busy(_, Some(fraction)) = tile.state {
