@@ -21,11 +21,13 @@ pub fn run(args: StationArgs) -> Exit {
     let options = StationOptions {
         flash: FlashOptions {
             image: args.image.clone(),
-            targets: Vec::new(),
             config: (&args.config).into(),
             verify: !args.no_verify,
             expected_sha256: args.sha256.clone(),
             full: args.full,
+            // No targets: the drives come as they are plugged in; options
+            // a station does not take keep their defaults.
+            ..FlashOptions::default()
         },
         identity: (&args.identity).into(),
         report: args.identity.report.clone(),

@@ -252,11 +252,11 @@ fn start_in_process(setup: &StationSetup, ctx: &egui::Context) -> StationRun {
     let options = StationOptions {
         flash: FlashOptions {
             image: setup.image.clone(),
-            targets: Vec::new(),
             config: setup.config.clone(),
             verify: true,
             expected_sha256: None,
             full: false,
+            ..FlashOptions::default()
         },
         identity: Default::default(),
         report: Some(setup.report.clone()),
