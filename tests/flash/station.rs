@@ -403,3 +403,32 @@ fn a_device_left_without_its_medium_is_an_empty_slot_and_an_unknown_one_is_not()
         "/dev/imprint-no-such-disk"
     )));
 }
+
+#[test]
+fn again_flashes_a_drive_that_comes_back() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let dir = tempfile::tempdir().unwrap();
+    let mut station = Station::start(dir.path(), &["--again", "--count", "2"]);
+    let card = PatternedDrive::create(dir.path(), "card.bin", DRIVE_BYTES, 21);
+    assert_eq!(station.done(card.device())["outcome"], "ok");
+    let backing = card.loop_device.backing.clone();
+    let id = drive_id(&card);
+    drop(card);
+    station.wait_for("the card removed", |e| {
+        e["event"] == "removed" && e["drive"] == id.as_str()
+    });
+    // Scribbled on between the two insertions: the second flash must
+    // write the image again, not find it there.
+    std::fs::write(&backing, pseudo_random_bytes(DRIVE_BYTES, 22)).unwrap();
+    let again = LoopDevice::attach(&backing, false);
+    let (code, events) = station.wait();
+    assert_eq!(code, 0, "{events:#?}");
+    let flashed: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event"] == "target_done" && e["drive"] == id.as_str())
+        .collect();
+    assert_eq!(flashed.len(), 2, "{events:#?}");
+    let now = again.contents();
+    ExpectedImage::test_img().assert_is(&now[..TEST_IMG_BYTES], "the card flashed again");
+}
