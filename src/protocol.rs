@@ -42,6 +42,9 @@ pub enum WireEvent {
         phase: Phase,
         bytes: u64,
         total: Option<u64>,
+        /// `imprint station`: the drive's stable id (a path is reused).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        drive: Option<String>,
     },
     /// A target is finished.
     TargetDone {
@@ -61,6 +64,9 @@ pub enum WireEvent {
         /// Bytes read back and compared with the image.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         verified_bytes: Option<u64>,
+        /// `imprint station`: the drive's stable id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        drive: Option<String>,
     },
     /// The run is over.
     Done {
@@ -98,6 +104,43 @@ pub enum WireEvent {
     Error {
         kind: ErrorKind,
         error: String,
+    },
+    /// `imprint station`: a drive appeared. `drive` is its stable id: the
+    /// same card or stick keeps it when plugged in again.
+    Inserted {
+        drive: String,
+        path: String,
+        size: u64,
+        #[serde(default)]
+        serial: Option<String>,
+        #[serde(default)]
+        model: Option<String>,
+    },
+    /// `imprint station`: a drive that will not be flashed, and why
+    /// (present at start, not eligible, flashed already, too small …).
+    Skipped {
+        drive: String,
+        path: String,
+        reason: String,
+    },
+    /// `imprint station`: a drive starts being flashed, with its own
+    /// identity when it has one (`--each`, `--new-uuid`, placeholders).
+    Flashing {
+        drive: String,
+        path: String,
+        #[serde(default)]
+        n: Option<u64>,
+        #[serde(default)]
+        row: Option<usize>,
+        #[serde(default)]
+        uuid: Option<String>,
+        #[serde(default)]
+        hostname: Option<String>,
+    },
+    /// `imprint station`: a drive went away.
+    Removed {
+        drive: String,
+        path: String,
     },
     /// `--dry-run`: every check passed, nothing was written.
     DryRun {
@@ -195,6 +238,7 @@ impl WireEvent {
                 sha256,
                 written_bytes: None,
                 verified_bytes: None,
+                drive: None,
             },
             Err(failure) => WireEvent::TargetDone {
                 target,
@@ -210,6 +254,7 @@ impl WireEvent {
                 sha256,
                 written_bytes: None,
                 verified_bytes: None,
+                drive: None,
             },
         }
     }
@@ -224,6 +269,14 @@ impl WireEvent {
         {
             *written_bytes = Some(written);
             *verified_bytes = Some(verified);
+        }
+        self
+    }
+
+    /// This `progress` or `target_done` with the station's id of its drive.
+    pub fn with_drive(mut self, id: &str) -> WireEvent {
+        if let WireEvent::Progress { drive, .. } | WireEvent::TargetDone { drive, .. } = &mut self {
+            *drive = Some(id.to_string());
         }
         self
     }
@@ -301,6 +354,39 @@ mod tests {
                 phase: Phase::Verify,
                 bytes: 4096,
                 total: None,
+                drive: None,
+            },
+            WireEvent::Progress {
+                target: "/dev/loop3".into(),
+                phase: Phase::Write,
+                bytes: 0,
+                total: Some(5),
+                drive: Some("loop:/tmp/a".into()),
+            },
+            WireEvent::target_done("/dev/loop3".into(), &Ok(()), None).with_drive("loop:/tmp/a"),
+            WireEvent::Inserted {
+                drive: "serial:AA12:8000000000".into(),
+                path: "/dev/sdb".into(),
+                size: 8_000_000_000,
+                serial: Some("AA12".into()),
+                model: None,
+            },
+            WireEvent::Skipped {
+                drive: "loop:/tmp/a".into(),
+                path: "/dev/loop3".into(),
+                reason: "flashed already".into(),
+            },
+            WireEvent::Removed {
+                drive: "loop:/tmp/a".into(),
+                path: "/dev/loop3".into(),
+            },
+            WireEvent::Flashing {
+                drive: "loop:/tmp/a".into(),
+                path: "/dev/loop3".into(),
+                n: Some(2),
+                row: Some(5),
+                uuid: Some("0123456789abcdef0123456789abcdef".into()),
+                hostname: None,
             },
             WireEvent::target_done("/dev/sdb".into(), &Ok(()), Some("cd".into())),
             WireEvent::target_done(
@@ -379,7 +465,7 @@ mod tests {
     #[test]
     fn unknown_events_and_fields_are_ignored() {
         assert_eq!(
-            WireEvent::parse(r#"{"event":"inserted","drive":"x"}"#),
+            WireEvent::parse(r#"{"event":"unplugged","drive":"x"}"#),
             None
         );
         assert_eq!(WireEvent::parse("not json"), None);

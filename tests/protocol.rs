@@ -24,7 +24,15 @@ fn the_readme_examples_are_wire_events_as_written() {
         );
         names.push(line.split('"').nth(3).unwrap().to_string());
     }
-    for name in ["start", "progress", "target_done", "done"] {
+    for name in [
+        "start",
+        "progress",
+        "target_done",
+        "done",
+        "inserted",
+        "skipped",
+        "removed",
+    ] {
         assert!(
             names.iter().any(|n| n == name),
             "README shows no {name} event"

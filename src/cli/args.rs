@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::identity::IdentityOptions;
 use crate::request::{BmapChoice, ConfigOptions};
 
 #[derive(Debug, Parser)]
@@ -34,6 +35,9 @@ pub enum Command {
     List(ListArgs),
     /// Print the SHA-256 of the decompressed image.
     Hash { image: PathBuf },
+    /// A flashing station: flash every drive plugged in from now on, each
+    /// alone and at its own pace, until Ctrl-C (or --count drives).
+    Station(StationArgs),
 }
 
 /// balenaOS configuration to embed into the image's boot partition.
@@ -84,6 +88,74 @@ impl From<&BmapArgs> for BmapChoice {
     }
 }
 
+/// Each drive its own configuration, and a record of what went where.
+#[derive(Debug, Clone, Default, Args)]
+pub struct IdentityArgs {
+    /// A CSV file whose header names config.json keys (e.g.
+    /// uuid,deviceApiKey,hostname): each drive takes the next unused row,
+    /// merged into --config. Rows already written ok (as --report records)
+    /// are not used again.
+    #[arg(long, value_name = "FILE.csv")]
+    pub each: Option<PathBuf>,
+    /// Give each drive a fresh random device uuid (32 hexadecimal digits).
+    /// String values of --config may use {serial}, {n} and {uuid}.
+    #[arg(long)]
+    pub new_uuid: bool,
+    /// Append one JSON line per drive to FILE: times, drive, image and
+    /// config SHA-256, uuid/hostname/row, bytes, MB/s, result.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+impl From<&IdentityArgs> for IdentityOptions {
+    fn from(args: &IdentityArgs) -> IdentityOptions {
+        IdentityOptions {
+            each: args.each.clone(),
+            new_uuid: args.new_uuid,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct StationArgs {
+    /// The image: raw, or compressed with xz, gzip, zstd, bzip2, or a zip archive (a file, not a stream).
+    pub image: PathBuf,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+    /// Do not read the drives back after writing.
+    #[arg(long)]
+    pub no_verify: bool,
+    /// The SHA-256 the decompressed image must have.
+    #[arg(long, value_name = "HEX")]
+    pub sha256: Option<String>,
+    /// Write and verify every byte of the image, free space included.
+    #[arg(long)]
+    pub full: bool,
+    /// Print one JSON object per line on stdout, nothing else.
+    #[arg(long)]
+    pub json: bool,
+    /// Stop after N drives finished (ok or failed).
+    #[arg(long, value_name = "N")]
+    pub count: Option<usize>,
+    /// Flash only drives whose device path, serial or (loop devices) backing
+    /// file matches this glob; the only way to flash loop devices and fixed
+    /// drives. Repeatable.
+    #[arg(long = "match", value_name = "GLOB")]
+    pub matches: Vec<String>,
+    /// Flash a drive again when it is plugged in again.
+    #[arg(long)]
+    pub again: bool,
+    /// Flash drives larger than 128 GB too.
+    #[arg(long)]
+    pub allow_large: bool,
+    /// Leave each drive as it is when done; by default it is flushed and,
+    /// when it is a USB drive and udisks2 is installed, powered off.
+    #[arg(long)]
+    pub no_eject: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct FlashArgs {
     /// The image: raw, or compressed with xz, gzip, zstd, bzip2, or a zip archive.
@@ -93,6 +165,8 @@ pub struct FlashArgs {
     pub targets: Vec<PathBuf>,
     #[command(flatten)]
     pub config: ConfigArgs,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
     /// Do not read the targets back after writing.
     #[arg(long)]
     pub no_verify: bool,

@@ -11,7 +11,7 @@ use super::args::{FlashArgs, VerifyArgs};
 use super::json_lines::JsonLines;
 use super::sink::{EventSink, RunInfo};
 use super::terminal::Terminal;
-use super::{interrupt, refuse};
+use super::{flash_each, interrupt, refuse};
 use crate::bootcfg::{BootConfigError, Configured};
 use crate::engine::{self, FlashEvent, FlashJob, FlashReport, Refusal, hex};
 use crate::humanize;
@@ -60,8 +60,21 @@ pub fn run(args: FlashArgs) -> Exit {
         eject: args.eject,
         bmap: (&args.bmap).into(),
     };
-    let Prepared { job, configured } = match prepare(&options, args.json) {
+    let Prepared {
+        mut job,
+        configured,
+    } = match prepare(&options, args.json) {
         Ok(prepared) => prepared,
+        Err(exit) => return exit,
+    };
+    let per_target = match flash_each::prepare(
+        &args.identity,
+        &options,
+        &mut job,
+        configured.as_ref(),
+        args.json,
+    ) {
+        Ok(per_target) => per_target,
         Err(exit) => return exit,
     };
     let mut sink = sink(args.json);
@@ -91,6 +104,9 @@ pub fn run(args: FlashArgs) -> Exit {
                 "cancelled, nothing was written",
             );
         }
+    }
+    if let Some(per_target) = per_target {
+        return per_target.run(&job, configured.as_ref(), sink.as_mut(), cancel, args.eject);
     }
     run_to_end(
         &job,
@@ -148,7 +164,7 @@ fn run_to_end(
     }
 }
 
-fn run_info<'a>(job: &FlashJob, configured: Option<&'a Configured>) -> RunInfo<'a> {
+pub(super) fn run_info<'a>(job: &FlashJob, configured: Option<&'a Configured>) -> RunInfo<'a> {
     RunInfo {
         image: job.source.path().display().to_string(),
         format: job.source.format().name(),
@@ -166,7 +182,7 @@ fn run_info<'a>(job: &FlashJob, configured: Option<&'a Configured>) -> RunInfo<'
 
 /// Runs the engine on its own thread and feeds its events to `sink`;
 /// a signal cancels the run (see [`interrupt`]).
-fn run_engine(
+pub(super) fn run_engine(
     job: &FlashJob,
     info: &RunInfo<'_>,
     sink: &mut dyn EventSink,

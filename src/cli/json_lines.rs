@@ -78,6 +78,7 @@ impl EventSink for JsonLines {
                 phase: *phase,
                 bytes: *bytes,
                 total: *total,
+                drive: None,
             }),
             FlashEvent::Ejected { target, result } => {
                 emit(&WireEvent::ejected(self.target_name(*target), result))

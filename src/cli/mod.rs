@@ -1,4 +1,5 @@
-//! The command line: `flash`, `verify`, `configure`, `list`, `hash`, `gui`.
+//! The command line: `flash`, `verify`, `configure`, `list`, `hash`,
+//! `station`, `gui`.
 //!
 //! Exit codes ([`Exit`], docs/architecture.md §5): 0 every target succeeded; 1 at least one target
 //! failed while writing or verifying; 2 refused before anything was written.
@@ -6,10 +7,12 @@
 mod args;
 mod configure;
 mod flash;
+mod flash_each;
 mod interrupt;
 mod json_lines;
 mod list;
 mod sink;
+mod station;
 mod terminal;
 
 use clap::Parser;
@@ -17,7 +20,7 @@ use clap::Parser;
 use crate::protocol::{ErrorKind, WireEvent};
 use crate::request::Exit;
 
-pub use args::{Cli, Command, ConfigArgs, FlashArgs};
+pub use args::{Cli, Command, ConfigArgs, FlashArgs, IdentityArgs, StationArgs};
 
 /// Parses the command line. A usage error (or `--help`) is printed here and
 /// its exit status returned.
@@ -52,6 +55,7 @@ pub fn run(command: Command) -> Exit {
         Command::Hash { image } => flash::hash(&image),
         Command::Configure(args) => configure::run(args),
         Command::List(args) => list::run(args),
+        Command::Station(args) => station::run(args),
         Command::Gui { .. } => {
             eprintln!("imprint: this build has no desktop app; try `imprint --help`");
             Exit::Refused

@@ -129,7 +129,7 @@ impl From<PartitionFacts> for Partition {
 }
 
 /// Sorts `/dev/loop2` before `/dev/loop10`, as people count.
-fn natural_key(path: &Path) -> (String, u64) {
+pub fn natural_key(path: &Path) -> (String, u64) {
     let text = path.to_string_lossy();
     let prefix = text.trim_end_matches(|c: char| c.is_ascii_digit());
     let number = text[prefix.len()..].parse().unwrap_or(0);

@@ -51,4 +51,15 @@ pub enum Action {
     SubmitPath,
     /// Hide the typed-path field.
     ClosePathEntry,
+    /// Switch to the Station view with the chosen image and configuration.
+    OpenStation,
+    /// The Station view's `--match` globs changed.
+    EditStationMatch(String),
+    /// The Station view's record file changed.
+    EditStationReport(String),
+    StartStation,
+    /// Stop the station: drives in flight are cancelled.
+    StopStation,
+    /// Back to the selection screen.
+    LeaveStation,
 }

@@ -79,8 +79,13 @@ pub enum Dialog {
 /// Which screen is shown.
 pub enum Screen {
     Select,
-    Flashing { run: FlashRun, running: Running },
+    Flashing {
+        run: FlashRun,
+        running: Running,
+    },
     Result(FlashRun),
+    /// The Station view (`super::station_mode`).
+    Station(Box<views::station::StationScreen>),
 }
 
 /// The whole app.
@@ -476,6 +481,7 @@ impl eframe::App for ImprintApp {
         self.poll_file_dialog(ctx);
         self.poll_config(ctx);
         self.poll_run();
+        self.poll_station();
         self.handle_dropped_files(ctx);
         self.guard_close(ctx);
     }

@@ -108,6 +108,12 @@ impl ImprintApp {
                 }
                 self.screen = Screen::Select;
             }
+            Action::OpenStation
+            | Action::EditStationMatch(_)
+            | Action::EditStationReport(_)
+            | Action::StartStation
+            | Action::StopStation
+            | Action::LeaveStation => self.handle_station(action, ctx),
             Action::RetryFailed(targets) => {
                 self.screen = Screen::Select;
                 for target in self.selection.targets().to_vec() {

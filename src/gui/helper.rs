@@ -232,6 +232,7 @@ pub fn parse_line(line: &str, targets: &[PathBuf]) -> Option<RunEvent> {
             phase,
             bytes,
             total,
+            ..
         } => FlashEvent::Progress {
             target: index(&target)?,
             phase,
@@ -279,7 +280,12 @@ pub fn parse_line(line: &str, targets: &[PathBuf]) -> Option<RunEvent> {
             target: index(&target)?,
             result: WireEvent::ejected_result(outcome, error),
         },
-        WireEvent::DryRun { .. } => return None,
+        // A station's events; the helper runs `flash`, which has none.
+        WireEvent::DryRun { .. }
+        | WireEvent::Inserted { .. }
+        | WireEvent::Skipped { .. }
+        | WireEvent::Removed { .. }
+        | WireEvent::Flashing { .. } => return None,
     };
     Some(RunEvent::Flash(event))
 }

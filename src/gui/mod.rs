@@ -26,6 +26,8 @@ mod options;
 mod progress;
 mod run_event;
 pub mod state;
+mod station_board;
+mod station_mode;
 mod theme;
 mod views;
 

@@ -157,6 +157,18 @@ pub use linux::storage_of;
 #[cfg(target_os = "linux")]
 pub use linux::list_drives;
 
+/// `media_identity(device) -> io::Result<MediaIdentity>`: what tells one
+/// medium from another beyond the serial: an SD card's CID, a loop
+/// device's backing file.
+#[cfg(target_os = "linux")]
+pub use linux::media_identity;
+
+/// `is_empty_slot(device) -> bool`: whether the device still exists with
+/// no medium in it (a card reader whose card was taken out), as opposed to
+/// a drive unplugged.
+#[cfg(target_os = "linux")]
+pub use linux::is_empty_slot;
+
 /// `block_snapshot() -> io::Result<BlockSnapshot>`: a cheap fingerprint of
 /// the drives and mounts; `BlockSnapshot` is any `Eq` type, and equal
 /// snapshots mean that listing the drives again would give the same list.
@@ -350,6 +362,17 @@ pub struct DriveFacts {
     pub mount_points: Vec<PathBuf>,
     /// Why the drive backs the running system ([`system_drive_reason`]).
     pub system: Option<String>,
+}
+
+/// What identifies the medium in a drive, beyond its serial
+/// ([`media_identity`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MediaIdentity {
+    /// An SD/MMC card's CID register (unique per card), when the kernel
+    /// shows it.
+    pub cid: Option<String>,
+    /// The file a loop device is attached to.
+    pub backing_file: Option<PathBuf>,
 }
 
 /// A partition of a drive and where filesystems on it (or stacked on it)

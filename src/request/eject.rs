@@ -60,8 +60,9 @@ fn is_block_device(path: &std::path::Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| platform::node_kind(&m) == NodeKind::BlockDevice)
 }
 
-/// Ejects one drive; the error as a sentence for the user.
-fn eject(path: &std::path::Path) -> Result<Ejected, String> {
+/// Ejects one drive (a block device) that was written and verified; the
+/// error as a sentence for the user.
+pub fn eject(path: &std::path::Path) -> Result<Ejected, String> {
     platform::eject(path).map_err(|e| {
         format!(
             "{} could not be flushed ({e}); wait a moment before removing it",

@@ -11,7 +11,9 @@ mod exit;
 mod prepare;
 mod run;
 
+pub use eject::eject;
 pub use exit::Exit;
+pub(crate) use prepare::normalise_sha256;
 pub use prepare::{BmapChoice, FlashOptions, Prepared, RequestError, job, prepare};
 pub use run::{Mode, Run, spawn};
 

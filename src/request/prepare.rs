@@ -136,7 +136,7 @@ pub fn job(
 }
 
 /// 64 hexadecimal digits, lower-cased.
-fn normalise_sha256(hex: &str) -> Result<String, RequestError> {
+pub(crate) fn normalise_sha256(hex: &str) -> Result<String, RequestError> {
     let hex = hex.trim().to_ascii_lowercase();
     if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(hex)

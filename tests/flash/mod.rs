@@ -9,6 +9,7 @@
 mod bmap;
 mod cancel;
 mod cli_options;
+mod each;
 mod exact_end;
 mod failures;
 mod faults;
@@ -18,6 +19,7 @@ mod holds_image;
 mod json;
 mod pacing;
 mod sparse;
+mod station;
 mod streams;
 mod system_drive;
 mod target_files;

@@ -4,4 +4,5 @@
 mod kittest_flows;
 mod kittest_outcomes;
 mod kittest_usability;
+mod station;
 mod xvfb_smoke;

@@ -3,10 +3,11 @@
 
 use egui::RichText;
 
+use super::super::action::Action;
 use super::super::app::{ImageSlot, ImprintApp};
 use super::super::theme;
 
-pub fn header_ui(ui: &mut egui::Ui, app: &ImprintApp) {
+pub fn header_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
     ui.horizontal(|ui| {
         ui.label(
             RichText::new("Imprint")
@@ -18,6 +19,16 @@ pub fn header_ui(ui: &mut egui::Ui, app: &ImprintApp) {
             let image_done = matches!(app.image, ImageSlot::Ready(_));
             let drives_done = !app.selection.is_empty();
             // Laid out right to left: the last step first.
+            let blocker = app.station_blocker();
+            if ui
+                .add_enabled(blocker.is_none(), egui::Button::new("Station mode"))
+                .on_hover_text("Flash every drive plugged in from now on, each on its own")
+                .on_disabled_hover_text(blocker.unwrap_or_default())
+                .clicked()
+            {
+                actions.push(Action::OpenStation);
+            }
+            ui.add_space(12.0);
             step_mark_ui(ui, "3 Flash", image_done && drives_done);
             separator_ui(ui);
             step_mark_ui(ui, "2 Drives", drives_done);

@@ -11,6 +11,7 @@ mod header;
 mod image_card;
 mod progress_screen;
 mod result_screen;
+pub mod station;
 mod widgets;
 
 use super::action::Action;
@@ -21,6 +22,7 @@ pub fn app_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
     match &app.screen {
         Screen::Select => select_screen_ui(ui, app, actions),
         Screen::Flashing { run, .. } => progress_screen::progress_screen_ui(ui, run, actions),
+        Screen::Station(screen) => station::station_screen_ui(ui, screen, actions),
         Screen::Result(run) => {
             let retry = app.retryable(run);
             let extras = result_screen::Extras {
@@ -42,7 +44,7 @@ fn select_screen_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Actio
     let bar = widgets::bar_frame(ui);
     egui::Panel::top("header")
         .frame(bar)
-        .show(ui, |ui| header::header_ui(ui, app));
+        .show(ui, |ui| header::header_ui(ui, app, actions));
     egui::Panel::bottom("flash_bar")
         .frame(bar)
         .show(ui, |ui| flash_bar::flash_bar_ui(ui, app, actions));

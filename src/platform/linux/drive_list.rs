@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use super::mount_table::MountTable;
 use super::mounts::system_reason_in;
-use super::sysfs::{SysBlock, whole_disk_blocks};
-use crate::platform::{Bus, DriveFacts, PartitionFacts};
+use super::sysfs::{SysBlock, block_of_path, whole_disk_blocks};
+use crate::platform::{Bus, DriveFacts, MediaIdentity, PartitionFacts};
 
 /// Every whole-disk block device worth showing, by kernel name.
 ///
@@ -33,6 +33,27 @@ pub fn list_drives() -> io::Result<Vec<DriveFacts>> {
         }
     }
     Ok(drives)
+}
+
+/// The CID of the SD card in `device` (`device/cid`: an MMC host shows it,
+/// a USB card reader does not) and a loop device's backing file.
+pub fn media_identity(device: &Path) -> io::Result<MediaIdentity> {
+    let block = block_of_path(device)?;
+    Ok(MediaIdentity {
+        cid: block.attribute("device/cid")?,
+        backing_file: block.loop_backing_file()?,
+    })
+}
+
+/// Whether the kernel still has `device` (by its name: the node may be
+/// gone) with size 0: a card reader's slot with its card taken out. An
+/// unplugged drive leaves sysfs entirely.
+pub fn is_empty_slot(device: &Path) -> bool {
+    let Some(name) = device.file_name() else {
+        return false;
+    };
+    let block = SysBlock::new(name.to_string_lossy());
+    block.class_dir().exists() && block.size_bytes().is_ok_and(|size| size == 0)
 }
 
 /// Whether a whole disk named `name` is a kind of device nobody flashes

@@ -19,7 +19,7 @@ pub use blockdev::{
     block_device_claimed, block_device_size_bytes, drop_cached_pages, is_read_only, lock_file,
     logical_block_size, open_block_device_direct_read, open_block_device_exclusive,
 };
-pub use drive_list::list_drives;
+pub use drive_list::{is_empty_slot, list_drives, media_identity};
 pub use eject::eject;
 #[cfg(test)]
 pub(crate) use files::os_error;

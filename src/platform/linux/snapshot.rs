@@ -8,11 +8,12 @@ use std::path::Path;
 use super::io_context::at;
 use super::sysfs::SysBlock;
 
-/// The block devices (name, size, read-only) and the text of the mount and
+/// The block devices (name, size, read-only, a loop device's backing file)
+/// and the text of the mount and
 /// swap tables. Equal snapshots mean an unchanged drive list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockSnapshot {
-    devices: Vec<(String, u64, bool)>,
+    devices: Vec<(String, u64, bool, Option<std::path::PathBuf>)>,
     mountinfo: String,
     swaps: String,
 }
@@ -28,7 +29,10 @@ pub fn block_snapshot() -> io::Result<BlockSnapshot> {
         let (Ok(size_bytes), Ok(read_only)) = (block.size_bytes(), block.read_only()) else {
             continue;
         };
-        devices.push((block.name, size_bytes, read_only));
+        // A loop device detached and attached to another file of the same
+        // size between two polls is another drive.
+        let backing_file = block.loop_backing_file().ok().flatten();
+        devices.push((block.name, size_bytes, read_only, backing_file));
     }
     devices.sort();
     let read = |path: &str| fs::read_to_string(path).map_err(at("read", Path::new(path)));

@@ -1,0 +1,427 @@
+//! The Station view's state: a board of tiles, one per drive that appears,
+//! fed by the station's `WireEvent`s — from a station running in this
+//! process (when the app may write drives) or in its privileged helper
+//! (`pkexec imprint station … --json`), the same lines either way.
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+
+use super::options::HelperOptions;
+use crate::engine::Phase;
+use crate::protocol::{Outcome, WireEvent};
+use crate::request::{ConfigOptions, FlashOptions};
+use crate::station::{Eligibility, Station, StationOptions};
+
+/// What a tile shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TileState {
+    /// Inserted; checks and configuration under way.
+    Waiting,
+    /// Writing or verifying, with the fraction done (0–1) when known.
+    Busy(Phase, Option<f32>),
+    Done,
+    /// Failed, with the reason in plain words.
+    Failed(String),
+    /// Stopped before it was complete.
+    Cancelled,
+    /// Not flashed, and why.
+    Skipped(String),
+}
+
+/// One drive on the board.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tile {
+    /// The station's stable id of the drive.
+    pub drive: String,
+    pub path: String,
+    /// "SanDisk Ultra", else the device path.
+    pub name: String,
+    pub state: TileState,
+    /// "uuid 0123… · hostname line-7", when it has its own identity.
+    pub identity: Option<String>,
+}
+
+/// Every tile and the counters.
+#[derive(Debug, Clone, Default)]
+pub struct Board {
+    pub tiles: Vec<Tile>,
+    pub done: usize,
+    pub failed: usize,
+    pub started: Option<Instant>,
+}
+
+impl Board {
+    /// Takes one line of the station's protocol into account.
+    pub fn apply(&mut self, event: &WireEvent) {
+        match event {
+            WireEvent::Inserted {
+                drive, path, model, ..
+            } => {
+                let tile = Tile {
+                    drive: drive.clone(),
+                    path: path.clone(),
+                    name: model.clone().unwrap_or_else(|| path.clone()),
+                    state: TileState::Waiting,
+                    identity: None,
+                };
+                // A path is reused by the next drive plugged in there.
+                self.tiles.retain(|t| t.drive != *drive && t.path != *path);
+                self.tiles.push(tile);
+            }
+            // Drives present at the start have no tile: only inserted ones.
+            WireEvent::Skipped { drive, reason, .. } => {
+                self.set(drive, TileState::Skipped(reason.clone()));
+            }
+            WireEvent::Flashing {
+                drive,
+                uuid,
+                hostname,
+                ..
+            } => {
+                let parts: Vec<String> = [
+                    uuid.as_ref().map(|u| format!("uuid {u}")),
+                    hostname.as_ref().map(|h| format!("hostname {h}")),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                if let Some(tile) = self.tile_mut(drive) {
+                    tile.identity = (!parts.is_empty()).then(|| parts.join(" · "));
+                }
+            }
+            WireEvent::Progress {
+                phase,
+                bytes,
+                total,
+                drive: Some(drive),
+                ..
+            } => {
+                let fraction = total
+                    .filter(|t| *t > 0)
+                    .map(|t| (*bytes as f32 / t as f32).min(1.0));
+                self.set(drive, TileState::Busy(*phase, fraction));
+            }
+            WireEvent::TargetDone {
+                outcome,
+                error,
+                drive: Some(drive),
+                ..
+            } => {
+                let state = match outcome {
+                    Outcome::Ok => {
+                        self.done += 1;
+                        TileState::Done
+                    }
+                    Outcome::Failed => {
+                        self.failed += 1;
+                        TileState::Failed(error.clone().unwrap_or_else(|| "failed".into()))
+                    }
+                    Outcome::Cancelled => TileState::Cancelled,
+                };
+                self.set(drive, state);
+            }
+            // Its slot is free once it is finished; a drive taken out while
+            // being written keeps its tile until its failure is reported.
+            WireEvent::Removed { drive, .. } => self.tiles.retain(|t| {
+                t.drive != *drive || matches!(t.state, TileState::Busy(..) | TileState::Waiting)
+            }),
+            _ => {}
+        }
+    }
+
+    fn tile_mut(&mut self, drive: &str) -> Option<&mut Tile> {
+        self.tiles.iter_mut().find(|t| t.drive == drive)
+    }
+
+    fn set(&mut self, drive: &str, state: TileState) {
+        if let Some(tile) = self.tile_mut(drive) {
+            tile.state = state;
+        }
+    }
+
+    /// Drives done per hour since the station started (after a minute, so
+    /// the first card does not read as hundreds per hour).
+    pub fn per_hour(&self) -> Option<f64> {
+        let elapsed = self.started?.elapsed();
+        (elapsed >= Duration::from_secs(60))
+            .then(|| self.done as f64 / elapsed.as_secs_f64() * 3600.0)
+    }
+}
+
+/// What the station thread or helper sends the app.
+#[derive(Debug)]
+pub enum StationMsg {
+    Wire(WireEvent),
+    /// The station is over; with the reason when it could not start.
+    Ended(Option<String>),
+}
+
+/// A running station.
+pub struct StationRun {
+    pub events: Receiver<StationMsg>,
+    stop: Stop,
+}
+
+enum Stop {
+    InProcess(Arc<AtomicBool>),
+    Helper(u32),
+}
+
+impl StationRun {
+    /// Stops the station: drives in flight are cancelled and reported.
+    pub fn stop(&self) {
+        match &self.stop {
+            Stop::InProcess(cancel) => cancel.store(true, Ordering::Relaxed),
+            Stop::Helper(pid) => crate::platform::interrupt_process(*pid),
+        }
+    }
+}
+
+/// What the user set up on the Station view.
+#[derive(Debug, Clone)]
+pub struct StationSetup {
+    pub image: PathBuf,
+    pub config: ConfigOptions,
+    /// `--match` globs, separated by spaces.
+    pub matches: String,
+    /// Where each drive's record is appended.
+    pub report: PathBuf,
+}
+
+impl StationSetup {
+    fn matches(&self) -> Vec<String> {
+        self.matches
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// `imprint station …` arguments for the helper.
+    fn helper_args(&self) -> Vec<OsString> {
+        let mut args: Vec<OsString> = vec!["station".into(), self.image.clone().into()];
+        if let Some(config) = &self.config.config {
+            args.extend(["--config".into(), config.clone().into()]);
+        }
+        if let Some(ssid) = &self.config.wifi_ssid {
+            args.extend(["--wifi-ssid".into(), ssid.clone()]);
+            if let Some(psk) = &self.config.wifi_psk {
+                args.extend(["--wifi-psk".into(), psk.into()]);
+            }
+        }
+        for pattern in self.matches() {
+            args.extend(["--match".into(), pattern.into()]);
+        }
+        args.extend([
+            "--report".into(),
+            self.report.clone().into(),
+            "--json".into(),
+        ]);
+        args
+    }
+}
+
+/// The report file a station writes unless the user names another:
+/// `imprint-station.jsonl` in the home folder (the current one without).
+pub fn default_report() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default()
+        .join("imprint-station.jsonl")
+}
+
+/// Starts the station: in this process when it may write any drive, else
+/// in the privileged helper. Returns at once.
+pub fn start(setup: &StationSetup, helper: &HelperOptions, ctx: &egui::Context) -> StationRun {
+    if crate::platform::is_administrator() {
+        start_in_process(setup, ctx)
+    } else {
+        start_helper(setup, helper, ctx)
+    }
+}
+
+fn start_in_process(setup: &StationSetup, ctx: &egui::Context) -> StationRun {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let options = StationOptions {
+        flash: FlashOptions {
+            image: setup.image.clone(),
+            config: setup.config.clone(),
+            verify: true,
+            expected_sha256: None,
+            full: false,
+            eject: true,
+            ..FlashOptions::default()
+        },
+        identity: Default::default(),
+        report: Some(setup.report.clone()),
+        count: None,
+        eligibility: Eligibility {
+            matches: setup.matches(),
+            allow_large: false,
+        },
+        again: false,
+        poll_interval: Duration::from_millis(250),
+    };
+    let (ctx, stop) = (ctx.clone(), cancel.clone());
+    let spawned = std::thread::Builder::new()
+        .name("station".into())
+        .spawn(move || {
+            let station = match Station::prepare(options) {
+                Ok(station) => station,
+                Err(e) => {
+                    let _ = tx.send(StationMsg::Ended(Some(e.to_string())));
+                    ctx.request_repaint();
+                    return;
+                }
+            };
+            let (events_tx, events) = crossbeam_channel::unbounded();
+            std::thread::scope(|s| {
+                s.spawn(move || station.run(&events_tx, stop));
+                // Ends when the station ends and drops its sender.
+                for event in events {
+                    for line in event.to_wire() {
+                        let _ = tx.send(StationMsg::Wire(line));
+                    }
+                    ctx.request_repaint();
+                }
+            });
+            let _ = tx.send(StationMsg::Ended(None));
+            ctx.request_repaint();
+        });
+    if let Err(e) = spawned {
+        let (tx, failed) = crossbeam_channel::unbounded();
+        let _ = tx.send(StationMsg::Ended(Some(format!(
+            "cannot start the station: {e}"
+        ))));
+        return StationRun {
+            events: failed,
+            stop: Stop::InProcess(cancel),
+        };
+    }
+    StationRun {
+        events: rx,
+        stop: Stop::InProcess(cancel),
+    }
+}
+
+fn start_helper(setup: &StationSetup, helper: &HelperOptions, ctx: &egui::Context) -> StationRun {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let mut command = match helper.elevate.split_first() {
+        Some((program, rest)) => {
+            let mut command = Command::new(program);
+            command.args(rest).arg(&helper.exe);
+            command
+        }
+        None => Command::new(&helper.exe),
+    };
+    command
+        .args(setup.helper_args())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            let _ = tx.send(StationMsg::Ended(Some(format!(
+                "Imprint could not ask for administrator rights to run the station: {e}"
+            ))));
+            return StationRun {
+                events: rx,
+                stop: Stop::Helper(0),
+            };
+        }
+    };
+    let pid = child.id();
+    let ctx = ctx.clone();
+    let _ = std::thread::Builder::new()
+        .name("station-helper".into())
+        .spawn(move || read_helper(&mut child, &tx, &ctx));
+    StationRun {
+        events: rx,
+        stop: Stop::Helper(pid),
+    }
+}
+
+/// Passes the helper's events on; at its end, what it said on stderr when
+/// it could not start.
+fn read_helper(child: &mut std::process::Child, tx: &Sender<StationMsg>, ctx: &egui::Context) {
+    let mut refusal = None;
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            match WireEvent::parse(&line) {
+                Some(WireEvent::Error { error, .. }) => refusal = Some(error),
+                Some(event) => {
+                    let _ = tx.send(StationMsg::Wire(event));
+                }
+                None => {}
+            }
+            ctx.request_repaint();
+        }
+    }
+    let _ = child.wait();
+    let _ = tx.send(StationMsg::Ended(refusal));
+    ctx.request_repaint();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(text: &str) -> WireEvent {
+        WireEvent::parse(text).unwrap()
+    }
+
+    #[test]
+    fn tiles_follow_each_drive_from_insertion_to_removal() {
+        let mut board = Board::default();
+        board.apply(&line(
+            r#"{"event":"skipped","drive":"p","path":"/dev/sda","reason":"present"}"#,
+        ));
+        assert!(
+            board.tiles.is_empty(),
+            "drives present at the start get no tile"
+        );
+        board.apply(&line(
+            r#"{"event":"inserted","drive":"a","path":"/dev/sdb","size":8,"model":"Ultra"}"#,
+        ));
+        board.apply(&line(
+            r#"{"event":"inserted","drive":"b","path":"/dev/sdc","size":8}"#,
+        ));
+        board.apply(&line(r#"{"event":"flashing","drive":"a","path":"/dev/sdb","uuid":"ab12","hostname":"line-1"}"#));
+        board.apply(&line(r#"{"event":"progress","target":"/dev/sdb","phase":"verify","bytes":1,"total":4,"drive":"a"}"#));
+        assert_eq!(board.tiles[0].name, "Ultra");
+        assert_eq!(
+            board.tiles[0].state,
+            TileState::Busy(Phase::Verify, Some(0.25))
+        );
+        assert_eq!(
+            board.tiles[0].identity.as_deref(),
+            Some("uuid ab12 · hostname line-1")
+        );
+        board.apply(&line(r#"{"event":"target_done","target":"/dev/sdb","ok":true,"outcome":"ok","kind":null,"error":null,"offset":null,"sha256":null,"drive":"a"}"#));
+        board.apply(&line(r#"{"event":"target_done","target":"/dev/sdc","ok":false,"outcome":"failed","kind":"write","error":"read-only","offset":null,"sha256":null,"drive":"b"}"#));
+        assert_eq!((board.done, board.failed), (1, 1));
+        assert_eq!(board.tiles[1].state, TileState::Failed("read-only".into()));
+        board.apply(&line(
+            r#"{"event":"removed","drive":"a","path":"/dev/sdb"}"#,
+        ));
+        assert_eq!(
+            board.tiles.len(),
+            1,
+            "a finished drive taken out frees its slot"
+        );
+        // The next card in the same port takes the slot.
+        board.apply(&line(
+            r#"{"event":"inserted","drive":"c","path":"/dev/sdc","size":8}"#,
+        ));
+        assert_eq!(board.tiles.len(), 1);
+        assert_eq!(board.tiles[0].drive, "c");
+    }
+}

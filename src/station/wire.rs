@@ -1,0 +1,84 @@
+//! A station's events as the JSON-lines protocol's `WireEvent`s: what
+//! `imprint station --json` prints and what the app's Station view reads,
+//! whether the station runs in the app or in its privileged helper.
+
+use super::StationEvent;
+use crate::engine::FlashEvent;
+use crate::protocol::{Outcome, WireEvent};
+
+impl StationEvent {
+    /// The protocol lines of this event (none for a warning, which is for
+    /// people).
+    pub fn to_wire(&self) -> Vec<WireEvent> {
+        let path = |drive: &super::SeenDrive| drive.path().display().to_string();
+        match self {
+            StationEvent::Started { present } => present
+                .iter()
+                .map(|(drive, reason)| WireEvent::Skipped {
+                    drive: drive.id.clone(),
+                    path: path(drive),
+                    reason: reason.clone(),
+                })
+                .collect(),
+            StationEvent::Inserted(drive) => vec![WireEvent::Inserted {
+                drive: drive.id.clone(),
+                path: path(drive),
+                size: drive.drive.size_bytes,
+                serial: drive.drive.serial.clone(),
+                model: drive.drive.model.clone(),
+            }],
+            StationEvent::Skipped { drive, reason } => vec![WireEvent::Skipped {
+                drive: drive.id.clone(),
+                path: path(drive),
+                reason: reason.clone(),
+            }],
+            StationEvent::Removed(drive) => vec![WireEvent::Removed {
+                drive: drive.id.clone(),
+                path: path(drive),
+            }],
+            StationEvent::Flashing { drive, identity } => vec![WireEvent::Flashing {
+                drive: drive.id.clone(),
+                path: path(drive),
+                n: identity.as_ref().map(|i| i.n),
+                row: identity.as_ref().and_then(|i| i.row),
+                uuid: identity.as_ref().and_then(|i| i.uuid.clone()),
+                hostname: identity.as_ref().and_then(|i| i.hostname.clone()),
+            }],
+            StationEvent::Flash {
+                drive,
+                event:
+                    FlashEvent::Progress {
+                        phase,
+                        bytes,
+                        total,
+                        ..
+                    },
+            } => vec![WireEvent::Progress {
+                target: path(drive),
+                phase: *phase,
+                bytes: *bytes,
+                total: *total,
+                drive: Some(drive.id.clone()),
+            }],
+            StationEvent::Flash {
+                drive,
+                event: FlashEvent::Ejected { result, .. },
+            } => vec![WireEvent::ejected(path(drive), result)],
+            // The record says everything a `target_done` says, also for a
+            // drive that failed before its run began.
+            StationEvent::Flash { .. } | StationEvent::Warning(_) => Vec::new(),
+            StationEvent::Finished { drive, record } => vec![WireEvent::TargetDone {
+                target: path(drive),
+                ok: record.result == Outcome::Ok,
+                outcome: record.result,
+                kind: record.kind,
+                error: record.error.clone(),
+                offset: record.offset,
+                sha256: record.sha256.clone(),
+                written_bytes: Some(record.written_bytes),
+                verified_bytes: Some(record.verified_bytes),
+                drive: Some(drive.id.clone()),
+            }],
+        }
+    }
+}
