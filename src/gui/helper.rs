@@ -271,6 +271,16 @@ pub fn parse_line(line: &str, targets: &[PathBuf]) -> Option<RunEvent> {
             image_sha256,
             image_bytes,
         },
+        WireEvent::Download { bytes, total } => FlashEvent::Download { bytes, total },
+        WireEvent::Retry {
+            attempt,
+            at,
+            reason,
+        } => FlashEvent::Retry {
+            attempt,
+            at,
+            reason,
+        },
         WireEvent::DryRun { .. } => return None,
     };
     Some(RunEvent::Flash(event))

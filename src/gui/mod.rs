@@ -16,6 +16,7 @@ mod app;
 mod commands;
 mod config_check;
 mod demo_image;
+mod download;
 mod drive_feed;
 mod engine_run;
 mod file_dialog;
