@@ -42,6 +42,9 @@ struct StatusInner {
     bytes: u64,
     total: Option<u64>,
     last_sent: Option<Instant>,
+    /// Retries so far (a few: their number is bounded), replayed to an
+    /// observer that comes later: the download starts before the run.
+    retries: Vec<DownloadEvent>,
 }
 
 impl std::fmt::Debug for DownloadStatus {
@@ -69,9 +72,12 @@ impl DownloadStatus {
     }
 
     /// Sends the events from now on to `observer` (replacing any other),
-    /// starting with where the download is.
+    /// starting with the retries so far and where the download is.
     pub fn observe(&self, observer: DownloadObserver) {
         let mut inner = self.lock();
+        for retry in &inner.retries {
+            observer(retry.clone());
+        }
         observer(DownloadEvent::Progress {
             bytes: inner.bytes,
             total: inner.total,
@@ -116,14 +122,16 @@ impl DownloadStatus {
 
     /// A retry begins.
     pub fn retry(&self, attempt: u32, at: u64, reason: &str) {
-        let inner = self.lock();
+        let mut inner = self.lock();
+        let event = DownloadEvent::Retry {
+            attempt,
+            at,
+            reason: reason.to_owned(),
+        };
         if let Some(observer) = &inner.observer {
-            observer(DownloadEvent::Retry {
-                attempt,
-                at,
-                reason: reason.to_owned(),
-            });
+            observer(event.clone());
         }
+        inner.retries.push(event);
     }
 }
 
@@ -133,14 +141,15 @@ mod tests {
     use std::sync::Arc;
 
     #[test]
-    fn progress_is_throttled_but_the_last_and_retries_go_out() {
+    fn progress_is_throttled_but_the_last_and_every_retry_go_out() {
         let status = DownloadStatus::new(Some(100));
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = seen.clone();
         status.received(10, false);
+        status.retry(1, 5, "closed early");
         status.observe(Box::new(move |e| sink.lock().unwrap().push(e)));
         status.received(20, false);
-        status.retry(1, 20, "stalled");
+        status.retry(2, 20, "stalled");
         status.received(100, true);
         status.unobserve();
         status.received(100, true);
@@ -148,12 +157,17 @@ mod tests {
         assert_eq!(
             seen,
             vec![
+                DownloadEvent::Retry {
+                    attempt: 1,
+                    at: 5,
+                    reason: "closed early".into()
+                },
                 DownloadEvent::Progress {
                     bytes: 10,
                     total: Some(100)
                 },
                 DownloadEvent::Retry {
-                    attempt: 1,
+                    attempt: 2,
                     at: 20,
                     reason: "stalled".into()
                 },

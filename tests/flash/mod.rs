@@ -14,6 +14,7 @@ mod faults;
 mod file_lock;
 mod fixtures;
 mod holds_image;
+mod http;
 mod json;
 mod sparse;
 mod streams;
