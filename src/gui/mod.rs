@@ -28,6 +28,7 @@ mod progress;
 mod run_event;
 pub mod state;
 mod theme;
+mod url_feed;
 mod views;
 
 use std::path::PathBuf;

@@ -12,6 +12,6 @@ mod run;
 
 pub use exit::Exit;
 pub use prepare::{FlashOptions, Prepared, RequestError, job, prepare};
-pub use run::{Mode, Run, spawn};
+pub use run::{Mode, Run, download_event, spawn};
 
 pub use crate::bootcfg::ConfigOptions;

@@ -64,7 +64,7 @@ pub fn spawn(job: FlashJob, mode: Mode, cancel: Arc<AtomicBool>) -> std::io::Res
 }
 
 /// A download's event as an event of the run.
-fn download_event(event: DownloadEvent) -> FlashEvent {
+pub fn download_event(event: DownloadEvent) -> FlashEvent {
     match event {
         DownloadEvent::Progress { bytes, total } => FlashEvent::Download { bytes, total },
         DownloadEvent::Retry {

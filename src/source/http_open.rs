@@ -151,6 +151,26 @@ pub(super) fn open(path: &Path) -> Result<ImageSource, SourceError> {
     })
 }
 
+/// A file at a URL as it downloads, undecoded: what the app streams into
+/// a privileged helper's standard input, so that the download runs as the
+/// user (their proxy, their credentials) and never as root.
+pub struct RawDownload {
+    /// The file's bytes, resumed across failures; an error ends it.
+    pub reader: Box<dyn Read + Send>,
+    pub status: Arc<DownloadStatus>,
+}
+
+/// Starts downloading the file at the URL `path`.
+pub fn download(path: &Path) -> Result<RawDownload, SourceError> {
+    let url = path.to_string_lossy().into_owned();
+    let (remote, body) = Remote::get(&url).map_err(|why| SourceError::Download { url, why })?;
+    let status = Arc::new(DownloadStatus::new(remote.len));
+    Ok(RawDownload {
+        reader: Box::new(ResumingBody::new(remote, body, 0, status.clone())),
+        status,
+    })
+}
+
 /// Whether `head` is the start of a web page (an error page, a download
 /// page, a login form) rather than a raw image.
 fn looks_like_html(head: &[u8]) -> bool {

@@ -18,6 +18,10 @@ use super::download::DownloadStatus;
 use super::http::{Body, RangeError, Remote, describe_io};
 use crate::humanize;
 
+/// Words every download failure's message holds, so that front ends can
+/// tell a failed download from a damaged image ("the download failed at
+/// 312 MB").
+pub const DOWNLOAD_FAILED_AT: &str = "the download failed at";
 /// Tries to resume after the first failure, before giving up.
 pub const MAX_RETRIES: u32 = 5;
 /// The wait before the first retry; each next one waits twice as long.
@@ -70,20 +74,20 @@ impl ResumingBody {
         let at = humanize::bytes(self.pos);
         if !self.remote.ranges {
             return Err(DownloadFailed(format!(
-                "the server does not support resuming; the download failed at {at} ({reason}); \
+                "the server does not support resuming; {DOWNLOAD_FAILED_AT} {at} ({reason}); \
                  try again"
             )));
         }
         if self.remote.validator.is_none() {
             return Err(DownloadFailed(format!(
-                "the server does not tell the file's version (no ETag or Last-Modified), so the \
-                 download cannot be resumed safely; it failed at {at} ({reason}); try again"
+                "the server does not tell the file's version (no ETag or Last-Modified), so it \
+                 cannot be resumed safely; {DOWNLOAD_FAILED_AT} {at} ({reason}); try again"
             )));
         }
         loop {
             if self.retries >= MAX_RETRIES {
                 return Err(DownloadFailed(format!(
-                    "the download failed at {at} after {MAX_RETRIES} tries to resume it \
+                    "{DOWNLOAD_FAILED_AT} {at} after {MAX_RETRIES} tries to resume it \
                      ({reason}); check the network connection and try again"
                 )));
             }
@@ -98,13 +102,13 @@ impl ResumingBody {
                 Err(RangeError::WholeFile) => {
                     return Err(DownloadFailed(format!(
                         "the file on the server changed during the download (or the server \
-                         stopped serving parts of it), so it cannot be resumed; the download \
-                         failed at {at}; try again"
+                         stopped serving parts of it), so it cannot be resumed; \
+                         {DOWNLOAD_FAILED_AT} {at}; try again"
                     )));
                 }
                 Err(RangeError::Mismatch(why)) => {
                     return Err(DownloadFailed(format!(
-                        "{why}; the download failed at {at}; try again"
+                        "{why}; {DOWNLOAD_FAILED_AT} {at}; try again"
                     )));
                 }
                 Err(RangeError::Failed(why)) => reason = why,

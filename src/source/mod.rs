@@ -38,6 +38,8 @@ use decode::{StreamProbe, decoder};
 pub use download::{DownloadEvent, DownloadObserver, DownloadStatus};
 pub use error::SourceError;
 pub use http::{STALL_ENV, is_url};
+pub use http_open::{RawDownload, download};
+pub use http_resume::DOWNLOAD_FAILED_AT;
 use input::{Input, PositionalReader};
 pub use input::{InputKind, STDIN_NAME};
 use sniff::{SNIFF_LEN_BYTES, sniff};

@@ -382,3 +382,19 @@ fn a_wrong_sha256_over_http_fails() {
     );
     assert_exit(&out, 0);
 }
+
+#[test]
+fn a_chunked_raw_download_cut_short_is_never_a_short_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = HttpServer::start(Knobs {
+        content_length: false,
+        ranges: false,
+        drop_at: Some((1 << 20, 1)),
+        ..Knobs::serving(pseudo_random_bytes(3 << 20, 9))
+    });
+    let target = dir.path().join("out.img");
+    let out = flash_url(&server.url("image"), &[&target], &[], &[]);
+    assert_exit(&out, 1);
+    let all = json_events(&out);
+    assert_eq!(target_done(&all, &target)["ok"], false);
+}

@@ -3,5 +3,6 @@
 
 mod kittest_flows;
 mod kittest_outcomes;
+mod kittest_url;
 mod kittest_usability;
 mod xvfb_smoke;
