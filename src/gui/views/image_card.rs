@@ -87,6 +87,13 @@ fn empty_ui(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
 fn name_row_ui(ui: &mut egui::Ui, path: &Path, button: &str, actions: &mut Vec<Action>) {
     ui.horizontal(|ui| {
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui
+                .link("Link…")
+                .on_hover_text("Flash an image from an http:// or https:// link instead")
+                .clicked()
+            {
+                actions.push(Action::TypePath(Purpose::Url));
+            }
             widgets::type_path_link_ui(ui, Purpose::Image, actions);
             choose_button_ui(ui, button, actions);
             ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
