@@ -40,7 +40,10 @@ fn helper_through_env() -> HelperOptions {
 
 fn wait_for_result(h: &mut App) {
     wait_until(h, "the result", |h| {
-        shows(h, "Flash complete") || shows(h, "Flash failed") || shows(h, "Nothing was written")
+        shows(h, "Flash complete")
+            || shows(h, "Flash failed")
+            || shows(h, "Flash cancelled")
+            || shows(h, "Nothing was written")
     });
 }
 
@@ -120,4 +123,34 @@ fn a_link_that_is_not_an_image_says_so_on_the_card() {
     let (mut h, _drives) = app_with(Vec::new(), in_process());
     open_url(&mut h, &server.url("image"));
     assert!(shows(&h, "not a disk image"), "the card says why");
+}
+
+#[test]
+fn cancel_ends_a_run_waiting_for_a_stalled_download() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = pseudo_random_bytes(3 << 20, 12);
+    // Stalls far longer than the test waits: only Cancel can end the wait.
+    let server = HttpServer::start(Knobs {
+        stall_at: Some((2 << 20, std::time::Duration::from_secs(120))),
+        ..Knobs::serving(body.clone())
+    });
+    let target = dir.path().join("card.img");
+    std::fs::write(&target, vec![0u8; body.len()]).unwrap();
+    let (mut h, _drives) = app_with(
+        vec![drive(&target, body.len() as u64, "Card A", Bus::Usb)],
+        in_process(),
+    );
+    open_url(&mut h, &server.url("image"));
+    click(&mut h, "Test Card A");
+    flash_and_confirm(&mut h, &["Test Card A"]);
+    wait_until(&mut h, "the progress screen", |h| shows(h, "Downloaded"));
+    h.get_by_role_and_label(Role::Button, "Cancel").click();
+    let asked = std::time::Instant::now();
+    wait_for_result(&mut h);
+    assert!(
+        asked.elapsed() < std::time::Duration::from_secs(5),
+        "Cancel took {:?}",
+        asked.elapsed()
+    );
+    assert!(shows(&h, "Flash cancelled"));
 }
