@@ -229,6 +229,9 @@ impl ImprintApp {
                 targets,
                 config: self.config.to_options(),
             };
+            // The helper gets a download of its own: this one would only
+            // hold a connection open (the link is opened again afterwards).
+            info.source.close();
             helper::start(job, &self.helper, ctx)
         } else {
             let configured = match &self.config_status {

@@ -300,6 +300,18 @@ impl ImageSource {
         }
     }
 
+    /// Ends a stream that will not be read: its pump stops and, for a URL,
+    /// the download and its connection end. What the app does with the
+    /// image it looked at when a privileged helper downloads it itself.
+    /// Files and devices are not affected.
+    pub fn close(&self) {
+        if let Reading::Stream { state, .. } = &*self.reading {
+            let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+            state.decoder = None;
+            state.head = Vec::new();
+        }
+    }
+
     /// The reader of the decompressed image from its first byte, for the
     /// run that writes or hashes it.
     ///

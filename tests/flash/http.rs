@@ -398,3 +398,21 @@ fn a_chunked_raw_download_cut_short_is_never_a_short_image() {
     let all = json_events(&out);
     assert_eq!(target_done(&all, &target)["ok"], false);
 }
+
+#[test]
+fn closing_a_url_source_ends_its_download() {
+    let server = HttpServer::start(Knobs::serving(pseudo_random_bytes(32 << 20, 5)));
+    let url = server.url("image");
+    let source = imprint::source::ImageSource::open(Path::new(&url)).unwrap();
+    assert!(source.download().is_some());
+    source.close();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while server.seen().aborted == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the download went on after close: {:?}",
+            server.seen()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

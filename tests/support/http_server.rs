@@ -57,6 +57,8 @@ pub struct Seen {
     /// Range requests, by their first byte.
     pub ranges: Vec<u64>,
     pub user_agents: Vec<String>,
+    /// Responses the client stopped reading before their end.
+    pub aborted: usize,
 }
 
 struct State {
@@ -145,12 +147,6 @@ fn serve(conn: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
             headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
         }
     }
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
     let mut out = conn;
     if path == "/redirect" {
         return write!(
@@ -159,6 +155,24 @@ fn serve(conn: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
         );
     }
 
+    let result = respond(&mut out, &headers, state);
+    if result.is_err() {
+        state.lock().unwrap().seen.aborted += 1;
+    }
+    result
+}
+
+fn respond(
+    out: &mut TcpStream,
+    headers: &[(String, String)],
+    state: &Mutex<State>,
+) -> std::io::Result<()> {
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
     let mut st = state.lock().unwrap();
     if let Some(agent) = header("user-agent") {
         st.seen.user_agents.push(agent);
