@@ -9,6 +9,7 @@
 #   RSS_4G=0 sudo benches/bench.sh        # skip the 4 GiB peak-RSS case
 #   RUNS=3 sudo benches/bench.sh          # best of 3 for every case
 #   IMAGE_MIB=128 sudo benches/bench.sh   # a quick smoke run on a smaller image
+#   URL=0 sudo benches/bench.sh           # skip the cases from a loopback HTTP server
 #
 # Everything lives in /dev/shm/imprint-bench.PID (image, its .xz and .gz,
 # loop-device backing files), so storage speed does not hide the software's.
@@ -179,6 +180,59 @@ row "imprint .xz -> 4 (verified)" "$t_xz4" "$(mib_per_s "$t_xz4" "$size_bytes")"
 
 rss_1g="$(imprint_peak_rss_mib "$image.xz" "$one")"
 row "peak RSS, ${image_mib} MiB .xz -> 1 (MiB)" "" "" "$rss_1g" "< 200"
+
+# ---- the same .xz from a loopback HTTP server (issue 11) ------------------
+if [[ ${URL:-1} == 1 ]] && command -v python3 >/dev/null; then
+    port_file="$work/http-port"
+    # A small server with byte ranges and an ETag, as download servers have,
+    # so that the size is read from the xz index before the body streams.
+    python3 - "$work" "$port_file" <<'SERVER' &
+import http.server, os, sys
+root, port_file = sys.argv[1], sys.argv[2]
+class Handler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+    def do_GET(self):
+        path = os.path.join(root, os.path.basename(self.path))
+        size = os.path.getsize(path)
+        start, end, status = 0, size, 200
+        r = self.headers.get("Range")
+        if r and r.startswith("bytes="):
+            a, b = r[6:].split("-")
+            start, end, status = int(a), (int(b) + 1 if b else size), 206
+        self.send_response(status)
+        self.send_header("Content-Length", str(end - start))
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("ETag", '"%d"' % size)
+        if status == 206:
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (start, end - 1, size))
+        self.end_headers()
+        with open(path, "rb") as f:
+            f.seek(start)
+            left = end - start
+            while left > 0:
+                chunk = f.read(min(left, 1 << 20))
+                if not chunk:
+                    break
+                self.wfile.write(chunk)
+                left -= len(chunk)
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+open(port_file, "w").write(str(server.server_address[1]))
+server.serve_forever()
+SERVER
+    server_pid=$!
+    for _ in $(seq 50); do [[ -s $port_file ]] && break; sleep 0.1; done
+    url="http://127.0.0.1:$(cat "$port_file")/os.img.xz"
+    t_url1="$(best_seconds imprint_flash "$url" "$one")"
+    row "imprint URL .xz -> 1 (verified)" "$t_url1" "$(mib_per_s "$t_url1" "$size_bytes")" \
+        "$(ratio "$t_url1" "$t_xz1")" "<= 1.1"
+    t_url4="$(best_seconds imprint_flash "$url" "${targets[@]}")"
+    row "imprint URL .xz -> 4 (verified)" "$t_url4" "$(mib_per_s "$t_url4" "$size_bytes")" \
+        "$(ratio "$t_url4" "$t_xz4")" "<= 1.1"
+    rss_url="$(imprint_peak_rss_mib "$url" "$one")"
+    row "peak RSS, URL .xz -> 1 (MiB)" "" "" "$rss_url" "same"
+    kill "$server_pid"
+fi
 
 if [[ $rss_4g == 1 ]]; then
     available_kib="$(awk '/MemAvailable/ { print $2 }' /proc/meminfo)"

@@ -85,6 +85,19 @@ pub enum WireEvent {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         warnings: Vec<String>,
     },
+    /// An image at a URL: bytes of the file downloaded so far, of `total`
+    /// when the server said.
+    Download {
+        bytes: u64,
+        total: Option<u64>,
+    },
+    /// An image at a URL: the connection dropped or stalled at byte `at` of
+    /// the file; try number `attempt` resumes from there.
+    Retry {
+        attempt: u32,
+        at: u64,
+        reason: String,
+    },
     /// A target refused before anything was written (exit code 2).
     /// A target that succeeded was left safe to remove (`--eject`).
     Ejected {
@@ -423,6 +436,15 @@ mod tests {
             },
             WireEvent::ejected("/dev/sdb".into(), &Ok(Ejected::PoweredOff)),
             WireEvent::ejected("/dev/sdc".into(), &Err("busy".into())),
+            WireEvent::Download {
+                bytes: 10,
+                total: None,
+            },
+            WireEvent::Retry {
+                attempt: 2,
+                at: 10,
+                reason: "no data for 30 s".into(),
+            },
             WireEvent::error(ErrorKind::Usage, "no --target"),
             WireEvent::error(ErrorKind::Cancelled, "interrupted"),
             WireEvent::DryRun {

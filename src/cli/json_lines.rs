@@ -68,6 +68,19 @@ impl EventSink for JsonLines {
     fn event(&mut self, event: &FlashEvent) {
         match event {
             FlashEvent::Started { .. } | FlashEvent::Done { .. } => {}
+            FlashEvent::Download { bytes, total } => emit(&WireEvent::Download {
+                bytes: *bytes,
+                total: *total,
+            }),
+            FlashEvent::Retry {
+                attempt,
+                at,
+                reason,
+            } => emit(&WireEvent::Retry {
+                attempt: *attempt,
+                at: *at,
+                reason: reason.clone(),
+            }),
             FlashEvent::Progress {
                 target,
                 phase,

@@ -15,6 +15,8 @@ pub struct Terminal {
     multi: MultiProgress,
     bars: Vec<ProgressBar>,
     phases: Vec<Option<Phase>>,
+    /// For an image at a URL: the download's bar, made at its first event.
+    download: Option<ProgressBar>,
     interactive: bool,
 }
 
@@ -30,6 +32,7 @@ impl Terminal {
             multi: MultiProgress::with_draw_target(target),
             bars: Vec::new(),
             phases: Vec::new(),
+            download: None,
             interactive,
         }
     }
@@ -145,6 +148,27 @@ impl EventSink for Terminal {
                     Err(e) => format!("{name}: {e}"),
                 });
             }
+            FlashEvent::Download { bytes, total } => {
+                let bar = self.download.get_or_insert_with(|| {
+                    let bar = self.multi.insert(0, ProgressBar::new(total.unwrap_or(0)));
+                    bar.set_style(Self::style(total.is_some()));
+                    bar.set_prefix("download");
+                    bar.set_message("receiving");
+                    bar
+                });
+                bar.set_position(*bytes);
+                if total == &Some(*bytes) {
+                    bar.finish_with_message("done");
+                }
+            }
+            FlashEvent::Retry {
+                attempt,
+                at,
+                reason,
+            } => self.note(format!(
+                "download: {reason} at {}; resuming (try {attempt})",
+                humanize::bytes(*at)
+            )),
             FlashEvent::Started { .. } | FlashEvent::Done { .. } => {}
         }
     }

@@ -91,6 +91,16 @@ pub enum FlashEvent {
         /// How it was left, or why it could not be (a sentence).
         result: Result<Ejected, String>,
     },
+    /// For an image at a URL: `bytes` of the file downloaded, of `total`
+    /// when the server said. Run-level, throttled like progress.
+    Download { bytes: u64, total: Option<u64> },
+    /// For an image at a URL: the connection dropped or stalled at byte `at`
+    /// of the file, and try number `attempt` resumes from there.
+    Retry {
+        attempt: u32,
+        at: u64,
+        reason: String,
+    },
     /// Every target is finished.
     Done {
         /// SHA-256 of the image as written (after any patch), lower-case hex;

@@ -239,7 +239,12 @@ impl ImprintApp {
     pub(super) fn open_image(&mut self, path: PathBuf, ctx: &egui::Context) {
         self.notice = None;
         let rx = image_probe::start(path.clone(), ctx);
-        self.file_hash = FileHash::Computing(image_probe::hash_file(path.clone(), ctx));
+        // A link's file is not here to hash: it is downloaded as it is written.
+        self.file_hash = if crate::source::is_url(&path) {
+            FileHash::None
+        } else {
+            FileHash::Computing(image_probe::hash_file(path.clone(), ctx))
+        };
         self.image = ImageSlot::Opening { path, rx };
     }
 
@@ -337,7 +342,7 @@ impl ImprintApp {
             self.path_entry = None;
         }
         match purpose {
-            Purpose::Image => self.open_image(path, ctx),
+            Purpose::Image | Purpose::Url => self.open_image(path, ctx),
             Purpose::Config => {
                 self.config.config_path = Some(path);
                 self.reveal_config = true;
@@ -385,7 +390,7 @@ impl ImprintApp {
         }
     }
 
-    fn poll_run(&mut self) {
+    fn poll_run(&mut self, ctx: &egui::Context) {
         let Screen::Flashing { run, running } = &mut self.screen else {
             return;
         };
@@ -419,6 +424,15 @@ impl ImprintApp {
         // "Stop flashing and quit?" no longer applies: nothing is running.
         if self.dialog == Some(Dialog::Quit) {
             self.dialog = None;
+        }
+        // A link is downloaded once per run: open it afresh for the next.
+        if let Some(url) = self
+            .image
+            .info()
+            .filter(|info| info.source.download().is_some())
+            .map(|info| info.source.path().to_path_buf())
+        {
+            self.open_image(url, ctx);
         }
         match run.ended_before_start() {
             Some(problem) => self.notice = Some(problem),
@@ -480,7 +494,7 @@ impl eframe::App for ImprintApp {
         self.poll_file_hash();
         self.poll_file_dialog(ctx);
         self.poll_config(ctx);
-        self.poll_run();
+        self.poll_run(ctx);
         self.poll_station();
         self.handle_dropped_files(ctx);
         self.guard_close(ctx);

@@ -235,6 +235,9 @@ impl ImprintApp {
                 targets,
                 config: self.config.to_options(),
             };
+            // The helper gets a download of its own: this one would only
+            // hold a connection open (the link is opened again afterwards).
+            info.source.close();
             helper::start(job, &self.helper, ctx)
         } else {
             let configured = match &self.config_status {
@@ -267,6 +270,10 @@ fn typed_path(text: &str) -> Option<PathBuf> {
 /// Why a typed path cannot be used for `purpose`, if it cannot.
 fn path_problem(purpose: Purpose, path: &std::path::Path) -> Option<&'static str> {
     match purpose {
+        Purpose::Url if !crate::source::is_url(path) => {
+            Some("Enter a link that starts with http:// or https://.")
+        }
+        Purpose::Url => None,
         Purpose::Image | Purpose::Config if !path.exists() => Some("No file at this path."),
         Purpose::Image | Purpose::Config if path.is_dir() => {
             Some("This is a folder: type the path of a file in it.")

@@ -10,12 +10,16 @@ use crossbeam_channel::Sender;
 use super::run_event::{Cancel, RunEvent, Running};
 use crate::engine::FlashJob;
 use crate::request::{self, Mode};
+use crate::source::ImageSource;
 
-struct CancelFlag(Arc<AtomicBool>);
+struct CancelFlag(Arc<AtomicBool>, ImageSource);
 
 impl Cancel for CancelFlag {
     fn cancel(&self) {
         self.0.store(true, Ordering::Relaxed);
+        // A reader waiting for a stalled download gives up at once, as
+        // Ctrl-C makes it on the command line.
+        self.1.interrupt();
     }
 }
 
@@ -23,7 +27,7 @@ impl Cancel for CancelFlag {
 pub fn start(job: FlashJob, ctx: &egui::Context) -> Running {
     let (tx, rx) = crossbeam_channel::unbounded();
     let flag = Arc::new(AtomicBool::new(false));
-    let cancel = Box::new(CancelFlag(flag.clone()));
+    let cancel = Box::new(CancelFlag(flag.clone(), job.source.clone()));
     let ctx = ctx.clone();
     let forward = {
         let tx = tx.clone();

@@ -20,6 +20,8 @@ pub enum Purpose {
     Config,
     /// A new image file to write the image to (a save dialog).
     FileTarget,
+    /// An image at an http(s) link (typed or pasted; no dialog).
+    Url,
 }
 
 impl Purpose {
@@ -29,6 +31,7 @@ impl Purpose {
             Purpose::Image => "the image",
             Purpose::Config => "the config.json",
             Purpose::FileTarget => "the image file to write",
+            Purpose::Url => "the image's link",
         }
     }
 }
@@ -122,6 +125,8 @@ impl FileDialog {
                             .set_file_name(suggested_name)
                             .add_filter("Disk images", &["img"])
                             .save_file(),
+                        // A link is typed, never picked.
+                        Purpose::Url => None,
                     };
                     let _ = tx.send(classify(picked, start.elapsed()));
                     ctx.request_repaint();

@@ -12,6 +12,7 @@ use crossbeam_channel::Sender;
 
 use super::options::HelperOptions;
 use super::run_event::{Cancel, RunEvent, Running};
+use super::url_feed::{self, DownloadFailure};
 use crate::engine::{FailureKind, FlashEvent, TargetFailure};
 use crate::protocol::WireEvent;
 use crate::request::ConfigOptions;
@@ -27,7 +28,13 @@ pub struct HelperJob {
 impl HelperJob {
     /// The helper's arguments after the executable.
     fn args(&self) -> Vec<OsString> {
-        let mut args = vec![OsString::from("flash"), self.image.clone().into()];
+        // An image at a URL comes through standard input (see `url_feed`).
+        let image = if crate::source::is_url(&self.image) {
+            OsString::from(crate::source::STDIN_NAME)
+        } else {
+            self.image.clone().into()
+        };
+        let mut args = vec![OsString::from("flash"), image];
         for target in &self.targets {
             args.push("-t".into());
             args.push(target.clone().into());
@@ -76,15 +83,20 @@ pub fn start(job: HelperJob, options: &HelperOptions, ctx: &egui::Context) -> Ru
         ),
         None => (options.exe.clone().into(), Vec::new()),
     };
+    let from_url = crate::source::is_url(&job.image);
     let mut command = Command::new(&program);
     command
         .args(prefix_args)
         .args(job.args())
-        .stdin(Stdio::null())
+        .stdin(if from_url {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let elevated = !options.elevate.is_empty();
-    let child = match command.spawn() {
+    let mut child = match command.spawn() {
         Ok(child) => child,
         Err(e) => {
             // The plain part, a blank line, then the technical one
@@ -103,11 +115,15 @@ pub fn start(job: HelperJob, options: &HelperOptions, ctx: &egui::Context) -> Ru
         }
     };
     let pid = child.id();
+    let download = match child.stdin.take() {
+        Some(stdin) if from_url => url_feed::start(job.image.clone(), stdin, tx.clone(), ctx).ok(),
+        _ => None,
+    };
     let ctx = ctx.clone();
     let targets = job.targets.clone();
     let spawned = std::thread::Builder::new()
         .name("helper".into())
-        .spawn(move || read_helper(child, &targets, elevated, &tx, &ctx));
+        .spawn(move || read_helper(child, &targets, elevated, download, &tx, &ctx));
     if let Err(e) = spawned {
         let (tx, failed) = crossbeam_channel::unbounded();
         let _ = tx.send(RunEvent::Failed(format!(
@@ -131,6 +147,7 @@ fn read_helper(
     mut child: Child,
     targets: &[PathBuf],
     elevated: bool,
+    download: Option<DownloadFailure>,
     tx: &Sender<RunEvent>,
     ctx: &egui::Context,
 ) {
@@ -152,6 +169,10 @@ fn read_helper(
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
             if let Some(event) = parse_line(&line, targets) {
+                let event = match &download {
+                    Some(download) => download.correct(event),
+                    None => event,
+                };
                 saw_done |= matches!(event, RunEvent::Flash(FlashEvent::Done { .. }));
                 saw_refused |= matches!(event, RunEvent::Refused(_));
                 if tx.send(event).is_err() {
@@ -168,7 +189,11 @@ fn read_helper(
     let code = status.ok().and_then(|s| s.code());
     // The refusals were already reported line by line.
     if !saw_done && !saw_refused {
-        let _ = tx.send(ending_without_done(code, elevated, stderr.trim()));
+        let ending = match download.as_ref().and_then(DownloadFailure::get) {
+            Some(message) => RunEvent::Failed(message),
+            None => ending_without_done(code, elevated, stderr.trim()),
+        };
+        let _ = tx.send(ending);
     }
     let _ = tx.send(RunEvent::Finished);
     ctx.request_repaint();
@@ -286,6 +311,16 @@ pub fn parse_line(line: &str, targets: &[PathBuf]) -> Option<RunEvent> {
         | WireEvent::Skipped { .. }
         | WireEvent::Removed { .. }
         | WireEvent::Flashing { .. } => return None,
+        WireEvent::Download { bytes, total } => FlashEvent::Download { bytes, total },
+        WireEvent::Retry {
+            attempt,
+            at,
+            reason,
+        } => FlashEvent::Retry {
+            attempt,
+            at,
+            reason,
+        },
     };
     Some(RunEvent::Flash(event))
 }

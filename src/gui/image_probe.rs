@@ -66,7 +66,13 @@ pub fn start(path: PathBuf, ctx: &egui::Context) -> Receiver<ProbeResult> {
 }
 
 fn probe(path: &Path) -> ProbeResult {
-    let source = ImageSource::open(path).map_err(|e| message::image_unreadable(&e.to_string()))?;
+    let source = ImageSource::open(path).map_err(|e| {
+        if crate::source::is_url(path) {
+            message::link_unusable(&e.to_string())
+        } else {
+            message::image_unreadable(&e.to_string())
+        }
+    })?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -63,6 +63,39 @@ pub fn image_unreadable(raw: &str) -> Problem {
     .with_details(raw)
 }
 
+/// A link that cannot be flashed (unreachable, refused, a web page): the
+/// reason is the message, in plain words already.
+pub fn link_unusable(raw: &str) -> Problem {
+    Problem::new("This link cannot be flashed.", raw)
+}
+
+/// Whether `failure` is a download that failed (the image at a URL could
+/// not be received whole), not damaged data.
+pub fn is_download_failure(failure: &TargetFailure) -> bool {
+    failure.message.contains(crate::source::DOWNLOAD_FAILED_AT)
+}
+
+fn download_failed(failure: &TargetFailure, written: bool) -> Problem {
+    let after = if written {
+        " The drives were partly written and will not boot until they are flashed again."
+    } else {
+        ""
+    };
+    Problem::new(
+        "The download failed.",
+        format!("{}.{after}", failure.message.trim_end_matches('.')),
+    )
+}
+
+/// The line a drive stopped by the image shows under the run's banner.
+pub fn source_stop_line(failure: &TargetFailure) -> &'static str {
+    if is_download_failure(failure) {
+        "Stopped: the download failed (see above)."
+    } else {
+        "Stopped: the image is damaged (see above)."
+    }
+}
+
 /// An image whose data cannot be read to the end: found before anything
 /// was written (opening it, or checking the configuration against it).
 pub fn image_damaged(raw: &str) -> Problem {
@@ -159,6 +192,9 @@ pub fn target_failure(failure: &TargetFailure) -> Problem {
 /// The one banner of a run whose image turned out damaged while streaming:
 /// every drive stopped at the same place for the same reason.
 pub fn source_fault(failure: &TargetFailure, written: bool) -> Problem {
+    if is_download_failure(failure) {
+        return download_failed(failure, written);
+    }
     let title = match failure.offset {
         Some(offset) if offset > 0 => format!(
             "The image is damaged {} into its data.",

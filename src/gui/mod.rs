@@ -16,6 +16,7 @@ mod app;
 mod commands;
 mod config_check;
 mod demo_image;
+mod download;
 mod drive_feed;
 mod engine_run;
 mod file_dialog;
@@ -29,6 +30,7 @@ pub mod state;
 mod station_board;
 mod station_mode;
 mod theme;
+mod url_feed;
 mod views;
 
 use std::path::PathBuf;

@@ -184,6 +184,8 @@ pub struct FlashRun {
     /// A configuration is embedded: the written image's SHA-256 is not the
     /// image file's.
     pub configured: bool,
+    /// For an image at a URL: how its download goes.
+    pub download: super::download::DownloadProgress,
 }
 
 impl FlashRun {
@@ -205,6 +207,7 @@ impl FlashRun {
             refused: None,
             failure: None,
             configured: false,
+            download: Default::default(),
         }
     }
 
@@ -234,6 +237,12 @@ impl FlashRun {
             }
             RunEvent::Flash(FlashEvent::Done { image_sha256, .. }) => {
                 self.image_sha256 = image_sha256;
+            }
+            RunEvent::Flash(FlashEvent::Download { bytes, total }) => {
+                self.download.received(bytes, total, now);
+            }
+            RunEvent::Flash(FlashEvent::Retry { at, reason, .. }) => {
+                self.download.retried(at, reason);
             }
             RunEvent::Refused(reasons) => self.refused.get_or_insert_with(Vec::new).extend(reasons),
             RunEvent::Failed(message) => self.failure = Some(message),

@@ -15,6 +15,6 @@ pub use eject::eject;
 pub use exit::Exit;
 pub(crate) use prepare::normalise_sha256;
 pub use prepare::{BmapChoice, FlashOptions, Prepared, RequestError, job, prepare};
-pub use run::{Mode, Run, spawn};
+pub use run::{Mode, Run, download_event, spawn};
 
 pub use crate::bootcfg::ConfigOptions;

@@ -7,6 +7,7 @@ use std::thread::JoinHandle;
 use crossbeam_channel::Receiver;
 
 use crate::engine::{self, FlashEvent, FlashJob, FlashReport, Refusal};
+use crate::source::DownloadEvent;
 
 /// What the run does to its targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,11 +40,41 @@ impl Run {
 /// a second.
 pub fn spawn(job: FlashJob, mode: Mode, cancel: Arc<AtomicBool>) -> std::io::Result<Run> {
     let (tx, events) = crossbeam_channel::unbounded();
+    // A download runs on its own thread, ahead of the engine: its progress
+    // and retries join the run's events while the run lasts.
+    if let Some(download) = job.source.download() {
+        let tx = tx.clone();
+        download.observe(Box::new(move |event| {
+            let _ = tx.send(download_event(event));
+        }));
+    }
     let handle = std::thread::Builder::new()
         .name("engine".into())
-        .spawn(move || match mode {
-            Mode::Flash => engine::flash(&job, &tx, &cancel),
-            Mode::Verify => engine::verify(&job, &tx, &cancel),
+        .spawn(move || {
+            let result = match mode {
+                Mode::Flash => engine::flash(&job, &tx, &cancel),
+                Mode::Verify => engine::verify(&job, &tx, &cancel),
+            };
+            if let Some(download) = job.source.download() {
+                download.unobserve();
+            }
+            result
         })?;
     Ok(Run { events, handle })
+}
+
+/// A download's event as an event of the run.
+pub fn download_event(event: DownloadEvent) -> FlashEvent {
+    match event {
+        DownloadEvent::Progress { bytes, total } => FlashEvent::Download { bytes, total },
+        DownloadEvent::Retry {
+            attempt,
+            at,
+            reason,
+        } => FlashEvent::Retry {
+            attempt,
+            at,
+            reason,
+        },
+    }
 }

@@ -32,11 +32,45 @@ pub const DISK_IMAGE_EXTENSIONS: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct ZipEntry {
     pub name: String,
-    data_offset: u64,
+    pub data_offset: u64,
     compressed_len_bytes: u64,
     pub uncompressed_len_bytes: u64,
     crc32: u32,
     method: ZipMethod,
+}
+
+impl ZipEntry {
+    /// The entry a zip's local header describes (method by its APPNOTE
+    /// number), for an archive read front to back.
+    pub fn from_local_header(
+        path: &Path,
+        name: String,
+        method: u16,
+        compressed_len_bytes: u64,
+        uncompressed_len_bytes: u64,
+        crc32: u32,
+    ) -> Result<ZipEntry, SourceError> {
+        let method = match method {
+            0 => ZipMethod::Stored,
+            8 => ZipMethod::Deflated,
+            12 => ZipMethod::Bzip2,
+            14 => ZipMethod::Lzma,
+            other => {
+                return Err(SourceError::UnsupportedZipMethod {
+                    path: path.to_owned(),
+                    method: CompressionMethod::name_from_u16(other).to_string(),
+                });
+            }
+        };
+        Ok(ZipEntry {
+            name,
+            data_offset: 0,
+            compressed_len_bytes,
+            uncompressed_len_bytes,
+            crc32,
+            method,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,8 +211,24 @@ pub fn open_entry<R: Read + Seek + Send + 'static>(
     };
     file.seek(SeekFrom::Start(entry.data_offset))
         .map_err(read_error)?;
+    entry_reader(path, entry, file)
+}
+
+/// A reader of the decompressed `entry`, from `data`: the archive's bytes
+/// from the entry's data offset on (a file positioned there, or a download
+/// that got there).
+pub fn entry_reader<R: Read + Send + 'static>(
+    path: &Path,
+    entry: &ZipEntry,
+    data: R,
+) -> Result<Box<dyn Read + Send>, SourceError> {
+    let read_error = |source| SourceError::Read {
+        path: path.to_owned(),
+        offset: entry.data_offset,
+        cause: source,
+    };
     let mut compressed =
-        BufReader::with_capacity(READ_BUFFER_BYTES, file).take(entry.compressed_len_bytes);
+        BufReader::with_capacity(READ_BUFFER_BYTES, data).take(entry.compressed_len_bytes);
     let decoded: Box<dyn Read + Send> = match entry.method {
         ZipMethod::Stored => Box::new(compressed),
         ZipMethod::Deflated => Box::new(flate2::bufread::DeflateDecoder::new(compressed)),

@@ -36,6 +36,10 @@ pub fn describe(error: io::Error, format: ImageFormat) -> io::Error {
     if error.raw_os_error().is_some() || error.kind() == io::ErrorKind::Interrupted {
         return error;
     }
+    // Nor is a download that failed: its message says why and what to do.
+    if super::http_resume::is_download_failure(&error) {
+        return error;
+    }
     let name = format.name();
     if error.kind() == io::ErrorKind::UnexpectedEof {
         io::Error::new(

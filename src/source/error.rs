@@ -10,6 +10,8 @@ use super::archive::DISK_IMAGE_EXTENSIONS;
 pub enum SourceError {
     #[error("cannot open image {path}: {cause}")]
     Open { path: PathBuf, cause: io::Error },
+    #[error("cannot download the image {url}: {why}")]
+    Download { url: String, why: String },
     #[error("cannot read image {path} at byte {offset}: {cause}")]
     Read {
         path: PathBuf,

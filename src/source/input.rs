@@ -43,6 +43,9 @@ pub enum InputKind {
     BlockDevice,
     /// A pipe, FIFO or standard input: no size, read once.
     Stream,
+    /// A file on a web server (`http://`, `https://`): read once, as it
+    /// downloads.
+    Url,
 }
 
 /// An opened image input.
@@ -214,7 +217,12 @@ pub struct StreamReader {
 }
 
 impl StreamReader {
-    fn spawn(path: &Path, open: impl FnOnce() -> io::Result<File> + Send + 'static) -> Self {
+    /// Starts the pump over what `open` opens (on the pump thread: opening
+    /// may block too).
+    pub fn spawn<R: Read>(
+        path: &Path,
+        open: impl FnOnce() -> io::Result<R> + Send + 'static,
+    ) -> Self {
         let (tx, blocks) = bounded(PUMP_BLOCKS_AHEAD);
         let spawned = std::thread::Builder::new()
             .name("input".into())

@@ -4,16 +4,26 @@
 //! Formats: raw, xz (multi-threaded decoder), gzip (multi-member), zstd
 //! (multi-frame), bzip2 and zip (the one disk image inside). Decompression is
 //! always a stream: nothing is unpacked to a temporary file.
+//!
+//! An image may also be an `http://` or `https://` URL: it is downloaded
+//! once, as it is written, and resumed (never spliced) when the connection
+//! drops (`http`, `http_resume`, `http_range`, `http_open`).
 
 pub(crate) mod archive;
 mod decode;
 mod decode_errors;
+mod download;
 mod error;
 mod gzip_size;
+mod http;
+mod http_open;
+mod http_range;
+mod http_resume;
 mod input;
 pub(crate) mod sniff;
 mod xz;
 pub(crate) mod xz_index;
+mod zip_stream;
 pub(crate) mod zstd_frames;
 
 use std::fmt;
@@ -26,7 +36,11 @@ use std::sync::{Arc, Mutex};
 pub use archive::DISK_IMAGE_EXTENSIONS;
 use archive::ZipEntry;
 use decode::{StreamProbe, decoder};
+pub use download::{DownloadEvent, DownloadObserver, DownloadStatus};
 pub use error::SourceError;
+pub use http::{STALL_ENV, is_url};
+pub use http_open::{RawDownload, download};
+pub use http_resume::DOWNLOAD_FAILED_AT;
 use input::{Input, PositionalReader};
 pub use input::{InputKind, STDIN_NAME};
 use sniff::{SNIFF_LEN_BYTES, sniff};
@@ -102,6 +116,8 @@ pub struct ImageSource {
     /// A size the image has at least, when only that is known (gzip).
     min_size: Option<u64>,
     entry_name: Option<String>,
+    /// For a URL: the download's progress and retries.
+    download: Option<Arc<DownloadStatus>>,
     reading: Arc<Reading>,
 }
 
@@ -144,6 +160,9 @@ impl ImageSource {
     /// Opens `path` once (`-` is standard input), sniffs its format from the
     /// first bytes and reads the size hint where the format has one.
     pub fn open(path: &Path) -> Result<Self, SourceError> {
+        if is_url(path) {
+            return http_open::open(path);
+        }
         let read_error = |source| SourceError::Read {
             path: path.to_owned(),
             offset: 0,
@@ -185,6 +204,7 @@ impl ImageSource {
                     size_hint,
                     min_size,
                     entry_name,
+                    download: None,
                     reading: Arc::new(Reading::Seekable {
                         file,
                         len,
@@ -220,6 +240,7 @@ impl ImageSource {
                     size_hint: None,
                     min_size: None,
                     entry_name: None,
+                    download: None,
                     reading: Arc::new(Reading::Stream {
                         state: Mutex::new(StreamState {
                             decoder: Some(decoder),
@@ -254,7 +275,8 @@ impl ImageSource {
     }
 
     /// Size of the file or device (compressed size for compressed images);
-    /// `None` for a stream.
+    /// for a URL, the download's size when the server said; `None` for a
+    /// stream.
     pub fn file_size(&self) -> Option<u64> {
         self.file_size
     }
@@ -275,6 +297,11 @@ impl ImageSource {
     /// For a zip archive, the name of the disk image chosen inside it.
     pub fn entry_name(&self) -> Option<&str> {
         self.entry_name.as_deref()
+    }
+
+    /// For a URL: the download, to follow its progress and retries.
+    pub fn download(&self) -> Option<&DownloadStatus> {
+        self.download.as_deref()
     }
 
     /// Makes every read of a stream that waits for data (now or later) fail
@@ -329,6 +356,18 @@ impl ImageSource {
         }
         buf[filled..].fill(0);
         Ok(())
+    }
+
+    /// Ends a stream that will not be read: its pump stops and, for a URL,
+    /// the download and its connection end. What the app does with the
+    /// image it looked at when a privileged helper downloads it itself.
+    /// Files and devices are not affected.
+    pub fn close(&self) {
+        if let Reading::Stream { state, .. } = &*self.reading {
+            let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+            state.decoder = None;
+            state.head = Vec::new();
+        }
     }
 
     /// The reader of the decompressed image from its first byte, for the

@@ -3,6 +3,7 @@
 
 mod kittest_flows;
 mod kittest_outcomes;
+mod kittest_url;
 mod kittest_usability;
 mod station;
 mod xvfb_smoke;

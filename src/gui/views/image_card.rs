@@ -37,6 +37,7 @@ pub fn image_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Acti
             }
         }
         widgets::path_entry_ui(ui, app.path_entry.as_ref(), Purpose::Image, actions);
+        widgets::path_entry_ui(ui, app.path_entry.as_ref(), Purpose::Url, actions);
     });
 }
 
@@ -48,6 +49,13 @@ fn empty_ui(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
             .clicked()
         {
             actions.push(Action::PickImage);
+        }
+        if ui
+            .button("Flash from URL…")
+            .on_hover_text("Flash an image straight from an http:// or https:// link")
+            .clicked()
+        {
+            actions.push(Action::TypePath(Purpose::Url));
         }
         ui.vertical(|ui| {
             ui.add(egui::Label::new("or drop an image file anywhere on this window").wrap());
@@ -79,6 +87,13 @@ fn empty_ui(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
 fn name_row_ui(ui: &mut egui::Ui, path: &Path, button: &str, actions: &mut Vec<Action>) {
     ui.horizontal(|ui| {
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui
+                .link("Link…")
+                .on_hover_text("Flash an image from an http:// or https:// link instead")
+                .clicked()
+            {
+                actions.push(Action::TypePath(Purpose::Url));
+            }
             widgets::type_path_link_ui(ui, Purpose::Image, actions);
             choose_button_ui(ui, button, actions);
             ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
@@ -101,6 +116,16 @@ fn image_info_ui(ui: &mut egui::Ui, app: &ImprintApp, info: &ImageInfo, actions:
             entry,
         );
     }
+    if info.source.download().is_some() {
+        widgets::truncated_ui(
+            ui,
+            widgets::secondary(
+                ui,
+                format!("From the web: {}", info.source.path().display()),
+            ),
+            &info.source.path().display().to_string(),
+        );
+    }
     ui.add(egui::Label::new(size_line(info)).wrap());
     ui.add(
         egui::Label::new(widgets::secondary(
@@ -109,7 +134,9 @@ fn image_info_ui(ui: &mut egui::Ui, app: &ImprintApp, info: &ImageInfo, actions:
         ))
         .wrap(),
     );
-    file_hash_ui(ui, app, actions);
+    if info.source.download().is_none() {
+        file_hash_ui(ui, app, actions);
+    }
 }
 
 /// The file's own SHA-256: what a publisher lists beside the download.
@@ -140,9 +167,12 @@ fn file_hash_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) 
 fn size_line(info: &ImageInfo) -> String {
     let source = &info.source;
     let format = source.format();
-    let file = source
-        .file_size()
-        .map_or_else(|| "a stream".to_string(), humanize::bytes);
+    let file = match source.file_size() {
+        Some(size) if source.download().is_some() => format!("{} download", humanize::bytes(size)),
+        Some(size) => humanize::bytes(size),
+        None if source.download().is_some() => "download size unknown".to_string(),
+        None => "a stream".to_string(),
+    };
     match (format, source.size_hint()) {
         (crate::source::ImageFormat::Raw, _) => format!("Raw image · {file}"),
         (_, Some(size)) => format!(

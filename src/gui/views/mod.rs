@@ -4,6 +4,7 @@
 
 mod config_section;
 mod dialogs;
+mod download_row;
 mod drive_list;
 mod drop_overlay;
 mod flash_bar;

@@ -42,6 +42,7 @@ pub fn progress_screen_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<A
                         });
                         ui.add_space(12.0);
                     }
+                    super::download_row::download_row_ui(ui, &run.download);
                     for target in &run.targets {
                         target_row_ui(ui, target);
                     }
@@ -88,9 +89,7 @@ fn target_row_ui(ui: &mut egui::Ui, target: &RunTarget) {
         match &p.result {
             // Told once for the run, in the banner above.
             Some(Err(failure)) if failure.kind == FailureKind::Source => {
-                ui.label(
-                    RichText::new("Stopped: the image is damaged (see above).").color(theme::ERROR),
-                );
+                ui.label(RichText::new(message::source_stop_line(failure)).color(theme::ERROR));
             }
             Some(Err(failure)) => {
                 widgets::problem_ui(ui, &message::target_failure(failure), theme::ERROR);

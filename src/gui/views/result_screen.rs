@@ -159,9 +159,7 @@ fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget, outcome: Outcome) {
             }
             // Told once for the run, in the banner above.
             Some(Err(failure)) if failure.kind == FailureKind::Source => {
-                ui.label(
-                    RichText::new("Stopped: the image is damaged (see above).").color(theme::ERROR),
-                );
+                ui.label(RichText::new(message::source_stop_line(failure)).color(theme::ERROR));
             }
             // The title above already says the user stopped it: one line,
             // not the same sentence again.

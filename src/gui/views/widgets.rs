@@ -253,11 +253,14 @@ pub fn path_entry_ui(
         );
     }
     let submit = match purpose {
-        Purpose::Image | Purpose::Config => "Open",
+        Purpose::Image | Purpose::Config | Purpose::Url => "Open",
         Purpose::FileTarget => "Add",
     };
     ui.horizontal(|ui| {
-        let label = ui.label(format!("Path of {}", purpose.what()));
+        let label = ui.label(match purpose {
+            Purpose::Url => "Link to the image".to_string(),
+            _ => format!("Path of {}", purpose.what()),
+        });
         let mut text = entry.text.clone();
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if ui.small_button("Cancel").clicked() {
@@ -267,7 +270,10 @@ pub fn path_entry_ui(
             let field = ui
                 .add(
                     egui::TextEdit::singleline(&mut text)
-                        .hint_text("/home/you/Downloads/…")
+                        .hint_text(match purpose {
+                            Purpose::Url => "https://…",
+                            _ => "/home/you/Downloads/…",
+                        })
                         .desired_width(ui.available_width()),
                 )
                 .labelled_by(label.id);
