@@ -28,6 +28,8 @@ pub enum Action {
         ssid: String,
         psk: String,
     },
+    /// The "Options" section changed (verification, every byte).
+    SetRunOptions(super::run_options::RunOptions),
     /// Flash! pressed: ask for confirmation.
     RequestFlash,
     /// The confirmation was accepted.

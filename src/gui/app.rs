@@ -14,6 +14,7 @@ use super::image_probe::{self, ImageInfo, ProbeResult};
 use super::message::{self, Problem};
 use super::options::{AppOptions, HelperOptions};
 use super::run_event::Running;
+use super::run_options::RunOptions;
 use super::state::{self, FlashRun, Selection};
 use super::{theme, views};
 use crate::drives::Drive;
@@ -95,6 +96,8 @@ pub struct ImprintApp {
     pub(super) config: ConfigForm,
     pub(super) config_status: ConfigStatus,
     pub(super) config_check: Option<ConfigCheck>,
+    /// Verification and every-byte writing, from the "Options" section.
+    pub(super) run_options: RunOptions,
     /// A native file dialog is open; its answer arrives here.
     pub(super) file_dialog: Option<FileDialog>,
     pub(super) file_chooser: FileChooser,
@@ -133,6 +136,7 @@ impl ImprintApp {
             config: ConfigForm::default(),
             config_status: ConfigStatus::Unused,
             config_check: None,
+            run_options: RunOptions::default(),
             file_dialog: None,
             file_chooser: options.file_chooser,
             path_entry: None,

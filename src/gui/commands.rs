@@ -62,6 +62,7 @@ impl ImprintApp {
                 self.config.wifi_psk = psk;
                 self.revalidate_config(ctx);
             }
+            Action::SetRunOptions(options) => self.run_options = options,
             Action::RequestFlash => {
                 if self.flash_blocker().is_some() {
                     return;
@@ -220,6 +221,7 @@ impl ImprintApp {
             .collect();
         let mut run = FlashRun::new(info.name.clone(), names);
         run.configured = !self.config.is_empty();
+        run.verify = self.run_options.verify;
         for target in &mut run.targets {
             target.is_file = self.selection.is_file(&target.path);
         }
@@ -228,6 +230,7 @@ impl ImprintApp {
                 image: info.source.path().to_path_buf(),
                 targets,
                 config: self.config.to_options(),
+                options: self.run_options,
             };
             helper::start(job, &self.helper, ctx)
         } else {
@@ -235,7 +238,14 @@ impl ImprintApp {
                 ConfigStatus::Valid(configured) => Some(configured.as_ref()),
                 _ => None,
             };
-            let job = request::job(info.source.clone(), targets, configured, true, None);
+            let mut job = request::job(
+                info.source.clone(),
+                targets,
+                configured,
+                self.run_options.verify,
+                None,
+            );
+            job.full = self.run_options.full;
             engine_run::start(job, ctx)
         };
         self.notice = None;

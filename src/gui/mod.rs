@@ -25,6 +25,7 @@ mod message;
 mod options;
 mod progress;
 mod run_event;
+mod run_options;
 pub mod state;
 mod theme;
 mod views;

@@ -19,6 +19,10 @@ pub struct TargetProgress {
     pub rate: Option<f64>,
     last_sample: Option<(Instant, u64)>,
     pub result: Option<Result<(), TargetFailure>>,
+    /// What the engine reported when the target was done: bytes written
+    /// (the used ones, or all with "Write every byte") and read back.
+    pub written_bytes: u64,
+    pub verified_bytes: u64,
 }
 
 impl Default for TargetProgress {
@@ -30,6 +34,8 @@ impl Default for TargetProgress {
             rate: None,
             last_sample: None,
             result: None,
+            written_bytes: 0,
+            verified_bytes: 0,
         }
     }
 }

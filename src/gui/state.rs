@@ -184,6 +184,8 @@ pub struct FlashRun {
     /// A configuration is embedded: the written image's SHA-256 is not the
     /// image file's.
     pub configured: bool,
+    /// The targets are read back after writing (the user may skip it).
+    pub verify: bool,
 }
 
 impl FlashRun {
@@ -205,6 +207,7 @@ impl FlashRun {
             refused: None,
             failure: None,
             configured: false,
+            verify: true,
         }
     }
 
@@ -222,9 +225,17 @@ impl FlashRun {
                     t.progress.update(phase, bytes, total, now);
                 }
             }
-            RunEvent::Flash(FlashEvent::TargetDone { target, result, .. }) => {
+            RunEvent::Flash(FlashEvent::TargetDone {
+                target,
+                result,
+                written_bytes,
+                verified_bytes,
+                ..
+            }) => {
                 if let Some(t) = self.targets.get_mut(target) {
                     t.progress.result = Some(result);
+                    t.progress.written_bytes = written_bytes;
+                    t.progress.verified_bytes = verified_bytes;
                 }
             }
             RunEvent::Flash(FlashEvent::Done { image_sha256, .. }) => {

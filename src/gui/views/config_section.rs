@@ -17,11 +17,14 @@ const FOLLOW_SECONDS: f64 = 0.4;
 pub fn config_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
     widgets::card_ui(ui, |ui| {
         widgets::step_title_ui(ui, 3, "Flash", app.flash_blocker().is_none());
-        ui.label(widgets::secondary(
-            ui,
-            "Every drive is read back and compared with the image after writing.",
-        ));
+        let check = if app.run_options.verify {
+            "Every drive is read back and compared with the image after writing."
+        } else {
+            "Verification is skipped: the drives are not read back after writing."
+        };
+        ui.label(widgets::secondary(ui, check));
         ui.add_space(4.0);
+        super::options_section::options_section_ui(ui, &app.run_options, actions);
         let section = egui::CollapsingHeader::new("balenaOS configuration (optional)")
             .default_open(!app.config.is_empty())
             .open(app.reveal_config.then_some(true))

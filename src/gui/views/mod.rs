@@ -9,6 +9,7 @@ mod drop_overlay;
 mod flash_bar;
 mod header;
 mod image_card;
+mod options_section;
 mod progress_screen;
 mod result_screen;
 mod widgets;

@@ -120,8 +120,9 @@ fn title_ui(ui: &mut egui::Ui, run: &FlashRun) {
             1 => " The drive can be removed.",
             _ => " The drives can be removed.",
         };
+        let verified = if run.verify { " and verified" } else { "" };
         format!(
-            "{} was written to {what} and verified.{removable}",
+            "{} was written to {what}{verified}.{removable}",
             run.image_name
         )
     } else if run.outcome() == Outcome::Cancelled {
@@ -154,8 +155,12 @@ fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget, outcome: Outcome) {
             target_name_ui(ui, target);
         });
         match result {
-            Some(Ok(())) => {
+            // What the engine reports, not what was asked for.
+            Some(Ok(())) if target.progress.verified_bytes > 0 => {
                 ui.label("Written and verified");
+            }
+            Some(Ok(())) => {
+                ui.label("Written, not verified (verification was skipped)");
             }
             // Told once for the run, in the banner above.
             Some(Err(failure)) if failure.kind == FailureKind::Source => {
