@@ -12,9 +12,11 @@ use super::drive_feed::DriveUpdate;
 use super::file_dialog::{FileChooser, FileDialog, Outcome, Purpose};
 use super::image_probe::{self, ImageInfo, ProbeResult};
 use super::message::{self, Problem};
+use super::notify::{self, Notifier};
 use super::options::{AppOptions, HelperOptions};
 use super::run_event::Running;
 use super::run_options::RunOptions;
+use super::run_time;
 use super::state::{self, FlashRun, Selection};
 use super::{theme, views};
 use crate::drives::Drive;
@@ -120,6 +122,9 @@ pub struct ImprintApp {
     /// Where the focus just moved (Tab): the scroll area brings it into
     /// view, so keyboard users never work below the fold.
     pub(super) scroll_to_focus: Option<egui::Rect>,
+    notifier: Notifier,
+    /// The window title last set, so it is sent only when it changes.
+    title: String,
 }
 
 impl ImprintApp {
@@ -149,6 +154,8 @@ impl ImprintApp {
             quit_confirmed: false,
             last_focus: None,
             scroll_to_focus: None,
+            notifier: options.notifier,
+            title: "Imprint".into(),
         };
         if let Some(path) = options.image {
             app.open_image(path, &cc.egui_ctx);
@@ -383,7 +390,7 @@ impl ImprintApp {
         }
     }
 
-    fn poll_run(&mut self) {
+    fn poll_run(&mut self, ctx: &egui::Context) {
         let Screen::Flashing { run, running } = &mut self.screen else {
             return;
         };
@@ -418,9 +425,26 @@ impl ImprintApp {
         if self.dialog == Some(Dialog::Quit) {
             self.dialog = None;
         }
+        // Minutes may have passed with the user in another window.
+        if !ctx.input(|i| i.focused) {
+            self.notifier.send(notify::for_run(&run));
+        }
         match run.ended_before_start() {
             Some(problem) => self.notice = Some(problem),
             None => self.screen = Screen::Result(run),
+        }
+    }
+
+    /// The progress in the window's title, for the taskbar.
+    fn update_title(&mut self, ctx: &egui::Context) {
+        let title = match &self.screen {
+            Screen::Flashing { run, .. } => run_time::window_title(Some(run), None),
+            Screen::Result(run) => run_time::window_title(None, Some(run)),
+            Screen::Select => run_time::window_title(None, None),
+        };
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
         }
     }
 
@@ -478,7 +502,8 @@ impl eframe::App for ImprintApp {
         self.poll_file_hash();
         self.poll_file_dialog(ctx);
         self.poll_config(ctx);
-        self.poll_run();
+        self.poll_run(ctx);
+        self.update_title(ctx);
         self.handle_dropped_files(ctx);
         self.guard_close(ctx);
     }

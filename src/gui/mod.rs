@@ -22,10 +22,12 @@ mod file_dialog;
 mod helper;
 mod image_probe;
 mod message;
+mod notify;
 mod options;
 mod progress;
 mod run_event;
 mod run_options;
+mod run_time;
 pub mod state;
 mod theme;
 mod views;
@@ -37,6 +39,7 @@ use crate::request::Exit;
 pub use app::ImprintApp;
 pub use drive_feed::DriveFeed;
 pub use file_dialog::FileChooser;
+pub use notify::{Notification, Notifier};
 pub use options::{AppOptions, HelperMode, HelperOptions};
 
 /// The application id: the name of the `.desktop` file and the Wayland

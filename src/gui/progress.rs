@@ -23,6 +23,13 @@ pub struct TargetProgress {
     /// (the used ones, or all with "Write every byte") and read back.
     pub written_bytes: u64,
     pub verified_bytes: u64,
+    /// The write phase's total, kept once verification starts (the
+    /// overall bar counts both phases).
+    pub write_total: Option<u64>,
+    /// When verification began, and when the target was done: the result
+    /// screen's elapsed time and average speed.
+    pub verify_started: Option<Instant>,
+    pub done_at: Option<Instant>,
 }
 
 impl Default for TargetProgress {
@@ -36,6 +43,9 @@ impl Default for TargetProgress {
             result: None,
             written_bytes: 0,
             verified_bytes: 0,
+            write_total: None,
+            verify_started: None,
+            done_at: None,
         }
     }
 }
@@ -44,6 +54,10 @@ impl TargetProgress {
     /// Records a progress event received at `now`.
     pub fn update(&mut self, phase: Phase, bytes: u64, total: Option<u64>, now: Instant) {
         if phase != self.phase {
+            if phase == Phase::Verify {
+                self.write_total = self.write_total.or(self.total).or(Some(self.bytes));
+                self.verify_started = Some(now);
+            }
             // Verification reads at its own speed: start its rate afresh.
             self.phase = phase;
             self.rate = None;
@@ -64,6 +78,9 @@ impl TargetProgress {
         }
         self.bytes = bytes;
         self.total = total.or(self.total);
+        if self.phase == Phase::Write {
+            self.write_total = self.total;
+        }
     }
 
     /// Done fraction of the current phase, when the total is known.

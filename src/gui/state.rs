@@ -186,6 +186,8 @@ pub struct FlashRun {
     pub configured: bool,
     /// The targets are read back after writing (the user may skip it).
     pub verify: bool,
+    /// When the checks passed and writing began.
+    pub started_at: Option<Instant>,
 }
 
 impl FlashRun {
@@ -208,13 +210,17 @@ impl FlashRun {
             failure: None,
             configured: false,
             verify: true,
+            started_at: None,
         }
     }
 
     /// Folds one event of the run into the rows.
     pub fn apply(&mut self, event: RunEvent, now: Instant) {
         match event {
-            RunEvent::Flash(FlashEvent::Started { .. }) => self.stage = Stage::Writing,
+            RunEvent::Flash(FlashEvent::Started { .. }) => {
+                self.stage = Stage::Writing;
+                self.started_at = Some(now);
+            }
             RunEvent::Flash(FlashEvent::Progress {
                 target,
                 phase,
@@ -236,6 +242,7 @@ impl FlashRun {
                     t.progress.result = Some(result);
                     t.progress.written_bytes = written_bytes;
                     t.progress.verified_bytes = verified_bytes;
+                    t.progress.done_at = Some(now);
                 }
             }
             RunEvent::Flash(FlashEvent::Done { image_sha256, .. }) => {

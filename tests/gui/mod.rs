@@ -4,5 +4,6 @@
 mod kittest_flows;
 mod kittest_options;
 mod kittest_outcomes;
+mod kittest_time;
 mod kittest_usability;
 mod xvfb_smoke;

@@ -10,6 +10,7 @@ mod flash_bar;
 mod header;
 mod image_card;
 mod options_section;
+mod overall_bar;
 mod progress_screen;
 mod result_screen;
 mod widgets;

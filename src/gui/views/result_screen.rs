@@ -9,10 +9,12 @@ use std::time::Instant;
 
 use super::super::app::FileHash;
 use super::super::message;
+use super::super::run_time;
 use super::super::state::{FlashRun, Outcome, RunTarget};
 use super::super::theme;
 use super::widgets;
 use crate::engine::FailureKind;
+use crate::humanize;
 
 /// What the result screen shows besides the run: the image file's own
 /// checksum, and what "Copy" last copied.
@@ -72,7 +74,7 @@ pub fn result_screen_ui(
                         ui.add_space(12.0);
                     }
                     for target in &run.targets {
-                        target_result_ui(ui, target, run.outcome());
+                        target_result_ui(ui, target, run);
                     }
                     ui.add_space(8.0);
                     hash_ui(ui, run, extras, actions);
@@ -140,7 +142,8 @@ fn title_ui(ui: &mut egui::Ui, run: &FlashRun) {
     ui.add(egui::Label::new(widgets::secondary(ui, detail)).wrap());
 }
 
-fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget, outcome: Outcome) {
+fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget, run: &FlashRun) {
+    let outcome = run.outcome();
     let result = target.progress.result.as_ref();
     let failed = !matches!(result, Some(Ok(())));
     let border = Some(match (failed, outcome) {
@@ -155,12 +158,14 @@ fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget, outcome: Outcome) {
             target_name_ui(ui, target);
         });
         match result {
-            // What the engine reports, not what was asked for.
-            Some(Ok(())) if target.progress.verified_bytes > 0 => {
-                ui.label("Written and verified");
-            }
             Some(Ok(())) => {
-                ui.label("Written, not verified (verification was skipped)");
+                // What the engine reports, not what was asked for.
+                ui.label(if target.progress.verified_bytes > 0 {
+                    "Written and verified"
+                } else {
+                    "Written, not verified (verification was skipped)"
+                });
+                timing_ui(ui, target, run);
             }
             // Told once for the run, in the banner above.
             Some(Err(failure)) if failure.kind == FailureKind::Source => {
@@ -182,6 +187,22 @@ fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget, outcome: Outcome) {
         }
     });
     ui.add_space(8.0);
+}
+
+/// "Took 1 min 12 s · wrote 5.2 GB at 85 MB/s".
+fn timing_ui(ui: &mut egui::Ui, target: &RunTarget, run: &FlashRun) {
+    let Some((elapsed, speed)) = run_time::target_timing(run, &target.progress) else {
+        return;
+    };
+    let mut line = format!("Took {}", run_time::duration(elapsed));
+    if let Some(speed) = speed {
+        line += &format!(
+            " · wrote {} at {} on average",
+            humanize::bytes(target.progress.written_bytes),
+            humanize::rate(speed)
+        );
+    }
+    ui.add(egui::Label::new(widgets::secondary(ui, line)).wrap());
 }
 
 /// A drive's name and, when the name does not say it, its path; cut with
