@@ -17,6 +17,7 @@ use super::options::{AppOptions, HelperOptions};
 use super::run_event::Running;
 use super::run_options::RunOptions;
 use super::run_time;
+use super::settings::Settings;
 use super::state::{self, FlashRun, Selection};
 use super::{theme, views};
 use crate::drives::Drive;
@@ -123,6 +124,14 @@ pub struct ImprintApp {
     /// view, so keyboard users never work below the fold.
     pub(super) scroll_to_focus: Option<egui::Rect>,
     notifier: Notifier,
+    /// The remembered choices, where they are kept, and whether they
+    /// changed this frame (saved once, after the frame's actions).
+    pub(super) settings: Settings,
+    config_dir: Option<PathBuf>,
+    pub(super) settings_changed: bool,
+    /// The decompressed size of the open image learned by an earlier
+    /// flash, when its format records none.
+    pub(super) learned_size: Option<u64>,
     /// The window title last set, so it is sent only when it changes.
     title: String,
 }
@@ -130,6 +139,7 @@ pub struct ImprintApp {
 impl ImprintApp {
     pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> ImprintApp {
         theme::apply(&cc.egui_ctx);
+        let settings = Settings::load(options.config_dir.as_deref());
         let mut app = ImprintApp {
             helper: options.helper,
             drive_rx: options.drives.start(&cc.egui_ctx),
@@ -137,11 +147,11 @@ impl ImprintApp {
             drive_error: None,
             image: ImageSlot::Empty,
             selection: Selection::default(),
-            show_all: false,
+            show_all: settings.show_all_drives,
             config: ConfigForm::default(),
             config_status: ConfigStatus::Unused,
             config_check: None,
-            run_options: RunOptions::default(),
+            run_options: settings.options,
             file_dialog: None,
             file_chooser: options.file_chooser,
             path_entry: None,
@@ -155,6 +165,10 @@ impl ImprintApp {
             last_focus: None,
             scroll_to_focus: None,
             notifier: options.notifier,
+            settings,
+            config_dir: options.config_dir,
+            settings_changed: false,
+            learned_size: None,
             title: "Imprint".into(),
         };
         if let Some(path) = options.image {
@@ -215,9 +229,37 @@ impl ImprintApp {
             .collect()
     }
 
-    /// The decompressed size of the selected image, when known.
+    /// The decompressed size of the selected image, when known: recorded
+    /// by its format, or learned by an earlier flash of the same file.
     pub(super) fn image_bytes(&self) -> Option<u64> {
-        self.image.info().and_then(|i| i.source.size_hint())
+        let info = self.image.info()?;
+        info.source.size_hint().or(self.learned_size)
+    }
+
+    /// Changes the remembered choices; they are saved after this frame.
+    pub(super) fn remember(&mut self, change: impl FnOnce(&mut Settings)) {
+        let before = self.settings.clone();
+        change(&mut self.settings);
+        self.settings_changed |= self.settings != before;
+    }
+
+    fn save_settings(&mut self) {
+        if !std::mem::take(&mut self.settings_changed) {
+            return;
+        }
+        if let Some(dir) = &self.config_dir {
+            // Remembering is a convenience: a read-only home is no error.
+            let _ = self.settings.save(dir);
+        }
+    }
+
+    /// What a typed-path field starts with: the last image folder, so
+    /// only the file name is left to type.
+    pub(super) fn path_entry_start(&self, purpose: Purpose) -> String {
+        match (&self.settings.image_folder, purpose) {
+            (Some(folder), Purpose::Image) => format!("{}/", folder.display()),
+            _ => String::new(),
+        }
     }
 
     /// Why Flash! is disabled, or `None` when it may be pressed.
@@ -243,6 +285,13 @@ impl ImprintApp {
 
     pub(super) fn open_image(&mut self, path: PathBuf, ctx: &egui::Context) {
         self.notice = None;
+        self.learned_size = None;
+        if let Some(folder) = std::fs::canonicalize(&path)
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+        {
+            self.remember(|s| s.image_folder = Some(folder));
+        }
         let rx = image_probe::start(path.clone(), ctx);
         self.file_hash = FileHash::Computing(image_probe::hash_file(path.clone(), ctx));
         self.image = ImageSlot::Opening { path, rx };
@@ -289,6 +338,11 @@ impl ImprintApp {
                 problem: message::image_unreadable("the image probe stopped (internal error)"),
             },
         };
+        if let ImageSlot::Ready(info) = &next
+            && info.source.size_hint().is_none()
+        {
+            self.learned_size = self.settings.learned_size(info.source.path());
+        }
         self.image = next;
         self.selection
             .retain_available(&self.drives, self.image_bytes());
@@ -323,7 +377,7 @@ impl ImprintApp {
                 self.reveal_config |= purpose == Purpose::Config;
                 self.path_entry = Some(PathEntry {
                     purpose,
-                    text: String::new(),
+                    text: self.path_entry_start(purpose),
                     no_dialog: true,
                     focus: true,
                     error: None,
@@ -345,6 +399,10 @@ impl ImprintApp {
             Purpose::Image => self.open_image(path, ctx),
             Purpose::Config => {
                 self.config.config_path = Some(path);
+                if self.config.wifi_ssid.is_empty() {
+                    // The network of last time; its password is never kept.
+                    self.config.wifi_ssid = self.settings.wifi_ssid.clone();
+                }
                 self.reveal_config = true;
                 self.revalidate_config(ctx);
             }
@@ -425,6 +483,7 @@ impl ImprintApp {
         if self.dialog == Some(Dialog::Quit) {
             self.dialog = None;
         }
+        self.learn_size(&run);
         // Minutes may have passed with the user in another window.
         if !ctx.input(|i| i.focused) {
             self.notifier.send(notify::for_run(&run));
@@ -433,6 +492,20 @@ impl ImprintApp {
             Some(problem) => self.notice = Some(problem),
             None => self.screen = Screen::Result(run),
         }
+    }
+
+    /// A run that read the image to its end learned its decompressed size:
+    /// remembered when the format does not record it.
+    fn learn_size(&mut self, run: &FlashRun) {
+        let (Some(bytes), Some(info)) = (run.image_bytes, self.image.info()) else {
+            return;
+        };
+        if info.source.size_hint().is_some() || info.source.file_size().is_none() {
+            return;
+        }
+        let path = info.source.path().to_path_buf();
+        self.learned_size = Some(bytes);
+        self.remember(|s| s.learn_size(&path, bytes));
     }
 
     /// The progress in the window's title, for the taskbar.
@@ -528,5 +601,6 @@ impl eframe::App for ImprintApp {
         for action in actions {
             self.handle(action, &ctx);
         }
+        self.save_settings();
     }
 }

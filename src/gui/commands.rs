@@ -39,6 +39,7 @@ impl ImprintApp {
             }
             Action::SetShowAll(show_all) => {
                 self.show_all = show_all;
+                self.remember(|s| s.show_all_drives = show_all);
                 if !show_all {
                     // Never flash a drive the list no longer shows.
                     let hidden: Vec<PathBuf> = self
@@ -58,11 +59,18 @@ impl ImprintApp {
                 self.revalidate_config(ctx);
             }
             Action::SetWifi { ssid, psk } => {
+                if !ssid.trim().is_empty() {
+                    let name = ssid.trim().to_string();
+                    self.remember(|s| s.wifi_ssid = name);
+                }
                 self.config.wifi_ssid = ssid;
                 self.config.wifi_psk = psk;
                 self.revalidate_config(ctx);
             }
-            Action::SetRunOptions(options) => self.run_options = options,
+            Action::SetRunOptions(options) => {
+                self.run_options = options;
+                self.remember(|s| s.options = options);
+            }
             Action::RequestFlash => {
                 if self.flash_blocker().is_some() {
                     return;
@@ -129,7 +137,7 @@ impl ImprintApp {
                 self.reveal_config |= purpose == Purpose::Config;
                 self.path_entry = Some(PathEntry {
                     purpose,
-                    text: String::new(),
+                    text: self.path_entry_start(purpose),
                     no_dialog: false,
                     focus: true,
                     error: None,
@@ -186,6 +194,7 @@ impl ImprintApp {
         self.file_dialog = Some(FileDialog::open(
             purpose,
             &self.suggested_file_name(),
+            self.settings.image_folder.as_deref(),
             self.file_chooser,
             ctx,
         ));

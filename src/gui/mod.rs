@@ -28,6 +28,7 @@ mod progress;
 mod run_event;
 mod run_options;
 mod run_time;
+mod settings;
 pub mod state;
 mod theme;
 mod views;

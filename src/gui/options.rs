@@ -19,6 +19,9 @@ pub struct AppOptions {
     pub file_chooser: FileChooser,
     /// Where the notification at the end of a run goes.
     pub notifier: Notifier,
+    /// Where the remembered choices are kept ([`super::settings`]); `None`
+    /// remembers nothing.
+    pub config_dir: Option<PathBuf>,
 }
 
 impl AppOptions {
@@ -31,6 +34,7 @@ impl AppOptions {
             helper: HelperOptions::from_env(),
             file_chooser: FileChooser::Native,
             notifier: Notifier::Desktop,
+            config_dir: super::settings::default_dir(),
         }
     }
 }

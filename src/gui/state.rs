@@ -188,6 +188,8 @@ pub struct FlashRun {
     pub verify: bool,
     /// When the checks passed and writing began.
     pub started_at: Option<Instant>,
+    /// The image's decompressed length, once it was read to its end.
+    pub image_bytes: Option<u64>,
 }
 
 impl FlashRun {
@@ -211,6 +213,7 @@ impl FlashRun {
             configured: false,
             verify: true,
             started_at: None,
+            image_bytes: None,
         }
     }
 
@@ -245,8 +248,12 @@ impl FlashRun {
                     t.progress.done_at = Some(now);
                 }
             }
-            RunEvent::Flash(FlashEvent::Done { image_sha256, .. }) => {
+            RunEvent::Flash(FlashEvent::Done {
+                image_sha256,
+                image_bytes,
+            }) => {
                 self.image_sha256 = image_sha256;
+                self.image_bytes = image_bytes;
             }
             RunEvent::Refused(reasons) => self.refused.get_or_insert_with(Vec::new).extend(reasons),
             RunEvent::Failed(message) => self.failure = Some(message),

@@ -80,6 +80,8 @@ pub(super) fn options_with(
         // desktop without a file-chooser service gives.
         file_chooser: FileChooser::Missing,
         notifier: Notifier::Off,
+        // Nothing remembered: each test starts as a first run.
+        config_dir: None,
     };
     (options, tx)
 }

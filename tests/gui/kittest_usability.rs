@@ -173,6 +173,7 @@ fn long_names_are_cut_and_everything_fits_800_by_600() {
         helper: in_process(),
         file_chooser: FileChooser::Missing,
         notifier: Notifier::Off,
+        config_dir: None,
     };
     let mut h: App = Harness::builder()
         .with_size([800.0, 600.0])

@@ -4,6 +4,7 @@
 mod kittest_flows;
 mod kittest_options;
 mod kittest_outcomes;
+mod kittest_settings;
 mod kittest_time;
 mod kittest_usability;
 mod xvfb_smoke;

@@ -101,7 +101,7 @@ fn image_info_ui(ui: &mut egui::Ui, app: &ImprintApp, info: &ImageInfo, actions:
             entry,
         );
     }
-    ui.add(egui::Label::new(size_line(info)).wrap());
+    ui.add(egui::Label::new(size_line(info, app.learned_size)).wrap());
     ui.add(
         egui::Label::new(widgets::secondary(
             ui,
@@ -136,8 +136,9 @@ fn file_hash_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) 
     });
 }
 
-/// "xz · 3.1 MB compressed · 32 MB decompressed".
-fn size_line(info: &ImageInfo) -> String {
+/// "xz · 3.1 MB compressed · 32 MB decompressed"; a size the format does
+/// not record but an earlier flash of this file learned says so.
+fn size_line(info: &ImageInfo, learned: Option<u64>) -> String {
     let source = &info.source;
     let format = source.format();
     let file = source
@@ -150,10 +151,17 @@ fn size_line(info: &ImageInfo) -> String {
             format.name(),
             humanize::bytes(size)
         ),
-        (_, None) => format!(
-            "{} · {file} compressed · decompressed size known after flashing",
-            format.name()
-        ),
+        (_, None) => match learned {
+            Some(size) => format!(
+                "{} · {file} compressed · {} decompressed (learned when it was last flashed)",
+                format.name(),
+                humanize::bytes(size)
+            ),
+            None => format!(
+                "{} · {file} compressed · decompressed size known after flashing",
+                format.name()
+            ),
+        },
     }
 }
 
