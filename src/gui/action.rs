@@ -30,6 +30,8 @@ pub enum Action {
     },
     /// The "Options" section changed (verification, every byte).
     SetRunOptions(super::run_options::RunOptions),
+    /// The expected SHA-256 typed or pasted on the image card.
+    SetExpectedSha256(String),
     /// Flash! pressed: ask for confirmation.
     RequestFlash,
     /// The confirmation was accepted.

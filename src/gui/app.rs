@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use crossbeam_channel::{Receiver, TryRecvError};
 
+use super::checksum::{self, Found, Verdict};
 use super::config_check::{ConfigCheck, ConfigForm, ConfigStatus};
 use super::drive_feed::DriveUpdate;
 use super::file_dialog::{FileChooser, FileDialog, Outcome, Purpose};
@@ -109,6 +110,10 @@ pub struct ImprintApp {
     /// arrived (dropped, typed) and its check result must be seen.
     pub(super) reveal_config: bool,
     pub(super) file_hash: FileHash,
+    /// The publisher's SHA-256 of the image file: pasted by the user, or
+    /// found beside the image.
+    pub(super) expected_sha256: String,
+    pub(super) found_sha256: Option<Found>,
     /// What "Copy" last put on the clipboard, and when: the button says
     /// "Copied" for a moment.
     pub(super) copied: Option<(String, Instant)>,
@@ -157,6 +162,8 @@ impl ImprintApp {
             path_entry: None,
             reveal_config: false,
             file_hash: FileHash::None,
+            expected_sha256: String::new(),
+            found_sha256: None,
             copied: None,
             dialog: None,
             notice: None,
@@ -270,6 +277,16 @@ impl ImprintApp {
             ImageSlot::Failed { .. } => return Some("This image cannot be used: choose another"),
             ImageSlot::Empty => return Some("Select an image first"),
         }
+        match self.checksum_verdict() {
+            Verdict::Mismatch => {
+                return Some("The image does not match its checksum: download it again");
+            }
+            Verdict::Waiting => return Some("Checking the image against its checksum…"),
+            Verdict::Malformed => {
+                return Some("The expected SHA-256 must be 64 hexadecimal digits");
+            }
+            Verdict::NotGiven | Verdict::Matches | Verdict::Unknown => {}
+        }
         if self.selection.is_empty() {
             return Some("Select at least one drive");
         }
@@ -283,8 +300,20 @@ impl ImprintApp {
         }
     }
 
+    /// How the image file compares with its expected checksum.
+    pub(super) fn checksum_verdict(&self) -> Verdict {
+        checksum::verdict(
+            &self.expected_sha256,
+            self.found_sha256.as_ref(),
+            &self.file_hash,
+        )
+    }
+
     pub(super) fn open_image(&mut self, path: PathBuf, ctx: &egui::Context) {
         self.notice = None;
+        // A checksum belongs to one file.
+        self.expected_sha256.clear();
+        self.found_sha256 = checksum::find_beside(&path);
         self.learned_size = None;
         if let Some(folder) = std::fs::canonicalize(&path)
             .ok()

@@ -71,6 +71,7 @@ impl ImprintApp {
                 self.run_options = options;
                 self.remember(|s| s.options = options);
             }
+            Action::SetExpectedSha256(text) => self.expected_sha256 = text,
             Action::RequestFlash => {
                 if self.flash_blocker().is_some() {
                     return;

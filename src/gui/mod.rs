@@ -13,6 +13,7 @@
 
 mod action;
 mod app;
+mod checksum;
 mod commands;
 mod config_check;
 mod demo_image;

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use imprint::drives::Bus;
 use imprint::gui::{HelperMode, HelperOptions};
 
+use egui_kittest::kittest::Queryable;
+
 use crate::support::loopdev;
 
 use super::kittest_flows::{
@@ -31,12 +33,28 @@ fn stale_card(dir: &Path, name: &str) -> PathBuf {
     path
 }
 
+/// Unfolds "Options" and waits until the view has followed it into sight
+/// (the controls stop moving), so that a click lands where it aims.
+pub(super) fn open_options(h: &mut App) {
+    click(h, "Options");
+    let mut last = None;
+    for _ in 0..60 {
+        let rect = h.get_by_label("Write every byte").rect();
+        if last == Some(rect) {
+            return;
+        }
+        last = Some(rect);
+        h.step();
+    }
+    panic!("the Options section kept moving");
+}
+
 /// Opens the fixture, ticks the card, sets the options by their labels,
 /// flashes and waits for the result.
 fn flash_with(h: &mut App, options: &[&str]) {
     drop_image(h, &fixture());
     click(h, "Test Card");
-    click(h, "Options");
+    open_options(h);
     for option in options {
         click(h, option);
     }
@@ -51,7 +69,7 @@ fn skip_verification_says_the_drive_was_not_read_back() {
         let card = stale_card(dir.path(), "card.img");
         let (mut h, _drives) = app_with(vec![drive(&card, 8 << 20, "Card", Bus::Usb)], helper);
         drop_image(&mut h, &fixture());
-        click(&mut h, "Options");
+        open_options(&mut h);
         assert!(
             !shows(&h, "only found when the device fails to boot"),
             "the risk is said when it is taken"

@@ -14,6 +14,7 @@ use super::kittest_flows::{
     App, DroppedPath, click, drive, drop_image, flash_and_confirm, in_process, options_with, shows,
     type_into, wait_until,
 };
+use super::kittest_options::open_options;
 use crate::support;
 
 /// An app whose settings live in `config`.
@@ -61,7 +62,7 @@ fn choices_are_remembered_and_the_wifi_password_is_not() {
         click(&mut h, "balenaOS configuration (optional)");
         type_into(&mut h, "WiFi network", "HomeNet");
         type_into(&mut h, "WiFi password", "secret-passphrase");
-        click(&mut h, "Options");
+        open_options(&mut h);
         click(&mut h, "Skip verification");
     }
     let saved = std::fs::read_to_string(config.join("settings.json")).unwrap();

@@ -10,10 +10,6 @@ use super::super::file_dialog::Purpose;
 use super::super::theme;
 use super::widgets;
 
-/// How long the view follows the configuration form as it unfolds (a bit
-/// longer than egui's opening animation).
-const FOLLOW_SECONDS: f64 = 0.4;
-
 pub fn config_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
     widgets::card_ui(ui, |ui| {
         widgets::step_title_ui(ui, 3, "Flash", app.flash_blocker().is_none());
@@ -29,21 +25,7 @@ pub fn config_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Act
             .default_open(!app.config.is_empty())
             .open(app.reveal_config.then_some(true))
             .show(ui, |ui| config_form_ui(ui, app, actions));
-        // Opened at the bottom of the window, the form would unfold out of
-        // sight: follow it into view while it opens.
-        let follow = egui::Id::unique("follow_config_section");
-        let now = ui.input(|i| i.time);
-        if section.header_response.clicked() || app.reveal_config {
-            ui.ctx()
-                .data_mut(|d| d.insert_temp(follow, now + FOLLOW_SECONDS));
-        }
-        let until = ui.ctx().data(|d| d.get_temp::<f64>(follow));
-        if let (Some(until), Some(body)) = (until, &section.body_response)
-            && now < until
-        {
-            body.scroll_to_me(Some(egui::Align::Max));
-            ui.ctx().request_repaint();
-        }
+        widgets::follow_unfolding(ui, &section, app.reveal_config, "follow_config_section");
     });
 }
 

@@ -2,6 +2,7 @@
 //! function takes the state it shows and pushes [`Action`]s, never changing
 //! the app directly.
 
+mod checksum_row;
 mod config_section;
 mod dialogs;
 mod drive_list;

@@ -10,7 +10,7 @@ pub fn options_section_ui(ui: &mut egui::Ui, options: &RunOptions, actions: &mut
     // Unfolded when a choice differs from the default, so it is never a
     // hidden surprise.
     let changed = *options != RunOptions::default();
-    egui::CollapsingHeader::new("Options")
+    let section = egui::CollapsingHeader::new("Options")
         .default_open(changed)
         .show(ui, |ui| {
             let mut next = *options;
@@ -49,4 +49,5 @@ pub fn options_section_ui(ui: &mut egui::Ui, options: &RunOptions, actions: &mut
                 actions.push(Action::SetRunOptions(next));
             }
         });
+    widgets::follow_unfolding(ui, &section, false, "follow_options_section");
 }
