@@ -8,4 +8,5 @@ mod kittest_outcomes;
 mod kittest_settings;
 mod kittest_time;
 mod kittest_usability;
+mod kittest_wifi;
 mod xvfb_smoke;
