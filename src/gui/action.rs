@@ -10,6 +10,10 @@ use super::file_dialog::Purpose;
 pub enum Action {
     /// Open the native file dialog for an image.
     PickImage,
+    /// Ask which drive to clone.
+    PickCloneSource,
+    /// Read this drive as the image ("Clone a drive…").
+    CloneFrom(PathBuf),
     /// Write the built-in demo image to a file and select it.
     UseDemoImage,
     /// Open the save dialog for an image file to write to.

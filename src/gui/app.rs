@@ -79,6 +79,8 @@ pub enum Dialog {
     Flash,
     /// The window was asked to close while drives are being written.
     Quit,
+    /// Which drive to clone?
+    CloneSource,
 }
 
 /// Which screen is shown.
@@ -228,12 +230,34 @@ impl ImprintApp {
                     || self.drives.iter().any(|d| {
                         &d.path == t
                             && !matches!(
-                                state::availability(d, self.image_bytes()),
+                                self.drive_availability(d),
                                 state::Availability::Blocked(_)
                             )
                     })
             })
             .collect()
+    }
+
+    /// The drive being cloned: the image is one of the listed drives. It is
+    /// read, so it must never be a target.
+    pub(super) fn clone_source(&self) -> Option<&Path> {
+        let path = match &self.image {
+            ImageSlot::Empty => return None,
+            ImageSlot::Opening { path, .. } | ImageSlot::Failed { path, .. } => path.as_path(),
+            ImageSlot::Ready(info) => info.source.path(),
+        };
+        self.drives.iter().any(|d| d.path == path).then_some(path)
+    }
+
+    /// Whether `drive` may be chosen now: the rules of
+    /// [`state::availability`], and never the drive being cloned.
+    pub(super) fn drive_availability(&self, drive: &Drive) -> state::Availability {
+        if self.clone_source() == Some(drive.path.as_path()) {
+            return state::Availability::Blocked(
+                "Being cloned: it is the source of the image".into(),
+            );
+        }
+        state::availability(drive, self.image_bytes())
     }
 
     /// The decompressed size of the selected image, when known: recorded
@@ -375,6 +399,9 @@ impl ImprintApp {
         self.image = next;
         self.selection
             .retain_available(&self.drives, self.image_bytes());
+        if let Some(source) = self.clone_source().map(Path::to_path_buf) {
+            self.selection.remove(&source);
+        }
         self.config_status = ConfigStatus::Unused;
         self.config_check = None;
     }

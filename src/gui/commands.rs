@@ -9,7 +9,7 @@ use super::app::{Dialog, ImprintApp, PathEntry, Screen};
 use super::config_check::{ConfigForm, ConfigStatus};
 use super::file_dialog::{FileDialog, Purpose};
 use super::message::Problem;
-use super::state::{Availability, FlashRun, Outcome, availability};
+use super::state::{Availability, FlashRun, Outcome};
 use super::{demo_image, engine_run, helper};
 use crate::request;
 use crate::source::ImageFormat;
@@ -30,6 +30,13 @@ impl ImprintApp {
                     );
                 }
             },
+            Action::PickCloneSource => self.dialog = Some(Dialog::CloneSource),
+            Action::CloneFrom(path) => {
+                self.dialog = None;
+                // Never read and written at once.
+                self.selection.remove(&path);
+                self.open_image(path, ctx);
+            }
             Action::PickFileTarget => self.start_file_dialog(Purpose::FileTarget, ctx),
             Action::RemoveFileTarget(path) => self.selection.remove_file(&path),
             Action::ToggleDrive(path) => self.toggle_drive(path),
@@ -181,7 +188,7 @@ impl ImprintApp {
         let Some(drive) = self.drives.iter().find(|d| d.path == path) else {
             return;
         };
-        match availability(drive, self.image_bytes()) {
+        match self.drive_availability(drive) {
             Availability::Selectable => self.selection.add(&path),
             Availability::NeedsConfirmation => self.dialog = Some(Dialog::LargeDrive(path)),
             Availability::Blocked(_) => {}

@@ -2,6 +2,7 @@
 //! egui_kittest (no GPU), and the real window under Xvfb.
 
 mod kittest_checksum;
+mod kittest_clone;
 mod kittest_flows;
 mod kittest_options;
 mod kittest_outcomes;

@@ -63,6 +63,14 @@ fn empty_ui(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
     ui.add_space(8.0);
     ui.horizontal_wrapped(|ui| {
         widgets::type_path_link_ui(ui, Purpose::Image, actions);
+        ui.label(widgets::secondary(ui, "·"));
+        if ui
+            .link("Clone a drive…")
+            .on_hover_text("Use a drive's whole contents as the image")
+            .clicked()
+        {
+            actions.push(Action::PickCloneSource);
+        }
         ui.label(widgets::secondary(ui, "·  No image at hand?"));
         if ui
             .link("Try the demo image")
@@ -94,6 +102,16 @@ fn name_row_ui(ui: &mut egui::Ui, path: &Path, button: &str, actions: &mut Vec<A
 
 fn image_info_ui(ui: &mut egui::Ui, app: &ImprintApp, info: &ImageInfo, actions: &mut Vec<Action>) {
     name_row_ui(ui, info.source.path(), "Change…", actions);
+    if let Some(drive) = app
+        .clone_source()
+        .and_then(|source| app.drives.iter().find(|d| d.path == source))
+    {
+        let text = format!(
+            "Cloning the drive {}: it is only read",
+            drive.display_name()
+        );
+        widgets::truncated_ui(ui, widgets::secondary(ui, text.as_str()), &text);
+    }
     if let Some(entry) = info.source.entry_name() {
         widgets::truncated_ui(
             ui,

@@ -3,6 +3,7 @@
 //! the app directly.
 
 mod checksum_row;
+mod clone_dialog;
 mod config_section;
 mod dialogs;
 mod drive_list;
