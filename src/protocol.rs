@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{FailureKind, FlashReport, Phase, TargetFailure};
+use crate::engine::{Ejected, FailureKind, FlashReport, Phase, TargetFailure};
 
 /// One line of `--json` output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,11 +79,25 @@ pub enum WireEvent {
         warnings: Vec<String>,
     },
     /// A target refused before anything was written (exit code 2).
-    Refused { target: String, error: String },
+    /// A target that succeeded was left safe to remove (`--eject`).
+    Ejected {
+        target: String,
+        /// `powered_off` or `flushed`; `failed` with `error` when neither.
+        outcome: EjectOutcome,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    Refused {
+        target: String,
+        error: String,
+    },
     /// The run as a whole could not start or was stopped before writing
     /// (exit code 2), or the image failed in a way that concerns every
     /// target.
-    Error { kind: ErrorKind, error: String },
+    Error {
+        kind: ErrorKind,
+        error: String,
+    },
     /// `--dry-run`: every check passed, nothing was written.
     DryRun {
         image: String,
@@ -103,6 +117,39 @@ pub enum Outcome {
 }
 
 /// What an `error` event is about.
+/// How `--eject` left a drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EjectOutcome {
+    PoweredOff,
+    Flushed,
+    Failed,
+}
+
+impl WireEvent {
+    pub fn ejected(target: String, result: &Result<Ejected, String>) -> WireEvent {
+        let (outcome, error) = match result {
+            Ok(Ejected::PoweredOff) => (EjectOutcome::PoweredOff, None),
+            Ok(Ejected::Flushed) => (EjectOutcome::Flushed, None),
+            Err(e) => (EjectOutcome::Failed, Some(e.clone())),
+        };
+        WireEvent::Ejected {
+            target,
+            outcome,
+            error,
+        }
+    }
+
+    /// The engine's result of an `ejected` event.
+    pub fn ejected_result(outcome: EjectOutcome, error: Option<String>) -> Result<Ejected, String> {
+        match outcome {
+            EjectOutcome::PoweredOff => Ok(Ejected::PoweredOff),
+            EjectOutcome::Flushed => Ok(Ejected::Flushed),
+            EjectOutcome::Failed => Err(error.unwrap_or_else(|| "could not be ejected".into())),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
@@ -287,6 +334,8 @@ mod tests {
                 target: "/dev/sda".into(),
                 error: "holds /".into(),
             },
+            WireEvent::ejected("/dev/sdb".into(), &Ok(Ejected::PoweredOff)),
+            WireEvent::ejected("/dev/sdc".into(), &Err("busy".into())),
             WireEvent::error(ErrorKind::Usage, "no --target"),
             WireEvent::error(ErrorKind::Cancelled, "interrupted"),
             WireEvent::DryRun {

@@ -54,7 +54,7 @@ if [ "$user" = false ]; then
         policy="/usr/share/polkit-1/actions/$app_id.policy"
     fi
     mkdir -p "$(dirname "$policy")"
-    sed "s|@BINDIR@|$bindir|" "$here/$app_id.policy" > "$policy"
+    sed "s|/usr/bin/imprint|$bindir/imprint|" "$here/$app_id.policy" > "$policy"
     chmod 644 "$policy"
 fi
 

@@ -88,6 +88,10 @@ pub struct FlashArgs {
     /// Write and verify every byte of the image, free space included.
     #[arg(long)]
     pub full: bool,
+    /// Eject each drive once it is written and verified: flushed, and
+    /// powered off when it is a USB drive and udisks2 is installed.
+    #[arg(long)]
+    pub eject: bool,
 }
 
 #[derive(Debug, Args)]

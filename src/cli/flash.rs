@@ -57,6 +57,7 @@ pub fn run(args: FlashArgs) -> Exit {
         verify: !args.no_verify,
         expected_sha256: args.sha256.clone(),
         full: args.full,
+        eject: args.eject,
     };
     let Prepared { job, configured } = match prepare(&options, args.json) {
         Ok(prepared) => prepared,
@@ -96,6 +97,7 @@ pub fn run(args: FlashArgs) -> Exit {
         sink.as_mut(),
         Mode::Flash,
         cancel,
+        args.eject,
     )
 }
 
@@ -108,6 +110,7 @@ pub fn verify(args: VerifyArgs) -> Exit {
         verify: true,
         expected_sha256: None,
         full: args.full,
+        eject: false,
     };
     let Prepared { job, configured } = match prepare(&options, args.json) {
         Ok(prepared) => prepared,
@@ -120,6 +123,7 @@ pub fn verify(args: VerifyArgs) -> Exit {
         sink.as_mut(),
         Mode::Verify,
         cancel,
+        false,
     )
 }
 
@@ -130,9 +134,10 @@ fn run_to_end(
     sink: &mut dyn EventSink,
     mode: Mode,
     cancel: Arc<AtomicBool>,
+    eject: bool,
 ) -> Exit {
     let info = run_info(job, configured);
-    match run_engine(job, &info, sink, mode, cancel) {
+    match run_engine(job, &info, sink, mode, cancel, eject) {
         Ok(report) => Exit::of(&report),
         Err(refusals) => {
             sink.refused(&refusals);
@@ -164,10 +169,18 @@ fn run_engine(
     sink: &mut dyn EventSink,
     mode: Mode,
     cancel: Arc<AtomicBool>,
+    eject: bool,
 ) -> Result<FlashReport, Vec<Refusal>> {
     interrupt::started_writing();
     sink.start(info);
-    let run = match request::spawn(job.clone(), mode, cancel) {
+    let run = request::spawn(job.clone(), mode, cancel).and_then(|run| {
+        if eject {
+            run.ejecting(job.targets.clone())
+        } else {
+            Ok(run)
+        }
+    });
+    let run = match run {
         Ok(run) => run,
         Err(e) => panic!("cannot start the engine thread: {e}"),
     };

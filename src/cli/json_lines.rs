@@ -68,6 +68,9 @@ impl EventSink for JsonLines {
                 bytes: *bytes,
                 total: *total,
             }),
+            FlashEvent::Ejected { target, result } => {
+                emit(&WireEvent::ejected(self.target_name(*target), result))
+            }
             FlashEvent::TargetDone {
                 target,
                 result,

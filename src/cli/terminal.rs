@@ -8,7 +8,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::sink::{EventSink, RunInfo};
-use crate::engine::{FlashEvent, FlashReport, Phase, Refusal, TargetOutcome};
+use crate::engine::{Ejected, FlashEvent, FlashReport, Phase, Refusal, TargetOutcome};
 use crate::humanize;
 
 pub struct Terminal {
@@ -127,6 +127,17 @@ impl EventSink for Terminal {
                         self.note(format!("{name}: FAILED: {}", failure.message));
                     }
                 }
+            }
+            FlashEvent::Ejected { target, result } => {
+                let Some(bar) = self.bars.get(*target) else {
+                    return;
+                };
+                let name = bar.prefix();
+                self.note(match result {
+                    Ok(Ejected::PoweredOff) => format!("{name}: ejected, safe to remove"),
+                    Ok(Ejected::Flushed) => format!("{name}: flushed, safe to remove"),
+                    Err(e) => format!("{name}: {e}"),
+                });
             }
             FlashEvent::Started { .. } | FlashEvent::Done { .. } => {}
         }

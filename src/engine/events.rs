@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::platform::Ejected;
+
 /// What a target is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -81,6 +83,13 @@ pub enum FlashEvent {
         written_bytes: u64,
         /// Bytes read back and compared with the image.
         verified_bytes: u64,
+    },
+    /// Target number `target` was left safe to remove after it succeeded
+    /// (`--eject`); sent by `request`, which ejects, never by the engine.
+    Ejected {
+        target: usize,
+        /// How it was left, or why it could not be (a sentence).
+        result: Result<Ejected, String>,
     },
     /// Every target is finished.
     Done {

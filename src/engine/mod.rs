@@ -39,7 +39,7 @@ pub use crate::patch::Patch;
 pub use crate::target::Refusal;
 pub use chunk::CHUNK_BYTES;
 pub use device_io::stuck_targets;
-pub use events::{FailureKind, FlashEvent, Phase, TargetFailure};
+pub use events::{Ejected, FailureKind, FlashEvent, Phase, TargetFailure};
 pub use job::{FlashJob, FlashReport, TargetOutcome};
 
 use crate::target::{self, OpenTargetFile, TargetInfo, TargetOpener};
@@ -49,7 +49,8 @@ use reader::Consumer;
 /// Checks every target of `job` (system drive, size, named twice, the image
 /// itself) without opening any for writing. `--dry-run` stops here.
 pub fn check(job: &FlashJob) -> Result<Vec<TargetInfo>, Vec<Refusal>> {
-    let size = image_size(job);
+    // At least this size: a drive smaller than a lower bound is refused too.
+    let size = job.source.min_size();
     target::check_targets(&job.targets, job.source.path(), size)
 }
 

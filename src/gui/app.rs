@@ -260,11 +260,16 @@ impl ImprintApp {
         state::availability(drive, self.image_bytes())
     }
 
-    /// The decompressed size of the selected image, when known: recorded
-    /// by its format, or learned by an earlier flash of the same file.
+    /// The size the selected image has at least, which a drive must hold:
+    /// exact when the format records it; else the larger of a lower bound
+    /// the format gives (gzip's ISIZE) and the size an earlier flash of the
+    /// same file learned.
     pub(super) fn image_bytes(&self) -> Option<u64> {
-        let info = self.image.info()?;
-        info.source.size_hint().or(self.learned_size)
+        let min = self.image.info()?.source.min_size();
+        match (min, self.learned_size) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Changes the remembered choices; they are saved after this frame.

@@ -279,6 +279,14 @@ pub fn parse_line(line: &str, targets: &[PathBuf]) -> Option<RunEvent> {
             image_sha256,
             image_bytes,
         },
+        WireEvent::Ejected {
+            target,
+            outcome,
+            error,
+        } => FlashEvent::Ejected {
+            target: index(&target)?,
+            result: WireEvent::ejected_result(outcome, error),
+        },
         WireEvent::DryRun { .. } => return None,
     };
     Some(RunEvent::Flash(event))

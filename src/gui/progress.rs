@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use crate::engine::{Phase, TargetFailure};
+use crate::engine::{Ejected, Phase, TargetFailure};
 
 /// How much a new rate sample counts: enough smoothing that the MB/s figure
 /// does not flicker at ten events per second, while still following a
@@ -30,6 +30,8 @@ pub struct TargetProgress {
     /// screen's elapsed time and average speed.
     pub verify_started: Option<Instant>,
     pub done_at: Option<Instant>,
+    /// How the drive was left once it succeeded, when the run ejects.
+    pub ejected: Option<Result<Ejected, String>>,
 }
 
 impl Default for TargetProgress {
@@ -46,6 +48,7 @@ impl Default for TargetProgress {
             write_total: None,
             verify_started: None,
             done_at: None,
+            ejected: None,
         }
     }
 }

@@ -248,6 +248,11 @@ impl FlashRun {
                     t.progress.done_at = Some(now);
                 }
             }
+            RunEvent::Flash(FlashEvent::Ejected { target, result }) => {
+                if let Some(t) = self.targets.get_mut(target) {
+                    t.progress.ejected = Some(result);
+                }
+            }
             RunEvent::Flash(FlashEvent::Done {
                 image_sha256,
                 image_bytes,

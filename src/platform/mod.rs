@@ -163,6 +163,12 @@ pub use linux::list_drives;
 #[cfg(target_os = "linux")]
 pub use linux::{BlockSnapshot, block_snapshot};
 
+/// `eject(&Path) -> io::Result<Ejected>`: leaves a flashed drive safe to
+/// remove: flushed, and powered off when it is a USB drive and udisks2 is
+/// installed.
+#[cfg(target_os = "linux")]
+pub use linux::eject;
+
 // ---------------------------------------------------------------------------
 // Privileges and processes.
 
@@ -299,6 +305,16 @@ impl Storage {
     pub fn is_stored_on(&self, other: &Storage) -> bool {
         !self.under.is_disjoint(&other.top)
     }
+}
+
+/// How [`eject`] left a drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ejected {
+    /// Powered off: the drive has gone away and may be pulled out.
+    PoweredOff,
+    /// Every byte is on the drive; it may be pulled out.
+    Flushed,
 }
 
 /// How a drive is attached.

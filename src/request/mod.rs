@@ -6,6 +6,7 @@
 //! The command line converts its clap arguments into these options, the app
 //! builds them from its form; neither imports the other.
 
+mod eject;
 mod exit;
 mod prepare;
 mod run;

@@ -24,6 +24,8 @@ pub struct FlashOptions {
     pub expected_sha256: Option<String>,
     /// Write and verify every byte, not only the used ones (`--full`).
     pub full: bool,
+    /// Eject each drive that succeeded (`--eject`; the app's default).
+    pub eject: bool,
 }
 
 /// A job ready to run, with the configuration it carries.

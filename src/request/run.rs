@@ -21,7 +21,7 @@ pub enum Mode {
 /// was refused; [`Run::finish`] then gives the report.
 pub struct Run {
     pub events: Receiver<FlashEvent>,
-    handle: JoinHandle<Result<FlashReport, Vec<Refusal>>>,
+    pub(super) handle: JoinHandle<Result<FlashReport, Vec<Refusal>>>,
 }
 
 impl Run {

@@ -9,6 +9,7 @@ pub(crate) mod archive;
 mod decode;
 mod decode_errors;
 mod error;
+mod gzip_size;
 mod input;
 pub(crate) mod sniff;
 mod xz;
@@ -98,6 +99,8 @@ pub struct ImageSource {
     input_kind: InputKind,
     file_size: Option<u64>,
     size_hint: Option<u64>,
+    /// A size the image has at least, when only that is known (gzip).
+    min_size: Option<u64>,
     entry_name: Option<String>,
     reading: Arc<Reading>,
 }
@@ -154,6 +157,7 @@ impl ImageSource {
                 let head = read_head(&mut reader).map_err(read_error)?;
                 let format = sniff(&head);
                 let mut size_hint = None;
+                let mut min_size = None;
                 let mut entry_name = None;
                 let mut zip_entry = None;
                 match format {
@@ -162,10 +166,10 @@ impl ImageSource {
                     ImageFormat::Zstd => {
                         size_hint = zstd_frames::content_size(&mut reader, len);
                     }
-                    // Neither format records the decompressed size (gzip's
-                    // ISIZE is modulo 4 GiB and per member, so it would
-                    // mislead).
-                    ImageFormat::Gzip | ImageFormat::Bzip2 => {}
+                    // gzip's ISIZE is modulo 4 GiB and per member: a lower
+                    // bound at best. bzip2 records nothing.
+                    ImageFormat::Gzip => min_size = gzip_size::lower_bound(&mut reader, len),
+                    ImageFormat::Bzip2 => {}
                     ImageFormat::Zip => {
                         let entry = archive::find_image_entry(path, reader)?;
                         size_hint = Some(entry.uncompressed_len_bytes);
@@ -179,6 +183,7 @@ impl ImageSource {
                     input_kind,
                     file_size: Some(len),
                     size_hint,
+                    min_size,
                     entry_name,
                     reading: Arc::new(Reading::Seekable {
                         file,
@@ -213,6 +218,7 @@ impl ImageSource {
                     input_kind,
                     file_size: None,
                     size_hint: None,
+                    min_size: None,
                     entry_name: None,
                     reading: Arc::new(Reading::Stream {
                         state: Mutex::new(StreamState {
@@ -257,6 +263,13 @@ impl ImageSource {
     /// (raw file size, xz index, zip entry size, zstd frame header).
     pub fn size_hint(&self) -> Option<u64> {
         self.size_hint
+    }
+
+    /// The size the decompressed image has at least: the exact size when
+    /// known, else a bound the format records (gzip's trailer). A drive
+    /// smaller than this cannot hold the image.
+    pub fn min_size(&self) -> Option<u64> {
+        self.size_hint.or(self.min_size)
     }
 
     /// For a zip archive, the name of the disk image chosen inside it.

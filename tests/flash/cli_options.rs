@@ -96,6 +96,23 @@ fn dry_run_still_refuses_a_drive_too_small() {
 }
 
 #[test]
+fn a_gzip_image_refuses_a_drive_smaller_than_its_trailer_says_nothing_written() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let dir = tempfile::tempdir().unwrap();
+    // gzip records no size up front, but its trailer's ISIZE is a lower
+    // bound: a 1 MiB drive cannot hold the 5 MB image, so it is refused
+    // before it is erased, not failed after.
+    let drives = three_drives(dir.path(), 1 << 20);
+
+    let output = flash(&fixture("test.img.gz"), &[drives[0].device()], &[]);
+
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains("too small"), "{}", stderr(&output));
+    drives[0].assert_unchanged();
+}
+
+#[test]
 fn wrong_sha256_fails_every_drive_exit_1() {
     require_root!();
     let _lock = LoopLock::acquire();
@@ -247,4 +264,35 @@ fn file_target_receives_exactly_the_decompressed_image() {
     assert_eq!(expected.sha256, TEST_IMG_SHA256, "bzip2 -dc agrees");
     expected.assert_is(&std::fs::read(&new_file).unwrap(), "new file target");
     expected.assert_is(&std::fs::read(&old_file).unwrap(), "old file target");
+}
+
+#[test]
+fn eject_reports_each_flashed_drive_safe_to_remove_before_the_end_and_leaves_files_alone() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let dir = tempfile::tempdir().unwrap();
+    let drives = three_drives(dir.path(), drive_size_for(TEST_IMG_BYTES));
+    let file_target = dir.path().join("out.img");
+    let image = fixture(TEST_IMG_XZ);
+    let targets = [drives[0].device(), file_target.as_path()];
+
+    let output = flash(&image, &targets, &["--eject", "--json"]);
+
+    assert_exit(&output, 0);
+    drives[0].assert_holds(&ExpectedImage::test_img());
+    let all = crate::support::flashing::json_events(&output);
+    let names: Vec<&str> = all.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    let ejected = crate::support::flashing::events(&all, "ejected");
+    assert_eq!(ejected.len(), 1, "only the drive is ejected: {names:?}");
+    assert_eq!(
+        ejected[0]["target"],
+        drives[0].device().display().to_string()
+    );
+    // A loop device is not a USB drive: flushed, not powered off.
+    assert_eq!(ejected[0]["outcome"], "flushed", "{}", ejected[0]);
+    let position = |name: &str| names.iter().rposition(|n| *n == name).unwrap();
+    assert!(
+        position("target_done") < position("ejected") && position("ejected") < position("done"),
+        "ejected comes after the drive's target_done and before done: {names:?}"
+    );
 }

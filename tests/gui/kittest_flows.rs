@@ -310,6 +310,21 @@ fn an_invalid_config_json_is_shown_and_disables_flash() {
 }
 
 #[test]
+fn a_gzip_image_blocks_a_drive_smaller_than_its_trailer_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small.img");
+    std::fs::write(&small, vec![0u8; 1 << 20]).unwrap();
+    let (mut h, _drives) = app_with(vec![drive(&small, 1 << 20, "Tiny", Bus::Usb)], in_process());
+    drop_image(&mut h, &support::fixture("test.img.gz"));
+    assert!(shows(&h, "at least 5.2 MB decompressed"));
+    click(&mut h, "1 drive cannot be used");
+    assert!(shows(&h, "Too small: the image needs 5.2 MB"));
+    h.get_by_label("Test Tiny").click();
+    h.step();
+    assert!(h.state().selected_targets().is_empty());
+}
+
+#[test]
 fn a_too_small_drive_is_listed_but_cannot_be_chosen() {
     let dir = tempfile::tempdir().unwrap();
     let small = dir.path().join("small.img");

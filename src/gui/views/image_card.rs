@@ -170,13 +170,18 @@ fn size_line(info: &ImageInfo, learned: Option<u64>) -> String {
             format.name(),
             humanize::bytes(size)
         ),
-        (_, None) => match learned {
-            Some(size) => format!(
+        (_, None) => match (learned, source.min_size()) {
+            (Some(size), _) => format!(
                 "{} · {file} compressed · {} decompressed (learned when it was last flashed)",
                 format.name(),
                 humanize::bytes(size)
             ),
-            None => format!(
+            (None, Some(at_least)) => format!(
+                "{} · {file} compressed · at least {} decompressed",
+                format.name(),
+                humanize::bytes(at_least)
+            ),
+            (None, None) => format!(
                 "{} · {file} compressed · decompressed size known after flashing",
                 format.name()
             ),

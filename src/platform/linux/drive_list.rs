@@ -101,7 +101,7 @@ fn mount_points_on(block: &SysBlock, table: &MountTable) -> io::Result<Vec<PathB
 
 /// How a drive is attached, from its kernel name and its directory under
 /// `/sys/devices` (which lists every bus between the CPU and the device).
-fn bus_of(name: &str, device_dir: &Path) -> Bus {
+pub(super) fn bus_of(name: &str, device_dir: &Path) -> Bus {
     let path = device_dir.to_string_lossy();
     // A USB card reader shows its cards as sdX below a USB port: USB wins,
     // since that is what the user plugged in.

@@ -5,6 +5,7 @@
 mod backing;
 mod blockdev;
 mod drive_list;
+mod eject;
 mod files;
 mod io_context;
 mod mount_table;
@@ -19,6 +20,7 @@ pub use blockdev::{
     logical_block_size, open_block_device_direct_read, open_block_device_exclusive,
 };
 pub use drive_list::list_drives;
+pub use eject::eject;
 #[cfg(test)]
 pub(crate) use files::os_error;
 pub use files::{

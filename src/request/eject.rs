@@ -1,0 +1,71 @@
+//! Ejecting each drive as soon as it is written and verified (`--eject`,
+//! the app's default): the run's events pass through one more thread, which
+//! ejects every block device that succeeded and reports
+//! [`FlashEvent::Ejected`] before the run's `Done`.
+
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use super::Run;
+use crate::engine::{Ejected, FlashEvent};
+use crate::platform::{self, NodeKind};
+
+impl Run {
+    /// This run, with each of `targets` (the job's, in order) ejected once
+    /// it succeeds. Files are not drives: they are left alone.
+    pub fn ejecting(self, targets: Vec<PathBuf>) -> std::io::Result<Run> {
+        let (tx, events) = crossbeam_channel::unbounded();
+        let engine_events = self.events;
+        std::thread::Builder::new()
+            .name("eject".into())
+            .spawn(move || forward(engine_events, tx, targets))?;
+        Ok(Run {
+            events,
+            handle: self.handle,
+        })
+    }
+}
+
+fn forward(events: Receiver<FlashEvent>, out: Sender<FlashEvent>, targets: Vec<PathBuf>) {
+    let mut ejecting: Vec<JoinHandle<()>> = Vec::new();
+    for event in events {
+        if let FlashEvent::TargetDone {
+            target,
+            result: Ok(()),
+            ..
+        } = &event
+            && let Some(path) = targets.get(*target).filter(|p| is_block_device(p))
+        {
+            let (target, path, out) = (*target, path.clone(), out.clone());
+            ejecting.push(std::thread::spawn(move || {
+                let result = eject(&path);
+                let _ = out.send(FlashEvent::Ejected { target, result });
+            }));
+        }
+        if matches!(event, FlashEvent::Done { .. }) {
+            // Every ejection is reported before the run's end.
+            for handle in ejecting.drain(..) {
+                let _ = handle.join();
+            }
+        }
+        if out.send(event).is_err() {
+            break;
+        }
+    }
+}
+
+fn is_block_device(path: &std::path::Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| platform::node_kind(&m) == NodeKind::BlockDevice)
+}
+
+/// Ejects one drive; the error as a sentence for the user.
+fn eject(path: &std::path::Path) -> Result<Ejected, String> {
+    platform::eject(path).map_err(|e| {
+        format!(
+            "{} could not be flushed ({e}); wait a moment before removing it",
+            path.display()
+        )
+    })
+}
