@@ -239,6 +239,7 @@ impl ImprintApp {
         let mut run = FlashRun::new(info.name.clone(), names);
         run.configured = !self.config.is_empty();
         run.verify = self.run_options.verify;
+        run.eject = self.run_options.eject;
         for target in &mut run.targets {
             target.is_file = self.selection.is_file(&target.path);
         }
@@ -263,7 +264,7 @@ impl ImprintApp {
                 None,
             );
             job.full = self.run_options.full;
-            engine_run::start(job, ctx)
+            engine_run::start(job, self.run_options.eject, ctx)
         };
         self.notice = None;
         self.screen = Screen::Flashing { run, running };

@@ -52,6 +52,9 @@ impl HelperJob {
         if self.options.full {
             args.push("--full".into());
         }
+        if self.options.eject {
+            args.push("--eject".into());
+        }
         args.push("--json".into());
         args.push("--yes".into());
         args
@@ -307,11 +310,14 @@ mod tests {
         };
         let has = |job: &HelperJob, flag: &str| job.args().iter().any(|a| a == flag);
         assert!(!has(&job, "--no-verify") && !has(&job, "--full"));
+        assert!(has(&job, "--eject"), "ejecting is the app's default");
         job.options = RunOptions {
             verify: false,
             full: true,
+            eject: false,
         };
         assert!(has(&job, "--no-verify") && has(&job, "--full"));
+        assert!(!has(&job, "--eject"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The options of a run the user may change in the app's "Options" section:
-//! skipping verification (`--no-verify`) and writing every byte (`--full`).
+//! skipping verification (`--no-verify`), writing every byte (`--full`) and
+//! ejecting the drives when done (`--eject`, on by default in the app).
 //! Plain data, remembered between sessions with the other settings.
 
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,9 @@ pub struct RunOptions {
     /// Write and verify every byte, free space included, not only the
     /// used ones: for a drive whose old contents must not survive.
     pub full: bool,
+    /// Eject each drive that succeeded (`--eject`): powered off when it is
+    /// USB and udisks2 is there, else flushed, so it can be pulled out.
+    pub eject: bool,
 }
 
 impl Default for RunOptions {
@@ -21,6 +25,7 @@ impl Default for RunOptions {
         RunOptions {
             verify: true,
             full: false,
+            eject: true,
         }
     }
 }

@@ -190,6 +190,8 @@ pub struct FlashRun {
     pub started_at: Option<Instant>,
     /// The image's decompressed length, once it was read to its end.
     pub image_bytes: Option<u64>,
+    /// Each drive that succeeds is ejected ("Eject when done").
+    pub eject: bool,
 }
 
 impl FlashRun {
@@ -214,6 +216,7 @@ impl FlashRun {
             verify: true,
             started_at: None,
             image_bytes: None,
+            eject: false,
         }
     }
 

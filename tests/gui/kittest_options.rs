@@ -114,3 +114,26 @@ fn write_every_byte_overwrites_the_free_space() {
         assert!(written[..image.len()] == image[..], "every byte written");
     }
 }
+
+#[test]
+fn eject_when_done_is_on_by_default_and_says_the_drive_can_be_removed() {
+    let size = 8 << 20;
+    for helper in [in_process(), through_helper()] {
+        let dir = tempfile::tempdir().unwrap();
+        let card = loopdev::LoopDevice::create(&dir.path().join("card"), size, 0);
+        let (mut h, _d) = app_with(
+            vec![drive(&card.device, size, "Card", Bus::Usb)],
+            helper.clone(),
+        );
+        flash_with(&mut h, &[]);
+        // A loop device is no USB drive: flushed, not powered off.
+        assert!(shows(&h, "Flushed: it is safe to remove."));
+        assert!(shows(&h, "The drive can be removed."));
+
+        let (mut h, _d) = app_with(vec![drive(&card.device, size, "Card", Bus::Usb)], helper);
+        flash_with(&mut h, &["Eject when done"]);
+        assert!(shows(&h, "Flash complete"));
+        assert!(!shows(&h, "safe to remove"), "not ejected when unticked");
+        assert!(shows(&h, "Eject it from the desktop before removing it."));
+    }
+}

@@ -1,5 +1,5 @@
 //! Step 3's folded "Options": skip verification (with the risk said next to
-//! it) and write every byte. Folded because the defaults are right for
+//! it), write every byte, and eject when done (on by default). Folded because the defaults are right for
 //! nearly everyone.
 
 use super::super::action::Action;
@@ -41,6 +41,17 @@ pub fn options_section_ui(ui: &mut egui::Ui, options: &RunOptions, actions: &mut
                         "Also writes the image's free space, so nothing of the drive's old \
                          contents survives. Slower; by default only the bytes the image uses \
                          are written.",
+                    ))
+                    .wrap(),
+                );
+            });
+            ui.checkbox(&mut next.eject, "Eject when done");
+            ui.indent("eject_note", |ui| {
+                ui.add(
+                    egui::Label::new(widgets::secondary(
+                        ui,
+                        "Each drive that is written and verified is powered off (USB drives, \
+                         with udisks2) or flushed, so it can be pulled out at once.",
                     ))
                     .wrap(),
                 );

@@ -13,7 +13,7 @@ use super::super::run_time;
 use super::super::state::{FlashRun, Outcome, RunTarget};
 use super::super::theme;
 use super::widgets;
-use crate::engine::FailureKind;
+use crate::engine::{Ejected, FailureKind};
 use crate::humanize;
 
 /// What the result screen shows besides the run: the image file's own
@@ -117,11 +117,7 @@ fn title_ui(ui: &mut egui::Ui, run: &FlashRun) {
             (0, _) => format!("all {files} image files"),
             _ => format!("all {total} targets"),
         };
-        let removable = match drives {
-            0 => "",
-            1 => " The drive can be removed.",
-            _ => " The drives can be removed.",
-        };
+        let removable = removable(run, drives);
         let verified = if run.verify { " and verified" } else { "" };
         format!(
             "{} was written to {what}{verified}.{removable}",
@@ -140,6 +136,40 @@ fn title_ui(ui: &mut egui::Ui, run: &FlashRun) {
         )
     };
     ui.add(egui::Label::new(widgets::secondary(ui, detail)).wrap());
+}
+
+/// What the title says about pulling the drives out: only when they were
+/// ejected; else how to make them safe.
+fn removable(run: &FlashRun, drives: usize) -> &'static str {
+    let ejected = run
+        .targets
+        .iter()
+        .filter(|t| !t.is_file)
+        .all(|t| matches!(t.progress.ejected, Some(Ok(_))));
+    match (drives, run.eject && ejected) {
+        (0, _) => "",
+        (1, true) => " The drive can be removed.",
+        (_, true) => " The drives can be removed.",
+        (_, false) if run.eject => " See below before removing the drives.",
+        (1, false) => " Eject it from the desktop before removing it.",
+        (_, false) => " Eject them from the desktop before removing them.",
+    }
+}
+
+/// How a drive was left after it succeeded, when the run ejects.
+fn eject_ui(ui: &mut egui::Ui, target: &RunTarget) {
+    let (text, color) = match &target.progress.ejected {
+        None => return,
+        Some(Ok(Ejected::PoweredOff)) => (
+            "Powered off: it can be removed.".to_string(),
+            theme::SUCCESS,
+        ),
+        Some(Ok(Ejected::Flushed)) => {
+            ("Flushed: it is safe to remove.".to_string(), theme::SUCCESS)
+        }
+        Some(Err(reason)) => (message::sentence(reason), theme::error_text(ui.visuals())),
+    };
+    ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
 }
 
 fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget, run: &FlashRun) {
@@ -166,6 +196,7 @@ fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget, run: &FlashRun) {
                     "Written, not verified (verification was skipped)"
                 });
                 timing_ui(ui, target, run);
+                eject_ui(ui, target);
             }
             // Told once for the run, in the banner above.
             Some(Err(failure)) if failure.kind == FailureKind::Source => {
