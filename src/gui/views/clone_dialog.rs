@@ -36,11 +36,15 @@ pub fn clone_dialog_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Ac
         .show(ui, |ui| {
             for drive in &app.drives {
                 let name = drive.display_name();
-                let detail = format!(
-                    "{}  {}",
-                    humanize::bytes(drive.size_bytes),
-                    drive.path.display()
-                );
+                let path = drive.path.display().to_string();
+                let mut detail = humanize::bytes(drive.size_bytes);
+                if path != name {
+                    detail += &format!("  {path}");
+                }
+                if drive.system.is_some() {
+                    // In use while it is read: the copy may not be consistent.
+                    detail += "  ·  system drive, in use";
+                }
                 let button = egui::Button::new(format!("{name}  ·  {detail}"))
                     .min_size(egui::vec2(ui.available_width(), 32.0))
                     .truncate();

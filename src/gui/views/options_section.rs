@@ -24,6 +24,7 @@ pub fn options_section_ui(ui: &mut egui::Ui, options: &RunOptions, actions: &mut
                         "Faster, but a worn-out or counterfeit card that does not keep what was \
                          written is only found when the device fails to boot.",
                     )
+                    .strong()
                 } else {
                     widgets::secondary(
                         ui,
@@ -50,8 +51,8 @@ pub fn options_section_ui(ui: &mut egui::Ui, options: &RunOptions, actions: &mut
                 ui.add(
                     egui::Label::new(widgets::secondary(
                         ui,
-                        "Each drive that is written and verified is powered off (USB drives, \
-                         with udisks2) or flushed, so it can be pulled out at once.",
+                        "Each drive that succeeds is powered off (USB drives, with udisks2) or \
+                         flushed, so it can be pulled out at once.",
                     ))
                     .wrap(),
                 );
