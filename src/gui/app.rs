@@ -351,7 +351,13 @@ impl ImprintApp {
             self.remember(|s| s.image_folder = Some(folder));
         }
         let rx = image_probe::start(path.clone(), ctx);
-        self.file_hash = FileHash::Computing(image_probe::hash_file(path.clone(), ctx));
+        // A drive being cloned is no download with a published checksum,
+        // and hashing it would read it all once more.
+        self.file_hash = if image_probe::is_drive(&path) {
+            FileHash::None
+        } else {
+            FileHash::Computing(image_probe::hash_file(path.clone(), ctx))
+        };
         self.image = ImageSlot::Opening { path, rx };
     }
 

@@ -35,8 +35,10 @@ fn a_drive_cloned_to_a_file_is_copied_byte_for_byte() {
     wait_until(&mut h, "the drive as the image", |h| {
         shows(h, "Cloning the drive Test Source")
     });
-    // Sized up front, as a raw image.
+    // Sized up front, as a raw image; not hashed as a download would be
+    // (that would read the whole drive once more).
     assert!(shows(&h, "Raw image · 4.2 MB"));
+    assert!(!shows(&h, "SHA-256 of the file"));
     // The source is not a target: listed among the drives that cannot be
     // used, with the reason, and a click does not tick it.
     assert!(shows(&h, "1 drive cannot be used"));

@@ -127,8 +127,10 @@ fn image_info_ui(ui: &mut egui::Ui, app: &ImprintApp, info: &ImageInfo, actions:
         ))
         .wrap(),
     );
-    file_hash_ui(ui, app, actions);
-    super::checksum_row::checksum_row_ui(ui, app, actions);
+    if !matches!(app.file_hash, FileHash::None) {
+        file_hash_ui(ui, app, actions);
+        super::checksum_row::checksum_row_ui(ui, app, actions);
+    }
 }
 
 /// The file's own SHA-256: what a publisher lists beside the download.
