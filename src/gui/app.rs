@@ -344,8 +344,10 @@ impl ImprintApp {
         self.expected_sha256.clear();
         self.found_sha256 = checksum::find_beside(&path);
         self.learned_size = None;
+        // A drive being cloned lives in /dev: no folder to start a dialog in.
         if let Some(folder) = std::fs::canonicalize(&path)
             .ok()
+            .filter(|p| !image_probe::is_drive(p))
             .and_then(|p| p.parent().map(Path::to_path_buf))
         {
             self.remember(|s| s.image_folder = Some(folder));

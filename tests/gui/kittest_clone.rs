@@ -4,8 +4,11 @@
 use egui_kittest::kittest::Queryable;
 use imprint::drives::Bus;
 
+use egui_kittest::Harness;
+use imprint::gui::ImprintApp;
+
 use super::kittest_flows::{
-    app_with, click, drive, flash_and_confirm, in_process, shows, wait_until,
+    App, click, drive, flash_and_confirm, in_process, options_with, shows, wait_until,
 };
 use crate::support::loopdev;
 
@@ -16,13 +19,21 @@ fn a_drive_cloned_to_a_file_is_copied_byte_for_byte() {
     let contents: Vec<u8> = (0..4u32 << 20).map(|i| (i * 7 % 251) as u8).collect();
     let source = loopdev::LoopDevice::create_with(&dir.path().join("source"), &contents);
     let target = dir.path().join("copy.img");
-    let (mut h, _drives) = app_with(
+    let config = dir.path().join("config");
+    let (mut options, drives) = options_with(
         vec![
             drive(&source.device, contents.len() as u64, "Source", Bus::Usb),
             drive(&target, 8 << 20, "Card", Bus::Usb),
         ],
         in_process(),
     );
+    options.config_dir = Some(config.clone());
+    let mut h: App = Harness::builder()
+        .with_size([960.0, 800.0])
+        .build_eframe(move |cc| {
+            let _keep = &drives;
+            ImprintApp::new(cc, options)
+        });
     h.run();
     click(&mut h, "Clone a drive…");
     wait_until(&mut h, "the question", |h| shows(h, "Clone which drive?"));
@@ -53,4 +64,7 @@ fn a_drive_cloned_to_a_file_is_copied_byte_for_byte() {
     let copy = std::fs::read(&target).unwrap();
     assert!(copy == contents, "the copy differs from the drive");
     assert!(source.contents() == contents, "the source was changed");
+    // /dev is no folder to open images from next time.
+    let saved = std::fs::read_to_string(config.join("settings.json")).unwrap_or_default();
+    assert!(!saved.contains("\"/dev"), "{saved}");
 }
