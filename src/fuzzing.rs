@@ -51,8 +51,10 @@ fn zero_extended(data: &[u8], len: usize) -> Vec<u8> {
 
 fn request() -> ConfigRequest {
     ConfigRequest {
-        config: ConfigJson::parse(CONFIG.as_bytes(), Path::new(CONFIG_PATH))
-            .expect("the fuzz config is valid"),
+        config: Some(
+            ConfigJson::parse(CONFIG.as_bytes(), Path::new(CONFIG_PATH))
+                .expect("the fuzz config is valid"),
+        ),
         wifi: Some(WifiProfile::new(b"fuzz-net", Some("password1")).expect("valid WiFi")),
     }
 }
@@ -213,7 +215,7 @@ fn check_written(partition: &[u8], request: &ConfigRequest) {
     let config = fat::read_file(partition, CONFIG_PATH);
     assert_eq!(
         config.ok().flatten().as_deref(),
-        Some(&request.config.bytes[..]),
+        request.config.as_ref().map(|c| &c.bytes[..]),
         "config.json reads back differently"
     );
     if let Some(wifi) = &request.wifi {

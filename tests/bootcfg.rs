@@ -695,9 +695,19 @@ fn configure_refuses_to_write_a_device_or_a_directory() {
 }
 
 #[test]
-fn wifi_without_a_config_is_refused() {
+fn wifi_without_a_config_is_refused_when_the_boot_partition_has_none() {
     let dir = tempfile::tempdir().unwrap();
     let image = balena_image::gpt_fat32_resin_boot(dir.path(), 512);
+    // A boot partition without the stock config.json balenaOS ships.
+    let status = std::process::Command::new("mdel")
+        .args([
+            "-i",
+            &balena_image::mtools_image(&image.path, image.boot_offset),
+        ])
+        .arg("::/config.json")
+        .status()
+        .unwrap();
+    assert!(status.success(), "mdel");
     let target = dir.path().join("target.img");
     let output = run_imprint([
         "flash",
@@ -710,6 +720,70 @@ fn wifi_without_a_config_is_refused() {
     ]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--wifi-ssid needs --config"));
+    assert!(!target.exists());
+}
+
+#[test]
+fn wifi_alone_is_added_to_an_image_that_holds_a_config_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::gpt_fat32_resin_boot(dir.path(), 512);
+    let config = write_config(dir.path(), "c.json", balena_image::FLEET_CONFIG);
+    // An image configured already, as balenaCloud's download is.
+    let configured = dir.path().join("configured.img");
+    let (code, _, stderr) = configure(&image.path, &config, false, &configured);
+    assert_eq!(code, 0, "{stderr}");
+    let target = dir.path().join("target.img");
+    let output = run_imprint([
+        "flash",
+        configured.to_str().unwrap(),
+        "--wifi-ssid",
+        SSID,
+        "--wifi-psk",
+        PSK,
+        "--yes",
+        "-t",
+        target.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The WiFi profile is added and the image's config.json kept as it was.
+    let offset = image.boot_offset;
+    assert_eq!(
+        String::from_utf8(balena_image::mtype(&target, offset, "::/config.json")).unwrap(),
+        balena_image::FLEET_CONFIG_COMPACT
+    );
+    assert_eq!(
+        String::from_utf8(balena_image::mtype(
+            &target,
+            offset,
+            "::/system-connections/balena-wifi-01"
+        ))
+        .unwrap(),
+        EXPECTED_KEYFILE
+    );
+}
+
+#[test]
+fn wifi_alone_on_an_image_without_a_boot_partition_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("plain.img");
+    fs::write(&image, vec![0u8; 1 << 20]).unwrap();
+    let target = dir.path().join("target.img");
+    let output = run_imprint([
+        "flash",
+        image.to_str().unwrap(),
+        "--wifi-ssid",
+        "home",
+        "--yes",
+        "-t",
+        target.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--wifi-ssid needs --config"), "{stderr}");
     assert!(!target.exists());
 }
 

@@ -19,8 +19,10 @@ pub enum BootConfigError {
     InvalidConfig { path: PathBuf, reason: String },
     #[error("invalid WiFi settings: {reason}")]
     InvalidWifi { reason: String },
+    /// WiFi without a config.json, on an image whose boot partition holds
+    /// none (WiFi alone is only added to an image configured already).
     #[error(
-        "WiFi settings need a config.json: balenaOS reads its WiFi profile from a configured boot partition"
+        "WiFi settings need a config.json: balenaOS reads its WiFi profile from a configured boot partition, and this image's holds no config.json"
     )]
     WifiWithoutConfig,
     /// Something in the image stopped the configuration; `cause` says what.

@@ -68,12 +68,17 @@ pub struct Configured {
     /// Things the user should know that do not stop the run (a deviceType
     /// that differs from the image's).
     pub warnings: Vec<String>,
+    /// The image's own config.json was kept (only WiFi was added).
+    pub config_kept: bool,
 }
 
 /// What to write into the boot partition, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigRequest {
-    pub config: ConfigJson,
+    /// The config.json to write; `None` keeps the one the boot partition
+    /// already holds (an image configured by balenaCloud), so that WiFi
+    /// alone can be added. Without one there, the request is refused.
+    pub config: Option<ConfigJson>,
     pub wifi: Option<WifiProfile>,
 }
 
@@ -153,11 +158,29 @@ pub fn configure_streams<R: Read>(
         .map(str::to_string)
         .or_else(|| fat::root_dir_label(&bytes));
 
+    // WiFi alone: the config.json already in the partition stays as it is.
+    let kept = match &request.config {
+        Some(_) => None,
+        None => {
+            let existing = fat::read_file(&bytes, CONFIG_PATH)
+                .ok()
+                .flatten()
+                .ok_or(BootConfigError::WifiWithoutConfig)?;
+            Some(ConfigJson::parse(
+                &existing,
+                std::path::Path::new(CONFIG_PATH),
+            )?)
+        }
+    };
+    let Some(config) = request.config.as_ref().or(kept.as_ref()) else {
+        return Err(BootConfigError::WifiWithoutConfig);
+    };
+
     write_request(&mut bytes, request, &partition)?;
     let patch = diff_with_image(open_stream()?, partition.offset, &bytes)?;
     drop(bytes);
 
-    let warnings = device_type_warnings(request, device_type.as_ref());
+    let warnings = device_type_warnings(config, device_type.as_ref());
     Ok(Configured {
         patch,
         partition: BootPartition {
@@ -167,8 +190,9 @@ pub fn configure_streams<R: Read>(
             size_bytes: partition.size_bytes,
             rule: choice.rule,
         },
-        config_sha256: request.config.sha256_hex(),
+        config_sha256: config.sha256_hex(),
         warnings,
+        config_kept: kept.is_some(),
     })
 }
 
@@ -204,10 +228,14 @@ pub(crate) fn write_request(
 ) -> Result<(), BootConfigError> {
     let keyfile = request.wifi.as_ref().map(WifiProfile::keyfile);
     let wifi_path = format!("{}/{}", wifi::CONNECTIONS_DIR, wifi::PROFILE_NAME);
-    let mut files = vec![FileToWrite {
-        path: CONFIG_PATH,
-        contents: &request.config.bytes,
-    }];
+    let mut files: Vec<FileToWrite<'_>> = request
+        .config
+        .iter()
+        .map(|config| FileToWrite {
+            path: CONFIG_PATH,
+            contents: &config.bytes,
+        })
+        .collect();
     if let Some(keyfile) = &keyfile {
         files.push(FileToWrite {
             path: &wifi_path,
@@ -261,8 +289,8 @@ fn edit_error(
     }
 }
 
-fn device_type_warnings(request: &ConfigRequest, image: Option<&DeviceType>) -> Vec<String> {
-    let wanted = request.config.device_type.as_deref();
+fn device_type_warnings(config: &ConfigJson, image: Option<&DeviceType>) -> Vec<String> {
+    let wanted = config.device_type.as_deref();
     let image_slug = image.and_then(|d| d.slug.as_deref());
     match (wanted, image_slug) {
         (Some(wanted), Some(slug)) if wanted != slug => vec![format!(
@@ -320,7 +348,9 @@ mod tests {
 
     fn request(config: &str, wifi: Option<WifiProfile>) -> ConfigRequest {
         ConfigRequest {
-            config: ConfigJson::parse(config.as_bytes(), std::path::Path::new("c.json")).unwrap(),
+            config: Some(
+                ConfigJson::parse(config.as_bytes(), std::path::Path::new("c.json")).unwrap(),
+            ),
             wifi,
         }
     }

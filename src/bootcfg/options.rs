@@ -50,19 +50,34 @@ pub fn prepare(
     source: &ImageSource,
     options: &ConfigOptions,
 ) -> Result<Option<Configured>, BootConfigError> {
-    let Some(config_path) = &options.config else {
-        if options.wifi_ssid.is_some() || options.wifi_psk.is_some() {
-            return Err(BootConfigError::WifiWithoutConfig);
-        }
+    if options.is_empty() {
         return Ok(None);
-    };
+    }
     let wifi = options.check_wifi()?;
-    let config = ConfigJson::load(config_path)?;
+    let config = options
+        .config
+        .as_deref()
+        .map(ConfigJson::load)
+        .transpose()?;
+    let wifi_alone = config.is_none();
     let request = ConfigRequest { config, wifi };
     configure(source, &request)
         .map(Some)
-        .map_err(|cause| BootConfigError::InImage {
-            image: source.path().to_path_buf(),
-            cause: Box::new(cause),
+        .map_err(|cause| match cause {
+            // WiFi alone on an image with no configured balenaOS boot
+            // partition: the fix is a config.json, whatever was missing.
+            BootConfigError::WifiWithoutConfig
+            | BootConfigError::NoPartitionTable
+            | BootConfigError::NoBootPartition { .. }
+            | BootConfigError::DeviceTypePartitionMissing { .. }
+            | BootConfigError::NotFat { .. }
+                if wifi_alone =>
+            {
+                BootConfigError::WifiWithoutConfig
+            }
+            cause => BootConfigError::InImage {
+                image: source.path().to_path_buf(),
+                cause: Box::new(cause),
+            },
         })
 }

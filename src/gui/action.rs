@@ -10,6 +10,10 @@ use super::file_dialog::Purpose;
 pub enum Action {
     /// Open the native file dialog for an image.
     PickImage,
+    /// Ask which drive to clone.
+    PickCloneSource,
+    /// Read this drive as the image ("Clone a drive…").
+    CloneFrom(PathBuf),
     /// Write the built-in demo image to a file and select it.
     UseDemoImage,
     /// Open the save dialog for an image file to write to.
@@ -28,6 +32,10 @@ pub enum Action {
         ssid: String,
         psk: String,
     },
+    /// The "Options" section changed (verification, every byte).
+    SetRunOptions(super::run_options::RunOptions),
+    /// The expected SHA-256 typed or pasted on the image card.
+    SetExpectedSha256(String),
     /// Flash! pressed: ask for confirmation.
     RequestFlash,
     /// The confirmation was accepted.

@@ -7,13 +7,18 @@ use std::time::Instant;
 
 use crossbeam_channel::{Receiver, TryRecvError};
 
+use super::checksum::{self, Found, Verdict};
 use super::config_check::{ConfigCheck, ConfigForm, ConfigStatus};
 use super::drive_feed::DriveUpdate;
 use super::file_dialog::{FileChooser, FileDialog, Outcome, Purpose};
 use super::image_probe::{self, ImageInfo, ProbeResult};
 use super::message::{self, Problem};
+use super::notify::{self, Notifier};
 use super::options::{AppOptions, HelperOptions};
 use super::run_event::Running;
+use super::run_options::RunOptions;
+use super::run_time;
+use super::settings::Settings;
 use super::state::{self, FlashRun, Selection};
 use super::{theme, views};
 use crate::drives::Drive;
@@ -74,6 +79,8 @@ pub enum Dialog {
     Flash,
     /// The window was asked to close while drives are being written.
     Quit,
+    /// Which drive to clone?
+    CloneSource,
 }
 
 /// Which screen is shown.
@@ -100,6 +107,8 @@ pub struct ImprintApp {
     pub(super) config: ConfigForm,
     pub(super) config_status: ConfigStatus,
     pub(super) config_check: Option<ConfigCheck>,
+    /// Verification and every-byte writing, from the "Options" section.
+    pub(super) run_options: RunOptions,
     /// A native file dialog is open; its answer arrives here.
     pub(super) file_dialog: Option<FileDialog>,
     pub(super) file_chooser: FileChooser,
@@ -108,6 +117,10 @@ pub struct ImprintApp {
     /// arrived (dropped, typed) and its check result must be seen.
     pub(super) reveal_config: bool,
     pub(super) file_hash: FileHash,
+    /// The publisher's SHA-256 of the image file: pasted by the user, or
+    /// found beside the image.
+    pub(super) expected_sha256: String,
+    pub(super) found_sha256: Option<Found>,
     /// What "Copy" last put on the clipboard, and when: the button says
     /// "Copied" for a moment.
     pub(super) copied: Option<(String, Instant)>,
@@ -122,11 +135,23 @@ pub struct ImprintApp {
     /// Where the focus just moved (Tab): the scroll area brings it into
     /// view, so keyboard users never work below the fold.
     pub(super) scroll_to_focus: Option<egui::Rect>,
+    notifier: Notifier,
+    /// The remembered choices, where they are kept, and whether they
+    /// changed this frame (saved once, after the frame's actions).
+    pub(super) settings: Settings,
+    config_dir: Option<PathBuf>,
+    pub(super) settings_changed: bool,
+    /// The decompressed size of the open image learned by an earlier
+    /// flash, when its format records none.
+    pub(super) learned_size: Option<u64>,
+    /// The window title last set, so it is sent only when it changes.
+    title: String,
 }
 
 impl ImprintApp {
     pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> ImprintApp {
         theme::apply(&cc.egui_ctx);
+        let settings = Settings::load(options.config_dir.as_deref());
         let mut app = ImprintApp {
             helper: options.helper,
             drive_rx: options.drives.start(&cc.egui_ctx),
@@ -134,15 +159,18 @@ impl ImprintApp {
             drive_error: None,
             image: ImageSlot::Empty,
             selection: Selection::default(),
-            show_all: false,
+            show_all: settings.show_all_drives,
             config: ConfigForm::default(),
             config_status: ConfigStatus::Unused,
             config_check: None,
+            run_options: settings.options,
             file_dialog: None,
             file_chooser: options.file_chooser,
             path_entry: None,
             reveal_config: false,
             file_hash: FileHash::None,
+            expected_sha256: String::new(),
+            found_sha256: None,
             copied: None,
             dialog: None,
             notice: None,
@@ -150,6 +178,12 @@ impl ImprintApp {
             quit_confirmed: false,
             last_focus: None,
             scroll_to_focus: None,
+            notifier: options.notifier,
+            settings,
+            config_dir: options.config_dir,
+            settings_changed: false,
+            learned_size: None,
+            title: "Imprint".into(),
         };
         if let Some(path) = options.image {
             app.open_image(path, &cc.egui_ctx);
@@ -201,7 +235,7 @@ impl ImprintApp {
                     || self.drives.iter().any(|d| {
                         &d.path == t
                             && !matches!(
-                                state::availability(d, self.image_bytes()),
+                                self.drive_availability(d),
                                 state::Availability::Blocked(_)
                             )
                     })
@@ -209,10 +243,64 @@ impl ImprintApp {
             .collect()
     }
 
-    /// The size the selected image has at least (exact when the format
-    /// records it), which a drive must hold.
+    /// The drive being cloned: the image is one of the listed drives. It is
+    /// read, so it must never be a target.
+    pub(super) fn clone_source(&self) -> Option<&Path> {
+        let path = match &self.image {
+            ImageSlot::Empty => return None,
+            ImageSlot::Opening { path, .. } | ImageSlot::Failed { path, .. } => path.as_path(),
+            ImageSlot::Ready(info) => info.source.path(),
+        };
+        self.drives.iter().any(|d| d.path == path).then_some(path)
+    }
+
+    /// Whether `drive` may be chosen now: the rules of
+    /// [`state::availability`], and never the drive being cloned.
+    pub(super) fn drive_availability(&self, drive: &Drive) -> state::Availability {
+        if self.clone_source() == Some(drive.path.as_path()) {
+            return state::Availability::Blocked(
+                "Being cloned: it is the source of the image".into(),
+            );
+        }
+        state::availability(drive, self.image_bytes())
+    }
+
+    /// The size the selected image has at least, which a drive must hold:
+    /// exact when the format records it; else the larger of a lower bound
+    /// the format gives (gzip's ISIZE) and the size an earlier flash of the
+    /// same file learned.
     pub(super) fn image_bytes(&self) -> Option<u64> {
-        self.image.info().and_then(|i| i.source.min_size())
+        let min = self.image.info()?.source.min_size();
+        match (min, self.learned_size) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Changes the remembered choices; they are saved after this frame.
+    pub(super) fn remember(&mut self, change: impl FnOnce(&mut Settings)) {
+        let before = self.settings.clone();
+        change(&mut self.settings);
+        self.settings_changed |= self.settings != before;
+    }
+
+    fn save_settings(&mut self) {
+        if !std::mem::take(&mut self.settings_changed) {
+            return;
+        }
+        if let Some(dir) = &self.config_dir {
+            // Remembering is a convenience: a read-only home is no error.
+            let _ = self.settings.save(dir);
+        }
+    }
+
+    /// What a typed-path field starts with: the last image folder, so
+    /// only the file name is left to type.
+    pub(super) fn path_entry_start(&self, purpose: Purpose) -> String {
+        match (&self.settings.image_folder, purpose) {
+            (Some(folder), Purpose::Image) => format!("{}/", folder.display()),
+            _ => String::new(),
+        }
     }
 
     /// Why Flash! is disabled, or `None` when it may be pressed.
@@ -222,6 +310,16 @@ impl ImprintApp {
             ImageSlot::Opening { .. } => return Some("Opening the image…"),
             ImageSlot::Failed { .. } => return Some("This image cannot be used: choose another"),
             ImageSlot::Empty => return Some("Select an image first"),
+        }
+        match self.checksum_verdict() {
+            Verdict::Mismatch => {
+                return Some("The image does not match its checksum: download it again");
+            }
+            Verdict::Waiting => return Some("Checking the image against its checksum…"),
+            Verdict::Malformed => {
+                return Some("The expected SHA-256 must be 64 hexadecimal digits");
+            }
+            Verdict::NotGiven | Verdict::Matches | Verdict::Unknown => {}
         }
         if self.selection.is_empty() {
             return Some("Select at least one drive");
@@ -236,11 +334,34 @@ impl ImprintApp {
         }
     }
 
+    /// How the image file compares with its expected checksum.
+    pub(super) fn checksum_verdict(&self) -> Verdict {
+        checksum::verdict(
+            &self.expected_sha256,
+            self.found_sha256.as_ref(),
+            &self.file_hash,
+        )
+    }
+
     pub(super) fn open_image(&mut self, path: PathBuf, ctx: &egui::Context) {
         self.notice = None;
+        // A checksum belongs to one file.
+        self.expected_sha256.clear();
+        self.found_sha256 = checksum::find_beside(&path);
+        self.learned_size = None;
+        // A drive being cloned lives in /dev: no folder to start a dialog in.
+        if let Some(folder) = std::fs::canonicalize(&path)
+            .ok()
+            .filter(|p| !image_probe::is_drive(p))
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+        {
+            self.remember(|s| s.image_folder = Some(folder));
+        }
         let rx = image_probe::start(path.clone(), ctx);
-        // A link's file is not here to hash: it is downloaded as it is written.
-        self.file_hash = if crate::source::is_url(&path) {
+        // A link's file is not here to hash: it is downloaded as it is
+        // written. A drive being cloned is no download with a published
+        // checksum, and hashing it would read it all once more.
+        self.file_hash = if crate::source::is_url(&path) || image_probe::is_drive(&path) {
             FileHash::None
         } else {
             FileHash::Computing(image_probe::hash_file(path.clone(), ctx))
@@ -289,9 +410,17 @@ impl ImprintApp {
                 problem: message::image_unreadable("the image probe stopped (internal error)"),
             },
         };
+        if let ImageSlot::Ready(info) = &next
+            && info.source.size_hint().is_none()
+        {
+            self.learned_size = self.settings.learned_size(info.source.path());
+        }
         self.image = next;
         self.selection
             .retain_available(&self.drives, self.image_bytes());
+        if let Some(source) = self.clone_source().map(Path::to_path_buf) {
+            self.selection.remove(&source);
+        }
         self.config_status = ConfigStatus::Unused;
         self.config_check = None;
     }
@@ -323,7 +452,7 @@ impl ImprintApp {
                 self.reveal_config |= purpose == Purpose::Config;
                 self.path_entry = Some(PathEntry {
                     purpose,
-                    text: String::new(),
+                    text: self.path_entry_start(purpose),
                     no_dialog: true,
                     focus: true,
                     error: None,
@@ -345,6 +474,10 @@ impl ImprintApp {
             Purpose::Image | Purpose::Url => self.open_image(path, ctx),
             Purpose::Config => {
                 self.config.config_path = Some(path);
+                if self.config.wifi_ssid.is_empty() {
+                    // The network of last time; its password is never kept.
+                    self.config.wifi_ssid = self.settings.wifi_ssid.clone();
+                }
                 self.reveal_config = true;
                 self.revalidate_config(ctx);
             }
@@ -425,6 +558,11 @@ impl ImprintApp {
         if self.dialog == Some(Dialog::Quit) {
             self.dialog = None;
         }
+        self.learn_size(&run);
+        // Minutes may have passed with the user in another window.
+        if !ctx.input(|i| i.focused) {
+            self.notifier.send(notify::for_run(&run));
+        }
         // A link is downloaded once per run: open it afresh for the next.
         if let Some(url) = self
             .image
@@ -437,6 +575,34 @@ impl ImprintApp {
         match run.ended_before_start() {
             Some(problem) => self.notice = Some(problem),
             None => self.screen = Screen::Result(run),
+        }
+    }
+
+    /// A run that read the image to its end learned its decompressed size:
+    /// remembered when the format does not record it.
+    fn learn_size(&mut self, run: &FlashRun) {
+        let (Some(bytes), Some(info)) = (run.image_bytes, self.image.info()) else {
+            return;
+        };
+        if info.source.size_hint().is_some() || info.source.file_size().is_none() {
+            return;
+        }
+        let path = info.source.path().to_path_buf();
+        self.learned_size = Some(bytes);
+        self.remember(|s| s.learn_size(&path, bytes));
+    }
+
+    /// The progress in the window's title, for the taskbar.
+    fn update_title(&mut self, ctx: &egui::Context) {
+        let title = match &self.screen {
+            Screen::Flashing { run, .. } => run_time::window_title(Some(run), None),
+            Screen::Result(run) => run_time::window_title(None, Some(run)),
+            Screen::Select => run_time::window_title(None, None),
+            Screen::Station(_) => "Station — Imprint".to_string(),
+        };
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
         }
     }
 
@@ -496,6 +662,7 @@ impl eframe::App for ImprintApp {
         self.poll_config(ctx);
         self.poll_run(ctx);
         self.poll_station();
+        self.update_title(ctx);
         self.handle_dropped_files(ctx);
         self.guard_close(ctx);
     }
@@ -520,5 +687,6 @@ impl eframe::App for ImprintApp {
         for action in actions {
             self.handle(action, &ctx);
         }
+        self.save_settings();
     }
 }

@@ -9,7 +9,7 @@ use super::app::{Dialog, ImprintApp, PathEntry, Screen};
 use super::config_check::{ConfigForm, ConfigStatus};
 use super::file_dialog::{FileDialog, Purpose};
 use super::message::Problem;
-use super::state::{Availability, FlashRun, Outcome, availability};
+use super::state::{Availability, FlashRun, Outcome};
 use super::{demo_image, engine_run, helper};
 use crate::request;
 use crate::source::ImageFormat;
@@ -30,6 +30,13 @@ impl ImprintApp {
                     );
                 }
             },
+            Action::PickCloneSource => self.dialog = Some(Dialog::CloneSource),
+            Action::CloneFrom(path) => {
+                self.dialog = None;
+                // Never read and written at once.
+                self.selection.remove(&path);
+                self.open_image(path, ctx);
+            }
             Action::PickFileTarget => self.start_file_dialog(Purpose::FileTarget, ctx),
             Action::RemoveFileTarget(path) => self.selection.remove_file(&path),
             Action::ToggleDrive(path) => self.toggle_drive(path),
@@ -39,6 +46,7 @@ impl ImprintApp {
             }
             Action::SetShowAll(show_all) => {
                 self.show_all = show_all;
+                self.remember(|s| s.show_all_drives = show_all);
                 if !show_all {
                     // Never flash a drive the list no longer shows.
                     let hidden: Vec<PathBuf> = self
@@ -58,10 +66,19 @@ impl ImprintApp {
                 self.revalidate_config(ctx);
             }
             Action::SetWifi { ssid, psk } => {
+                if !ssid.trim().is_empty() {
+                    let name = ssid.trim().to_string();
+                    self.remember(|s| s.wifi_ssid = name);
+                }
                 self.config.wifi_ssid = ssid;
                 self.config.wifi_psk = psk;
                 self.revalidate_config(ctx);
             }
+            Action::SetRunOptions(options) => {
+                self.run_options = options;
+                self.remember(|s| s.options = options);
+            }
+            Action::SetExpectedSha256(text) => self.expected_sha256 = text,
             Action::RequestFlash => {
                 if self.flash_blocker().is_some() {
                     return;
@@ -134,7 +151,7 @@ impl ImprintApp {
                 self.reveal_config |= purpose == Purpose::Config;
                 self.path_entry = Some(PathEntry {
                     purpose,
-                    text: String::new(),
+                    text: self.path_entry_start(purpose),
                     no_dialog: false,
                     focus: true,
                     error: None,
@@ -177,7 +194,7 @@ impl ImprintApp {
         let Some(drive) = self.drives.iter().find(|d| d.path == path) else {
             return;
         };
-        match availability(drive, self.image_bytes()) {
+        match self.drive_availability(drive) {
             Availability::Selectable => self.selection.add(&path),
             Availability::NeedsConfirmation => self.dialog = Some(Dialog::LargeDrive(path)),
             Availability::Blocked(_) => {}
@@ -191,6 +208,7 @@ impl ImprintApp {
         self.file_dialog = Some(FileDialog::open(
             purpose,
             &self.suggested_file_name(),
+            self.settings.image_folder.as_deref(),
             self.file_chooser,
             ctx,
         ));
@@ -226,6 +244,8 @@ impl ImprintApp {
             .collect();
         let mut run = FlashRun::new(info.name.clone(), names);
         run.configured = !self.config.is_empty();
+        run.verify = self.run_options.verify;
+        run.eject = self.run_options.eject;
         for target in &mut run.targets {
             target.is_file = self.selection.is_file(&target.path);
         }
@@ -234,6 +254,7 @@ impl ImprintApp {
                 image: info.source.path().to_path_buf(),
                 targets,
                 config: self.config.to_options(),
+                options: self.run_options,
             };
             // The helper gets a download of its own: this one would only
             // hold a connection open (the link is opened again afterwards).
@@ -244,8 +265,15 @@ impl ImprintApp {
                 ConfigStatus::Valid(configured) => Some(configured.as_ref()),
                 _ => None,
             };
-            let job = request::job(info.source.clone(), targets, configured, true, None);
-            engine_run::start(job, ctx)
+            let mut job = request::job(
+                info.source.clone(),
+                targets,
+                configured,
+                self.run_options.verify,
+                None,
+            );
+            job.full = self.run_options.full;
+            engine_run::start(job, self.run_options.eject, ctx)
         };
         self.notice = None;
         self.screen = Screen::Flashing { run, running };

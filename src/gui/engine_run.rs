@@ -23,8 +23,9 @@ impl Cancel for CancelFlag {
     }
 }
 
-/// Starts `job`; returns at once.
-pub fn start(job: FlashJob, ctx: &egui::Context) -> Running {
+/// Starts `job`, ejecting each drive that succeeds when `eject`; returns at
+/// once.
+pub fn start(job: FlashJob, eject: bool, ctx: &egui::Context) -> Running {
     let (tx, rx) = crossbeam_channel::unbounded();
     let flag = Arc::new(AtomicBool::new(false));
     let cancel = Box::new(CancelFlag(flag.clone(), job.source.clone()));
@@ -32,7 +33,7 @@ pub fn start(job: FlashJob, ctx: &egui::Context) -> Running {
     let forward = {
         let tx = tx.clone();
         let ctx = ctx.clone();
-        move || forward(job, flag, &tx, &ctx)
+        move || forward(job, eject, flag, &tx, &ctx)
     };
     if let Err(e) = std::thread::Builder::new()
         .name("engine-events".into())
@@ -49,8 +50,20 @@ pub fn start(job: FlashJob, ctx: &egui::Context) -> Running {
 
 /// Runs the engine and forwards its events as they come, so the UI repaints
 /// exactly when something happened; then how the run ended.
-fn forward(job: FlashJob, cancel: Arc<AtomicBool>, tx: &Sender<RunEvent>, ctx: &egui::Context) {
+fn forward(
+    job: FlashJob,
+    eject: bool,
+    cancel: Arc<AtomicBool>,
+    tx: &Sender<RunEvent>,
+    ctx: &egui::Context,
+) {
+    let targets = job.targets.clone();
     let run = match request::spawn(job, Mode::Flash, cancel) {
+        Ok(run) if eject => run.ejecting(targets),
+        Ok(run) => Ok(run),
+        Err(e) => Err(e),
+    };
+    let run = match run {
         Ok(run) => run,
         Err(e) => {
             return fail(

@@ -90,10 +90,12 @@ pub struct FileDialog {
 
 impl FileDialog {
     /// Opens the dialog for `purpose` on a thread named `file-dialog`;
-    /// `suggested_name` is the file name a save dialog starts with.
+    /// `suggested_name` is the file name a save dialog starts with, and
+    /// an image dialog starts in `image_folder` (the last one used).
     pub fn open(
         purpose: Purpose,
         suggested_name: &str,
+        image_folder: Option<&std::path::Path>,
         chooser: FileChooser,
         ctx: &egui::Context,
     ) -> FileDialog {
@@ -104,6 +106,7 @@ impl FileDialog {
         }
         let ctx = ctx.clone();
         let suggested_name = suggested_name.to_string();
+        let image_folder = image_folder.map(std::path::Path::to_path_buf);
         let spawned = std::thread::Builder::new()
             .name("file-dialog".into())
             .spawn({
@@ -111,11 +114,17 @@ impl FileDialog {
                 move || {
                     let start = Instant::now();
                     let picked = match purpose {
-                        Purpose::Image => rfd::FileDialog::new()
-                            .set_title("Select an image")
-                            .add_filter("Disk images", IMAGE_EXTENSIONS)
-                            .add_filter("All files", &["*"])
-                            .pick_file(),
+                        Purpose::Image => {
+                            let mut dialog = rfd::FileDialog::new();
+                            if let Some(folder) = image_folder {
+                                dialog = dialog.set_directory(folder);
+                            }
+                            dialog
+                                .set_title("Select an image")
+                                .add_filter("Disk images", IMAGE_EXTENSIONS)
+                                .add_filter("All files", &["*"])
+                                .pick_file()
+                        }
                         Purpose::Config => rfd::FileDialog::new()
                             .set_title("Select a balenaOS config.json")
                             .add_filter("JSON", &["json"])

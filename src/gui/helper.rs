@@ -12,6 +12,7 @@ use crossbeam_channel::Sender;
 
 use super::options::HelperOptions;
 use super::run_event::{Cancel, RunEvent, Running};
+use super::run_options::RunOptions;
 use super::url_feed::{self, DownloadFailure};
 use crate::engine::{FailureKind, FlashEvent, TargetFailure};
 use crate::protocol::WireEvent;
@@ -23,6 +24,7 @@ pub struct HelperJob {
     pub image: PathBuf,
     pub targets: Vec<PathBuf>,
     pub config: ConfigOptions,
+    pub options: RunOptions,
 }
 
 impl HelperJob {
@@ -50,6 +52,15 @@ impl HelperJob {
                 args.push("--wifi-psk".into());
                 args.push(psk.into());
             }
+        }
+        if !self.options.verify {
+            args.push("--no-verify".into());
+        }
+        if self.options.full {
+            args.push("--full".into());
+        }
+        if self.options.eject {
+            args.push("--eject".into());
         }
         args.push("--json".into());
         args.push("--yes".into());
@@ -329,6 +340,26 @@ pub fn parse_line(line: &str, targets: &[PathBuf]) -> Option<RunEvent> {
 mod tests {
     use super::*;
     use crate::engine::Phase;
+
+    #[test]
+    fn the_options_reach_the_helper_as_flags() {
+        let mut job = HelperJob {
+            image: "a.img".into(),
+            targets: vec!["/dev/sdb".into()],
+            config: ConfigOptions::default(),
+            options: RunOptions::default(),
+        };
+        let has = |job: &HelperJob, flag: &str| job.args().iter().any(|a| a == flag);
+        assert!(!has(&job, "--no-verify") && !has(&job, "--full"));
+        assert!(has(&job, "--eject"), "ejecting is the app's default");
+        job.options = RunOptions {
+            verify: false,
+            full: true,
+            eject: false,
+        };
+        assert!(has(&job, "--no-verify") && has(&job, "--full"));
+        assert!(!has(&job, "--eject"));
+    }
 
     #[test]
     fn protocol_lines_become_engine_events() {

@@ -67,11 +67,20 @@ pub fn start(path: PathBuf, ctx: &egui::Context) -> Receiver<ProbeResult> {
 
 fn probe(path: &Path) -> ProbeResult {
     let source = ImageSource::open(path).map_err(|e| {
+        let raw = e.to_string();
         if crate::source::is_url(path) {
-            message::link_unusable(&e.to_string())
-        } else {
-            message::image_unreadable(&e.to_string())
+            return message::link_unusable(&raw);
         }
+        if is_drive(path) && message::os_error(&raw) == Some(libc::EACCES) {
+            // Cloning a drive as a user: the drive is fine, the rights are not.
+            return Problem::new(
+                "Imprint may not read this drive.",
+                "Reading a drive to clone it needs administrator rights: start Imprint as \
+                 administrator (sudo imprint), or choose an image file.",
+            )
+            .with_details(raw);
+        }
+        message::image_unreadable(&raw)
     })?;
     let name = path
         .file_name()
@@ -87,6 +96,12 @@ fn probe(path: &Path) -> ProbeResult {
         name,
         partition_table,
     })
+}
+
+/// Whether `path` is a block device (a drive to clone, not a file).
+pub fn is_drive(path: &Path) -> bool {
+    std::fs::metadata(path)
+        .is_ok_and(|m| crate::platform::node_kind(&m) == crate::platform::NodeKind::BlockDevice)
 }
 
 /// Reads the first two sectors: GPT has "EFI PART" at byte 512, an MBR the

@@ -140,7 +140,8 @@ pub fn config_error(error: &BootConfigError) -> (Problem, bool) {
         }
         BootConfigError::WifiWithoutConfig => (
             "WiFi settings need a config.json.",
-            "Choose the config.json of your fleet as well, or clear the WiFi fields.",
+            "This image's boot partition holds none: choose the config.json of your fleet as \
+             well, or clear the WiFi fields.",
             false,
         ),
         BootConfigError::NoPartitionTable

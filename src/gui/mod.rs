@@ -13,6 +13,7 @@
 
 mod action;
 mod app;
+mod checksum;
 mod commands;
 mod config_check;
 mod demo_image;
@@ -23,9 +24,13 @@ mod file_dialog;
 mod helper;
 mod image_probe;
 mod message;
+mod notify;
 mod options;
 mod progress;
 mod run_event;
+mod run_options;
+mod run_time;
+mod settings;
 pub mod state;
 mod station_board;
 mod station_mode;
@@ -40,6 +45,7 @@ use crate::request::Exit;
 pub use app::ImprintApp;
 pub use drive_feed::DriveFeed;
 pub use file_dialog::FileChooser;
+pub use notify::{Notification, Notifier};
 pub use options::{AppOptions, HelperMode, HelperOptions};
 
 /// The application id: the name of the `.desktop` file and the Wayland

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use super::DriveFeed;
 use super::file_dialog::FileChooser;
 use super::message::Problem;
+use super::notify::Notifier;
 
 /// Everything [`super::ImprintApp::new`] needs besides the egui context.
 pub struct AppOptions {
@@ -16,6 +17,11 @@ pub struct AppOptions {
     pub helper: HelperOptions,
     /// Where file dialogs come from.
     pub file_chooser: FileChooser,
+    /// Where the notification at the end of a run goes.
+    pub notifier: Notifier,
+    /// Where the remembered choices are kept ([`super::settings`]); `None`
+    /// remembers nothing.
+    pub config_dir: Option<PathBuf>,
 }
 
 impl AppOptions {
@@ -27,6 +33,8 @@ impl AppOptions {
             drives: DriveFeed::System,
             helper: HelperOptions::from_env(),
             file_chooser: FileChooser::Native,
+            notifier: Notifier::Desktop,
+            config_dir: super::settings::default_dir(),
         }
     }
 }

@@ -19,6 +19,17 @@ pub struct TargetProgress {
     pub rate: Option<f64>,
     last_sample: Option<(Instant, u64)>,
     pub result: Option<Result<(), TargetFailure>>,
+    /// What the engine reported when the target was done: bytes written
+    /// (the used ones, or all with "Write every byte") and read back.
+    pub written_bytes: u64,
+    pub verified_bytes: u64,
+    /// The write phase's total, kept once verification starts (the
+    /// overall bar counts both phases).
+    pub write_total: Option<u64>,
+    /// When verification began, and when the target was done: the result
+    /// screen's elapsed time and average speed.
+    pub verify_started: Option<Instant>,
+    pub done_at: Option<Instant>,
     /// How the drive was left once it succeeded, when the run ejects.
     pub ejected: Option<Result<Ejected, String>>,
 }
@@ -32,6 +43,11 @@ impl Default for TargetProgress {
             rate: None,
             last_sample: None,
             result: None,
+            written_bytes: 0,
+            verified_bytes: 0,
+            write_total: None,
+            verify_started: None,
+            done_at: None,
             ejected: None,
         }
     }
@@ -41,6 +57,10 @@ impl TargetProgress {
     /// Records a progress event received at `now`.
     pub fn update(&mut self, phase: Phase, bytes: u64, total: Option<u64>, now: Instant) {
         if phase != self.phase {
+            if phase == Phase::Verify {
+                self.write_total = self.write_total.or(self.total).or(Some(self.bytes));
+                self.verify_started = Some(now);
+            }
             // Verification reads at its own speed: start its rate afresh.
             self.phase = phase;
             self.rate = None;
@@ -61,6 +81,9 @@ impl TargetProgress {
         }
         self.bytes = bytes;
         self.total = total.or(self.total);
+        if self.phase == Phase::Write {
+            self.write_total = self.total;
+        }
     }
 
     /// Done fraction of the current phase, when the total is known.

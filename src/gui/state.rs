@@ -186,6 +186,14 @@ pub struct FlashRun {
     pub configured: bool,
     /// For an image at a URL: how its download goes.
     pub download: super::download::DownloadProgress,
+    /// The targets are read back after writing (the user may skip it).
+    pub verify: bool,
+    /// When the checks passed and writing began.
+    pub started_at: Option<Instant>,
+    /// The image's decompressed length, once it was read to its end.
+    pub image_bytes: Option<u64>,
+    /// Each drive that succeeds is ejected ("Eject when done").
+    pub eject: bool,
 }
 
 impl FlashRun {
@@ -208,13 +216,20 @@ impl FlashRun {
             failure: None,
             configured: false,
             download: Default::default(),
+            verify: true,
+            started_at: None,
+            image_bytes: None,
+            eject: false,
         }
     }
 
     /// Folds one event of the run into the rows.
     pub fn apply(&mut self, event: RunEvent, now: Instant) {
         match event {
-            RunEvent::Flash(FlashEvent::Started { .. }) => self.stage = Stage::Writing,
+            RunEvent::Flash(FlashEvent::Started { .. }) => {
+                self.stage = Stage::Writing;
+                self.started_at = Some(now);
+            }
             RunEvent::Flash(FlashEvent::Progress {
                 target,
                 phase,
@@ -225,9 +240,18 @@ impl FlashRun {
                     t.progress.update(phase, bytes, total, now);
                 }
             }
-            RunEvent::Flash(FlashEvent::TargetDone { target, result, .. }) => {
+            RunEvent::Flash(FlashEvent::TargetDone {
+                target,
+                result,
+                written_bytes,
+                verified_bytes,
+                ..
+            }) => {
                 if let Some(t) = self.targets.get_mut(target) {
                     t.progress.result = Some(result);
+                    t.progress.written_bytes = written_bytes;
+                    t.progress.verified_bytes = verified_bytes;
+                    t.progress.done_at = Some(now);
                 }
             }
             RunEvent::Flash(FlashEvent::Ejected { target, result }) => {
@@ -235,8 +259,12 @@ impl FlashRun {
                     t.progress.ejected = Some(result);
                 }
             }
-            RunEvent::Flash(FlashEvent::Done { image_sha256, .. }) => {
+            RunEvent::Flash(FlashEvent::Done {
+                image_sha256,
+                image_bytes,
+            }) => {
                 self.image_sha256 = image_sha256;
+                self.image_bytes = image_bytes;
             }
             RunEvent::Flash(FlashEvent::Download { bytes, total }) => {
                 self.download.received(bytes, total, now);

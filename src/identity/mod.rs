@@ -280,7 +280,7 @@ pub fn configure(
     wifi: Option<&WifiProfile>,
 ) -> Result<Configured, BootConfigError> {
     let request = ConfigRequest {
-        config: identity.config.clone(),
+        config: Some(identity.config.clone()),
         wifi: wifi.cloned(),
     };
     bootcfg::configure(source, &request)

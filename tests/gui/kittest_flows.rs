@@ -11,7 +11,9 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use imprint::drives::{Bus, Drive};
-use imprint::gui::{AppOptions, DriveFeed, FileChooser, HelperMode, HelperOptions, ImprintApp};
+use imprint::gui::{
+    AppOptions, DriveFeed, FileChooser, HelperMode, HelperOptions, ImprintApp, Notifier,
+};
 
 use crate::support::{self, loopdev};
 
@@ -62,11 +64,12 @@ pub(super) fn drive(path: &Path, size_bytes: u64, model: &str, bus: Bus) -> Driv
     }
 }
 
-/// The app with drives offered by the test, and the helper as given.
-pub(super) fn app_with(
+/// The options of a test app: drives offered by the test, the helper as
+/// given, no file dialogs and no notifications.
+pub(super) fn options_with(
     drives: Vec<Drive>,
     helper: HelperOptions,
-) -> (App, Sender<Result<Vec<Drive>, String>>) {
+) -> (AppOptions, Sender<Result<Vec<Drive>, String>>) {
     let (tx, rx) = crossbeam_channel::unbounded();
     tx.send(Ok(drives)).unwrap();
     let options = AppOptions {
@@ -76,7 +79,19 @@ pub(super) fn app_with(
         // A real dialog would wait for a person: the tests get what a
         // desktop without a file-chooser service gives.
         file_chooser: FileChooser::Missing,
+        notifier: Notifier::Off,
+        // Nothing remembered: each test starts as a first run.
+        config_dir: None,
     };
+    (options, tx)
+}
+
+/// The app with drives offered by the test, and the helper as given.
+pub(super) fn app_with(
+    drives: Vec<Drive>,
+    helper: HelperOptions,
+) -> (App, Sender<Result<Vec<Drive>, String>>) {
+    let (options, tx) = options_with(drives, helper);
     let harness = Harness::builder()
         .with_size([960.0, 800.0])
         .build_eframe(move |cc| ImprintApp::new(cc, options));

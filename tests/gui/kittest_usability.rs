@@ -9,7 +9,9 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use imprint::drives::Bus;
-use imprint::gui::{AppOptions, DriveFeed, FileChooser, HelperMode, HelperOptions, ImprintApp};
+use imprint::gui::{
+    AppOptions, DriveFeed, FileChooser, HelperMode, HelperOptions, ImprintApp, Notifier,
+};
 
 use super::kittest_flows::{
     App, DroppedPath, app_with, click, drive, drop_image, fixture, flash_button_disabled,
@@ -170,6 +172,8 @@ fn long_names_are_cut_and_everything_fits_800_by_600() {
         drives: DriveFeed::Channel(rx),
         helper: in_process(),
         file_chooser: FileChooser::Missing,
+        notifier: Notifier::Off,
+        config_dir: None,
     };
     let mut h: App = Harness::builder()
         .with_size([800.0, 600.0])

@@ -1,9 +1,15 @@
 //! The desktop app, driven through its accessibility tree with
 //! egui_kittest (no GPU), and the real window under Xvfb.
 
+mod kittest_checksum;
+mod kittest_clone;
 mod kittest_flows;
+mod kittest_options;
 mod kittest_outcomes;
+mod kittest_settings;
+mod kittest_time;
 mod kittest_url;
 mod kittest_usability;
+mod kittest_wifi;
 mod station;
 mod xvfb_smoke;

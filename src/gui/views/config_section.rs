@@ -7,40 +7,41 @@ use super::super::action::Action;
 use super::super::app::ImprintApp;
 use super::super::config_check::ConfigStatus;
 use super::super::file_dialog::Purpose;
+use super::super::image_probe::PartitionTable;
 use super::super::theme;
 use super::widgets;
-
-/// How long the view follows the configuration form as it unfolds (a bit
-/// longer than egui's opening animation).
-const FOLLOW_SECONDS: f64 = 0.4;
 
 pub fn config_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
     widgets::card_ui(ui, |ui| {
         widgets::step_title_ui(ui, 3, "Flash", app.flash_blocker().is_none());
-        ui.label(widgets::secondary(
-            ui,
-            "Every drive is read back and compared with the image after writing.",
-        ));
+        let check = if app.run_options.verify {
+            "Every drive is read back and compared with the image after writing."
+        } else {
+            "Verification is skipped: the drives are not read back after writing."
+        };
+        ui.label(widgets::secondary(ui, check));
         ui.add_space(4.0);
+        super::options_section::options_section_ui(ui, &app.run_options, actions);
+        if app
+            .image
+            .info()
+            .is_some_and(|i| i.partition_table == PartitionTable::None)
+        {
+            // Said up front rather than after a configuration is tried.
+            ui.add(
+                egui::Label::new(widgets::secondary(
+                    ui,
+                    "This image has no partition table, so no balenaOS boot partition: it is \
+                     written as it is, without a configuration.",
+                ))
+                .wrap(),
+            );
+        }
         let section = egui::CollapsingHeader::new("balenaOS configuration (optional)")
             .default_open(!app.config.is_empty())
             .open(app.reveal_config.then_some(true))
             .show(ui, |ui| config_form_ui(ui, app, actions));
-        // Opened at the bottom of the window, the form would unfold out of
-        // sight: follow it into view while it opens.
-        let follow = egui::Id::unique("follow_config_section");
-        let now = ui.input(|i| i.time);
-        if section.header_response.clicked() || app.reveal_config {
-            ui.ctx()
-                .data_mut(|d| d.insert_temp(follow, now + FOLLOW_SECONDS));
-        }
-        let until = ui.ctx().data(|d| d.get_temp::<f64>(follow));
-        if let (Some(until), Some(body)) = (until, &section.body_response)
-            && now < until
-        {
-            body.scroll_to_me(Some(egui::Align::Max));
-            ui.ctx().request_repaint();
-        }
+        widgets::follow_unfolding(ui, &section, app.reveal_config, "follow_config_section");
     });
 }
 
@@ -48,7 +49,8 @@ fn config_form_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>
     ui.label(widgets::secondary(
         ui,
         "Embed a config.json from balenaCloud (and WiFi settings) into the image's boot \
-         partition while it is written. The image file itself is not changed.",
+         partition while it is written. WiFi alone works on an image that already holds a \
+         config.json (as balenaCloud's downloads do). The image file itself is not changed.",
     ));
     ui.horizontal(|ui| match &app.config.config_path {
         Some(path) => {
@@ -144,13 +146,19 @@ fn status_ui(ui: &mut egui::Ui, app: &ImprintApp) {
             });
         }
         ConfigStatus::Valid(configured) => {
-            ui.label(
-                RichText::new(format!(
+            let text = if configured.config_kept {
+                format!(
+                    "WiFi settings valid: they go into boot partition {}; the image's own \
+                     config.json is kept",
+                    configured.partition.number
+                )
+            } else {
+                format!(
                     "Configuration valid: it goes into boot partition {}",
                     configured.partition.number
-                ))
-                .color(theme::SUCCESS),
-            );
+                )
+            };
+            ui.add(egui::Label::new(RichText::new(text).color(theme::SUCCESS)).wrap());
             for warning in &configured.warnings {
                 ui.label(RichText::new(format!("Note: {warning}")).color(theme::WARNING));
             }

@@ -28,6 +28,7 @@ pub fn dialog_ui(ctx: &egui::Context, app: &ImprintApp, actions: &mut Vec<Action
             Dialog::Flash => confirm_flash_ui(ui, app, actions),
             Dialog::LargeDrive(path) => confirm_large_ui(ui, app, path, actions),
             Dialog::Quit => confirm_quit_ui(ui, actions),
+            Dialog::CloneSource => super::clone_dialog::clone_dialog_ui(ui, app, actions),
         }
     });
     if response.should_close() {

@@ -8,7 +8,7 @@ use super::super::action::Action;
 use super::super::app::ImprintApp;
 use super::super::file_dialog::Purpose;
 use super::super::message::Problem;
-use super::super::state::{Availability, LARGE_DRIVE_BYTES, availability};
+use super::super::state::{Availability, LARGE_DRIVE_BYTES};
 use super::super::theme;
 use super::widgets;
 use crate::drives::Drive;
@@ -45,21 +45,14 @@ pub fn drive_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Acti
         if shown.is_empty() {
             empty_ui(ui);
         }
-        let image_bytes = app.image_bytes();
         // Usable drives first; the blocked ones (with their reasons) are
         // folded away so they do not push the usable ones below the fold.
         let (usable, blocked): (Vec<&Drive>, Vec<&Drive>) = shown
             .into_iter()
-            .partition(|d| !matches!(availability(d, image_bytes), Availability::Blocked(_)));
+            .partition(|d| !matches!(app.drive_availability(d), Availability::Blocked(_)));
         for drive in usable {
             let selected = app.selection.contains(&drive.path);
-            drive_row_ui(
-                ui,
-                drive,
-                availability(drive, image_bytes),
-                selected,
-                actions,
-            );
+            drive_row_ui(ui, drive, app.drive_availability(drive), selected, actions);
         }
         if !blocked.is_empty() {
             let title = match blocked.len() {
@@ -70,7 +63,7 @@ pub fn drive_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Acti
                 .id_salt("blocked_drives")
                 .show(ui, |ui| {
                     for drive in blocked {
-                        drive_row_ui(ui, drive, availability(drive, image_bytes), false, actions);
+                        drive_row_ui(ui, drive, app.drive_availability(drive), false, actions);
                     }
                 });
         }

@@ -71,6 +71,14 @@ fn empty_ui(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
     ui.add_space(8.0);
     ui.horizontal_wrapped(|ui| {
         widgets::type_path_link_ui(ui, Purpose::Image, actions);
+        ui.label(widgets::secondary(ui, "·"));
+        if ui
+            .link("Clone a drive…")
+            .on_hover_text("Use a drive's whole contents as the image")
+            .clicked()
+        {
+            actions.push(Action::PickCloneSource);
+        }
         ui.label(widgets::secondary(ui, "·  No image at hand?"));
         if ui
             .link("Try the demo image")
@@ -109,6 +117,16 @@ fn name_row_ui(ui: &mut egui::Ui, path: &Path, button: &str, actions: &mut Vec<A
 
 fn image_info_ui(ui: &mut egui::Ui, app: &ImprintApp, info: &ImageInfo, actions: &mut Vec<Action>) {
     name_row_ui(ui, info.source.path(), "Change…", actions);
+    if let Some(drive) = app
+        .clone_source()
+        .and_then(|source| app.drives.iter().find(|d| d.path == source))
+    {
+        let text = format!(
+            "Cloning the drive {}: it is only read",
+            drive.display_name()
+        );
+        widgets::truncated_ui(ui, widgets::secondary(ui, text.as_str()), &text);
+    }
     if let Some(entry) = info.source.entry_name() {
         widgets::truncated_ui(
             ui,
@@ -126,7 +144,7 @@ fn image_info_ui(ui: &mut egui::Ui, app: &ImprintApp, info: &ImageInfo, actions:
             &info.source.path().display().to_string(),
         );
     }
-    ui.add(egui::Label::new(size_line(info)).wrap());
+    ui.add(egui::Label::new(size_line(info, app.learned_size)).wrap());
     ui.add(
         egui::Label::new(widgets::secondary(
             ui,
@@ -134,8 +152,9 @@ fn image_info_ui(ui: &mut egui::Ui, app: &ImprintApp, info: &ImageInfo, actions:
         ))
         .wrap(),
     );
-    if info.source.download().is_none() {
+    if !matches!(app.file_hash, FileHash::None) {
         file_hash_ui(ui, app, actions);
+        super::checksum_row::checksum_row_ui(ui, app, actions);
     }
 }
 
@@ -163,8 +182,9 @@ fn file_hash_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) 
     });
 }
 
-/// "xz · 3.1 MB compressed · 32 MB decompressed".
-fn size_line(info: &ImageInfo) -> String {
+/// "xz · 3.1 MB compressed · 32 MB decompressed"; a size the format does
+/// not record but an earlier flash of this file learned says so.
+fn size_line(info: &ImageInfo, learned: Option<u64>) -> String {
     let source = &info.source;
     let format = source.format();
     let file = match source.file_size() {
@@ -180,13 +200,18 @@ fn size_line(info: &ImageInfo) -> String {
             format.name(),
             humanize::bytes(size)
         ),
-        (_, None) => match source.min_size() {
-            Some(at_least) => format!(
+        (_, None) => match (learned, source.min_size()) {
+            (Some(size), _) => format!(
+                "{} · {file} compressed · {} decompressed (learned when it was last flashed)",
+                format.name(),
+                humanize::bytes(size)
+            ),
+            (None, Some(at_least)) => format!(
                 "{} · {file} compressed · at least {} decompressed",
                 format.name(),
                 humanize::bytes(at_least)
             ),
-            None => format!(
+            (None, None) => format!(
                 "{} · {file} compressed · decompressed size known after flashing",
                 format.name()
             ),

@@ -2,6 +2,8 @@
 //! function takes the state it shows and pushes [`Action`]s, never changing
 //! the app directly.
 
+mod checksum_row;
+mod clone_dialog;
 mod config_section;
 mod dialogs;
 mod download_row;
@@ -10,6 +12,8 @@ mod drop_overlay;
 mod flash_bar;
 mod header;
 mod image_card;
+mod options_section;
+mod overall_bar;
 mod progress_screen;
 mod result_screen;
 pub mod station;

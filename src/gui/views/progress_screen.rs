@@ -43,6 +43,7 @@ pub fn progress_screen_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<A
                         ui.add_space(12.0);
                     }
                     super::download_row::download_row_ui(ui, &run.download);
+                    super::overall_bar::overall_bar_ui(ui, run);
                     for target in &run.targets {
                         target_row_ui(ui, target);
                     }

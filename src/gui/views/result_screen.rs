@@ -9,10 +9,12 @@ use std::time::Instant;
 
 use super::super::app::FileHash;
 use super::super::message;
+use super::super::run_time;
 use super::super::state::{FlashRun, Outcome, RunTarget};
 use super::super::theme;
 use super::widgets;
-use crate::engine::FailureKind;
+use crate::engine::{Ejected, FailureKind};
+use crate::humanize;
 
 /// What the result screen shows besides the run: the image file's own
 /// checksum, and what "Copy" last copied.
@@ -72,7 +74,7 @@ pub fn result_screen_ui(
                         ui.add_space(12.0);
                     }
                     for target in &run.targets {
-                        target_result_ui(ui, target, run.outcome());
+                        target_result_ui(ui, target, run);
                     }
                     ui.add_space(8.0);
                     hash_ui(ui, run, extras, actions);
@@ -115,13 +117,10 @@ fn title_ui(ui: &mut egui::Ui, run: &FlashRun) {
             (0, _) => format!("all {files} image files"),
             _ => format!("all {total} targets"),
         };
-        let removable = match drives {
-            0 => "",
-            1 => " The drive can be removed.",
-            _ => " The drives can be removed.",
-        };
+        let removable = removable(run, drives);
+        let verified = if run.verify { " and verified" } else { "" };
         format!(
-            "{} was written to {what} and verified.{removable}",
+            "{} was written to {what}{verified}.{removable}",
             run.image_name
         )
     } else if run.outcome() == Outcome::Cancelled {
@@ -139,7 +138,42 @@ fn title_ui(ui: &mut egui::Ui, run: &FlashRun) {
     ui.add(egui::Label::new(widgets::secondary(ui, detail)).wrap());
 }
 
-fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget, outcome: Outcome) {
+/// What the title says about pulling the drives out: only when they were
+/// ejected; else how to make them safe.
+fn removable(run: &FlashRun, drives: usize) -> &'static str {
+    let ejected = run
+        .targets
+        .iter()
+        .filter(|t| !t.is_file)
+        .all(|t| matches!(t.progress.ejected, Some(Ok(_))));
+    match (drives, run.eject && ejected) {
+        (0, _) => "",
+        (1, true) => " The drive can be removed.",
+        (_, true) => " The drives can be removed.",
+        (_, false) if run.eject => " See below before removing the drives.",
+        (1, false) => " Eject it from the desktop before removing it.",
+        (_, false) => " Eject them from the desktop before removing them.",
+    }
+}
+
+/// How a drive was left after it succeeded, when the run ejects.
+fn eject_ui(ui: &mut egui::Ui, target: &RunTarget) {
+    let (text, color) = match &target.progress.ejected {
+        None => return,
+        Some(Ok(Ejected::PoweredOff)) => (
+            "Powered off: it can be removed.".to_string(),
+            theme::SUCCESS,
+        ),
+        Some(Ok(Ejected::Flushed)) => {
+            ("Flushed: it is safe to remove.".to_string(), theme::SUCCESS)
+        }
+        Some(Err(reason)) => (message::sentence(reason), theme::error_text(ui.visuals())),
+    };
+    ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
+}
+
+fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget, run: &FlashRun) {
+    let outcome = run.outcome();
     let result = target.progress.result.as_ref();
     let failed = !matches!(result, Some(Ok(())));
     let border = Some(match (failed, outcome) {
@@ -155,7 +189,14 @@ fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget, outcome: Outcome) {
         });
         match result {
             Some(Ok(())) => {
-                ui.label("Written and verified");
+                // What the engine reports, not what was asked for.
+                ui.label(if target.progress.verified_bytes > 0 {
+                    "Written and verified"
+                } else {
+                    "Written, not verified (verification was skipped)"
+                });
+                timing_ui(ui, target, run);
+                eject_ui(ui, target);
             }
             // Told once for the run, in the banner above.
             Some(Err(failure)) if failure.kind == FailureKind::Source => {
@@ -175,6 +216,22 @@ fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget, outcome: Outcome) {
         }
     });
     ui.add_space(8.0);
+}
+
+/// "Took 1 min 12 s · wrote 5.2 GB at 85 MB/s".
+fn timing_ui(ui: &mut egui::Ui, target: &RunTarget, run: &FlashRun) {
+    let Some((elapsed, speed)) = run_time::target_timing(run, &target.progress) else {
+        return;
+    };
+    let mut line = format!("Took {}", run_time::duration(elapsed));
+    if let Some(speed) = speed {
+        line += &format!(
+            " · wrote {} at {} on average",
+            humanize::bytes(target.progress.written_bytes),
+            humanize::rate(speed)
+        );
+    }
+    ui.add(egui::Label::new(widgets::secondary(ui, line)).wrap());
 }
 
 /// A drive's name and, when the name does not say it, its path; cut with

@@ -326,3 +326,30 @@ pub fn status_mark_ui(ui: &mut egui::Ui, ok: bool) {
         painter.line_segment([c + egui::vec2(-r, r), c + egui::vec2(r, -r)], stroke);
     }
 }
+
+/// How long the view follows a section as it unfolds (a bit longer than
+/// egui's opening animation).
+const FOLLOW_SECONDS: f64 = 0.4;
+
+/// Opened at the bottom of the window, a section would unfold out of
+/// sight: follow it into view while it opens (clicked, or `reveal`ed).
+pub fn follow_unfolding<R>(
+    ui: &egui::Ui,
+    section: &egui::CollapsingResponse<R>,
+    reveal: bool,
+    key: &str,
+) {
+    let follow = egui::Id::unique(key);
+    let now = ui.input(|i| i.time);
+    if section.header_response.clicked() || reveal {
+        ui.ctx()
+            .data_mut(|d| d.insert_temp(follow, now + FOLLOW_SECONDS));
+    }
+    let until = ui.ctx().data(|d| d.get_temp::<f64>(follow));
+    if let (Some(until), Some(body)) = (until, &section.body_response)
+        && now < until
+    {
+        body.scroll_to_me(Some(egui::Align::Max));
+        ui.ctx().request_repaint();
+    }
+}
