@@ -302,13 +302,16 @@ impl Spool {
             // else the reader waits once it is far enough ahead of every
             // target.
             let next = state.first + state.entries.len();
-            let far_enough = !self.retain_all
-                && state
-                    .cursors
-                    .iter()
-                    .filter(|c| c.required)
-                    .filter_map(|c| c.at)
-                    .all(|at| next >= at + READ_AHEAD_CHUNKS);
+            // (With no target left there is no one to wait for: the reader
+            // then stops, `wanted` says.)
+            let fastest = state
+                .cursors
+                .iter()
+                .filter(|c| c.required)
+                .filter_map(|c| c.at)
+                .max();
+            let far_enough =
+                !self.retain_all && fastest.is_some_and(|at| next >= at + READ_AHEAD_CHUNKS);
             if !far_enough {
                 if state.in_memory == 0 || state.in_memory + chunk.len <= self.memory_bytes {
                     break;
@@ -795,6 +798,38 @@ mod tests {
             stats.peak_memory_bytes <= (READ_AHEAD_CHUNKS + 1) * CHUNK_BYTES,
             "{stats:?}"
         );
+    }
+
+    /// When the last target leaves (it failed), the reader is not left
+    /// waiting for it, and hears that no one wants the image any more.
+    #[test]
+    fn the_reader_does_not_wait_for_a_target_that_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let (source, image) = gz_image(dir.path(), 12);
+        let spool = Spool::new(&SpoolConfig::for_targets(1), &source);
+        let cancel = AtomicBool::new(false);
+        let target = spool.join(true).unwrap();
+        let _hasher = spool.join(false).unwrap();
+        for (i, bytes) in image.chunks(CHUNK_BYTES).enumerate() {
+            let mut buf = spool.buffer();
+            buf[..bytes.len()].copy_from_slice(bytes);
+            let chunk = Chunk::new((i * CHUNK_BYTES) as u64, bytes.len(), buf, None);
+            if i == READ_AHEAD_CHUNKS {
+                assert!(spool.wanted());
+                // Far ahead of the target: the push waits until it leaves.
+                std::thread::scope(|s| {
+                    let pushed = s.spawn(|| spool.push(chunk, &cancel));
+                    std::thread::sleep(Duration::from_millis(300));
+                    assert!(!pushed.is_finished(), "the reader waits for its target");
+                    drop(target);
+                    assert!(pushed.join().unwrap().is_ok());
+                });
+                assert!(!spool.wanted());
+                return;
+            }
+            spool.push(chunk, &cancel).unwrap();
+        }
+        unreachable!("the image is longer than the read-ahead");
     }
 
     /// Without a cache directory, a compressed image's reader waits for the
