@@ -25,7 +25,6 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io;
 use std::ops::Range;
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -35,6 +34,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use super::chunk::{CHUNK_BYTES, Chunk, Message, is_all_zero};
 use super::{FailureKind, TargetFailure};
+use crate::platform;
 use crate::source::ImageSource;
 use crate::target::AlignedBuf;
 
@@ -101,8 +101,7 @@ pub fn memory_for(targets: usize) -> usize {
 pub fn cache_dir() -> PathBuf {
     // Nothing is created here: the directory is made with the cache file,
     // which most runs never need.
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
+    if platform::is_administrator() {
         let var = Path::new("/var/cache");
         return if var.is_dir() {
             var.join("imprint")
@@ -127,14 +126,7 @@ pub fn free_bytes(dir: &Path) -> io::Result<u64> {
         .ancestors()
         .find(|d| d.is_dir())
         .ok_or_else(|| io::Error::other("no such directory"))?;
-    let path = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes())
-        .map_err(|_| io::Error::other("a path with a NUL byte"))?;
-    // SAFETY: statvfs writes only into `stat`; `path` is NUL-terminated.
-    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
-    if unsafe { libc::statvfs(path.as_ptr(), &mut stat) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(stat.f_bavail as u64 * stat.f_frsize as u64)
+    platform::free_space_bytes(dir)
 }
 
 /// The decoded image, shared by its consumers.
@@ -302,13 +294,16 @@ impl Spool {
             // else the reader waits once it is far enough ahead of every
             // target.
             let next = state.first + state.entries.len();
-            let far_enough = !self.retain_all
-                && state
-                    .cursors
-                    .iter()
-                    .filter(|c| c.required)
-                    .filter_map(|c| c.at)
-                    .all(|at| next >= at + READ_AHEAD_CHUNKS);
+            // (With no target left there is no one to wait for: the reader
+            // then stops, `wanted` says.)
+            let fastest = state
+                .cursors
+                .iter()
+                .filter(|c| c.required)
+                .filter_map(|c| c.at)
+                .max();
+            let far_enough =
+                !self.retain_all && fastest.is_some_and(|at| next >= at + READ_AHEAD_CHUNKS);
             if !far_enough {
                 if state.in_memory == 0 || state.in_memory + chunk.len <= self.memory_bytes {
                     break;
@@ -414,18 +409,7 @@ impl Spool {
         let Backing::Cache { dir } = &self.backing else {
             return Err("no cache directory".to_string());
         };
-        let created = (|| {
-            std::fs::create_dir_all(dir)?;
-            let path = dir.join(format!("spool-{}-{:x}", std::process::id(), rand_suffix()));
-            let file = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&path)?;
-            std::fs::remove_file(&path)?;
-            Ok::<_, io::Error>(file)
-        })();
+        let created = std::fs::create_dir_all(dir).and_then(|()| platform::nameless_file_in(dir));
         created
             .map(Arc::new)
             .map_err(|e| format!("cannot create a cache file in {}: {e}", dir.display()))
@@ -482,7 +466,9 @@ impl Spool {
             if entry.stored
                 && let Some(Ok(file)) = &state.cache
             {
-                punch_hole(file, entry.offset, entry.len);
+                // Best effort: a filesystem without holes keeps the
+                // blocks until the run ends.
+                platform::release_range(file, entry.offset, entry.len as u64);
             }
         }
     }
@@ -609,7 +595,7 @@ fn store(file: &File, chunk: &Chunk) -> io::Result<()> {
             at = (at + BLOCK).min(bytes.len());
         }
         if at > start {
-            file.write_all_at(&bytes[start..at], chunk.offset + start as u64)?;
+            platform::write_all_at(file, &bytes[start..at], chunk.offset + start as u64)?;
         }
         at = (at + BLOCK).min(bytes.len());
     }
@@ -621,7 +607,7 @@ fn store(file: &File, chunk: &Chunk) -> io::Result<()> {
 fn read_filling_holes(file: &File, offset: u64, buf: &mut [u8]) -> io::Result<()> {
     let mut filled = 0;
     while filled < buf.len() {
-        match file.read_at(&mut buf[filled..], offset + filled as u64) {
+        match platform::read_at(file, &mut buf[filled..], offset + filled as u64) {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -630,28 +616,6 @@ fn read_filling_holes(file: &File, offset: u64, buf: &mut [u8]) -> io::Result<()
     }
     buf[filled..].fill(0);
     Ok(())
-}
-
-/// Gives the cache file's blocks of a chunk no one needs back to the
-/// filesystem. Best effort: a filesystem without hole punching keeps them
-/// until the run ends.
-fn punch_hole(file: &File, offset: u64, len: usize) {
-    use std::os::fd::AsRawFd;
-    // SAFETY: fallocate on an open descriptor; no memory is passed.
-    unsafe {
-        libc::fallocate(
-            file.as_raw_fd(),
-            libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
-            offset as libc::off_t,
-            len as libc::off_t,
-        );
-    }
-}
-
-/// A suffix that makes two spools' names differ in one process.
-fn rand_suffix() -> u64 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(std::time::Instant::now())
 }
 
 #[cfg(test)]
@@ -795,6 +759,38 @@ mod tests {
             stats.peak_memory_bytes <= (READ_AHEAD_CHUNKS + 1) * CHUNK_BYTES,
             "{stats:?}"
         );
+    }
+
+    /// When the last target leaves (it failed), the reader is not left
+    /// waiting for it, and hears that no one wants the image any more.
+    #[test]
+    fn the_reader_does_not_wait_for_a_target_that_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let (source, image) = gz_image(dir.path(), 12);
+        let spool = Spool::new(&SpoolConfig::for_targets(1), &source);
+        let cancel = AtomicBool::new(false);
+        let target = spool.join(true).unwrap();
+        let _hasher = spool.join(false).unwrap();
+        for (i, bytes) in image.chunks(CHUNK_BYTES).enumerate() {
+            let mut buf = spool.buffer();
+            buf[..bytes.len()].copy_from_slice(bytes);
+            let chunk = Chunk::new((i * CHUNK_BYTES) as u64, bytes.len(), buf, None);
+            if i == READ_AHEAD_CHUNKS {
+                assert!(spool.wanted());
+                // Far ahead of the target: the push waits until it leaves.
+                std::thread::scope(|s| {
+                    let pushed = s.spawn(|| spool.push(chunk, &cancel));
+                    std::thread::sleep(Duration::from_millis(300));
+                    assert!(!pushed.is_finished(), "the reader waits for its target");
+                    drop(target);
+                    assert!(pushed.join().unwrap().is_ok());
+                });
+                assert!(!spool.wanted());
+                return;
+            }
+            spool.push(chunk, &cancel).unwrap();
+        }
+        unreachable!("the image is longer than the read-ahead");
     }
 
     /// Without a cache directory, a compressed image's reader waits for the

@@ -4,12 +4,10 @@
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 
 use crossbeam_channel::Sender;
-
-use std::sync::{Arc, Mutex, PoisonError};
-
 use sha2::{Digest, Sha256};
 
 use super::chunk::{Message, Payload, is_all_zero};

@@ -176,7 +176,11 @@ pub struct FlashRun {
     pub stage: Stage,
     /// The user asked to stop (a request: the run ends when the engine says).
     pub cancel_requested: bool,
+    /// The decompressed image's SHA-256, without configuration (`done`).
     pub image_sha256: Option<String>,
+    /// The bytes as written to the drives (`target_done`): with a
+    /// configuration, not the image's (DESIGN.md §9, "Which SHA-256").
+    pub written_sha256: Option<String>,
     /// Why the run was refused before writing anything.
     pub refused: Option<Vec<String>>,
     /// Why the run stopped abnormally (helper, authorisation, engine crash).
@@ -212,6 +216,7 @@ impl FlashRun {
             stage: Stage::Starting,
             cancel_requested: false,
             image_sha256: None,
+            written_sha256: None,
             refused: None,
             failure: None,
             configured: false,
@@ -245,8 +250,12 @@ impl FlashRun {
                 result,
                 written_bytes,
                 verified_bytes,
+                sha256,
                 ..
             }) => {
+                if let Some(sha256) = sha256 {
+                    self.written_sha256.get_or_insert(sha256);
+                }
                 if let Some(t) = self.targets.get_mut(target) {
                     t.progress.result = Some(result);
                     t.progress.written_bytes = written_bytes;

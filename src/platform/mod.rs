@@ -114,6 +114,22 @@ pub use linux::io_failure;
 #[cfg(target_os = "linux")]
 pub use linux::private_dir;
 
+/// `free_space_bytes(&Path) -> io::Result<u64>`: bytes this user may still
+/// write in the filesystem holding an existing folder.
+#[cfg(target_os = "linux")]
+pub use linux::free_space_bytes;
+
+/// `nameless_file_in(&Path) -> io::Result<File>`: a new readable, writable
+/// file in a folder that no name leads to, gone when its last handle closes
+/// however the process ends (the engine's cache file).
+#[cfg(target_os = "linux")]
+pub use linux::nameless_file_in;
+
+/// `release_range(&File, offset: u64, len: u64)`: gives a range of a file's
+/// blocks back to the filesystem, keeping its length; best effort.
+#[cfg(target_os = "linux")]
+pub use linux::release_range;
+
 // ---------------------------------------------------------------------------
 // Mounts, the system drive, and what stores what.
 

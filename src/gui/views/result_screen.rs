@@ -267,7 +267,7 @@ fn hash_ui(ui: &mut egui::Ui, run: &FlashRun, extras: &Extras<'_>, actions: &mut
         FileHash::Done(hash) => Some(hash),
         _ => None,
     };
-    if file_hash.is_none() && run.image_sha256.is_none() {
+    if file_hash.is_none() && run.image_sha256.is_none() && run.written_sha256.is_none() {
         return;
     }
     widgets::card_ui(ui, |ui| {
@@ -284,11 +284,15 @@ fn hash_ui(ui: &mut egui::Ui, run: &FlashRun, extras: &Extras<'_>, actions: &mut
         if let Some(hash) = &run.image_sha256
             && Some(hash) != file_hash
         {
-            let what = if run.configured {
-                "The image as written, with your configuration: it differs from any published checksum."
-            } else {
-                "The image as written (decompressed)."
-            };
+            let what =
+                "The image, decompressed: what a publisher may list for the uncompressed image.";
+            hash_row_ui(ui, what, hash, extras.copied, actions);
+        }
+        if let Some(hash) = &run.written_sha256
+            && run.configured
+            && Some(hash) != run.image_sha256.as_ref()
+        {
+            let what = "The image as written, with your configuration: it differs from any published checksum.";
             hash_row_ui(ui, what, hash, extras.copied, actions);
         }
     });

@@ -1,11 +1,15 @@
 //! Files: what a path is (`stat`'s file type, device and inode numbers),
 //! positional I/O (`pread`/`pwrite`), standard input as a file, errno
-//! classification, and a folder private to this user.
+//! classification, a folder private to this user, free space, and nameless
+//! files with holes punched in them (the engine's cache file).
 
 use std::fs::{self, File, Metadata};
 use std::io;
-use std::os::fd::AsFd;
-use std::os::unix::fs::{DirBuilderExt, FileExt, FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::fd::{AsFd, AsRawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{
+    DirBuilderExt, FileExt, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt,
+};
 use std::path::Path;
 
 use crate::platform::{IoFailure, NodeId, NodeKind};
@@ -123,6 +127,51 @@ pub fn private_dir(dir: &Path) -> io::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Bytes an unprivileged user may still write in the filesystem holding
+/// `dir` (`statvfs`).
+pub fn free_space_bytes(dir: &Path) -> io::Result<u64> {
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes())
+        .map_err(|_| io::Error::other("a path with a NUL byte"))?;
+    // SAFETY: statvfs writes only into `stat`; `path` is NUL-terminated.
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(path.as_ptr(), &mut stat) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(stat.f_bavail as u64 * stat.f_frsize as u64)
+}
+
+/// A new file in `dir` that no name leads to (created with mode 0600 under
+/// a unique name, unlinked at once): it is gone when the last handle
+/// closes, however the process ends.
+pub fn nameless_file_in(dir: &Path) -> io::Result<File> {
+    use std::hash::{BuildHasher, RandomState};
+    let unique = RandomState::new().hash_one(std::time::Instant::now());
+    let path = dir.join(format!(".imprint-{}-{unique:x}", std::process::id()));
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)?;
+    fs::remove_file(&path)?;
+    Ok(file)
+}
+
+/// Gives the blocks of `len` bytes at `offset` of `file` back to the
+/// filesystem, the file keeping its length (a hole). Best effort: a
+/// filesystem that cannot keeps them.
+pub fn release_range(file: &File, offset: u64, len: u64) {
+    // SAFETY: fallocate on an open descriptor; no memory is passed.
+    unsafe {
+        libc::fallocate(
+            file.as_raw_fd(),
+            libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+            offset as libc::off_t,
+            len as libc::off_t,
+        );
+    }
 }
 
 #[cfg(test)]
