@@ -58,8 +58,9 @@ use spool::Spool;
 /// Checks every target of `job` (system drive, size, named twice, the image
 /// itself) without opening any for writing. `--dry-run` stops here.
 pub fn check(job: &FlashJob) -> Result<Vec<TargetInfo>, Vec<Refusal>> {
-    // At least this size: a drive smaller than a lower bound is refused too.
-    let size = job.source.min_size();
+    // The size when known (the source's, the bmap's), else a lower bound
+    // (gzip's trailer): a drive smaller than either is refused.
+    let size = image_size(job).or(job.source.min_size());
     target::check_targets(&job.targets, job.source.path(), size)
 }
 

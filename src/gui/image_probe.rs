@@ -71,7 +71,10 @@ fn probe(path: &Path) -> ProbeResult {
         if crate::source::is_url(path) {
             return message::link_unusable(&raw);
         }
-        if is_drive(path) && message::os_error(&raw) == Some(libc::EACCES) {
+        let denied = message::os_error(&raw)
+            .map(std::io::Error::from_raw_os_error)
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied);
+        if is_drive(path) && denied {
             // Cloning a drive as a user: the drive is fine, the rights are not.
             return Problem::new(
                 "Imprint may not read this drive.",
