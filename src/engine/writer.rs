@@ -211,6 +211,11 @@ impl TargetRun<'_> {
                     tell(Written::Synced { image_bytes });
                     return Ok((file, image_bytes));
                 }
+                // Cancelled while waiting for the image: the drive is
+                // incomplete, which its own message says, naming it.
+                Message::Failed(failure) if failure.kind == FailureKind::Cancelled => {
+                    return Err(self.cancelled(counts.position));
+                }
                 Message::Failed(failure) => return Err(failure),
             }
         }
