@@ -8,6 +8,7 @@ use imprint::cli::{self, Command};
 use imprint::request::Exit;
 
 fn main() -> ExitCode {
+    imprint::platform::return_large_buffers_to_the_system();
     let command = match cli::parse() {
         Ok(parsed) => parsed.command,
         Err(exit) => return exit.into(),

@@ -53,6 +53,9 @@ const MIN_MEMORY_BYTES: usize = 16 * CHUNK_BYTES;
 /// it busy, no more (memory is for the distance between targets, not for
 /// reading ahead of all of them).
 const READ_AHEAD_CHUNKS: usize = 4;
+/// How far the hashers may fall behind the reader (they only ever wait for
+/// a CPU, never for a drive).
+const HASHER_LAG_CHUNKS: usize = 8;
 
 /// How often a waiting reader or consumer looks at the cancel flag.
 const POLL: Duration = Duration::from_millis(100);
@@ -302,8 +305,18 @@ impl Spool {
                 .filter(|c| c.required)
                 .filter_map(|c| c.at)
                 .max();
-            let far_enough =
-                !self.retain_all && fastest.is_some_and(|at| next >= at + READ_AHEAD_CHUNKS);
+            // The hashers are never a slow drive, only a busy CPU: letting
+            // them lag would fill memory with chunks every target has
+            // written already.
+            let slowest_hasher = state
+                .cursors
+                .iter()
+                .filter(|c| !c.required)
+                .filter_map(|c| c.at)
+                .min();
+            let far_enough = !self.retain_all
+                && (fastest.is_some_and(|at| next >= at + READ_AHEAD_CHUNKS)
+                    || slowest_hasher.is_some_and(|at| next >= at + HASHER_LAG_CHUNKS));
             if !far_enough {
                 if state.in_memory == 0 || state.in_memory + chunk.len <= self.memory_bytes {
                     break;

@@ -223,6 +223,12 @@ pub use linux::elevation_command;
 #[cfg(target_os = "linux")]
 pub use linux::elevation_declined;
 
+/// `return_large_buffers_to_the_system()`: freed buffers of a megabyte or
+/// more go back to the system, so peak memory stays what is in use; called
+/// first thing by the binary.
+#[cfg(target_os = "linux")]
+pub use linux::return_large_buffers_to_the_system;
+
 /// `interrupt_process(pid: u32)`: asks a child process to stop as Ctrl-C
 /// would, without waiting; a process that may not be signalled is left be.
 #[cfg(target_os = "linux")]

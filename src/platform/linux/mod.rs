@@ -29,7 +29,8 @@ pub use files::{
 };
 pub use mounts::{mounts_of, stacked_on, system_drive_reason, unmount};
 pub use process::{
-    elevation_command, elevation_declined, interrupt_process, is_administrator, may_write, user_id,
+    elevation_command, elevation_declined, interrupt_process, is_administrator, may_write,
+    return_large_buffers_to_the_system, user_id,
 };
 pub use snapshot::{BlockSnapshot, block_snapshot};
 pub use sysfs::whole_disk;

@@ -64,6 +64,20 @@ pub fn interrupt_process(pid: u32) {
     }
 }
 
+/// Makes the allocator give every buffer of a megabyte or more back to the
+/// system when it is freed. glibc raises its mmap threshold each time such
+/// a buffer is freed, after which the image's 4 MiB chunks come from the
+/// heap and their memory stays with the process: measured, one `.xz` to one
+/// target peaked at 300 MiB instead of 144 MiB.
+pub fn return_large_buffers_to_the_system() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: mallopt only changes a tuning parameter; called before any
+    // thread of ours starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
