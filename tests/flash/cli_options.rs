@@ -290,7 +290,12 @@ fn eject_reports_each_flashed_drive_safe_to_remove_before_the_end_and_leaves_fil
     );
     // A loop device is not a USB drive: flushed, not powered off.
     assert_eq!(ejected[0]["outcome"], "flushed", "{}", ejected[0]);
-    let position = |name: &str| names.iter().rposition(|n| *n == name).unwrap();
+    let drive = drives[0].device().display().to_string();
+    let position = |name: &str| {
+        all.iter()
+            .position(|e| e["event"] == name && (name == "done" || e["target"] == drive.as_str()))
+            .unwrap()
+    };
     assert!(
         position("target_done") < position("ejected") && position("ejected") < position("done"),
         "ejected comes after the drive's target_done and before done: {names:?}"
