@@ -162,9 +162,13 @@ struct State {
     /// Set when the reader is done: the image length, or why it stopped.
     end: Option<Result<u64, TargetFailure>>,
     cursors: Vec<CursorState>,
-    /// The cache file, once created; `Err` once it failed (then the reader
-    /// waits instead of evicting).
-    cache: Option<Result<Arc<File>, String>>,
+    /// The cache file, once created. It stays open when storing fails:
+    /// the chunks it holds are still read back from it.
+    cache: Option<Arc<File>>,
+    /// Why the cache file cannot take more chunks (it could not be made,
+    /// or its disk filled up): the reader then waits for the slowest
+    /// target instead of evicting.
+    cache_failed: Option<String>,
     stats: SpoolStats,
 }
 
@@ -214,6 +218,7 @@ impl Spool {
                 end: None,
                 cursors: Vec::new(),
                 cache: None,
+                cache_failed: None,
                 stats: SpoolStats::default(),
             }),
             changed: Condvar::new(),
@@ -356,7 +361,7 @@ impl Spool {
     fn evictable(&self, state: &State) -> Option<usize> {
         let can_store = match &self.backing {
             Backing::Source(_) => true,
-            Backing::Cache { .. } => !matches!(state.cache, Some(Err(_))),
+            Backing::Cache { .. } => state.cache_failed.is_none(),
             Backing::None => false,
         };
         state
@@ -380,10 +385,10 @@ impl Spool {
                 .memory
                 .clone()
                 .expect("an evictable entry is in memory");
-            let file = match state.cache.clone() {
-                Some(Ok(file)) => Ok(file),
-                Some(Err(e)) => Err(e),
-                None => self.create_cache(),
+            let file = match (&state.cache, &state.cache_failed) {
+                (_, Some(e)) => Err(e.clone()),
+                (Some(file), None) => Ok(file.clone()),
+                (None, None) => self.create_cache(),
             };
             drop(state);
             let stored = file.and_then(|file| {
@@ -395,11 +400,13 @@ impl Spool {
             state = self.lock();
             match stored {
                 Ok(file) => {
-                    state.cache = Some(Ok(file));
+                    state.cache = Some(file);
                     state.stats.chunks_spilled += 1;
                 }
                 Err(e) => {
-                    state.cache = Some(Err(e));
+                    // Only this chunk failed to be stored: it stays in
+                    // memory, and what the file holds stays readable.
+                    state.cache_failed = Some(e);
                     return Ok(state);
                 }
             }
@@ -429,10 +436,10 @@ impl Spool {
     }
 
     fn cannot_keep(&self, state: &State, offset: u64) -> TargetFailure {
-        let why = match &state.cache {
-            Some(Err(e)) => e.clone(),
-            _ => "no cache file can be made".to_string(),
-        };
+        let why = state
+            .cache_failed
+            .clone()
+            .unwrap_or_else(|| "no cache file can be made".to_string());
         TargetFailure {
             kind: FailureKind::Source,
             offset: Some(offset),
@@ -477,7 +484,7 @@ impl Spool {
                 state.in_memory -= entry.len;
             }
             if entry.stored
-                && let Some(Ok(file)) = &state.cache
+                && let Some(file) = &state.cache
             {
                 // Best effort: a filesystem without holes keeps the
                 // blocks until the run ends.
@@ -493,8 +500,8 @@ impl Spool {
             Backing::Source(source) => source.read_at(offset, &mut buf[..len])?,
             Backing::Cache { .. } => {
                 let file = match &self.lock().cache {
-                    Some(Ok(file)) => file.clone(),
-                    _ => return Err(io::Error::other("the cache file is gone")),
+                    Some(file) => file.clone(),
+                    None => return Err(io::Error::other("the cache file is gone")),
                 };
                 read_filling_holes(&file, offset, &mut buf[..len])?;
             }
@@ -737,6 +744,72 @@ mod tests {
         assert!(spool.stats().chunks_reloaded >= 8);
         drop((fast, slow, spool));
         assert_eq!(open_in(&cache), 0, "closed with the spool");
+    }
+
+    /// The cache file's disk fills up after a few chunks: what it holds is
+    /// still read back, and from then on the slowest target sets the pace
+    /// (the reader waits for it) instead of that target failing.
+    #[test]
+    fn a_cache_file_whose_disk_fills_up_makes_the_slowest_set_the_pace() {
+        if !platform::is_administrator() {
+            assert!(
+                std::env::var_os("IMPRINT_REQUIRE_ROOT").is_none(),
+                "needs root to mount a small tmpfs"
+            );
+            eprintln!("skipped: needs root to mount a small tmpfs");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("cache");
+        std::fs::create_dir(&cache).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=10m", "tmpfs"])
+            .arg(&cache)
+            .status()
+            .unwrap();
+        assert!(mounted.success(), "mount a 10 MiB tmpfs");
+        struct Unmount<'a>(&'a Path);
+        impl Drop for Unmount<'_> {
+            fn drop(&mut self) {
+                let _ = std::process::Command::new("umount")
+                    .arg("-l")
+                    .arg(self.0)
+                    .status();
+            }
+        }
+        let _unmount = Unmount(&cache);
+        let (source, image) = gz_image(dir.path(), 12);
+        let config = SpoolConfig {
+            memory_bytes: 3 * CHUNK_BYTES,
+            cache_dir: Some(cache.clone()),
+            retain_all: false,
+        };
+        let spool = Spool::new(&config, &source);
+        let cancel = AtomicBool::new(false);
+        let mut fast = spool.join(true).unwrap();
+        let mut slow = spool.join(true).unwrap();
+        std::thread::scope(|s| {
+            let fast = s.spawn(|| read_all(&mut fast, &cancel));
+            let slow = s.spawn(|| {
+                // Far behind at first, so that chunks are spilled until the
+                // 10 MiB disk is full.
+                std::thread::sleep(Duration::from_millis(800));
+                read_all(&mut slow, &cancel)
+            });
+            push_all(&spool, &image, &cancel);
+            assert!(fast.join().unwrap() == image);
+            assert!(
+                slow.join().unwrap() == image,
+                "the slow target got every byte"
+            );
+        });
+        let stats = spool.stats();
+        assert!(
+            (1..9).contains(&stats.chunks_spilled),
+            "some chunks spilled before the disk filled: {stats:?}"
+        );
+        assert!(stats.chunks_reloaded >= 1, "{stats:?}");
+        assert!(stats.peak_memory_bytes <= 4 * CHUNK_BYTES, "{stats:?}");
     }
 
     /// One target, however slow, holds only the reader's few chunks ahead
