@@ -6,6 +6,7 @@ mod bootcfg;
 mod drives;
 mod flash;
 mod fuzz_replay;
+mod layering;
 mod protocol;
 mod sources;
 mod support;
