@@ -1,10 +1,14 @@
 //! The free clusters of a FAT12/16/32 filesystem, from its boot sector and
-//! its first FAT, read in pieces as they stream past (a FAT32's table can be
-//! tens of MiB; no piece is held longer than it takes to scan it).
+//! its active FAT, read in pieces as they stream past (a FAT32's table can
+//! be tens of MiB; no piece is held longer than it takes to scan it).
 //!
 //! The reserved sectors, every FAT copy and the FAT12/16 root directory lie
 //! before the data area and stay used; a cluster is free when its entry in
-//! the first FAT is zero. Anything after the last cluster stays used.
+//! the active FAT is zero. Anything after the last cluster stays used. The
+//! active FAT is the first, except on a FAT32 whose BPB_ExtFlags turn
+//! mirroring off: then only the FAT they name is kept up to date (the
+//! others may say free where it says used), and a FAT that does not exist
+//! makes the partition used.
 
 use std::ops::Range;
 
@@ -17,6 +21,11 @@ const PIECE: u64 = 48 << 10;
 /// The FAT12 / FAT16 limits on the number of clusters (Microsoft's spec).
 const FAT12_MAX: u64 = 4085;
 const FAT16_MAX: u64 = 65525;
+/// FAT32's BPB_ExtFlags: bit 7 set means mirroring is off and only the FAT
+/// numbered by bits 0–3 is active.
+const EXT_FLAGS: usize = 0x28;
+const MIRRORING_OFF: u64 = 0x80;
+const ACTIVE_FAT: u64 = 0x0F;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -27,7 +36,7 @@ enum Kind {
 
 pub struct FatFs {
     kind: Kind,
-    /// Image offsets of the first FAT and of cluster 2.
+    /// Image offsets of the active FAT and of cluster 2.
     fat_start: u64,
     data_start: u64,
     cluster_bytes: u64,
@@ -73,9 +82,18 @@ impl FatFs {
         if (kind == Kind::Fat32) != geometry.fat32_form {
             return None;
         }
+        let flags = le16(bs, EXT_FLAGS);
+        let active = if kind == Kind::Fat32 && flags & MIRRORING_OFF != 0 {
+            flags & ACTIVE_FAT
+        } else {
+            0
+        };
+        if active >= fats {
+            return None;
+        }
         let fs = FatFs {
             kind,
-            fat_start: part.start + reserved * sector,
+            fat_start: part.start + (reserved + active * fat_sectors) * sector,
             data_start: part.start + meta_sectors * sector,
             cluster_bytes: per_cluster * sector,
             clusters,
@@ -103,7 +121,7 @@ impl FatFs {
         }
     }
 
-    /// Asks for the first FAT, piece by piece.
+    /// Asks for the active FAT, piece by piece.
     pub fn start(&self, index: usize, out: &mut Findings) {
         let bytes = self.fat_bytes();
         let mut at = 0;
@@ -159,3 +177,7 @@ impl FatFs {
         start.min(self.part_end)..end.min(self.part_end)
     }
 }
+
+#[cfg(test)]
+#[path = "fat_tests.rs"]
+mod tests;
