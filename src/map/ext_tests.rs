@@ -57,23 +57,28 @@ fn allocated_blocks(image: &Path) -> (Vec<Range<u64>>, u64) {
     (allocated, groups)
 }
 
-/// Makes the image, changes its files with debugfs, then checks the map.
-fn oracle_case(size: &str, opts: &[&str]) {
+/// Makes the image, changes its files with debugfs (preallocating
+/// `prealloc` blocks, from group 0 on), then checks the map.
+fn oracle_case(size: &str, opts: &[&str], prealloc: u64) {
     let work = tempfile::tempdir().unwrap();
     let image = work.path().join("fs.ext");
     let dir = make_ext_4k(work.path(), &image, size, opts);
     // Files deleted and written again (freed blocks between used ones), a
-    // large preallocated file reaching into later groups (allocated, never
+    // preallocated file reaching into later groups (allocated, never
     // written: cheap on a sparse image) with holes punched into it.
     let commands = work.path().join("debugfs.cmd");
     std::fs::write(
         &commands,
         format!(
             "rm /f1.bin\nwrite {} again.bin\nmkdir /d\ncd /d\nwrite {} pre\n\
-             fallocate pre 0 150000\npunch pre 40000 60000\npunch pre 90000 90031\n\
+             fallocate pre 0 {prealloc}\npunch pre {} {}\npunch pre {} {}\n\
              write {} late.bin\n",
             dir.join("f2.bin").display(),
             dir.join("empty").display(),
+            prealloc / 4,
+            prealloc / 3,
+            prealloc * 2 / 3,
+            prealloc * 2 / 3 + 31,
             dir.join("big.bin").display()
         ),
     )
@@ -117,14 +122,15 @@ fn oracle_case(size: &str, opts: &[&str]) {
 fn ext4_4k_flex_bg_64bit_metadata_csum_2gib() {
     // 20 groups: a second flex group whose metadata opens group 16;
     // backups in the uninitialised groups 1, 3, 5, 7, 9.
-    oracle_case("2560M", &["-O", "64bit,metadata_csum,flex_bg"]);
+    oracle_case("2560M", &["-O", "64bit,metadata_csum,flex_bg"], 150_000);
 }
 
 #[test]
 fn ext4_4k_without_flex_bg_1gib() {
-    // Each group's bitmaps and inode table inside it, most groups
-    // uninitialised: the map computes their metadata itself.
-    oracle_case("1G", &["-O", "^flex_bg"]);
+    // Each group's bitmaps and inode table inside it, every group but the
+    // first uninitialised (1, 3, 5, 7 with backups): the map computes
+    // their metadata itself.
+    oracle_case("1G", &["-O", "^flex_bg"], 1000);
 }
 
 #[test]
@@ -135,10 +141,15 @@ fn ext4_4k_gdt_csum_32_byte_descriptors_without_resize_inode() {
             "-O",
             "^64bit,^metadata_csum,uninit_bg,^resize_inode,^flex_bg",
         ],
+        70_000,
     );
 }
 
 #[test]
 fn ext4_4k_gdt_csum_64bit_flex_bg() {
-    oracle_case("1G", &["-O", "64bit,^metadata_csum,uninit_bg,flex_bg"]);
+    oracle_case(
+        "1G",
+        &["-O", "64bit,^metadata_csum,uninit_bg,flex_bg"],
+        1000,
+    );
 }
