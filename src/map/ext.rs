@@ -57,6 +57,9 @@ pub enum Step {
     Bitmap { group: u64 },
 }
 
+/// A group's number, the block of its block bitmap, and its flags.
+type GroupPlan = (u64, u64, u64);
+
 /// One ext filesystem at the start of a partition.
 pub struct ExtFs {
     part: Range<u64>,
@@ -206,10 +209,10 @@ impl ExtFs {
         table.get(at..at.checked_add(self.desc_size)?)
     }
 
-    /// Every group's bitmap block and flags, and every group's bitmaps and
-    /// inode table in blocks (sorted); `None` when a descriptor fails its
-    /// checksum or points outside the filesystem.
-    fn read_descriptors(&self, table: &[u8]) -> Option<(Vec<(u64, u64, u64)>, Vec<Range<u64>>)> {
+    /// Every group's number, bitmap block and flags, and every group's
+    /// bitmaps and inode table in blocks (sorted); `None` when a descriptor
+    /// fails its checksum or points outside the filesystem.
+    fn read_descriptors(&self, table: &[u8]) -> Option<(Vec<GroupPlan>, Vec<Range<u64>>)> {
         let hi = |d: &[u8], at: usize| {
             if self.is_64bit && self.desc_size >= 64 {
                 le32(d, at) << 32

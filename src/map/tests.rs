@@ -647,6 +647,11 @@ pub(super) fn uncovered(used: &[Range<u64>], wanted: &[Range<u64>]) -> Vec<Range
     missing
 }
 
+/// Whether `range` lies inside `used` (sorted, disjoint).
+pub(super) fn covers(used: &[Range<u64>], range: Range<u64>) -> bool {
+    uncovered(used, std::slice::from_ref(&range)).is_empty()
+}
+
 /// Overwrites `bytes` at `at` in the file `path`; returns what was there.
 pub(super) fn patch(path: &Path, at: u64, bytes: &[u8]) -> Vec<u8> {
     use std::io::{Read, Seek, SeekFrom, Write};
