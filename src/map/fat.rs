@@ -3,12 +3,13 @@
 //! be tens of MiB; no piece is held longer than it takes to scan it).
 //!
 //! The reserved sectors, every FAT copy and the FAT12/16 root directory lie
-//! before the data area and stay used; a cluster is free when its entry in
-//! the active FAT is zero. Anything after the last cluster stays used. The
-//! active FAT is the first, except on a FAT32 whose BPB_ExtFlags turn
-//! mirroring off: then only the FAT they name is kept up to date (the
-//! others may say free where it says used), and a FAT that does not exist
-//! makes the partition used.
+//! before the data area and stay used. Anything after the last cluster
+//! stays used. A cluster is free when its entry is zero in every FAT copy
+//! (they mirror each other; one that disagrees is not understood, so the
+//! cluster is used) — except on a FAT32 whose BPB_ExtFlags turn mirroring
+//! off: then only the FAT they name is kept up to date (the others may say
+//! free where it says used), that one alone is read, and a FAT that does
+//! not exist makes the partition used.
 
 use std::ops::Range;
 
@@ -36,8 +37,14 @@ enum Kind {
 
 pub struct FatFs {
     kind: Kind,
-    /// Image offsets of the active FAT and of cluster 2.
-    fat_start: u64,
+    /// Image offsets of the FAT copies read, in the order they stream.
+    fat_starts: Vec<u64>,
+    /// Free runs of clusters that the copies read before `copy` agree on
+    /// (sorted), and those copy `copy` agrees with them on so far.
+    agreed: Vec<Range<u64>>,
+    agreeing: Vec<Range<u64>>,
+    copy: usize,
+    /// Image offset of cluster 2.
     data_start: u64,
     cluster_bytes: u64,
     /// Clusters 2 .. 2 + clusters exist.
@@ -83,17 +90,24 @@ impl FatFs {
             return None;
         }
         let flags = le16(bs, EXT_FLAGS);
-        let active = if kind == Kind::Fat32 && flags & MIRRORING_OFF != 0 {
-            flags & ACTIVE_FAT
+        let copies = if kind == Kind::Fat32 && flags & MIRRORING_OFF != 0 {
+            let active = flags & ACTIVE_FAT;
+            active..active + 1
         } else {
-            0
+            0..fats
         };
-        if active >= fats {
+        if copies.end > fats {
             return None;
         }
+        let fat_starts = copies
+            .map(|copy| part.start + (reserved + copy * fat_sectors) * sector)
+            .collect();
         let fs = FatFs {
             kind,
-            fat_start: part.start + (reserved + active * fat_sectors) * sector,
+            fat_starts,
+            agreed: Vec::new(),
+            agreeing: Vec::new(),
+            copy: 0,
             data_start: part.start + meta_sectors * sector,
             cluster_bytes: per_cluster * sector,
             clusters,
@@ -121,29 +135,61 @@ impl FatFs {
         }
     }
 
-    /// Asks for the active FAT, piece by piece.
+    /// Asks for each FAT copy to read, piece by piece.
     pub fn start(&self, index: usize, out: &mut Findings) {
         let bytes = self.fat_bytes();
-        let mut at = 0;
-        let mut first_entry = 0;
-        while at < bytes {
-            let len = PIECE.min(bytes - at) as usize;
-            out.request(
-                self.fat_start + at,
-                len,
-                Want::Fat {
-                    fs: index,
-                    first_entry,
-                },
-            );
-            at += PIECE;
-            first_entry += self.entries_per_piece();
+        for (copy, &fat_start) in self.fat_starts.iter().enumerate() {
+            let mut at = 0;
+            let mut first_entry = 0;
+            while at < bytes {
+                let len = PIECE.min(bytes - at) as usize;
+                out.request(
+                    fat_start + at,
+                    len,
+                    Want::Fat {
+                        fs: index,
+                        copy,
+                        first_entry,
+                    },
+                );
+                at += PIECE;
+                first_entry += self.entries_per_piece();
+            }
         }
     }
 
-    /// Scans a piece of the FAT whose first entry is `first_entry`.
-    pub fn answer(&self, first_entry: u64, piece: &[u8], out: &mut Findings) {
+    /// Scans a piece of FAT copy `copy` whose first entry is `first_entry`:
+    /// its free runs, kept where every copy before agrees; the last copy's
+    /// are free.
+    pub fn answer(&mut self, copy: usize, first_entry: u64, piece: &[u8], out: &mut Findings) {
+        if copy != self.copy {
+            // The copies stream one after the other; a copy never seen
+            // (its pieces lost) agrees on nothing.
+            let next = std::mem::take(&mut self.agreeing);
+            self.agreed = if copy == self.copy + 1 {
+                next
+            } else {
+                Vec::new()
+            };
+            self.copy = copy;
+        }
+        let mut runs = self.free_runs(first_entry, piece);
+        if copy > 0 {
+            runs = intersect(&runs, &self.agreed);
+        }
+        if copy + 1 == self.fat_starts.len() {
+            for r in runs {
+                out.free.push(self.clusters_bytes(r.start, r.end));
+            }
+        } else {
+            self.agreeing.extend(runs);
+        }
+    }
+
+    /// The runs of clusters whose entries in `piece` are zero.
+    fn free_runs(&self, first_entry: u64, piece: &[u8]) -> Vec<Range<u64>> {
         let last = (first_entry + self.entries_per_piece()).min(self.clusters + 2);
+        let mut runs = Vec::new();
         let mut run: Option<u64> = None;
         for n in first_entry.max(2)..last {
             let i = (n - first_entry) as usize;
@@ -160,15 +206,16 @@ impl FatFs {
             match (entry == 0, run) {
                 (true, None) => run = Some(n),
                 (false, Some(from)) => {
-                    out.free.push(self.clusters_bytes(from, n));
+                    runs.push(from..n);
                     run = None;
                 }
                 _ => {}
             }
         }
         if let Some(from) = run {
-            out.free.push(self.clusters_bytes(from, last));
+            runs.push(from..last);
         }
+        runs
     }
 
     fn clusters_bytes(&self, from: u64, to: u64) -> Range<u64> {
@@ -176,6 +223,18 @@ impl FatFs {
         let end = self.data_start + (to - 2) * self.cluster_bytes;
         start.min(self.part_end)..end.min(self.part_end)
     }
+}
+
+/// The parts of `runs` inside `agreed` (both sorted and disjoint).
+fn intersect(runs: &[Range<u64>], agreed: &[Range<u64>]) -> Vec<Range<u64>> {
+    let mut out = Vec::new();
+    for r in runs {
+        let first = agreed.partition_point(|a| a.end <= r.start);
+        for a in agreed[first..].iter().take_while(|a| a.start < r.end) {
+            out.push(a.start.max(r.start)..a.end.min(r.end));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

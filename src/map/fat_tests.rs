@@ -4,8 +4,8 @@
 //! it must lie inside the map's used ranges whatever the chunk size; the
 //! map must skip the rest but for alignment and small gaps. FAT12/16/32
 //! with free and used clusters of both parities, entries whose values hide
-//! in one nibble, a FAT32 whose table spans several chunks, and a FAT32
-//! with mirroring off and its second FAT active.
+//! in one nibble, a FAT32 whose table spans several chunks; mirrored FATs
+//! that disagree, and a FAT32 with mirroring off and its second FAT active.
 
 use std::ops::Range;
 use std::path::Path;
@@ -182,15 +182,16 @@ fn fat32_whose_table_spans_chunks_against_an_independent_reader() {
     fat_case(32, 512 * 1024, "1", 20000, 512);
 }
 
-#[test]
-fn fat32_with_mirroring_off_is_read_from_its_active_fat() {
-    let work = tempfile::tempdir().unwrap();
-    let image = work.path().join("fs.fat");
+/// A FAT`bits` image holding a 3 MiB file, then its first FAT's entries
+/// after the root directory's zeroed (free) while the second still says
+/// the file is used; with the oracle's used ranges from before.
+fn copies_that_disagree(work: &Path, bits: &str) -> (std::path::PathBuf, Vec<Range<u64>>) {
+    let image = work.join("fs.fat");
     run(Command::new("mkfs.vfat")
-        .args(["-F", "32", "-s", "1", "-C"])
+        .args(["-F", bits, "-s", if bits == "32" { "1" } else { "4" }, "-C"])
         .arg(&image)
         .arg((100 * 1024).to_string()));
-    let big = work.path().join("big");
+    let big = work.join("big");
     std::fs::write(&big, vec![0x5Au8; 3 << 20]).unwrap();
     run(Command::new("mcopy")
         .arg("-i")
@@ -199,20 +200,67 @@ fn fat32_with_mirroring_off_is_read_from_its_active_fat() {
         .arg("::/"));
     let bs = read_at(&image, 0, 512);
     let sector = le16(&bs, 11);
-    let fat_bytes = le32(&bs, 36) * sector;
+    let fat_sectors = if le16(&bs, 22) != 0 {
+        le16(&bs, 22)
+    } else {
+        le32(&bs, 36)
+    };
     let first_fat = le16(&bs, 14) * sector;
     let with_file = oracle(&image).unwrap();
-    // FAT #1 says every cluster after the root directory's is free; FAT #2,
-    // still what mcopy wrote, says the file's clusters are used.
-    let zeros = vec![0u8; (fat_bytes - 12) as usize];
-    patch(&image, first_fat + 12, &zeros);
+    let keep = if bits == "32" { 12 } else { 4 };
+    let zeros = vec![0u8; (fat_sectors * sector - keep) as usize];
+    patch(&image, first_fat + keep, &zeros);
+    // The oracle reads FAT #1: it now misses the file.
     assert!(total(&oracle(&image).unwrap()) + (3 << 20) <= total(&with_file));
-    // As mkfs left it (mirroring on): FAT #1 is read, the file mapped free.
-    let used = map_partition(&image, 0x0c, CHUNK);
-    assert!(
-        !uncovered(&used, &with_file).is_empty(),
-        "control: {used:?}"
-    );
+    (image, with_file)
+}
+
+#[test]
+fn mirrored_fats_that_disagree_leave_the_cluster_used() {
+    for bits in ["16", "32"] {
+        let work = tempfile::tempdir().unwrap();
+        let (image, with_file) = copies_that_disagree(work.path(), bits);
+        for chunk in CHUNKS {
+            let used = map_partition(&image, 0x0c, chunk);
+            let missing = uncovered(&used, &with_file);
+            assert!(
+                missing.is_empty(),
+                "FAT{bits}, chunks of {chunk}: {missing:?}"
+            );
+        }
+        let bs = read_at(&image, 0, 512);
+        let fat_sectors = if le16(&bs, 22) != 0 {
+            le16(&bs, 22)
+        } else {
+            le32(&bs, 36)
+        };
+        let sector = le16(&bs, 11);
+        let fat1 = le16(&bs, 14) * sector;
+        let fat2 = fat1 + fat_sectors * sector;
+        let len = (fat_sectors * sector) as usize;
+        let (zeroed, whole) = (read_at(&image, fat1, len), read_at(&image, fat2, len));
+        // The other way round: FAT #1 says used, FAT #2 free.
+        patch(&image, fat1, &whole);
+        patch(&image, fat2, &zeroed);
+        let used = map_partition(&image, 0x0c, CHUNK);
+        assert!(
+            uncovered(&used, &with_file).is_empty(),
+            "FAT{bits}, #2 free"
+        );
+        // Agreeing copies: the file's clusters freed in both are free.
+        patch(&image, fat1, &zeroed);
+        let used = map_partition(&image, 0x0c, CHUNK);
+        assert!(
+            total(&used) < total(&with_file) - (3 << 20) + 2 * MIB,
+            "FAT{bits}"
+        );
+    }
+}
+
+#[test]
+fn fat32_with_mirroring_off_is_read_from_its_active_fat() {
+    let work = tempfile::tempdir().unwrap();
+    let (image, with_file) = copies_that_disagree(work.path(), "32");
     // Mirroring off, FAT #2 active: the file is used.
     patch(&image, 0x28, &[0x81, 0]);
     assert_eq!(
@@ -225,7 +273,8 @@ fn fat32_with_mirroring_off_is_read_from_its_active_fat() {
         let missing = uncovered(&used, &with_file);
         assert!(missing.is_empty(), "chunks of {chunk}: {missing:?}");
     }
-    // FAT #1 named active: free again, so the flag is what is read.
+    // Mirroring off, FAT #1 active: FAT #1 alone is read, and it says the
+    // file is free, so the flag is what is read.
     patch(&image, 0x28, &[0x80, 0]);
     let used = map_partition(&image, 0x0c, CHUNK);
     assert!(!uncovered(&used, &with_file).is_empty());
