@@ -151,6 +151,27 @@ fn a_superblock_failing_its_checksum_makes_the_filesystem_used() {
 }
 
 #[test]
+fn an_ext_failing_its_checksum_is_not_taken_for_the_fat_its_first_sector_looks_like() {
+    let work = tempfile::tempdir().unwrap();
+    let (image, _) = image_with_files(work.path(), &["-O", "64bit,metadata_csum"]);
+    let len = MIB + std::fs::metadata(&image).unwrap().len();
+    // A FAT16 boot sector (of a 100 MiB FAT, which fits the partition) in
+    // the ext's unused first sector: the ext is still mapped as ext.
+    let fat = work.path().join("fs.fat");
+    run(Command::new("mkfs.vfat")
+        .args(["-F", "16", "-C"])
+        .arg(&fat)
+        .arg((100 * 1024).to_string()));
+    patch(&image, 0, &read_at(&fat, 0, 512));
+    let used = mapped(&image);
+    assert!(total(&used) < len / 4, "{used:?}");
+    // Its superblock's checksum wrong: used whole, not mapped as that FAT.
+    let name = read_at(&image, 1024 + 0x78, 1)[0];
+    let used = map_patched(&image, 1024 + 0x78, &[name ^ 0x20]);
+    assert_eq!(total(&used), len);
+}
+
+#[test]
 fn a_descriptor_failing_its_checksum_makes_the_filesystem_used() {
     for opts in [
         ["-O", "64bit,metadata_csum"],

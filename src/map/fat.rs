@@ -27,6 +27,9 @@ const FAT16_MAX: u64 = 65525;
 const EXT_FLAGS: usize = 0x28;
 const MIRRORING_OFF: u64 = 0x80;
 const ACTIVE_FAT: u64 = 0x0F;
+/// Where an ext superblock's magic number lies in a partition.
+const EXT_MAGIC_AT: usize = 1024 + 0x38;
+const EXT_MAGIC: u64 = 0xEF53;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -57,7 +60,10 @@ impl FatFs {
     /// of the partition `part`; `None` when it is not one.
     pub fn from_probe(part: Range<u64>, probe: &[u8]) -> Option<FatFs> {
         let bs = probe.get(..512)?;
-        if bs[510..512] != [0x55, 0xAA] {
+        // An ext filesystem the ext parser would not map (a checksum that
+        // fails, a journal to replay) is not taken for a FAT because its
+        // unused first sector looks like one: it stays used.
+        if bs[510..512] != [0x55, 0xAA] || le16(probe, EXT_MAGIC_AT) == EXT_MAGIC {
             return None;
         }
         let geometry = FatGeometry::read(bs)?;
