@@ -9,10 +9,20 @@
 //! live or what a bitmap bit means (bigalloc, meta_bg, sparse_super2), a
 //! journal that needs recovery, or a filesystem not cleanly unmounted make
 //! the partition fully used.
+//!
+//! Metadata that fails its own checksum ([`csum`]) is not believed: a
+//! superblock or any group descriptor that does not match makes the whole
+//! partition used (a bad descriptor's locations and flags say nothing, and
+//! other groups' free space is computed from them); a block bitmap that
+//! does not match makes its group used.
 
 use std::ops::Range;
 
 use super::{Findings, Want, le16, le32};
+use csum::Checksums;
+
+#[path = "ext_csum.rs"]
+mod csum;
 
 const MAGIC: u64 = 0xEF53;
 const COMPAT_SPARSE_SUPER2: u64 = 0x200;
@@ -34,9 +44,7 @@ const INCOMPAT_KNOWN: u64 = 0x2 // filetype
     | 0x10000 // encrypt
     | 0x20000; // casefold
 const RO_COMPAT_SPARSE_SUPER: u64 = 0x1;
-const RO_COMPAT_GDT_CSUM: u64 = 0x10;
 const RO_COMPAT_BIGALLOC: u64 = 0x200;
-const RO_COMPAT_METADATA_CSUM: u64 = 0x400;
 const BG_BLOCK_UNINIT: u64 = 0x2;
 /// State bits: cleanly unmounted, errors detected.
 const STATE_VALID: u64 = 0x1;
@@ -49,6 +57,9 @@ pub enum Step {
     Bitmap { group: u64 },
 }
 
+/// A group's number, the block of its block bitmap, and its flags.
+type GroupPlan = (u64, u64, u64);
+
 /// One ext filesystem at the start of a partition.
 pub struct ExtFs {
     part: Range<u64>,
@@ -60,9 +71,11 @@ pub struct ExtFs {
     desc_size: usize,
     is_64bit: bool,
     sparse_super: bool,
-    uninit_honoured: bool,
+    checksums: Checksums,
     reserved_gdt: u64,
     inode_table_blocks: u64,
+    /// Each group's descriptor, kept for its block bitmap's checksum.
+    descriptors: Vec<u8>,
 }
 
 impl ExtFs {
@@ -109,6 +122,7 @@ impl ExtFs {
             return None;
         }
         let groups = (blocks - first_data_block).div_ceil(blocks_per_group);
+        let checksums = Checksums::of_superblock(sb)?;
         Some(ExtFs {
             part,
             block,
@@ -119,9 +133,10 @@ impl ExtFs {
             desc_size: desc_size as usize,
             is_64bit,
             sparse_super: ro_compat & RO_COMPAT_SPARSE_SUPER != 0,
-            uninit_honoured: ro_compat & (RO_COMPAT_GDT_CSUM | RO_COMPAT_METADATA_CSUM) != 0,
+            checksums,
             reserved_gdt: le16(sb, 0xCE),
             inode_table_blocks: (inodes_per_group * inode_size).div_ceil(block),
+            descriptors: Vec::new(),
         })
     }
 
@@ -188,7 +203,16 @@ impl ExtFs {
         }
     }
 
-    fn descriptors(&mut self, index: usize, table: &[u8], out: &mut Findings) {
+    /// One group's descriptor, or `None` past the table's end.
+    fn descriptor<'a>(&self, table: &'a [u8], group: u64) -> Option<&'a [u8]> {
+        let at = usize::try_from(group).ok()?.checked_mul(self.desc_size)?;
+        table.get(at..at.checked_add(self.desc_size)?)
+    }
+
+    /// Every group's number, bitmap block and flags, and every group's
+    /// bitmaps and inode table in blocks (sorted); `None` when a descriptor
+    /// fails its checksum or points outside the filesystem.
+    fn read_descriptors(&self, table: &[u8]) -> Option<(Vec<GroupPlan>, Vec<Range<u64>>)> {
         let hi = |d: &[u8], at: usize| {
             if self.is_64bit && self.desc_size >= 64 {
                 le32(d, at) << 32
@@ -196,51 +220,43 @@ impl ExtFs {
                 0
             }
         };
-        // Every group's bitmaps and inode table, in blocks: uninitialised
-        // groups keep those that lie inside them.
         let mut metadata: Vec<Range<u64>> = Vec::new();
         let mut plan = Vec::new();
         for group in 0..self.groups {
-            let d = &table[group as usize * self.desc_size..][..self.desc_size];
+            let d = self.descriptor(table, group)?;
+            if !self.checksums.descriptor_ok(group, d, self.is_64bit) {
+                return None;
+            }
             let block_bitmap = le32(d, 0x0) | hi(d, 0x20);
             let inode_bitmap = le32(d, 0x4) | hi(d, 0x24);
             let inode_table = le32(d, 0x8) | hi(d, 0x28);
-            let flags = le16(d, 0x12);
             let inside = |b: u64| b >= self.first_data_block && b < self.blocks;
             if !inside(block_bitmap)
                 || !inside(inode_bitmap)
                 || !inside(inode_table)
                 || inode_table.saturating_add(self.inode_table_blocks) > self.blocks
             {
-                // Malformed descriptors: the whole partition stays used.
-                return;
+                return None;
             }
             metadata.push(block_bitmap..block_bitmap + 1);
             metadata.push(inode_bitmap..inode_bitmap + 1);
             metadata.push(inode_table..inode_table + self.inode_table_blocks);
-            plan.push((group, block_bitmap, flags));
+            plan.push((group, block_bitmap, le16(d, 0x12)));
         }
         metadata.sort_by_key(|r| r.start);
-        let gdt_blocks = (self.groups * self.desc_size as u64).div_ceil(self.block);
+        Some((plan, metadata))
+    }
+
+    fn descriptors(&mut self, index: usize, table: &[u8], out: &mut Findings) {
+        // A descriptor that fails its checksum or is malformed: the whole
+        // partition stays used.
+        let Some((plan, metadata)) = self.read_descriptors(table) else {
+            return;
+        };
+        let uninit_honoured = self.checksums != Checksums::None;
         for (group, block_bitmap, flags) in plan {
-            if flags & BG_BLOCK_UNINIT != 0 && self.uninit_honoured {
-                let blocks = self.group_blocks(group);
-                let mut cursor = blocks.start;
-                if self.has_super(group) {
-                    cursor += 1 + gdt_blocks + self.reserved_gdt;
-                }
-                for m in &metadata {
-                    if m.end <= cursor || m.start >= blocks.end {
-                        continue;
-                    }
-                    if m.start > cursor {
-                        out.free.push(self.bytes_of(cursor, m.start));
-                    }
-                    cursor = cursor.max(m.end);
-                }
-                if cursor < blocks.end {
-                    out.free.push(self.bytes_of(cursor, blocks.end));
-                }
+            if flags & BG_BLOCK_UNINIT != 0 && uninit_honoured {
+                self.uninit_group(group, &metadata, out);
             } else if let Some(at) = self.byte_of(block_bitmap) {
                 out.request(
                     at,
@@ -252,9 +268,44 @@ impl ExtFs {
                 );
             }
         }
+        self.descriptors = table.to_vec();
+    }
+
+    /// The free blocks of a group without a bitmap on disk: all but its
+    /// superblock backup, descriptor tables and any group's bitmaps or
+    /// inode table inside it (`metadata`, sorted).
+    fn uninit_group(&self, group: u64, metadata: &[Range<u64>], out: &mut Findings) {
+        let gdt_blocks = (self.groups * self.desc_size as u64).div_ceil(self.block);
+        let blocks = self.group_blocks(group);
+        let mut cursor = blocks.start;
+        if self.has_super(group) {
+            cursor += 1 + gdt_blocks + self.reserved_gdt;
+        }
+        for m in metadata {
+            if m.end <= cursor || m.start >= blocks.end {
+                continue;
+            }
+            if m.start > cursor {
+                out.free.push(self.bytes_of(cursor, m.start));
+            }
+            cursor = cursor.max(m.end);
+        }
+        if cursor < blocks.end {
+            out.free.push(self.bytes_of(cursor, blocks.end));
+        }
     }
 
     fn bitmap(&self, group: u64, bitmap: &[u8], out: &mut Findings) {
+        let desc = self
+            .descriptor(&self.descriptors, group)
+            .unwrap_or_default();
+        if !self
+            .checksums
+            .bitmap_ok(desc, bitmap, self.blocks_per_group)
+        {
+            // Not the bitmap the filesystem wrote: the group stays used.
+            return;
+        }
         let blocks = self.group_blocks(group);
         let count = blocks.end - blocks.start;
         let mut run: Option<u64> = None;
@@ -278,3 +329,7 @@ impl ExtFs {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "ext_tests.rs"]
+mod tests;

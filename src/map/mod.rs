@@ -76,6 +76,7 @@ enum Want {
     },
     Fat {
         fs: usize,
+        copy: usize,
         first_entry: u64,
     },
 }
@@ -280,9 +281,13 @@ impl Mapper {
                     ext.answer(fs, step, bytes, out);
                 }
             }
-            Want::Fat { fs, first_entry } => {
-                if let Some(fat) = self.fats.get(fs) {
-                    fat.answer(first_entry, bytes, out);
+            Want::Fat {
+                fs,
+                copy,
+                first_entry,
+            } => {
+                if let Some(fat) = self.fats.get_mut(fs) {
+                    fat.answer(copy, first_entry, bytes, out);
                 }
             }
         }

@@ -3,13 +3,14 @@
 //! keep it), and the filesystem must still check clean and give back every
 //! file; the map must also skip most of the free space.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::*;
 
-const MIB: u64 = 1 << 20;
-const CHUNK: usize = 4 << 20;
+pub(super) const MIB: u64 = 1 << 20;
+/// The engine's chunk (`engine::chunk::CHUNK_BYTES`).
+pub(super) const CHUNK: usize = 4 << 20;
 
 fn map_of(image: &[u8]) -> Vec<Range<u64>> {
     let mut mapper = Mapper::new(Vec::new());
@@ -50,7 +51,8 @@ fn scramble(image: &[u8], used: &[Range<u64>]) -> Vec<u8> {
     out
 }
 
-fn run(cmd: &mut Command) -> String {
+/// Runs a command that must succeed; its standard output.
+pub(super) fn run(cmd: &mut Command) -> String {
     let out = cmd.output().expect("running a filesystem tool");
     assert!(
         out.status.success(),
@@ -557,4 +559,121 @@ fn a_bmaps_ranges_are_added_to_the_free_space_of_a_filesystem() {
     }
     assert!(total(&used) > total(&alone));
     assert!(total(&used) < disk.len() as u64 / 2);
+}
+
+// Helpers for the oracle tests beside `ext.rs`, `ext_csum.rs` and `fat.rs`,
+// which map sparse images of gigabytes without holding them in memory.
+
+/// Makes `image` an ext filesystem of `size` (as mkfs.ext4 reads it) with
+/// 4 KiB blocks, the files of a fresh [`populate`]d folder and the mkfs
+/// options `opts`; returns the folder.
+pub(super) fn make_ext_4k(work: &Path, image: &Path, size: &str, opts: &[&str]) -> PathBuf {
+    let dir = work.join("files");
+    if !dir.exists() {
+        populate(&dir);
+    }
+    run(Command::new("mkfs.ext4")
+        .args(["-q", "-F", "-b", "4096", "-E", "lazy_itable_init=1", "-d"])
+        .arg(&dir)
+        .args(opts)
+        .arg(image)
+        .arg(size));
+    dir
+}
+
+/// Streams the filesystem in the file `fs` as the one partition (of type
+/// `kind`, at 1 MiB) of an MBR disk through a [`Mapper`], `chunk` bytes at
+/// a time; the used ranges, merged. Reads a sparse file's holes only.
+pub(super) fn map_partition(fs: &Path, kind: u8, chunk: usize) -> Vec<Range<u64>> {
+    use std::io::Read;
+    let len = std::fs::metadata(fs).unwrap().len();
+    let mut header = vec![0u8; MIB as usize];
+    header[446 + 4] = kind;
+    header[446 + 8..446 + 12].copy_from_slice(&((MIB / 512) as u32).to_le_bytes());
+    header[446 + 12..446 + 16].copy_from_slice(&((len / 512) as u32).to_le_bytes());
+    header[510] = 0x55;
+    header[511] = 0xAA;
+    let file = std::fs::File::open(fs).unwrap();
+    let mut stream =
+        std::io::BufReader::with_capacity(CHUNK, std::io::Cursor::new(header).chain(file));
+    let mut mapper = Mapper::new(Vec::new());
+    let mut used: Vec<Range<u64>> = Vec::new();
+    let mut buf = vec![0u8; chunk];
+    let mut offset = 0u64;
+    loop {
+        let mut filled = 0;
+        while filled < chunk {
+            match stream.read(&mut buf[filled..]).unwrap() {
+                0 => break,
+                n => filled += n,
+            }
+        }
+        if filled == 0 {
+            break;
+        }
+        let end = offset + filled as u64;
+        for r in mapper.used_in(offset, &buf[..filled]) {
+            assert!(
+                r.start >= offset && r.start < r.end && r.end <= end,
+                "{r:?}"
+            );
+            match used.last_mut() {
+                Some(last) if last.end == r.start => last.end = r.end,
+                _ => used.push(r),
+            }
+        }
+        offset = end;
+    }
+    assert_eq!(offset, MIB + len);
+    used
+}
+
+/// The parts of `wanted` (sorted ranges) outside `used` (sorted, disjoint).
+pub(super) fn uncovered(used: &[Range<u64>], wanted: &[Range<u64>]) -> Vec<Range<u64>> {
+    let mut missing = Vec::new();
+    for w in wanted {
+        let mut cursor = w.start;
+        let first = used.partition_point(|u| u.end <= w.start);
+        for u in used[first..].iter().take_while(|u| u.start < w.end) {
+            if u.start > cursor {
+                missing.push(cursor..u.start);
+            }
+            cursor = cursor.max(u.end);
+        }
+        if cursor < w.end {
+            missing.push(cursor..w.end);
+        }
+    }
+    missing
+}
+
+/// Whether `range` lies inside `used` (sorted, disjoint).
+pub(super) fn covers(used: &[Range<u64>], range: Range<u64>) -> bool {
+    uncovered(used, std::slice::from_ref(&range)).is_empty()
+}
+
+/// Overwrites `bytes` at `at` in the file `path`; returns what was there.
+pub(super) fn patch(path: &Path, at: u64, bytes: &[u8]) -> Vec<u8> {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .unwrap();
+    let mut old = vec![0u8; bytes.len()];
+    file.seek(SeekFrom::Start(at)).unwrap();
+    file.read_exact(&mut old).unwrap();
+    file.seek(SeekFrom::Start(at)).unwrap();
+    file.write_all(bytes).unwrap();
+    old
+}
+
+/// `len` bytes at `at` of the file `path`.
+pub(super) fn read_at(path: &Path, at: u64, len: usize) -> Vec<u8> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).unwrap();
+    let mut out = vec![0u8; len];
+    file.seek(SeekFrom::Start(at)).unwrap();
+    file.read_exact(&mut out).unwrap();
+    out
 }
