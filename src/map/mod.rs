@@ -2,14 +2,17 @@
 //! verified, computed while the image streams past (never a second pass).
 //!
 //! Everything is used unless positive evidence says it is free: the
-//! partition table (MBR with its EBR chain, or GPT, via
-//! `bootcfg::partitions`), then per partition by content an ext2/3/4
-//! filesystem's block bitmaps ([`ext`]) or a FAT's free clusters ([`fat`]).
-//! Space outside partitions, unknown filesystems and anything malformed
-//! stay used. Filesystem metadata precedes the data it describes, so the
-//! free ranges are usually known before those ranges stream; a range whose
-//! metadata comes too late is simply used. The map may only ever make
-//! Imprint write more than needed, never less (DESIGN.md §8, §9).
+//! partition tables that count (`crate::disk::tables`, the kernel's rules:
+//! MBR with its EBR chain, GPT behind a protective MBR, both behind a
+//! hybrid one), then per partition by content an ext2/3/4 filesystem's
+//! block bitmaps ([`ext`]) or a FAT's free clusters ([`fat`]). Space outside
+//! partitions, unknown filesystems and anything malformed stay used; so do
+//! overlapping or nested partitions ([`layout`]) and ISO 9660 / UDF volumes,
+//! whether at a partition's start or the image's (an isohybrid ISO).
+//! Filesystem metadata precedes the data it describes, so the free ranges
+//! are usually known before those ranges stream; a range whose metadata
+//! comes too late is simply used. The map may only ever make Imprint write
+//! more than needed, never less (docs/architecture.md §2).
 //!
 //! The parsers ask for byte ranges of the image ([`Request`]); the mapper
 //! hands each one its bytes as they stream, in order, and turns the answers
@@ -17,16 +20,18 @@
 //! aligned for direct I/O on any logical sector size up to 4 KiB.
 //!
 //! A bmap file ([`bmap`]) adds its ranges as forced ones: the map with a
-//! bmap is the union of both (DESIGN.md §9).
+//! bmap is the union of both (docs/architecture.md §2).
 
 pub mod bmap;
 mod ext;
 mod fat;
+mod layout;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use crate::bootcfg::{read_ebr, read_table_prefix};
+use crate::disk::{Partition, is_optical_volume, optical, read_ebr, read_tables};
+use layout::{Kind, Layout};
 
 /// Alignment of every used range (except at the image's end): 4 KiB, a
 /// multiple of every logical sector size Imprint writes with O_DIRECT.
@@ -70,6 +75,10 @@ enum Want {
     Probe {
         part: Range<u64>,
     },
+    /// A partition's volume descriptors: ISO 9660 or UDF makes it used.
+    Optical {
+        part: Range<u64>,
+    },
     Ext {
         fs: usize,
         step: ext::Step,
@@ -108,6 +117,8 @@ pub struct Mapper {
     position: u64,
     exts: Vec<ext::ExtFs>,
     fats: Vec<fat::FatFs>,
+    /// The structures covering the image and the ranges they make used.
+    layout: Layout,
 }
 
 impl Mapper {
@@ -131,6 +142,7 @@ impl Mapper {
             position: 0,
             exts: Vec::new(),
             fats: Vec::new(),
+            layout: Layout::default(),
         };
         mapper.push(0, TABLE_LEN, Want::Table);
         mapper
@@ -218,25 +230,7 @@ impl Mapper {
     fn answer(&mut self, request: Request, out: &mut Findings) {
         let bytes = &request.buf;
         match request.want {
-            Want::Table => {
-                let Ok((_, partitions, extended)) = read_table_prefix(bytes) else {
-                    return;
-                };
-                for p in partitions {
-                    probe(out, p.offset..p.end());
-                }
-                if let Some(lba) = extended {
-                    out.request(
-                        lba.saturating_mul(512),
-                        512,
-                        Want::Ebr {
-                            lba,
-                            extended: lba,
-                            number: 5,
-                        },
-                    );
-                }
-            }
+            Want::Table => self.answer_table(bytes, out),
             Want::Ebr {
                 lba,
                 extended,
@@ -247,7 +241,7 @@ impl Mapper {
                 };
                 let mut next_number = number;
                 if let Some(p) = logical {
-                    probe(out, p.offset..p.end());
+                    self.add_structure(&p, Kind::Logical, out);
                     next_number += 1;
                 }
                 if let Some(next) = next
@@ -275,6 +269,11 @@ impl Mapper {
                     self.fats.push(fs);
                 }
             }
+            Want::Optical { part } => {
+                if is_optical_volume(bytes) {
+                    self.veto(part);
+                }
+            }
             Want::Ext { fs, step } => {
                 if let Some(ext) = self.exts.get_mut(fs) {
                     ext.answer(fs, step, bytes, out);
@@ -291,6 +290,12 @@ impl Mapper {
     /// Records `range` as free, shrunk inward to [`ALIGN`]; what has
     /// streamed already is left alone.
     fn add_free(&mut self, range: Range<u64>) {
+        for allowed in self.layout.allowed(range) {
+            self.add_allowed_free(allowed);
+        }
+    }
+
+    fn add_allowed_free(&mut self, range: Range<u64>) {
         let start = range.start.max(self.position).next_multiple_of(ALIGN);
         let end = range.end / ALIGN * ALIGN;
         if start >= end {
@@ -307,6 +312,84 @@ impl Mapper {
         }
         let slot = self.free.entry(start).or_insert(end);
         *slot = (*slot).max(end);
+    }
+
+    /// The partitions of the tables that count, the extended partition and
+    /// the first EBR; an ISO 9660 / UDF image is used whole.
+    fn answer_table(&mut self, bytes: &[u8], out: &mut Findings) {
+        let Ok(tables) = read_tables(bytes) else {
+            return;
+        };
+        if is_optical_volume(bytes) {
+            self.veto(0..u64::MAX);
+            return;
+        }
+        for p in tables.mbr.iter().chain(&tables.gpt) {
+            self.add_structure(p, Kind::Partition, out);
+        }
+        if let Some(extended) = tables.extended {
+            self.add_range(extended.clone(), Kind::Container, out);
+            let lba = extended.start / 512;
+            out.request(
+                extended.start,
+                512,
+                Want::Ebr {
+                    lba,
+                    extended: lba,
+                    number: 5,
+                },
+            );
+        }
+    }
+
+    fn add_structure(&mut self, p: &Partition, kind: Kind, out: &mut Findings) {
+        self.add_range(p.offset..p.end(), kind, out);
+    }
+
+    /// Records a structure; a new partition's filesystem and volume
+    /// descriptors are asked for. Its first [`optical::PROBE_LEN`] bytes are
+    /// used until the descriptors are known (they are the boot sector, the
+    /// superblock and the first metadata anyway).
+    fn add_range(&mut self, part: Range<u64>, kind: Kind, out: &mut Findings) {
+        let (new, vetoes) = self.layout.add(part.clone(), kind);
+        for range in vetoes {
+            self.veto(range);
+        }
+        if !new || kind == Kind::Container {
+            return;
+        }
+        let head = part.start
+            ..part
+                .end
+                .min(part.start.saturating_add(optical::PROBE_LEN as u64));
+        self.veto(head.clone());
+        if head.end - head.start > optical::DESCRIPTORS_START as u64 {
+            let len = (head.end - head.start) as usize;
+            out.request(part.start, len, Want::Optical { part: part.clone() });
+        }
+        probe(out, part);
+    }
+
+    /// Makes `range` used whatever any filesystem says, from now on: the
+    /// free ranges already known within it are dropped.
+    fn veto(&mut self, range: Range<u64>) {
+        let hit: Vec<(u64, u64)> = self
+            .free
+            .range(..range.end)
+            .filter(|(_, e)| **e > range.start)
+            .map(|(s, e)| (*s, *e))
+            .collect();
+        for (s, e) in hit {
+            self.free.remove(&s);
+            for kept in layout::minus(s..e, &range) {
+                let start = kept.start.next_multiple_of(ALIGN);
+                let end = kept.end / ALIGN * ALIGN;
+                if start < end {
+                    self.free.insert(start, end);
+                }
+            }
+        }
+        self.layout.veto(range);
     }
 
     /// `[from, to)` minus the free ranges, plus the forced ones; gaps below
