@@ -461,3 +461,7 @@ pub fn total(ranges: &[Range<u64>]) -> u64 {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+#[path = "layout_tests.rs"]
+mod layout_tests;
