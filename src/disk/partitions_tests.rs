@@ -1,5 +1,9 @@
 //! The partition-table reader against hand-made MBR/EBR/GPT layouts.
+
+use std::io::Cursor;
+
 use super::*;
+use crate::disk::tables::read_tables;
 
 fn read(image: &[u8]) -> Result<PartitionTable, DiskError> {
     read_partition_table(&mut ForwardReader::new(image))
@@ -103,4 +107,57 @@ fn corrupted_tables_never_panic() {
         }
         let _ = read(&image);
     }
+}
+
+/// 8 MiB with a GPT (one partition, 1..3 MiB, named "old") and its
+/// protective MBR.
+fn gpt_image() -> Vec<u8> {
+    let mut image = vec![0u8; 8 << 20];
+    let mut cursor = Cursor::new(&mut image);
+    let mut gpt = gptman::GPT::new_from(&mut cursor, 512, [0x42; 16]).unwrap();
+    gpt[1] = gptman::GPTPartitionEntry {
+        partition_type_guid: [0x11; 16],
+        unique_partition_guid: [0x12; 16],
+        starting_lba: 2048,
+        ending_lba: 6143,
+        attribute_bits: 0,
+        partition_name: "old".into(),
+    };
+    gpt.write_into(&mut cursor).unwrap();
+    gptman::GPT::write_protective_mbr_into(&mut cursor, 512).unwrap();
+    image
+}
+
+#[test]
+fn a_gpt_counts_only_behind_a_0xee_entry_as_the_kernel_reads_it() {
+    let protective = gpt_image();
+    let table = read(&protective).unwrap();
+    assert_eq!(table.scheme, TableScheme::Gpt { sector_size: 512 });
+    assert_eq!(table.partitions[0].gpt_name.as_deref(), Some("old"));
+    let tables = read_tables(&protective).unwrap();
+    assert_eq!(tables.implied_end, 8 << 20, "the backup header's end");
+
+    // Re-partitioned with a DOS table: the GPT is stale, the MBR counts.
+    let mut stale = protective.clone();
+    stale[446..510].fill(0);
+    mbr_entry(&mut stale, 0, 0x83, 4096, 4096);
+    let table = read(&stale).unwrap();
+    assert_eq!(table.scheme, TableScheme::Mbr);
+    let found: Vec<(u32, u64)> = table
+        .partitions
+        .iter()
+        .map(|p| (p.number, p.offset))
+        .collect();
+    assert_eq!(found, [(1, 2 << 20)]);
+    assert_eq!(read_tables(&stale).unwrap().implied_end, 4 << 20);
+
+    // A hybrid MBR: the kernel reads the GPT; the map sees both.
+    let mut hybrid = protective.clone();
+    mbr_entry(&mut hybrid, 1, 0x0c, 2048, 1024);
+    let table = read(&hybrid).unwrap();
+    assert_eq!(table.scheme, TableScheme::Gpt { sector_size: 512 });
+    assert_eq!(table.partitions.len(), 1);
+    let tables = read_tables(&hybrid).unwrap();
+    assert!(matches!(tables.kind, TableKind::HybridGpt { .. }));
+    assert_eq!((tables.mbr.len(), tables.gpt.len()), (1, 1));
 }
