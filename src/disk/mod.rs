@@ -23,5 +23,5 @@ pub use fat_boot::{FatBootSector, FatGeometry};
 pub use optical::is_optical_volume;
 pub use partitions::{Partition, PartitionTable, TableScheme, read_partition_table};
 pub use stream::ForwardReader;
-pub use stream_end::{CutShort, StreamEnd};
+pub use stream_end::{CutShort, StreamEnd, implied_end_of};
 pub use tables::{TableKind, Tables, read_ebr, read_tables};

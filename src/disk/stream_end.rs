@@ -5,6 +5,8 @@
 //! short, and whatever was written or hashed from it is not the image
 //! (docs/architecture.md §2).
 
+use std::io::Read;
+
 use super::partitions::TABLE_PREFIX_LEN;
 use super::tables::read_tables;
 
@@ -16,6 +18,19 @@ use super::tables::read_tables;
 pub struct CutShort {
     pub ended_at: u64,
     pub implied_end: u64,
+}
+
+/// The end the tables at the start of `image` (read from its first byte)
+/// imply, when they say one.
+pub fn implied_end_of(image: impl Read) -> Option<u64> {
+    let mut prefix = Vec::with_capacity(TABLE_PREFIX_LEN);
+    image
+        .take(TABLE_PREFIX_LEN as u64)
+        .read_to_end(&mut prefix)
+        .ok()?;
+    let mut end = StreamEnd::default();
+    end.feed(0, &prefix);
+    end.implied_end()
 }
 
 /// Keeps the first bytes of a stream to learn where it must end.

@@ -246,3 +246,41 @@ fn a_stream_cut_before_its_partition_tables_end_fails_the_source() {
         describe(&out)
     );
 }
+
+#[test]
+fn a_drive_smaller_than_the_disk_a_gpt_records_is_refused_when_the_format_records_no_size() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let work = tempfile::tempdir().unwrap();
+    // A 48 MiB GPT disk image whose last 40 MiB are zeros, in bzip2 (which
+    // records no size): the GPT's backup header says where it ends.
+    let raw = work.path().join("disk.img");
+    fs::write(&raw, vec![0u8; 48 * MIB]).unwrap();
+    let mut sfdisk = Command::new("sfdisk")
+        .args(["-q", "--no-reread", "--no-tell-kernel"])
+        .arg(&raw)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        sfdisk.stdin.as_mut().unwrap(),
+        b"label: gpt\nstart=2048, size=8192, type=linux\n",
+    )
+    .unwrap();
+    assert!(sfdisk.wait().unwrap().success());
+    let bz2 = crate::support::flashing::compress("bzip2", &raw, ".bz2");
+    let small = PatternedDrive::create(work.path(), "small.bin", 32 * MIB, 34);
+    let out = flash_sparse(&bz2, &[small.device()], &["--dry-run"]);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains(&format!(
+            "too small: the image needs 50 MB ({} bytes)",
+            48 * MIB
+        )),
+        "{}",
+        describe(&out)
+    );
+    let big = PatternedDrive::create(work.path(), "big.bin", 64 * MIB, 35);
+    let out = flash_sparse(&bz2, &[big.device()], &["--dry-run"]);
+    assert_exit(&out, 0);
+}
