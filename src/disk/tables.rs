@@ -234,10 +234,12 @@ fn find_gpt(prefix: &[u8]) -> Result<Option<(u64, Vec<Partition>, u64)>, DiskErr
         // The backup header sits on the disk's last LBA (or the primary's,
         // read from the backup): the later one is the disk's end.
         let last_lba = gpt.header.backup_lba.max(gpt.header.primary_lba);
-        let end = last_lba
-            .saturating_add(1)
-            .saturating_mul(sector_size)
-            .max(gpt.header.last_usable_lba.saturating_add(1) * sector_size);
+        let end = last_lba.saturating_add(1).saturating_mul(sector_size).max(
+            gpt.header
+                .last_usable_lba
+                .saturating_add(1)
+                .saturating_mul(sector_size),
+        );
         return Ok(Some((sector_size, partitions, end)));
     }
     Ok(None)

@@ -30,7 +30,7 @@ mod layout;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use crate::disk::{Partition, is_optical_volume, optical, read_ebr, read_tables};
+use crate::disk::{is_optical_volume, read_ebr};
 use layout::{Kind, Layout};
 
 /// Alignment of every used range (except at the image's end): 4 KiB, a
@@ -312,84 +312,6 @@ impl Mapper {
         }
         let slot = self.free.entry(start).or_insert(end);
         *slot = (*slot).max(end);
-    }
-
-    /// The partitions of the tables that count, the extended partition and
-    /// the first EBR; an ISO 9660 / UDF image is used whole.
-    fn answer_table(&mut self, bytes: &[u8], out: &mut Findings) {
-        let Ok(tables) = read_tables(bytes) else {
-            return;
-        };
-        if is_optical_volume(bytes) {
-            self.veto(0..u64::MAX);
-            return;
-        }
-        for p in tables.mbr.iter().chain(&tables.gpt) {
-            self.add_structure(p, Kind::Partition, out);
-        }
-        if let Some(extended) = tables.extended {
-            self.add_range(extended.clone(), Kind::Container, out);
-            let lba = extended.start / 512;
-            out.request(
-                extended.start,
-                512,
-                Want::Ebr {
-                    lba,
-                    extended: lba,
-                    number: 5,
-                },
-            );
-        }
-    }
-
-    fn add_structure(&mut self, p: &Partition, kind: Kind, out: &mut Findings) {
-        self.add_range(p.offset..p.end(), kind, out);
-    }
-
-    /// Records a structure; a new partition's filesystem and volume
-    /// descriptors are asked for. Its first [`optical::PROBE_LEN`] bytes are
-    /// used until the descriptors are known (they are the boot sector, the
-    /// superblock and the first metadata anyway).
-    fn add_range(&mut self, part: Range<u64>, kind: Kind, out: &mut Findings) {
-        let (new, vetoes) = self.layout.add(part.clone(), kind);
-        for range in vetoes {
-            self.veto(range);
-        }
-        if !new || kind == Kind::Container {
-            return;
-        }
-        let head = part.start
-            ..part
-                .end
-                .min(part.start.saturating_add(optical::PROBE_LEN as u64));
-        self.veto(head.clone());
-        if head.end - head.start > optical::DESCRIPTORS_START as u64 {
-            let len = (head.end - head.start) as usize;
-            out.request(part.start, len, Want::Optical { part: part.clone() });
-        }
-        probe(out, part);
-    }
-
-    /// Makes `range` used whatever any filesystem says, from now on: the
-    /// free ranges already known within it are dropped.
-    fn veto(&mut self, range: Range<u64>) {
-        let hit: Vec<(u64, u64)> = self
-            .free
-            .range(..range.end)
-            .filter(|(_, e)| **e > range.start)
-            .map(|(s, e)| (*s, *e))
-            .collect();
-        for (s, e) in hit {
-            self.free.remove(&s);
-            for kept in layout::minus(s..e, &range) {
-                let start = kept.start.next_multiple_of(ALIGN);
-                let end = kept.end / ALIGN * ALIGN;
-                if start < end {
-                    self.free.insert(start, end);
-                }
-            }
-        }
-        self.layout.veto(range);
     }
 
     /// `[from, to)` minus the free ranges, plus the forced ones; gaps below
