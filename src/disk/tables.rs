@@ -43,8 +43,8 @@ pub struct Tables {
     pub kind: TableKind,
     /// The MBR's primary partitions, without its 0xEE and extended entries.
     pub mbr: Vec<Partition>,
-    /// The first LBA of the MBR's extended partition, whose logical
-    /// partitions [`read_ebr`] follows.
+    /// The bytes of the MBR's extended partition, whose logical partitions
+    /// [`read_ebr`] follows from its first sector.
     pub extended: Option<std::ops::Range<u64>>,
     /// The GPT's partitions, when the GPT counts.
     pub gpt: Vec<Partition>,
