@@ -170,10 +170,11 @@ fn violation(layout: &Layout, structures: &[Range<u64>], at: u64) -> Option<Stri
 fn generated_layouts_never_map_a_doubtful_byte_free() {
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     let mut layouts_with_free_space = 0;
-    for round in 0..160 {
+    for round in 0..100 {
         let layout = generate(&mut rng);
         let structures = structures(&layout);
         let free = free_bytes(&layout.disk);
+        layouts_with_free_space += usize::from(!free.is_empty());
         // A signature at the image's start makes everything used; at a
         // structure's start, that structure.
         let whole = optical_at(&layout.disk, 0);
@@ -198,5 +199,5 @@ fn generated_layouts_never_map_a_doubtful_byte_free() {
         }
     }
     // The property is not met by mapping nothing.
-    assert!(layouts_with_free_space > 20, "{layouts_with_free_space}");
+    assert!(layouts_with_free_space > 15, "{layouts_with_free_space}");
 }
