@@ -45,10 +45,16 @@ impl Layout {
         }
         let mut vetoes = Vec::new();
         for (other, other_kind) in &self.parts {
-            let nested_by_design = matches!(
-                (kind, *other_kind),
-                (Kind::Logical, Kind::Container) | (Kind::Container, Kind::Logical)
-            );
+            // A logical partition lies inside the extended partition; one
+            // reaching out of it is an overlap like any other.
+            let inside = |inner: &Range<u64>, outer: &Range<u64>| {
+                outer.start <= inner.start && inner.end <= outer.end
+            };
+            let nested_by_design = match (kind, *other_kind) {
+                (Kind::Logical, Kind::Container) => inside(&range, other),
+                (Kind::Container, Kind::Logical) => inside(other, &range),
+                _ => false,
+            };
             if !nested_by_design && overlaps(other, &range) {
                 vetoes.push(other.clone());
                 vetoes.push(range.clone());
