@@ -17,12 +17,10 @@ use std::path::Path;
 
 use crate::bootcfg::{
     self, BootConfigError, CONFIG_PATH, ConfigJson, ConfigRequest, WifiProfile,
-    boot_sector::parse_fat_boot_sector,
     device_type::{DEVICE_TYPE_PATH, DeviceType},
-    fat,
-    partitions::{Partition, PartitionTable},
-    wifi,
+    fat, wifi,
 };
+use crate::disk::{Partition, PartitionTable, fat_boot::parse_fat_boot_sector};
 use crate::source::{ImageFormat, archive, sniff, xz_index, zstd_frames};
 
 /// Images for [`partition_table`] are zero-extended to this length: enough
@@ -201,7 +199,7 @@ pub fn fat_configure(data: &[u8]) -> bool {
 /// The total sectors times the sector size a FAT boot sector states, capped
 /// at [`MAX_FAT_VOLUME_LEN`]; 0 without a boot sector.
 fn stated_volume_len(data: &[u8]) -> usize {
-    let Some(geometry) = bootcfg::FatGeometry::read(data) else {
+    let Some(geometry) = crate::disk::FatGeometry::read(data) else {
         return 0;
     };
     let len = geometry

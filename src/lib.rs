@@ -23,6 +23,7 @@
 
 pub mod bootcfg;
 pub mod cli;
+pub mod disk;
 pub mod drives;
 pub mod engine;
 #[doc(hidden)]

@@ -10,7 +10,7 @@
 //! and start with a `.` entry pointing at themselves), drops the stray
 //! entries and sets `..` right. The fix is a no-op on a correct directory.
 
-use super::boot_sector::FatGeometry;
+use crate::disk::FatGeometry;
 use std::io;
 
 const DIR_ENTRY_LEN: usize = 32;

@@ -4,6 +4,8 @@
 use std::io;
 use std::path::PathBuf;
 
+use crate::disk::DiskError;
+
 /// An error while validating the configuration or preparing the configured
 /// boot partition.
 #[derive(Debug, thiserror::Error)]
@@ -31,20 +33,10 @@ pub enum BootConfigError {
         image: PathBuf,
         cause: Box<BootConfigError>,
     },
-    #[error("cannot read the image at byte offset {offset}: {cause}")]
-    ReadImage { offset: u64, cause: io::Error },
-    #[error(
-        "the image ends at byte {image_len}, before byte offset {offset} that its partition table points to: the image is truncated (download it again) or its partition table is wrong"
-    )]
-    ImageTooShort { offset: u64, image_len: u64 },
-    #[error("the image has no partition table (no GPT and no MBR signature in its first sectors)")]
-    NoPartitionTable,
-    #[error("malformed {table} partition table at byte offset {offset}: {reason}")]
-    MalformedPartitionTable {
-        table: &'static str,
-        offset: u64,
-        reason: String,
-    },
+    /// The image's partition tables, or a region they point to, could not
+    /// be read; the disk layer says why.
+    #[error(transparent)]
+    Disk(#[from] DiskError),
     #[error(
         "no balenaOS boot partition in the image (no partition labelled resin-boot, balena-boot or flash-boot, none holding /device-type.json, and partition 1 is not FAT); partitions found: {partitions}. Is this a balenaOS image?"
     )]

@@ -14,7 +14,7 @@
 
 use std::fmt::Write as _;
 
-use super::boot_sector::FatGeometry;
+use crate::disk::FatGeometry;
 
 const DIR_ENTRY_LEN: usize = 32;
 const ATTR_VOLUME_ID: u8 = 0x08;

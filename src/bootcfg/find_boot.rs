@@ -12,8 +12,7 @@ use std::io::Read;
 use super::BootConfigError;
 use super::device_type::{DEVICE_TYPE_PATH, DeviceType};
 use super::fat;
-use super::partitions::{Partition, PartitionTable, TableScheme};
-use super::stream::ForwardReader;
+use crate::disk::{ForwardReader, Partition, PartitionTable, TableScheme};
 
 /// The names balenaOS gives its boot partition.
 pub const BOOT_LABELS: [&str; 3] = ["resin-boot", "balena-boot", "flash-boot"];
@@ -157,7 +156,7 @@ pub fn read_partition<R: Read>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bootcfg::boot_sector::FatBootSector;
+    use crate::disk::FatBootSector;
 
     fn partition(number: u32, mbr_type: u8, label: Option<&str>) -> Partition {
         Partition {

@@ -8,7 +8,6 @@
 //! `/device-type.json` must be found, and the boot partition, which is the
 //! only part held in memory. The source file is never modified.
 
-pub(crate) mod boot_sector;
 mod config_json;
 pub(crate) mod device_type;
 mod dir_fix;
@@ -19,27 +18,23 @@ mod find_boot;
 mod memory;
 mod options;
 mod overlay;
-pub(crate) mod partitions;
-mod stream;
 pub(crate) mod wifi;
 
 use std::io::{self, Read};
 
-pub use boot_sector::FatGeometry;
 pub use config_json::{CONFIG_LIMIT_BYTES, ConfigJson};
 pub use error::BootConfigError;
 pub use find_boot::{BOOT_LABELS, BootRule};
 pub use memory::partition_memory_limit_bytes;
 pub use options::{ConfigOptions, prepare};
 pub use overlay::PatchedReader;
-pub use partitions::{Partition, PartitionTable, TableScheme, read_ebr, read_table_prefix};
 pub use wifi::WifiProfile;
 
+use crate::disk::{DiskError, ForwardReader, Partition, PartitionTable, read_partition_table};
 use crate::patch::{self, Patch, PatchBuilder};
 use crate::source::ImageSource;
 use device_type::{DEVICE_TYPE_PATH, DeviceType};
 use fat::{FatEditError, FileToWrite};
-use stream::ForwardReader;
 
 /// Path of the configuration in the boot partition.
 pub const CONFIG_PATH: &str = "config.json";
@@ -85,7 +80,7 @@ pub struct ConfigRequest {
 /// Reads the partition table at the start of `stream` (the image from its
 /// first byte), each partition classified as FAT or not.
 pub fn partition_table<R: Read>(stream: R) -> Result<PartitionTable, BootConfigError> {
-    partitions::read_partition_table(&mut ForwardReader::new(stream))
+    Ok(read_partition_table(&mut ForwardReader::new(stream))?)
 }
 
 /// Configures the image of `source`: see [`configure_streams`].
@@ -96,12 +91,12 @@ pub fn configure(
     let memory_limit_bytes = partition_memory_limit_bytes();
     configure_streams(
         &mut || {
-            source
-                .probe(memory_limit_bytes)
-                .map_err(|e| BootConfigError::ReadImage {
+            source.probe(memory_limit_bytes).map_err(|e| {
+                BootConfigError::from(DiskError::ReadImage {
                     offset: 0,
                     cause: io::Error::other(e),
                 })
+            })
         },
         request,
         memory_limit_bytes,
@@ -117,7 +112,7 @@ pub fn configure_streams<R: Read>(
     request: &ConfigRequest,
     memory_limit_bytes: u64,
 ) -> Result<Configured, BootConfigError> {
-    let table = partitions::read_partition_table(&mut ForwardReader::new(open_stream()?))?;
+    let table = read_partition_table(&mut ForwardReader::new(open_stream()?))?;
     let choice = find_boot::find_boot_partition(&table, open_stream, memory_limit_bytes)?;
     let partition = choice.partition;
     if partition.size_bytes > memory_limit_bytes {
@@ -125,7 +120,7 @@ pub fn configure_streams<R: Read>(
         // image) must not be reported as a lack of memory.
         let end = partition.offset.saturating_add(partition.size_bytes);
         let mut reader = ForwardReader::new(open_stream()?);
-        if let Err(BootConfigError::ImageTooShort { image_len, .. }) =
+        if let Err(DiskError::ImageTooShort { image_len, .. }) =
             reader.read_exact_at(end - 1, &mut [0u8])
         {
             return Err(BootConfigError::PartitionPastImageEnd {
@@ -442,7 +437,7 @@ mod tests {
         let image = image(b"resin-boot ", "x");
         let err = configure_bytes(&image[..3 * MIB], &request("{}", None), 1 << 30).unwrap_err();
         assert!(
-            matches!(err, BootConfigError::ImageTooShort { .. }),
+            matches!(err, BootConfigError::Disk(DiskError::ImageTooShort { .. })),
             "{err}"
         );
     }

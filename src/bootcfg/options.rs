@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use super::{BootConfigError, ConfigJson, ConfigRequest, Configured, WifiProfile, configure};
+use crate::disk::DiskError;
 use crate::source::ImageSource;
 
 /// The configuration a user asks for, as plain options (the command line's
@@ -67,7 +68,7 @@ pub fn prepare(
             // WiFi alone on an image with no configured balenaOS boot
             // partition: the fix is a config.json, whatever was missing.
             BootConfigError::WifiWithoutConfig
-            | BootConfigError::NoPartitionTable
+            | BootConfigError::Disk(DiskError::NoPartitionTable)
             | BootConfigError::NoBootPartition { .. }
             | BootConfigError::DeviceTypePartitionMissing { .. }
             | BootConfigError::NotFat { .. }

@@ -13,6 +13,7 @@ use super::sink::{EventSink, RunInfo};
 use super::terminal::Terminal;
 use super::{flash_each, interrupt, refuse};
 use crate::bootcfg::{BootConfigError, Configured};
+use crate::disk::StreamEnd;
 use crate::engine::{self, FlashEvent, FlashJob, FlashReport, Refusal, hex};
 use crate::humanize;
 use crate::protocol::{ErrorKind, WireEvent};
@@ -295,12 +296,18 @@ pub fn hash(image: &Path) -> Exit {
     };
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
+    // A stream of unknown length must reach the end its tables imply: the
+    // hash of a cut stream is not the image's.
+    let mut stream_end = source.size_hint().is_none().then(StreamEnd::default);
     let mut offset = 0u64;
     loop {
         match stream.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
                 hasher.update(&buf[..n]);
+                if let Some(stream_end) = stream_end.as_mut() {
+                    stream_end.feed(offset, &buf[..n]);
+                }
                 offset += n as u64;
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -315,6 +322,13 @@ pub fn hash(image: &Path) -> Exit {
                 );
             }
         }
+    }
+    if let Some(Err(cut)) = stream_end.map(|s| s.check(offset)) {
+        return refuse(
+            false,
+            ErrorKind::Image,
+            &format!("reading the image {} failed: {cut}", image.display()),
+        );
     }
     println!("{}  {}", hex(&hasher.finalize()), image.display());
     Exit::Ok

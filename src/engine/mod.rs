@@ -59,9 +59,24 @@ use spool::Spool;
 /// itself) without opening any for writing. `--dry-run` stops here.
 pub fn check(job: &FlashJob) -> Result<Vec<TargetInfo>, Vec<Refusal>> {
     // The size when known (the source's, the bmap's), else a lower bound
-    // (gzip's trailer): a drive smaller than either is refused.
-    let size = image_size(job).or(job.source.min_size());
+    // (gzip's trailer, the end the image's partition tables imply — a
+    // GPT's backup header is on the disk's last sector): a drive smaller
+    // than either is refused.
+    let size = image_size(job).or_else(|| job.source.min_size().max(table_end(job)));
     target::check_targets(&job.targets, job.source.path(), size)
+}
+
+/// The end the image's partition tables imply, for an image in a file
+/// (whose start can be read again; a stream is not read before the run).
+fn table_end(job: &FlashJob) -> Option<u64> {
+    if !job.source.is_reopenable() {
+        return None;
+    }
+    let probe = job
+        .source
+        .probe(crate::disk::partitions::TABLE_PREFIX_LEN as u64)
+        .ok()?;
+    crate::disk::implied_end_of(probe)
 }
 
 /// The decompressed image size when known: the source's hint, else the

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::chunk::{CHUNK_BYTES, Chunk};
 use super::spool::Spool;
 use super::{FailureKind, TargetFailure};
+use crate::disk::StreamEnd;
 use crate::map::Mapper;
 use crate::map::bmap::{Bmap, BmapChecker, BmapMismatch};
 use crate::source::ImageSource;
@@ -24,6 +25,10 @@ use crate::source::ImageSource;
 /// ranges of a `bmap`, whose checksums are checked on the image's own
 /// bytes: a range that does not match fails the run (every target) before
 /// its last chunk goes out.
+///
+/// A stream of unknown length must reach the end its own partition tables
+/// imply ([`StreamEnd`]): one that ends before fails the source, so no
+/// target is reported ok with a cut image (docs/architecture.md §2).
 pub fn read_image(
     source: &ImageSource,
     patched: &[Range<u64>],
@@ -80,6 +85,8 @@ fn stream_chunks(
         offset: None,
         message: e.to_string(),
     })?;
+    // A length known up front is the image's; otherwise its tables say.
+    let mut stream_end = source.size_hint().is_none().then(StreamEnd::default);
     let mut offset = 0u64;
     loop {
         if cancel.load(Ordering::Relaxed) {
@@ -106,6 +113,9 @@ fn stream_chunks(
         }
         if let Some(checker) = checker.as_mut() {
             checker.feed(offset, &buf[..len]).map_err(bmap_failure)?;
+        }
+        if let Some(stream_end) = stream_end.as_mut() {
+            stream_end.feed(offset, &buf[..len]);
         }
         let used = mapper.as_mut().map(|m| m.used_in(offset, &buf[..len]));
         let mut chunk = Chunk::new(offset, len, buf, Some(spool.home()));
@@ -134,6 +144,13 @@ fn stream_chunks(
             message: format!(
                 "the image {path} holds no data (it decompresses to nothing); choose another image"
             ),
+        });
+    }
+    if let Some(Err(cut)) = stream_end.map(|s| s.check(offset)) {
+        return Err(TargetFailure {
+            kind: FailureKind::Source,
+            offset: Some(offset),
+            message: format!("reading the image {path} failed: {cut}"),
         });
     }
     if let Some(end) = patched_end

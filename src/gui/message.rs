@@ -5,6 +5,7 @@
 //! terminal; they are translated here, never shown raw in the main text.
 
 use crate::bootcfg::BootConfigError;
+use crate::disk::DiskError;
 use crate::engine::{FailureKind, TargetFailure};
 use crate::humanize;
 
@@ -115,8 +116,7 @@ pub fn config_error(error: &BootConfigError) -> (Problem, bool) {
             let (inner, image_fault) = config_error(cause);
             return (inner.with_details(raw), image_fault);
         }
-        BootConfigError::ReadImage { .. }
-        | BootConfigError::ImageTooShort { .. }
+        BootConfigError::Disk(DiskError::ReadImage { .. } | DiskError::ImageTooShort { .. })
         | BootConfigError::PartitionPastImageEnd { .. } => {
             return (image_damaged(&raw), true);
         }
@@ -144,8 +144,9 @@ pub fn config_error(error: &BootConfigError) -> (Problem, bool) {
              well, or clear the WiFi fields.",
             false,
         ),
-        BootConfigError::NoPartitionTable
-        | BootConfigError::MalformedPartitionTable { .. }
+        BootConfigError::Disk(
+            DiskError::NoPartitionTable | DiskError::MalformedPartitionTable { .. },
+        )
         | BootConfigError::NoBootPartition { .. }
         | BootConfigError::DeviceTypePartitionMissing { .. }
         | BootConfigError::NotFat { .. } => (
@@ -348,10 +349,10 @@ mod tests {
     fn image_faults_found_while_configuring_belong_to_the_image() {
         let corrupt = BootConfigError::InImage {
             image: "os.img.xz".into(),
-            cause: Box::new(BootConfigError::ReadImage {
+            cause: Box::new(BootConfigError::Disk(DiskError::ReadImage {
                 offset: 0,
                 cause: std::io::Error::other("liblzma internal error"),
-            }),
+            })),
         };
         let (problem, image_fault) = config_error(&corrupt);
         assert!(image_fault);

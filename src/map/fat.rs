@@ -14,7 +14,7 @@
 use std::ops::Range;
 
 use super::{Findings, Want, le16, le32};
-use crate::bootcfg::FatGeometry;
+use crate::disk::FatGeometry;
 
 /// Bytes of the FAT per request: a multiple of 3 (two FAT12 entries) and of
 /// 4 (one FAT32 entry), so no entry straddles two pieces.

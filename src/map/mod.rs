@@ -2,14 +2,17 @@
 //! verified, computed while the image streams past (never a second pass).
 //!
 //! Everything is used unless positive evidence says it is free: the
-//! partition table (MBR with its EBR chain, or GPT, via
-//! `bootcfg::partitions`), then per partition by content an ext2/3/4
-//! filesystem's block bitmaps ([`ext`]) or a FAT's free clusters ([`fat`]).
-//! Space outside partitions, unknown filesystems and anything malformed
-//! stay used. Filesystem metadata precedes the data it describes, so the
-//! free ranges are usually known before those ranges stream; a range whose
-//! metadata comes too late is simply used. The map may only ever make
-//! Imprint write more than needed, never less (DESIGN.md §8, §9).
+//! partition tables that count (`crate::disk::tables`, the kernel's rules:
+//! MBR with its EBR chain, GPT behind a protective MBR, both behind a
+//! hybrid one), then per partition by content an ext2/3/4 filesystem's
+//! block bitmaps ([`ext`]) or a FAT's free clusters ([`fat`]). Space outside
+//! partitions, unknown filesystems and anything malformed stay used; so do
+//! overlapping or nested partitions ([`layout`]) and ISO 9660 / UDF volumes,
+//! whether at a partition's start or the image's (an isohybrid ISO).
+//! Filesystem metadata precedes the data it describes, so the free ranges
+//! are usually known before those ranges stream; a range whose metadata
+//! comes too late is simply used. The map may only ever make Imprint write
+//! more than needed, never less (docs/architecture.md §2).
 //!
 //! The parsers ask for byte ranges of the image ([`Request`]); the mapper
 //! hands each one its bytes as they stream, in order, and turns the answers
@@ -17,16 +20,18 @@
 //! aligned for direct I/O on any logical sector size up to 4 KiB.
 //!
 //! A bmap file ([`bmap`]) adds its ranges as forced ones: the map with a
-//! bmap is the union of both (DESIGN.md §9).
+//! bmap is the union of both (docs/architecture.md §2).
 
 pub mod bmap;
 mod ext;
 mod fat;
+mod layout;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use crate::bootcfg::{read_ebr, read_table_prefix};
+use crate::disk::{is_optical_volume, read_ebr};
+use layout::{Kind, Layout};
 
 /// Alignment of every used range (except at the image's end): 4 KiB, a
 /// multiple of every logical sector size Imprint writes with O_DIRECT.
@@ -70,6 +75,10 @@ enum Want {
     Probe {
         part: Range<u64>,
     },
+    /// A partition's volume descriptors: ISO 9660 or UDF makes it used.
+    Optical {
+        part: Range<u64>,
+    },
     Ext {
         fs: usize,
         step: ext::Step,
@@ -109,6 +118,8 @@ pub struct Mapper {
     position: u64,
     exts: Vec<ext::ExtFs>,
     fats: Vec<fat::FatFs>,
+    /// The structures covering the image and the ranges they make used.
+    layout: Layout,
 }
 
 impl Mapper {
@@ -132,6 +143,7 @@ impl Mapper {
             position: 0,
             exts: Vec::new(),
             fats: Vec::new(),
+            layout: Layout::default(),
         };
         mapper.push(0, TABLE_LEN, Want::Table);
         mapper
@@ -219,25 +231,7 @@ impl Mapper {
     fn answer(&mut self, request: Request, out: &mut Findings) {
         let bytes = &request.buf;
         match request.want {
-            Want::Table => {
-                let Ok((_, partitions, extended)) = read_table_prefix(bytes) else {
-                    return;
-                };
-                for p in partitions {
-                    probe(out, p.offset..p.end());
-                }
-                if let Some(lba) = extended {
-                    out.request(
-                        lba.saturating_mul(512),
-                        512,
-                        Want::Ebr {
-                            lba,
-                            extended: lba,
-                            number: 5,
-                        },
-                    );
-                }
-            }
+            Want::Table => self.answer_table(bytes, out),
             Want::Ebr {
                 lba,
                 extended,
@@ -248,7 +242,7 @@ impl Mapper {
                 };
                 let mut next_number = number;
                 if let Some(p) = logical {
-                    probe(out, p.offset..p.end());
+                    self.add_structure(&p, Kind::Logical, out);
                     next_number += 1;
                 }
                 if let Some(next) = next
@@ -276,6 +270,11 @@ impl Mapper {
                     self.fats.push(fs);
                 }
             }
+            Want::Optical { part } => {
+                if is_optical_volume(bytes) {
+                    self.veto(part);
+                }
+            }
             Want::Ext { fs, step } => {
                 if let Some(ext) = self.exts.get_mut(fs) {
                     ext.answer(fs, step, bytes, out);
@@ -296,6 +295,12 @@ impl Mapper {
     /// Records `range` as free, shrunk inward to [`ALIGN`]; what has
     /// streamed already is left alone.
     fn add_free(&mut self, range: Range<u64>) {
+        for allowed in self.layout.allowed(range) {
+            self.add_allowed_free(allowed);
+        }
+    }
+
+    fn add_allowed_free(&mut self, range: Range<u64>) {
         let start = range.start.max(self.position).next_multiple_of(ALIGN);
         let end = range.end / ALIGN * ALIGN;
         if start >= end {
@@ -383,3 +388,7 @@ pub fn total(ranges: &[Range<u64>]) -> u64 {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+#[path = "layout_tests.rs"]
+mod layout_tests;

@@ -313,6 +313,12 @@ impl ImageSource {
         }
     }
 
+    /// Whether the image is read from a file or device, where every reader
+    /// starts afresh at byte 0 (not a pipe or a download, read once).
+    pub fn is_reopenable(&self) -> bool {
+        matches!(&*self.reading, Reading::Seekable { .. })
+    }
+
     /// Whether [`ImageSource::read_at`] works: a raw image in a file or on
     /// a device (not compressed, not in an archive, not a stream).
     pub fn is_positional(&self) -> bool {

@@ -2,7 +2,9 @@
 //! every test image of tests/fixtures/ to three drives at once, exact image
 //! ends, images from pipes and FIFOs, drives that fail or lie (a FUSE fault device), or are refused (too
 //! small, holding the image, in use by another run), file targets, `verify`,
-//! `--json`, bmap files, the smaller options and
+//! `--json`, bmap files, partition layouts whose free space one table
+//! misstates (isohybrid ISOs, stale GPTs), streams cut short, the smaller
+//! options and
 //! cancellation. Each test attaches its own loop devices on files in a temp
 //! dir and compares the backing files byte for byte.
 
@@ -18,6 +20,7 @@ mod fixtures;
 mod holds_image;
 mod http;
 mod json;
+mod layouts;
 mod pacing;
 mod sparse;
 mod station;

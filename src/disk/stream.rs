@@ -7,7 +7,7 @@
 
 use std::io::{self, Read};
 
-use super::BootConfigError;
+use super::DiskError;
 
 /// Bytes dropped per read while skipping forward.
 const SKIP_BUFFER_LEN: usize = 1 << 20;
@@ -30,13 +30,13 @@ impl<R: Read> ForwardReader<R> {
 
     /// Fills `buf` with the image's bytes at `offset`, which must not be
     /// before [`ForwardReader::position`].
-    pub fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), BootConfigError> {
+    pub fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), DiskError> {
         self.skip_to(offset)?;
         let mut filled = 0;
         while filled < buf.len() {
             match self.inner.read(&mut buf[filled..]) {
                 Ok(0) => {
-                    return Err(BootConfigError::ImageTooShort {
+                    return Err(DiskError::ImageTooShort {
                         offset: offset + buf.len() as u64,
                         image_len: self.position,
                     });
@@ -47,7 +47,7 @@ impl<R: Read> ForwardReader<R> {
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(source) => {
-                    return Err(BootConfigError::ReadImage {
+                    return Err(DiskError::ReadImage {
                         offset: self.position,
                         cause: source,
                     });
@@ -58,13 +58,13 @@ impl<R: Read> ForwardReader<R> {
     }
 
     /// Reads up to `len` bytes at `offset` (fewer when the image ends first).
-    pub fn read_up_to_at(&mut self, offset: u64, len: usize) -> Result<Vec<u8>, BootConfigError> {
+    pub fn read_up_to_at(&mut self, offset: u64, len: usize) -> Result<Vec<u8>, DiskError> {
         self.skip_to(offset)?;
         let mut out = Vec::with_capacity(len);
         let read = (&mut self.inner)
             .take(len as u64)
             .read_to_end(&mut out)
-            .map_err(|source| BootConfigError::ReadImage {
+            .map_err(|source| DiskError::ReadImage {
                 offset: self.position,
                 cause: source,
             })?;
@@ -72,11 +72,11 @@ impl<R: Read> ForwardReader<R> {
         Ok(out)
     }
 
-    fn skip_to(&mut self, offset: u64) -> Result<(), BootConfigError> {
+    fn skip_to(&mut self, offset: u64) -> Result<(), DiskError> {
         if offset < self.position {
             // Callers order their reads; reaching this is a malformed layout
             // (a table pointing backwards), reported as such.
-            return Err(BootConfigError::ReadImage {
+            return Err(DiskError::ReadImage {
                 offset,
                 cause: io::Error::new(
                     io::ErrorKind::InvalidInput,
@@ -92,7 +92,7 @@ impl<R: Read> ForwardReader<R> {
             let want = scratch.len().min((offset - self.position) as usize);
             match self.inner.read(&mut scratch[..want]) {
                 Ok(0) => {
-                    return Err(BootConfigError::ImageTooShort {
+                    return Err(DiskError::ImageTooShort {
                         offset,
                         image_len: self.position,
                     });
@@ -100,7 +100,7 @@ impl<R: Read> ForwardReader<R> {
                 Ok(n) => self.position += n as u64,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(source) => {
-                    return Err(BootConfigError::ReadImage {
+                    return Err(DiskError::ReadImage {
                         offset: self.position,
                         cause: source,
                     });
@@ -127,7 +127,7 @@ mod tests {
         assert!(reader.read_exact_at(100, &mut buf).is_err());
         assert!(matches!(
             reader.read_exact_at(4998, &mut buf),
-            Err(BootConfigError::ImageTooShort { .. })
+            Err(DiskError::ImageTooShort { .. })
         ));
     }
 
