@@ -24,7 +24,8 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, RecvTimeoutError, bounded};
 
 use super::SourceError;
-use crate::platform::{self, NodeKind};
+use super::device_source;
+use crate::platform::{self, NodeKind, UserOpen};
 
 /// The name that means "standard input" wherever an image is taken.
 pub const STDIN_NAME: &str = "-";
@@ -84,11 +85,16 @@ impl Input {
                 // does it, so that the run stays interruptible.
                 let owned = path.to_owned();
                 Ok(Input::Stream(StreamReader::spawn(path, move || {
-                    File::open(&owned)
+                    platform::open_as_user(&owned, UserOpen::Read)
                 })))
             }
             kind => {
-                let file = File::open(path).map_err(open_error)?;
+                let file = match kind {
+                    InputKind::BlockDevice => device_source::open(path)?,
+                    // As the user, even in an elevated helper
+                    // (docs/architecture.md §3).
+                    _ => platform::open_as_user(path, UserOpen::Read).map_err(open_error)?,
+                };
                 // The path may have been replaced between the look and the
                 // open: what counts is what was opened.
                 let opened = file.metadata().map_err(open_error)?;
