@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 
 use sha2::{Digest, Sha256};
 
-use super::args::{FlashArgs, VerifyArgs};
+use super::args::{FlashArgs, IdentityArgs, VerifyArgs};
 use super::json_lines::JsonLines;
 use super::sink::{EventSink, RunInfo};
 use super::terminal::Terminal;
@@ -18,7 +18,7 @@ use crate::humanize;
 use crate::protocol::{ErrorKind, WireEvent};
 use crate::request::{self, Exit, FlashOptions, Mode, Prepared, RequestError};
 use crate::source::{ImageSource, STDIN_NAME};
-use crate::target::TargetInfo;
+use crate::target::{RunInput, TargetInfo};
 
 /// Opens the image and builds the configured boot partition, if asked.
 fn prepare(options: &FlashOptions, json: bool) -> Result<Prepared, Exit> {
@@ -77,6 +77,7 @@ pub fn run(args: FlashArgs) -> Exit {
         Ok(per_target) => per_target,
         Err(exit) => return exit,
     };
+    job.inputs.extend(identity_inputs(&args.identity));
     let mut sink = sink(args.json);
     let checked = match engine::check(&job) {
         Ok(checked) => checked,
@@ -116,6 +117,13 @@ pub fn run(args: FlashArgs) -> Exit {
         cancel,
         args.eject,
     )
+}
+
+/// `--each` and `--report`: files of the run that no target may be.
+fn identity_inputs(args: &IdentityArgs) -> Vec<RunInput> {
+    let each = args.each.as_deref().map(|p| RunInput::new("the --each CSV", p));
+    let report = args.report.as_deref().map(|p| RunInput::new("the --report file", p));
+    each.into_iter().chain(report).collect()
 }
 
 pub fn verify(args: VerifyArgs) -> Exit {
@@ -190,6 +198,7 @@ pub(super) fn run_engine(
     cancel: Arc<AtomicBool>,
     eject: bool,
 ) -> Result<FlashReport, Vec<Refusal>> {
+    interrupt::name_targets(&job.targets);
     interrupt::started_writing();
     sink.start(info);
     let run = request::spawn(job.clone(), mode, cancel).and_then(|run| {

@@ -61,7 +61,7 @@ pub fn check(job: &FlashJob) -> Result<Vec<TargetInfo>, Vec<Refusal>> {
     // The size when known (the source's, the bmap's), else a lower bound
     // (gzip's trailer): a drive smaller than either is refused.
     let size = image_size(job).or(job.source.min_size());
-    target::check_targets(&job.targets, job.source.path(), size)
+    target::check_targets_with(&job.targets, job.source.path(), size, &job.inputs)
 }
 
 /// The decompressed image size when known: the source's hint, else the
@@ -423,6 +423,7 @@ mod tests {
             patches: Vec::new(),
             full: false,
             bmap: None,
+            inputs: Vec::new(),
         };
         assert!(job.source.size_hint().unwrap() > CHUNK_BYTES as u64);
         let config = SpoolConfig {
