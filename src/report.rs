@@ -94,11 +94,12 @@ impl Report {
         let earlier = read_records(path)?;
         // As the user, with the user's permissions, even in an elevated
         // helper (docs/architecture.md §3).
-        let file = platform::open_as_user(path, UserOpen::CreateAppend)
-            .map_err(|cause| ReportError::Open {
+        let file = platform::open_as_user(path, UserOpen::CreateAppend).map_err(|cause| {
+            ReportError::Open {
                 path: path.to_path_buf(),
                 cause,
-            })?;
+            }
+        })?;
         Ok((
             Report {
                 path: path.to_path_buf(),

@@ -18,7 +18,7 @@ use crate::humanize;
 use crate::protocol::{ErrorKind, WireEvent};
 use crate::request::{self, Exit, FlashOptions, Mode, Prepared, RequestError};
 use crate::source::{ImageSource, STDIN_NAME};
-use crate::target::{RunInput, TargetInfo};
+use crate::target::{self, RunInput, TargetInfo};
 
 /// Opens the image and builds the configured boot partition, if asked.
 fn prepare(options: &FlashOptions, json: bool) -> Result<Prepared, Exit> {
@@ -50,6 +50,9 @@ fn sink(json: bool) -> Box<dyn EventSink> {
 
 pub fn run(args: FlashArgs) -> Exit {
     let cancel = interrupt::install(args.json);
+    if let Err(exit) = refuse_files_under_elevation(&args.targets, args.json) {
+        return exit;
+    }
     let options = FlashOptions {
         image: args.image.clone(),
         targets: args.targets.clone(),
@@ -119,15 +122,35 @@ pub fn run(args: FlashArgs) -> Exit {
     )
 }
 
+/// Under pkexec only drives are targets: said before anything is opened
+/// (docs/architecture.md §3).
+fn refuse_files_under_elevation(targets: &[std::path::PathBuf], json: bool) -> Result<(), Exit> {
+    let refusals = target::refuse_files_under_elevation(targets);
+    if refusals.is_empty() {
+        return Ok(());
+    }
+    sink(json).refused(&refusals);
+    Err(Exit::Refused)
+}
+
 /// `--each` and `--report`: files of the run that no target may be.
 fn identity_inputs(args: &IdentityArgs) -> Vec<RunInput> {
-    let each = args.each.as_deref().map(|p| RunInput::new("the --each CSV", p));
-    let report = args.report.as_deref().map(|p| RunInput::new("the --report file", p));
+    let each = args
+        .each
+        .as_deref()
+        .map(|p| RunInput::new("the --each CSV", p));
+    let report = args
+        .report
+        .as_deref()
+        .map(|p| RunInput::new("the --report file", p));
     each.into_iter().chain(report).collect()
 }
 
 pub fn verify(args: VerifyArgs) -> Exit {
     let cancel = interrupt::install(args.json);
+    if let Err(exit) = refuse_files_under_elevation(&args.targets, args.json) {
+        return exit;
+    }
     let options = FlashOptions {
         image: args.image.clone(),
         targets: args.targets.clone(),

@@ -87,7 +87,10 @@ fn untouched_message(targets: &[PathBuf]) -> String {
     let names: Vec<String> = targets.iter().map(|t| t.display().to_string()).collect();
     match names.len() {
         0 => "interrupted; nothing was written".to_string(),
-        1 => format!("interrupted; nothing was written; {} is untouched", names[0]),
+        1 => format!(
+            "interrupted; nothing was written; {} is untouched",
+            names[0]
+        ),
         _ => format!(
             "interrupted; nothing was written; {} are untouched",
             names.join(", ")

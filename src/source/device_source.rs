@@ -36,10 +36,7 @@ pub(super) fn open(path: &Path) -> Result<File, SourceError> {
     }
     let writable = platform::writable_mounts_of(path).map_err(open_error)?;
     if !writable.is_empty() {
-        let points: Vec<String> = writable
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect();
+        let points: Vec<String> = writable.iter().map(|p| p.display().to_string()).collect();
         return Err(refuse(format!(
             "a filesystem on it is mounted read-write at {}, so it may change while it is copied and the copy would be torn; unmount it (or mount it read-only) first",
             points.join(", ")

@@ -233,9 +233,7 @@ impl<'a> Checker<'a> {
         let is_block_device =
             std::fs::metadata(path).is_ok_and(|m| platform::node_kind(&m) == NodeKind::BlockDevice);
         if !is_block_device && let Some(uid) = self.elevated {
-            return Err(format!(
-                "is not a drive: Imprint runs with administrator rights here (pkexec, for user {uid}), and then writes drives only, never files — root could overwrite any file; run imprint without pkexec to write an image file"
-            ));
+            return Err(not_a_drive_under_elevation(uid));
         }
         if is_block_device {
             match platform::system_drive_reason(path) {
@@ -307,6 +305,31 @@ impl<'a> Checker<'a> {
         }
         Ok(())
     }
+}
+
+/// Under elevation (pkexec), every target that is not a drive, refused:
+/// root may write any file, so a file target would let any user overwrite
+/// any file. Looked at before the image is even opened.
+pub fn refuse_files_under_elevation(paths: &[PathBuf]) -> Vec<Refusal> {
+    let Some(uid) = platform::elevated_user() else {
+        return Vec::new();
+    };
+    paths
+        .iter()
+        .filter(|path| {
+            !std::fs::metadata(path).is_ok_and(|m| platform::node_kind(&m) == NodeKind::BlockDevice)
+        })
+        .map(|path| Refusal {
+            target: path.clone(),
+            reason: not_a_drive_under_elevation(uid),
+        })
+        .collect()
+}
+
+fn not_a_drive_under_elevation(uid: u32) -> String {
+    format!(
+        "is not a drive: Imprint runs with administrator rights here (pkexec, for user {uid}), and then writes drives only, never files — as root it could overwrite any file; run imprint without pkexec to write an image file"
+    )
 }
 
 /// What `path` is under any name, as a target's [`Identity`]; `None` when

@@ -9,8 +9,7 @@ fn a_file_named_twice_is_refused() {
     std::fs::write(&image, b"image").unwrap();
     let target = dir.path().join("out.img");
     std::fs::write(&target, b"").unwrap();
-    let refusals =
-        check_targets(&[target.clone(), target.clone()], &image, Some(5)).unwrap_err();
+    let refusals = check_targets(&[target.clone(), target.clone()], &image, Some(5)).unwrap_err();
     assert_eq!(refusals.len(), 1);
     assert!(refusals[0].reason.contains("named twice"));
 }

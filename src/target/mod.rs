@@ -13,7 +13,10 @@ mod refusal;
 
 pub use aligned::AlignedBuf;
 pub use block::{BlockTarget, OpenTargetFile, TargetOpener};
-pub use check::{RunInput, TargetInfo, TargetKind, check_targets, check_targets_with, inspect};
+pub use check::{
+    RunInput, TargetInfo, TargetKind, check_targets, check_targets_with, inspect,
+    refuse_files_under_elevation,
+};
 pub use first_byte::close_if_untouched;
 pub use io::{TargetError, TargetFile, explain_io_error};
 pub use refusal::Refusal;

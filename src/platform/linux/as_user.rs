@@ -108,9 +108,8 @@ impl Identity {
         let mut found: *mut libc::passwd = std::ptr::null_mut();
         // SAFETY: every pointer is valid for the call; buf outlives the
         // uses of pwd's string fields below.
-        let rc = unsafe {
-            libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut found)
-        };
+        let rc =
+            unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut found) };
         if rc != 0 || found.is_null() {
             return Ok(Identity {
                 uid,
@@ -123,8 +122,7 @@ impl Identity {
         let mut count = groups.len() as libc::c_int;
         // SAFETY: pw_name is a NUL-terminated string inside buf; groups
         // has room for `count` entries.
-        let rc =
-            unsafe { libc::getgrouplist(pwd.pw_name, gid, groups.as_mut_ptr(), &mut count) };
+        let rc = unsafe { libc::getgrouplist(pwd.pw_name, gid, groups.as_mut_ptr(), &mut count) };
         if rc < 0 {
             // SAFETY: as above, pw_name is valid and NUL-terminated.
             let name = unsafe { CStr::from_ptr(pwd.pw_name) }.to_string_lossy();
@@ -143,12 +141,7 @@ impl Identity {
         // SAFETY: raw system calls on this thread's credentials; the group
         // list pointer is valid for `len` entries.
         unsafe {
-            if libc::syscall(
-                libc::SYS_setgroups,
-                self.groups.len(),
-                self.groups.as_ptr(),
-            ) != 0
-            {
+            if libc::syscall(libc::SYS_setgroups, self.groups.len(), self.groups.as_ptr()) != 0 {
                 return Err(io::Error::last_os_error());
             }
             libc::syscall(libc::SYS_setfsgid, self.gid);

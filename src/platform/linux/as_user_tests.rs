@@ -29,7 +29,10 @@ fn a_root_only_file_is_refused_to_the_user_and_a_world_readable_one_is_opened() 
 
     let refused = open_as_uid(&secret, UserOpen::Read, NOBODY).unwrap_err();
     assert_eq!(refused.kind(), io::ErrorKind::PermissionDenied);
-    assert!(refused.to_string().contains("you cannot read it"), "{refused}");
+    assert!(
+        refused.to_string().contains("you cannot read it"),
+        "{refused}"
+    );
     let mut opened = open_as_uid(&public, UserOpen::Read, NOBODY).unwrap();
     let mut text = String::new();
     io::Read::read_to_string(&mut opened, &mut text).unwrap();
@@ -46,9 +49,12 @@ fn a_file_created_for_the_user_is_theirs_and_only_where_they_may_write() {
     }
     let dir = tempfile::tempdir().unwrap();
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
-    let refused = open_as_uid(&dir.path().join("r.jsonl"), UserOpen::CreateAppend, NOBODY)
-        .unwrap_err();
-    assert!(refused.to_string().contains("you cannot write it"), "{refused}");
+    let refused =
+        open_as_uid(&dir.path().join("r.jsonl"), UserOpen::CreateAppend, NOBODY).unwrap_err();
+    assert!(
+        refused.to_string().contains("you cannot write it"),
+        "{refused}"
+    );
     assert!(!dir.path().join("r.jsonl").exists());
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
     let report = dir.path().join("report.jsonl");
