@@ -221,7 +221,9 @@ pub(super) fn run_engine(
     cancel: Arc<AtomicBool>,
     eject: bool,
 ) -> Result<FlashReport, Vec<Refusal>> {
-    interrupt::name_targets(&job.targets);
+    if mode == Mode::Flash {
+        interrupt::name_targets(&job.targets);
+    }
     interrupt::started_writing();
     sink.start(info);
     let run = request::spawn(job.clone(), mode, cancel).and_then(|run| {

@@ -68,7 +68,8 @@ pub fn started_writing() {
     }
 }
 
-/// The targets a signal before the first written byte leaves untouched.
+/// The targets of a flash, which a signal before the first written byte
+/// leaves untouched (exit 2, naming them).
 pub fn name_targets(targets: &[PathBuf]) {
     if let Some(state) = lock().as_mut() {
         state.targets = targets.to_vec();
@@ -108,7 +109,10 @@ fn on_signal() {
         std::process::exit(i32::from(Exit::Refused.code()));
     };
     state.signals += 1;
-    if !state.writing || target::close_if_untouched() {
+    // Only a flash names its targets: a verify writes nothing anyway, and
+    // its interrupt is a cancelled check (exit 1), not a refusal.
+    let untouched = !state.targets.is_empty() && target::close_if_untouched();
+    if !state.writing || untouched {
         let message = untouched_message(&state.targets);
         if state.json {
             json_lines::emit(&WireEvent::error(ErrorKind::Cancelled, message.clone()));

@@ -285,6 +285,9 @@ pub enum UserOpen {
     Read,
     /// Appending, created when missing (a report).
     CreateAppend,
+    /// Writing from empty: created when missing, else cut to nothing (the
+    /// output of `imprint configure`).
+    Create,
 }
 
 /// What an I/O error means for a flash ([`io_failure`]).

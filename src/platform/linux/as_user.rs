@@ -71,6 +71,7 @@ fn options(how: UserOpen) -> OpenOptions {
     match how {
         UserOpen::Read => options.read(true),
         UserOpen::CreateAppend => options.create(true).append(true),
+        UserOpen::Create => options.write(true).create(true).truncate(true),
     };
     options
 }
@@ -81,7 +82,7 @@ fn explain(error: io::Error, uid: u32, how: UserOpen) -> io::Error {
     }
     let verb = match how {
         UserOpen::Read => "read",
-        UserOpen::CreateAppend => "write",
+        UserOpen::CreateAppend | UserOpen::Create => "write",
     };
     io::Error::new(
         io::ErrorKind::PermissionDenied,
