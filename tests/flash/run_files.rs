@@ -118,3 +118,24 @@ fn the_bmap_is_never_a_target() {
         assert_refused_unchanged(&output, "the bmap file", &bmap, &before);
     }
 }
+
+/// A loop device over the report (1 MiB of blank lines, which a report
+/// may hold) as the target: writing it would write into the report.
+#[test]
+fn a_loop_device_over_the_report_is_not_a_target() {
+    crate::require_root!();
+    let _lock = crate::support::loopdev::LoopLock::acquire();
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("image.img");
+    fs::write(&image, pseudo_random_bytes(64 << 10, 14)).unwrap();
+    let report = dir.path().join("report.jsonl");
+    let before = vec![b'\n'; 1 << 20];
+    fs::write(&report, &before).unwrap();
+    let over_report = crate::support::loopdev::LoopDevice::attach(&report, false);
+    let output = flash(
+        &image,
+        &[&over_report.device],
+        &["--report", report.to_str().unwrap()],
+    );
+    assert_refused_unchanged(&output, "writes into the --report file", &report, &before);
+}

@@ -322,11 +322,12 @@ mod tests {
 
     #[test]
     fn a_mount_is_writable_only_when_mount_and_filesystem_say_rw() {
-        let text = "\
-36 1 7:1 / /mnt/rw rw,relatime - ext4 /dev/loop1p1 rw
-37 1 7:2 / /mnt/ro ro,relatime - ext4 /dev/loop1p2 rw
-38 1 7:3 / /mnt/ro\040sb rw,relatime - ext4 /dev/loop2 ro,errors=remount-ro
-";
+        let text = concat!(
+            "36 1 7:1 / /mnt/rw rw,relatime - ext4 /dev/loop1p1 rw\n",
+            "37 1 7:2 / /mnt/ro ro,relatime - ext4 /dev/loop1p2 rw\n",
+            r"38 1 7:3 / /mnt/ro\040sb rw,relatime - ext4 /dev/loop2 ro,errors=remount-ro",
+            "\n",
+        );
         assert_eq!(
             writable_mount_points(text),
             BTreeSet::from([PathBuf::from("/mnt/rw")])
