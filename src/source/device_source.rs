@@ -13,14 +13,15 @@ use std::path::Path;
 use super::SourceError;
 use crate::platform::{self, IoFailure};
 
-/// Opens the drive at `path` to read it as the image.
-pub(super) fn open(path: &Path) -> Result<File, SourceError> {
+/// Opens the drive at `path` to read it as the image; messages call it
+/// `shown` (`-` for standard input).
+pub(super) fn open(path: &Path, shown: &Path) -> Result<File, SourceError> {
     let refuse = |why: String| SourceError::DriveInUse {
-        path: path.to_owned(),
+        path: shown.to_owned(),
         why,
     };
     let open_error = |cause| SourceError::Open {
-        path: path.to_owned(),
+        path: shown.to_owned(),
         cause,
     };
     if let Some(uid) = platform::elevated_user() {

@@ -75,6 +75,19 @@ impl Input {
             let metadata = file.metadata().map_err(open_error)?;
             return match classify(&metadata, path)? {
                 InputKind::Stream => Ok(Input::Stream(StreamReader::spawn(path, move || Ok(file)))),
+                // A drive redirected (`< /dev/sdb`) is opened again, as a
+                // named one is: exclusively, and not while mounted
+                // read-write.
+                InputKind::BlockDevice => {
+                    let reopened = device_source::open(platform::stdin_path(), path)?;
+                    let same = reopened.metadata().map_err(open_error)?;
+                    if platform::node_id(&same) != platform::node_id(&metadata) {
+                        return Err(open_error(io::Error::other(
+                            "standard input changed while it was being opened",
+                        )));
+                    }
+                    Input::seekable(reopened, InputKind::BlockDevice, path)
+                }
                 kind => Input::seekable(file, kind, path),
             };
         }
@@ -90,7 +103,7 @@ impl Input {
             }
             kind => {
                 let file = match kind {
-                    InputKind::BlockDevice => device_source::open(path)?,
+                    InputKind::BlockDevice => device_source::open(path, path)?,
                     // As the user, even in an elevated helper
                     // (docs/architecture.md §3).
                     _ => platform::open_as_user(path, UserOpen::Read).map_err(open_error)?,

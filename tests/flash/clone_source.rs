@@ -34,6 +34,21 @@ fn a_source_drive_held_exclusively_by_another_program_is_refused_exit_2() {
         describe(&output)
     );
     target.assert_unchanged();
+    // The drive redirected into standard input, the same.
+    let output = crate::support::imprint()
+        .args(["flash", "-", "-t"])
+        .arg(target.device())
+        .args(["--yes", "--full"])
+        .stdin(fs::File::open(source.device()).unwrap())
+        .output()
+        .unwrap();
+    assert_exit(&output, 2);
+    assert!(
+        stderr(&output).contains("open exclusively"),
+        "{}",
+        describe(&output)
+    );
+    target.assert_unchanged();
     drop(holder);
     // Free again, it is cloned.
     let output = flash(source.device(), &[target.device()], &[]);
