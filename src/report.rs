@@ -3,7 +3,7 @@
 //! back so that a later run continues where this one stopped (rows of
 //! `--each` already written ok are not used again).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -11,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::FailureKind;
+use crate::platform::{self, UserOpen};
 use crate::protocol::Outcome;
 
 /// One drive's line in the report.
@@ -91,14 +92,14 @@ impl Report {
     /// it already holds.
     pub fn open(path: &Path) -> Result<(Report, Vec<DriveRecord>), ReportError> {
         let earlier = read_records(path)?;
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|cause| ReportError::Open {
+        // As the user, with the user's permissions, even in an elevated
+        // helper (docs/architecture.md §3).
+        let file = platform::open_as_user(path, UserOpen::CreateAppend).map_err(|cause| {
+            ReportError::Open {
                 path: path.to_path_buf(),
                 cause,
-            })?;
+            }
+        })?;
         Ok((
             Report {
                 path: path.to_path_buf(),
@@ -128,7 +129,7 @@ impl Report {
 /// Blank lines are skipped; any other line that is not a record is an
 /// error, since ignoring it could hand out a row twice.
 pub fn read_records(path: &Path) -> Result<Vec<DriveRecord>, ReportError> {
-    let file = match File::open(path) {
+    let file = match platform::open_as_user(path, UserOpen::Read) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(cause) => {

@@ -6,15 +6,18 @@
 //! read; anything else — a character or block device, a socket, a
 //! directory — is refused with a message that says what it is.
 
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
+
+use crate::platform::{UserOpen, open_as_user};
 
 /// Reads the whole file at `path`, refusing one longer than `limit_bytes`
 /// or one that is not a regular file or a FIFO. The error is a sentence
 /// about the file, to follow "cannot read PATH: ".
 pub fn read_user_file(path: &Path, limit_bytes: u64) -> io::Result<Vec<u8>> {
-    let file = File::open(path)?;
+    // As the user: an elevated helper never reads for them what they may
+    // not (docs/architecture.md §3).
+    let file = open_as_user(path, UserOpen::Read)?;
     // The type of what was opened, not of the path: it cannot change in
     // between.
     let metadata = file.metadata()?;

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use super::args::ConfigureArgs;
 use super::refuse;
 use crate::bootcfg::{self, Configured, PatchedReader};
+use crate::platform::{self, UserOpen};
 use crate::protocol::{ErrorKind, WireBootPartition, WireEvent};
 use crate::request::Exit;
 use crate::source::ImageSource;
@@ -86,7 +87,9 @@ pub fn run(args: ConfigureArgs) -> Exit {
     for warning in &configured.warnings {
         eprintln!("imprint: warning: {warning}");
     }
-    let output = match File::create(&args.output) {
+    // As the user: run through pkexec, root must not create or overwrite a
+    // file the user could not (docs/architecture.md §3).
+    let output = match platform::open_as_user(&args.output, UserOpen::Create) {
         Ok(file) => file,
         Err(e) => {
             return refuse(

@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 
 use sha2::{Digest, Sha256};
 
-use super::args::{FlashArgs, VerifyArgs};
+use super::args::{FlashArgs, IdentityArgs, VerifyArgs};
 use super::json_lines::JsonLines;
 use super::sink::{EventSink, RunInfo};
 use super::terminal::Terminal;
@@ -19,7 +19,7 @@ use crate::humanize;
 use crate::protocol::{ErrorKind, WireEvent};
 use crate::request::{self, Exit, FlashOptions, Mode, Prepared, RequestError};
 use crate::source::{ImageSource, STDIN_NAME};
-use crate::target::TargetInfo;
+use crate::target::{self, RunInput, TargetInfo};
 
 /// Opens the image and builds the configured boot partition, if asked.
 fn prepare(options: &FlashOptions, json: bool) -> Result<Prepared, Exit> {
@@ -51,6 +51,9 @@ fn sink(json: bool) -> Box<dyn EventSink> {
 
 pub fn run(args: FlashArgs) -> Exit {
     let cancel = interrupt::install(args.json);
+    if let Err(exit) = refuse_files_under_elevation(&args.targets, args.json) {
+        return exit;
+    }
     let options = FlashOptions {
         image: args.image.clone(),
         targets: args.targets.clone(),
@@ -78,6 +81,7 @@ pub fn run(args: FlashArgs) -> Exit {
         Ok(per_target) => per_target,
         Err(exit) => return exit,
     };
+    job.inputs.extend(identity_inputs(&args.identity));
     let mut sink = sink(args.json);
     let checked = match engine::check(&job) {
         Ok(checked) => checked,
@@ -119,8 +123,35 @@ pub fn run(args: FlashArgs) -> Exit {
     )
 }
 
+/// Under pkexec only drives are targets: said before anything is opened
+/// (docs/architecture.md §3).
+fn refuse_files_under_elevation(targets: &[std::path::PathBuf], json: bool) -> Result<(), Exit> {
+    let refusals = target::refuse_files_under_elevation(targets);
+    if refusals.is_empty() {
+        return Ok(());
+    }
+    sink(json).refused(&refusals);
+    Err(Exit::Refused)
+}
+
+/// `--each` and `--report`: files of the run that no target may be.
+fn identity_inputs(args: &IdentityArgs) -> Vec<RunInput> {
+    let each = args
+        .each
+        .as_deref()
+        .map(|p| RunInput::new("the --each CSV", p));
+    let report = args
+        .report
+        .as_deref()
+        .map(|p| RunInput::new("the --report file", p));
+    each.into_iter().chain(report).collect()
+}
+
 pub fn verify(args: VerifyArgs) -> Exit {
     let cancel = interrupt::install(args.json);
+    if let Err(exit) = refuse_files_under_elevation(&args.targets, args.json) {
+        return exit;
+    }
     let options = FlashOptions {
         image: args.image.clone(),
         targets: args.targets.clone(),
@@ -191,6 +222,9 @@ pub(super) fn run_engine(
     cancel: Arc<AtomicBool>,
     eject: bool,
 ) -> Result<FlashReport, Vec<Refusal>> {
+    if mode == Mode::Flash {
+        interrupt::name_targets(&job.targets);
+    }
     interrupt::started_writing();
     sink.start(info);
     let run = request::spawn(job.clone(), mode, cancel).and_then(|run| {

@@ -2,11 +2,16 @@
 //!
 //! Before a run starts writing, a signal ends the process at once (exit 2:
 //! nothing was written) — whatever it was waiting for, a FIFO with no writer
-//! or a slow drive check. Once the run writes, the first signal cancels it:
+//! or a slow drive check. So does a signal after the run started while no
+//! byte has reached any target yet (the engine waits for the image's first
+//! bytes): `target::close_if_untouched` keeps any from going out after it,
+//! and the message names the untouched drives. Once a byte is written, the
+//! first signal cancels the run:
 //! the engine stops every target, each gets its `target_done`, the run its
 //! `done`, exit 1. A second signal ends the process there and then, for the
 //! case the kernel keeps a writer in an I/O that cannot be interrupted.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -14,6 +19,7 @@ use super::json_lines;
 use crate::protocol::{ErrorKind, WireEvent};
 use crate::request::Exit;
 use crate::source::ImageSource;
+use crate::target;
 
 /// What the handler acts on.
 struct State {
@@ -25,6 +31,8 @@ struct State {
     cancel: Arc<AtomicBool>,
     /// Images whose waiting reads a signal must interrupt.
     sources: Vec<ImageSource>,
+    /// The run's targets, named when a signal leaves them untouched.
+    targets: Vec<PathBuf>,
 }
 
 static STATE: Mutex<Option<State>> = Mutex::new(None);
@@ -44,6 +52,7 @@ pub fn install(json: bool) -> Arc<AtomicBool> {
         json,
         cancel: cancel.clone(),
         sources: Vec::new(),
+        targets: Vec::new(),
     });
     drop(state);
     // Fails only when another handler exists (a test calling twice keeps
@@ -59,10 +68,34 @@ pub fn started_writing() {
     }
 }
 
+/// The targets of a flash, which a signal before the first written byte
+/// leaves untouched (exit 2, naming them).
+pub fn name_targets(targets: &[PathBuf]) {
+    if let Some(state) = lock().as_mut() {
+        state.targets = targets.to_vec();
+    }
+}
+
 /// A signal also interrupts reads of `source` that wait for data.
 pub fn watch(source: &ImageSource) {
     if let Some(state) = lock().as_mut() {
         state.sources.push(source.clone());
+    }
+}
+
+/// What a signal before the first written byte says.
+fn untouched_message(targets: &[PathBuf]) -> String {
+    let names: Vec<String> = targets.iter().map(|t| t.display().to_string()).collect();
+    match names.len() {
+        0 => "interrupted; nothing was written".to_string(),
+        1 => format!(
+            "interrupted; nothing was written; {} is untouched",
+            names[0]
+        ),
+        _ => format!(
+            "interrupted; nothing was written; {} are untouched",
+            names.join(", ")
+        ),
     }
 }
 
@@ -76,10 +109,13 @@ fn on_signal() {
         std::process::exit(i32::from(Exit::Refused.code()));
     };
     state.signals += 1;
-    if !state.writing {
-        let message = "interrupted; nothing was written";
+    // Only a flash names its targets: a verify writes nothing anyway, and
+    // its interrupt is a cancelled check (exit 1), not a refusal.
+    let untouched = !state.targets.is_empty() && target::close_if_untouched();
+    if !state.writing || untouched {
+        let message = untouched_message(&state.targets);
         if state.json {
-            json_lines::emit(&WireEvent::error(ErrorKind::Cancelled, message));
+            json_lines::emit(&WireEvent::error(ErrorKind::Cancelled, message.clone()));
         }
         eprintln!("\nimprint: {message}");
         std::process::exit(i32::from(Exit::Refused.code()));

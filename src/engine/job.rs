@@ -7,6 +7,7 @@ use super::TargetFailure;
 use crate::map::bmap::Bmap;
 use crate::patch::Patch;
 use crate::source::ImageSource;
+use crate::target::RunInput;
 
 /// One flash run: an image, its targets, and how to check the result.
 #[derive(Debug, Clone)]
@@ -29,6 +30,9 @@ pub struct FlashJob {
     /// The image's bmap file: its ranges join the map of used bytes and
     /// their checksums are checked as the image streams.
     pub bmap: Option<Arc<Bmap>>,
+    /// The run's own files (config, CSV, report, bmap): no target may be
+    /// one of them or share their storage (docs/architecture.md §3).
+    pub inputs: Vec<RunInput>,
 }
 
 impl FlashJob {

@@ -261,6 +261,7 @@ fn test_image(verify: bool) -> TestImage {
         patches: vec![Some(patch)],
         full: false,
         bmap: None,
+        inputs: Vec::new(),
     };
     TestImage {
         _dir: dir,
@@ -460,6 +461,7 @@ fn a_sparse_flash_writes_and_reads_back_only_used_ranges_aligned() {
             patches: Vec::new(),
             full: false,
             bmap: None,
+            inputs: Vec::new(),
         };
         let mock = MockDisk::new(len + CHUNK_BYTES, block);
         let scratch = tempfile::tempdir().unwrap();
@@ -748,6 +750,7 @@ fn a_bmaps_unaligned_ranges_are_written_aligned_and_checked() {
             patches: Vec::new(),
             full: false,
             bmap: bmap.map(Arc::new),
+            inputs: Vec::new(),
         };
         let mock = MockDisk::new(image.len() + CHUNK_BYTES, 4096);
         let scratch = tempfile::tempdir().unwrap();

@@ -63,7 +63,7 @@ pub fn check(job: &FlashJob) -> Result<Vec<TargetInfo>, Vec<Refusal>> {
     // GPT's backup header is on the disk's last sector): a drive smaller
     // than either is refused.
     let size = image_size(job).or_else(|| job.source.min_size().max(table_end(job)));
-    target::check_targets(&job.targets, job.source.path(), size)
+    target::check_targets_with(&job.targets, job.source.path(), size, &job.inputs)
 }
 
 /// The end the image's partition tables imply, for an image in a file
@@ -438,6 +438,7 @@ mod tests {
             patches: Vec::new(),
             full: false,
             bmap: None,
+            inputs: Vec::new(),
         };
         assert!(job.source.size_hint().unwrap() > CHUNK_BYTES as u64);
         let config = SpoolConfig {

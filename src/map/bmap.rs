@@ -136,7 +136,8 @@ impl Bmap {
             path: path.to_path_buf(),
             source,
         };
-        let file = std::fs::File::open(path).map_err(read_error)?;
+        let file = crate::platform::open_as_user(path, crate::platform::UserOpen::Read)
+            .map_err(read_error)?;
         let mut bytes = Vec::new();
         file.take(MAX_BMAP_BYTES + 1)
             .read_to_end(&mut bytes)

@@ -33,6 +33,13 @@ compile_error!(
 #[cfg(target_os = "linux")]
 pub use linux::open_block_device_exclusive;
 
+/// `open_block_device_exclusive_read(&Path) -> io::Result<File>`: opens a
+/// block device to read it as an image, exclusively (fails with
+/// [`IoFailure::Busy`] while another program holds it: no run may write
+/// a drive while it is cloned).
+#[cfg(target_os = "linux")]
+pub use linux::open_block_device_exclusive_read;
+
 /// `open_block_device_direct_read(&Path) -> io::Result<File>`: opens a
 /// block device for reading back, bypassing the page cache.
 #[cfg(target_os = "linux")]
@@ -138,6 +145,12 @@ pub use linux::release_range;
 #[cfg(target_os = "linux")]
 pub use linux::mounts_of;
 
+/// `writable_mounts_of(&Path) -> io::Result<Vec<PathBuf>>`: the mount
+/// points of the filesystems on a device (as [`mounts_of`]) that are
+/// mounted read-write.
+#[cfg(target_os = "linux")]
+pub use linux::writable_mounts_of;
+
 /// `unmount(&Path) -> io::Result<()>`: unmounts a mount point.
 #[cfg(target_os = "linux")]
 pub use linux::unmount;
@@ -209,6 +222,19 @@ pub use linux::is_administrator;
 #[cfg(target_os = "linux")]
 pub use linux::may_write;
 
+/// `elevated_user() -> Option<u32>`: the user this process runs for with
+/// administrator rights it was given through the elevation command
+/// (`PKEXEC_UID`), or `None` when it runs as itself.
+#[cfg(target_os = "linux")]
+pub use linux::elevated_user;
+
+/// `open_as_user(&Path, UserOpen) -> io::Result<File>`: opens a file the
+/// user named with that user's rights only — under elevation, those of
+/// [`elevated_user`], never root's (docs/architecture.md §3); a refusal
+/// says so in words ("you cannot read it…").
+#[cfg(target_os = "linux")]
+pub use linux::open_as_user;
+
 /// `user_id() -> u32`: this user, to name per-user folders.
 #[cfg(target_os = "linux")]
 pub use linux::user_id;
@@ -250,6 +276,18 @@ pub enum FileLock {
     /// Taken for a moment to look whether a writer holds the file: two
     /// lookers never get in each other's way.
     Shared,
+}
+
+/// How [`open_as_user`] opens a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserOpen {
+    /// Read only.
+    Read,
+    /// Appending, created when missing (a report).
+    CreateAppend,
+    /// Writing from empty: created when missing, else cut to nothing (the
+    /// output of `imprint configure`).
+    Create,
 }
 
 /// What an I/O error means for a flash ([`io_failure`]).
@@ -308,31 +346,75 @@ pub struct Mount {
     pub mount_point: PathBuf,
 }
 
-/// A piece of storage that can hold another: a whole disk by kernel name,
-/// or a regular file by (device, inode) — names can lie (renames, other
-/// mount namespaces), the inode cannot.
+/// A piece of storage that can hold another: a whole disk or a partition
+/// by kernel name, or a regular file by (device, inode) — names can lie
+/// (renames, other mount namespaces), the inode cannot.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum StorageUnit {
     Disk(String),
-    File { dev: u64, ino: u64 },
+    /// A partition of the whole disk `disk`: what is on it is also on its
+    /// disk, but not on the disk's other partitions.
+    Partition {
+        disk: String,
+        name: String,
+    },
+    File {
+        dev: u64,
+        ino: u64,
+    },
+}
+
+impl StorageUnit {
+    /// The whole disk of a partition; any other unit itself.
+    fn drive(&self) -> StorageUnit {
+        match self {
+            StorageUnit::Partition { disk, .. } => StorageUnit::Disk(disk.clone()),
+            other => other.clone(),
+        }
+    }
 }
 
 /// A path and every piece of storage its bytes depend on ([`storage_of`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Storage {
-    /// What the path itself is: its whole disk, or the file — twice when
-    /// `stat` and the filesystem disagree on the file's device number
-    /// (btrfs numbers each subvolume); empty for a pipe or character
-    /// device (nothing stores it).
+    /// What the path itself is: its whole disk or partition, or the file —
+    /// twice when `stat` and the filesystem disagree on the file's device
+    /// number (btrfs numbers each subvolume); empty for a pipe or
+    /// character device (nothing stores it).
     pub top: BTreeSet<StorageUnit>,
-    /// `top` and everything under it.
+    /// `top` and everything under it (a partition's disk too).
     pub under: BTreeSet<StorageUnit>,
+    /// Every name of the very bytes the path reads and writes: `top`, and
+    /// for a loop device the file it is attached to (and so on down, when
+    /// that file is a device itself). Two loop devices over one file share
+    /// it: they are one storage under two names.
+    pub bytes: BTreeSet<StorageUnit>,
 }
 
 impl Storage {
-    /// Whether this path is `other`'s path itself (under any of its names).
+    /// Whether this path is `other`'s path itself (under any of its names),
+    /// or one is a whole drive and the other one of its partitions.
     pub fn is(&self, other: &Storage) -> bool {
+        let drives = |units: &BTreeSet<StorageUnit>| -> BTreeSet<StorageUnit> {
+            units
+                .iter()
+                .filter(|u| matches!(u, StorageUnit::Disk(_)))
+                .cloned()
+                .collect()
+        };
+        let drives_of = |units: &BTreeSet<StorageUnit>| -> BTreeSet<StorageUnit> {
+            units.iter().map(StorageUnit::drive).collect()
+        };
         !self.top.is_disjoint(&other.top)
+            || !drives(&self.top).is_disjoint(&drives_of(&other.top))
+            || !drives_of(&self.top).is_disjoint(&drives(&other.top))
+    }
+
+    /// Whether this path and `other` read and write the same bytes under
+    /// different names (two loop devices over one file, a loop device and
+    /// its file): writing one changes the other.
+    pub fn shares_bytes_with(&self, other: &Storage) -> bool {
+        !self.bytes.is_disjoint(&other.bytes)
     }
 
     /// Whether `other` path is this one or stores (part of) it.

@@ -11,6 +11,7 @@ use crate::engine::FlashJob;
 use crate::map::bmap::{self, Bmap, BmapError};
 use crate::protocol::ErrorKind;
 use crate::source::{ImageSource, SourceError};
+use crate::target::RunInput;
 
 /// What a flash (or verify) run is asked to do.
 #[derive(Debug, Clone, Default)]
@@ -96,7 +97,16 @@ pub fn prepare(options: &FlashOptions) -> Result<Prepared, RequestError> {
     );
     job.full = options.full;
     job.bmap = bmap.map(Arc::new);
+    job.inputs = run_inputs(options, job.bmap.as_deref());
     Ok(Prepared { job, configured })
+}
+
+/// The run's own files a target must never be (docs/architecture.md §3).
+fn run_inputs(options: &FlashOptions, bmap: Option<&Bmap>) -> Vec<RunInput> {
+    let config = options.config.config.as_deref();
+    let config = config.map(|path| RunInput::new("the --config file", path));
+    let bmap = bmap.map(|bmap| RunInput::new("the bmap file", &bmap.path));
+    config.into_iter().chain(bmap).collect()
 }
 
 /// The bmap `choice` names for `image`, read and checked: a malformed one
@@ -132,6 +142,7 @@ pub fn job(
         expected_sha256,
         full: false,
         bmap: None,
+        inputs: Vec::new(),
     }
 }
 

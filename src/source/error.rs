@@ -41,6 +41,8 @@ pub enum SourceError {
     UnsupportedZipMethod { path: PathBuf, method: String },
     #[error("the disk image {name} in zip archive {path} is encrypted; extract it first")]
     EncryptedZipEntry { path: PathBuf, name: String },
+    #[error("cannot read the drive {path} as the image: {why}")]
+    DriveInUse { path: PathBuf, why: String },
     #[error("{path} is not an image: {why}")]
     NotAnImage { path: PathBuf, why: String },
     #[error(

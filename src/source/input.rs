@@ -24,7 +24,8 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, RecvTimeoutError, bounded};
 
 use super::SourceError;
-use crate::platform::{self, NodeKind};
+use super::device_source;
+use crate::platform::{self, NodeKind, UserOpen};
 
 /// The name that means "standard input" wherever an image is taken.
 pub const STDIN_NAME: &str = "-";
@@ -74,6 +75,19 @@ impl Input {
             let metadata = file.metadata().map_err(open_error)?;
             return match classify(&metadata, path)? {
                 InputKind::Stream => Ok(Input::Stream(StreamReader::spawn(path, move || Ok(file)))),
+                // A drive redirected (`< /dev/sdb`) is opened again, as a
+                // named one is: exclusively, and not while mounted
+                // read-write.
+                InputKind::BlockDevice => {
+                    let reopened = device_source::open(platform::stdin_path(), path)?;
+                    let same = reopened.metadata().map_err(open_error)?;
+                    if platform::node_id(&same) != platform::node_id(&metadata) {
+                        return Err(open_error(io::Error::other(
+                            "standard input changed while it was being opened",
+                        )));
+                    }
+                    Input::seekable(reopened, InputKind::BlockDevice, path)
+                }
                 kind => Input::seekable(file, kind, path),
             };
         }
@@ -84,11 +98,16 @@ impl Input {
                 // does it, so that the run stays interruptible.
                 let owned = path.to_owned();
                 Ok(Input::Stream(StreamReader::spawn(path, move || {
-                    File::open(&owned)
+                    platform::open_as_user(&owned, UserOpen::Read)
                 })))
             }
             kind => {
-                let file = File::open(path).map_err(open_error)?;
+                let file = match kind {
+                    InputKind::BlockDevice => device_source::open(path, path)?,
+                    // As the user, even in an elevated helper
+                    // (docs/architecture.md §3).
+                    _ => platform::open_as_user(path, UserOpen::Read).map_err(open_error)?,
+                };
                 // The path may have been replaced between the look and the
                 // open: what counts is what was opened.
                 let opened = file.metadata().map_err(open_error)?;

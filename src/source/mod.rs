@@ -12,6 +12,7 @@
 pub(crate) mod archive;
 mod decode;
 mod decode_errors;
+mod device_source;
 mod download;
 mod error;
 mod gzip_size;

@@ -7,7 +7,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::Refusal;
-use super::holds::ImageStorage;
+use super::holds::{Stored, target_storage};
 use crate::humanize;
 use crate::platform::{self, NodeId, NodeKind};
 
@@ -139,6 +139,24 @@ fn file_to_create(path: &Path) -> Result<PathBuf, String> {
     Err("is a chain of symbolic links that never ends".to_string())
 }
 
+/// One of the run's own files (`--config`, the `--each` CSV, `--report`,
+/// a bmap): never a target, under any name (docs/architecture.md §3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunInput {
+    /// How messages name it: "the --config file".
+    pub what: String,
+    pub path: PathBuf,
+}
+
+impl RunInput {
+    pub fn new(what: &str, path: &Path) -> RunInput {
+        RunInput {
+            what: what.to_string(),
+            path: path.to_path_buf(),
+        }
+    }
+}
+
 /// Checks every target against docs/architecture.md §3: the system drive, a target
 /// that holds the image or is stored in it, a target another program is
 /// writing, a target smaller than the image (when its size is known), the
@@ -151,103 +169,173 @@ pub fn check_targets(
     image: &Path,
     image_size: Option<u64>,
 ) -> Result<Vec<TargetInfo>, Vec<Refusal>> {
-    let image_storage = ImageStorage::of(image);
+    check_targets_with(paths, image, image_size, &[])
+}
+
+/// [`check_targets`], also refusing a target that is one of `inputs`, holds
+/// one, or shares its storage, and any two targets that share storage.
+pub fn check_targets_with(
+    paths: &[PathBuf],
+    image: &Path,
+    image_size: Option<u64>,
+    inputs: &[RunInput],
+) -> Result<Vec<TargetInfo>, Vec<Refusal>> {
+    let mut checker = Checker::new(image, image_size, inputs);
     let mut refusals = Vec::new();
     let mut infos = Vec::new();
-    let mut seen: HashMap<Identity, PathBuf> = HashMap::new();
-    let mut disks: HashMap<PathBuf, PathBuf> = HashMap::new();
-    let mut refuse = |target: &Path, reason: String| {
-        refusals.push(Refusal {
-            target: target.to_path_buf(),
-            reason,
-        })
-    };
     for path in paths {
-        // The system check needs only sysfs and the mount table, and comes
-        // first: the system drive is refused before it is even opened.
-        let is_block_device =
-            std::fs::metadata(path).is_ok_and(|m| platform::node_kind(&m) == NodeKind::BlockDevice);
-        if is_block_device {
-            match platform::system_drive_reason(path) {
-                Ok(Some(reason)) => {
-                    refuse(
-                        path,
-                        format!("is a system drive: {reason}; refusing to write it"),
-                    );
-                    continue;
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    refuse(
-                        path,
-                        format!(
-                            "cannot tell whether it is a system drive ({e}); refusing to write it"
-                        ),
-                    );
-                    continue;
-                }
-            }
+        match checker.check(path) {
+            Ok(info) => infos.push(info),
+            Err(reason) => refusals.push(Refusal {
+                target: path.clone(),
+                reason,
+            }),
         }
-        let info = match inspect(path) {
-            Ok(info) => info,
-            Err(reason) => {
-                refuse(path, reason);
-                continue;
-            }
-        };
-        if let Some(first) = seen.get(&info.identity) {
-            refuse(
-                path,
-                format!("is the same target as {}, named twice", first.display()),
-            );
-            continue;
-        }
-        seen.insert(info.identity.clone(), path.clone());
-        if info.kind == TargetKind::BlockDevice
-            && let Ok(disk) = platform::whole_disk(path)
-        {
-            if let Some(first) = disks.get(&disk) {
-                refuse(
-                    path,
-                    format!("is on the same drive as {}, named twice", first.display()),
-                );
-                continue;
-            }
-            disks.insert(disk, path.clone());
-        }
-        // A file still to be created cannot be the image, nor store it.
-        let conflict = match &info.identity {
-            Identity::NewFile(_) => None,
-            _ => image_storage.conflict(path, info.kind),
-        };
-        if let Some(reason) = conflict {
-            refuse(path, reason);
-            continue;
-        }
-        if let Some(reason) = in_use_reason(&info) {
-            refuse(path, reason);
-            continue;
-        }
-        if let (Some(image_bytes), Some(drive_bytes)) = (image_size, info.size_bytes)
-            && image_bytes > drive_bytes
-        {
-            refuse(
-                path,
-                format!(
-                    "is too small: the image needs {} ({image_bytes} bytes), the drive holds {} ({drive_bytes} bytes)",
-                    humanize::bytes(image_bytes),
-                    humanize::bytes(drive_bytes)
-                ),
-            );
-            continue;
-        }
-        infos.push(info);
     }
     if refusals.is_empty() {
         Ok(infos)
     } else {
         Err(refusals)
     }
+}
+
+/// What the targets checked so far are compared with.
+struct Checker<'a> {
+    image_size: Option<u64>,
+    inputs: Vec<(Identity, &'a RunInput)>,
+    /// The image, the run's own files, the targets accepted so far.
+    others: Vec<Stored>,
+    seen: HashMap<Identity, PathBuf>,
+    disks: HashMap<PathBuf, PathBuf>,
+    elevated: Option<u32>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(image: &Path, image_size: Option<u64>, inputs: &'a [RunInput]) -> Checker<'a> {
+        let mut others = vec![Stored::image(image)];
+        others.extend(inputs.iter().map(|i| Stored::input(&i.path, &i.what)));
+        Checker {
+            image_size,
+            inputs: inputs
+                .iter()
+                .filter_map(|input| Some((identity_of(&input.path)?, input)))
+                .collect(),
+            others,
+            seen: HashMap::new(),
+            disks: HashMap::new(),
+            elevated: platform::elevated_user(),
+        }
+    }
+
+    fn check(&mut self, path: &Path) -> Result<TargetInfo, String> {
+        // The system check needs only sysfs and the mount table, and comes
+        // first: the system drive is refused before it is even opened.
+        let is_block_device =
+            std::fs::metadata(path).is_ok_and(|m| platform::node_kind(&m) == NodeKind::BlockDevice);
+        if !is_block_device && let Some(uid) = self.elevated {
+            return Err(not_a_drive_under_elevation(uid));
+        }
+        if is_block_device {
+            match platform::system_drive_reason(path) {
+                Ok(Some(reason)) => {
+                    return Err(format!("is a system drive: {reason}; refusing to write it"));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    return Err(format!(
+                        "cannot tell whether it is a system drive ({e}); refusing to write it"
+                    ));
+                }
+            }
+        }
+        let info = inspect(path)?;
+        self.check_names(path, &info)?;
+        let new_in = match &info.identity {
+            Identity::NewFile(file) => file.parent(),
+            Identity::Existing(_) => None,
+        };
+        let storage = target_storage(path, new_in);
+        for other in &self.others {
+            if let Some(reason) = other.conflict(&storage, info.kind) {
+                return Err(reason);
+            }
+        }
+        if let Some(reason) = in_use_reason(&info) {
+            return Err(reason);
+        }
+        if let (Some(image_bytes), Some(drive_bytes)) = (self.image_size, info.size_bytes)
+            && image_bytes > drive_bytes
+        {
+            return Err(format!(
+                "is too small: the image needs {} ({image_bytes} bytes), the drive holds {} ({drive_bytes} bytes)",
+                humanize::bytes(image_bytes),
+                humanize::bytes(drive_bytes)
+            ));
+        }
+        self.others.push(Stored::target(path, storage));
+        Ok(info)
+    }
+
+    /// The same target, drive or run file under another name.
+    fn check_names(&mut self, path: &Path, info: &TargetInfo) -> Result<(), String> {
+        if let Some(first) = self.seen.get(&info.identity) {
+            return Err(format!(
+                "is the same target as {}, named twice",
+                first.display()
+            ));
+        }
+        self.seen.insert(info.identity.clone(), path.to_path_buf());
+        if let Some((_, input)) = self.inputs.iter().find(|(id, _)| *id == info.identity) {
+            return Err(format!(
+                "is {} {}, one of this run's own files; choose another target",
+                input.what,
+                input.path.display()
+            ));
+        }
+        if info.kind == TargetKind::BlockDevice
+            && let Ok(disk) = platform::whole_disk(path)
+        {
+            if let Some(first) = self.disks.get(&disk) {
+                return Err(format!(
+                    "is on the same drive as {}, named twice",
+                    first.display()
+                ));
+            }
+            self.disks.insert(disk, path.to_path_buf());
+        }
+        Ok(())
+    }
+}
+
+/// Under elevation (pkexec), every target that is not a drive, refused:
+/// root may write any file, so a file target would let any user overwrite
+/// any file. Looked at before the image is even opened.
+pub fn refuse_files_under_elevation(paths: &[PathBuf]) -> Vec<Refusal> {
+    let Some(uid) = platform::elevated_user() else {
+        return Vec::new();
+    };
+    paths
+        .iter()
+        .filter(|path| {
+            !std::fs::metadata(path).is_ok_and(|m| platform::node_kind(&m) == NodeKind::BlockDevice)
+        })
+        .map(|path| Refusal {
+            target: path.clone(),
+            reason: not_a_drive_under_elevation(uid),
+        })
+        .collect()
+}
+
+fn not_a_drive_under_elevation(uid: u32) -> String {
+    format!(
+        "is not a drive: Imprint runs with administrator rights here (pkexec, for user {uid}), and then writes drives only, never files — as root it could overwrite any file; run imprint without pkexec to write an image file"
+    )
+}
+
+/// What `path` is under any name, as a target's [`Identity`]; `None` when
+/// it cannot be a target anyway (a folder, a URL's odd path).
+fn identity_of(path: &Path) -> Option<Identity> {
+    inspect(path).ok().map(|info| info.identity)
 }
 
 /// Why another program keeps the target from being written, found before
@@ -294,95 +382,5 @@ fn in_use_reason(info: &TargetInfo) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_file_named_twice_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let image = dir.path().join("image.img");
-        std::fs::write(&image, b"image").unwrap();
-        let target = dir.path().join("out.img");
-        std::fs::write(&target, b"").unwrap();
-        let refusals =
-            check_targets(&[target.clone(), target.clone()], &image, Some(5)).unwrap_err();
-        assert_eq!(refusals.len(), 1);
-        assert!(refusals[0].reason.contains("named twice"));
-    }
-
-    #[test]
-    fn the_image_itself_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let image = dir.path().join("image.img");
-        std::fs::write(&image, b"image").unwrap();
-        let refusals = check_targets(std::slice::from_ref(&image), &image, Some(5)).unwrap_err();
-        assert!(refusals[0].reason.contains("the image itself"));
-    }
-
-    #[test]
-    fn a_missing_device_and_a_folder_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let image = dir.path().join("image.img");
-        std::fs::write(&image, b"image").unwrap();
-        let paths = [
-            PathBuf::from("/dev/imprint-no-such-disk"),
-            dir.path().to_path_buf(),
-        ];
-        let refusals = check_targets(&paths, &image, Some(5)).unwrap_err();
-        assert_eq!(refusals.len(), 2);
-        assert!(refusals[0].reason.contains("no such device"));
-        assert!(refusals[1].reason.contains("folder"));
-    }
-
-    #[test]
-    fn a_new_file_is_a_target() {
-        let dir = tempfile::tempdir().unwrap();
-        let image = dir.path().join("image.img");
-        std::fs::write(&image, b"image").unwrap();
-        let infos = check_targets(&[dir.path().join("new.img")], &image, Some(5)).unwrap();
-        assert_eq!(infos[0].kind, TargetKind::File);
-    }
-
-    #[test]
-    fn a_new_file_named_twice_under_two_spellings_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let image = dir.path().join("image.img");
-        std::fs::write(&image, b"image").unwrap();
-        std::fs::create_dir(dir.path().join("sub")).unwrap();
-        std::os::unix::fs::symlink("out.img", dir.path().join("link.img")).unwrap();
-        let paths = [
-            dir.path().join("out.img"),
-            dir.path().join("./out.img"),
-            dir.path().join("sub/../out.img"),
-            dir.path().join("link.img"),
-            dir.path().join("other.img"),
-        ];
-        let refusals = check_targets(&paths, &image, Some(5)).unwrap_err();
-        let refused: Vec<&Path> = refusals.iter().map(|r| r.target.as_path()).collect();
-        assert_eq!(refused, [&paths[1], &paths[2], &paths[3]]);
-        assert!(
-            refusals
-                .iter()
-                .all(|r| r.reason.contains("named twice") && r.reason.contains("out.img"))
-        );
-    }
-
-    #[test]
-    fn a_file_another_run_has_locked_is_refused_and_a_free_one_is_not() {
-        let dir = tempfile::tempdir().unwrap();
-        let image = dir.path().join("image.img");
-        std::fs::write(&image, b"image").unwrap();
-        let target = dir.path().join("out.img");
-        std::fs::write(&target, b"other run").unwrap();
-        let holder = File::open(&target).unwrap();
-        assert!(platform::lock_file(&holder, platform::FileLock::Exclusive).unwrap());
-        let refusals = check_targets(std::slice::from_ref(&target), &image, Some(5)).unwrap_err();
-        assert!(
-            refusals[0].reason.contains("another program is writing it"),
-            "{}",
-            refusals[0].reason
-        );
-        drop(holder);
-        check_targets(std::slice::from_ref(&target), &image, Some(5)).unwrap();
-    }
-}
+#[path = "check_tests.rs"]
+mod tests;

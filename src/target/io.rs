@@ -136,6 +136,10 @@ pub struct TargetFile {
     /// O_DIRECT granularity; 1 for files.
     block: usize,
     size_bytes: Option<u64>,
+    /// Nothing was written through this handle yet: the first write passes
+    /// the process's gate ([`super::first_byte`]) and, for a file, cuts its
+    /// old contents then — an interrupt before it leaves them whole.
+    before_first_write: bool,
 }
 
 impl TargetFile {
@@ -192,6 +196,7 @@ impl TargetFile {
             kind: info.kind,
             block: info.logical_block_size.max(1) as usize,
             size_bytes: info.size_bytes,
+            before_first_write: true,
         }
     }
 
@@ -213,12 +218,38 @@ impl TargetFile {
                 offset: size_bytes.max(offset),
             });
         }
+        self.start_writing()?;
         let aligned_len = data.len() - data.len() % self.block;
         platform::write_all_at(&self.file, &data[..aligned_len], offset)
             .map_err(|source| self.write_error(offset, source))?;
         if aligned_len < data.len() {
             self.write_partial_block(offset + aligned_len as u64, &data[aligned_len..])?;
         }
+        Ok(())
+    }
+
+    /// Before the first byte: asks the gate, then cuts a file target's old
+    /// contents (only the image's used ranges are written; the rest must
+    /// read as zeros, not as what the file held).
+    fn start_writing(&mut self) -> Result<(), TargetError> {
+        if !self.before_first_write {
+            return Ok(());
+        }
+        if !super::first_byte::may_write_first_byte() {
+            return Err(TargetError::Open {
+                path: self.path.clone(),
+                source: io::Error::new(
+                    io::ErrorKind::Interrupted,
+                    "the run was interrupted before anything was written",
+                ),
+            });
+        }
+        if self.kind == TargetKind::File {
+            self.file
+                .set_len(0)
+                .map_err(|source| self.write_error(0, source))?;
+        }
+        self.before_first_write = false;
         Ok(())
     }
 
@@ -250,6 +281,8 @@ impl TargetFile {
     /// Makes everything written durable; a file target is cut to the
     /// image's length.
     pub fn finish(&mut self, image_len: u64) -> Result<(), TargetError> {
+        // An image with no used byte writes nothing: the file is cut here.
+        self.start_writing()?;
         if self.kind == TargetKind::File {
             self.file
                 .set_len(image_len)
@@ -290,8 +323,8 @@ impl TargetFile {
 
 /// Opens a file target and locks it for the whole run (the lock goes with
 /// the open file), so that two runs never write one file. The old contents
-/// are cut only once the lock is held: a run that is refused leaves the
-/// other run's bytes alone.
+/// are cut at the first write ([`TargetFile::write_at`]), once the lock is
+/// held: a run that is refused or interrupted first leaves them alone.
 fn open_file_locked(path: &Path) -> Result<File, TargetError> {
     let open_error = |source| TargetError::Open {
         path: path.to_path_buf(),
@@ -309,7 +342,6 @@ fn open_file_locked(path: &Path) -> Result<File, TargetError> {
             path: path.to_path_buf(),
         });
     }
-    file.set_len(0).map_err(open_error)?;
     Ok(file)
 }
 
@@ -331,53 +363,5 @@ fn unmount_all(path: &Path) -> Result<(), TargetError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_full_filesystem_is_not_explained_as_a_removed_drive() {
-        let full = platform::os_error(IoFailure::NoSpace);
-        let file = explain_io_error(&full, TargetKind::File);
-        assert!(file.contains("full") && !file.contains("removed"), "{file}");
-        let device = explain_io_error(&full, TargetKind::BlockDevice);
-        assert!(device.contains("smaller than it claims"), "{device}");
-        let gone = platform::os_error(IoFailure::Gone);
-        assert!(explain_io_error(&gone, TargetKind::BlockDevice).contains("removed"));
-        let read_only = platform::os_error(IoFailure::ReadOnly);
-        assert!(explain_io_error(&read_only, TargetKind::File).contains("read-only"));
-        let failing = platform::os_error(IoFailure::DeviceError);
-        assert!(explain_io_error(&failing, TargetKind::BlockDevice).contains("failing"));
-    }
-
-    #[test]
-    fn a_write_not_permitted_is_read_only_but_a_denied_one_is_not() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("out.img");
-        std::fs::write(&path, b"bytes").unwrap();
-        let info = super::super::inspect(&path).unwrap();
-        let target = TargetFile::open_for_read(&info).unwrap();
-        for failure in [IoFailure::ReadOnly, IoFailure::NotPermitted] {
-            let error = target.write_error(0, platform::os_error(failure));
-            assert!(matches!(error, TargetError::ReadOnly { .. }), "{error}");
-        }
-        let denied = target.write_error(3, platform::os_error(IoFailure::Denied));
-        assert!(
-            matches!(denied, TargetError::Write { offset: 3, .. }),
-            "{denied}"
-        );
-    }
-
-    #[test]
-    fn a_second_writer_of_a_file_is_locked_out_and_cuts_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("out.img");
-        let first = open_file_locked(&path).unwrap();
-        std::fs::write(&path, b"first run's bytes").unwrap();
-        let second = open_file_locked(&path).err().unwrap();
-        assert!(matches!(second, TargetError::Locked { .. }), "{second}");
-        assert_eq!(std::fs::read(&path).unwrap(), b"first run's bytes");
-        drop(first);
-        open_file_locked(&path).unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"");
-    }
-}
+#[path = "io_tests.rs"]
+mod tests;

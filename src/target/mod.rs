@@ -6,13 +6,18 @@
 mod aligned;
 mod block;
 mod check;
+mod first_byte;
 mod holds;
 mod io;
 mod refusal;
 
 pub use aligned::AlignedBuf;
 pub use block::{BlockTarget, OpenTargetFile, TargetOpener};
-pub use check::{TargetInfo, TargetKind, check_targets, inspect};
+pub use check::{
+    RunInput, TargetInfo, TargetKind, check_targets, check_targets_with, inspect,
+    refuse_files_under_elevation,
+};
+pub use first_byte::close_if_untouched;
 pub use io::{TargetError, TargetFile, explain_io_error};
 pub use refusal::Refusal;
 

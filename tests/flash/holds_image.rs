@@ -42,14 +42,14 @@ pub(super) fn in_private_mounts(script: &str, env: &[(&str, &Path)]) -> Output {
 }
 
 /// A raw image of pseudo-random bytes at `dir/image.img`.
-fn write_image(dir: &Path, len: usize) -> (PathBuf, Vec<u8>) {
+pub(super) fn write_image(dir: &Path, len: usize) -> (PathBuf, Vec<u8>) {
     let path = dir.join("image.img");
     let bytes = pseudo_random_bytes(len, 0x1A6E);
     fs::write(&path, &bytes).unwrap();
     (path, bytes)
 }
 
-fn assert_refused(output: &Output, target: &Path, reason: &str) {
+pub(super) fn assert_refused(output: &Output, target: &Path, reason: &str) {
     assert_exit(output, 2);
     let message = stderr(output);
     assert!(
@@ -217,6 +217,11 @@ fn loop_devices_stacked_on_a_drive_holding_the_image_are_followed_exit_2() {
         echo "holder exit $?"
         cmp -s "$IMAGE" "$DIR/inner/image.img" && echo "image intact"
         umount "$DIR/inner" || exit 99
+        # A drive read as the image must not be mounted read-write: the
+        # inner loop device goes read-only, and so does the drive's mount.
+        losetup -d "$inner" || exit 99
+        inner=$(losetup -r -f --show "$DIR/outer/inner.bin") || exit 99
+        mount -o remount,ro "$DIR/outer" || exit 99
         "$IMPRINT" flash "$DEVICE" -t "$inner" --yes 2>"$DIR/reverse.err"
         echo "reverse exit $? target $inner"
     "#;
@@ -248,7 +253,7 @@ fn loop_devices_stacked_on_a_drive_holding_the_image_are_followed_exit_2() {
 }
 
 /// Writes the partition table `script` (sfdisk's input) into `backing`.
-fn partition(backing: &Path, script: &str) {
+pub(super) fn partition(backing: &Path, script: &str) {
     let sfdisk = Command::new("sfdisk")
         .arg("-q")
         .arg(backing)
@@ -266,7 +271,7 @@ fn partition(backing: &Path, script: &str) {
 /// `losetup -P`: the kernel reads the partition table and makes `…p1`;
 /// `partx -u` adds the partitions where the kernel has no parser for the
 /// table (minimal VM kernels), so the nodes exist either way.
-fn attach_partitioned(backing: &Path) -> LoopDevice {
+pub(super) fn attach_partitioned(backing: &Path) -> LoopDevice {
     let out = Command::new("losetup")
         .args(["-P", "-f", "--show"])
         .arg(backing)
@@ -296,7 +301,7 @@ fn attach_partitioned(backing: &Path) -> LoopDevice {
 
 /// devtmpfs makes partition nodes right after they are added, but not in
 /// the same instant.
-fn wait_for_node(node: &Path) {
+pub(super) fn wait_for_node(node: &Path) {
     for _ in 0..100 {
         if node.exists() {
             return;

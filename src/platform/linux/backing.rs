@@ -8,7 +8,7 @@
 //! Partitions count as their whole disk: the tables of a drive being
 //! rewritten cannot be trusted to keep a neighbouring partition intact.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::CString;
 use std::fs::File;
 use std::io;
@@ -46,7 +46,9 @@ pub fn storage_of(path: &Path) -> io::Result<Storage> {
                 )
             })?;
         top.insert(walk.block(&block, 0)?);
-    } else if metadata.file_type().is_file() {
+    } else if metadata.file_type().is_file() || metadata.file_type().is_dir() {
+        // A folder counts as a file: what matters is the filesystem under
+        // it (a file still to be created there).
         top.insert(walk.file(metadata.dev(), metadata.ino(), 0)?);
         // The loop driver records a backing file by its filesystem's own
         // device number: the file is known under that name too.
@@ -56,9 +58,11 @@ pub fn storage_of(path: &Path) -> io::Result<Storage> {
             top.insert(walk.file(dev, metadata.ino(), 0)?);
         }
     }
+    let bytes = walk.bytes_of(&top);
     Ok(Storage {
         top,
         under: walk.seen,
+        bytes,
     })
 }
 
@@ -67,15 +71,19 @@ pub fn storage_of(path: &Path) -> io::Result<Storage> {
 #[cfg(test)]
 fn storage_of_block(block: &SysBlock) -> io::Result<Storage> {
     let mut walk = Walk::new();
-    let top = walk.block(block, 0)?;
+    let top = BTreeSet::from([walk.block(block, 0)?]);
+    let bytes = walk.bytes_of(&top);
     Ok(Storage {
-        top: BTreeSet::from([top]),
+        top,
         under: walk.seen,
+        bytes,
     })
 }
 
 struct Walk {
     seen: BTreeSet<StorageUnit>,
+    /// The unit each loop device seen (by disk name) is attached to.
+    loop_backing: BTreeMap<String, StorageUnit>,
     /// Read once, and only when a file's device number is not a block
     /// device's (btrfs).
     mounts: Option<MountTable>,
@@ -85,6 +93,7 @@ impl Walk {
     fn new() -> Walk {
         Walk {
             seen: BTreeSet::new(),
+            loop_backing: BTreeMap::new(),
             mounts: None,
         }
     }
@@ -98,21 +107,55 @@ impl Walk {
         Ok(depth + 1)
     }
 
-    /// Adds `block`'s whole disk and what it is stored on; returns the disk.
+    /// Adds `block` (a partition: and its whole disk) and what it is stored
+    /// on; returns `block`'s own unit.
     fn block(&mut self, block: &SysBlock, depth: usize) -> io::Result<StorageUnit> {
         let depth = Walk::deeper(depth)?;
         let disk = block.whole_disk()?;
-        let unit = StorageUnit::Disk(disk.name.clone());
-        if !self.seen.insert(unit.clone()) {
+        let disk_unit = StorageUnit::Disk(disk.name.clone());
+        let unit = if block.is_partition() {
+            StorageUnit::Partition {
+                disk: disk.name.clone(),
+                name: block.name.clone(),
+            }
+        } else {
+            disk_unit.clone()
+        };
+        let disk_walked = !self.seen.insert(disk_unit);
+        self.seen.insert(unit.clone());
+        if disk_walked {
             return Ok(unit);
         }
         for slave in disk.slaves()? {
             self.block(&slave, depth)?;
         }
-        if let Some((dev, ino)) = loop_backing_identity(&disk)? {
-            self.file(dev, ino, depth)?;
+        let backing = match loop_backing_identity(&disk)? {
+            Some(Backing::File { dev, ino }) => Some(self.file(dev, ino, depth)?),
+            Some(Backing::Device(device)) => Some(self.block(&device, depth)?),
+            None => None,
+        };
+        if let Some(backing) = backing {
+            self.loop_backing.insert(disk.name.clone(), backing);
         }
         Ok(unit)
+    }
+
+    /// `top` and, for each loop device in it, what it is attached to, on
+    /// down (a loop device over a loop device).
+    fn bytes_of(&self, top: &BTreeSet<StorageUnit>) -> BTreeSet<StorageUnit> {
+        let mut bytes = BTreeSet::new();
+        for unit in top {
+            let mut current = Some(unit.clone());
+            while let Some(unit) = current.take() {
+                if !bytes.insert(unit.clone()) {
+                    break;
+                }
+                if let StorageUnit::Disk(name) = &unit {
+                    current = self.loop_backing.get(name).cloned();
+                }
+            }
+        }
+        bytes
     }
 
     /// Adds the file `(dev, ino)` and the devices of its filesystem.
@@ -146,14 +189,35 @@ impl Walk {
     }
 }
 
-/// The (device, inode) of the file a loop device reads and writes, or
+/// What a loop device is attached to.
+enum Backing {
+    /// A regular file, by (device, inode).
+    File { dev: u64, ino: u64 },
+    /// A block device (a loop device over `/dev/loop0`, over a partition).
+    Device(SysBlock),
+}
+
+impl Backing {
+    /// A backing file identified by the loop driver's record or by `stat`:
+    /// a device node names the device it stands for (`rdev`).
+    fn from_identity(dev: u64, ino: u64, rdev: u64) -> io::Result<Backing> {
+        if rdev != 0
+            && let Some(block) = block_by_dev_number(libc::major(rdev), libc::minor(rdev))?
+        {
+            return Ok(Backing::Device(block));
+        }
+        Ok(Backing::File { dev, ino })
+    }
+}
+
+/// What a loop device reads and writes (by identity, never by name), or
 /// `None` when `disk` is not a loop device or has nothing attached.
 ///
 /// The kernel's own record (`LOOP_GET_STATUS64`) is asked first: the
 /// `backing_file` attribute is only a name, which a rename or another mount
 /// namespace makes point elsewhere. A sysfs-shaped test tree has no device
 /// node, so there the name is all there is.
-fn loop_backing_identity(disk: &SysBlock) -> io::Result<Option<(u64, u64)>> {
+fn loop_backing_identity(disk: &SysBlock) -> io::Result<Option<Backing>> {
     let Some(name) = disk.loop_backing_file()? else {
         return Ok(None);
     };
@@ -162,7 +226,10 @@ fn loop_backing_identity(disk: &SysBlock) -> io::Result<Option<(u64, u64)>> {
         // Read-only: looking must never claim or change the device.
         match File::open(&node) {
             Ok(file) => match loop_status(&file) {
-                Ok(info) => return Ok(Some((info.lo_device, info.lo_inode))),
+                Ok(info) => {
+                    return Backing::from_identity(info.lo_device, info.lo_inode, info.lo_rdevice)
+                        .map(Some);
+                }
                 // Detached between the attribute read and the ioctl.
                 Err(e) if e.raw_os_error() == Some(libc::ENXIO) => return Ok(None),
                 Err(e) => return Err(path_error("ask the loop driver about", &node, e)),
@@ -173,7 +240,12 @@ fn loop_backing_identity(disk: &SysBlock) -> io::Result<Option<(u64, u64)>> {
         }
     }
     let metadata = std::fs::metadata(&name).map_err(at("inspect the loop backing file", &name))?;
-    Ok(Some((metadata.dev(), metadata.ino())))
+    let rdev = if metadata.file_type().is_block_device() {
+        metadata.rdev()
+    } else {
+        0
+    };
+    Backing::from_identity(metadata.dev(), metadata.ino(), rdev).map(Some)
 }
 
 /// The device number of the filesystem holding `path` as mountinfo shows
@@ -251,105 +323,5 @@ fn loop_status(file: &File) -> io::Result<LoopInfo64> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::fs;
-    use std::os::unix::fs::symlink;
-    use std::path::PathBuf;
-
-    use super::*;
-
-    /// A sysfs-shaped tree: an LVM volume `dm-1` on a LUKS mapping `dm-0` on
-    /// partition `sdb2`; md RAID `md0` over `sdc` and `sdd`; loop device
-    /// `loop3` backed by `backing`. Returns the `class/block` directory.
-    fn fake_sysfs(root: &Path, backing: &Path) -> PathBuf {
-        let devices = root.join("devices");
-        let class = root.join("class/block");
-        fs::create_dir_all(&class).unwrap();
-        let add = |name: &str, dir: &str, partition: bool, slaves: &[&str]| {
-            let device_dir = devices.join(dir);
-            fs::create_dir_all(device_dir.join("slaves")).unwrap();
-            for slave in slaves {
-                fs::create_dir(device_dir.join("slaves").join(slave)).unwrap();
-            }
-            if partition {
-                fs::write(device_dir.join("partition"), "1\n").unwrap();
-            }
-            symlink(&device_dir, class.join(name)).unwrap();
-        };
-        add("sdb", "pci/sdb", false, &[]);
-        add("sdb2", "pci/sdb/sdb2", true, &[]);
-        add("dm-0", "virtual/dm-0", false, &["sdb2"]);
-        add("dm-1", "virtual/dm-1", false, &["dm-0"]);
-        add("sdc", "pci/sdc", false, &[]);
-        add("sdd", "pci/sdd", false, &[]);
-        add("md0", "virtual/md0", false, &["sdc", "sdd"]);
-        add("md0p1", "virtual/md0/md0p1", true, &[]);
-        add("loop3", "virtual/loop3", false, &[]);
-        let loop_dir = devices.join("virtual/loop3/loop");
-        fs::create_dir_all(&loop_dir).unwrap();
-        fs::write(
-            loop_dir.join("backing_file"),
-            format!("{}\n", backing.display()),
-        )
-        .unwrap();
-        class
-    }
-
-    fn disks(storage: &Storage) -> Vec<String> {
-        storage
-            .under
-            .iter()
-            .filter_map(|unit| match unit {
-                StorageUnit::Disk(name) => Some(name.clone()),
-                StorageUnit::File { .. } => None,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_volume_stacked_on_a_partition_is_stored_on_the_disk_under_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let class = fake_sysfs(dir.path(), Path::new("/nonexistent"));
-        let lvm = storage_of_block(&SysBlock::in_class_root(&class, "dm-1")).unwrap();
-        assert_eq!(lvm.top, BTreeSet::from([StorageUnit::Disk("dm-1".into())]));
-        assert_eq!(disks(&lvm), ["dm-0", "dm-1", "sdb"]);
-        let sdb = storage_of_block(&SysBlock::in_class_root(&class, "sdb")).unwrap();
-        assert!(lvm.is_stored_on(&sdb));
-        // Downward only: the disk is not stored on what is stacked on it.
-        assert_eq!(disks(&sdb), ["sdb"]);
-        assert!(!sdb.is_stored_on(&lvm));
-    }
-
-    #[test]
-    fn a_partition_of_raid_is_stored_on_every_member() {
-        let dir = tempfile::tempdir().unwrap();
-        let class = fake_sysfs(dir.path(), Path::new("/nonexistent"));
-        let part = storage_of_block(&SysBlock::in_class_root(&class, "md0p1")).unwrap();
-        assert_eq!(part.top, BTreeSet::from([StorageUnit::Disk("md0".into())]));
-        assert_eq!(disks(&part), ["md0", "sdc", "sdd"]);
-    }
-
-    #[test]
-    fn a_loop_device_is_stored_in_its_backing_file_by_inode() {
-        let dir = tempfile::tempdir().unwrap();
-        let backing = dir.path().join("backing.img");
-        fs::write(&backing, b"bytes").unwrap();
-        let class = fake_sysfs(dir.path(), &backing);
-        let loop3 = storage_of_block(&SysBlock::in_class_root(&class, "loop3")).unwrap();
-        let file = storage_of(&backing).unwrap();
-        assert!(loop3.is_stored_on(&file));
-        assert!(!file.is_stored_on(&loop3));
-        let metadata = fs::metadata(&backing).unwrap();
-        assert!(file.top.contains(&StorageUnit::File {
-            dev: metadata.dev(),
-            ino: metadata.ino()
-        }));
-    }
-
-    #[test]
-    fn a_pipe_is_stored_nowhere() {
-        let (reader, _writer) = std::io::pipe().unwrap();
-        let path = PathBuf::from(format!("/proc/self/fd/{}", reader.as_raw_fd()));
-        assert_eq!(storage_of(&path).unwrap(), Storage::default());
-    }
-}
+#[path = "backing_tests.rs"]
+mod tests;

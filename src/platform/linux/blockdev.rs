@@ -28,6 +28,16 @@ pub fn open_block_device_exclusive(path: &Path) -> io::Result<File> {
         .open(path)
 }
 
+/// Opens a block device to read it as an image, exclusively (O_EXCL): no
+/// Imprint run may write it while it is read, nothing may mount it. Fails
+/// with EBUSY (`IoFailure::Busy`) when another program holds it.
+pub fn open_block_device_exclusive_read(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_EXCL)
+        .open(path)
+}
+
 /// Opens a block device for reading back what was written. O_DIRECT: a
 /// read through the page cache would only prove what the cache holds.
 pub fn open_block_device_direct_read(path: &Path) -> io::Result<File> {

@@ -1,13 +1,14 @@
 //! Mounts and swaps: which block devices back the running system, which
 //! partitions of a device are mounted, and unmounting them.
 
+use std::collections::BTreeSet;
 use std::ffi::CString;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::io_context::path_error;
-use super::mount_table::MountTable;
+use super::io_context::{at, path_error};
+use super::mount_table::{MOUNTINFO, MountTable, parse_mountinfo};
 use super::sysfs::{SysBlock, block_of_path};
 use crate::platform::Mount;
 
@@ -86,6 +87,39 @@ pub fn mounts_in(block: &SysBlock, table: &MountTable) -> io::Result<Vec<Mount>>
             })
         })
         .collect())
+}
+
+/// The mount points of the filesystems on `device` (as [`mounts_of`])
+/// mounted read-write: both the mount and its filesystem say `rw`.
+pub fn writable_mounts_of(device: &Path) -> io::Result<Vec<PathBuf>> {
+    let mountinfo = Path::new(MOUNTINFO);
+    let text = std::fs::read_to_string(mountinfo).map_err(at("read", mountinfo))?;
+    let writable = writable_mount_points(&text);
+    Ok(mounts_of(device)?
+        .into_iter()
+        .map(|mount| mount.mount_point)
+        .filter(|point| writable.contains(point))
+        .collect())
+}
+
+/// The mount points of `/proc/self/mountinfo`'s text whose mount options
+/// (field 6) and superblock options (the last field) both hold `rw`.
+fn writable_mount_points(text: &str) -> BTreeSet<PathBuf> {
+    let rw = |options: &str| options.split(',').any(|o| o == "rw");
+    let writable_ids: BTreeSet<u64> = text
+        .lines()
+        .filter_map(|line| {
+            let (before, after) = line.split_once(" - ")?;
+            let fields: Vec<&str> = before.split(' ').collect();
+            let super_options = after.split(' ').nth(2)?;
+            (rw(fields.get(5)?) && rw(super_options)).then(|| fields[0].parse().ok())?
+        })
+        .collect();
+    parse_mountinfo(text)
+        .into_iter()
+        .filter(|line| writable_ids.contains(&line.mount_id))
+        .map(|line| line.mount_point)
+        .collect()
 }
 
 /// The devices stacked on the drive of `device` or on its partitions, by
@@ -283,6 +317,20 @@ mod tests {
         assert_eq!(
             points,
             [PathBuf::from("/media/card/inner"), "/media/card".into()]
+        );
+    }
+
+    #[test]
+    fn a_mount_is_writable_only_when_mount_and_filesystem_say_rw() {
+        let text = concat!(
+            "36 1 7:1 / /mnt/rw rw,relatime - ext4 /dev/loop1p1 rw\n",
+            "37 1 7:2 / /mnt/ro ro,relatime - ext4 /dev/loop1p2 rw\n",
+            r"38 1 7:3 / /mnt/ro\040sb rw,relatime - ext4 /dev/loop2 ro,errors=remount-ro",
+            "\n",
+        );
+        assert_eq!(
+            writable_mount_points(text),
+            BTreeSet::from([PathBuf::from("/mnt/rw")])
         );
     }
 }
