@@ -72,7 +72,8 @@ pub fn link_unusable(raw: &str) -> Problem {
 /// Whether `failure` is a download that failed (the image at a URL could
 /// not be received whole), not damaged data.
 pub fn is_download_failure(failure: &TargetFailure) -> bool {
-    failure.message.contains(crate::source::DOWNLOAD_FAILED_AT)
+    failure.kind == FailureKind::Download
+        || failure.message.contains(crate::source::DOWNLOAD_FAILED_AT)
 }
 
 fn download_failed(failure: &TargetFailure, written: bool) -> Problem {
@@ -217,6 +218,7 @@ fn kind_title(kind: FailureKind) -> &'static str {
         FailureKind::Write => "Writing to this drive failed.",
         FailureKind::Verify => "The drive did not read back what was written.",
         FailureKind::Source => "The image is damaged.",
+        FailureKind::Download => "The download failed.",
         FailureKind::TooSmall => "The drive is too small for this image.",
         FailureKind::Cancelled => "Cancelled before this drive was finished.",
         FailureKind::Checksum => "The image is not the one expected.",
@@ -233,6 +235,9 @@ pub fn advice(kind: FailureKind) -> &'static str {
             "It may be worn out or counterfeit. Try again, or use another drive."
         }
         FailureKind::Source => "Download the image again, then flash again.",
+        FailureKind::Download => {
+            "Check the network connection and flash again; if it keeps failing, download the image first and flash the file."
+        }
         FailureKind::TooSmall => "Use a drive at least as large as the image.",
         // The stop may have come while writing (the drive is incomplete) or
         // only while verifying (written, not proven): the advice holds for both.

@@ -70,7 +70,8 @@ pub(super) fn open(path: &Path) -> Result<ImageSource, SourceError> {
     }
     let head_len = head.len() as u64;
     let body = io::Cursor::new(head).chain(stream);
-    let tail = remote.len.filter(|_| remote.ranges);
+    // The tail only of this very file: a strong ETag and a length (`http`).
+    let tail = remote.len.filter(|_| remote.ranges_are_safe());
 
     let mut size_hint = None;
     let mut entry_name = None;

@@ -17,6 +17,7 @@ mod file_lock;
 mod fixtures;
 mod holds_image;
 mod http;
+mod http_splice;
 mod json;
 mod pacing;
 mod sparse;
