@@ -186,6 +186,11 @@ pub fn target_failure(failure: &TargetFailure) -> Problem {
             "Imprint was not allowed to write here.".to_string(),
             "Choose another place or drive, or start Imprint as administrator.".to_string(),
         ),
+        // However it reached here, a failed download is not a damaged image.
+        _ if is_download_failure(failure) => (
+            kind_title(FailureKind::Download).to_string(),
+            advice(FailureKind::Download).to_string(),
+        ),
         kind => (kind_title(kind).to_string(), advice(kind).to_string()),
     };
     Problem::new(title, advice).with_details(raw.clone())
@@ -337,6 +342,29 @@ mod tests {
         );
         assert_eq!(problem.title, "The image is damaged 3.1 MB into its data.");
         assert!(problem.advice.contains("partly written"));
+    }
+
+    #[test]
+    fn a_failed_download_reads_as_a_download_failure_not_a_damaged_image() {
+        let text = format!(
+            "downloading the image https://example.com/os.img stopped at byte 1048576 of its \
+             decompressed data: the server's answer to a range request does not name the \
+             file's version (no ETag); {} 1.0 MB; try again",
+            crate::source::DOWNLOAD_FAILED_AT
+        );
+        // By its kind, and by its words when only those came (the helper).
+        for kind in [FailureKind::Download, FailureKind::Source] {
+            let failed = failure(kind, Some(1 << 20), &text);
+            for problem in [target_failure(&failed), source_fault(&failed, true)] {
+                assert_eq!(problem.title, "The download failed.", "{kind:?}");
+                let said = problem.summary();
+                assert!(!said.contains("damaged"), "{kind:?}: {said}");
+                assert!(!said.contains("corrupt"), "{kind:?}: {said}");
+                assert!(said.contains("again"), "{kind:?}: advice missing: {said}");
+            }
+            assert!(source_stop_line(&failed).contains("download failed"));
+        }
+        assert!(FailureKind::Download.is_source_fault());
     }
 
     #[test]

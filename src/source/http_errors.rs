@@ -40,7 +40,7 @@ pub fn describe(error: &ureq::Error) -> String {
         ureq::Error::BadUri(uri) => format!("{uri} is not a valid link"),
         ureq::Error::Tls(_) => secure_connection_failed("it could not be set up"),
         ureq::Error::Rustls(why) => describe_tls(why),
-        ureq::Error::Io(e) => describe_plain_io(e),
+        ureq::Error::Io(e) => describe_io(e),
         ureq::Error::Protocol(_) => "the server's answer is not valid HTTP; check the link (is it \
                                      an https:// link on an http:// server, or the wrong port?)"
             .into(),

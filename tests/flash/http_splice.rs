@@ -56,6 +56,7 @@ fn assert_never_spliced(knobs: Knobs, says: &str) {
     for target in &targets {
         let done = target_done(&all, target);
         assert_eq!(done["ok"], false, "{done}");
+        assert_eq!(done["kind"], "download", "{done}");
         let error = done["error"].as_str().unwrap();
         assert!(
             error.contains(imprint::source::DOWNLOAD_FAILED_AT),
