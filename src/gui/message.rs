@@ -92,6 +92,8 @@ fn download_failed(failure: &TargetFailure, written: bool) -> Problem {
 pub fn source_stop_line(failure: &TargetFailure) -> &'static str {
     if is_download_failure(failure) {
         "Stopped: the download failed (see above)."
+    } else if failure.message.contains(crate::source::IMAGE_CHANGED) {
+        "Stopped: the image file was changed (see above)."
     } else {
         "Stopped: the image is damaged (see above)."
     }
@@ -201,6 +203,13 @@ pub fn target_failure(failure: &TargetFailure) -> Problem {
 pub fn source_fault(failure: &TargetFailure, written: bool) -> Problem {
     if is_download_failure(failure) {
         return download_failed(failure, written);
+    }
+    if failure.message.contains(crate::source::IMAGE_CHANGED) {
+        return Problem::new(
+            "The image file was changed while it was being flashed.",
+            "Wait until whatever writes it has finished, then flash again.",
+        )
+        .with_details(failure.message.clone());
     }
     let title = match failure.offset {
         Some(offset) if offset > 0 => format!(
@@ -365,6 +374,25 @@ mod tests {
             assert!(source_stop_line(&failed).contains("download failed"));
         }
         assert!(FailureKind::Download.is_source_fault());
+    }
+
+    #[test]
+    fn an_image_changed_on_disk_is_blamed_once_on_the_image() {
+        let failed = failure(
+            FailureKind::Source,
+            Some(8 << 20),
+            &format!(
+                "reading byte 8388608 of the image again failed: the image file /srv/os.img {}",
+                crate::source::IMAGE_CHANGED
+            ),
+        );
+        let problem = source_fault(&failed, true);
+        assert_eq!(
+            problem.title,
+            "The image file was changed while it was being flashed."
+        );
+        assert!(!problem.summary().contains("damaged"));
+        assert!(source_stop_line(&failed).contains("changed"));
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod decode;
 mod decode_errors;
 mod download;
 mod error;
+mod file_stamp;
 mod gzip_size;
 mod http;
 mod http_errors;
@@ -39,6 +40,8 @@ use archive::ZipEntry;
 use decode::{StreamProbe, decoder};
 pub use download::{DownloadEvent, DownloadObserver, DownloadStatus};
 pub use error::SourceError;
+pub use file_stamp::IMAGE_CHANGED;
+use file_stamp::FileStamp;
 pub use http::{STALL_ENV, is_url};
 pub use http_open::{RawDownload, download};
 pub use http_resume::{DOWNLOAD_FAILED_AT, is_download_failure};
@@ -132,6 +135,9 @@ enum Reading {
         len: u64,
         /// For a zip archive: where the chosen image lies in it.
         zip_entry: Option<ZipEntry>,
+        /// A regular file's length and time when opened: a read again at an
+        /// offset checks it was not changed since (`file_stamp`).
+        stamp: Option<FileStamp>,
     },
     /// A pipe, FIFO or standard input, decoded once.
     Stream {
@@ -207,6 +213,7 @@ impl ImageSource {
                     entry_name,
                     download: None,
                     reading: Arc::new(Reading::Seekable {
+                        stamp: FileStamp::of(&file),
                         file,
                         len,
                         zip_entry,
@@ -332,7 +339,10 @@ impl ImageSource {
     /// lets a target that fell behind read at its own pace without a copy.
     /// Past the image's end the bytes are zeros.
     pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        let Reading::Seekable { file, len, .. } = &*self.reading else {
+        let Reading::Seekable {
+            file, len, stamp, ..
+        } = &*self.reading
+        else {
             return Err(io::Error::other("a stream cannot be read at an offset"));
         };
         if !self.is_positional() {
@@ -356,7 +366,11 @@ impl ImageSource {
             }
         }
         buf[filled..].fill(0);
-        Ok(())
+        // Checked after the read: a change before it or during it is seen.
+        match stamp {
+            Some(stamp) => stamp.check(file, &self.path),
+            None => Ok(()),
+        }
     }
 
     /// Ends a stream that will not be read: its pump stops and, for a URL,
@@ -387,6 +401,7 @@ impl ImageSource {
                 file,
                 len,
                 zip_entry,
+                ..
             } => {
                 let reader = PositionalReader::new(file.clone(), *len);
                 if let Some(entry) = zip_entry {
