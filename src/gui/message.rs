@@ -102,6 +102,15 @@ pub fn source_stop_line(failure: &TargetFailure) -> &'static str {
 /// An image whose data cannot be read to the end: found before anything
 /// was written (opening it, or checking the configuration against it).
 pub fn image_damaged(raw: &str) -> Problem {
+    // Reading the start of an image at a URL is downloading it.
+    if raw.contains(crate::source::DOWNLOAD_FAILED_AT) {
+        return Problem::new(
+            "The download failed.",
+            "Nothing was written. Check the network connection and try again, or download the \
+             image first and choose the file.",
+        )
+        .with_details(raw);
+    }
     Problem::new(
         "The image is damaged.",
         "Nothing was written. Download it again, or choose another image.",
@@ -187,6 +196,10 @@ pub fn target_failure(failure: &TargetFailure) -> Problem {
         FailureKind::Write if os_error(raw) == Some(13) => (
             "Imprint was not allowed to write here.".to_string(),
             "Choose another place or drive, or start Imprint as administrator.".to_string(),
+        ),
+        _ if failure.message.contains(crate::source::IMAGE_CHANGED) => (
+            "The image file was changed while it was being flashed.".to_string(),
+            "Wait until whatever writes it has finished, then flash again.".to_string(),
         ),
         // However it reached here, a failed download is not a damaged image.
         _ if is_download_failure(failure) => (
@@ -418,6 +431,21 @@ mod tests {
         assert!(image_fault);
         assert_eq!(problem.title, "The image is damaged.");
         assert!(!problem.title.contains("liblzma"));
+        // The boot partition of an image at a URL is read from the download.
+        let cut = BootConfigError::InImage {
+            image: "https://example.com/os.img.xz".into(),
+            cause: Box::new(BootConfigError::ReadImage {
+                offset: 4096,
+                cause: std::io::Error::other(format!(
+                    "the server does not support resuming; {} 4.1 kB (the connection closed \
+                     early); try again",
+                    crate::source::DOWNLOAD_FAILED_AT
+                )),
+            }),
+        };
+        let (problem, _) = config_error(&cut);
+        assert_eq!(problem.title, "The download failed.");
+        assert!(!problem.summary().contains("damaged"), "{}", problem.summary());
         let (problem, image_fault) = config_error(&BootConfigError::WifiWithoutConfig);
         assert!(!image_fault);
         assert_eq!(problem.title, "WiFi settings need a config.json.");

@@ -195,7 +195,13 @@ impl Remote {
         }
         let expected_end = end.unwrap_or(len).min(len);
         match content_range(&response) {
-            Some(r) if r.start == start && r.end == expected_end && r.total == Some(len) => {}
+            // Fewer bytes than asked for are allowed: the rest is asked
+            // for again (a resume) or refused (`RangeReader` counts them).
+            Some(r)
+                if r.start == start
+                    && r.end > start
+                    && r.end <= expected_end
+                    && r.total == Some(len) => {}
             Some(ContentRange {
                 total: Some(total), ..
             }) if total != len => {

@@ -216,3 +216,47 @@ fn a_tls_failure_is_a_sentence_with_advice() {
     }
     assert!(!target.exists() || fs::metadata(&target).unwrap().len() == 0);
 }
+
+/// Whatever the format decoding the download, a cut that cannot be resumed
+/// reaches the user as a failed download (kind `download`), never as a
+/// corrupt or truncated image.
+#[test]
+fn a_cut_download_is_a_download_failure_in_every_format() {
+    use crate::support::flashing::compress;
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("os.img");
+    fs::write(&raw, pseudo_random_bytes(LEN, 0x5933)).unwrap();
+    let zip = dir.path().join("os.zip");
+    let zipped = std::process::Command::new("zip")
+        .args(["-q", "-j", "-1"])
+        .arg(&zip)
+        .arg(&raw)
+        .status()
+        .unwrap();
+    assert!(zipped.success(), "zip");
+    let files = [
+        ("raw", raw.clone()),
+        ("gz", compress("gzip", &raw, ".gz")),
+        ("zst", compress("zstd", &raw, ".zst")),
+        ("bz2", compress("bzip2", &raw, ".bz2")),
+        ("xz", compress("xz", &raw, ".xz")),
+        ("zip", zip),
+    ];
+    for (name, file) in files {
+        let server = HttpServer::start(Knobs {
+            ranges: false,
+            drop_at: Some((CUT, 1)),
+            ..Knobs::serving(fs::read(&file).unwrap())
+        });
+        let target = dir.path().join(format!("{name}.out"));
+        let out = flash_url(&server.url("image"), &[&target]);
+        assert_exit(&out, 1);
+        let all = json_events(&out);
+        let done = target_done(&all, &target);
+        assert_eq!(done["kind"], "download", "{name}: {done}");
+        let error = done["error"].as_str().unwrap();
+        for wrong in ["corrupt", "damaged", "truncated"] {
+            assert!(!error.contains(wrong), "{name}: {error}");
+        }
+    }
+}
