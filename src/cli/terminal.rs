@@ -8,9 +8,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::sink::{EventSink, RunInfo};
-use crate::engine::{
-    Ejected, FailureKind, FlashEvent, FlashReport, Phase, Refusal, TargetOutcome,
-};
+use crate::engine::{Ejected, FailureKind, FlashEvent, FlashReport, Phase, Refusal, TargetOutcome};
 use crate::humanize;
 
 pub struct Terminal {
@@ -229,7 +227,12 @@ impl EventSink for Terminal {
 /// Why the run has no image SHA-256, told only as it is: the image's own
 /// fault only when a target failed for it.
 fn why_no_image_sha(report: &FlashReport) -> &'static str {
-    let kinds = || report.targets.iter().filter_map(|t| t.result.as_ref().err());
+    let kinds = || {
+        report
+            .targets
+            .iter()
+            .filter_map(|t| t.result.as_ref().err())
+    };
     if kinds().any(|f| f.kind == FailureKind::Download) {
         "the download failed before the image's end"
     } else if kinds().any(|f| f.kind == FailureKind::Source) {
@@ -286,7 +289,10 @@ mod tests {
     #[test]
     fn the_image_is_blamed_for_a_missing_hash_only_when_it_failed() {
         let not_the_image = why_no_image_sha(&report(&[FailureKind::Write, FailureKind::Verify]));
-        assert!(!not_the_image.contains("could not be read"), "{not_the_image}");
+        assert!(
+            !not_the_image.contains("could not be read"),
+            "{not_the_image}"
+        );
         let cancelled = why_no_image_sha(&report(&[FailureKind::Cancelled]));
         assert!(cancelled.contains("cancelled"), "{cancelled}");
         let download = why_no_image_sha(&report(&[FailureKind::Download]));

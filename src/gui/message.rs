@@ -445,7 +445,11 @@ mod tests {
         };
         let (problem, _) = config_error(&cut);
         assert_eq!(problem.title, "The download failed.");
-        assert!(!problem.summary().contains("damaged"), "{}", problem.summary());
+        assert!(
+            !problem.summary().contains("damaged"),
+            "{}",
+            problem.summary()
+        );
         let (problem, image_fault) = config_error(&BootConfigError::WifiWithoutConfig);
         assert!(!image_fault);
         assert_eq!(problem.title, "WiFi settings need a config.json.");

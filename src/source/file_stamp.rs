@@ -74,6 +74,9 @@ mod tests {
             .set_modified(SystemTime::now() + Duration::from_secs(5))
             .unwrap();
         let error = stamp.check(&file, &path).unwrap_err().to_string();
-        assert!(error.contains(IMAGE_CHANGED) && error.contains("os.img"), "{error}");
+        assert!(
+            error.contains(IMAGE_CHANGED) && error.contains("os.img"),
+            "{error}"
+        );
     }
 }

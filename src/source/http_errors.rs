@@ -157,7 +157,14 @@ mod tests {
         ];
         for error in cases {
             let text = describe(&ureq::Error::Rustls(error.clone()));
-            for leak in ["rustls", "UnknownIssuer", "InvalidMessage", "Expired", "{", "::"] {
+            for leak in [
+                "rustls",
+                "UnknownIssuer",
+                "InvalidMessage",
+                "Expired",
+                "{",
+                "::",
+            ] {
                 assert!(!text.contains(leak), "{error:?}: {text}");
             }
             assert!(text.contains("check"), "{error:?}: advice missing: {text}");

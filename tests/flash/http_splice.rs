@@ -6,9 +6,11 @@
 //! serves another file's bytes after the cut. The old client joined both
 //! halves and verified the drive against them; now every target fails with
 //! a download failure (exit 1). A body without any length is measured with
-//! `Range: bytes=0-0`, so a cut is a cut, not the end of the image. And an
-//! `https://` link to a server that does not speak TLS is a sentence, not
-//! a library's debug text.
+//! `Range: bytes=0-0`, so a cut is a cut, not the end of the image; in
+//! every format a cut that cannot be resumed is a failed download (kind
+//! `download`), never a corrupt image. And an `https://` link to a server
+//! that does not speak TLS, or shows a self-signed certificate, is a
+//! sentence with advice, not a library's debug text.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -211,7 +213,13 @@ fn a_tls_failure_is_a_sentence_with_advice() {
     let text = stderr(&out);
     assert!(text.contains("secure (https) connection"), "{text}");
     assert!(text.contains("check the link"), "{text}");
-    for leak in ["rustls", "InvalidMessage", "InvalidContentType", "Error {", "::"] {
+    for leak in [
+        "rustls",
+        "InvalidMessage",
+        "InvalidContentType",
+        "Error {",
+        "::",
+    ] {
         assert!(!text.contains(leak), "debug text leaked: {text}");
     }
     assert!(!target.exists() || fs::metadata(&target).unwrap().len() == 0);
@@ -258,5 +266,88 @@ fn a_cut_download_is_a_download_failure_in_every_format() {
         for wrong in ["corrupt", "damaged", "truncated"] {
             assert!(!error.contains(wrong), "{name}: {error}");
         }
+    }
+}
+
+/// An https server with a self-signed certificate (`openssl s_server`):
+/// the user reads that the certificate is not trusted and what to check.
+#[test]
+fn an_untrusted_certificate_is_a_sentence_with_advice() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let (key, cert) = (dir.path().join("key.pem"), dir.path().join("cert.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args([
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl is needed (scripts/install-deps)");
+    assert!(made.success(), "openssl req");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    struct Server(std::process::Child);
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _server = Server(
+        Command::new("openssl")
+            .args(["s_server", "-quiet", "-www", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("-cert")
+            .arg(&cert)
+            .arg("-key")
+            .arg(&key)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "s_server did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let target = dir.path().join("out.img");
+    let out = imprint()
+        .args([
+            "flash",
+            &format!("https://127.0.0.1:{port}/os.img"),
+            "--yes",
+            "-t",
+        ])
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    let text = stderr(&out);
+    assert!(
+        text.contains("the server's certificate is not trusted")
+            && text.contains("not signed by an authority this system trusts")
+            && text.contains("check the address, or the system's certificates"),
+        "{text}"
+    );
+    for leak in ["rustls", "UnknownIssuer", "invalid peer certificate", "::"] {
+        assert!(!text.contains(leak), "debug text leaked: {text}");
     }
 }
