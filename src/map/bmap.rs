@@ -112,24 +112,18 @@ pub enum BmapError {
 /// (through symlinks): a FIFO would block the open, a device would be read
 /// as XML. Only its metadata is looked at; nothing is opened.
 pub fn check_is_file(path: &Path) -> Result<(), BmapError> {
-    use std::os::unix::fs::FileTypeExt;
+    use crate::platform::{NodeKind, node_kind};
     let Ok(meta) = std::fs::metadata(path) else {
         // Gone, or a dangling link: reading it names the problem.
         return Ok(());
     };
-    let kind = meta.file_type();
-    let what = if kind.is_file() {
-        return Ok(());
-    } else if kind.is_dir() {
-        "a folder"
-    } else if kind.is_fifo() {
-        "a FIFO (named pipe)"
-    } else if kind.is_socket() {
-        "a socket"
-    } else if kind.is_block_device() || kind.is_char_device() {
-        "a device"
-    } else {
-        "not a regular file"
+    let what = match node_kind(&meta) {
+        NodeKind::File => return Ok(()),
+        NodeKind::Dir => "a folder",
+        NodeKind::Pipe => "a FIFO (named pipe)",
+        NodeKind::Socket => "a socket",
+        NodeKind::BlockDevice | NodeKind::CharDevice => "a device",
+        NodeKind::Other => "not a regular file",
     };
     Err(BmapError::NotAFile {
         path: path.to_path_buf(),
