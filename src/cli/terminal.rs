@@ -8,7 +8,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::sink::{EventSink, RunInfo};
-use crate::engine::{Ejected, FlashEvent, FlashReport, Phase, Refusal, TargetOutcome};
+use crate::engine::{Ejected, FailureKind, FlashEvent, FlashReport, Phase, Refusal, TargetOutcome};
 use crate::humanize;
 
 pub struct Terminal {
@@ -207,7 +207,7 @@ impl EventSink for Terminal {
         println!();
         match (&report.image_sha256, report.image_bytes) {
             (Some(sha), Some(bytes)) => println!("Image SHA-256  {sha}  ({bytes} bytes)"),
-            _ => println!("Image SHA-256  unknown: the image could not be read to its end"),
+            _ => println!("Image SHA-256  unknown: {}", why_no_image_sha(report)),
         }
         println!(
             "{} of {} target(s) succeeded",
@@ -224,6 +224,26 @@ impl EventSink for Terminal {
     }
 }
 
+/// Why the run has no image SHA-256, told only as it is: the image's own
+/// fault only when a target failed for it.
+fn why_no_image_sha(report: &FlashReport) -> &'static str {
+    let kinds = || {
+        report
+            .targets
+            .iter()
+            .filter_map(|t| t.result.as_ref().err())
+    };
+    if kinds().any(|f| f.kind == FailureKind::Download) {
+        "the download failed before the image's end"
+    } else if kinds().any(|f| f.kind == FailureKind::Source) {
+        "the image could not be read to its end"
+    } else if kinds().any(|f| f.kind == FailureKind::Cancelled) {
+        "the run was cancelled before the image's end"
+    } else {
+        "the run stopped before the image's end (see each target)"
+    }
+}
+
 /// "1.07 GB written", or "312 MB of 1.07 GB written (the rest is free
 /// space)" when only the used bytes were.
 fn written(report: &FlashReport, outcome: &TargetOutcome) -> String {
@@ -236,5 +256,48 @@ fn written(report: &FlashReport, outcome: &TargetOutcome) -> String {
         )
     } else {
         format!("{} written", humanize::bytes(image))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::TargetFailure;
+
+    fn report(kinds: &[FailureKind]) -> FlashReport {
+        FlashReport {
+            targets: kinds
+                .iter()
+                .map(|&kind| TargetOutcome {
+                    target: "/dev/sdx".into(),
+                    result: Err(TargetFailure {
+                        kind,
+                        offset: None,
+                        message: "x".into(),
+                    }),
+                    bytes_written: 0,
+                    written_bytes: 0,
+                    verified_bytes: 0,
+                    verified: false,
+                })
+                .collect(),
+            image_sha256: None,
+            image_bytes: None,
+        }
+    }
+
+    #[test]
+    fn the_image_is_blamed_for_a_missing_hash_only_when_it_failed() {
+        let not_the_image = why_no_image_sha(&report(&[FailureKind::Write, FailureKind::Verify]));
+        assert!(
+            !not_the_image.contains("could not be read"),
+            "{not_the_image}"
+        );
+        let cancelled = why_no_image_sha(&report(&[FailureKind::Cancelled]));
+        assert!(cancelled.contains("cancelled"), "{cancelled}");
+        let download = why_no_image_sha(&report(&[FailureKind::Download]));
+        assert!(download.contains("download failed"), "{download}");
+        let damaged = why_no_image_sha(&report(&[FailureKind::Write, FailureKind::Source]));
+        assert_eq!(damaged, "the image could not be read to its end");
     }
 }

@@ -33,12 +33,24 @@ pub enum FailureKind {
     Verify,
     /// The image itself could not be read or decompressed.
     Source,
+    /// The image at a URL could not be downloaded whole (it failed, or could
+    /// not be resumed without joining two versions of the file): not a
+    /// damaged image; trying again may work.
+    Download,
     /// The image is larger than the target.
     TooSmall,
     /// The user cancelled before the target was complete.
     Cancelled,
     /// The decompressed image does not have the SHA-256 the user expected.
     Checksum,
+}
+
+impl FailureKind {
+    /// Whether the image, not the target, stopped the run: one reason for
+    /// every drive, told once.
+    pub fn is_source_fault(self) -> bool {
+        matches!(self, FailureKind::Source | FailureKind::Download)
+    }
 }
 
 /// A failed target: what went wrong, where, and what the user can do.

@@ -100,6 +100,17 @@ fn stream_chunks(
             if cancel.load(Ordering::Relaxed) {
                 return cancelled(offset);
             }
+            // A failed download says why and what to do; the image is
+            // not known to be damaged.
+            if crate::source::is_download_failure(&e) {
+                return TargetFailure {
+                    kind: FailureKind::Download,
+                    offset: Some(at),
+                    message: format!(
+                        "downloading the image {path} stopped at byte {at} of its decompressed data: {e}"
+                    ),
+                };
+            }
             TargetFailure {
                 kind: FailureKind::Source,
                 offset: Some(at),

@@ -939,6 +939,59 @@ mod tests {
         assert!(!cache.exists(), "no cache directory was needed");
     }
 
+    /// A raw image written into while a laggard still has to read it
+    /// again: the laggard fails on the image's account (changed on disk),
+    /// not with another image's bytes that its verification would blame
+    /// on the drive.
+    #[test]
+    fn a_raw_image_changed_on_disk_fails_the_laggard_naming_the_image() {
+        let dir = tempfile::tempdir().unwrap();
+        let image: Vec<u8> = (0..6 * CHUNK_BYTES).map(|i| (i / 4096) as u8 | 1).collect();
+        let path = dir.path().join("image.img");
+        std::fs::write(&path, &image).unwrap();
+        let source = ImageSource::open(&path).unwrap();
+        let config = SpoolConfig {
+            memory_bytes: CHUNK_BYTES,
+            cache_dir: None,
+            retain_all: false,
+        };
+        let spool = Spool::new(&config, &source);
+        let cancel = AtomicBool::new(false);
+        let mut fast = spool.join(true).unwrap();
+        let mut slow = spool.join(true).unwrap();
+        std::thread::scope(|s| {
+            let fast = s.spawn(|| read_all(&mut fast, &cancel));
+            push_all(&spool, &image, &cancel);
+            assert!(fast.join().unwrap() == image);
+        });
+        // Another build copied over it: the same length, other bytes.
+        let other: Vec<u8> = image.iter().map(|b| b ^ 0xff).collect();
+        std::fs::write(&path, &other).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() + Duration::from_secs(5))
+            .unwrap();
+        let failure = loop {
+            match slow.next(&cancel) {
+                Message::Chunk(chunk) => assert!(
+                    chunk.bytes() == &image[chunk.offset as usize..][..chunk.len],
+                    "another image's bytes at {}",
+                    chunk.offset
+                ),
+                Message::End { .. } => panic!("the changed image was read to its end"),
+                Message::Failed(failure) => break failure,
+            }
+        };
+        assert_eq!(failure.kind, FailureKind::Source);
+        assert!(
+            failure.message.contains(crate::source::IMAGE_CHANGED),
+            "{}",
+            failure.message
+        );
+    }
+
     /// Retaining every chunk, a consumer that joins after the image was
     /// decoded still reads it from its first byte.
     #[test]

@@ -244,10 +244,22 @@ impl TargetRun<'_> {
     fn check_image_sha256(&self) -> Result<[u8; 32], TargetFailure> {
         let actual = self.image_sha256.wait(self.cancel);
         match (&self.expected_sha256, actual) {
+            // This target got the image's end: no hash means the run was
+            // cancelled meanwhile, or the hasher stopped (never the image).
+            (_, None) if self.cancel.load(std::sync::atomic::Ordering::Relaxed) => {
+                Err(TargetFailure {
+                    kind: FailureKind::Cancelled,
+                    offset: None,
+                    message: format!(
+                        "cancelled before the image's SHA-256 was known: {} is not proven good; flash it again",
+                        self.info.path.display()
+                    ),
+                })
+            }
             (_, None) => Err(TargetFailure {
                 kind: FailureKind::Source,
                 offset: None,
-                message: "the image could not be read to its end".to_string(),
+                message: "the image's SHA-256 could not be taken (its hasher stopped); flash again, and report this if it happens again".to_string(),
             }),
             (Some(expected), Some(actual)) if !expected.eq_ignore_ascii_case(&hex(&actual)) => {
                 Err(TargetFailure {

@@ -73,7 +73,8 @@ pub fn link_unusable(raw: &str) -> Problem {
 /// Whether `failure` is a download that failed (the image at a URL could
 /// not be received whole), not damaged data.
 pub fn is_download_failure(failure: &TargetFailure) -> bool {
-    failure.message.contains(crate::source::DOWNLOAD_FAILED_AT)
+    failure.kind == FailureKind::Download
+        || failure.message.contains(crate::source::DOWNLOAD_FAILED_AT)
 }
 
 fn download_failed(failure: &TargetFailure, written: bool) -> Problem {
@@ -92,6 +93,8 @@ fn download_failed(failure: &TargetFailure, written: bool) -> Problem {
 pub fn source_stop_line(failure: &TargetFailure) -> &'static str {
     if is_download_failure(failure) {
         "Stopped: the download failed (see above)."
+    } else if failure.message.contains(crate::source::IMAGE_CHANGED) {
+        "Stopped: the image file was changed (see above)."
     } else {
         "Stopped: the image is damaged (see above)."
     }
@@ -100,6 +103,15 @@ pub fn source_stop_line(failure: &TargetFailure) -> &'static str {
 /// An image whose data cannot be read to the end: found before anything
 /// was written (opening it, or checking the configuration against it).
 pub fn image_damaged(raw: &str) -> Problem {
+    // Reading the start of an image at a URL is downloading it.
+    if raw.contains(crate::source::DOWNLOAD_FAILED_AT) {
+        return Problem::new(
+            "The download failed.",
+            "Nothing was written. Check the network connection and try again, or download the \
+             image first and choose the file.",
+        )
+        .with_details(raw);
+    }
     Problem::new(
         "The image is damaged.",
         "Nothing was written. Download it again, or choose another image.",
@@ -186,6 +198,15 @@ pub fn target_failure(failure: &TargetFailure) -> Problem {
             "Imprint was not allowed to write here.".to_string(),
             "Choose another place or drive, or start Imprint as administrator.".to_string(),
         ),
+        _ if failure.message.contains(crate::source::IMAGE_CHANGED) => (
+            "The image file was changed while it was being flashed.".to_string(),
+            "Wait until whatever writes it has finished, then flash again.".to_string(),
+        ),
+        // However it reached here, a failed download is not a damaged image.
+        _ if is_download_failure(failure) => (
+            kind_title(FailureKind::Download).to_string(),
+            advice(FailureKind::Download).to_string(),
+        ),
         kind => (kind_title(kind).to_string(), advice(kind).to_string()),
     };
     Problem::new(title, advice).with_details(raw.clone())
@@ -196,6 +217,13 @@ pub fn target_failure(failure: &TargetFailure) -> Problem {
 pub fn source_fault(failure: &TargetFailure, written: bool) -> Problem {
     if is_download_failure(failure) {
         return download_failed(failure, written);
+    }
+    if failure.message.contains(crate::source::IMAGE_CHANGED) {
+        return Problem::new(
+            "The image file was changed while it was being flashed.",
+            "Wait until whatever writes it has finished, then flash again.",
+        )
+        .with_details(failure.message.clone());
     }
     let title = match failure.offset {
         Some(offset) if offset > 0 => format!(
@@ -218,6 +246,7 @@ fn kind_title(kind: FailureKind) -> &'static str {
         FailureKind::Write => "Writing to this drive failed.",
         FailureKind::Verify => "The drive did not read back what was written.",
         FailureKind::Source => "The image is damaged.",
+        FailureKind::Download => "The download failed.",
         FailureKind::TooSmall => "The drive is too small for this image.",
         FailureKind::Cancelled => "Cancelled before this drive was finished.",
         FailureKind::Checksum => "The image is not the one expected.",
@@ -234,6 +263,9 @@ pub fn advice(kind: FailureKind) -> &'static str {
             "It may be worn out or counterfeit. Try again, or use another drive."
         }
         FailureKind::Source => "Download the image again, then flash again.",
+        FailureKind::Download => {
+            "Check the network connection and flash again; if it keeps failing, download the image first and flash the file."
+        }
         FailureKind::TooSmall => "Use a drive at least as large as the image.",
         // The stop may have come while writing (the drive is incomplete) or
         // only while verifying (written, not proven): the advice holds for both.
@@ -336,6 +368,48 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_download_reads_as_a_download_failure_not_a_damaged_image() {
+        let text = format!(
+            "downloading the image https://example.com/os.img stopped at byte 1048576 of its \
+             decompressed data: the server's answer to a range request does not name the \
+             file's version (no ETag); {} 1.0 MB; try again",
+            crate::source::DOWNLOAD_FAILED_AT
+        );
+        // By its kind, and by its words when only those came (the helper).
+        for kind in [FailureKind::Download, FailureKind::Source] {
+            let failed = failure(kind, Some(1 << 20), &text);
+            for problem in [target_failure(&failed), source_fault(&failed, true)] {
+                assert_eq!(problem.title, "The download failed.", "{kind:?}");
+                let said = problem.summary();
+                assert!(!said.contains("damaged"), "{kind:?}: {said}");
+                assert!(!said.contains("corrupt"), "{kind:?}: {said}");
+                assert!(said.contains("again"), "{kind:?}: advice missing: {said}");
+            }
+            assert!(source_stop_line(&failed).contains("download failed"));
+        }
+        assert!(FailureKind::Download.is_source_fault());
+    }
+
+    #[test]
+    fn an_image_changed_on_disk_is_blamed_once_on_the_image() {
+        let failed = failure(
+            FailureKind::Source,
+            Some(8 << 20),
+            &format!(
+                "reading byte 8388608 of the image again failed: the image file /srv/os.img {}",
+                crate::source::IMAGE_CHANGED
+            ),
+        );
+        let problem = source_fault(&failed, true);
+        assert_eq!(
+            problem.title,
+            "The image file was changed while it was being flashed."
+        );
+        assert!(!problem.summary().contains("damaged"));
+        assert!(source_stop_line(&failed).contains("changed"));
+    }
+
+    #[test]
     fn command_line_wording_is_translated() {
         let problem = refused(&["--wifi-ssid needs --config FILE: balenaOS reads …".into()]);
         assert!(!problem.advice.contains("--"), "{}", problem.advice);
@@ -358,6 +432,25 @@ mod tests {
         assert!(image_fault);
         assert_eq!(problem.title, "The image is damaged.");
         assert!(!problem.title.contains("liblzma"));
+        // The boot partition of an image at a URL is read from the download.
+        let cut = BootConfigError::InImage {
+            image: "https://example.com/os.img.xz".into(),
+            cause: Box::new(BootConfigError::ReadImage {
+                offset: 4096,
+                cause: std::io::Error::other(format!(
+                    "the server does not support resuming; {} 4.1 kB (the connection closed \
+                     early); try again",
+                    crate::source::DOWNLOAD_FAILED_AT
+                )),
+            }),
+        };
+        let (problem, _) = config_error(&cut);
+        assert_eq!(problem.title, "The download failed.");
+        assert!(
+            !problem.summary().contains("damaged"),
+            "{}",
+            problem.summary()
+        );
         let (problem, image_fault) = config_error(&BootConfigError::WifiWithoutConfig);
         assert!(!image_fault);
         assert_eq!(problem.title, "WiFi settings need a config.json.");

@@ -344,7 +344,7 @@ impl FlashRun {
     /// stopped on it, so it is told once for the run, not per drive.
     pub fn source_fault(&self) -> Option<&TargetFailure> {
         self.targets.iter().find_map(|t| match &t.progress.result {
-            Some(Err(f)) if f.kind == FailureKind::Source => Some(f),
+            Some(Err(f)) if f.kind.is_source_fault() => Some(f),
             _ => None,
         })
     }

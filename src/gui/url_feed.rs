@@ -50,7 +50,7 @@ impl DownloadFailure {
             }) => RunEvent::Flash(FlashEvent::TargetDone {
                 target,
                 result: Err(TargetFailure {
-                    kind: FailureKind::Source,
+                    kind: FailureKind::Download,
                     offset: None,
                     message: message.clone(),
                 }),

@@ -101,6 +101,34 @@ pub enum BmapError {
         path.display()
     )]
     Malformed { path: PathBuf, detail: String },
+    #[error(
+        "{} beside the image is named like its bmap file but is {what}, not a file; it was not read (it could wait for ever); remove or rename it, name the bmap with --bmap FILE, or pass --no-bmap",
+        path.display()
+    )]
+    NotAFile { path: PathBuf, what: &'static str },
+}
+
+/// Refuses `path` found beside the image unless it is a regular file
+/// (through symlinks): a FIFO would block the open, a device would be read
+/// as XML. Only its metadata is looked at; nothing is opened.
+pub fn check_is_file(path: &Path) -> Result<(), BmapError> {
+    use crate::platform::{NodeKind, node_kind};
+    let Ok(meta) = std::fs::metadata(path) else {
+        // Gone, or a dangling link: reading it names the problem.
+        return Ok(());
+    };
+    let what = match node_kind(&meta) {
+        NodeKind::File => return Ok(()),
+        NodeKind::Dir => "a folder",
+        NodeKind::Pipe => "a FIFO (named pipe)",
+        NodeKind::Socket => "a socket",
+        NodeKind::BlockDevice | NodeKind::CharDevice => "a device",
+        NodeKind::Other => "not a regular file",
+    };
+    Err(BmapError::NotAFile {
+        path: path.to_path_buf(),
+        what,
+    })
 }
 
 /// A bmap range or the image's length disagrees with the image: the image
@@ -327,8 +355,9 @@ pub fn beside(image: &Path) -> Option<PathBuf> {
     {
         candidates.push(with_suffix(&image.with_extension(""), ".bmap"));
     }
-    // A bmap that exists but is a folder or unreadable is still found, so
-    // that loading it names the problem rather than silently ignoring it.
+    // A bmap that exists but is a folder, a FIFO or unreadable is still
+    // found, so that the run is refused naming it rather than silently
+    // ignoring it (`check_is_file` looks without opening it).
     candidates.into_iter().find(|c| c.exists())
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::ConfigOptions;
 use crate::bootcfg::{self, BootConfigError, Configured};
 use crate::engine::FlashJob;
-use crate::map::bmap::{self, Bmap, BmapError};
+use crate::map::bmap::{self, Bmap, BmapError, BmapMismatch};
 use crate::protocol::ErrorKind;
 use crate::source::{ImageSource, SourceError};
 use crate::target::RunInput;
@@ -63,6 +63,10 @@ pub enum RequestError {
     Sha256(String),
     #[error("{0}")]
     Bmap(BmapError),
+    /// The bmap describes an image of another size than the source's known
+    /// one: found before any target is opened.
+    #[error("{0}")]
+    BmapSize(BmapMismatch),
 }
 
 impl RequestError {
@@ -71,7 +75,7 @@ impl RequestError {
         match self {
             RequestError::Image(_) => ErrorKind::Image,
             RequestError::Config(_) => ErrorKind::Config,
-            RequestError::Bmap(_) => ErrorKind::Image,
+            RequestError::Bmap(_) | RequestError::BmapSize(_) => ErrorKind::Image,
             RequestError::Sha256(_) => ErrorKind::Usage,
         }
     }
@@ -87,6 +91,9 @@ pub fn prepare(options: &FlashOptions) -> Result<Prepared, RequestError> {
         .transpose()?;
     let source = ImageSource::open(&options.image).map_err(RequestError::Image)?;
     let bmap = load_bmap(&options.image, &options.bmap).map_err(RequestError::Bmap)?;
+    if let Some(bmap) = &bmap {
+        check_bmap_size(bmap, &source)?;
+    }
     let configured = bootcfg::prepare(&source, &options.config).map_err(RequestError::Config)?;
     let mut job = job(
         source,
@@ -117,11 +124,30 @@ fn load_bmap(image: &Path, choice: &BmapChoice) -> Result<Option<Bmap>, BmapErro
         BmapChoice::Ignore => return Ok(None),
         BmapChoice::File(path) => path.clone(),
         BmapChoice::Beside => match bmap::beside(image) {
-            Some(path) => path,
+            Some(path) => {
+                bmap::check_is_file(&path)?;
+                path
+            }
             None => return Ok(None),
         },
     };
     Bmap::load(&path).map(Some)
+}
+
+/// A bmap for an image of another size belongs to another image: refused
+/// now (exit 2), before any target is opened, not after the drives were
+/// erased. Only a size the source knows exactly is compared.
+fn check_bmap_size(bmap: &Bmap, source: &ImageSource) -> Result<(), RequestError> {
+    match source.size_hint() {
+        Some(actual) if actual != bmap.image_size => {
+            Err(RequestError::BmapSize(BmapMismatch::Size {
+                path: bmap.path.clone(),
+                expected: bmap.image_size,
+                actual,
+            }))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The job that writes `source` (with `configured` in it) to `targets`: the

@@ -3,18 +3,24 @@
 //! `HTTP_PROXY` and `NO_PROXY` honoured) and the two requests a download
 //! makes: the whole file, and a byte range guarded by the file's validator.
 //!
-//! A range request always carries `If-Range`: if the file changed on the
-//! server since the first response, the server answers with the whole new
-//! file (200) instead of the range, and the caller refuses it. So bytes of
-//! two versions of a file are never joined.
+//! A range request is made only for a file with a strong ETag and a known
+//! length, and always carries `If-Range`: if the file changed on the server
+//! since the first response, the server answers with the whole new file
+//! (200) instead of the range, and the caller refuses it. A 206 must repeat
+//! the ETag and the length (`Content-Range`'s total), or it is refused too:
+//! servers that ignore `If-Range` exist. So bytes of two versions of a file
+//! are never joined. A first answer without a length is followed by
+//! `Range: bytes=0-0`, whose `Content-Range` states it, so that a body cut
+//! short is never taken for the whole file.
 
-use std::io;
 use std::path::Path;
 use std::time::Duration;
 
 use ureq::Agent;
 use ureq::http::{Response, StatusCode, header};
 use ureq::tls::{RootCerts, TlsConfig};
+
+use super::http_errors::{describe, status_error};
 
 /// How long a connection may go without a byte before it counts as stalled.
 const STALL_SECS: u64 = 30;
@@ -39,20 +45,16 @@ pub fn stall_timeout() -> Duration {
     Duration::from_secs_f64(secs)
 }
 
-/// What identifies one version of the file, for `If-Range`.
+/// What identifies one version of the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Validator {
-    /// A strong ETag (weak ones may not be used for ranges, RFC 9110 §13.1.5).
+    /// A strong ETag: the only validator a download is resumed with, since
+    /// only it names the bytes themselves (RFC 9110 §8.8.1).
     ETag(String),
+    /// A weak ETag (`W/"…"`): the same meaning, not the same bytes.
+    WeakETag(String),
+    /// A date, to the second: a file replaced within that second keeps it.
     LastModified(String),
-}
-
-impl Validator {
-    fn header_value(&self) -> &str {
-        match self {
-            Validator::ETag(v) | Validator::LastModified(v) => v,
-        }
-    }
 }
 
 /// A file on a server, as its first response described it.
@@ -60,7 +62,9 @@ impl Validator {
 pub struct Remote {
     pub url: String,
     agent: Agent,
-    /// Content-Length of the whole file; `None` for a chunked response.
+    /// The whole file's length: the first response's Content-Length, or,
+    /// without one, the total of a `Range: bytes=0-0` answer; `None` when
+    /// neither said.
     pub len: Option<u64>,
     pub validator: Option<Validator>,
     /// The server said it serves byte ranges (`Accept-Ranges: bytes`).
@@ -76,8 +80,8 @@ pub enum RangeError {
     /// The server sent the whole file (200): it ignores ranges, or the file
     /// changed since the first response (`If-Range` did not match).
     WholeFile,
-    /// The server answered a range, but of another version of the file or
-    /// another place in it.
+    /// The server answered a range, but of another version of the file,
+    /// without naming the version, or of another place in it.
     Mismatch(String),
     /// No answer, or an error status: worth trying again.
     Failed(String),
@@ -93,7 +97,7 @@ impl Remote {
         if status != StatusCode::OK {
             return Err(status_error(status));
         }
-        let remote = Remote {
+        let mut remote = Remote {
             url: url.to_owned(),
             len: content_length(&response),
             validator: validator(&response),
@@ -101,21 +105,69 @@ impl Remote {
                 .is_some_and(|v| v.eq_ignore_ascii_case("bytes")),
             agent,
         };
+        if remote.len.is_none() && remote.ranges {
+            // Without a length, a body cut short would look complete.
+            remote.len = remote.probe_len();
+        }
         Ok((remote, response.into_body().into_reader()))
     }
 
+    /// The strong ETag the first response named, if it named one.
+    pub fn strong_etag(&self) -> Option<&str> {
+        match &self.validator {
+            Some(Validator::ETag(tag)) => Some(tag),
+            _ => None,
+        }
+    }
+
+    /// Whether parts of this version of the file can be asked for without
+    /// risking bytes of another: the server serves ranges, the file has a
+    /// strong ETag and a known length (each range answer must repeat both).
+    pub fn ranges_are_safe(&self) -> bool {
+        self.ranges && self.len.is_some() && self.strong_etag().is_some()
+    }
+
+    /// The file's length from `Range: bytes=0-0`'s `Content-Range: bytes
+    /// 0-0/TOTAL`, when the server answers one for this version of the file
+    /// (any failure only leaves the length unknown).
+    fn probe_len(&self) -> Option<u64> {
+        let mut request = self.agent.get(&self.url).header(header::RANGE, "bytes=0-0");
+        if let Some(tag) = self.strong_etag() {
+            request = request.header(header::IF_RANGE, tag);
+        }
+        let response = request.call().ok()?;
+        if response.status() != StatusCode::PARTIAL_CONTENT {
+            return None;
+        }
+        if self.strong_etag().is_some() && validator(&response) != self.validator {
+            return None;
+        }
+        let range = content_range(&response)?;
+        (range.start == 0).then_some(range.total?)
+    }
+
     /// Requests bytes `start..end` (`end` `None`: to the end of the file) of
-    /// the version of the file the first response described.
+    /// the version of the file the first response described. Only when
+    /// [`Remote::ranges_are_safe`]; the answer must repeat the strong ETag
+    /// and the file's length, or it is refused: a server that ignores
+    /// `If-Range`, or forgets the ETag in a 206, must not splice two files.
     pub fn get_range(&self, start: u64, end: Option<u64>) -> Result<Body, RangeError> {
+        let (Some(ours), Some(len)) = (self.strong_etag(), self.len) else {
+            return Err(RangeError::Mismatch(
+                "the server does not identify the file strongly enough (a strong ETag and \
+                 its length) to ask for a part of it"
+                    .into(),
+            ));
+        };
         let range = match end {
             Some(end) => format!("bytes={start}-{}", end.saturating_sub(1)),
             None => format!("bytes={start}-"),
         };
-        let mut request = self.agent.get(&self.url).header(header::RANGE, range);
-        if let Some(validator) = &self.validator {
-            request = request.header(header::IF_RANGE, validator.header_value());
-        }
-        let response = request
+        let response = self
+            .agent
+            .get(&self.url)
+            .header(header::RANGE, range)
+            .header(header::IF_RANGE, ours)
             .call()
             .map_err(|e| RangeError::Failed(describe(&e)))?;
         let status = response.status();
@@ -125,29 +177,72 @@ impl Remote {
         if status != StatusCode::PARTIAL_CONTENT {
             return Err(RangeError::Failed(status_error(status)));
         }
-        // A server may ignore If-Range; then the validator it sends with
-        // the range is the last guard against joining two versions.
-        let answered = validator(&response);
-        if let (Some(Validator::ETag(ours)), Some(Validator::ETag(theirs))) =
-            (&self.validator, &answered)
-            && ours != theirs
-        {
-            return Err(RangeError::Mismatch(format!(
-                "the file on the server changed during the download (its ETag was {ours}, \
-                 now {theirs})"
-            )));
+        match validator(&response) {
+            Some(Validator::ETag(theirs)) if theirs == ours => {}
+            Some(Validator::ETag(theirs)) => {
+                return Err(RangeError::Mismatch(format!(
+                    "the file on the server changed during the download (its ETag was {ours}, \
+                     now {theirs})"
+                )));
+            }
+            _ => {
+                return Err(RangeError::Mismatch(
+                    "the server's answer to a range request does not name the file's version \
+                     (no ETag), so its bytes may belong to another file"
+                        .into(),
+                ));
+            }
         }
-        let range_start = header_str(&response, header::CONTENT_RANGE)
-            .and_then(|v| v.strip_prefix("bytes "))
-            .and_then(|v| v.split('-').next())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        if range_start != Some(start) {
-            return Err(RangeError::Mismatch(format!(
-                "the server answered a range request for byte {start} with another range"
-            )));
+        let expected_end = end.unwrap_or(len).min(len);
+        match content_range(&response) {
+            // Fewer bytes than asked for are allowed: the rest is asked
+            // for again (a resume) or refused (`RangeReader` counts them).
+            Some(r)
+                if r.start == start
+                    && r.end > start
+                    && r.end <= expected_end
+                    && r.total == Some(len) => {}
+            Some(ContentRange {
+                total: Some(total), ..
+            }) if total != len => {
+                return Err(RangeError::Mismatch(format!(
+                    "the file on the server changed during the download (it was {len} bytes \
+                     long, now {total})"
+                )));
+            }
+            _ => {
+                return Err(RangeError::Mismatch(format!(
+                    "the server answered a range request for byte {start} with another range"
+                )));
+            }
         }
         Ok(response.into_body().into_reader())
     }
+}
+
+/// A `Content-Range: bytes START-LAST/TOTAL` header, `end` past `LAST`.
+struct ContentRange {
+    start: u64,
+    end: u64,
+    /// `None` for `*` (the server does not know).
+    total: Option<u64>,
+}
+
+fn content_range<B>(response: &Response<B>) -> Option<ContentRange> {
+    let value = header_str(response, header::CONTENT_RANGE)?.trim();
+    let (range, total) = value.strip_prefix("bytes ")?.split_once('/')?;
+    let (start, last) = range.split_once('-')?;
+    let start: u64 = start.trim().parse().ok()?;
+    let last: u64 = last.trim().parse().ok()?;
+    let total = match total.trim() {
+        "*" => None,
+        n => Some(n.parse().ok()?),
+    };
+    Some(ContentRange {
+        start,
+        end: last.checked_add(1)?,
+        total,
+    })
 }
 
 /// The one agent configuration of every request.
@@ -184,60 +279,15 @@ fn content_length<B>(response: &Response<B>) -> Option<u64> {
 }
 
 fn validator<B>(response: &Response<B>) -> Option<Validator> {
-    if let Some(etag) = header_str(response, header::ETAG)
-        && !etag.starts_with("W/")
-    {
-        return Some(Validator::ETag(etag.to_owned()));
+    if let Some(etag) = header_str(response, header::ETAG) {
+        let etag = etag.trim().to_owned();
+        return Some(if etag.starts_with("W/") {
+            Validator::WeakETag(etag)
+        } else {
+            Validator::ETag(etag)
+        });
     }
     header_str(response, header::LAST_MODIFIED).map(|v| Validator::LastModified(v.to_owned()))
-}
-
-fn status_error(status: StatusCode) -> String {
-    let advice = match status.as_u16() {
-        401 | 403 => "the link may have expired or need a login; open it in a browser to check",
-        404 | 410 => "check the link",
-        416 => "the server refused the byte range asked for",
-        500..=599 => "the server has a problem; try again later",
-        _ => "check the link",
-    };
-    format!("the server answered {status}; {advice}")
-}
-
-/// A ureq error in the user's words.
-pub fn describe(error: &ureq::Error) -> String {
-    match error {
-        ureq::Error::HostNotFound => {
-            "the server's name was not found; check the link and the network connection".into()
-        }
-        ureq::Error::Timeout(_) => format!(
-            "the server did not answer within {} s",
-            stall_timeout().as_secs_f64()
-        ),
-        ureq::Error::ConnectionFailed => "the connection to the server failed".into(),
-        ureq::Error::TooManyRedirects => "the link redirects too many times".into(),
-        ureq::Error::BadUri(uri) => format!("{uri} is not a valid link"),
-        ureq::Error::Tls(why) => format!("the secure connection failed: {why}"),
-        ureq::Error::Rustls(why) => format!("the secure connection failed: {why}"),
-        ureq::Error::Io(e) => format!("the connection failed: {e}"),
-        other => other.to_string(),
-    }
-}
-
-/// An I/O error of a body read in the user's words (a stall is a timeout).
-pub fn describe_io(error: &io::Error) -> String {
-    if let Some(inner) = error
-        .get_ref()
-        .and_then(|e| e.downcast_ref::<ureq::Error>())
-    {
-        return describe(inner);
-    }
-    match error.kind() {
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
-            format!("no data for {} s", stall_timeout().as_secs_f64())
-        }
-        io::ErrorKind::UnexpectedEof => "the connection closed early".into(),
-        _ => format!("the connection failed: {error}"),
-    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! The body of the first request is the image's one pass: the input pump
 //! reads it (resumed across failures, see `http_resume`) and the decoder
 //! reads the pump, as for a pipe. Before that body is decoded, and only
-//! when the server serves byte ranges, the file's tail is read with range
+//! when the server serves byte ranges of a file it names by a strong ETag
+//! (`Remote::ranges_are_safe`), the file's tail is read with range
 //! requests — the xz index for the decompressed size, the zip central
 //! directory to choose the image — exactly as for a file. Without ranges a
 //! zip is read front to back, up to its first disk image.
@@ -70,7 +71,8 @@ pub(super) fn open(path: &Path) -> Result<ImageSource, SourceError> {
     }
     let head_len = head.len() as u64;
     let body = io::Cursor::new(head).chain(stream);
-    let tail = remote.len.filter(|_| remote.ranges);
+    // The tail only of this very file: a strong ETag and a length (`http`).
+    let tail = remote.len.filter(|_| remote.ranges_are_safe());
 
     let mut size_hint = None;
     let mut entry_name = None;

@@ -1,12 +1,13 @@
 //! The body of a download that survives dropped connections and stalls:
 //! resumed from the byte where it stopped, never spliced.
 //!
-//! When a read fails (the connection dropped, or no byte came for the stall
-//! timeout), the download waits a little longer each time and asks for the
+//! When a read fails (the connection dropped, no byte came for the stall
+//! timeout, or the body ended before the file's known length), the download waits a little longer each time and asks for the
 //! rest of the file with a range request guarded by the file's validator
 //! (`If-Range`), a bounded number of times. Readers downstream only see a
-//! read that took longer. A server that does not serve ranges, a file that
-//! changed in between, or the last try failing ends the download with a
+//! read that took longer. A server that does not serve ranges or names the
+//! file by no strong ETag, a file that changed in between (another ETag or
+//! length), or the last try failing ends the download with a
 //! [`DownloadFailed`] error saying why and what to do: the engine then fails
 //! every target, so no card ever holds two versions of a file.
 
@@ -15,7 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::download::DownloadStatus;
-use super::http::{Body, RangeError, Remote, describe_io};
+use super::http::{Body, RangeError, Remote, Validator};
+use super::http_errors::describe_io;
 use crate::humanize;
 
 /// Words every download failure's message holds, so that front ends can
@@ -67,6 +69,24 @@ impl ResumingBody {
         }
     }
 
+    /// Why the rest of the file cannot be asked for without risking bytes
+    /// of another version of it (only a strong ETag names the bytes).
+    fn not_resumable(&self) -> Option<String> {
+        let weak = match &self.remote.validator {
+            Some(Validator::ETag(_)) if self.remote.len.is_some() => return None,
+            Some(Validator::ETag(_)) => {
+                return Some("the server did not say the file's length".into());
+            }
+            Some(Validator::WeakETag(_)) => "only a weak ETag",
+            Some(Validator::LastModified(_)) => "only a Last-Modified date",
+            None => "no ETag or Last-Modified",
+        };
+        Some(format!(
+            "the server does not identify the file strongly enough to resume its download \
+             ({weak}, no strong ETag)"
+        ))
+    }
+
     /// The connection failed for `reason`: gets the rest of the file, or
     /// says why it cannot.
     fn resume(&mut self, mut reason: String) -> Result<(), DownloadFailed> {
@@ -78,10 +98,10 @@ impl ResumingBody {
                  try again"
             )));
         }
-        if self.remote.validator.is_none() {
+        if let Some(why) = self.not_resumable() {
             return Err(DownloadFailed(format!(
-                "the server does not tell the file's version (no ETag or Last-Modified), so it \
-                 cannot be resumed safely; {DOWNLOAD_FAILED_AT} {at} ({reason}); try again"
+                "{why}, so it cannot be resumed safely; {DOWNLOAD_FAILED_AT} {at} ({reason}); \
+                 try again, or download the file first and flash the file"
             )));
         }
         loop {
@@ -144,6 +164,17 @@ impl Read for ResumingBody {
                 },
                 Ok(n) => {
                     self.pos += n as u64;
+                    if let Some(len) = self.remote.len
+                        && self.pos > len
+                    {
+                        self.body = None;
+                        return Err(DownloadFailed(format!(
+                            "the server sent more than the {len} bytes it said the file holds; \
+                             {DOWNLOAD_FAILED_AT} {}; try again",
+                            humanize::bytes(len)
+                        ))
+                        .into_io());
+                    }
                     self.status.received(self.pos, false);
                     return Ok(n);
                 }

@@ -15,8 +15,10 @@ mod decode_errors;
 mod device_source;
 mod download;
 mod error;
+mod file_stamp;
 mod gzip_size;
 mod http;
+mod http_errors;
 mod http_open;
 mod http_range;
 mod http_resume;
@@ -39,9 +41,11 @@ use archive::ZipEntry;
 use decode::{StreamProbe, decoder};
 pub use download::{DownloadEvent, DownloadObserver, DownloadStatus};
 pub use error::SourceError;
+use file_stamp::FileStamp;
+pub use file_stamp::IMAGE_CHANGED;
 pub use http::{STALL_ENV, is_url};
 pub use http_open::{RawDownload, download};
-pub use http_resume::DOWNLOAD_FAILED_AT;
+pub use http_resume::{DOWNLOAD_FAILED_AT, is_download_failure};
 use input::{Input, PositionalReader};
 pub use input::{InputKind, STDIN_NAME};
 use sniff::{SNIFF_LEN_BYTES, sniff};
@@ -132,6 +136,9 @@ enum Reading {
         len: u64,
         /// For a zip archive: where the chosen image lies in it.
         zip_entry: Option<ZipEntry>,
+        /// A regular file's length and time when opened: a read again at an
+        /// offset checks it was not changed since (`file_stamp`).
+        stamp: Option<FileStamp>,
     },
     /// A pipe, FIFO or standard input, decoded once.
     Stream {
@@ -207,6 +214,7 @@ impl ImageSource {
                     entry_name,
                     download: None,
                     reading: Arc::new(Reading::Seekable {
+                        stamp: FileStamp::of(&file),
                         file,
                         len,
                         zip_entry,
@@ -338,7 +346,10 @@ impl ImageSource {
     /// lets a target that fell behind read at its own pace without a copy.
     /// Past the image's end the bytes are zeros.
     pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        let Reading::Seekable { file, len, .. } = &*self.reading else {
+        let Reading::Seekable {
+            file, len, stamp, ..
+        } = &*self.reading
+        else {
             return Err(io::Error::other("a stream cannot be read at an offset"));
         };
         if !self.is_positional() {
@@ -362,7 +373,11 @@ impl ImageSource {
             }
         }
         buf[filled..].fill(0);
-        Ok(())
+        // Checked after the read: a change before it or during it is seen.
+        match stamp {
+            Some(stamp) => stamp.check(file, &self.path),
+            None => Ok(()),
+        }
     }
 
     /// Ends a stream that will not be read: its pump stops and, for a URL,
@@ -393,6 +408,7 @@ impl ImageSource {
                 file,
                 len,
                 zip_entry,
+                ..
             } => {
                 let reader = PositionalReader::new(file.clone(), *len);
                 if let Some(entry) = zip_entry {

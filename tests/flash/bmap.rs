@@ -409,3 +409,85 @@ fn a_piped_image_takes_its_size_from_the_bmap() {
     assert_exit(&out, 2);
     small.assert_unchanged();
 }
+
+/// An image whose size differs from its bmap's `ImageSize` (here: 8 blocks
+/// longer, as another build of it would be) is refused before any drive is
+/// opened — exit 2, naming both sizes — not failed after the drive was
+/// written.
+#[test]
+fn a_bmap_for_an_image_of_another_size_refuses_before_writing() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let work = tempfile::tempdir().unwrap();
+    let published = publish(work.path());
+    let longer = (IMAGE_LEN + 8 * BLOCK) as u64;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&published.raw)
+        .unwrap()
+        .set_len(longer)
+        .unwrap();
+    let drive = PatternedDrive::create(work.path(), "d.bin", drive_size_for(IMAGE_LEN * 2), 950);
+    let out = flash_sparse(&published.raw, &[drive.device()], &[]);
+    assert_exit(&out, 2);
+    let message = stderr(&out);
+    assert!(
+        message.contains(&longer.to_string())
+            && message.contains(&IMAGE_LEN.to_string())
+            && message.contains("os.img.bmap"),
+        "{}",
+        describe(&out)
+    );
+    drive.assert_unchanged();
+}
+
+/// A FIFO named like the bmap beside the image: opening it would wait for
+/// a writer for ever. It is refused (exit 2, naming it) without being
+/// opened, and nothing is written; `--no-bmap` flashes without it.
+#[test]
+fn a_fifo_named_like_the_bmap_is_refused_without_hanging() {
+    let work = tempfile::tempdir().unwrap();
+    let image = work.path().join("os.img");
+    std::fs::write(&image, crate::support::pseudo_random_bytes(1 << 20, 0xB1)).unwrap();
+    let fifo = work.path().join("os.img.bmap");
+    let status = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(status.success(), "mkfifo");
+    let target = work.path().join("out.img");
+    let run = |extra: &[&str]| {
+        let mut child = imprint()
+            .arg("flash")
+            .arg(&image)
+            .arg("-t")
+            .arg(&target)
+            .arg("--yes")
+            .args(extra)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                panic!("imprint hung on the FIFO named like a bmap");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        child.wait_with_output().unwrap()
+    };
+    let out = run(&[]);
+    assert_exit(&out, 2);
+    let message = stderr(&out);
+    assert!(
+        message.contains("os.img.bmap")
+            && message.contains("FIFO")
+            && message.contains("--no-bmap"),
+        "{}",
+        describe(&out)
+    );
+    assert!(!target.exists(), "nothing is written");
+    let out = run(&["--no-bmap"]);
+    assert_exit(&out, 0);
+    assert_eq!(std::fs::read(&target).unwrap().len(), 1 << 20);
+}

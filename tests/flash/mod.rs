@@ -21,6 +21,7 @@ mod file_lock;
 mod fixtures;
 mod holds_image;
 mod http;
+mod http_splice;
 mod json;
 mod layouts;
 mod one_storage;

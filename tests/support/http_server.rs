@@ -1,7 +1,10 @@
 //! A tiny HTTP/1.1 server on 127.0.0.1 for the URL tests, with knobs for
 //! what real servers and networks do: a Content-Length or a chunked body,
 //! byte ranges or not, a redirect, a connection dropped at a chosen byte, a
-//! stall, an ETag that changes, an error status, a web page. It counts the
+//! stall, an ETag that changes, an error status, a web page — and the ways
+//! servers get resuming wrong: only a Last-Modified date, a 206 without the
+//! ETag, `If-Range` ignored, a `Content-Range` with another total, a body
+//! ended by closing the connection (no length at all). It counts the
 //! requests it answers. Every response closes its connection, so each
 //! request is a new connection the client makes.
 
@@ -17,12 +20,26 @@ pub struct Knobs {
     pub body: Vec<u8>,
     /// Send a Content-Length; otherwise the body is chunked.
     pub content_length: bool,
+    /// Neither a Content-Length nor chunks: the body ends when the
+    /// connection closes (so a cut looks like the end).
+    pub close_delimited: bool,
     /// Serve byte ranges (`Accept-Ranges: bytes`, 206).
     pub ranges: bool,
     pub etag: Option<String>,
     /// After the first whole-body response, the ETag becomes this: the file
     /// changed on the server.
     pub etag_after_first: Option<String>,
+    pub last_modified: Option<String>,
+    pub last_modified_after_first: Option<String>,
+    /// After the first whole-body response, the file holds these bytes
+    /// (whatever its ETag or date say).
+    pub body_after_first: Option<Vec<u8>>,
+    /// Answer a range whatever `If-Range` says.
+    pub ignore_if_range: bool,
+    /// Send the ETag with a 206 too (as servers must).
+    pub etag_on_ranges: bool,
+    /// The total `Content-Range` states, instead of the file's length.
+    pub range_total: Option<u64>,
     /// Close the connection after sending byte `.0` of the file, `.1` times.
     pub drop_at: Option<(u64, usize)>,
     /// Send nothing for `.1` after byte `.0` of the file, once, then close.
@@ -38,9 +55,16 @@ impl Knobs {
         Knobs {
             body,
             content_length: true,
+            close_delimited: false,
             ranges: true,
             etag: Some("\"v1\"".into()),
             etag_after_first: None,
+            last_modified: None,
+            last_modified_after_first: None,
+            body_after_first: None,
+            ignore_if_range: false,
+            etag_on_ranges: true,
+            range_total: None,
             drop_at: None,
             stall_at: None,
             status: None,
@@ -66,7 +90,9 @@ struct State {
     seen: Seen,
     drops_left: usize,
     stalled: bool,
-    etag_changed: bool,
+    /// The first whole-body response went out: the `*_after_first` knobs
+    /// apply.
+    changed: bool,
 }
 
 /// A running server; stops accepting when dropped.
@@ -85,7 +111,7 @@ impl HttpServer {
             knobs,
             seen: Seen::default(),
             stalled: false,
-            etag_changed: false,
+            changed: false,
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let (st, sp) = (state.clone(), stop.clone());
@@ -186,12 +212,22 @@ fn respond(
         )?;
         return out.write_all(page);
     }
-    let len = st.knobs.body.len() as u64;
-    let etag = if st.etag_changed {
-        st.knobs.etag_after_first.clone()
-    } else {
-        st.knobs.etag.clone()
+    let after = |now: &Option<_>, later: &Option<_>, changed| match later {
+        Some(later) if changed => Some(Clone::clone(later)),
+        _ => now.clone(),
     };
+    let changed = st.changed;
+    let etag = after(&st.knobs.etag, &st.knobs.etag_after_first, changed);
+    let last_modified = after(
+        &st.knobs.last_modified,
+        &st.knobs.last_modified_after_first,
+        changed,
+    );
+    let file: Vec<u8> = match &st.knobs.body_after_first {
+        Some(later) if changed => later.clone(),
+        _ => st.knobs.body.clone(),
+    };
+    let len = file.len() as u64;
     let range = header("range").filter(|_| st.knobs.ranges).and_then(|r| {
         let (a, b) = r.strip_prefix("bytes=")?.split_once('-')?;
         let start: u64 = a.parse().ok()?;
@@ -202,9 +238,11 @@ fn respond(
         };
         Some((start, end.min(len)))
     });
-    // If-Range: a range only of the version the client names.
+    // If-Range: a range only of the version the client names (by ETag or
+    // date), unless the server ignores it.
     let range = range.filter(|_| match header("if-range") {
-        Some(v) => etag.as_deref() == Some(v.as_str()),
+        _ if st.knobs.ignore_if_range => true,
+        Some(v) => etag.as_deref() == Some(v.as_str()) || last_modified.as_deref() == Some(&v),
         None => true,
     });
     let (start, end, status) = match range {
@@ -224,18 +262,26 @@ fn respond(
     if st.knobs.ranges {
         head.push_str("Accept-Ranges: bytes\r\n");
     }
-    if let Some(etag) = &etag {
+    if let Some(etag) = &etag
+        && (range.is_none() || st.knobs.etag_on_ranges)
+    {
         head.push_str(&format!("ETag: {etag}\r\n"));
+    }
+    if let Some(date) = &last_modified {
+        head.push_str(&format!("Last-Modified: {date}\r\n"));
     }
     if range.is_some() {
         head.push_str(&format!(
-            "Content-Range: bytes {start}-{}/{len}\r\n",
-            end - 1
+            "Content-Range: bytes {start}-{}/{}\r\n",
+            end - 1,
+            st.knobs.range_total.unwrap_or(len)
         ));
     }
-    let chunked = !st.knobs.content_length;
+    let chunked = !st.knobs.content_length && !st.knobs.close_delimited;
     if chunked {
         head.push_str("Transfer-Encoding: chunked\r\n");
+    } else if st.knobs.close_delimited {
+        // The end of the body is the end of the connection.
     } else {
         head.push_str(&format!("Content-Length: {}\r\n", end - start));
     }
@@ -256,10 +302,10 @@ fn respond(
         st.stalled = true;
         cut = Some((at, pause));
     }
-    if range.is_none() && st.knobs.etag_after_first.is_some() {
-        st.etag_changed = true;
+    if range.is_none() {
+        st.changed = true;
     }
-    let body = st.knobs.body[start as usize..end as usize].to_vec();
+    let body = file[start as usize..end as usize].to_vec();
     drop(st);
 
     out.write_all(head.as_bytes())?;

@@ -11,7 +11,7 @@ use super::super::theme;
 use super::flash_bar::targets_summary;
 use super::result_screen;
 use super::widgets;
-use crate::engine::{FailureKind, Phase};
+use crate::engine::Phase;
 use crate::humanize;
 
 pub fn progress_screen_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<Action>) {
@@ -89,7 +89,7 @@ fn target_row_ui(ui: &mut egui::Ui, target: &RunTarget) {
         });
         match &p.result {
             // Told once for the run, in the banner above.
-            Some(Err(failure)) if failure.kind == FailureKind::Source => {
+            Some(Err(failure)) if failure.kind.is_source_fault() => {
                 ui.label(RichText::new(message::source_stop_line(failure)).color(theme::ERROR));
             }
             Some(Err(failure)) => {

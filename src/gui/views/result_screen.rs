@@ -199,7 +199,7 @@ fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget, run: &FlashRun) {
                 eject_ui(ui, target);
             }
             // Told once for the run, in the banner above.
-            Some(Err(failure)) if failure.kind == FailureKind::Source => {
+            Some(Err(failure)) if failure.kind.is_source_fault() => {
                 ui.label(RichText::new(message::source_stop_line(failure)).color(theme::ERROR));
             }
             // The title above already says the user stopped it: one line,
