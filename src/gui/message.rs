@@ -435,14 +435,14 @@ mod tests {
         // The boot partition of an image at a URL is read from the download.
         let cut = BootConfigError::InImage {
             image: "https://example.com/os.img.xz".into(),
-            cause: Box::new(BootConfigError::ReadImage {
+            cause: Box::new(BootConfigError::Disk(DiskError::ReadImage {
                 offset: 4096,
                 cause: std::io::Error::other(format!(
                     "the server does not support resuming; {} 4.1 kB (the connection closed \
                      early); try again",
                     crate::source::DOWNLOAD_FAILED_AT
                 )),
-            }),
+            })),
         };
         let (problem, _) = config_error(&cut);
         assert_eq!(problem.title, "The download failed.");
