@@ -30,7 +30,9 @@ impl CompareRun<'_> {
     pub fn run(mut self) -> TargetOutcome {
         let mut bytes_compared = 0;
         let mut compared = 0;
-        let result = self.compare(&mut bytes_compared, &mut compared);
+        let result = self
+            .compare(&mut bytes_compared, &mut compared)
+            .map_err(|failure| self.unchanged_when_cancelled(failure));
         let _ = self.events.send(FlashEvent::TargetDone {
             target: self.index,
             result: result.clone(),
@@ -45,6 +47,25 @@ impl CompareRun<'_> {
             bytes_written: 0,
             written_bytes: 0,
             verified_bytes: compared,
+        }
+    }
+
+    /// A comparison writes nothing: when it was cancelled, its message
+    /// says the drive is as it was, not that it is incomplete.
+    fn unchanged_when_cancelled(&self, failure: TargetFailure) -> TargetFailure {
+        if failure.kind != FailureKind::Cancelled {
+            return failure;
+        }
+        let at = failure
+            .offset
+            .map(|offset| format!(" at byte {offset}"))
+            .unwrap_or_default();
+        TargetFailure {
+            message: format!(
+                "verification of {} was interrupted{at}; the drive is unchanged (verify writes nothing), verify it again",
+                self.info.path.display()
+            ),
+            ..failure
         }
     }
 

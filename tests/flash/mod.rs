@@ -16,6 +16,7 @@ mod faults;
 mod file_lock;
 mod fixtures;
 mod holds_image;
+mod identity_rows;
 mod http;
 mod json;
 mod pacing;
