@@ -434,4 +434,20 @@ mod tests {
         assert_eq!(board.tiles.len(), 1);
         assert_eq!(board.tiles[0].drive, "c");
     }
+
+    #[test]
+    fn a_record_that_could_not_be_written_is_kept_for_the_screen() {
+        let mut board = Board::default();
+        board.apply(&line(
+            r#"{"event":"error","kind":"report","error":"cannot append to the report r.jsonl: No space left on device; the drive /dev/sdb is not recorded"}"#,
+        ));
+        assert_eq!(board.warnings.len(), 1);
+        assert!(board.warnings[0].contains("/dev/sdb is not recorded"));
+        // The station's own warning becomes that line.
+        let wire = crate::station::StationEvent::Warning("not recorded".into()).to_wire();
+        assert_eq!(
+            wire,
+            [WireEvent::error(ErrorKind::Report, "not recorded")]
+        );
+    }
 }

@@ -21,6 +21,7 @@ use crate::support::balena_image::{TestImage, mtype, small_resin_boot};
 use crate::support::flashing::{
     PatternedDrive, assert_exit, describe, devices, events, flash, json_events, stderr,
 };
+use crate::support::full_fs::FullFilesystem;
 use crate::support::imprint;
 use crate::support::loopdev::LoopLock;
 
@@ -212,43 +213,13 @@ fn a_csv_with_a_uuid_twice_a_short_uuid_or_a_line_break_is_refused_before_writin
     }
 }
 
-/// A tmpfs of 64 KiB, filled up but for an empty report file: opening the
-/// report works, writing a line to it does not (ENOSPC). Unmounted on drop.
-struct FullFilesystem {
-    mount: PathBuf,
-}
-
-impl FullFilesystem {
-    fn new(dir: &Path) -> FullFilesystem {
-        let mount = dir.join("full");
-        fs::create_dir(&mount).unwrap();
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
-            .arg(&mount)
-            .status()
-            .unwrap();
-        assert!(status.success(), "mount a tmpfs");
-        fs::File::create(mount.join("report.jsonl")).unwrap();
-        let filler = vec![0x55u8; 4096];
-        let mut file = fs::File::create(mount.join("filler")).unwrap();
-        while std::io::Write::write_all(&mut file, &filler).is_ok() {}
-        FullFilesystem { mount }
-    }
-}
-
-impl Drop for FullFilesystem {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.mount).status();
-    }
-}
-
 #[test]
 fn a_report_line_that_cannot_be_written_is_an_event_and_exit_1() {
     require_root!();
     let s = setup("uuid\n");
-    let full = FullFilesystem::new(s.dir.path());
+    let full = FullFilesystem::new(s.dir.path(), "report.jsonl");
     let target = s.dir.path().join("card.img");
-    let report = full.mount.join("report.jsonl");
+    let report = full.file.clone();
     let out = imprint()
         .arg("flash")
         .arg(&s.image.path)
