@@ -203,10 +203,12 @@ pub fn read_ledger(path: &Path) -> Result<Ledger, ReportError> {
             None => ledger
                 .records
                 .push(serde_json::from_value(value).map_err(parse_error)?),
-            Some("claim" | "release") => match serde_json::from_value(value).map_err(parse_error)? {
-                Marker::Claim(claim) => ledger.claims.push(claim),
-                Marker::Release(release) => ledger.releases.push(release),
-            },
+            Some("claim" | "release") => {
+                match serde_json::from_value(value).map_err(parse_error)? {
+                    Marker::Claim(claim) => ledger.claims.push(claim),
+                    Marker::Release(release) => ledger.releases.push(release),
+                }
+            }
             Some(_) => {}
         }
     }

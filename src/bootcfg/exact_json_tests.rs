@@ -34,7 +34,8 @@ fn what_is_not_json_is_refused() {
 #[test]
 fn a_cell_is_a_number_only_when_it_is_one_json_number() {
     assert_eq!(
-        Json::number("123456789012345678901234567890").and_then(|n| n.number_text().map(str::to_string)),
+        Json::number("123456789012345678901234567890")
+            .and_then(|n| n.number_text().map(str::to_string)),
         Some("123456789012345678901234567890".to_string())
     );
     for cell in ["abc", "\"1\"", "1 2", "true", "[1]", "", "+1"] {

@@ -445,9 +445,6 @@ mod tests {
         assert!(board.warnings[0].contains("/dev/sdb is not recorded"));
         // The station's own warning becomes that line.
         let wire = crate::station::StationEvent::Warning("not recorded".into()).to_wire();
-        assert_eq!(
-            wire,
-            [WireEvent::error(ErrorKind::Report, "not recorded")]
-        );
+        assert_eq!(wire, [WireEvent::error(ErrorKind::Report, "not recorded")]);
     }
 }

@@ -321,7 +321,8 @@ fn taken_rows(rows: &Rows, used: &[UsedRow]) -> BTreeSet<usize> {
             let uuid = rows.cell(row, UUID_KEY);
             let sha = rows.row_sha256(row);
             used.iter().any(|u| {
-                let by_uuid = matches!((uuid, &u.uuid), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b));
+                let by_uuid =
+                    matches!((uuid, &u.uuid), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b));
                 let by_value = u.row_sha256.as_deref() == Some(sha.as_str());
                 let legacy = u.row_sha256.is_none()
                     && !(has_uuids && u.uuid.is_some())

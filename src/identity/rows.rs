@@ -108,7 +108,10 @@ impl Rows {
                     ));
                 }
             }
-            if let Some(uuid) = uuid_column.map(|c| cells[c].as_str()).filter(|u| !u.is_empty()) {
+            if let Some(uuid) = uuid_column
+                .map(|c| cells[c].as_str())
+                .filter(|u| !u.is_empty())
+            {
                 if uuid.len() != 32 || !uuid.bytes().all(|b| b.is_ascii_hexdigit()) {
                     return Err(format!(
                         "{}, column \"{UUID_KEY}\": {uuid:?} is not a device uuid (32 hexadecimal digits, it has {})",
@@ -167,11 +170,7 @@ impl Rows {
 
     /// Data row `row` (1-based) merged into `template`: each non-empty cell
     /// replaces its key, typed as the template's value of that key.
-    pub fn merge(
-        &self,
-        row: usize,
-        template: &JsonMap,
-    ) -> Result<JsonMap, IdentityError> {
+    pub fn merge(&self, row: usize, template: &JsonMap) -> Result<JsonMap, IdentityError> {
         let mut merged = template.clone();
         for (name, cell) in self.header.iter().zip(&self.cells[row - 1]) {
             if cell.is_empty() {
@@ -234,7 +233,8 @@ mod tests {
              000000000000000000000000000000ab,123456789012345678901234567890,true,0042\n",
         )
         .unwrap();
-        let template = json(r#"{"applicationId": 1, "persistentLogging": false, "deviceType": "x"}"#);
+        let template =
+            json(r#"{"applicationId": 1, "persistentLogging": false, "deviceType": "x"}"#);
         let merged = rows.merge(1, object(&template)).unwrap();
         assert_eq!(
             Json::Object(merged),
@@ -274,8 +274,14 @@ mod tests {
             ("a,\n1,2\n", "no name"),
             ("a,b\n", "no rows"),
             ("a,b\n1,2\n3\n", "record"),
-            ("a,b\n1,\"x\ny\"\n", "row 1 (line 2), column \"b\": the cell holds a line break"),
-            ("a,b\n1,2\n1,2\n", "row 1 (line 2) and row 2 (line 3) are the same row"),
+            (
+                "a,b\n1,\"x\ny\"\n",
+                "row 1 (line 2), column \"b\": the cell holds a line break",
+            ),
+            (
+                "a,b\n1,2\n1,2\n",
+                "row 1 (line 2) and row 2 (line 3) are the same row",
+            ),
             (
                 "uuid\n0123456789abcdef0123456789abcde\n",
                 "row 1 (line 2), column \"uuid\": \"0123456789abcdef0123456789abcde\" is not a device uuid",

@@ -106,9 +106,13 @@ fn rows_written_ok_in_the_report_are_skipped_and_n_continues() {
     ok.n = Some(4);
     let mut failed = record(Some(2), Outcome::Failed);
     failed.n = Some(5);
-    let mut ids = Identities::new(Some(&f.template), &options, &Ledger::from_records(vec![ok, failed]))
-        .unwrap()
-        .unwrap();
+    let mut ids = Identities::new(
+        Some(&f.template),
+        &options,
+        &Ledger::from_records(vec![ok, failed]),
+    )
+    .unwrap()
+    .unwrap();
     assert_eq!(ids.rows_left(), Some(2));
     assert!(matches!(
         ids.check_enough_for(3),
@@ -168,14 +172,24 @@ fn a_bad_row_is_refused_before_any_drive() {
 #[test]
 fn a_uuid_placeholder_needs_a_uuid() {
     let f = files(r#"{"hostname": "{uuid}"}"#, "");
-    let err = Identities::new(Some(&f.template), &IdentityOptions::default(), &Ledger::default()).unwrap_err();
+    let err = Identities::new(
+        Some(&f.template),
+        &IdentityOptions::default(),
+        &Ledger::default(),
+    )
+    .unwrap_err();
     assert!(matches!(err, IdentityError::NoUuid), "{err}");
 }
 
 #[test]
 fn a_plain_template_needs_no_identities() {
     let f = files(TEMPLATE.replace("-{n}", "").as_str(), "");
-    let ids = Identities::new(Some(&f.template), &IdentityOptions::default(), &Ledger::default()).unwrap();
+    let ids = Identities::new(
+        Some(&f.template),
+        &IdentityOptions::default(),
+        &Ledger::default(),
+    )
+    .unwrap();
     assert!(ids.is_none());
 }
 
@@ -200,9 +214,13 @@ fn a_row_inserted_at_the_top_does_not_free_a_used_one() {
         CSV.replacen('\n', "\ndddddddddddddddddddddddddddddddd,k0,delta\n", 1),
     )
     .unwrap();
-    let mut ids = Identities::new(Some(&f.template), &options, &Ledger::from_records(vec![written]))
-        .unwrap()
-        .unwrap();
+    let mut ids = Identities::new(
+        Some(&f.template),
+        &options,
+        &Ledger::from_records(vec![written]),
+    )
+    .unwrap()
+    .unwrap();
     let rows: Vec<Option<String>> = (0..3).map(|_| ids.assign("b").unwrap().uuid).collect();
     assert!(!rows.contains(&Some(A.to_string())), "{rows:?}");
     assert_eq!(rows[0].as_deref(), Some("dddddddddddddddddddddddddddddddd"));

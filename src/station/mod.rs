@@ -298,8 +298,7 @@ impl Station {
                             },
                             None => None,
                         };
-                        if let Some(reason) = self.claim(&seen, identity.as_ref(), &mut summary)
-                        {
+                        if let Some(reason) = self.claim(&seen, identity.as_ref(), &mut summary) {
                             summary.skipped += 1;
                             let _ = events.send(StationEvent::Warning(reason.clone()));
                             let _ = events.send(StationEvent::Skipped {

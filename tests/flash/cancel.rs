@@ -263,7 +263,10 @@ fn ctrl_c_during_verify_says_the_drive_is_unchanged_not_incomplete() {
     for line in lines.by_ref() {
         let event: Value = serde_json::from_str(&line.unwrap()).unwrap();
         seen.push(event.clone());
-        assert_ne!(event["event"], "target_done", "done before Ctrl-C: {seen:#?}");
+        assert_ne!(
+            event["event"], "target_done",
+            "done before Ctrl-C: {seen:#?}"
+        );
         if event["event"] == "progress" && event["bytes"].as_u64() > Some(0) {
             break;
         }
@@ -276,10 +279,16 @@ fn ctrl_c_during_verify_says_the_drive_is_unchanged_not_incomplete() {
     assert_eq!(status.code(), Some(1), "{said}");
     assert!(!said.contains("incomplete"), "{said}");
     assert!(said.contains("verification was interrupted"), "{said}");
-    let done: Vec<_> = seen.iter().filter(|e| e["event"] == "target_done").collect();
+    let done: Vec<_> = seen
+        .iter()
+        .filter(|e| e["event"] == "target_done")
+        .collect();
     assert_eq!(done[0]["outcome"], "cancelled", "{said}");
     assert!(
-        done[0]["error"].as_str().unwrap().contains("the drive is unchanged"),
+        done[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("the drive is unchanged"),
         "{said}"
     );
 }

@@ -314,6 +314,9 @@ fn help_names_the_n_placeholder() {
             help.contains("{serial}, {n} (the drive's number"),
             "{command} --help: {help}"
         );
-        assert!(!help.contains('\x1b'), "no escape codes in a pipe: {help:?}");
+        assert!(
+            !help.contains('\x1b'),
+            "no escape codes in a pipe: {help:?}"
+        );
     }
 }

@@ -10,7 +10,6 @@
 
 use std::fs;
 use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -26,7 +25,8 @@ use crate::support::imprint;
 use crate::support::loopdev::LoopLock;
 
 const MIB: usize = 1 << 20;
-const TEMPLATE: &str = r#"{"applicationId": 1234567, "deviceType": "raspberrypi4-64", "hostname": "node-{n}"}"#;
+const TEMPLATE: &str =
+    r#"{"applicationId": 1234567, "deviceType": "raspberrypi4-64", "hostname": "node-{n}"}"#;
 const UUID_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const UUID_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 const UUID_C: &str = "cccccccccccccccccccccccccccccccc";
@@ -56,20 +56,33 @@ impl Setup {
         names
             .iter()
             .enumerate()
-            .map(|(i, name)| PatternedDrive::create(self.dir.path(), name, self.len + MIB, 60 + i as u64))
+            .map(|(i, name)| {
+                PatternedDrive::create(self.dir.path(), name, self.len + MIB, 60 + i as u64)
+            })
             .collect()
     }
 
     /// `--config config.json --each rows.csv --report report.jsonl`.
     fn each_args(&self) -> Vec<String> {
-        ["--config", "config.json", "--each", "rows.csv", "--report", "report.jsonl"]
-            .chunks(2)
-            .flat_map(|pair| [pair[0].to_string(), self.path(pair[1])])
-            .collect()
+        [
+            "--config",
+            "config.json",
+            "--each",
+            "rows.csv",
+            "--report",
+            "report.jsonl",
+        ]
+        .chunks(2)
+        .flat_map(|pair| [pair[0].to_string(), self.path(pair[1])])
+        .collect()
     }
 
     fn config_on(&self, drive: &PatternedDrive) -> Vec<u8> {
-        mtype(&drive.loop_device.backing, self.image.boot_offset, "::/config.json")
+        mtype(
+            &drive.loop_device.backing,
+            self.image.boot_offset,
+            "::/config.json",
+        )
     }
 
     fn uuid_on(&self, drive: &PatternedDrive) -> String {
@@ -148,7 +161,10 @@ fn two_runs_sharing_a_report_take_turns_and_hand_out_two_rows() {
     assert_ne!(on_cards[0], on_cards[1], "one uuid on two cards");
     let records = s.records();
     assert_eq!(records.len(), 2, "{records:#?}");
-    let mut recorded: Vec<&str> = records.iter().map(|r| r["uuid"].as_str().unwrap()).collect();
+    let mut recorded: Vec<&str> = records
+        .iter()
+        .map(|r| r["uuid"].as_str().unwrap())
+        .collect();
     recorded.sort();
     assert_eq!(recorded, [UUID_A, UUID_B]);
     assert!(records.iter().all(|r| r["result"] == "ok"));
@@ -186,8 +202,14 @@ fn a_csv_with_a_uuid_twice_a_short_uuid_or_a_line_break_is_refused_before_writin
     let s = setup("");
     let drives = s.drives(&["d.bin"]);
     let cases = [
-        (rows(&[UUID_A, UUID_B, UUID_A]), "row 1 (line 2) and row 3 (line 4), column \"uuid\""),
-        (rows(&[UUID_A, &UUID_B[1..]]), "row 2 (line 3), column \"uuid\""),
+        (
+            rows(&[UUID_A, UUID_B, UUID_A]),
+            "row 1 (line 2) and row 3 (line 4), column \"uuid\"",
+        ),
+        (
+            rows(&[UUID_A, &UUID_B[1..]]),
+            "row 2 (line 3), column \"uuid\"",
+        ),
         (
             format!("uuid,deviceApiKey\n{UUID_A},\"key\nsecond line\"\n"),
             "row 1 (line 2), column \"deviceApiKey\": the cell holds a line break",
@@ -270,13 +292,19 @@ fn verify_refuses_a_per_drive_configuration_and_says_how_to_verify() {
         let out = verify(&extra);
         assert_exit(&out, 2);
         let all = json_events(&out);
-        let error = events(&all, "error")[0]["error"].as_str().unwrap().to_string();
+        let error = events(&all, "error")[0]["error"]
+            .as_str()
+            .unwrap()
+            .to_string();
         assert!(
             error.contains("with the config.json it was given")
                 && error.contains("--report record"),
             "{extra:?}: {error}"
         );
-        assert!(events(&all, "target_done").is_empty(), "{extra:?}: {all:#?}");
+        assert!(
+            events(&all, "target_done").is_empty(),
+            "{extra:?}: {all:#?}"
+        );
     }
 }
 
@@ -302,9 +330,17 @@ fn config_json_numbers_reach_the_card_exactly_as_written() {
         format!(r#"{{"applicationId":{big},"deviceType":"raspberrypi4-64","x":{float}}}"#)
     );
     for id in ["-1", "1.5", "1e3"] {
-        fs::write(s.path("config.json"), format!(r#"{{"applicationId": {id}}}"#)).unwrap();
+        fs::write(
+            s.path("config.json"),
+            format!(r#"{{"applicationId": {id}}}"#),
+        )
+        .unwrap();
         let out = flash(&s.image.path, &devices(&drives), &["--config", &config]);
         assert_exit(&out, 2);
-        assert!(stderr(&out).contains("\"applicationId\" must be a whole number"), "{}", describe(&out));
+        assert!(
+            stderr(&out).contains("\"applicationId\" must be a whole number"),
+            "{}",
+            describe(&out)
+        );
     }
 }
