@@ -267,6 +267,38 @@ fn a_report_line_that_cannot_be_written_is_an_event_and_exit_1() {
 }
 
 #[test]
+fn a_claim_that_cannot_be_written_refuses_the_flash_before_writing() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let s = setup(&rows(&[UUID_A]));
+    let full = FullFilesystem::new(s.dir.path(), "report.jsonl");
+    let drives = s.drives(&["claimed.bin"]);
+    let config = s.path("config.json");
+    let csv = s.path("rows.csv");
+    let report = full.file.display().to_string();
+    let out = flash(
+        &s.image.path,
+        &devices(&drives),
+        &[
+            "--json", "--config", &config, "--each", &csv, "--report", &report,
+        ],
+    );
+    assert_exit(&out, 2);
+    let all = json_events(&out);
+    let errors = events(&all, "error");
+    assert_eq!(errors[0]["kind"], "report", "{all:#?}");
+    assert!(
+        errors[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was written"),
+        "{all:#?}"
+    );
+    assert!(events(&all, "target_done").is_empty(), "{all:#?}");
+    drives[0].assert_unchanged();
+}
+
+#[test]
 fn verify_refuses_a_per_drive_configuration_and_says_how_to_verify() {
     let s = setup(&rows(&[UUID_A]));
     let target = s.dir.path().join("card.img");
