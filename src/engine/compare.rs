@@ -51,18 +51,22 @@ impl CompareRun<'_> {
     }
 
     /// A comparison writes nothing: when it was cancelled, its message
-    /// says the drive is as it was, not that it is incomplete.
+    /// keeps what happened (where, and whether a read was stuck) but says
+    /// the drive is as it was, not that it is incomplete.
     fn unchanged_when_cancelled(&self, failure: TargetFailure) -> TargetFailure {
         if failure.kind != FailureKind::Cancelled {
             return failure;
         }
-        let at = failure
-            .offset
-            .map(|offset| format!(" at byte {offset}"))
-            .unwrap_or_default();
+        // The image reader's own message names the flash's consequence.
+        let what = failure
+            .message
+            .split("; the target is incomplete")
+            .next()
+            .unwrap_or_default()
+            .to_string();
         TargetFailure {
             message: format!(
-                "verification of {} was interrupted{at}; the drive is unchanged (verify writes nothing), verify it again",
+                "{what}: verification of {} was interrupted; the drive is unchanged (verify writes nothing), verify it again",
                 self.info.path.display()
             ),
             ..failure
