@@ -113,7 +113,8 @@ pub enum WireEvent {
     },
     /// The run as a whole could not start or was stopped before writing
     /// (exit code 2), or the image failed in a way that concerns every
-    /// target.
+    /// target; or (kind `report`) a line of `--report` could not be
+    /// written: the run goes on and exits 1.
     Error {
         kind: ErrorKind,
         error: String,
@@ -222,6 +223,10 @@ pub enum ErrorKind {
     Cancelled,
     /// Writing an output file failed (`configure`).
     Write,
+    /// A `--report` line (a drive's record, or the claim of its row)
+    /// could not be written: that drive is not recorded. The run goes on
+    /// and exits 1 (a claim that fails keeps its drive from being written).
+    Report,
 }
 
 /// The boot partition a configuration went into.

@@ -1,7 +1,16 @@
 //! `--report FILE`: one JSON line per drive, appended as each drive
 //! finishes — what went where, a record an operator can hand on — and read
 //! back so that a later run continues where this one stopped (rows of
-//! `--each` already written ok are not used again).
+//! `--each` already written ok are not used again). A drive that takes a
+//! row is claimed in the report before it is written ([`claim`]); the
+//! report is locked for the whole run ([`lock`]). Readers ignore fields
+//! (and record kinds) they do not know; fields are only ever added.
+
+mod claim;
+mod lock;
+
+pub use claim::{Claim, Ledger, Marker, Release, UsedRow};
+pub use lock::lock_exclusive;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
@@ -52,6 +61,13 @@ pub struct DriveRecord {
     pub uuid: Option<String>,
     #[serde(default)]
     pub hostname: Option<String>,
+    /// The SHA-256 of the CSV row it was given (its header and cells):
+    /// what says which row it was when the CSV changed since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_sha256: Option<String>,
+    /// The claim this record ends ([`Claim`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<String>,
     pub written_bytes: u64,
     pub verified_bytes: u64,
     /// Bytes written per second from start to finish, in MB (10^6).
@@ -78,6 +94,10 @@ pub enum ReportError {
     },
     #[error("cannot open the report {path} for appending: {cause}")]
     Open { path: PathBuf, cause: io::Error },
+    #[error(
+        "cannot lock the report {path} (a report is locked for the whole run, so that two runs never hand out one row): {cause}"
+    )]
+    Lock { path: PathBuf, cause: io::Error },
 }
 
 /// A report file open for appending.
@@ -88,10 +108,10 @@ pub struct Report {
 }
 
 impl Report {
-    /// Opens (creating) `path` for appending; returns it with the records
-    /// it already holds.
-    pub fn open(path: &Path) -> Result<(Report, Vec<DriveRecord>), ReportError> {
-        let earlier = read_records(path)?;
+    /// Opens (creating) `path` for appending, locked for as long as the
+    /// `Report` lives (waiting while another run holds it); returns it with
+    /// what it already says, read under the lock.
+    pub fn open(path: &Path) -> Result<(Report, Ledger), ReportError> {
         // As the user, with the user's permissions, even in an elevated
         // helper (docs/architecture.md §3).
         let file = platform::open_as_user(path, UserOpen::CreateAppend).map_err(|cause| {
@@ -100,6 +120,11 @@ impl Report {
                 cause,
             }
         })?;
+        lock_exclusive(&file, path, "the report").map_err(|cause| ReportError::Lock {
+            path: path.to_path_buf(),
+            cause,
+        })?;
+        let earlier = read_ledger(path)?;
         Ok((
             Report {
                 path: path.to_path_buf(),
@@ -112,7 +137,17 @@ impl Report {
     /// Appends `record` as one line, flushed to the disk: a station may
     /// lose power, and the record is what says which rows are used.
     pub fn append(&mut self, record: &DriveRecord) -> io::Result<()> {
-        let mut line = serde_json::to_string(record).expect("a record always serialises");
+        self.append_line(record)
+    }
+
+    /// Appends a claim or a release, flushed to the disk before the drive
+    /// is written.
+    pub fn append_marker(&mut self, marker: &Marker) -> io::Result<()> {
+        self.append_line(marker)
+    }
+
+    fn append_line(&mut self, line: &impl Serialize) -> io::Result<()> {
+        let mut line = serde_json::to_string(line).expect("a report line always serialises");
         line.push('\n');
         // One write of the whole line: O_APPEND keeps concurrent writers'
         // lines whole.
@@ -125,13 +160,21 @@ impl Report {
     }
 }
 
-/// The records of the report at `path`; none when it does not exist yet.
-/// Blank lines are skipped; any other line that is not a record is an
-/// error, since ignoring it could hand out a row twice.
+/// The drive records of the report at `path`; none when it does not
+/// exist yet.
 pub fn read_records(path: &Path) -> Result<Vec<DriveRecord>, ReportError> {
+    read_ledger(path).map(|ledger| ledger.records)
+}
+
+/// What the report at `path` says: its drive records, claims and
+/// releases; nothing when it does not exist yet. Blank lines and lines of
+/// a record kind this version does not know are skipped; any other line
+/// that is not a record is an error, since ignoring it could hand out a
+/// row twice.
+pub fn read_ledger(path: &Path) -> Result<Ledger, ReportError> {
     let file = match platform::open_as_user(path, UserOpen::Read) {
         Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Ledger::default()),
         Err(cause) => {
             return Err(ReportError::Read {
                 path: path.to_path_buf(),
@@ -139,7 +182,7 @@ pub fn read_records(path: &Path) -> Result<Vec<DriveRecord>, ReportError> {
             });
         }
     };
-    let mut records = Vec::new();
+    let mut ledger = Ledger::default();
     for (index, line) in BufReader::new(file).lines().enumerate() {
         let line = line.map_err(|cause| ReportError::Read {
             path: path.to_path_buf(),
@@ -148,14 +191,29 @@ pub fn read_records(path: &Path) -> Result<Vec<DriveRecord>, ReportError> {
         if line.trim().is_empty() {
             continue;
         }
-        let record = serde_json::from_str(&line).map_err(|cause| ReportError::Parse {
+        let parse_error = |cause| ReportError::Parse {
             path: path.to_path_buf(),
             line: index + 1,
             cause,
-        })?;
-        records.push(record);
+        };
+        let value: serde_json::Value = serde_json::from_str(&line).map_err(parse_error)?;
+        let kind = value
+            .get("record")
+            .map(|kind| kind.as_str().unwrap_or_default().to_string());
+        match kind.as_deref() {
+            None => ledger
+                .records
+                .push(serde_json::from_value(value).map_err(parse_error)?),
+            Some("claim" | "release") => {
+                match serde_json::from_value(value).map_err(parse_error)? {
+                    Marker::Claim(claim) => ledger.claims.push(claim),
+                    Marker::Release(release) => ledger.releases.push(release),
+                }
+            }
+            Some(_) => {}
+        }
     }
-    Ok(records)
+    Ok(ledger)
 }
 
 /// Megabytes (10^6 bytes) per second, to one decimal; `None` for no time.
@@ -226,6 +284,8 @@ pub(crate) mod tests {
             row,
             uuid: None,
             hostname: None,
+            row_sha256: None,
+            claim: None,
             written_bytes: 5,
             verified_bytes: 5,
             mb_per_s: mb_per_s(5_000_000, 2.0),
@@ -241,11 +301,12 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("report.jsonl");
         let (mut report, earlier) = Report::open(&path).unwrap();
-        assert!(earlier.is_empty());
+        assert!(earlier.records.is_empty());
         report.append(&record(Some(1), Outcome::Ok)).unwrap();
         report.append(&record(Some(2), Outcome::Failed)).unwrap();
         drop(report);
         let (_, earlier) = Report::open(&path).unwrap();
+        let earlier = earlier.records;
         assert_eq!(earlier.len(), 2);
         assert_eq!(earlier[1].row, Some(2));
         assert_eq!(earlier[0].mb_per_s, Some(2.5));

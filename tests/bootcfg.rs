@@ -390,7 +390,12 @@ fn invalid_configs_are_refused_before_anything_is_written() {
         (
             "string-id.json",
             "{\"applicationId\": \"1234\"}",
-            "\"applicationId\" must be a number",
+            "\"applicationId\" must be a whole number",
+        ),
+        (
+            "negative-id.json",
+            "{\"applicationId\": -1}",
+            "\"applicationId\" must be a whole number",
         ),
         (
             "empty-type.json",

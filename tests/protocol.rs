@@ -32,6 +32,7 @@ fn the_readme_examples_are_wire_events_as_written() {
         "inserted",
         "skipped",
         "removed",
+        "error",
     ] {
         assert!(
             names.iter().any(|n| n == name),

@@ -1,12 +1,12 @@
 //! The user's balenaOS `config.json`: read, validated, and rendered as the
-//! compact bytes written into the boot partition.
+//! compact bytes written into the boot partition, every number exactly as
+//! the user wrote it ([`Json`]).
 
 use std::path::Path;
 
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::BootConfigError;
+use super::{BootConfigError, Json};
 use crate::user_file::read_user_file;
 
 /// The largest config file read: balenaCloud's are a few KiB, and the boot
@@ -38,44 +38,53 @@ impl ConfigJson {
     }
 
     /// Validates `text` (the contents of `path`): a JSON object whose
-    /// `applicationId`, when present, is a number and whose `deviceType`,
+    /// `applicationId`, when present, is a non-negative whole number (of
+    /// any size: balenaCloud's ids are, and a float would change it) and
+    /// whose `deviceType`,
     /// when present, is a non-empty string. A UTF-8 byte order mark, which
     /// Windows editors add, is skipped (JSON itself forbids it).
     pub fn parse(text: &[u8], path: &Path) -> Result<ConfigJson, BootConfigError> {
         let text = text.strip_prefix(UTF8_BOM).unwrap_or(text);
-        let value: Value =
-            serde_json::from_slice(text).map_err(|source| BootConfigError::ParseConfig {
-                path: path.to_path_buf(),
-                cause: source,
-            })?;
+        let value = Json::parse(text).map_err(|source| BootConfigError::ParseConfig {
+            path: path.to_path_buf(),
+            cause: source,
+        })?;
         let invalid = |reason: &str| BootConfigError::InvalidConfig {
             path: path.to_path_buf(),
             reason: reason.to_string(),
         };
-        let Value::Object(fields) = &value else {
+        let Json::Object(fields) = &value else {
             return Err(invalid("it must be a JSON object ({ … })"));
         };
-        if let Some(id) = fields.get("applicationId") {
-            if !id.is_number() {
-                return Err(invalid("\"applicationId\" must be a number"));
-            }
+        if let Some(id) = fields.get("applicationId")
+            && !id.number_text().is_some_and(is_whole_number)
+        {
+            return Err(invalid(
+                "\"applicationId\" must be a whole number of 0 or more, written in digits (like 1234567), as balenaCloud gives it",
+            ));
         }
         let device_type = match fields.get("deviceType") {
             None => None,
-            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+            Some(Json::String(s)) if !s.trim().is_empty() => Some(s.clone()),
             Some(_) => return Err(invalid("\"deviceType\" must be a non-empty string")),
         };
-        let bytes = serde_json::to_vec(&value).map_err(|source| BootConfigError::ParseConfig {
-            path: path.to_path_buf(),
-            cause: source,
-        })?;
-        Ok(ConfigJson { bytes, device_type })
+        Ok(ConfigJson {
+            bytes: value.to_bytes(),
+            device_type,
+        })
     }
 
     /// SHA-256 of [`ConfigJson::bytes`], lower-case hex.
     pub fn sha256_hex(&self) -> String {
         crate::hex::hex(&Sha256::digest(&self.bytes))
     }
+}
+
+/// `0`, or digits not starting with 0: no sign, fraction or exponent.
+fn is_whole_number(text: &str) -> bool {
+    !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'))
 }
 
 #[cfg(test)]
@@ -124,13 +133,34 @@ mod tests {
         assert!(parse("{}").is_ok());
     }
 
+    #[test]
+    fn application_id_is_a_whole_number_of_any_size_kept_as_written() {
+        let config = parse(
+            r#"{"applicationId": 123456789012345678901234567890, "x": 0.1000000000000000055511151231257827}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            config.bytes,
+            br#"{"applicationId":123456789012345678901234567890,"x":0.1000000000000000055511151231257827}"#
+        );
+        assert!(parse(r#"{"applicationId":0}"#).is_ok());
+        for id in ["-1", "1.5", "1e3", "-0", "\"7\"", "null"] {
+            let err = parse(&format!(r#"{{"applicationId":{id}}}"#)).unwrap_err();
+            assert!(err.to_string().contains("whole number"), "{id}: {err}");
+        }
+    }
+
     /// Found by fuzzing: serde_json's default float parser can be 1 ULP
     /// off, so `-1.5e34` was written as `-1.5e+34`, which read back as
-    /// -1.4999999999999999e34.
+    /// -1.4999999999999999e34. Numbers are now kept as their text.
     #[test]
     fn numbers_are_written_exactly() {
         let config = parse(r#"{"f":-1.5e34,"g":0.1,"h":1.7976931348623157e308}"#).unwrap();
-        let written: Value = serde_json::from_slice(&config.bytes).unwrap();
+        assert_eq!(
+            config.bytes,
+            br#"{"f":-1.5e34,"g":0.1,"h":1.7976931348623157e308}"#
+        );
+        let written: serde_json::Value = serde_json::from_slice(&config.bytes).unwrap();
         assert_eq!(written["f"].as_f64(), Some(-1.5e34));
         assert_eq!(written["g"].as_f64(), Some(0.1));
         assert_eq!(written["h"].as_f64(), Some(f64::MAX));

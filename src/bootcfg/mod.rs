@@ -12,6 +12,7 @@ mod config_json;
 pub(crate) mod device_type;
 mod dir_fix;
 mod error;
+mod exact_json;
 pub(crate) mod fat;
 mod fat_check;
 mod find_boot;
@@ -24,6 +25,7 @@ use std::io::{self, Read};
 
 pub use config_json::{CONFIG_LIMIT_BYTES, ConfigJson};
 pub use error::BootConfigError;
+pub use exact_json::{Json, JsonMap};
 pub use find_boot::{BOOT_LABELS, BootRule};
 pub use memory::partition_memory_limit_bytes;
 pub use options::{ConfigOptions, prepare};

@@ -93,18 +93,32 @@ impl From<&BmapArgs> for BmapChoice {
 pub struct IdentityArgs {
     /// A CSV file whose header names config.json keys (e.g.
     /// uuid,deviceApiKey,hostname): each drive takes the next unused row,
-    /// merged into --config. Rows already written ok (as --report records)
-    /// are not used again.
+    /// merged into --config. Rows already written ok or claimed (as
+    /// --report records) are not used again.
     #[arg(long, value_name = "FILE.csv")]
     pub each: Option<PathBuf>,
-    /// Give each drive a fresh random device uuid (32 hexadecimal digits).
-    /// String values of --config may use {serial}, {n} and {uuid}.
-    #[arg(long)]
+    // Not a doc comment: clap turns `{n}` in help text into a line break,
+    // so the text is built by `placeholder_help`.
+    #[arg(long, help = placeholder_help())]
     pub new_uuid: bool,
     /// Append one JSON line per drive to FILE: times, drive, image and
-    /// config SHA-256, uuid/hostname/row, bytes, MB/s, result.
+    /// config SHA-256, uuid/hostname/row, bytes, MB/s, result. Locked for
+    /// the whole run; each drive's row is claimed in it before writing.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+}
+
+/// The help of `--new-uuid`, naming the placeholders. clap replaces `{n}`
+/// in help text with a line break and has no escape for it; an ANSI reset
+/// code between `{` and `n}` keeps it whole, and clap strips that code
+/// where the output is not a colour terminal (a pipe, a file).
+fn placeholder_help() -> String {
+    let n = "{\x1b[0mn}";
+    format!(
+        "Give each drive a fresh random device uuid (32 hexadecimal digits). \
+         String values of --config may use {{serial}}, {n} (the drive's number \
+         in the run, from 1, going on from --report) and {{uuid}}"
+    )
 }
 
 impl From<&IdentityArgs> for IdentityOptions {
@@ -200,6 +214,12 @@ pub struct VerifyArgs {
     pub targets: Vec<PathBuf>,
     #[command(flatten)]
     pub config: ConfigArgs,
+    /// Taken only to refuse them with the way to verify such drives: each
+    /// drive got its own config.json, which one --config cannot match.
+    #[arg(long, hide = true, value_name = "FILE.csv")]
+    pub each: Option<PathBuf>,
+    #[arg(long, hide = true)]
+    pub new_uuid: bool,
     #[arg(long)]
     pub json: bool,
     /// Compare every byte of the image, free space included.

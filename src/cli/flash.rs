@@ -16,7 +16,9 @@ use crate::bootcfg::{BootConfigError, Configured};
 use crate::disk::StreamEnd;
 use crate::engine::{self, FlashEvent, FlashJob, FlashReport, Refusal, hex};
 use crate::humanize;
+use crate::identity::{Identities, IdentityError, IdentityOptions};
 use crate::protocol::{ErrorKind, WireEvent};
+use crate::report::Ledger;
 use crate::request::{self, Exit, FlashOptions, Mode, Prepared, RequestError};
 use crate::source::{ImageSource, STDIN_NAME};
 use crate::target::{self, RunInput, TargetInfo};
@@ -152,6 +154,9 @@ pub fn verify(args: VerifyArgs) -> Exit {
     if let Err(exit) = refuse_files_under_elevation(&args.targets, args.json) {
         return exit;
     }
+    if let Some(message) = per_drive_refusal(&args) {
+        return refuse(args.json, ErrorKind::Usage, &message);
+    }
     let options = FlashOptions {
         image: args.image.clone(),
         targets: args.targets.clone(),
@@ -175,6 +180,36 @@ pub fn verify(args: VerifyArgs) -> Exit {
         cancel,
         false,
     )
+}
+
+/// Why `verify` cannot check drives that each got their own config.json
+/// (`--each`, `--new-uuid`, placeholders in `--config`): one template
+/// matches none of them, and a good card would fail. Says how to verify
+/// one: with the config.json that drive got.
+fn per_drive_refusal(args: &VerifyArgs) -> Option<String> {
+    const HOW: &str = "verify one drive at a time with the config.json it was given: the template with that drive's values filled in (its row, uuid, n and hostname are in the --report record of the flash), as --config FILE";
+    if args.each.is_some() || args.new_uuid {
+        return Some(format!(
+            "verify does not take --each or --new-uuid: each drive was written with its own config.json, which no single run can compare; {HOW}"
+        ));
+    }
+    let template = args.config.config.as_deref()?;
+    let per_drive = match Identities::new(
+        Some(template),
+        &IdentityOptions::default(),
+        &Ledger::default(),
+    ) {
+        Ok(identities) => identities.is_some(),
+        Err(IdentityError::NoUuid) => true,
+        // A config that cannot be read is refused by the run, naming it.
+        Err(_) => false,
+    };
+    per_drive.then(|| {
+        format!(
+            "{} uses {{serial}}, {{n}} or {{uuid}}: each drive was written with those filled in, so the template itself matches none of them; {HOW}",
+            template.display()
+        )
+    })
 }
 
 /// Runs `job` to its end, its events to `sink`; the exit status.
@@ -222,10 +257,13 @@ pub(super) fn run_engine(
     cancel: Arc<AtomicBool>,
     eject: bool,
 ) -> Result<FlashReport, Vec<Refusal>> {
-    if mode == Mode::Flash {
-        interrupt::name_targets(&job.targets);
+    match mode {
+        Mode::Flash => {
+            interrupt::name_targets(&job.targets);
+            interrupt::started_writing();
+        }
+        Mode::Verify => interrupt::started_verifying(),
     }
-    interrupt::started_writing();
     sink.start(info);
     let run = request::spawn(job.clone(), mode, cancel).and_then(|run| {
         if eject {

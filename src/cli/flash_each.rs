@@ -1,6 +1,9 @@
 //! `flash --each FILE.csv`, `--new-uuid` and `--report FILE`: each target
 //! its own configuration (its own patch: every other byte is shared), and
-//! one report record per target.
+//! one report record per target. The report (and the CSV) stay locked from
+//! before they are read until the run ends; each target's identity is
+//! claimed in the report before anything is written, and released when
+//! the run is refused after all (docs/architecture.md §10).
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -8,12 +11,13 @@ use std::time::{Instant, SystemTime};
 
 use super::args::IdentityArgs;
 use super::flash::{run_engine, run_info};
+use super::json_lines::emit;
 use super::refuse;
 use super::sink::{EventSink, RunInfo};
 use crate::bootcfg::Configured;
 use crate::engine::{FlashEvent, FlashJob, FlashReport, Refusal};
 use crate::identity::{self, DriveIdentity, Identities};
-use crate::protocol::ErrorKind;
+use crate::protocol::{ErrorKind, WireEvent};
 use crate::report::Report;
 use crate::request::{Exit, FlashOptions, Mode};
 use crate::station::{self, SeenDrive};
@@ -29,6 +33,7 @@ struct Target {
 pub struct PerTarget {
     report: Option<Report>,
     targets: Vec<Target>,
+    json: bool,
 }
 
 /// Opens the report and gives each target of `job` its identity and its
@@ -48,7 +53,7 @@ pub fn prepare(
                 Report::open(path).map_err(|e| refused(ErrorKind::Refused, e.to_string()))?;
             (Some(report), earlier)
         }
-        None => (None, Vec::new()),
+        None => (None, crate::report::Ledger::default()),
     };
     let identities = Identities::new(options.config.config.as_deref(), &args.into(), &earlier)
         .map_err(|e| refused(ErrorKind::Config, e.to_string()))?;
@@ -94,7 +99,11 @@ pub fn prepare(
             }
         }
     }
-    Ok(Some(PerTarget { report, targets }))
+    Ok(Some(PerTarget {
+        report,
+        targets,
+        json,
+    }))
 }
 
 fn file_name(path: &std::path::Path) -> String {
@@ -113,6 +122,9 @@ impl PerTarget {
         cancel: Arc<AtomicBool>,
         eject: bool,
     ) -> Exit {
+        if let Err(message) = self.claim(job) {
+            return refuse(self.json, ErrorKind::Report, &message);
+        }
         let started = SystemTime::now();
         let info = run_info(job, configured);
         let mut timing = Timing {
@@ -124,38 +136,93 @@ impl PerTarget {
             Ok(report) => report,
             Err(refusals) => {
                 timing.refused(&refusals);
+                self.release("the run was refused before anything was written");
                 return Exit::Refused;
             }
         };
         let mut exit = Exit::of(&report);
-        if let Some(file) = &mut self.report {
-            for (index, target) in self.targets.iter().enumerate() {
-                let mut record = station::new_record(
-                    job.source.path(),
-                    &job.targets[index],
-                    target.seen.as_ref(),
-                    target.identity.as_ref(),
-                    started,
+        let Some(file) = &mut self.report else {
+            return exit;
+        };
+        for (index, target) in self.targets.iter().enumerate() {
+            let mut record = station::new_record(
+                job.source.path(),
+                &job.targets[index],
+                target.seen.as_ref(),
+                target.identity.as_ref(),
+                started,
+            );
+            record.image_sha256 = report.image_sha256.clone();
+            record.config_sha256 = target.config_sha256.clone();
+            let (seconds, finished, sha256) = timing.finished[index].clone().unwrap_or((
+                timing.clock.elapsed().as_secs_f64(),
+                SystemTime::now(),
+                None,
+            ));
+            record.sha256 = sha256;
+            let record = station::complete(record, &report.targets[index], seconds, finished);
+            if let Err(e) = file.append(&record) {
+                let message = format!(
+                    "cannot append to the report {}: {e}; {} ({}) is not recorded",
+                    file.path().display(),
+                    job.targets[index].display(),
+                    match record.result {
+                        crate::protocol::Outcome::Ok => "written ok",
+                        _ => "failed",
+                    }
                 );
-                record.image_sha256 = report.image_sha256.clone();
-                record.config_sha256 = target.config_sha256.clone();
-                let (seconds, finished, sha256) = timing.finished[index].clone().unwrap_or((
-                    timing.clock.elapsed().as_secs_f64(),
-                    SystemTime::now(),
-                    None,
-                ));
-                record.sha256 = sha256;
-                let record = station::complete(record, &report.targets[index], seconds, finished);
-                if let Err(e) = file.append(&record) {
-                    eprintln!(
-                        "imprint: cannot append to the report {}: {e}",
-                        file.path().display()
-                    );
-                    exit = Exit::Failed;
+                if self.json {
+                    emit(&WireEvent::error(ErrorKind::Report, &message));
                 }
+                eprintln!("imprint: {message}");
+                exit = Exit::Failed;
             }
         }
         exit
+    }
+
+    /// Claims each target's identity in the report, before anything is
+    /// written; when one claim cannot be written, releases the others and
+    /// says why (the run is refused).
+    fn claim(&mut self, job: &FlashJob) -> Result<(), String> {
+        let Some(file) = &mut self.report else {
+            return Ok(());
+        };
+        for (index, target) in self.targets.iter().enumerate() {
+            let Some(identity) = &target.identity else {
+                continue;
+            };
+            let marker = station::claim(identity, &job.targets[index], target.seen.as_ref());
+            if let Err(e) = file.append_marker(&marker) {
+                let message = format!(
+                    "cannot claim {}'s identity in the report {}: {e}; nothing was written",
+                    job.targets[index].display(),
+                    file.path().display()
+                );
+                self.targets.truncate(index);
+                self.release("a claim could not be written; nothing was written");
+                return Err(message);
+            }
+        }
+        Ok(())
+    }
+
+    /// Releases every target's claim: nothing was written, because
+    /// `reason`. A release that cannot be written leaves its row claimed,
+    /// which keeps it from being handed out: safe, and said.
+    fn release(&mut self, reason: &str) {
+        let Some(file) = &mut self.report else {
+            return;
+        };
+        for identity in self.targets.iter().filter_map(|t| t.identity.as_ref()) {
+            if let Err(e) = file.append_marker(&station::release(identity, reason)) {
+                eprintln!(
+                    "imprint: cannot release the claim {} in the report {}: {e}; its row stays claimed",
+                    identity.claim,
+                    file.path().display()
+                );
+            }
+        }
     }
 }
 

@@ -10,6 +10,8 @@
 //! the engine stops every target, each gets its `target_done`, the run its
 //! `done`, exit 1. A second signal ends the process there and then, for the
 //! case the kernel keeps a writer in an I/O that cannot be interrupted.
+//! `imprint verify` never writes: its messages say the verification was
+//! interrupted and the drives are unchanged.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,6 +27,8 @@ use crate::target;
 struct State {
     /// Set once the run may have written something.
     writing: bool,
+    /// The run only reads the targets (`imprint verify`).
+    verifying: bool,
     /// Signals received so far.
     signals: u32,
     json: bool,
@@ -48,6 +52,7 @@ pub fn install(json: bool) -> Arc<AtomicBool> {
     let cancel = Arc::new(AtomicBool::new(false));
     *state = Some(State {
         writing: false,
+        verifying: false,
         signals: 0,
         json,
         cancel: cancel.clone(),
@@ -65,6 +70,14 @@ pub fn install(json: bool) -> Arc<AtomicBool> {
 pub fn started_writing() {
     if let Some(state) = lock().as_mut() {
         state.writing = true;
+    }
+}
+
+/// From now on a signal stops a verification, which writes nothing.
+pub fn started_verifying() {
+    if let Some(state) = lock().as_mut() {
+        state.writing = true;
+        state.verifying = true;
     }
 }
 
@@ -125,9 +138,18 @@ fn on_signal() {
         for source in &state.sources {
             source.interrupt();
         }
-        eprintln!(
-            "\nimprint: stopping; every target being written is left incomplete (interrupt again to quit at once)"
-        );
+        if state.verifying {
+            eprintln!(
+                "\nimprint: stopping; verification was interrupted, the drives are unchanged (verify writes nothing)"
+            );
+        } else {
+            eprintln!(
+                "\nimprint: stopping; every target being written is left incomplete (interrupt again to quit at once)"
+            );
+        }
+    } else if state.verifying {
+        eprintln!("imprint: quitting now; verification was interrupted, the drives are unchanged");
+        std::process::exit(i32::from(Exit::Failed.code()));
     } else {
         eprintln!(
             "imprint: quitting now; a drive may still be finishing a write the system cannot interrupt, \

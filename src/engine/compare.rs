@@ -30,7 +30,9 @@ impl CompareRun<'_> {
     pub fn run(mut self) -> TargetOutcome {
         let mut bytes_compared = 0;
         let mut compared = 0;
-        let result = self.compare(&mut bytes_compared, &mut compared);
+        let result = self
+            .compare(&mut bytes_compared, &mut compared)
+            .map_err(|failure| self.unchanged_when_cancelled(failure));
         let _ = self.events.send(FlashEvent::TargetDone {
             target: self.index,
             result: result.clone(),
@@ -45,6 +47,29 @@ impl CompareRun<'_> {
             bytes_written: 0,
             written_bytes: 0,
             verified_bytes: compared,
+        }
+    }
+
+    /// A comparison writes nothing: when it was cancelled, its message
+    /// keeps what happened (where, and whether a read was stuck) but says
+    /// the drive is as it was, not that it is incomplete.
+    fn unchanged_when_cancelled(&self, failure: TargetFailure) -> TargetFailure {
+        if failure.kind != FailureKind::Cancelled {
+            return failure;
+        }
+        // The image reader's own message names the flash's consequence.
+        let what = failure
+            .message
+            .split("; the target is incomplete")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        TargetFailure {
+            message: format!(
+                "{what}: verification of {} was interrupted; the drive is unchanged (verify writes nothing), verify it again",
+                self.info.path.display()
+            ),
+            ..failure
         }
     }
 

@@ -15,7 +15,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use super::options::HelperOptions;
 use crate::engine::Phase;
-use crate::protocol::{Outcome, WireEvent};
+use crate::protocol::{ErrorKind, Outcome, WireEvent};
 use crate::request::{ConfigOptions, FlashOptions};
 use crate::station::{Eligibility, Station, StationOptions};
 
@@ -55,6 +55,9 @@ pub struct Board {
     pub done: usize,
     pub failed: usize,
     pub started: Option<Instant>,
+    /// What the station could not record (a report line it could not
+    /// write): the operator must know, the drives go on.
+    pub warnings: Vec<String>,
 }
 
 impl Board {
@@ -129,6 +132,10 @@ impl Board {
             }
             // Its slot is free once it is finished; a drive taken out while
             // being written keeps its tile until its failure is reported.
+            WireEvent::Error {
+                kind: ErrorKind::Report,
+                error,
+            } => self.warnings.push(error.clone()),
             WireEvent::Removed { drive, .. } => self.tiles.retain(|t| {
                 t.drive != *drive || matches!(t.state, TileState::Busy(..) | TileState::Waiting)
             }),
@@ -356,7 +363,10 @@ fn read_helper(child: &mut std::process::Child, tx: &Sender<StationMsg>, ctx: &e
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             match WireEvent::parse(&line) {
-                Some(WireEvent::Error { error, .. }) => refusal = Some(error),
+                // A report line it could not write stops nothing: shown.
+                Some(WireEvent::Error { kind, error }) if kind != ErrorKind::Report => {
+                    refusal = Some(error)
+                }
                 Some(event) => {
                     let _ = tx.send(StationMsg::Wire(event));
                 }
@@ -423,5 +433,18 @@ mod tests {
         ));
         assert_eq!(board.tiles.len(), 1);
         assert_eq!(board.tiles[0].drive, "c");
+    }
+
+    #[test]
+    fn a_record_that_could_not_be_written_is_kept_for_the_screen() {
+        let mut board = Board::default();
+        board.apply(&line(
+            r#"{"event":"error","kind":"report","error":"cannot append to the report r.jsonl: No space left on device; the drive /dev/sdb is not recorded"}"#,
+        ));
+        assert_eq!(board.warnings.len(), 1);
+        assert!(board.warnings[0].contains("/dev/sdb is not recorded"));
+        // The station's own warning becomes that line.
+        let wire = crate::station::StationEvent::Warning("not recorded".into()).to_wire();
+        assert_eq!(wire, [WireEvent::error(ErrorKind::Report, "not recorded")]);
     }
 }

@@ -1,26 +1,31 @@
 //! Per-drive identity: each drive of a run (or of a station) gets its own
 //! config.json, made from the `--config` template and either the next unused
 //! row of `--each FILE.csv` or a fresh device uuid (`--new-uuid`); string
-//! values may use `{serial}`, `{n}` and `{uuid}` (DESIGN §9 "Per-drive rows").
+//! values may use `{serial}`, `{n}` and `{uuid}` (docs/architecture.md §10).
 //!
 //! Rows are handed out in file order and never twice: a row whose drive
 //! failed is released for the next drive, and the rows a report file records
-//! as written ok are skipped, so a later run continues where the last one
-//! stopped. `{n}` counts the drives of the run from 1, continuing after the
-//! highest `n` the report records.
+//! as written ok or claimed are skipped, so a later run continues where the
+//! last one stopped. A report names rows by their values (the uuid, else the
+//! whole row's SHA-256), so a row inserted or removed since does not free a
+//! used one. `{n}` counts the drives of the run from 1, continuing after the
+//! highest `n` the report records. The CSV is locked for the whole run, as
+//! the report is.
 
 mod rows;
 mod template;
 
 use std::collections::BTreeSet;
+use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use serde_json::{Map, Value};
-
-use crate::bootcfg::{self, BootConfigError, ConfigJson, ConfigRequest, Configured, WifiProfile};
-use crate::protocol::Outcome;
-use crate::report::DriveRecord;
+use crate::bootcfg::{
+    self, BootConfigError, ConfigJson, ConfigRequest, Configured, Json as Value, JsonMap,
+    WifiProfile,
+};
+use crate::report::{Ledger, UsedRow};
 use crate::source::ImageSource;
 
 pub use rows::Rows;
@@ -44,6 +49,10 @@ pub struct IdentityOptions {
 pub enum IdentityError {
     #[error("cannot read the CSV file {path}: {cause}")]
     ReadCsv { path: PathBuf, cause: io::Error },
+    #[error(
+        "cannot lock the CSV file {path} (it is locked for the whole run, so that two runs never hand out one row): {cause}"
+    )]
+    LockCsv { path: PathBuf, cause: io::Error },
     #[error("the CSV file {path} cannot be used: {reason}")]
     InvalidCsv { path: PathBuf, reason: String },
     #[error(
@@ -75,6 +84,10 @@ pub struct DriveIdentity {
     pub n: u64,
     /// The CSV data row used (1 = the line after the header).
     pub row: Option<usize>,
+    /// That row's SHA-256 ([`Rows::row_sha256`]): what a report names it by.
+    pub row_sha256: Option<String>,
+    /// The id of this drive's claim in the report (`report::Claim`).
+    pub claim: String,
     pub uuid: Option<String>,
     pub hostname: Option<String>,
     pub config: ConfigJson,
@@ -83,7 +96,7 @@ pub struct DriveIdentity {
 /// Hands out identities, one per drive.
 #[derive(Debug, Clone)]
 pub struct Identities {
-    template: Map<String, Value>,
+    template: JsonMap,
     /// The template file, for error messages.
     template_path: PathBuf,
     rows: Option<Rows>,
@@ -92,30 +105,25 @@ pub struct Identities {
     /// this run that has not failed.
     taken: BTreeSet<usize>,
     next_n: u64,
+    /// The CSV file's lock, held while any clone lives.
+    _csv_lock: Option<Arc<File>>,
 }
 
 impl Identities {
     /// The identities asked for by `options`, with `template` (the
-    /// `--config` file) as the base, continuing after the drives `earlier`
-    /// (a report's records). `Ok(None)` when every drive gets the same
+    /// `--config` file) as the base, continuing after what the report
+    /// says (`earlier`). `Ok(None)` when every drive gets the same
     /// configuration: no CSV, no `--new-uuid`, no placeholder.
     pub fn new(
         template: Option<&Path>,
         options: &IdentityOptions,
-        earlier: &[DriveRecord],
+        earlier: &Ledger,
     ) -> Result<Option<Identities>, IdentityError> {
         let (template, template_path) = match template {
-            Some(path) => {
-                let config = ConfigJson::load(path)?;
-                let value: Value = serde_json::from_slice(&config.bytes)
-                    .expect("a validated config.json is a JSON object");
-                let Value::Object(map) = value else {
-                    unreachable!("ConfigJson::parse only accepts objects")
-                };
-                (map, path.to_path_buf())
-            }
-            None => (Map::new(), PathBuf::from("config.json")),
+            Some(path) => (load_template(path)?, path.to_path_buf()),
+            None => (JsonMap::new(), PathBuf::from("config.json")),
         };
+        let csv_lock = options.each.as_deref().map(lock_csv).transpose()?;
         let rows = options.each.as_deref().map(Rows::load).transpose()?;
         let placeholders = template::uses_placeholders(&Value::Object(template.clone()));
         if rows.is_none() && !options.new_uuid && !placeholders {
@@ -130,21 +138,17 @@ impl Identities {
             });
         }
         let taken = match &rows {
-            Some(_) => earlier
-                .iter()
-                .filter(|r| r.result == Outcome::Ok)
-                .filter_map(|r| r.row)
-                .collect(),
+            Some(rows) => taken_rows(rows, &earlier.used_rows()),
             None => BTreeSet::new(),
         };
-        let next_n = earlier.iter().filter_map(|r| r.n).max().unwrap_or(0) + 1;
         let identities = Identities {
             template,
             template_path,
             rows,
             new_uuid: options.new_uuid,
             taken,
-            next_n,
+            next_n: earlier.last_n() + 1,
+            _csv_lock: csv_lock.map(Arc::new),
         };
         identities.check_every_row()?;
         Ok(Some(identities))
@@ -233,7 +237,7 @@ impl Identities {
         // `{uuid}` is the drive's uuid as written, whichever way it came.
         let uuid = match config.get(UUID_KEY) {
             Some(Value::String(uuid))
-                if !template::uses_placeholders(&Value::from(uuid.as_str())) =>
+                if !template::uses_placeholders(&Value::String(uuid.clone())) =>
             {
                 Some(uuid.clone())
             }
@@ -248,11 +252,14 @@ impl Identities {
         if !template::fill(&mut value, &values) {
             return Err(IdentityError::NoUuid);
         }
-        let hostname = value
-            .get(HOSTNAME_KEY)
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        let bytes = serde_json::to_vec(&value).expect("a JSON value always serialises");
+        let hostname = match &value {
+            Value::Object(map) => map
+                .get(HOSTNAME_KEY)
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            _ => None,
+        };
+        let bytes = value.to_bytes();
         let label = match (&self.rows, row) {
             (Some(rows), Some(row)) => PathBuf::from(format!(
                 "{} with row {row} of {}",
@@ -265,11 +272,69 @@ impl Identities {
         Ok(DriveIdentity {
             n,
             row,
+            row_sha256: match (&self.rows, row) {
+                (Some(rows), Some(row)) => Some(rows.row_sha256(row)),
+                _ => None,
+            },
+            claim: self::new_uuid(),
             uuid,
             hostname,
             config,
         })
     }
+}
+
+/// The `--config` template at `path`: its fields, numbers as written.
+fn load_template(path: &Path) -> Result<JsonMap, IdentityError> {
+    let config = ConfigJson::load(path)?;
+    match Value::parse(&config.bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => unreachable!("ConfigJson::parse only accepts JSON objects"),
+    }
+}
+
+/// Opens and locks the CSV at `path` for the whole run (waiting while
+/// another run holds it); a FIFO or other non-file is read unlocked.
+fn lock_csv(path: &Path) -> Result<File, IdentityError> {
+    let cause = |cause| IdentityError::LockCsv {
+        path: path.to_path_buf(),
+        cause,
+    };
+    // As the user, even in an elevated helper (docs/architecture.md §3).
+    let file =
+        crate::platform::open_as_user(path, crate::platform::UserOpen::Read).map_err(|cause| {
+            IdentityError::ReadCsv {
+                path: path.to_path_buf(),
+                cause,
+            }
+        })?;
+    if file.metadata().map_err(cause)?.is_file() {
+        crate::report::lock_exclusive(&file, path, "the CSV file").map_err(cause)?;
+    }
+    Ok(file)
+}
+
+/// The rows of `rows` that `used` (what a report says) names: by uuid
+/// when the row has one; else by the row's SHA-256; a record written
+/// before rows were named by value and without a uuid to match, by its
+/// row number.
+fn taken_rows(rows: &Rows, used: &[UsedRow]) -> BTreeSet<usize> {
+    let has_uuids = rows.has_column(UUID_KEY);
+    (1..=rows.cells.len())
+        .filter(|&row| {
+            let uuid = rows.cell(row, UUID_KEY);
+            let sha = rows.row_sha256(row);
+            used.iter().any(|u| {
+                let by_uuid =
+                    matches!((uuid, &u.uuid), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b));
+                let by_value = u.row_sha256.as_deref() == Some(sha.as_str());
+                let legacy = u.row_sha256.is_none()
+                    && !(has_uuids && u.uuid.is_some())
+                    && u.row == Some(row);
+                by_uuid || by_value || legacy
+            })
+        })
+        .collect()
 }
 
 /// The image of `source` configured for the drive with `identity` (and the

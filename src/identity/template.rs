@@ -1,6 +1,6 @@
 //! `{serial}`, `{n}` and `{uuid}` in the string values of a configuration.
 
-use serde_json::Value;
+use crate::bootcfg::Json as Value;
 
 const PLACEHOLDERS: [&str; 3] = ["{serial}", "{n}", "{uuid}"];
 
@@ -75,11 +75,14 @@ fn substitute(text: &str, values: &Values<'_>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    fn json(text: &str) -> Value {
+        Value::parse(text.as_bytes()).unwrap()
+    }
 
     #[test]
     fn placeholders_are_filled_in_nested_strings_only() {
-        let mut value = json!({"hostname": "node-{n}-{serial}", "a": ["{uuid}{"], "{n}": 3});
+        let mut value = json(r#"{"hostname": "node-{n}-{serial}", "a": ["{uuid}{"], "{n}": 3}"#);
         let values = Values {
             serial: "S{n}",
             n: 7,
@@ -89,13 +92,13 @@ mod tests {
         assert!(fill(&mut value, &values));
         assert_eq!(
             value,
-            json!({"hostname": "node-7-S{n}", "a": ["ab{"], "{n}": 3})
+            json(r#"{"hostname": "node-7-S{n}", "a": ["ab{"], "{n}": 3}"#)
         );
     }
 
     #[test]
     fn a_uuid_placeholder_without_a_uuid_is_refused() {
-        let mut value = json!({"name": "{uuid}"});
+        let mut value = json(r#"{"name": "{uuid}"}"#);
         let values = Values {
             serial: "",
             n: 1,

@@ -5,7 +5,9 @@ use std::fs;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::protocol::Outcome;
 use crate::report::tests::record;
+use crate::report::{Claim, Release};
 
 struct Files {
     _dir: tempfile::TempDir,
@@ -32,7 +34,11 @@ fn config(identity: &DriveIdentity) -> Value {
 
 const TEMPLATE: &str =
     r#"{"applicationId": 7, "deviceType": "raspberrypi4-64", "hostname": "dev-{n}"}"#;
-const CSV: &str = "uuid,deviceApiKey,hostname\naaaa,k1,alpha\nbbbb,k2,\ncccc,k3,gamma-{serial}\n";
+const A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const CSV: &str = "uuid,deviceApiKey,hostname\n\
+                   aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,k1,alpha\n\
+                   bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,k2,\n\
+                   cccccccccccccccccccccccccccccccc,k3,gamma-{serial}\n";
 
 #[test]
 fn each_drive_takes_the_next_row_merged_into_the_template() {
@@ -41,7 +47,7 @@ fn each_drive_takes_the_next_row_merged_into_the_template() {
         each: Some(f.csv.clone()),
         new_uuid: false,
     };
-    let mut ids = Identities::new(Some(&f.template), &options, &[])
+    let mut ids = Identities::new(Some(&f.template), &options, &Ledger::default())
         .unwrap()
         .unwrap();
     assert_eq!(ids.rows_left(), Some(3));
@@ -51,7 +57,7 @@ fn each_drive_takes_the_next_row_merged_into_the_template() {
     assert_eq!(
         config(&first),
         json!({"applicationId": 7, "deviceType": "raspberrypi4-64", "hostname": "alpha",
-               "uuid": "aaaa", "deviceApiKey": "k1"})
+               "uuid": A, "deviceApiKey": "k1"})
     );
     // An empty cell keeps the template's value, placeholders filled.
     assert_eq!(config(&second)["hostname"], "dev-2");
@@ -60,7 +66,10 @@ fn each_drive_takes_the_next_row_merged_into_the_template() {
         (first.row, second.row, third.row),
         (Some(1), Some(2), Some(3))
     );
-    assert_eq!(third.uuid.as_deref(), Some("cccc"));
+    assert_eq!(
+        third.uuid.as_deref(),
+        Some("cccccccccccccccccccccccccccccccc")
+    );
     assert_eq!(third.hostname.as_deref(), Some("gamma-SN-C"));
     assert!(matches!(
         ids.assign("x"),
@@ -75,7 +84,7 @@ fn a_failed_drive_gives_its_row_back() {
         each: Some(f.csv.clone()),
         new_uuid: false,
     };
-    let mut ids = Identities::new(Some(&f.template), &options, &[])
+    let mut ids = Identities::new(Some(&f.template), &options, &Ledger::default())
         .unwrap()
         .unwrap();
     let first = ids.assign("a").unwrap();
@@ -97,9 +106,13 @@ fn rows_written_ok_in_the_report_are_skipped_and_n_continues() {
     ok.n = Some(4);
     let mut failed = record(Some(2), Outcome::Failed);
     failed.n = Some(5);
-    let mut ids = Identities::new(Some(&f.template), &options, &[ok, failed])
-        .unwrap()
-        .unwrap();
+    let mut ids = Identities::new(
+        Some(&f.template),
+        &options,
+        &Ledger::from_records(vec![ok, failed]),
+    )
+    .unwrap()
+    .unwrap();
     assert_eq!(ids.rows_left(), Some(2));
     assert!(matches!(
         ids.check_enough_for(3),
@@ -121,7 +134,7 @@ fn new_uuids_are_fresh_32_hex_digits_and_fill_the_template() {
         each: None,
         new_uuid: true,
     };
-    let mut ids = Identities::new(Some(&f.template), &options, &[])
+    let mut ids = Identities::new(Some(&f.template), &options, &Ledger::default())
         .unwrap()
         .unwrap();
     let a = ids.assign("s").unwrap();
@@ -141,7 +154,7 @@ fn new_uuid_with_a_uuid_column_is_refused() {
         each: Some(f.csv.clone()),
         new_uuid: true,
     };
-    let err = Identities::new(Some(&f.template), &options, &[]).unwrap_err();
+    let err = Identities::new(Some(&f.template), &options, &Ledger::default()).unwrap_err();
     assert!(matches!(err, IdentityError::UuidTwice { .. }), "{err}");
 }
 
@@ -152,20 +165,105 @@ fn a_bad_row_is_refused_before_any_drive() {
         each: Some(f.csv.clone()),
         new_uuid: false,
     };
-    let err = Identities::new(Some(&f.template), &options, &[]).unwrap_err();
+    let err = Identities::new(Some(&f.template), &options, &Ledger::default()).unwrap_err();
     assert!(err.to_string().contains("row 2"), "{err}");
 }
 
 #[test]
 fn a_uuid_placeholder_needs_a_uuid() {
     let f = files(r#"{"hostname": "{uuid}"}"#, "");
-    let err = Identities::new(Some(&f.template), &IdentityOptions::default(), &[]).unwrap_err();
+    let err = Identities::new(
+        Some(&f.template),
+        &IdentityOptions::default(),
+        &Ledger::default(),
+    )
+    .unwrap_err();
     assert!(matches!(err, IdentityError::NoUuid), "{err}");
 }
 
 #[test]
 fn a_plain_template_needs_no_identities() {
     let f = files(TEMPLATE.replace("-{n}", "").as_str(), "");
-    let ids = Identities::new(Some(&f.template), &IdentityOptions::default(), &[]).unwrap();
+    let ids = Identities::new(
+        Some(&f.template),
+        &IdentityOptions::default(),
+        &Ledger::default(),
+    )
+    .unwrap();
     assert!(ids.is_none());
+}
+
+#[test]
+fn a_row_inserted_at_the_top_does_not_free_a_used_one() {
+    let f = files(TEMPLATE, CSV);
+    let options = IdentityOptions {
+        each: Some(f.csv.clone()),
+        new_uuid: false,
+    };
+    let mut ids = Identities::new(Some(&f.template), &options, &Ledger::default())
+        .unwrap()
+        .unwrap();
+    let first = ids.assign("a").unwrap();
+    let mut written = record(first.row, Outcome::Ok);
+    written.uuid = first.uuid.clone();
+    written.row_sha256 = first.row_sha256.clone();
+    drop(ids);
+    // A new row at the top: the used one is row 2 now.
+    fs::write(
+        &f.csv,
+        CSV.replacen('\n', "\ndddddddddddddddddddddddddddddddd,k0,delta\n", 1),
+    )
+    .unwrap();
+    let mut ids = Identities::new(
+        Some(&f.template),
+        &options,
+        &Ledger::from_records(vec![written]),
+    )
+    .unwrap()
+    .unwrap();
+    let rows: Vec<Option<String>> = (0..3).map(|_| ids.assign("b").unwrap().uuid).collect();
+    assert!(!rows.contains(&Some(A.to_string())), "{rows:?}");
+    assert_eq!(rows[0].as_deref(), Some("dddddddddddddddddddddddddddddddd"));
+}
+
+#[test]
+fn a_claim_holds_its_row_until_a_release_or_a_record_that_failed_ends_it() {
+    let f = files(TEMPLATE, CSV);
+    let options = IdentityOptions {
+        each: Some(f.csv.clone()),
+        new_uuid: false,
+    };
+    let claim = |id: &str, row: usize, uuid: &str| Claim {
+        claim: id.into(),
+        at: "t".into(),
+        path: "/dev/x".into(),
+        drive: None,
+        n: row as u64,
+        row: Some(row),
+        row_sha256: None,
+        uuid: Some(uuid.into()),
+        hostname: None,
+    };
+    let mut failed = record(Some(2), Outcome::Failed);
+    failed.claim = Some("two".into());
+    let ledger = Ledger {
+        records: vec![failed],
+        claims: vec![
+            claim("one", 1, A),
+            claim("two", 2, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"),
+            claim("three", 3, "cccccccccccccccccccccccccccccccc"),
+        ],
+        releases: vec![Release {
+            claim: "three".into(),
+            at: "t".into(),
+            reason: "refused".into(),
+        }],
+    };
+    let ids = Identities::new(Some(&f.template), &options, &ledger)
+        .unwrap()
+        .unwrap();
+    // Row 1's claim never ended (a crash): it stays taken.
+    assert_eq!(ids.rows_left(), Some(2));
+    assert_eq!(ids.clone().assign("s").unwrap().row, Some(2));
+    assert_eq!(ids.clone().assign("s").unwrap().n, 4);
 }

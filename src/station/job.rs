@@ -15,7 +15,7 @@ use crate::engine::{
 };
 use crate::identity::DriveIdentity;
 use crate::protocol::Outcome;
-use crate::report::{DriveRecord, mb_per_s, rfc3339};
+use crate::report::{Claim, DriveRecord, Marker, Release, mb_per_s, rfc3339};
 use crate::source::ImageSource;
 
 /// What every drive of a station shares.
@@ -169,6 +169,8 @@ pub fn new_record(
         row: identity.and_then(|i| i.row),
         uuid: identity.and_then(|i| i.uuid.clone()),
         hostname: identity.and_then(|i| i.hostname.clone()),
+        row_sha256: identity.and_then(|i| i.row_sha256.clone()),
+        claim: identity.map(|i| i.claim.clone()),
         written_bytes: 0,
         verified_bytes: 0,
         mb_per_s: None,
@@ -177,6 +179,31 @@ pub fn new_record(
         error: None,
         offset: None,
     }
+}
+
+/// The claim on `identity` of a drive at `path` about to be written: the
+/// report line that keeps its row from any other run (`report::Claim`).
+pub fn claim(identity: &DriveIdentity, path: &Path, seen: Option<&SeenDrive>) -> Marker {
+    Marker::Claim(Claim {
+        claim: identity.claim.clone(),
+        at: rfc3339(SystemTime::now()),
+        path: path.display().to_string(),
+        drive: seen.map(|s| s.id.clone()),
+        n: identity.n,
+        row: identity.row,
+        row_sha256: identity.row_sha256.clone(),
+        uuid: identity.uuid.clone(),
+        hostname: identity.hostname.clone(),
+    })
+}
+
+/// The release of the claim on `identity`: nothing was written, `reason`.
+pub fn release(identity: &DriveIdentity, reason: &str) -> Marker {
+    Marker::Release(Release {
+        claim: identity.claim.clone(),
+        at: rfc3339(SystemTime::now()),
+        reason: reason.to_string(),
+    })
 }
 
 /// `record` with its target's outcome, `seconds` after it started.

@@ -31,7 +31,7 @@ use std::time::Duration;
 use crossbeam_channel::Sender;
 
 pub use drive::{Eligibility, LARGE_DRIVE_BYTES, SeenDrive};
-pub use job::{Shared, complete, new_record};
+pub use job::{Shared, claim, complete, new_record, release};
 
 use crate::bootcfg::{self, BootConfigError};
 use crate::engine::{FlashEvent, SharedImage, SpoolConfig};
@@ -160,7 +160,7 @@ impl Station {
                 let (report, earlier) = Report::open(path)?;
                 (Some(report), earlier)
             }
-            None => (None, Vec::new()),
+            None => (None, crate::report::Ledger::default()),
         };
         let identities =
             Identities::new(flash.config.config.as_deref(), &options.identity, &earlier)?;
@@ -298,6 +298,15 @@ impl Station {
                             },
                             None => None,
                         };
+                        if let Some(reason) = self.claim(&seen, identity.as_ref(), &mut summary) {
+                            summary.skipped += 1;
+                            let _ = events.send(StationEvent::Warning(reason.clone()));
+                            let _ = events.send(StationEvent::Skipped {
+                                drive: seen,
+                                reason,
+                            });
+                            continue;
+                        }
                         let _ = events.send(StationEvent::Flashing {
                             drive: seen.clone(),
                             identity: identity.clone().map(Box::new),
@@ -309,6 +318,32 @@ impl Station {
             }
         }
         summary
+    }
+
+    /// Claims `identity` for `seen` in the report before the drive is
+    /// written; when the claim cannot be recorded, the row goes back and
+    /// the reason is returned: the drive is not written.
+    fn claim(
+        &mut self,
+        seen: &SeenDrive,
+        identity: Option<&DriveIdentity>,
+        summary: &mut Summary,
+    ) -> Option<String> {
+        let (Some(report), Some(identity)) = (&mut self.report, identity) else {
+            return None;
+        };
+        let error = report
+            .append_marker(&claim(identity, seen.path(), Some(seen)))
+            .err()?;
+        summary.report_failed = true;
+        if let Some(identities) = &mut self.identities {
+            identities.release(identity);
+        }
+        Some(format!(
+            "cannot claim a row in the report {}: {error}; {} is not written, as no record could say which identity it got",
+            report.path().display(),
+            seen.path().display()
+        ))
     }
 
     /// Whether `--count` drives are finished (or started: the last ones

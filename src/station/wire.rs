@@ -4,11 +4,12 @@
 
 use super::StationEvent;
 use crate::engine::FlashEvent;
-use crate::protocol::{Outcome, WireEvent};
+use crate::protocol::{ErrorKind, Outcome, WireEvent};
 
 impl StationEvent {
-    /// The protocol lines of this event (none for a warning, which is for
-    /// people).
+    /// The protocol lines of this event; a warning (a report line that
+    /// could not be written) is an `error` event of kind `report`, which
+    /// stops nothing.
     pub fn to_wire(&self) -> Vec<WireEvent> {
         let path = |drive: &super::SeenDrive| drive.path().display().to_string();
         match self {
@@ -66,7 +67,10 @@ impl StationEvent {
             } => vec![WireEvent::ejected(path(drive), result)],
             // The record says everything a `target_done` says, also for a
             // drive that failed before its run began.
-            StationEvent::Flash { .. } | StationEvent::Warning(_) => Vec::new(),
+            StationEvent::Flash { .. } => Vec::new(),
+            StationEvent::Warning(message) => {
+                vec![WireEvent::error(ErrorKind::Report, message.clone())]
+            }
             StationEvent::Finished { drive, record } => vec![WireEvent::TargetDone {
                 target: path(drive),
                 ok: record.result == Outcome::Ok,

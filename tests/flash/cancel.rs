@@ -234,3 +234,61 @@ fn ctrl_c_stops_the_flash_within_two_seconds() {
         "exit 1 after Ctrl-C in {took:?}: {said}"
     );
 }
+
+/// `verify` writes nothing: Ctrl-C during it says the verification was
+/// interrupted and the drive is unchanged, never that it is incomplete.
+#[test]
+fn ctrl_c_during_verify_says_the_drive_is_unchanged_not_incomplete() {
+    let dir = tempfile::tempdir_in("/dev/shm").unwrap();
+    let image = dir.path().join("large.img");
+    write_large_image(&image);
+    // A file target holding the image: verify compares to its end unless
+    // stopped.
+    let target = dir.path().join("card.img");
+    std::fs::copy(&image, &target).unwrap();
+    let mut child = imprint()
+        .arg("verify")
+        .arg(&image)
+        .arg("-t")
+        .arg(&target)
+        .arg("--json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let mut seen = Vec::new();
+    // Interrupt once comparing has begun.
+    for line in lines.by_ref() {
+        let event: Value = serde_json::from_str(&line.unwrap()).unwrap();
+        seen.push(event.clone());
+        assert_ne!(
+            event["event"], "target_done",
+            "done before Ctrl-C: {seen:#?}"
+        );
+        if event["event"] == "progress" && event["bytes"].as_u64() > Some(0) {
+            break;
+        }
+    }
+    interrupt(&child);
+    seen.extend(lines.map(|l| serde_json::from_str::<Value>(&l.unwrap()).unwrap()));
+    let (status, _) = wait_at_most(&mut child, STOP_EVENTUALLY);
+    let output = child.wait_with_output().unwrap();
+    let said = format!("{seen:?}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(status.code(), Some(1), "{said}");
+    assert!(!said.contains("incomplete"), "{said}");
+    assert!(said.contains("verification was interrupted"), "{said}");
+    let done: Vec<_> = seen
+        .iter()
+        .filter(|e| e["event"] == "target_done")
+        .collect();
+    assert_eq!(done[0]["outcome"], "cancelled", "{said}");
+    assert!(
+        done[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("the drive is unchanged"),
+        "{said}"
+    );
+}

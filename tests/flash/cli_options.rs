@@ -301,3 +301,22 @@ fn eject_reports_each_flashed_drive_safe_to_remove_before_the_end_and_leaves_fil
         "ejected comes after the drive's target_done and before done: {names:?}"
     );
 }
+
+/// clap turns `{n}` in help text into a line break: the placeholder must
+/// still read `{n}`, in `flash` and `station` alike.
+#[test]
+fn help_names_the_n_placeholder() {
+    for command in ["flash", "station"] {
+        let out = run_imprint([command, "--help"]);
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{command} --help: {help}");
+        assert!(
+            help.contains("{serial}, {n} (the drive's number"),
+            "{command} --help: {help}"
+        );
+        assert!(
+            !help.contains('\x1b'),
+            "no escape codes in a pipe: {help:?}"
+        );
+    }
+}

@@ -95,11 +95,13 @@ impl Setup {
     }
 }
 
+/// The drive records of the report (claims and releases left out).
 fn report_lines(path: &Path) -> Vec<Value> {
     fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l.get("record").is_none())
         .collect()
 }
 

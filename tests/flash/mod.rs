@@ -22,6 +22,7 @@ mod fixtures;
 mod holds_image;
 mod http;
 mod http_splice;
+mod identity_rows;
 mod json;
 mod layouts;
 mod one_storage;

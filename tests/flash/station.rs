@@ -432,3 +432,71 @@ fn again_flashes_a_drive_that_comes_back() {
     let now = again.contents();
     ExpectedImage::test_img().assert_is(&now[..TEST_IMG_BYTES], "the card flashed again");
 }
+
+/// A station whose record file cannot grow (a full filesystem): a drive
+/// without an identity is flashed, and the record it cannot write is an
+/// `error` event of kind `report` (exit 1); a drive that takes an identity
+/// is not written at all, since its claim cannot be recorded.
+#[test]
+fn a_record_the_station_cannot_write_is_an_event_and_a_claim_it_cannot_write_stops_the_drive() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let dir = tempfile::tempdir().unwrap();
+    let full = crate::support::full_fs::FullFilesystem::new(dir.path(), "report.jsonl");
+    let report = full.file.display().to_string();
+    let mut station = Station::start(dir.path(), &["--report", &report]);
+    let card = PatternedDrive::create(dir.path(), "card.bin", DRIVE_BYTES, 5);
+    assert_eq!(station.done(card.device())["outcome"], "ok");
+    let error = station.wait_for("the report error", |e| e["event"] == "error");
+    assert_eq!(error["kind"], "report", "{error}");
+    let device = card.device().display().to_string();
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{device} is not recorded")),
+        "{error}"
+    );
+    let (code, _) = station.interrupt();
+    assert_eq!(code, 1, "a drive not recorded fails the station");
+    drop(card);
+
+    let image =
+        crate::support::balena_image::small_resin_boot(dir.path(), "balena.img", 12, 2, &[]);
+    let config = dir.path().join("config.json");
+    std::fs::write(
+        &config,
+        r#"{"deviceType": "raspberrypi4-64", "hostname": "node-{n}"}"#,
+    )
+    .unwrap();
+    let pattern = format!("{}/id-*", dir.path().display());
+    let config = config.display().to_string();
+    let mut station = Station::start_with(
+        &image.path,
+        &pattern,
+        &["--config", &config, "--new-uuid", "--report", &report],
+    );
+    let size = std::fs::metadata(&image.path).unwrap().len() as usize + (1 << 20);
+    let card = PatternedDrive::create(dir.path(), "id-card.bin", size, 6);
+    let id = drive_id(&card);
+    let skipped = station.wait_for("the card skipped", |e| {
+        e["event"] == "skipped" && e["drive"] == id.as_str()
+    });
+    assert!(
+        skipped["reason"].as_str().unwrap().contains("cannot claim"),
+        "{skipped}"
+    );
+    let (code, events) = station.interrupt();
+    assert_eq!(code, 1, "{events:#?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "error" && e["kind"] == "report")
+    );
+    assert!(
+        !events.iter().any(|e| e["event"] == "flashing"),
+        "{events:#?}"
+    );
+    card.assert_unchanged();
+    assert_eq!(std::fs::read(&full.file).unwrap(), b"");
+}

@@ -6,6 +6,7 @@
 pub mod balena_image;
 pub mod faultdev;
 pub mod flashing;
+pub mod full_fs;
 pub mod http_server;
 pub mod loopdev;
 pub mod throttle;

@@ -49,6 +49,7 @@ pub fn station_screen_ui(ui: &mut egui::Ui, screen: &StationScreen, actions: &mu
                     });
                     ui.add_space(8.0);
                 }
+                warnings_ui(ui, &screen.board.warnings);
                 if screen.run.is_none() && !screen.ended {
                     setup_ui(ui, screen, actions);
                 } else {
@@ -56,6 +57,21 @@ pub fn station_screen_ui(ui: &mut egui::Ui, screen: &StationScreen, actions: &mu
                 }
             });
     });
+}
+
+/// What the station could not record, above the tiles: a drive written
+/// but not in the record file is something to fix now, not to find later.
+fn warnings_ui(ui: &mut egui::Ui, warnings: &[String]) {
+    if warnings.is_empty() {
+        return;
+    }
+    widgets::banner_frame().show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        for warning in warnings {
+            ui.label(RichText::new(format!("Not recorded: {warning}")).color(theme::ERROR));
+        }
+    });
+    ui.add_space(8.0);
 }
 
 fn top_bar_ui(ui: &mut egui::Ui, screen: &StationScreen, actions: &mut Vec<Action>) {
