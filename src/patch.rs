@@ -22,7 +22,7 @@ pub struct Patch {
     /// The offset of the patched region in the image.
     pub offset: u64,
     /// The region's length: all of it is *used* in the map of used bytes,
-    /// whatever the runs (DESIGN.md §9).
+    /// whatever the runs (docs/architecture.md §11).
     pub len: u64,
     /// Sorted, disjoint, each at a multiple of [`BLOCK`] from `offset`.
     runs: Arc<Vec<Run>>,

@@ -579,7 +579,7 @@ fn flash_config_to_two_loop_devices() {
                 start["config_sha256"],
                 sha256_hex(balena_image::FLEET_CONFIG_COMPACT.as_bytes())
             );
-            // DESIGN.md §9: the run's hash is the image's as published, each
+            // docs/architecture.md §11: the run's hash is the image's as published, each
             // drive's that of its bytes as written (configured).
             let events: Vec<serde_json::Value> = stdout
                 .lines()

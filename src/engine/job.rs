@@ -18,7 +18,7 @@ pub struct FlashJob {
     /// Read every target back and compare it with the image.
     pub verify: bool,
     /// The SHA-256 (hex) the decompressed image must have (without any
-    /// patch: the hash its publisher lists, DESIGN.md §9).
+    /// patch: the hash its publisher lists, docs/architecture.md §11).
     pub expected_sha256: Option<String>,
     /// Each target's patch (its configured boot partition), by the index of
     /// `targets`; a target past the end of this list has none. Each target

@@ -111,7 +111,7 @@ pub fn flash(
 
 /// With several targets, a compressed image larger than the spool's memory
 /// may go to a cache file as large as the image: refused up front when the
-/// cache directory has less free space than that (DESIGN.md §9).
+/// cache directory has less free space than that (docs/architecture.md §11).
 fn check_cache_space(
     job: &FlashJob,
     targets: usize,

@@ -38,7 +38,7 @@ use crate::platform;
 use crate::source::ImageSource;
 use crate::target::AlignedBuf;
 
-/// Bytes of decoded image held in memory at most (DESIGN.md §9).
+/// Bytes of decoded image held in memory at most (docs/architecture.md §11).
 pub const MEMORY_BUDGET: usize = 256 << 20;
 
 /// Memory each target needs besides the spool (a buffer to read a chunk it

@@ -73,7 +73,7 @@ impl TargetRun<'_> {
         verified: &mut bool,
     ) -> Result<[u8; 32], TargetFailure> {
         // With a patch, the target's bytes are not the image's: their hash
-        // is taken as they are written (DESIGN.md §9, "Which SHA-256").
+        // is taken as they are written (docs/architecture.md §11 "Which SHA-256").
         let mut own_sha = self.patch.map(|_| Sha256::new());
         let Some(digests) = &self.digests else {
             self.write(counts, None, &AtomicBool::new(false), &mut own_sha)?;
@@ -223,7 +223,7 @@ impl TargetRun<'_> {
 
     /// The ranges of `chunk` to write: its used ranges; on a file target
     /// also every unused range that is not all zeros, so that a file always
-    /// holds exactly the image (the zeros are holes, DESIGN.md §9).
+    /// holds exactly the image (the zeros are holes, docs/architecture.md §11).
     fn ranges_to_write(&self, payload: &Payload, used: &[Range<u64>]) -> Vec<Range<u64>> {
         let mut ranges = used.to_vec();
         if self.info.kind == TargetKind::File {

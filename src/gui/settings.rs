@@ -4,7 +4,7 @@
 //! all drives", the last WiFi network name (never its password), the
 //! run options, and the decompressed sizes learned by flashing images whose
 //! format records none — so a too-small drive is blocked before it is
-//! erased the next time (DESIGN §9 "Sizes").
+//! erased the next time (docs/architecture.md §11 "Sizes").
 //!
 //! A missing or unreadable file is an empty one, and a failed write is
 //! ignored: remembering is a convenience, never a reason to fail.

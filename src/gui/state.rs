@@ -179,7 +179,7 @@ pub struct FlashRun {
     /// The decompressed image's SHA-256, without configuration (`done`).
     pub image_sha256: Option<String>,
     /// The bytes as written to the drives (`target_done`): with a
-    /// configuration, not the image's (DESIGN.md §9, "Which SHA-256").
+    /// configuration, not the image's (docs/architecture.md §11 "Which SHA-256").
     pub written_sha256: Option<String>,
     /// Why the run was refused before writing anything.
     pub refused: Option<Vec<String>>,

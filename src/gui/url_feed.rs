@@ -1,7 +1,7 @@
 //! An image at a URL flashed through the privileged helper: the app
 //! downloads it as the user and streams the bytes into the helper's
 //! standard input (`imprint flash - …`), so proxies and credentials stay
-//! with the user and no download runs as root (DESIGN §9). The download's
+//! with the user and no download runs as root (docs/architecture.md §11). The download's
 //! progress and retries become the run's events here, since the helper only
 //! sees a pipe.
 //!

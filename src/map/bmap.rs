@@ -9,7 +9,7 @@
 //! A bmap never makes Imprint write less than the map of used bytes:
 //! made from an image's holes, it misses ext4's zeroed but allocated
 //! metadata, so its ranges are added to the filesystems' map (their union,
-//! DESIGN.md §9). What it adds is a check: each range's checksum is
+//! docs/architecture.md §11). What it adds is a check: each range's checksum is
 //! compared with the image's bytes as they stream past ([`BmapChecker`]),
 //! and the image size is known up front.
 //!

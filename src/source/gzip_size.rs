@@ -2,7 +2,7 @@
 //!
 //! gzip records no size up front; each member ends with ISIZE, its
 //! decompressed length modulo 4 GiB. The last member's ISIZE is never more
-//! than the whole image (DESIGN.md §9): later members only add, and the
+//! than the whole image (docs/architecture.md §11): later members only add, and the
 //! modulo only takes away. So a drive smaller than it can be refused before
 //! it is erased. But a truncated download ends in compressed bytes, not a
 //! trailer, and those read as a random ISIZE; the bound is therefore used

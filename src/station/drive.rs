@@ -1,6 +1,6 @@
 //! A drive as the station sees it: its stable id, what `--match` is tested
-//! against, and whether it may be flashed (DESIGN §9 "Station identity and
-//! safety").
+//! against, and whether it may be flashed (docs/architecture.md §11 "Station identity
+//! and safety").
 
 use std::path::PathBuf;
 
@@ -29,7 +29,7 @@ impl SeenDrive {
     /// `insertion` numbers the drives seen by this station, to tell apart
     /// drives with no identity of their own; `reader_slot` says the device
     /// stayed while its medium was changed (a card reader), so its serial
-    /// names the reader, not the card (DESIGN §9).
+    /// names the reader, not the card (docs/architecture.md §11).
     pub fn new(drive: Drive, media: MediaIdentity, insertion: u64, reader_slot: bool) -> SeenDrive {
         let id = if let Some(cid) = &media.cid {
             format!("cid:{cid}")

@@ -3,7 +3,7 @@
 //! flashed; every drive inserted afterwards that is eligible starts
 //! flashing at once, alone, at its own pace, with its own identity; each
 //! ends in a report record; nothing is flashed twice in a run
-//! (docs/architecture.md §10, DESIGN §9 "Station identity and safety").
+//! (docs/architecture.md §10, §11 "Station identity and safety").
 //!
 //! ```text
 //! poll (sysfs snapshot) ─▶ new drive ─▶ eligible? ─▶ identity ─▶ station/<dev> thread

@@ -138,7 +138,7 @@ fn three_rows_three_drives_each_with_its_own_config_json() {
         assert_eq!(&s.config_on(drive), expected, "{}", drive.name());
         s.assert_rest_is_the_image(drive);
     }
-    // The image's hash is the unconfigured image's (DESIGN §9); each
+    // The image's hash is the unconfigured image's (docs/architecture.md §11); each
     // target's is its own bytes.
     let all = json_events(&out);
     let done = events(&all, "done")[0];

@@ -469,7 +469,7 @@ fn a_valid_config_json_is_embedded_in_the_written_image() {
         shows(h, "Flash complete") || shows(h, "Flash failed")
     });
     assert!(shows(&h, "Flash complete"));
-    // Both checksums (DESIGN.md §9): the image's as published, and the
+    // Both checksums (docs/architecture.md §11): the image's as published, and the
     // image as written, which with a configuration is another; the boot
     // partition holds the compact config.json.
     let written_image = std::fs::read(&target).unwrap();
