@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::args::ConfigureArgs;
 use super::refuse;
-use crate::bootcfg::{self, Configured, PatchedReader};
+use crate::bootcfg::{Configured, PatchedReader};
 use crate::platform::{self, UserOpen};
 use crate::protocol::{ErrorKind, WireBootPartition, WireEvent};
 use crate::request::Exit;
@@ -77,7 +77,7 @@ pub fn run(args: ConfigureArgs) -> Exit {
         Ok(source) => source,
         Err(e) => return refuse(args.json, ErrorKind::Image, &e.to_string()),
     };
-    let configured = match bootcfg::prepare(&source, &(&args.config).into()) {
+    let configured = match crate::request::configure(&source, &(&args.config).into()) {
         Ok(Some(configured)) => configured,
         Ok(None) => {
             return refuse(args.json, ErrorKind::Usage, "configure needs --config FILE");

@@ -20,6 +20,7 @@ use super::hasher::{self, Digests, ShaCell};
 use super::spool::{self, Spool, SpoolConfig};
 use super::{FlashEvent, Refusal, TargetFailure, TargetOutcome, reader, writer};
 use crate::hex::hex;
+use crate::map::bmap::Bmap;
 use crate::patch::Patch;
 use crate::source::ImageSource;
 use crate::target::{self, OpenTargetFile, TargetInfo, TargetOpener};
@@ -56,12 +57,14 @@ impl SharedImage {
     /// Starts decoding `source`. `patched` are the regions any target's
     /// patch may cover (the boot partition): always used in the map, so
     /// that every target writes and verifies them whole. `full` writes every
-    /// byte. `config.retain_all` is implied. Refused when the image may not
+    /// byte; `bmap`, when the image has one, maps the used bytes as it does
+    /// for `flash` (its range checksums checked). `config.retain_all` is implied. Refused when the image may not
     /// fit in memory and the cache directory lacks the space for it.
     pub fn start(
         source: ImageSource,
         patched: Vec<Range<u64>>,
         full: bool,
+        bmap: Option<Arc<Bmap>>,
         config: SpoolConfig,
     ) -> Result<SharedImage, Refusal> {
         let config = SpoolConfig {
@@ -118,8 +121,14 @@ impl SharedImage {
             threads.push(spawn(
                 "reader",
                 Box::new(move || {
-                    // A station maps by filesystems only: it reads no bmap.
-                    let result = reader::read_image(&source, &patched, None, full, &spool, &stop);
+                    let result = reader::read_image(
+                        &source,
+                        &patched,
+                        bmap.as_deref(),
+                        full,
+                        &spool,
+                        &stop,
+                    );
                     *read.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
                 }),
             ));

@@ -262,18 +262,29 @@ impl ImprintApp {
             helper::start(job, &self.helper, ctx)
         } else {
             let configured = match &self.config_status {
-                ConfigStatus::Valid(configured) => Some(configured.as_ref()),
+                ConfigStatus::Valid(configured) => Some(configured.as_ref().clone()),
                 _ => None,
             };
-            let mut job = request::job(
-                info.source.clone(),
+            // The image and its configuration are already open and checked;
+            // the rest (a bmap beside the image, --full) as for the command
+            // line (docs/architecture.md §1).
+            let options = request::FlashOptions {
+                image: info.source.path().to_path_buf(),
                 targets,
-                configured,
-                self.run_options.verify,
-                None,
-            );
-            job.full = self.run_options.full;
-            engine_run::start(job, self.run_options.eject, ctx)
+                config: self.config.to_options(),
+                verify: self.run_options.verify,
+                expected_sha256: None,
+                full: self.run_options.full,
+                eject: self.run_options.eject,
+                bmap: request::BmapChoice::Beside,
+            };
+            match request::prepare_opened(info.source.clone(), configured, &options) {
+                Ok(prepared) => engine_run::start(prepared.job, self.run_options.eject, ctx),
+                Err(e) => {
+                    self.notice = Some(super::message::image_unreadable(&e.to_string()));
+                    return;
+                }
+            }
         };
         self.notice = None;
         self.screen = Screen::Flashing { run, running };

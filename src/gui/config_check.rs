@@ -1,7 +1,7 @@
 //! The "balenaOS configuration" form: a config.json and optional WiFi
 //! credentials, validated against the selected image as the user types.
 //!
-//! Validation ([`bootcfg::prepare`], as for the command line) reads the image's boot partition,
+//! Validation ([`request::configure`](crate::request::configure), as for the command line) reads the image's boot partition,
 //! which for a compressed image means decompressing its start, so it runs on
 //! a thread; each edit starts a new check and older results are dropped.
 
@@ -86,7 +86,8 @@ impl ConfigCheck {
                 let tx = tx.clone();
                 move || {
                     let result =
-                        bootcfg::prepare(&source, &options).map_err(|e| message::config_error(&e));
+                        crate::request::configure(&source, &options)
+                        .map_err(|e| message::config_error(&e));
                     let _ = tx.send(result);
                     ctx.request_repaint();
                 }

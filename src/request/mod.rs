@@ -13,8 +13,10 @@ mod run;
 
 pub use eject::eject;
 pub use exit::Exit;
-pub(crate) use prepare::normalise_sha256;
-pub use prepare::{BmapChoice, FlashOptions, Prepared, RequestError, job, prepare};
+pub use prepare::{
+    BmapChoice, FlashOptions, Prepared, RequestError, configure, prepare, prepare_opened,
+    prepare_source,
+};
 pub use run::{Mode, Run, download_event, spawn};
 
 pub use crate::bootcfg::ConfigOptions;

@@ -82,19 +82,91 @@ impl RequestError {
 }
 
 /// Opens the image, checks the expected SHA-256 and prepares the
-/// configuration; returns the job to run.
+/// configuration; returns the job to run. The one path from plain options
+/// to a job: `flash`, `verify`, the app's helper (which runs `flash`) and,
+/// for its shared part, the station (docs/architecture.md §1).
 pub fn prepare(options: &FlashOptions) -> Result<Prepared, RequestError> {
-    let expected_sha256 = options
+    let expected_sha256 = expected_sha256(options)?;
+    let source = ImageSource::open(&options.image).map_err(RequestError::Image)?;
+    from_source(source, expected_sha256, options)
+}
+
+/// As [`prepare`], for an image the caller has opened from `options.image`
+/// to look at it first (the station refuses a stream before anything
+/// else is read).
+pub fn prepare_source(
+    source: ImageSource,
+    options: &FlashOptions,
+) -> Result<Prepared, RequestError> {
+    let expected_sha256 = expected_sha256(options)?;
+    from_source(source, expected_sha256, options)
+}
+
+fn from_source(
+    source: ImageSource,
+    expected_sha256: Option<String>,
+    options: &FlashOptions,
+) -> Result<Prepared, RequestError> {
+    let bmap = bmap_for(&options.image, &options.bmap, &source)?;
+    let configured = configure(&source, &options.config).map_err(RequestError::Config)?;
+    Ok(assemble(source, configured, bmap, expected_sha256, options))
+}
+
+/// As [`prepare`], for an image the caller has already opened and probed
+/// and a configuration it has already prepared from it (the app, which
+/// checks the configuration as the user types): the same bmap, `--sha256`
+/// and `--full` rules. `options.image` and `options.config` are not read
+/// again; the bmap beside `source`'s path is.
+pub fn prepare_opened(
+    source: ImageSource,
+    configured: Option<Configured>,
+    options: &FlashOptions,
+) -> Result<Prepared, RequestError> {
+    let expected_sha256 = expected_sha256(options)?;
+    let image = source.path().to_path_buf();
+    let bmap = bmap_for(&image, &options.bmap, &source)?;
+    Ok(assemble(source, configured, bmap, expected_sha256, options))
+}
+
+/// The configured boot partition `options` ask for in `source`, if any:
+/// the one place a configuration is checked and made (the runs, `imprint
+/// configure`, the app's check as the user types).
+pub fn configure(
+    source: &ImageSource,
+    options: &ConfigOptions,
+) -> Result<Option<Configured>, BootConfigError> {
+    bootcfg::prepare(source, options)
+}
+
+/// The expected SHA-256 of `options`, normalised.
+fn expected_sha256(options: &FlashOptions) -> Result<Option<String>, RequestError> {
+    options
         .expected_sha256
         .as_deref()
         .map(normalise_sha256)
-        .transpose()?;
-    let source = ImageSource::open(&options.image).map_err(RequestError::Image)?;
-    let bmap = load_bmap(&options.image, &options.bmap).map_err(RequestError::Bmap)?;
+        .transpose()
+}
+
+/// The bmap `choice` names for `image`, loaded and checked against `source`.
+fn bmap_for(
+    image: &Path,
+    choice: &BmapChoice,
+    source: &ImageSource,
+) -> Result<Option<Arc<Bmap>>, RequestError> {
+    let bmap = load_bmap(image, choice).map_err(RequestError::Bmap)?;
     if let Some(bmap) = &bmap {
-        check_bmap_size(bmap, &source)?;
+        check_bmap_size(bmap, source)?;
     }
-    let configured = bootcfg::prepare(&source, &options.config).map_err(RequestError::Config)?;
+    Ok(bmap.map(Arc::new))
+}
+
+fn assemble(
+    source: ImageSource,
+    configured: Option<Configured>,
+    bmap: Option<Arc<Bmap>>,
+    expected_sha256: Option<String>,
+    options: &FlashOptions,
+) -> Prepared {
     let mut job = job(
         source,
         options.targets.clone(),
@@ -103,9 +175,9 @@ pub fn prepare(options: &FlashOptions) -> Result<Prepared, RequestError> {
         expected_sha256,
     );
     job.full = options.full;
-    job.bmap = bmap.map(Arc::new);
+    job.bmap = bmap;
     job.inputs = run_inputs(options, job.bmap.as_deref());
-    Ok(Prepared { job, configured })
+    Prepared { job, configured }
 }
 
 /// The run's own files a target must never be (docs/architecture.md §3).
@@ -152,7 +224,7 @@ fn check_bmap_size(bmap: &Bmap, source: &ImageSource) -> Result<(), RequestError
 
 /// The job that writes `source` (with `configured` in it) to `targets`: the
 /// one place a [`FlashJob`] is assembled.
-pub fn job(
+fn job(
     source: ImageSource,
     targets: Vec<PathBuf>,
     configured: Option<&Configured>,

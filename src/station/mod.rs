@@ -38,7 +38,7 @@ use crate::engine::{FlashEvent, SharedImage, SpoolConfig};
 use crate::identity::{DriveIdentity, Identities, IdentityError, IdentityOptions};
 use crate::protocol::Outcome;
 use crate::report::{DriveRecord, Report, ReportError};
-use crate::request::{FlashOptions, RequestError};
+use crate::request::{FlashOptions, Prepared, RequestError};
 use crate::source::{ImageSource, InputKind};
 
 /// The drives a station plans memory for: a hub of sixteen ports (more
@@ -149,11 +149,10 @@ impl Station {
         if source.input_kind() == InputKind::Stream {
             return Err(StationError::StreamImage(flash.image.clone()));
         }
-        let expected_sha256 = match &flash.expected_sha256 {
-            Some(hex) => Some(crate::request::normalise_sha256(hex)?),
-            None => None,
-        };
-        let configured = bootcfg::prepare(&source, &flash.config).map_err(RequestError::Config)?;
+        // The same preparation as `flash`: the expected SHA-256, a bmap
+        // beside the image, the configuration (docs/architecture.md §10).
+        let Prepared { job, configured } = crate::request::prepare_source(source, flash)?;
+        let source = job.source;
         let wifi = flash.config.check_wifi().map_err(RequestError::Config)?;
         let (report, earlier) = match &options.report {
             Some(path) => {
@@ -185,6 +184,7 @@ impl Station {
             source.clone(),
             patched,
             flash.full,
+            job.bmap,
             SpoolConfig::for_targets(CONCURRENT_DRIVES),
         )
         .map_err(|refusal| StationError::Spool(refusal.reason))?;
@@ -195,7 +195,7 @@ impl Station {
             wifi,
             verify: flash.verify,
             full: flash.full,
-            expected_sha256,
+            expected_sha256: job.expected_sha256,
             eject: flash.eject,
         };
         // Last: the drives present now are the ones the station will not
