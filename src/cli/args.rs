@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::identity::IdentityOptions;
+use crate::request::IdentityOptions;
 use crate::request::{BmapChoice, ConfigOptions};
 
 #[derive(Debug, Parser)]

@@ -16,9 +16,7 @@ use crate::bootcfg::{BootConfigError, Configured};
 use crate::disk::StreamEnd;
 use crate::engine::{self, FlashEvent, FlashJob, FlashReport, Refusal, hex};
 use crate::humanize;
-use crate::identity::{Identities, IdentityError, IdentityOptions};
 use crate::protocol::{ErrorKind, WireEvent};
-use crate::report::Ledger;
 use crate::request::{self, Exit, FlashOptions, Mode, Prepared, RequestError};
 use crate::source::{ImageSource, STDIN_NAME};
 use crate::target::{self, RunInput, TargetInfo};
@@ -194,16 +192,7 @@ fn per_drive_refusal(args: &VerifyArgs) -> Option<String> {
         ));
     }
     let template = args.config.config.as_deref()?;
-    let per_drive = match Identities::new(
-        Some(template),
-        &IdentityOptions::default(),
-        &Ledger::default(),
-    ) {
-        Ok(identities) => identities.is_some(),
-        Err(IdentityError::NoUuid) => true,
-        // A config that cannot be read is refused by the run, naming it.
-        Err(_) => false,
-    };
+    let per_drive = request::per_drive::is_per_drive_template(template);
     per_drive.then(|| {
         format!(
             "{} uses {{serial}}, {{n}} or {{uuid}}: each drive was written with those filled in, so the template itself matches none of them; {HOW}",

@@ -645,7 +645,8 @@ fn targets_joining_a_shared_image_late_get_all_of_it_with_their_own_patch() {
         retain_all: false,
     };
     let source = ImageSource::open(&gz).unwrap();
-    let shared = super::SharedImage::start(source, vec![patch_a.range()], false, None, config).unwrap();
+    let shared =
+        super::SharedImage::start(source, vec![patch_a.range()], false, None, config).unwrap();
     let disks = MockDisks(vec![
         MockDisk::named(IMAGE_LEN, 512, "/dev/mockA"),
         MockDisk::named(IMAGE_LEN, 4096, "/dev/mockB"),

@@ -121,14 +121,8 @@ impl SharedImage {
             threads.push(spawn(
                 "reader",
                 Box::new(move || {
-                    let result = reader::read_image(
-                        &source,
-                        &patched,
-                        bmap.as_deref(),
-                        full,
-                        &spool,
-                        &stop,
-                    );
+                    let result =
+                        reader::read_image(&source, &patched, bmap.as_deref(), full, &spool, &stop);
                     *read.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
                 }),
             ));

@@ -85,8 +85,7 @@ impl ConfigCheck {
             .spawn({
                 let tx = tx.clone();
                 move || {
-                    let result =
-                        crate::request::configure(&source, &options)
+                    let result = crate::request::configure(&source, &options)
                         .map_err(|e| message::config_error(&e));
                     let _ = tx.send(result);
                     ctx.request_repaint();

@@ -1,15 +1,19 @@
 //! The layer below both front ends: what a user asks for, as plain options;
 //! the one place that turns them into a [`FlashJob`]; the one way to run
 //! the engine on a thread with events and cancellation; and the exit status
-//! of a run.
+//! of a run; per-drive identities and the report ([`per_drive`]), the
+//! same for `flash --each` and the station.
 //!
 //! The command line converts its clap arguments into these options, the app
 //! builds them from its form; neither imports the other.
 
 mod eject;
 mod exit;
+pub mod per_drive;
 mod prepare;
+mod record;
 mod run;
+mod seen;
 
 pub use eject::eject;
 pub use exit::Exit;
@@ -19,4 +23,8 @@ pub use prepare::{
 };
 pub use run::{Mode, Run, download_event, spawn};
 
+pub use record::{claim, complete, failed, new_record, release};
+pub use seen::{SeenDrive, seen_at};
+
 pub use crate::bootcfg::ConfigOptions;
+pub use crate::identity::IdentityOptions;

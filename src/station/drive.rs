@@ -2,75 +2,17 @@
 //! against, and whether it may be flashed (docs/architecture.md §11 "Station identity
 //! and safety").
 
-use std::path::PathBuf;
-
 use super::glob;
-use crate::drives::{Bus, Drive};
-use crate::platform::MediaIdentity;
+use crate::drives::Bus;
+pub use crate::request::SeenDrive;
 
 /// Drives above this are skipped unless `--allow-large`: a fleet's cards
 /// are small, and a big disk is more likely someone's backup.
 pub const LARGE_DRIVE_BYTES: u64 = 128_000_000_000;
 
-/// A drive present now, with what identifies its medium.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SeenDrive {
-    /// Stable across insertions of the same medium: `cid:…` (an SD card's
-    /// CID), `loop:FILE`, `serial:SERIAL:SIZE`; a drive with none of these
-    /// gets `dev:NAME:SIZE#K`, new at every insertion, since nothing tells
-    /// two such cards apart — and so does a card in a reader slot whose
-    /// serial is the reader's (`serial:SERIAL:SIZE#K`).
-    pub id: String,
-    pub drive: Drive,
-    pub media: MediaIdentity,
-}
-
+// `SeenDrive` itself is the request layer's (`flash --each` names drives
+// too); what the station adds is its `--match` test.
 impl SeenDrive {
-    /// `insertion` numbers the drives seen by this station, to tell apart
-    /// drives with no identity of their own; `reader_slot` says the device
-    /// stayed while its medium was changed (a card reader), so its serial
-    /// names the reader, not the card (docs/architecture.md §11).
-    pub fn new(drive: Drive, media: MediaIdentity, insertion: u64, reader_slot: bool) -> SeenDrive {
-        let id = if let Some(cid) = &media.cid {
-            format!("cid:{cid}")
-        } else if let Some(file) = &media.backing_file {
-            format!("loop:{}", file.display())
-        } else if let Some(serial) = &drive.serial {
-            if reader_slot {
-                format!("serial:{serial}:{}#{insertion}", drive.size_bytes)
-            } else {
-                format!("serial:{serial}:{}", drive.size_bytes)
-            }
-        } else {
-            format!(
-                "dev:{}:{}#{insertion}",
-                drive.path.display(),
-                drive.size_bytes
-            )
-        };
-        SeenDrive { id, drive, media }
-    }
-
-    pub fn path(&self) -> &PathBuf {
-        &self.drive.path
-    }
-
-    /// What `{serial}` stands for: the serial, else the card's CID, else a
-    /// loop device's backing file name, else the device name.
-    pub fn serial_text(&self) -> String {
-        if let Some(serial) = &self.drive.serial {
-            return serial.clone();
-        }
-        if let Some(cid) = &self.media.cid {
-            return cid.clone();
-        }
-        let named = self.media.backing_file.as_ref().unwrap_or(&self.drive.path);
-        named
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    }
-
     /// Whether a `--match` pattern names this drive: its device path, its
     /// serial, or a loop device's backing file.
     pub fn matches(&self, patterns: &[String]) -> bool {
@@ -132,9 +74,11 @@ impl Eligibility {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
 
     use super::*;
+    use crate::drives::Drive;
+    use crate::platform::MediaIdentity;
 
     fn drive(path: &str, bus: Bus, removable: bool, serial: Option<&str>, size: u64) -> Drive {
         Drive {

@@ -30,14 +30,16 @@ use std::time::Duration;
 
 use crossbeam_channel::Sender;
 
+pub use crate::request::{claim, complete, new_record, release, seen_at};
 pub use drive::{Eligibility, LARGE_DRIVE_BYTES, SeenDrive};
-pub use job::{Shared, claim, complete, new_record, release};
+pub use job::Shared;
 
 use crate::bootcfg::{self, BootConfigError};
 use crate::engine::{FlashEvent, SharedImage, SpoolConfig};
 use crate::identity::{DriveIdentity, Identities, IdentityError, IdentityOptions};
 use crate::protocol::Outcome;
 use crate::report::{DriveRecord, Report, ReportError};
+use crate::request::per_drive::{self, PerDriveError};
 use crate::request::{FlashOptions, Prepared, RequestError};
 use crate::source::{ImageSource, InputKind};
 
@@ -118,6 +120,16 @@ pub enum StationError {
     Spool(String),
 }
 
+impl From<PerDriveError> for StationError {
+    fn from(error: PerDriveError) -> StationError {
+        match error {
+            PerDriveError::Report(e) => StationError::Report(e),
+            PerDriveError::Identity(e) => StationError::Identity(e),
+            PerDriveError::Config(e) => StationError::Request(RequestError::Config(e)),
+        }
+    }
+}
+
 /// How a station ended.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -154,15 +166,11 @@ impl Station {
         let Prepared { job, configured } = crate::request::prepare_source(source, flash)?;
         let source = job.source;
         let wifi = flash.config.check_wifi().map_err(RequestError::Config)?;
-        let (report, earlier) = match &options.report {
-            Some(path) => {
-                let (report, earlier) = Report::open(path)?;
-                (Some(report), earlier)
-            }
-            None => (None, crate::report::Ledger::default()),
-        };
-        let identities =
-            Identities::new(flash.config.config.as_deref(), &options.identity, &earlier)?;
+        let (report, identities) = per_drive::identities(
+            flash.config.config.as_deref(),
+            &options.identity,
+            options.report.as_deref(),
+        )?;
         // The region every drive's configuration covers: with identities,
         // one drive's configuration is made now, so an image whose boot
         // partition cannot take it is refused before any drive.
@@ -586,17 +594,4 @@ fn describe_path(path: &Path, name: &str) -> String {
     } else {
         format!("{path} ({name})")
     }
-}
-
-/// What the drive list knows of the block device at `path` (any name of
-/// it: `/dev/disk/by-id/…` too), as the station would see it; `None` for a
-/// file or a device the list leaves out. For `flash --report` and `{serial}`.
-pub fn seen_at(path: &Path) -> Option<SeenDrive> {
-    let wanted = std::fs::canonicalize(path).ok()?;
-    let drive = crate::drives::list()
-        .ok()?
-        .into_iter()
-        .find(|d| std::fs::canonicalize(&d.path).is_ok_and(|p| p == wanted))?;
-    let media = crate::platform::media_identity(&drive.path).ok()?;
-    Some(SeenDrive::new(drive, media, 0, false))
 }
