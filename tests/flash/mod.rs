@@ -25,6 +25,7 @@ mod http_splice;
 mod identity_rows;
 mod json;
 mod layouts;
+mod lying_bmap;
 mod one_storage;
 mod pacing;
 mod run_files;

@@ -1,6 +1,7 @@
 //! The desktop app, driven through its accessibility tree with
 //! egui_kittest (no GPU), and the real window under Xvfb.
 
+mod kittest_bmap;
 mod kittest_checksum;
 mod kittest_clone;
 mod kittest_flows;

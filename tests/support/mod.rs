@@ -9,6 +9,7 @@ pub mod flashing;
 pub mod full_fs;
 pub mod http_server;
 pub mod loopdev;
+pub mod lying_bmap;
 pub mod throttle;
 
 use std::path::{Path, PathBuf};
