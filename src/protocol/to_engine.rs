@@ -66,15 +66,7 @@ impl WireEvent {
                 sha256,
                 written_bytes: written_bytes.unwrap_or(0),
                 verified_bytes: verified_bytes.unwrap_or(0),
-                result: if ok {
-                    Ok(())
-                } else {
-                    Err(TargetFailure {
-                        kind: kind.unwrap_or(FailureKind::Write),
-                        offset,
-                        message: error.unwrap_or_else(|| "failed".to_string()),
-                    })
-                },
+                result: target_result(ok, kind, error, offset),
             },
             WireEvent::Done {
                 image_sha256,
@@ -111,6 +103,24 @@ impl WireEvent {
         };
         Some(RunLine::Flash(event))
     }
+}
+
+/// The engine's result of a `target_done` event; a failure that does not
+/// say its kind or message reads as a write failure.
+fn target_result(
+    ok: bool,
+    kind: Option<FailureKind>,
+    error: Option<String>,
+    offset: Option<u64>,
+) -> Result<(), TargetFailure> {
+    if ok {
+        return Ok(());
+    }
+    Err(TargetFailure {
+        kind: kind.unwrap_or(FailureKind::Write),
+        offset,
+        message: error.unwrap_or_else(|| "failed".to_string()),
+    })
 }
 
 /// The engine's result of an `ejected` event.
