@@ -125,12 +125,7 @@ fn report(args: &ConfigureArgs, configured: &Configured, image_bytes: u64, image
             image_sha256: Some(image_sha256.to_string()),
             image_bytes: Some(image_bytes),
             output: Some(args.output.display().to_string()),
-            boot_partition: Some(WireBootPartition {
-                number: partition.number,
-                label: partition.label.clone(),
-                offset: partition.offset,
-                size: partition.size_bytes,
-            }),
+            boot_partition: Some(WireBootPartition::from(partition)),
             config_sha256: Some(configured.config_sha256.clone()),
             warnings: configured.warnings.clone(),
         });

@@ -1,12 +1,12 @@
 //! `--json`: one JSON object per line on stdout, and nothing else there
-//! (docs/architecture.md §5). Every line is a [`WireEvent`]; the GUI's privileged
-//! helper reads exactly these.
+//! (docs/architecture.md §5). Every line is a [`WireEvent`] built by
+//! `protocol`; the GUI's privileged helper reads exactly these.
 
 use std::io::{self, Write};
 
 use super::sink::{EventSink, RunInfo};
 use crate::engine::{FlashEvent, FlashReport, Refusal};
-use crate::protocol::{WireBootPartition, WireEvent};
+use crate::protocol::WireEvent;
 
 pub struct JsonLines {
     targets: Vec<String>,
@@ -46,66 +46,22 @@ fn map_name(info: &RunInfo<'_>) -> &'static str {
 impl EventSink for JsonLines {
     fn start(&mut self, info: &RunInfo<'_>) {
         self.targets = info.targets.clone();
-        let configured = info.configured;
-        emit(&WireEvent::Start {
-            image: info.image.clone(),
-            format: info.format.to_string(),
-            size: info.size,
-            targets: info.targets.clone(),
-            boot_partition: configured.map(|c| WireBootPartition {
-                number: c.partition.number,
-                label: c.partition.label.clone(),
-                offset: c.partition.offset,
-                size: c.partition.size_bytes,
-            }),
-            config_sha256: configured.map(|c| c.config_sha256.clone()),
-            warnings: configured.map(|c| c.warnings.clone()).unwrap_or_default(),
-            map: Some(map_name(info).to_string()),
-            mapped_bytes: if info.full { info.size } else { None },
-        });
+        let mapped_bytes = if info.full { info.size } else { None };
+        emit(
+            &WireEvent::start(
+                info.image.clone(),
+                info.format.to_string(),
+                info.size,
+                info.targets.clone(),
+                info.configured,
+            )
+            .with_map(map_name(info), mapped_bytes),
+        );
     }
 
     fn event(&mut self, event: &FlashEvent) {
-        match event {
-            FlashEvent::Started { .. } | FlashEvent::Done { .. } => {}
-            FlashEvent::Download { bytes, total } => emit(&WireEvent::Download {
-                bytes: *bytes,
-                total: *total,
-            }),
-            FlashEvent::Retry {
-                attempt,
-                at,
-                reason,
-            } => emit(&WireEvent::Retry {
-                attempt: *attempt,
-                at: *at,
-                reason: reason.clone(),
-            }),
-            FlashEvent::Progress {
-                target,
-                phase,
-                bytes,
-                total,
-            } => emit(&WireEvent::Progress {
-                target: self.target_name(*target),
-                phase: *phase,
-                bytes: *bytes,
-                total: *total,
-                drive: None,
-            }),
-            FlashEvent::Ejected { target, result } => {
-                emit(&WireEvent::ejected(self.target_name(*target), result))
-            }
-            FlashEvent::TargetDone {
-                target,
-                result,
-                sha256,
-                written_bytes,
-                verified_bytes,
-            } => emit(
-                &WireEvent::target_done(self.target_name(*target), result, sha256.clone())
-                    .with_bytes(*written_bytes, *verified_bytes),
-            ),
+        if let Some(line) = WireEvent::from_flash(event, |target| self.target_name(target)) {
+            emit(&line);
         }
     }
 

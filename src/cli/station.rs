@@ -6,7 +6,7 @@ use super::json_lines::emit;
 use super::{interrupt, refuse};
 use crate::engine::{FlashEvent, Phase};
 use crate::humanize;
-use crate::protocol::{ErrorKind, Outcome, WireBootPartition, WireEvent};
+use crate::protocol::{ErrorKind, Outcome, WireEvent};
 use crate::request::{Exit, FlashOptions};
 use crate::station::{
     self, Eligibility, SeenDrive, Station, StationError, StationEvent, StationOptions, Summary,
@@ -88,23 +88,13 @@ fn error_kind(error: &StationError) -> ErrorKind {
 
 fn start_event(station: &Station) -> WireEvent {
     let source = station.source();
-    let configured = station.configured();
-    WireEvent::Start {
-        image: source.path().display().to_string(),
-        format: source.format().name().to_string(),
-        size: source.size_hint(),
-        targets: Vec::new(),
-        boot_partition: configured.map(|c| WireBootPartition {
-            number: c.partition.number,
-            label: c.partition.label.clone(),
-            offset: c.partition.offset,
-            size: c.partition.size_bytes,
-        }),
-        config_sha256: configured.map(|c| c.config_sha256.clone()),
-        warnings: configured.map(|c| c.warnings.clone()).unwrap_or_default(),
-        map: None,
-        mapped_bytes: None,
-    }
+    WireEvent::start(
+        source.path().display().to_string(),
+        source.format().name().to_string(),
+        source.size_hint(),
+        Vec::new(),
+        station.configured(),
+    )
 }
 
 /// Says what happens, as JSON lines or as text on stderr.

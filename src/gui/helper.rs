@@ -14,8 +14,8 @@ use super::options::HelperOptions;
 use super::run_event::{Cancel, RunEvent, Running};
 use super::run_options::RunOptions;
 use super::url_feed::{self, DownloadFailure};
-use crate::engine::{FailureKind, FlashEvent, TargetFailure};
-use crate::protocol::WireEvent;
+use crate::engine::FlashEvent;
+use crate::protocol::RunLine;
 use crate::request::ConfigOptions;
 
 /// What the helper is asked to do.
@@ -247,99 +247,21 @@ fn ending_without_done(code: Option<i32>, elevated: bool, stderr: &str) -> RunEv
     }
 }
 
-/// Parses one JSON line into a run event; `targets` maps the target
-/// strings back to their index. Unknown lines are skipped: the protocol may
-/// grow new events.
+/// Parses one JSON line into a run event with the protocol's reader
+/// ([`RunLine::parse`]); `targets` maps the target strings back to their
+/// index. Unknown lines are skipped: the protocol may grow new events.
 pub fn parse_line(line: &str, targets: &[PathBuf]) -> Option<RunEvent> {
     let index = |name: &str| targets.iter().position(|t| t.as_os_str() == name);
-    let event = match WireEvent::parse(line)? {
-        WireEvent::Refused { target, error } => {
-            return Some(RunEvent::Refused(vec![format!("{target}: {error}")]));
-        }
-        // Stopped before anything was written (exit code 2): the helper says
-        // why in the event itself.
-        WireEvent::Error { error, .. } => return Some(RunEvent::Refused(vec![error])),
-        WireEvent::Start { size, targets, .. } => FlashEvent::Started {
-            targets,
-            size_hint: size,
-        },
-        WireEvent::Progress {
-            target,
-            phase,
-            bytes,
-            total,
-            ..
-        } => FlashEvent::Progress {
-            target: index(&target)?,
-            phase,
-            bytes,
-            total,
-        },
-        WireEvent::TargetDone {
-            target,
-            ok,
-            kind,
-            error,
-            offset,
-            sha256,
-            written_bytes,
-            verified_bytes,
-            ..
-        } => FlashEvent::TargetDone {
-            target: index(&target)?,
-            sha256,
-            written_bytes: written_bytes.unwrap_or(0),
-            verified_bytes: verified_bytes.unwrap_or(0),
-            result: if ok {
-                Ok(())
-            } else {
-                Err(TargetFailure {
-                    kind: kind.unwrap_or(FailureKind::Write),
-                    offset,
-                    message: error.unwrap_or_else(|| "failed".to_string()),
-                })
-            },
-        },
-        WireEvent::Done {
-            image_sha256,
-            image_bytes,
-            ..
-        } => FlashEvent::Done {
-            image_sha256,
-            image_bytes,
-        },
-        WireEvent::Ejected {
-            target,
-            outcome,
-            error,
-        } => FlashEvent::Ejected {
-            target: index(&target)?,
-            result: WireEvent::ejected_result(outcome, error),
-        },
-        // A station's events; the helper runs `flash`, which has none.
-        WireEvent::DryRun { .. }
-        | WireEvent::Inserted { .. }
-        | WireEvent::Skipped { .. }
-        | WireEvent::Removed { .. }
-        | WireEvent::Flashing { .. } => return None,
-        WireEvent::Download { bytes, total } => FlashEvent::Download { bytes, total },
-        WireEvent::Retry {
-            attempt,
-            at,
-            reason,
-        } => FlashEvent::Retry {
-            attempt,
-            at,
-            reason,
-        },
-    };
-    Some(RunEvent::Flash(event))
+    Some(match RunLine::parse(line, index)? {
+        RunLine::Flash(event) => RunEvent::Flash(event),
+        RunLine::Refused(reason) => RunEvent::Refused(vec![reason]),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Phase;
+    use crate::engine::{FailureKind, Phase};
 
     #[test]
     fn the_options_reach_the_helper_as_flags() {

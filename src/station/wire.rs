@@ -1,6 +1,9 @@
 //! A station's events as the JSON-lines protocol's `WireEvent`s: what
 //! `imprint station --json` prints and what the app's Station view reads,
-//! whether the station runs in the app or in its privileged helper.
+//! whether the station runs in the app or in its privileged helper. The
+//! station's own events are built here, since `protocol` sits below
+//! `station` (docs/architecture.md §1); its flash events go through
+//! `protocol`'s translation (§5).
 
 use super::StationEvent;
 use crate::engine::FlashEvent;
@@ -45,29 +48,23 @@ impl StationEvent {
                 uuid: identity.as_ref().and_then(|i| i.uuid.clone()),
                 hostname: identity.as_ref().and_then(|i| i.hostname.clone()),
             }],
-            StationEvent::Flash {
-                drive,
-                event:
-                    FlashEvent::Progress {
-                        phase,
-                        bytes,
-                        total,
-                        ..
-                    },
-            } => vec![WireEvent::Progress {
-                target: path(drive),
-                phase: *phase,
-                bytes: *bytes,
-                total: *total,
-                drive: Some(drive.id.clone()),
-            }],
-            StationEvent::Flash {
-                drive,
-                event: FlashEvent::Ejected { result, .. },
-            } => vec![WireEvent::ejected(path(drive), result)],
-            // The record says everything a `target_done` says, also for a
-            // drive that failed before its run began.
-            StationEvent::Flash { .. } => Vec::new(),
+            // Progress and ejection as `flash --json` says them
+            // (`protocol`), with the drive's id; the record says everything
+            // a `target_done` says, also for a drive that failed before its
+            // run began.
+            StationEvent::Flash { drive, event } => match event {
+                FlashEvent::Progress { .. } | FlashEvent::Ejected { .. } => {
+                    WireEvent::from_flash(event, |_| path(drive))
+                        .map(|line| line.with_drive(&drive.id))
+                        .into_iter()
+                        .collect()
+                }
+                FlashEvent::Started { .. }
+                | FlashEvent::TargetDone { .. }
+                | FlashEvent::Download { .. }
+                | FlashEvent::Retry { .. }
+                | FlashEvent::Done { .. } => Vec::new(),
+            },
             StationEvent::Warning(message) => {
                 vec![WireEvent::error(ErrorKind::Report, message.clone())]
             }
