@@ -13,6 +13,9 @@
 
 mod action;
 mod app;
+mod app_poll;
+mod app_queries;
+mod app_state;
 mod checksum;
 mod commands;
 mod config_check;
@@ -25,11 +28,13 @@ mod helper;
 mod image_probe;
 mod message;
 mod notify;
+mod path_commands;
 mod options;
 mod progress;
 mod run_event;
 mod run_options;
 mod run_time;
+mod select_commands;
 mod settings;
 pub mod state;
 mod station_board;
