@@ -213,8 +213,7 @@ impl ImprintApp {
     /// once it is over, shows its result (or its refusal on the selection
     /// screen).
     pub(super) fn poll_run(&mut self, ctx: &egui::Context) {
-        let (Screen::Flashing(run), Some(running)) = (&mut self.state.screen, &self.running)
-        else {
+        let (Screen::Flashing(run), Some(running)) = (&mut self.state.screen, &self.running) else {
             return;
         };
         let now = Instant::now();

@@ -7,7 +7,7 @@
 use egui::RichText;
 
 use super::super::action::Action;
-use super::super::app_state::{Dialog, AppState};
+use super::super::app_state::{AppState, Dialog};
 use super::super::state::LARGE_DRIVE_BYTES;
 use super::super::theme;
 use super::widgets;

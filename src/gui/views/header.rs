@@ -4,7 +4,7 @@
 use egui::RichText;
 
 use super::super::action::Action;
-use super::super::app_state::{ImageSlot, AppState};
+use super::super::app_state::{AppState, ImageSlot};
 use super::super::theme;
 
 pub fn header_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {

@@ -7,7 +7,7 @@ use egui::RichText;
 use super::super::action::Action;
 use std::path::Path;
 
-use super::super::app_state::{FileHash, ImageSlot, AppState};
+use super::super::app_state::{AppState, FileHash, ImageSlot};
 use super::super::config_check::ConfigStatus;
 use super::super::file_dialog::Purpose;
 use super::super::image_probe::ImageInfo;
