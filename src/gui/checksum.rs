@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::app::FileHash;
+use super::app_state::FileHash;
 
 /// Checksum files larger than this are not checksum files.
 const MAX_SUMS_BYTES: u64 = 1 << 20;
@@ -122,7 +122,7 @@ pub fn verdict(typed: &str, found: Option<&Found>, file_hash: &FileHash) -> Verd
     match file_hash {
         FileHash::Done(hash) if *hash == expected => Verdict::Matches,
         FileHash::Done(_) => Verdict::Mismatch,
-        FileHash::Computing(_) => Verdict::Waiting,
+        FileHash::Computing => Verdict::Waiting,
         FileHash::None | FileHash::Failed(_) => Verdict::Unknown,
     }
 }

@@ -3,7 +3,6 @@
 //! into the engine's [`FlashEvent`]s so the app shows them exactly like an
 //! in-process run.
 
-use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -12,61 +11,15 @@ use crossbeam_channel::Sender;
 
 use super::options::HelperOptions;
 use super::run_event::{Cancel, RunEvent, Running};
+#[cfg(test)]
 use super::run_options::RunOptions;
 use super::url_feed::{self, DownloadFailure};
 use crate::engine::FlashEvent;
 use crate::protocol::RunLine;
+#[cfg(test)]
 use crate::request::ConfigOptions;
 
-/// What the helper is asked to do.
-#[derive(Debug, Clone)]
-pub struct HelperJob {
-    pub image: PathBuf,
-    pub targets: Vec<PathBuf>,
-    pub config: ConfigOptions,
-    pub options: RunOptions,
-}
-
-impl HelperJob {
-    /// The helper's arguments after the executable.
-    fn args(&self) -> Vec<OsString> {
-        // An image at a URL comes through standard input (see `url_feed`).
-        let image = if crate::source::is_url(&self.image) {
-            OsString::from(crate::source::STDIN_NAME)
-        } else {
-            self.image.clone().into()
-        };
-        let mut args = vec![OsString::from("flash"), image];
-        for target in &self.targets {
-            args.push("-t".into());
-            args.push(target.clone().into());
-        }
-        if let Some(config) = &self.config.config {
-            args.push("--config".into());
-            args.push(config.clone().into());
-        }
-        if let Some(ssid) = &self.config.wifi_ssid {
-            args.push("--wifi-ssid".into());
-            args.push(ssid.into());
-            if let Some(psk) = &self.config.wifi_psk {
-                args.push("--wifi-psk".into());
-                args.push(psk.into());
-            }
-        }
-        if !self.options.verify {
-            args.push("--no-verify".into());
-        }
-        if self.options.full {
-            args.push("--full".into());
-        }
-        if self.options.eject {
-            args.push("--eject".into());
-        }
-        args.push("--json".into());
-        args.push("--yes".into());
-        args
-    }
-}
+pub use super::helper_job::HelperJob;
 
 /// Cancels the helper as Ctrl-C would ([`crate::platform::interrupt_process`]),
 /// which `imprint flash` handles: the targets are closed and reported as cancelled.

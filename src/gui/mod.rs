@@ -2,17 +2,24 @@
 //! watch each drive's progress, see each drive's result.
 //!
 //! The app is split the way rerun splits its viewer: [`state`] holds the
-//! screens and the selection (plain data, unit-tested), `app` does the
-//! per-frame logic (draining the channels of the background work), `views`
-//! draws and reports actions, `commands` carries them out, and the background work lives in its own files: `drive_feed`
-//! (the live drive list), `image_probe` (opening an image), `demo_image`
-//! (the built-in demo), `file_dialog` (the native dialogs), `message` (how
-//! problems are worded), `config_check`
-//! (balenaOS configuration), `engine_run` and `helper` (a flash run in this
-//! process or in a privileged child process).
+//! selection and the flash run (plain data, unit-tested), `app_state` the
+//! rest of what the views show (plain data too), `app` is the shell that
+//! owns it with the channels, workers and running handles, `app_poll` does
+//! the per-frame logic (draining the channels), `views` draws the state and
+//! reports actions, `commands` dispatches each to one method (with
+//! `select_commands`, `path_commands`, `station_mode`), and the background
+//! work lives in its own files: `drive_feed` (the live drive list),
+//! `image_probe` (opening an image), `demo_image` (the built-in demo),
+//! `file_dialog` (the native dialogs), `message` (how problems are worded),
+//! `config_check` (balenaOS configuration), `engine_run` and `helper` (a
+//! flash run in this process or in a privileged child process;
+//! docs/architecture.md §6).
 
 mod action;
 mod app;
+mod app_poll;
+mod app_queries;
+mod app_state;
 mod checksum;
 mod commands;
 mod config_check;
@@ -22,14 +29,17 @@ mod drive_feed;
 mod engine_run;
 mod file_dialog;
 mod helper;
+mod helper_job;
 mod image_probe;
 mod message;
 mod notify;
 mod options;
+mod path_commands;
 mod progress;
 mod run_event;
 mod run_options;
 mod run_time;
+mod select_commands;
 mod settings;
 pub mod state;
 mod station_board;

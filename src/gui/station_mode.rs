@@ -1,91 +1,72 @@
 //! Switching to the Station view and back, starting and stopping the
-//! station, and taking in its events once per frame.
+//! station, and taking in its events once per frame. The screen's data is
+//! in `Screen::Station`; the running station is the shell's `station_run`.
 
 use std::path::PathBuf;
 
 use crossbeam_channel::TryRecvError;
 
-use super::action::Action;
-use super::app::{ImageSlot, ImprintApp, Screen};
-use super::config_check::ConfigStatus;
+use super::app::ImprintApp;
+use super::app_state::Screen;
 use super::station_board::{self, Board, StationMsg, StationSetup};
 use super::views::station::StationScreen;
 
 impl ImprintApp {
-    /// Why the Station view cannot be opened now, or `None`: it takes the
-    /// image and configuration as Flash! does, but no drives.
-    pub(super) fn station_blocker(&self) -> Option<&'static str> {
-        match &self.image {
-            ImageSlot::Ready(_) => {}
-            _ => return Some("Select an image first"),
+    pub(super) fn edit_station_match(&mut self, text: String) {
+        if let Screen::Station(screen) = &mut self.state.screen {
+            screen.setup.matches = text;
         }
-        if self.config.local_error().is_some()
-            || matches!(self.config_status, ConfigStatus::Invalid(_))
+    }
+
+    pub(super) fn edit_station_report(&mut self, text: String) {
+        if let Screen::Station(screen) = &mut self.state.screen {
+            screen.setup.report = PathBuf::from(text);
+        }
+    }
+
+    pub(super) fn start_station(&mut self, ctx: &egui::Context) {
+        if let Screen::Station(screen) = &mut self.state.screen {
+            screen.error = None;
+            screen.board = Board {
+                started: Some(std::time::Instant::now()),
+                ..Board::default()
+            };
+            screen.started = true;
+            self.station_run = Some(station_board::start(&screen.setup, &self.helper, ctx));
+        }
+    }
+
+    pub(super) fn stop_station(&mut self) {
+        if let Screen::Station(screen) = &mut self.state.screen
+            && let Some(run) = &self.station_run
         {
-            return Some("Fix the balenaOS configuration first");
-        }
-        if matches!(self.config_status, ConfigStatus::Checking) {
-            return Some("Checking the configuration…");
-        }
-        None
-    }
-
-    pub(super) fn handle_station(&mut self, action: Action, ctx: &egui::Context) {
-        match action {
-            Action::OpenStation => self.open_station(),
-            Action::EditStationMatch(text) => {
-                if let Screen::Station(screen) = &mut self.screen {
-                    screen.setup.matches = text;
-                }
-            }
-            Action::EditStationReport(text) => {
-                if let Screen::Station(screen) = &mut self.screen {
-                    screen.setup.report = PathBuf::from(text);
-                }
-            }
-            Action::StartStation => {
-                if let Screen::Station(screen) = &mut self.screen {
-                    screen.error = None;
-                    screen.board = Board {
-                        started: Some(std::time::Instant::now()),
-                        ..Board::default()
-                    };
-                    screen.run = Some(station_board::start(&screen.setup, &self.helper, ctx));
-                }
-            }
-            Action::StopStation => {
-                if let Screen::Station(screen) = &mut self.screen
-                    && let Some(run) = &screen.run
-                {
-                    screen.stopping = true;
-                    run.stop();
-                }
-            }
-            Action::LeaveStation => {
-                let running =
-                    matches!(&self.screen, Screen::Station(s) if s.run.is_some() && !s.ended);
-                if !running {
-                    self.screen = Screen::Select;
-                }
-            }
-            _ => {}
+            screen.stopping = true;
+            run.stop();
         }
     }
 
-    fn open_station(&mut self) {
-        if self.station_blocker().is_some() {
+    pub(super) fn leave_station(&mut self) {
+        let running = matches!(&self.state.screen, Screen::Station(s) if s.started && !s.ended);
+        if !running {
+            self.state.screen = Screen::Select;
+            self.station_run = None;
+        }
+    }
+
+    pub(super) fn open_station(&mut self) {
+        if self.state.station_blocker().is_some() {
             return;
         }
-        let Some(info) = self.image.info() else {
+        let Some(info) = self.state.image.info() else {
             return;
         };
-        let config = self.config.to_options();
+        let config = self.state.config.to_options();
         let config_name = config
             .config
             .as_ref()
             .and_then(|p| p.file_name())
             .map(|n| format!("with {}", n.to_string_lossy()));
-        self.screen = Screen::Station(Box::new(StationScreen {
+        self.state.screen = Screen::Station(Box::new(StationScreen {
             image_name: info.name.clone(),
             config_name,
             setup: StationSetup {
@@ -95,19 +76,18 @@ impl ImprintApp {
                 report: station_board::default_report(),
             },
             board: Board::default(),
-            run: None,
+            started: false,
             stopping: false,
             ended: false,
             error: None,
         }));
+        self.station_run = None;
     }
 
     /// Takes in what the station reported since the last frame.
     pub(super) fn poll_station(&mut self) {
-        let Screen::Station(screen) = &mut self.screen else {
-            return;
-        };
-        let Some(run) = &screen.run else {
+        let (Screen::Station(screen), Some(run)) = (&mut self.state.screen, &self.station_run)
+        else {
             return;
         };
         loop {

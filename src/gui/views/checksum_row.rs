@@ -5,18 +5,18 @@
 use egui::RichText;
 
 use super::super::action::Action;
-use super::super::app::ImprintApp;
+use super::super::app_state::AppState;
 use super::super::checksum::Verdict;
 use super::super::theme;
 use super::widgets;
 
-pub fn checksum_row_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
-    let verdict = app.checksum_verdict();
-    let typed = !app.expected_sha256.trim().is_empty();
+pub fn checksum_row_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
+    let verdict = state.checksum_verdict();
+    let typed = !state.expected_sha256.trim().is_empty();
     ui.horizontal(|ui| {
         let label = ui.label(widgets::secondary(ui, "Expected SHA-256:"));
-        let mut text = app.expected_sha256.clone();
-        let hint = match &app.found_sha256 {
+        let mut text = state.expected_sha256.clone();
+        let hint = match &state.found_sha256 {
             Some(found) => format!(
                 "from {} beside the image",
                 found.file.file_name().unwrap_or_default().to_string_lossy()
@@ -35,7 +35,7 @@ pub fn checksum_row_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Ac
             actions.push(Action::SetExpectedSha256(text));
         }
     });
-    let source = match (&app.found_sha256, typed) {
+    let source = match (&state.found_sha256, typed) {
         (Some(found), false) => format!(
             " (from {})",
             found.file.file_name().unwrap_or_default().to_string_lossy()

@@ -5,12 +5,12 @@
 use egui::RichText;
 
 use super::super::action::Action;
-use super::super::app::ImprintApp;
+use super::super::app_state::AppState;
 use super::super::theme;
 use super::widgets;
 use crate::humanize;
 
-pub fn clone_dialog_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
+pub fn clone_dialog_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
     ui.add(
         egui::Label::new(
             RichText::new("Clone which drive?")
@@ -28,13 +28,13 @@ pub fn clone_dialog_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Ac
         .wrap(),
     );
     ui.add_space(8.0);
-    if app.drives.is_empty() {
+    if state.drives.is_empty() {
         ui.label(widgets::secondary(ui, "No drives are connected."));
     }
     egui::ScrollArea::vertical()
         .max_height(260.0)
         .show(ui, |ui| {
-            for drive in &app.drives {
+            for drive in &state.drives {
                 let name = drive.display_name();
                 let path = drive.path.display().to_string();
                 let mut detail = humanize::bytes(drive.size_bytes);

@@ -4,25 +4,25 @@
 use egui::RichText;
 
 use super::super::action::Action;
-use super::super::app::ImprintApp;
+use super::super::app_state::AppState;
 use super::super::config_check::ConfigStatus;
 use super::super::file_dialog::Purpose;
 use super::super::image_probe::PartitionTable;
 use super::super::theme;
 use super::widgets;
 
-pub fn config_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
+pub fn config_step_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
     widgets::card_ui(ui, |ui| {
-        widgets::step_title_ui(ui, 3, "Flash", app.flash_blocker().is_none());
-        let check = if app.run_options.verify {
+        widgets::step_title_ui(ui, 3, "Flash", state.flash_blocker().is_none());
+        let check = if state.run_options.verify {
             "Every drive is read back and compared with the image after writing."
         } else {
             "Verification is skipped: the drives are not read back after writing."
         };
         ui.label(widgets::secondary(ui, check));
         ui.add_space(4.0);
-        super::options_section::options_section_ui(ui, &app.run_options, actions);
-        if app
+        super::options_section::options_section_ui(ui, &state.run_options, actions);
+        if state
             .image
             .info()
             .is_some_and(|i| i.partition_table == PartitionTable::None)
@@ -38,21 +38,21 @@ pub fn config_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Act
             );
         }
         let section = egui::CollapsingHeader::new("balenaOS configuration (optional)")
-            .default_open(!app.config.is_empty())
-            .open(app.reveal_config.then_some(true))
-            .show(ui, |ui| config_form_ui(ui, app, actions));
-        widgets::follow_unfolding(ui, &section, app.reveal_config, "follow_config_section");
+            .default_open(!state.config.is_empty())
+            .open(state.reveal_config.then_some(true))
+            .show(ui, |ui| config_form_ui(ui, state, actions));
+        widgets::follow_unfolding(ui, &section, state.reveal_config, "follow_config_section");
     });
 }
 
-fn config_form_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
+fn config_form_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
     ui.label(widgets::secondary(
         ui,
         "Embed a config.json from balenaCloud (and WiFi settings) into the image's boot \
          partition while it is written. WiFi alone works on an image that already holds a \
          config.json (as balenaCloud's downloads do). The image file itself is not changed.",
     ));
-    ui.horizontal(|ui| match &app.config.config_path {
+    ui.horizontal(|ui| match &state.config.config_path {
         Some(path) => {
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 widgets::type_path_link_ui(ui, Purpose::Config, actions);
@@ -83,14 +83,14 @@ fn config_form_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>
             ui.label(widgets::secondary(ui, "or drop it on this window"));
         }
     });
-    widgets::path_entry_ui(ui, app.path_entry.as_ref(), Purpose::Config, actions);
-    wifi_fields_ui(ui, app, actions);
-    status_ui(ui, app);
+    widgets::path_entry_ui(ui, state.path_entry.as_ref(), Purpose::Config, actions);
+    wifi_fields_ui(ui, state, actions);
+    status_ui(ui, state);
 }
 
-fn wifi_fields_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
-    let mut ssid = app.config.wifi_ssid.clone();
-    let mut psk = app.config.wifi_psk.clone();
+fn wifi_fields_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
+    let mut ssid = state.config.wifi_ssid.clone();
+    let mut psk = state.config.wifi_psk.clone();
     let mut changed = false;
     egui::Grid::new("wifi")
         .num_columns(2)
@@ -123,16 +123,16 @@ fn wifi_fields_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>
     }
 }
 
-fn status_ui(ui: &mut egui::Ui, app: &ImprintApp) {
-    if let Some(error) = app.config.local_error() {
+fn status_ui(ui: &mut egui::Ui, state: &AppState) {
+    if let Some(error) = state.config.local_error() {
         ui.add(
             egui::Label::new(RichText::new(error).color(theme::error_text(ui.visuals()))).wrap(),
         );
         return;
     }
-    match &app.config_status {
+    match &state.config_status {
         ConfigStatus::Unused => {
-            if !app.config.is_empty() && app.image.info().is_none() {
+            if !state.config.is_empty() && state.image.info().is_none() {
                 ui.label(widgets::secondary(
                     ui,
                     "Checked against the image once one is selected.",

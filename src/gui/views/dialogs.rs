@@ -7,14 +7,14 @@
 use egui::RichText;
 
 use super::super::action::Action;
-use super::super::app::{Dialog, ImprintApp};
+use super::super::app_state::{AppState, Dialog};
 use super::super::state::LARGE_DRIVE_BYTES;
 use super::super::theme;
 use super::widgets;
 use crate::humanize;
 
-pub fn dialog_ui(ctx: &egui::Context, app: &ImprintApp, actions: &mut Vec<Action>) {
-    let Some(dialog) = &app.dialog else {
+pub fn dialog_ui(ctx: &egui::Context, state: &AppState, actions: &mut Vec<Action>) {
+    let Some(dialog) = &state.dialog else {
         return;
     };
     let frame = egui::Frame::popup(&ctx.global_style()).inner_margin(egui::Margin::same(24));
@@ -25,10 +25,10 @@ pub fn dialog_ui(ctx: &egui::Context, app: &ImprintApp, actions: &mut Vec<Action
     let response = modal.show(ctx, |ui| {
         ui.set_width(width);
         match dialog {
-            Dialog::Flash => confirm_flash_ui(ui, app, actions),
-            Dialog::LargeDrive(path) => confirm_large_ui(ui, app, path, actions),
+            Dialog::Flash => confirm_flash_ui(ui, state, actions),
+            Dialog::LargeDrive(path) => confirm_large_ui(ui, state, path, actions),
             Dialog::Quit => confirm_quit_ui(ui, actions),
-            Dialog::CloneSource => super::clone_dialog::clone_dialog_ui(ui, app, actions),
+            Dialog::CloneSource => super::clone_dialog::clone_dialog_ui(ui, state, actions),
         }
     });
     if response.should_close() {
@@ -36,10 +36,10 @@ pub fn dialog_ui(ctx: &egui::Context, app: &ImprintApp, actions: &mut Vec<Action
     }
 }
 
-fn confirm_flash_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
-    let targets = app.selection.targets();
+fn confirm_flash_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
+    let targets = state.selection.targets();
     let count = targets.len();
-    let title = match app.selection.counts() {
+    let title = match state.selection.counts() {
         (1, 0) => "Erase this drive?".to_string(),
         (_, 0) => format!("Erase these {count} drives?"),
         (0, 1) => "Write the image to this file?".to_string(),
@@ -56,12 +56,12 @@ fn confirm_flash_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Actio
         })
         .wrap(),
     );
-    image_and_config_ui(ui, app);
+    image_and_config_ui(ui, state);
     for path in targets {
-        let drive = app.drives.iter().find(|d| &d.path == path);
-        let name = app.target_name(path);
+        let drive = state.drives.iter().find(|d| &d.path == path);
+        let name = state.target_name(path);
         let size = match drive {
-            _ if app.selection.is_file(path) => "image file".to_string(),
+            _ if state.selection.is_file(path) => "image file".to_string(),
             Some(d) => humanize::bytes(d.size_bytes),
             None => String::new(),
         };
@@ -93,11 +93,11 @@ fn confirm_flash_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Actio
 
 fn confirm_large_ui(
     ui: &mut egui::Ui,
-    app: &ImprintApp,
+    state: &AppState,
     path: &std::path::Path,
     actions: &mut Vec<Action>,
 ) {
-    let drive = app.drives.iter().find(|d| d.path == path);
+    let drive = state.drives.iter().find(|d| d.path == path);
     let name = drive.map_or_else(|| path.display().to_string(), |d| d.display_name());
     let size = drive
         .map(|d| humanize::bytes(d.size_bytes))
@@ -166,12 +166,12 @@ enum Confirm {
 
 /// The image, and the configuration when one is set, that will be written:
 /// the user confirms everything, not only the drives.
-fn image_and_config_ui(ui: &mut egui::Ui, app: &ImprintApp) {
-    if let Some(info) = app.image.info() {
+fn image_and_config_ui(ui: &mut egui::Ui, state: &AppState) {
+    if let Some(info) = state.image.info() {
         let text = format!("Image: {}", info.name);
         widgets::truncated_ui(ui, RichText::new(&text).strong(), &text);
     }
-    let config = &app.config;
+    let config = &state.config;
     let mut parts = Vec::new();
     if let Some(name) = config.config_path.as_ref().and_then(|p| p.file_name()) {
         parts.push(name.to_string_lossy().into_owned());

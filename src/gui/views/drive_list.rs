@@ -5,7 +5,7 @@
 use egui::RichText;
 
 use super::super::action::Action;
-use super::super::app::ImprintApp;
+use super::super::app_state::AppState;
 use super::super::file_dialog::Purpose;
 use super::super::message::Problem;
 use super::super::state::{Availability, LARGE_DRIVE_BYTES};
@@ -14,67 +14,86 @@ use super::widgets;
 use crate::drives::Drive;
 use crate::humanize;
 
-pub fn drive_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
+pub fn drive_step_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
     widgets::card_ui(ui, |ui| {
-        ui.horizontal(|ui| {
-            widgets::step_title_ui(ui, 2, "Select drives", !app.selection.is_empty());
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                let mut show_all = app.show_all;
-                if ui
-                    .checkbox(&mut show_all, "Show all drives")
-                    .on_hover_text("Also list fixed, virtual and system drives")
-                    .changed()
-                {
-                    actions.push(Action::SetShowAll(show_all));
+        drive_header_ui(ui, state, actions);
+        drive_rows_ui(ui, state, actions);
+        file_targets_ui(ui, state, actions);
+    });
+}
+
+/// The step's title, "Show all drives", and why the list is missing.
+fn drive_header_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
+    ui.horizontal(|ui| {
+        widgets::step_title_ui(ui, 2, "Select drives", !state.selection.is_empty());
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let mut show_all = state.show_all;
+            if ui
+                .checkbox(&mut show_all, "Show all drives")
+                .on_hover_text("Also list fixed, virtual and system drives")
+                .changed()
+            {
+                actions.push(Action::SetShowAll(show_all));
+            }
+        });
+    });
+    if let Some(error) = &state.drive_error {
+        let problem = Problem::new(
+            "The drives cannot be listed.",
+            "Writing to an image file still works; restart Imprint to try again.",
+        )
+        .with_details(error.as_str());
+        widgets::problem_ui(ui, &problem, theme::ERROR);
+    }
+}
+
+/// The drives: usable ones first, the blocked ones folded away, and how
+/// many "Show all drives" would add.
+fn drive_rows_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
+    let shown: Vec<&Drive> = state
+        .drives
+        .iter()
+        .filter(|d| state.show_all || d.is_flashable_by_default())
+        .collect();
+    if shown.is_empty() {
+        empty_ui(ui);
+    }
+    // Usable drives first; the blocked ones (with their reasons) are
+    // folded away so they do not push the usable ones below the fold.
+    let (usable, blocked): (Vec<&Drive>, Vec<&Drive>) = shown
+        .into_iter()
+        .partition(|d| !matches!(state.drive_availability(d), Availability::Blocked(_)));
+    for drive in usable {
+        let selected = state.selection.contains(&drive.path);
+        drive_row_ui(
+            ui,
+            drive,
+            state.drive_availability(drive),
+            selected,
+            actions,
+        );
+    }
+    if !blocked.is_empty() {
+        let title = match blocked.len() {
+            1 => "1 drive cannot be used".to_string(),
+            n => format!("{n} drives cannot be used"),
+        };
+        egui::CollapsingHeader::new(title)
+            .id_salt("blocked_drives")
+            .show(ui, |ui| {
+                for drive in blocked {
+                    drive_row_ui(ui, drive, state.drive_availability(drive), false, actions);
                 }
             });
-        });
-        if let Some(error) = &app.drive_error {
-            let problem = Problem::new(
-                "The drives cannot be listed.",
-                "Writing to an image file still works; restart Imprint to try again.",
-            )
-            .with_details(error.as_str());
-            widgets::problem_ui(ui, &problem, theme::ERROR);
-        }
-        let shown: Vec<&Drive> = app
+    }
+    let hidden = state.drives.len()
+        - state
             .drives
             .iter()
-            .filter(|d| app.show_all || d.is_flashable_by_default())
-            .collect();
-        if shown.is_empty() {
-            empty_ui(ui);
-        }
-        // Usable drives first; the blocked ones (with their reasons) are
-        // folded away so they do not push the usable ones below the fold.
-        let (usable, blocked): (Vec<&Drive>, Vec<&Drive>) = shown
-            .into_iter()
-            .partition(|d| !matches!(app.drive_availability(d), Availability::Blocked(_)));
-        for drive in usable {
-            let selected = app.selection.contains(&drive.path);
-            drive_row_ui(ui, drive, app.drive_availability(drive), selected, actions);
-        }
-        if !blocked.is_empty() {
-            let title = match blocked.len() {
-                1 => "1 drive cannot be used".to_string(),
-                n => format!("{n} drives cannot be used"),
-            };
-            egui::CollapsingHeader::new(title)
-                .id_salt("blocked_drives")
-                .show(ui, |ui| {
-                    for drive in blocked {
-                        drive_row_ui(ui, drive, app.drive_availability(drive), false, actions);
-                    }
-                });
-        }
-        let hidden = app.drives.len()
-            - app
-                .drives
-                .iter()
-                .filter(|d| app.show_all || d.is_flashable_by_default())
-                .count();
-        if hidden > 0 {
-            ui.add(egui::Label::new(widgets::secondary(
+            .filter(|d| state.show_all || d.is_flashable_by_default())
+            .count();
+    if hidden > 0 {
+        ui.add(egui::Label::new(widgets::secondary(
                 ui,
                 format!(
                     "{hidden} more drive{} hidden (fixed, virtual or system): \"Show all drives\" lists them",
@@ -82,25 +101,28 @@ pub fn drive_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Acti
                 ),
             ))
             .wrap());
+    }
+}
+
+/// The image files offered as targets, and the way to add one.
+fn file_targets_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
+    for path in state.selection.files() {
+        let selected = state.selection.contains(path);
+        file_row_ui(ui, path, selected, actions);
+    }
+    ui.add_space(6.0);
+    ui.horizontal_wrapped(|ui| {
+        if ui
+            .button("Write to an image file…")
+            .on_hover_text("No spare drive? Write the image to a new file instead")
+            .clicked()
+        {
+            actions.push(Action::PickFileTarget);
         }
-        for path in app.selection.files() {
-            let selected = app.selection.contains(path);
-            file_row_ui(ui, path, selected, actions);
-        }
-        ui.add_space(6.0);
-        ui.horizontal_wrapped(|ui| {
-            if ui
-                .button("Write to an image file…")
-                .on_hover_text("No spare drive? Write the image to a new file instead")
-                .clicked()
-            {
-                actions.push(Action::PickFileTarget);
-            }
-            widgets::type_path_link_ui(ui, Purpose::FileTarget, actions);
-            ui.label(widgets::secondary(ui, "to flash later, or to try Imprint"));
-        });
-        widgets::path_entry_ui(ui, app.path_entry.as_ref(), Purpose::FileTarget, actions);
+        widgets::type_path_link_ui(ui, Purpose::FileTarget, actions);
+        ui.label(widgets::secondary(ui, "to flash later, or to try Imprint"));
     });
+    widgets::path_entry_ui(ui, state.path_entry.as_ref(), Purpose::FileTarget, actions);
 }
 
 fn empty_ui(ui: &mut egui::Ui) {

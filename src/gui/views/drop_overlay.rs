@@ -4,7 +4,7 @@
 
 use egui::{Align2, Color32, CornerRadius, FontId, Id, LayerId, Order, Stroke, StrokeKind};
 
-use super::super::app::is_json;
+use super::super::app_state::is_json;
 use super::super::theme;
 
 pub fn drop_overlay_ui(ctx: &egui::Context) {

@@ -4,12 +4,12 @@
 use egui::RichText;
 
 use super::super::action::Action;
-use super::super::app::ImprintApp;
+use super::super::app_state::AppState;
 use super::widgets;
 
-pub fn flash_bar_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
+pub fn flash_bar_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
     ui.horizontal(|ui| {
-        let blocker = app.flash_blocker();
+        let blocker = state.flash_blocker();
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let response = ui
                 .add_enabled(
@@ -20,11 +20,11 @@ pub fn flash_bar_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Actio
             if response.clicked() {
                 actions.push(Action::RequestFlash);
             }
-            let summary = match (blocker, app.image.info()) {
+            let summary = match (blocker, state.image.info()) {
                 // The count first: a long image name is cut, not the count.
                 (None, Some(info)) => RichText::new(format!(
                     "To {}: {}",
-                    targets_summary(app.selection.counts()),
+                    targets_summary(state.selection.counts()),
                     info.name
                 )),
                 (Some(blocker), _) => widgets::secondary(ui, blocker),

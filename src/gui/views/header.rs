@@ -4,10 +4,10 @@
 use egui::RichText;
 
 use super::super::action::Action;
-use super::super::app::{ImageSlot, ImprintApp};
+use super::super::app_state::{AppState, ImageSlot};
 use super::super::theme;
 
-pub fn header_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
+pub fn header_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
     ui.horizontal(|ui| {
         ui.label(
             RichText::new("Imprint")
@@ -16,10 +16,10 @@ pub fn header_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>)
                 .color(theme::ACCENT),
         );
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let image_done = matches!(app.image, ImageSlot::Ready(_));
-            let drives_done = !app.selection.is_empty();
+            let image_done = matches!(state.image, ImageSlot::Ready(_));
+            let drives_done = !state.selection.is_empty();
             // Laid out right to left: the last step first.
-            let blocker = app.station_blocker();
+            let blocker = state.station_blocker();
             if ui
                 .add_enabled(blocker.is_none(), egui::Button::new("Station mode"))
                 .on_hover_text("Flash every drive plugged in from now on, each on its own")

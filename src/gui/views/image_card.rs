@@ -7,7 +7,7 @@ use egui::RichText;
 use super::super::action::Action;
 use std::path::Path;
 
-use super::super::app::{FileHash, ImageSlot, ImprintApp};
+use super::super::app_state::{AppState, FileHash, ImageSlot};
 use super::super::config_check::ConfigStatus;
 use super::super::file_dialog::Purpose;
 use super::super::image_probe::ImageInfo;
@@ -15,10 +15,10 @@ use super::super::theme;
 use super::widgets;
 use crate::humanize;
 
-pub fn image_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
+pub fn image_step_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
     widgets::card_ui(ui, |ui| {
-        widgets::step_title_ui(ui, 1, "Select image", app.image.info().is_some());
-        match &app.image {
+        widgets::step_title_ui(ui, 1, "Select image", state.image.info().is_some());
+        match &state.image {
             ImageSlot::Empty => empty_ui(ui, actions),
             ImageSlot::Opening { path, .. } => {
                 ui.horizontal(|ui| {
@@ -30,14 +30,14 @@ pub fn image_step_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Acti
                     );
                 });
             }
-            ImageSlot::Ready(info) => image_info_ui(ui, app, info, actions),
+            ImageSlot::Ready(info) => image_info_ui(ui, state, info, actions),
             ImageSlot::Failed { path, problem } => {
                 name_row_ui(ui, path, "Select another image…", actions);
                 widgets::problem_ui(ui, problem, theme::ERROR);
             }
         }
-        widgets::path_entry_ui(ui, app.path_entry.as_ref(), Purpose::Image, actions);
-        widgets::path_entry_ui(ui, app.path_entry.as_ref(), Purpose::Url, actions);
+        widgets::path_entry_ui(ui, state.path_entry.as_ref(), Purpose::Image, actions);
+        widgets::path_entry_ui(ui, state.path_entry.as_ref(), Purpose::Url, actions);
     });
 }
 
@@ -115,11 +115,11 @@ fn name_row_ui(ui: &mut egui::Ui, path: &Path, button: &str, actions: &mut Vec<A
     });
 }
 
-fn image_info_ui(ui: &mut egui::Ui, app: &ImprintApp, info: &ImageInfo, actions: &mut Vec<Action>) {
+fn image_info_ui(ui: &mut egui::Ui, state: &AppState, info: &ImageInfo, actions: &mut Vec<Action>) {
     name_row_ui(ui, info.source.path(), "Change…", actions);
-    if let Some(drive) = app
+    if let Some(drive) = state
         .clone_source()
-        .and_then(|source| app.drives.iter().find(|d| d.path == source))
+        .and_then(|source| state.drives.iter().find(|d| d.path == source))
     {
         let text = format!(
             "Cloning the drive {}: it is only read",
@@ -144,35 +144,35 @@ fn image_info_ui(ui: &mut egui::Ui, app: &ImprintApp, info: &ImageInfo, actions:
             &info.source.path().display().to_string(),
         );
     }
-    ui.add(egui::Label::new(size_line(info, app.learned_size)).wrap());
+    ui.add(egui::Label::new(size_line(info, state.learned_size)).wrap());
     ui.add(
         egui::Label::new(widgets::secondary(
             ui,
-            partitions_line(info, &app.config_status),
+            partitions_line(info, &state.config_status),
         ))
         .wrap(),
     );
-    if !matches!(app.file_hash, FileHash::None) {
-        file_hash_ui(ui, app, actions);
-        super::checksum_row::checksum_row_ui(ui, app, actions);
+    if !matches!(state.file_hash, FileHash::None) {
+        file_hash_ui(ui, state, actions);
+        super::checksum_row::checksum_row_ui(ui, state, actions);
     }
 }
 
 /// The file's own SHA-256: what a publisher lists beside the download.
-fn file_hash_ui(ui: &mut egui::Ui, app: &ImprintApp, actions: &mut Vec<Action>) {
+fn file_hash_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
     ui.add_space(4.0);
     ui.horizontal_wrapped(|ui| {
         ui.label(widgets::secondary(ui, "SHA-256 of the file:"));
-        match &app.file_hash {
+        match &state.file_hash {
             FileHash::None => {}
-            FileHash::Computing(_) => {
+            FileHash::Computing => {
                 ui.spinner();
                 ui.label(widgets::secondary(ui, "computing…"));
             }
             FileHash::Done(hash) => {
                 ui.add(egui::Label::new(RichText::new(hash).monospace().small()).selectable(true))
                     .on_hover_text("Compare it with the checksum published beside the download");
-                widgets::copy_button_ui(ui, hash, app.copied.as_ref(), actions);
+                widgets::copy_button_ui(ui, hash, state.copied.as_ref(), actions);
             }
             FileHash::Failed(message) => {
                 ui.label(widgets::secondary(ui, "could not be computed"))

@@ -7,7 +7,7 @@ use egui::RichText;
 use super::super::action::Action;
 use std::time::Instant;
 
-use super::super::app::FileHash;
+use super::super::app_state::FileHash;
 use super::super::message;
 use super::super::run_time;
 use super::super::state::{FlashRun, Outcome, RunTarget};

@@ -18,7 +18,8 @@ pub struct StationScreen {
     pub config_name: Option<String>,
     pub setup: super::super::station_board::StationSetup,
     pub board: Board,
-    pub run: Option<super::super::station_board::StationRun>,
+    /// Start was pressed: the station runs (its handle is the shell's).
+    pub started: bool,
     /// Stop was pressed; drives in flight are being cancelled.
     pub stopping: bool,
     /// The station is over (stopped, or could not start: `error`).
@@ -50,7 +51,7 @@ pub fn station_screen_ui(ui: &mut egui::Ui, screen: &StationScreen, actions: &mu
                     ui.add_space(8.0);
                 }
                 warnings_ui(ui, &screen.board.warnings);
-                if screen.run.is_none() && !screen.ended {
+                if !screen.started && !screen.ended {
                     setup_ui(ui, screen, actions);
                 } else {
                     tiles_ui(ui, &screen.board);
@@ -90,7 +91,7 @@ fn top_bar_ui(ui: &mut egui::Ui, screen: &StationScreen, actions: &mut Vec<Actio
             }
         });
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if screen.run.is_some() && !screen.ended {
+            if screen.started && !screen.ended {
                 let label = if screen.stopping {
                     "Stopping…"
                 } else {
@@ -105,7 +106,7 @@ fn top_bar_ui(ui: &mut egui::Ui, screen: &StationScreen, actions: &mut Vec<Actio
             } else if ui.button("Back").clicked() {
                 actions.push(Action::LeaveStation);
             }
-            if screen.run.is_some() || screen.ended {
+            if screen.started || screen.ended {
                 counters_ui(ui, &screen.board);
             }
         });

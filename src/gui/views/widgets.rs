@@ -7,7 +7,7 @@ use egui::{Color32, CornerRadius, Margin, RichText, Stroke};
 use std::time::{Duration, Instant};
 
 use super::super::action::Action;
-use super::super::app::PathEntry;
+use super::super::app_state::PathEntry;
 use super::super::file_dialog::Purpose;
 use super::super::message::Problem;
 use super::super::theme;

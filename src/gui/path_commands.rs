@@ -1,0 +1,108 @@
+//! The typed-path field's commands: a path typed instead of chosen in a
+//! file dialog, checked as it is submitted.
+
+use std::path::PathBuf;
+
+use super::app::ImprintApp;
+use super::app_state::PathEntry;
+use super::file_dialog::Purpose;
+
+impl ImprintApp {
+    pub(super) fn type_path(&mut self, purpose: Purpose) {
+        self.state.reveal_config |= purpose == Purpose::Config;
+        self.state.path_entry = Some(PathEntry {
+            purpose,
+            text: self.path_entry_start(purpose),
+            no_dialog: false,
+            focus: true,
+            error: None,
+        });
+    }
+
+    pub(super) fn edit_path(&mut self, text: String) {
+        if let Some(entry) = &mut self.state.path_entry {
+            entry.text = text;
+            entry.error = None;
+        }
+    }
+
+    pub(super) fn submit_path(&mut self, ctx: &egui::Context) {
+        let Some(entry) = &mut self.state.path_entry else {
+            return;
+        };
+        let Some(path) = typed_path(&entry.text) else {
+            return;
+        };
+        // Said at once, beside the field, rather than after Flash!.
+        if let Some(error) = path_problem(entry.purpose, &path) {
+            entry.error = Some(error.to_string());
+            return;
+        }
+        let purpose = entry.purpose;
+        self.use_path(purpose, path, ctx);
+    }
+
+    pub(super) fn close_path_entry(&mut self) {
+        self.state.path_entry = None;
+    }
+}
+
+/// A typed path as the user means it: trimmed, quotes a file manager's
+/// "copy path" adds removed, `~/` in the home folder; `None` when empty.
+fn typed_path(text: &str) -> Option<PathBuf> {
+    let text = text.trim().trim_matches(['"', '\'']);
+    if text.is_empty() {
+        return None;
+    }
+    if let Some(rest) = text.strip_prefix("~/")
+        && let Some(home) = std::env::var_os("HOME")
+    {
+        return Some(PathBuf::from(home).join(rest));
+    }
+    Some(PathBuf::from(text))
+}
+
+/// Why a typed path cannot be used for `purpose`, if it cannot.
+fn path_problem(purpose: Purpose, path: &std::path::Path) -> Option<&'static str> {
+    match purpose {
+        Purpose::Url if !crate::source::is_url(path) => {
+            Some("Enter a link that starts with http:// or https://.")
+        }
+        Purpose::Url => None,
+        Purpose::Image | Purpose::Config if !path.exists() => Some("No file at this path."),
+        Purpose::Image | Purpose::Config if path.is_dir() => {
+            Some("This is a folder: type the path of a file in it.")
+        }
+        Purpose::FileTarget if path.is_dir() => {
+            Some("This is a folder: add the name of the image file to write.")
+        }
+        Purpose::FileTarget
+            if !path
+                .parent()
+                .is_some_and(|p| p.as_os_str().is_empty() || p.is_dir()) =>
+        {
+            Some("This folder does not exist.")
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_paths_are_taken_as_meant() {
+        assert_eq!(typed_path("  "), None);
+        assert_eq!(
+            typed_path(" '/tmp/a b.img' "),
+            Some(PathBuf::from("/tmp/a b.img"))
+        );
+        if let Some(home) = std::env::var_os("HOME") {
+            assert_eq!(
+                typed_path("~/x.img"),
+                Some(PathBuf::from(home).join("x.img"))
+            );
+        }
+    }
+}
