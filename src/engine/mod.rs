@@ -464,8 +464,11 @@ mod tests {
     #[test]
     fn a_panicked_target_thread_fails_its_target_alone_and_says_so() {
         let (events, received) = unbounded();
-        let joined =
-            std::thread::spawn(|| -> TargetOutcome { panic!("index out of bounds") }).join();
+        let joined = std::thread::Builder::new()
+            .name("test/panics".into())
+            .spawn(|| -> TargetOutcome { panic!("index out of bounds") })
+            .unwrap()
+            .join();
         let outcome = target_outcome(joined, 2, "/dev/sdc".into(), &events);
         let failure = outcome.result.unwrap_err();
         assert!(

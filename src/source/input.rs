@@ -364,7 +364,10 @@ mod tests {
             Ok(File::from(std::os::fd::OwnedFd::from(reader)))
         });
         let interrupt = stream.interrupt_handle();
-        let waiter = std::thread::spawn(move || stream.read(&mut [0u8; 8]));
+        let waiter = std::thread::Builder::new()
+            .name("test/stream-read".into())
+            .spawn(move || stream.read(&mut [0u8; 8]))
+            .unwrap();
         std::thread::sleep(Duration::from_millis(150));
         interrupt.store(true, Ordering::Relaxed);
         let result = waiter.join().unwrap();

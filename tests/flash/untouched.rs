@@ -41,8 +41,7 @@ fn interrupt_before_first_byte(target: &Path, signal: libc::c_int) -> std::proce
 }
 
 fn send(child: &Child, number: libc::c_int) {
-    // SAFETY: kill has no memory-safety preconditions; the pid is our child.
-    let rc = unsafe { libc::kill(child.id() as libc::pid_t, number) };
+    let rc = crate::support::sys::kill(child.id(), number);
     assert_eq!(rc, 0, "send signal {number}");
 }
 

@@ -9,6 +9,7 @@ pub mod flashing;
 pub mod full_fs;
 pub mod http_server;
 pub mod loopdev;
+pub mod sys;
 pub mod throttle;
 
 use std::path::{Path, PathBuf};
@@ -63,8 +64,7 @@ where
 
 /// Whether the tests run as root (loop devices, mounts).
 pub fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
+    sys::geteuid() == 0
 }
 
 /// Whether a test that needs root must fail without it instead of being

@@ -1,6 +1,9 @@
 //! Mounts and swaps: which block devices back the running system, which
 //! partitions of a device are mounted, and unmounting them.
 
+// System calls need unsafe: umount2 through libc.
+#![allow(unsafe_code)]
+
 use std::collections::BTreeSet;
 use std::ffi::CString;
 use std::io;
