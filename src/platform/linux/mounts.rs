@@ -126,7 +126,7 @@ fn writable_mount_points(text: &str) -> BTreeSet<PathBuf> {
 }
 
 /// The devices stacked on the drive of `device` or on its partitions, by
-/// kernel name ([`SysBlock::stacked`]).
+/// kernel name (`SysBlock::stacked`).
 pub fn stacked_on(device: &Path) -> io::Result<Vec<String>> {
     block_of_path(device)?.stacked()
 }
