@@ -23,6 +23,7 @@ mod http_open;
 mod http_range;
 mod http_resume;
 mod input;
+mod name_endings;
 pub(crate) mod sniff;
 mod xz;
 pub(crate) mod xz_index;
@@ -48,6 +49,7 @@ pub use http_open::{RawDownload, download};
 pub use http_resume::{DOWNLOAD_FAILED_AT, is_download_failure};
 use input::{Input, PositionalReader};
 pub use input::{InputKind, STDIN_NAME};
+pub use name_endings::image_name_endings;
 use sniff::{SNIFF_LEN_BYTES, sniff};
 
 /// Capacity of the buffered file reader under every decoder. Decoders ask for
