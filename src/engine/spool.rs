@@ -25,7 +25,7 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -37,17 +37,6 @@ use super::{FailureKind, TargetFailure};
 use crate::platform;
 use crate::source::ImageSource;
 use crate::target::AlignedBuf;
-
-/// Bytes of decoded image held in memory at most (docs/architecture.md §11).
-pub const MEMORY_BUDGET: usize = 256 << 20;
-
-/// Memory each target needs besides the spool (a buffer to read a chunk it
-/// missed, and its verifier's): taken from the budget so that the whole
-/// run stays within it whatever the number of targets.
-pub const PER_TARGET_BYTES: usize = 2 * CHUNK_BYTES;
-
-/// The spool never holds less than this in memory, however many targets.
-const MIN_MEMORY_BYTES: usize = 16 * CHUNK_BYTES;
 
 /// How far the reader decodes ahead of the fastest target: enough to keep
 /// it busy, no more (memory is for the distance between targets, not for
@@ -64,73 +53,19 @@ const POLL: Duration = Duration::from_millis(100);
 /// count.
 const SPARE_BUFFERS: usize = 4;
 
-/// The cache-file block: all-zero blocks are left as holes.
-const BLOCK: usize = 4096;
+#[path = "spool_backing.rs"]
+mod backing;
+#[path = "spool_config.rs"]
+mod config;
+#[path = "spool_cursor.rs"]
+mod cursor;
+#[path = "spool_file.rs"]
+mod file;
 
-/// How a spool keeps the image.
-#[derive(Debug, Clone)]
-pub struct SpoolConfig {
-    /// Bytes of chunks held in memory.
-    pub memory_bytes: usize,
-    /// Where the cache file goes when memory is not enough and the image is
-    /// not a raw file; `None`: no cache file, the reader waits instead.
-    pub cache_dir: Option<PathBuf>,
-    /// Keep every chunk for the spool's life, so that targets may join late.
-    pub retain_all: bool,
-}
-
-impl SpoolConfig {
-    /// The configuration of a run of `targets` targets: the budget less
-    /// what the targets need themselves, and the user's cache directory.
-    pub fn for_targets(targets: usize) -> SpoolConfig {
-        SpoolConfig {
-            memory_bytes: memory_for(targets),
-            cache_dir: Some(cache_dir()),
-            retain_all: false,
-        }
-    }
-}
-
-/// The spool's memory for a run of `targets` targets.
-pub fn memory_for(targets: usize) -> usize {
-    MEMORY_BUDGET
-        .saturating_sub(targets * PER_TARGET_BYTES)
-        .max(MIN_MEMORY_BYTES)
-}
-
-/// Where the cache file goes: `$XDG_CACHE_HOME/imprint` or
-/// `~/.cache/imprint`; as root (whose home may be small, or not be the
-/// user's) `/var/cache/imprint`, else the temporary directory.
-pub fn cache_dir() -> PathBuf {
-    // Nothing is created here: the directory is made with the cache file,
-    // which most runs never need.
-    if platform::is_administrator() {
-        let var = Path::new("/var/cache");
-        return if var.is_dir() {
-            var.join("imprint")
-        } else {
-            std::env::temp_dir()
-        };
-    }
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
-    match base {
-        Some(base) => base.join("imprint"),
-        None => std::env::temp_dir(),
-    }
-}
-
-/// Bytes free for an unprivileged writer in the filesystem that holds, or
-/// will hold, `dir`.
-pub fn free_bytes(dir: &Path) -> io::Result<u64> {
-    let dir = dir
-        .ancestors()
-        .find(|d| d.is_dir())
-        .ok_or_else(|| io::Error::other("no such directory"))?;
-    platform::free_space_bytes(dir)
-}
+pub use config::{MEMORY_BUDGET, PER_TARGET_BYTES, SpoolConfig, cache_dir, free_bytes, memory_for};
+pub use cursor::Cursor;
+use cursor::cancelled;
+use file::{read_filling_holes, store};
 
 /// The decoded image, shared by its consumers.
 pub struct Spool {
@@ -356,103 +291,6 @@ impl Spool {
         Ok(())
     }
 
-    /// The oldest chunk in memory that may leave it: one the backing holds
-    /// or can hold.
-    fn evictable(&self, state: &State) -> Option<usize> {
-        let can_store = match &self.backing {
-            Backing::Source(_) => true,
-            Backing::Cache { .. } => state.cache_failed.is_none(),
-            Backing::None => false,
-        };
-        state
-            .entries
-            .iter()
-            .position(|e| e.memory.is_some() && (e.stored || can_store))
-    }
-
-    /// Moves entry `victim` (a position in `entries`) out of memory, writing
-    /// it to the cache file first if need be (without the lock: consumers
-    /// go on meanwhile, reading it from memory).
-    fn evict<'a>(
-        &'a self,
-        mut state: MutexGuard<'a, State>,
-        victim: usize,
-    ) -> Result<MutexGuard<'a, State>, TargetFailure> {
-        let index = state.first + victim;
-        let entry = &state.entries[victim];
-        if !entry.stored {
-            let chunk = entry
-                .memory
-                .clone()
-                .expect("an evictable entry is in memory");
-            let file = match (&state.cache, &state.cache_failed) {
-                (_, Some(e)) => Err(e.clone()),
-                (Some(file), None) => Ok(file.clone()),
-                (None, None) => self.create_cache(),
-            };
-            drop(state);
-            let stored = file.and_then(|file| {
-                store(&file, &chunk)
-                    .map(|()| file)
-                    .map_err(|e| format!("writing the cache file failed: {e}"))
-            });
-            drop(chunk);
-            state = self.lock();
-            match stored {
-                Ok(file) => {
-                    state.cache = Some(file);
-                    state.stats.chunks_spilled += 1;
-                }
-                Err(e) => {
-                    // Only this chunk failed to be stored: it stays in
-                    // memory, and what the file holds stays readable.
-                    state.cache_failed = Some(e);
-                    return Ok(state);
-                }
-            }
-        }
-        // Consumers may have moved on, dropping entries, meanwhile.
-        let first = state.first;
-        if index >= first
-            && let Some(entry) = state.entries.get_mut(index - first)
-        {
-            entry.stored = true;
-            let freed = entry.memory.take().map_or(0, |_| entry.len);
-            state.in_memory -= freed;
-        }
-        Ok(state)
-    }
-
-    /// Creates the cache file, unlinked at once: nothing is left behind
-    /// whatever happens to the run (a panic, a kill).
-    fn create_cache(&self) -> Result<Arc<File>, String> {
-        let Backing::Cache { dir } = &self.backing else {
-            return Err("no cache directory".to_string());
-        };
-        let created = std::fs::create_dir_all(dir).and_then(|()| platform::nameless_file_in(dir));
-        created
-            .map(Arc::new)
-            .map_err(|e| format!("cannot create a cache file in {}: {e}", dir.display()))
-    }
-
-    fn cannot_keep(&self, state: &State, offset: u64) -> TargetFailure {
-        let why = state
-            .cache_failed
-            .clone()
-            .unwrap_or_else(|| "no cache file can be made".to_string());
-        TargetFailure {
-            kind: FailureKind::Source,
-            offset: Some(offset),
-            message: format!(
-                "the decoded image cannot be kept for drives still to come: {why}; free space in {} or flash fewer drives at once",
-                match &self.backing {
-                    Backing::Cache { dir } => dir.display().to_string(),
-                    _ => "the cache directory".to_string(),
-                }
-            ),
-        }
-    }
-
     /// The reader is done: `result` is the image's length or why it stopped.
     pub fn finish(&self, result: Result<u64, TargetFailure>) {
         let mut state = self.lock();
@@ -492,150 +330,6 @@ impl Spool {
             }
         }
     }
-
-    /// Reads a chunk that left memory again from the backing.
-    fn reload(&self, offset: u64, len: usize, used: Vec<Range<u64>>) -> io::Result<Chunk> {
-        let mut buf = AlignedBuf::zeroed(len.max(1));
-        match &self.backing {
-            Backing::Source(source) => source.read_at(offset, &mut buf[..len])?,
-            Backing::Cache { .. } => {
-                let file = match &self.lock().cache {
-                    Some(file) => file.clone(),
-                    None => return Err(io::Error::other("the cache file is gone")),
-                };
-                read_filling_holes(&file, offset, &mut buf[..len])?;
-            }
-            Backing::None => return Err(io::Error::other("nothing holds that chunk")),
-        }
-        self.lock().stats.chunks_reloaded += 1;
-        let mut chunk = Chunk::new(offset, len, buf, None);
-        chunk.used = used;
-        Ok(chunk)
-    }
-}
-
-/// One consumer's place in the spool. Dropping it (a target that failed or
-/// ended) lets the spool free what only it still needed.
-pub struct Cursor {
-    spool: Arc<Spool>,
-    id: usize,
-    at: usize,
-}
-
-impl Cursor {
-    /// The next chunk, the end of the image, or why it stopped. Waits for
-    /// the reader; gives up when `cancel` is set.
-    pub fn next(&mut self, cancel: &AtomicBool) -> Message {
-        let spool = self.spool.clone();
-        let mut state = spool.lock();
-        loop {
-            if let Some(entry) = state.entries.get(self.at - state.first) {
-                let chunk = match &entry.memory {
-                    Some(chunk) => chunk.clone(),
-                    None => {
-                        // Our cursor keeps the entry (and its part of the
-                        // cache file) until we move on.
-                        let (offset, len, used) = (entry.offset, entry.len, entry.used.clone());
-                        drop(state);
-                        match spool.reload(offset, len, used) {
-                            Ok(chunk) => {
-                                state = spool.lock();
-                                Arc::new(chunk)
-                            }
-                            Err(e) => {
-                                return Message::Failed(TargetFailure {
-                                    kind: FailureKind::Source,
-                                    offset: Some(offset),
-                                    message: format!(
-                                        "reading byte {offset} of the image again (this drive fell behind the others) failed: {e}"
-                                    ),
-                                });
-                            }
-                        }
-                    }
-                };
-                self.at += 1;
-                state.cursors[self.id].at = Some(self.at);
-                spool.trim(&mut state);
-                drop(state);
-                spool.changed.notify_all();
-                return Message::Chunk(chunk);
-            }
-            match &state.end {
-                Some(Ok(image_bytes)) => {
-                    return Message::End {
-                        image_bytes: *image_bytes,
-                    };
-                }
-                Some(Err(failure)) => return Message::Failed(failure.clone()),
-                None => {}
-            }
-            if cancel.load(Ordering::Relaxed) {
-                let offset = state.entries.back().map_or(0, |e| e.offset + e.len as u64);
-                return Message::Failed(cancelled(offset));
-            }
-            state = spool
-                .changed
-                .wait_timeout(state, POLL)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-    }
-}
-
-impl Drop for Cursor {
-    fn drop(&mut self) {
-        let mut state = self.spool.lock();
-        state.cursors[self.id].at = None;
-        self.spool.trim(&mut state);
-        drop(state);
-        self.spool.changed.notify_all();
-    }
-}
-
-fn cancelled(offset: u64) -> TargetFailure {
-    TargetFailure {
-        kind: FailureKind::Cancelled,
-        offset: Some(offset),
-        message: format!(
-            "cancelled after {offset} bytes; the target is incomplete and will not boot, flash it again"
-        ),
-    }
-}
-
-/// Writes the non-zero blocks of `chunk` at its offset in the cache file:
-/// zeros stay holes.
-fn store(file: &File, chunk: &Chunk) -> io::Result<()> {
-    let bytes = chunk.bytes();
-    let mut at = 0;
-    while at < bytes.len() {
-        // A run of non-zero blocks, written at once.
-        let start = at;
-        while at < bytes.len() && !is_all_zero(&bytes[at..(at + BLOCK).min(bytes.len())]) {
-            at = (at + BLOCK).min(bytes.len());
-        }
-        if at > start {
-            platform::write_all_at(file, &bytes[start..at], chunk.offset + start as u64)?;
-        }
-        at = (at + BLOCK).min(bytes.len());
-    }
-    Ok(())
-}
-
-/// Reads `buf.len()` bytes at `offset`; bytes past the file's end (a
-/// trailing hole) are zeros.
-fn read_filling_holes(file: &File, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match platform::read_at(file, &mut buf[filled..], offset + filled as u64) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    buf[filled..].fill(0);
-    Ok(())
 }
 
 #[cfg(test)]

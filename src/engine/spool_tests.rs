@@ -1,6 +1,7 @@
 //! Tests of `spool` (beside it, so the production file stays short).
 
 use super::*;
+use std::path::Path;
 
 /// A compressed (so not positional) image of `chunks` chunks, each
 /// chunk's bytes telling its index, with one chunk of zeros.
