@@ -47,4 +47,6 @@ pub mod request;
 pub mod source;
 pub mod station;
 pub mod target;
+#[cfg(test)]
+pub(crate) mod test_random;
 pub mod user_file;
