@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod balena_image;
+pub mod child;
 pub mod faultdev;
 pub mod flashing;
 pub mod full_fs;
