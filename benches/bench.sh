@@ -19,36 +19,18 @@
 
 set -euo pipefail
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=benches/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 runs="${RUNS:-1}"
 rss_4g="${RSS_4G:-1}"
 image_mib="${IMAGE_MIB:-1024}"
 
 
-[[ $(id -u) -eq 0 ]] || { echo "bench: needs root for loop devices" >&2; exit 2; }
-for tool in losetup sfdisk mkfs.fat xz gzip dd sha256sum /usr/bin/time; do
-    command -v "$tool" >/dev/null || { echo "bench: $tool not found" >&2; exit 2; }
-done
-
-if [[ -z ${IMPRINT:-} ]]; then
-    (cd "$repo" && cargo build --release --quiet)
-    IMPRINT="$repo/target/release/imprint"
-fi
+bench_require bench losetup sfdisk mkfs.fat xz gzip dd sha256sum /usr/bin/time
+bench_build
 [[ -x $IMPRINT ]] || { echo "bench: $IMPRINT is not executable" >&2; exit 2; }
+bench_workdir bench
 
-work="/dev/shm/imprint-bench.$$"
-mkdir -p "$work"
-loops=()
-cleanup() {
-    local loop
-    for loop in "${loops[@]}"; do
-        losetup -d "$loop" 2>/dev/null || true
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-log() { printf '%s\n' "$*" >&2; }
 trap 'log "bench: failed at line $LINENO: $BASH_COMMAND"' ERR
 
 # An OS-like disk image of SIZE_MIB: MBR, a FAT16 boot partition, then a

@@ -21,7 +21,8 @@
 
 set -euo pipefail
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=benches/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 image_mib="${IMAGE_MIB:-256}"
 fast_bps="${FAST_BPS:-40000000}"
 slow_bps="${SLOW_BPS:-10000000}"
@@ -29,37 +30,13 @@ read_bps="${READ_BPS:-90000000}"
 format="${FORMAT:-xz}"
 drives=16
 
-[[ $(id -u) -eq 0 ]] || { echo "pacing-sd: needs root" >&2; exit 2; }
-for tool in losetup sfdisk mkfs.ext4 mkfs.vfat mcopy xz dd bc /usr/bin/time; do
-    command -v "$tool" >/dev/null || { echo "pacing-sd: $tool not found" >&2; exit 2; }
-done
-if [[ -z ${IMPRINT:-} ]]; then
-    (cd "$repo" && cargo build --release --no-default-features --quiet --bin imprint)
-    IMPRINT="$repo/target/release/imprint"
-fi
-
-work="/dev/shm/imprint-pacing.$$"
-cgroup=""
-loops=()
-mkdir -p "$work"
-cleanup() {
-    local dev
-    for dev in "${loops[@]}"; do losetup -d "$dev" 2>/dev/null || true; done
-    [[ -n $cgroup ]] && rmdir "$cgroup" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-log() { printf '%s\n' "$*" >&2; }
+bench_require pacing-sd losetup sfdisk mkfs.ext4 mkfs.vfat mcopy xz dd bc /usr/bin/time
+bench_build --no-default-features --bin imprint
+bench_workdir pacing
 
 make_image() {
     local img="$1" files="$work/files"
-    mkdir -p "$files/root" "$files/boot"
-    head -c $((24 << 20)) /dev/urandom >"$files/boot/kernel.img"
-    local i
-    for i in 1 2 3 4; do
-        head -c $((16 << 20)) /dev/urandom >"$files/root/blob$i"
-        head -c $((7 << 20)) /dev/urandom | base64 -w 76 >"$files/root/text$i"
-    done
+    bench_os_files "$files" 24 16 7
     local boot_mib=64 root_mib=$((image_mib - 4 - 64 - 1))
     truncate -s "${image_mib}M" "$img"
     sfdisk --quiet --no-reread --no-tell-kernel "$img" <<TABLE

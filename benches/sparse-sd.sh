@@ -18,44 +18,21 @@
 
 set -euo pipefail
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=benches/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 image_mib="${IMAGE_MIB:-1024}"
 write_bps="${WRITE_BPS:-40000000}"
 read_bps="${READ_BPS:-90000000}"
 runs="${RUNS:-1}"
 
-[[ $(id -u) -eq 0 ]] || { echo "sparse-sd: needs root" >&2; exit 2; }
-for tool in losetup sfdisk mkfs.ext4 mkfs.vfat mcopy debugfs xz dd bc; do
-    command -v "$tool" >/dev/null || { echo "sparse-sd: $tool not found" >&2; exit 2; }
-done
-if [[ -z ${IMPRINT:-} ]]; then
-    (cd "$repo" && cargo build --release --quiet)
-    IMPRINT="$repo/target/release/imprint"
-fi
-
-work="/dev/shm/imprint-sparse.$$"
-cgroup=""
+bench_require sparse-sd losetup sfdisk mkfs.ext4 mkfs.vfat mcopy debugfs xz dd bc
+bench_build
+bench_workdir sparse
 loop=""
-loops=()
-mkdir -p "$work"
-cleanup() {
-    local dev
-    for dev in "${loops[@]}"; do losetup -d "$dev" 2>/dev/null || true; done
-    [[ -n $cgroup ]] && rmdir "$cgroup" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-log() { printf '%s\n' "$*" >&2; }
 
 make_image() {
     local img="$1" files="$work/files"
-    mkdir -p "$files/root" "$files/boot"
-    head -c $((40 << 20)) /dev/urandom >"$files/boot/kernel.img"
-    local i
-    for i in 1 2 3 4; do
-        head -c $((30 << 20)) /dev/urandom >"$files/root/blob$i"
-        head -c $((15 << 20)) /dev/urandom | base64 -w 76 >"$files/root/text$i"
-    done
+    bench_os_files "$files" 40 30 15
     local boot_mib=256 root_mib=512 data_mib=$((image_mib - 4 - 256 - 512 - 1))
     truncate -s "${image_mib}M" "$img"
     sfdisk --quiet --no-reread --no-tell-kernel "$img" <<TABLE

@@ -58,7 +58,7 @@ fn request() -> ConfigRequest {
 }
 
 /// Format sniffing: the format never depends on bytes past
-/// [`sniff::SNIFF_LEN_BYTES`]. Accepted: anything but raw.
+/// `sniff::SNIFF_LEN_BYTES`. Accepted: anything but raw.
 pub fn sniff(data: &[u8]) -> bool {
     let format = sniff::sniff(data);
     let head = &data[..data.len().min(sniff::SNIFF_LEN_BYTES)];

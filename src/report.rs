@@ -2,8 +2,8 @@
 //! finishes — what went where, a record an operator can hand on — and read
 //! back so that a later run continues where this one stopped (rows of
 //! `--each` already written ok are not used again). A drive that takes a
-//! row is claimed in the report before it is written ([`claim`]); the
-//! report is locked for the whole run ([`lock`]). Readers ignore fields
+//! row is claimed in the report before it is written (`claim`); the
+//! report is locked for the whole run (`lock`). Readers ignore fields
 //! (and record kinds) they do not know; fields are only ever added.
 
 mod claim;

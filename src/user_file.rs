@@ -91,13 +91,16 @@ mod tests {
         assert!(status.success());
         let writer_path = fifo.clone();
         // Writes until the reader goes away: an endless pipe.
-        let writer = std::thread::spawn(move || {
-            let mut out = std::fs::OpenOptions::new()
-                .write(true)
-                .open(writer_path)
-                .unwrap();
-            while out.write_all(&[b'x'; 4096]).is_ok() {}
-        });
+        let writer = std::thread::Builder::new()
+            .name("test/fifo-writer".into())
+            .spawn(move || {
+                let mut out = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(writer_path)
+                    .unwrap();
+                while out.write_all(&[b'x'; 4096]).is_ok() {}
+            })
+            .unwrap();
         let err = read_user_file(&fifo, 100_000).unwrap_err();
         assert!(err.to_string().contains("larger than 100000"), "{err}");
         writer.join().unwrap();

@@ -24,6 +24,17 @@ const EXPECTED_KEYFILE: &str = "[connection]\nid=balena-wifi-01\ntype=wifi\n\n\
     [ipv4]\nmethod=auto\n\n\
     [ipv6]\naddr-gen-mode=stable-privacy\nmethod=auto\n";
 
+/// The text of `path` in the boot partition at `offset` of `image` (read
+/// back with mtools).
+fn boot_file_text(image: &Path, offset: u64, path: &str) -> String {
+    String::from_utf8(balena_image::mtype(image, offset, path)).unwrap()
+}
+
+/// The config.json in the boot partition at `offset` of `image`.
+fn config_json(image: &Path, offset: u64) -> String {
+    boot_file_text(image, offset, "::/config.json")
+}
+
 fn write_config(dir: &Path, name: &str, contents: &str) -> PathBuf {
     let path = dir.join(name);
     fs::write(&path, contents).unwrap();
@@ -83,17 +94,12 @@ fn assert_configured(source: &TestImage, configured: &Path, keyfile: Option<&str
 
     let offset = source.boot_offset;
     assert_eq!(
-        String::from_utf8(balena_image::mtype(configured, offset, "::/config.json")).unwrap(),
+        config_json(configured, offset),
         balena_image::FLEET_CONFIG_COMPACT
     );
     match keyfile {
         Some(keyfile) => assert_eq!(
-            String::from_utf8(balena_image::mtype(
-                configured,
-                offset,
-                "::/system-connections/balena-wifi-01"
-            ))
-            .unwrap(),
+            boot_file_text(configured, offset, "::/system-connections/balena-wifi-01"),
             keyfile
         ),
         None => assert!(
@@ -757,16 +763,11 @@ fn wifi_alone_is_added_to_an_image_that_holds_a_config_json() {
     // The WiFi profile is added and the image's config.json kept as it was.
     let offset = image.boot_offset;
     assert_eq!(
-        String::from_utf8(balena_image::mtype(&target, offset, "::/config.json")).unwrap(),
+        config_json(&target, offset),
         balena_image::FLEET_CONFIG_COMPACT
     );
     assert_eq!(
-        String::from_utf8(balena_image::mtype(
-            &target,
-            offset,
-            "::/system-connections/balena-wifi-01"
-        ))
-        .unwrap(),
+        boot_file_text(&target, offset, "::/system-connections/balena-wifi-01"),
         EXPECTED_KEYFILE
     );
 }
@@ -1047,12 +1048,7 @@ fn config_files_are_read_with_a_limit() {
         String::from_utf8_lossy(&piped.stderr)
     );
     assert_eq!(
-        String::from_utf8(balena_image::mtype(
-            &out,
-            image.boot_offset,
-            "::/config.json"
-        ))
-        .unwrap(),
+        config_json(&out, image.boot_offset),
         balena_image::FLEET_CONFIG_COMPACT
     );
 }
@@ -1101,12 +1097,7 @@ fn config_without_device_type_warns_and_a_bom_is_accepted() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
     assert_eq!(
-        String::from_utf8(balena_image::mtype(
-            &out,
-            image.boot_offset,
-            "::/config.json"
-        ))
-        .unwrap(),
+        config_json(&out, image.boot_offset),
         balena_image::FLEET_CONFIG_COMPACT
     );
 }

@@ -3,6 +3,9 @@
 //! private mount namespace, as the engine sees it), mounts and unmounting,
 //! and the hot-plug watcher.
 
+// Needs unsafe: loop-device ioctls through libc, on a device the test attached.
+#![allow(unsafe_code)]
+
 use std::fs::File;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};

@@ -92,13 +92,11 @@ fn a_gpt_header_with_absurd_counts_is_malformed_not_a_crash() {
 #[test]
 fn corrupted_tables_never_panic() {
     let pristine = mbr_with_logical_partitions();
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut random = crate::test_random::XorShift::new(0x9E37_79B9_7F4A_7C15);
     for _ in 0..300 {
         let mut image = pristine.clone();
         for _ in 0..8 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let state = random.next_u64();
             // Corrupt the MBR and the two EBRs' entries.
             let region =
                 [446usize, 4096 * 512 + 446, (4096 + 1024) * 512 + 446][(state % 3) as usize];

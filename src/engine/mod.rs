@@ -32,6 +32,7 @@ mod progress;
 mod reader;
 mod shared;
 pub mod spool;
+mod threads;
 mod verifier;
 mod writer;
 
@@ -50,6 +51,8 @@ pub use events::{Ejected, FailureKind, FlashEvent, Phase, TargetFailure};
 pub use job::{FlashJob, FlashReport, TargetOutcome};
 pub use shared::{OneTarget, SharedImage};
 pub use spool::SpoolConfig;
+pub(crate) use threads::short_name;
+use threads::{internal_error, spawn_named, target_outcome};
 
 use crate::target::{self, OpenTargetFile, TargetInfo, TargetOpener};
 use hasher::{Digests, ShaCell};
@@ -348,143 +351,6 @@ fn finish(
     report
 }
 
-/// The outcome of a target's thread. A thread that panicked (a bug) fails
-/// its own target — announced like any failure — instead of taking the whole
-/// run down: the other targets keep their results.
-fn target_outcome(
-    joined: thread::Result<TargetOutcome>,
-    index: usize,
-    target: std::path::PathBuf,
-    events: &Sender<FlashEvent>,
-) -> TargetOutcome {
-    match joined {
-        Ok(outcome) => outcome,
-        Err(panic) => {
-            let what = format!("writing {}", target.display());
-            let failure = internal_error(&what, &panic);
-            let _ = events.send(FlashEvent::TargetDone {
-                target: index,
-                result: Err(failure.clone()),
-                sha256: None,
-                written_bytes: 0,
-                verified_bytes: 0,
-            });
-            TargetOutcome {
-                target,
-                result: Err(failure),
-                bytes_written: 0,
-                written_bytes: 0,
-                verified_bytes: 0,
-                verified: false,
-            }
-        }
-    }
-}
-
-/// The failure of `what` when its thread panicked.
-fn internal_error(what: &str, panic: &Box<dyn std::any::Any + Send>) -> TargetFailure {
-    let detail = panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown".to_string());
-    TargetFailure {
-        kind: FailureKind::Write,
-        offset: None,
-        message: format!(
-            "an internal error stopped {what} ({detail}); it is incomplete: flash it again, and please report this"
-        ),
-    }
-}
-
-/// Spawns a named thread in scope `s` (names show in debuggers and `top -H`).
-fn spawn_named<'scope, T: Send + 'scope>(
-    s: &'scope thread::Scope<'scope, '_>,
-    name: impl Into<String>,
-    f: impl FnOnce() -> T + Send + 'scope,
-) -> thread::ScopedJoinHandle<'scope, T> {
-    thread::Builder::new()
-        .name(name.into())
-        .spawn_scoped(s, f)
-        .expect("spawning a thread")
-}
-
-/// `sdb` for `/dev/sdb`: for thread names.
-pub(crate) fn short_name(info: &TargetInfo) -> String {
-    info.path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "target".to_string())
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crossbeam_channel::unbounded;
-
-    /// A compressed image larger than memory, to several targets, may need
-    /// a cache file as large as the image: a directory without the room
-    /// (procfs has none) is a refusal naming it; one target, or an image
-    /// that fits in memory, needs no cache file.
-    #[test]
-    fn a_cache_directory_short_of_space_is_a_refusal_naming_it() {
-        let image =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/test.img.xz");
-        let job = FlashJob {
-            source: crate::source::ImageSource::open(&image).unwrap(),
-            targets: vec!["/dev/sdx".into(), "/dev/sdy".into()],
-            verify: true,
-            expected_sha256: None,
-            patches: Vec::new(),
-            full: false,
-            bmap: None,
-            inputs: Vec::new(),
-        };
-        assert!(job.source.size_hint().unwrap() > CHUNK_BYTES as u64);
-        let config = SpoolConfig {
-            memory_bytes: CHUNK_BYTES,
-            cache_dir: Some("/proc/imprint".into()),
-            retain_all: false,
-        };
-        let refusals = check_cache_space(&job, 2, &config).unwrap_err();
-        assert_eq!(refusals[0].target, std::path::Path::new("/proc/imprint"));
-        assert!(
-            refusals[0].reason.contains("free"),
-            "{}",
-            refusals[0].reason
-        );
-        assert!(check_cache_space(&job, 1, &config).is_ok());
-        let roomy = SpoolConfig {
-            memory_bytes: 8 << 20,
-            ..config
-        };
-        assert!(check_cache_space(&job, 2, &roomy).is_ok());
-    }
-
-    #[test]
-    fn a_panicked_target_thread_fails_its_target_alone_and_says_so() {
-        let (events, received) = unbounded();
-        let joined =
-            std::thread::spawn(|| -> TargetOutcome { panic!("index out of bounds") }).join();
-        let outcome = target_outcome(joined, 2, "/dev/sdc".into(), &events);
-        let failure = outcome.result.unwrap_err();
-        assert!(
-            failure.message.contains("writing /dev/sdc"),
-            "{}",
-            failure.message
-        );
-        assert!(
-            failure.message.contains("index out of bounds"),
-            "{}",
-            failure.message
-        );
-        assert!(matches!(
-            received.try_recv(),
-            Ok(FlashEvent::TargetDone {
-                target: 2,
-                result: Err(_),
-                ..
-            })
-        ));
-    }
-}
+#[path = "tests.rs"]
+mod tests;

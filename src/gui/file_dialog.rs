@@ -46,11 +46,12 @@ pub enum FileChooser {
     Missing,
 }
 
-/// The file-name extensions the image dialog offers (the format itself is
-/// detected from the content, so this is only a convenience filter).
-pub const IMAGE_EXTENSIONS: &[&str] = &[
-    "img", "iso", "raw", "bin", "dsk", "wic", "sdcard", "xz", "gz", "zst", "bz2", "zip",
-];
+/// The file-name endings the image dialog offers: source's one list (the
+/// format itself is detected from the content, so this is only a
+/// convenience filter).
+pub fn image_filter() -> Vec<&'static str> {
+    crate::source::image_name_endings()
+}
 
 /// Faster than this, "nothing chosen" means no dialog was shown.
 const FASTEST_HUMAN_CANCEL: Duration = Duration::from_millis(400);
@@ -121,7 +122,7 @@ impl FileDialog {
                             }
                             dialog
                                 .set_title("Select an image")
-                                .add_filter("Disk images", IMAGE_EXTENSIONS)
+                                .add_filter("Disk images", &image_filter())
                                 .add_filter("All files", &["*"])
                                 .pick_file()
                         }
@@ -173,5 +174,13 @@ mod tests {
             classify(Some("a.img".into()), Duration::from_millis(1)),
             Outcome::Chosen("a.img".into())
         );
+    }
+
+    #[test]
+    fn the_image_filter_is_sources_one_list() {
+        assert_eq!(image_filter(), crate::source::image_name_endings());
+        for ending in ["zstd", "hddimg", "rpi-sdimg"] {
+            assert!(image_filter().contains(&ending), "{ending}");
+        }
     }
 }

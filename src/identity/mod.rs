@@ -63,7 +63,7 @@ pub enum IdentityError {
         "the configuration uses {{uuid}}, but no drive has one: add --new-uuid or a \"uuid\" column"
     )]
     NoUuid,
-    #[error("{0}")]
+    #[error(transparent)]
     Config(#[from] BootConfigError),
     #[error(
         "{needed} drives need a row of {path}, but only {left} rows are left (rows already written ok, as the report records, are not used again)"

@@ -31,10 +31,6 @@ use sha2::{Digest, Sha256};
 pub const MAX_BMAP_BYTES: u64 = 64 << 20;
 /// Elements and text nodes roxmltree may build (a bound on memory).
 const MAX_XML_NODES: u32 = 8 << 20;
-/// Compression suffixes bmaptool strips when it looks for `os.img.bmap`
-/// beside `os.img.xz`.
-const COMPRESSED_SUFFIXES: [&str; 7] = ["xz", "gz", "zst", "bz2", "zip", "lzma", "lz4"];
-
 /// The hash a bmap's checksums use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChecksumType {
@@ -342,31 +338,6 @@ pub(crate) enum OwnChecksum {
     Skip,
 }
 
-/// The bmap beside `image`, if there is one: `os.img.xz.bmap`, then
-/// `os.img.bmap` for `os.img.xz` (bmaptool's two names). Only for an image
-/// that is a regular file: a device or standard input has no neighbours.
-pub fn beside(image: &Path) -> Option<PathBuf> {
-    if !std::fs::metadata(image).is_ok_and(|m| m.is_file()) {
-        return None;
-    }
-    let mut candidates = vec![with_suffix(image, ".bmap")];
-    if let Some(extension) = image.extension().and_then(|e| e.to_str())
-        && COMPRESSED_SUFFIXES.contains(&extension.to_ascii_lowercase().as_str())
-    {
-        candidates.push(with_suffix(&image.with_extension(""), ".bmap"));
-    }
-    // A bmap that exists but is a folder, a FIFO or unreadable is still
-    // found, so that the run is refused naming it rather than silently
-    // ignoring it (`check_is_file` looks without opening it).
-    candidates.into_iter().find(|c| c.exists())
-}
-
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_os_string();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
 fn malformed(path: &Path, detail: String) -> BmapError {
     BmapError::Malformed {
         path: path.to_path_buf(),
@@ -414,150 +385,14 @@ fn parse_hex(hex: &str, len: usize) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// Checks the file's own checksum, stored in `element`: the digest of the
-/// file with that value replaced by as many `0`s.
-fn check_file_checksum(
-    path: &Path,
-    bytes: &[u8],
-    root: roxmltree::Node<'_, '_>,
-    kind: ChecksumType,
-    element: &str,
-) -> Result<(), BmapError> {
-    let stored = child_text(root, element)
-        .ok_or_else(|| malformed(path, format!("<{element}> is missing")))?
-        .trim();
-    let expected = parse_hex(stored, kind.len()).ok_or_else(|| {
-        malformed(
-            path,
-            format!(
-                "<{element}> is {stored:?}, not {} hexadecimal digits",
-                2 * kind.len()
-            ),
-        )
-    })?;
-    // bmaptool zeroes the first occurrence of the value in the file; the
-    // element's text is in the file, so there is one.
-    let at = bytes
-        .windows(stored.len())
-        .position(|w| w == stored.as_bytes())
-        .ok_or_else(|| malformed(path, format!("<{element}> is written with escapes")))?;
-    let mut zeroed = bytes.to_vec();
-    zeroed[at..at + stored.len()].fill(b'0');
-    if kind.digest(&zeroed) != expected {
-        return Err(malformed(
-            path,
-            format!("its own checksum <{element}> does not match its contents (damaged or edited)"),
-        ));
-    }
-    Ok(())
-}
+#[path = "bmap_beside.rs"]
+mod beside;
+#[path = "bmap_check.rs"]
+mod check;
 
-/// A running SHA-1 or SHA-256.
-enum RangeHasher {
-    Sha1(Sha1),
-    Sha256(Sha256),
-}
-
-impl RangeHasher {
-    fn new(kind: ChecksumType) -> RangeHasher {
-        match kind {
-            ChecksumType::Sha1 => RangeHasher::Sha1(Sha1::new()),
-            ChecksumType::Sha256 => RangeHasher::Sha256(Sha256::new()),
-        }
-    }
-
-    fn update(&mut self, bytes: &[u8]) {
-        match self {
-            RangeHasher::Sha1(h) => h.update(bytes),
-            RangeHasher::Sha256(h) => h.update(bytes),
-        }
-    }
-
-    fn finish(self) -> Vec<u8> {
-        match self {
-            RangeHasher::Sha1(h) => h.finalize().to_vec(),
-            RangeHasher::Sha256(h) => h.finalize().to_vec(),
-        }
-    }
-}
-
-/// Checks the checksum of every bmap range on the image's bytes, fed in
-/// order as they stream (before any configuration patch: the bmap describes
-/// the published image).
-pub struct BmapChecker<'a> {
-    bmap: &'a Bmap,
-    /// The next range whose checksum is not yet known to match.
-    next: usize,
-    /// The running hash of `ranges[next]`, once its first byte streamed.
-    hasher: Option<RangeHasher>,
-    position: u64,
-}
-
-impl<'a> BmapChecker<'a> {
-    pub fn new(bmap: &'a Bmap) -> BmapChecker<'a> {
-        BmapChecker {
-            bmap,
-            next: 0,
-            hasher: None,
-            position: 0,
-        }
-    }
-
-    /// Feeds the image's `bytes` at `offset` (where the previous ones
-    /// ended); fails on the first range that does not match.
-    pub fn feed(&mut self, offset: u64, bytes: &[u8]) -> Result<(), BmapMismatch> {
-        debug_assert_eq!(offset, self.position, "chunks stream in order");
-        let end = offset + bytes.len() as u64;
-        self.position = end;
-        let Some(kind) = self.bmap.checksum_type else {
-            return Ok(());
-        };
-        while let Some(range) = self.bmap.ranges.get(self.next) {
-            let Some(expected) = &range.checksum else {
-                self.next += 1;
-                continue;
-            };
-            let span = self.bmap.bytes_of(range);
-            if span.start >= end {
-                break;
-            }
-            let from = span.start.max(offset);
-            let to = span.end.min(end);
-            let hasher = self.hasher.get_or_insert_with(|| RangeHasher::new(kind));
-            if from < to {
-                hasher.update(&bytes[(from - offset) as usize..(to - offset) as usize]);
-            }
-            if span.end > end {
-                break;
-            }
-            let digest = self.hasher.take().map(RangeHasher::finish);
-            if digest.as_deref() != Some(expected.as_slice()) {
-                return Err(BmapMismatch::Range {
-                    path: self.bmap.path.clone(),
-                    first: range.first,
-                    last: range.last,
-                    start: span.start,
-                    end: span.end,
-                });
-            }
-            self.next += 1;
-        }
-        Ok(())
-    }
-
-    /// The image ended after `image_bytes`: it must be as long as the bmap
-    /// says (then every range has been checked).
-    pub fn finish(&self, image_bytes: u64) -> Result<(), BmapMismatch> {
-        if image_bytes != self.bmap.image_size {
-            return Err(BmapMismatch::Size {
-                path: self.bmap.path.clone(),
-                expected: self.bmap.image_size,
-                actual: image_bytes,
-            });
-        }
-        Ok(())
-    }
-}
+pub use beside::beside;
+pub use check::BmapChecker;
+use check::{RangeHasher, check_file_checksum};
 
 #[cfg(test)]
 #[path = "bmap_tests.rs"]

@@ -5,16 +5,16 @@
 //! partition tables that count (`crate::disk::tables`, the kernel's rules:
 //! MBR with its EBR chain, GPT behind a protective MBR, both behind a
 //! hybrid one), then per partition by content an ext2/3/4 filesystem's
-//! block bitmaps ([`ext`]) or a FAT's free clusters ([`fat`]). Space outside
+//! block bitmaps (`ext`) or a FAT's free clusters (`fat`). Space outside
 //! partitions, unknown filesystems and anything malformed stay used; so do
-//! overlapping or nested partitions ([`layout`]) and ISO 9660 / UDF volumes,
+//! overlapping or nested partitions (`layout`) and ISO 9660 / UDF volumes,
 //! whether at a partition's start or the image's (an isohybrid ISO).
 //! Filesystem metadata precedes the data it describes, so the free ranges
 //! are usually known before those ranges stream; a range whose metadata
 //! comes too late is simply used. The map may only ever make Imprint write
 //! more than needed, never less (docs/architecture.md §2).
 //!
-//! The parsers ask for byte ranges of the image ([`Request`]); the mapper
+//! The parsers ask for byte ranges of the image (`Request`); the mapper
 //! hands each one its bytes as they stream, in order, and turns the answers
 //! into free ranges, shrunk inward to [`ALIGN`] so that what remains used is
 //! aligned for direct I/O on any logical sector size up to 4 KiB.

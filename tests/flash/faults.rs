@@ -380,12 +380,15 @@ impl LiveRun {
             .unwrap();
         let stdout = child.stdout.take().unwrap();
         let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let value: Value = serde_json::from_str(&line.unwrap()).unwrap();
-                let _ = tx.send((Instant::now(), value));
-            }
-        });
+        std::thread::Builder::new()
+            .name("test/stdout-lines".into())
+            .spawn(move || {
+                for line in BufReader::new(stdout).lines() {
+                    let value: Value = serde_json::from_str(&line.unwrap()).unwrap();
+                    let _ = tx.send((Instant::now(), value));
+                }
+            })
+            .unwrap();
         LiveRun {
             child: Some(child),
             lines,
@@ -503,8 +506,7 @@ fn ctrl_c_ends_a_run_with_a_stalled_drive(
         "its progress stopped in {phase} before the stalled byte {at}: {last_phase} {bytes}"
     );
 
-    // SAFETY: kill has no memory-safety preconditions; the pid is our child.
-    let rc = unsafe { libc::kill(run.pid() as libc::pid_t, libc::SIGINT) };
+    let rc = crate::support::sys::kill(run.pid(), libc::SIGINT);
     assert_eq!(rc, 0, "send SIGINT");
     let interrupted = Instant::now();
     let done_at = run.wait_for(STALL, |e| e["event"] == "done");

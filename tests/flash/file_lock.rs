@@ -7,7 +7,6 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::io::AsRawFd;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -22,8 +21,8 @@ use crate::support::pseudo_random_bytes;
 /// Whether some open file holds an exclusive `flock` on `path`.
 fn locked_by_another(path: &Path) -> bool {
     let file = File::open(path).unwrap();
-    // SAFETY: flock on a descriptor we own; a shared lock only looks.
-    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) != 0 }
+    // A shared lock only looks.
+    crate::support::sys::flock(&file, libc::LOCK_SH | libc::LOCK_NB) != 0
 }
 
 fn assert_refused_as_busy(output: &std::process::Output, target: &Path) {
@@ -47,8 +46,7 @@ fn a_file_target_locked_by_another_program_is_refused_exit_2_untouched() {
     let before = pseudo_random_bytes(3 << 20, 0xB0D1);
     fs::write(&target, &before).unwrap();
     let holder = File::open(&target).unwrap();
-    // SAFETY: flock on a descriptor we own.
-    assert_eq!(unsafe { libc::flock(holder.as_raw_fd(), libc::LOCK_EX) }, 0);
+    assert_eq!(crate::support::sys::flock(&holder, libc::LOCK_EX), 0);
 
     let output = flash(&image, &[&target], &[]);
 

@@ -191,16 +191,19 @@ fn a_body_without_a_length_is_measured_and_a_cut_is_never_the_end() {
 fn a_tls_failure_is_a_sentence_with_advice() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            let mut hello = [0u8; 512];
-            let _ = conn.read(&mut hello);
-            let _ = conn.write_all(
-                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-            );
-        }
-    });
+    std::thread::Builder::new()
+        .name("test/http-400".into())
+        .spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let mut hello = [0u8; 512];
+                let _ = conn.read(&mut hello);
+                let _ = conn.write_all(
+                    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        })
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("out.img");
     let url = format!("https://127.0.0.1:{port}/image");

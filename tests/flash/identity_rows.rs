@@ -9,7 +9,6 @@
 //! (read back with mtools).
 
 use std::fs;
-use std::os::fd::AsRawFd;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -136,8 +135,7 @@ fn two_runs_sharing_a_report_take_turns_and_hand_out_two_rows() {
     // The test holds the report's lock, as a third run would: both runs
     // must wait for it, writing nothing meanwhile.
     let report = fs::File::create(s.path("report.jsonl")).unwrap();
-    // SAFETY: flock takes a descriptor we own and integer flags.
-    assert_eq!(unsafe { libc::flock(report.as_raw_fd(), libc::LOCK_EX) }, 0);
+    assert_eq!(crate::support::sys::flock(&report, libc::LOCK_EX), 0);
     let first = flash_command(&s, &drives[0]).spawn().unwrap();
     let second = flash_command(&s, &drives[1]).spawn().unwrap();
     std::thread::sleep(Duration::from_millis(1500));

@@ -101,8 +101,8 @@ impl Station {
 
     /// Ctrl-C, then the exit code and every event.
     fn interrupt(self) -> (i32, Vec<Value>) {
-        // SAFETY: kill on the pid of a child we own and have not waited for.
-        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGINT) };
+        // The pid of a child we own and have not waited for.
+        crate::support::sys::kill(self.child.id(), libc::SIGINT);
         self.wait()
     }
 
@@ -132,16 +132,19 @@ impl Drop for Station {
 
 fn read_lines(stdout: ChildStdout) -> Receiver<Value> {
     let (tx, rx) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { return };
-            let value: Value = serde_json::from_str(&line)
-                .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line:?}"));
-            if tx.send(value).is_err() {
-                return;
+    std::thread::Builder::new()
+        .name("test/stdout-lines".into())
+        .spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                let value: Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line:?}"));
+                if tx.send(value).is_err() {
+                    return;
+                }
             }
-        }
-    });
+        })
+        .unwrap();
     rx
 }
 

@@ -7,11 +7,12 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use crate::require_root;
 use crate::support::balena_image;
+use crate::support::child::{mkfifo, signal, wait_at_most};
 use crate::support::flashing::{
     ExpectedImage, PatternedDrive, assert_exit, compress, drive_size_for, events, json_events,
     stderr, stdout, target_done,
@@ -438,32 +439,4 @@ fn a_failed_read_reports_no_image_length() {
     let done = events(&all, "done");
     assert_eq!(done[0]["image_bytes"], serde_json::Value::Null, "{all:?}");
     assert_eq!(done[0]["image_sha256"], serde_json::Value::Null);
-}
-
-fn mkfifo(path: &Path) {
-    let status = Command::new("mkfifo").arg(path).status().unwrap();
-    assert!(status.success(), "mkfifo");
-}
-
-fn signal(child: &Child, number: libc::c_int) {
-    // SAFETY: kill has no memory-safety preconditions; the pid is our child.
-    let rc = unsafe { libc::kill(child.id() as libc::pid_t, number) };
-    assert_eq!(rc, 0, "send signal {number}");
-}
-
-/// Waits for `child` to exit and returns how long it took; kills it and
-/// panics after `limit`.
-fn wait_at_most(child: &mut Child, limit: Duration) -> Duration {
-    let since = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return since.elapsed();
-        }
-        if since.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("imprint did not stop within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }

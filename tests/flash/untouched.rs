@@ -7,10 +7,11 @@
 use std::fs;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 use crate::require_root;
+use crate::support::child::wait_at_most;
 use crate::support::flashing::{PatternedDrive, assert_exit, describe, stderr};
 use crate::support::imprint;
 use crate::support::loopdev::LoopLock;
@@ -33,28 +34,11 @@ fn interrupt_before_first_byte(target: &Path, signal: libc::c_int) -> std::proce
     // Long enough for the checks and the target's opening: the engine now
     // waits for the rest of its first piece.
     std::thread::sleep(Duration::from_millis(1500));
-    send(&child, signal);
+    crate::support::child::signal(&child, signal);
     wait_at_most(&mut child, Duration::from_secs(5));
     let output = child.wait_with_output().unwrap();
     drop(input);
     output
-}
-
-fn send(child: &Child, number: libc::c_int) {
-    // SAFETY: kill has no memory-safety preconditions; the pid is our child.
-    let rc = unsafe { libc::kill(child.id() as libc::pid_t, number) };
-    assert_eq!(rc, 0, "send signal {number}");
-}
-
-fn wait_at_most(child: &mut Child, limit: Duration) {
-    let since = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if since.elapsed() > limit {
-            let _ = child.kill();
-            panic!("imprint did not stop within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 fn assert_untouched_exit_2(output: &std::process::Output, target: &Path) {

@@ -125,8 +125,7 @@ fn the_real_window_opens_draws_and_closes_cleanly() {
         shot.display()
     );
     // Ctrl-C closes the window the normal way.
-    // SAFETY: kill on the pid of our own child.
-    unsafe { libc::kill(app.id() as libc::pid_t, libc::SIGINT) };
+    crate::support::sys::kill(app.id(), libc::SIGINT);
     let deadline = Instant::now() + Duration::from_secs(10);
     let status = loop {
         if let Some(status) = app.try_wait().unwrap() {

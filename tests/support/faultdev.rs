@@ -10,6 +10,9 @@
 //! device, then unmounts. Callers hold [`super::loopdev::LoopLock`], as for
 //! every loop-device test.
 
+// Needs unsafe: umount2 through libc, and the FUSE file system.
+#![allow(unsafe_code)]
+
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -4,7 +4,6 @@
 //! on Drop, so a failing test never leaves a device behind.
 
 use std::fs::{self, File, OpenOptions};
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -21,8 +20,7 @@ impl LoopLock {
             .write(true)
             .open("/tmp/imprint-tests-loop.lock")
             .expect("open the loop-device test lock");
-        // SAFETY: flock on a valid descriptor we own.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+        let rc = super::sys::flock(&file, libc::LOCK_EX);
         assert_eq!(rc, 0, "flock the loop-device test lock");
         LoopLock { _file: file }
     }

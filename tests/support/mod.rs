@@ -4,12 +4,14 @@
 #![allow(dead_code)]
 
 pub mod balena_image;
+pub mod child;
 pub mod faultdev;
 pub mod flashing;
 pub mod full_fs;
 pub mod http_server;
 pub mod loopdev;
 pub mod lying_bmap;
+pub mod sys;
 pub mod throttle;
 
 use std::path::{Path, PathBuf};
@@ -64,8 +66,7 @@ where
 
 /// Whether the tests run as root (loop devices, mounts).
 pub fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
+    sys::geteuid() == 0
 }
 
 /// Whether a test that needs root must fail without it instead of being

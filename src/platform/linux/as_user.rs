@@ -14,6 +14,9 @@
 //! so the kernel checks the user's permissions, and a file created there is
 //! owned by the user.
 
+// System calls need unsafe: setuid/setgid/setgroups and fork-safe calls through libc.
+#![allow(unsafe_code)]
+
 use std::ffi::CStr;
 use std::fs::{File, OpenOptions};
 use std::io;

@@ -2,6 +2,9 @@
 //! root may read is refused to `nobody`, one anyone may read is opened, and
 //! the rest of the process keeps its rights.
 
+// System calls need unsafe: the tests read the process ids through libc.
+#![allow(unsafe_code)]
+
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 

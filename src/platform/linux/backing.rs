@@ -3,10 +3,13 @@
 //! disk; a device-mapper or md device on its `slaves`; a loop device on its
 //! backing file, which lives on a filesystem in turn. A target must not be
 //! anywhere under the image (writing it destroys the image while it is read),
-//! nor the image under the target (docs/architecture.md §3).
+//! nor the image under the target.
 //!
 //! Partitions count as their whole disk: the tables of a drive being
 //! rewritten cannot be trusted to keep a neighbouring partition intact.
+
+// System calls need unsafe: ioctls on loop devices through libc.
+#![allow(unsafe_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::CString;

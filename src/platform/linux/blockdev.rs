@@ -2,6 +2,9 @@
 //! and read-only state through ioctls, and dropping cached pages; locking
 //! file targets, which have no O_EXCL.
 
+// System calls need unsafe: block-device ioctls (size, sector size, flush) through libc.
+#![allow(unsafe_code)]
+
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::OpenOptionsExt;

@@ -3,6 +3,9 @@
 //! (as Raspberry Pi Imager does), so the desktop does not mount the fresh
 //! partitions and the user sees the drive go away.
 
+// System calls need unsafe: the eject ioctls through libc.
+#![allow(unsafe_code)]
+
 use std::fs::File;
 use std::io;
 use std::os::unix::io::AsRawFd;

@@ -3,6 +3,9 @@
 //! classification, a folder private to this user, free space, and nameless
 //! files with holes punched in them (the engine's cache file).
 
+// System calls need unsafe: fallocate and statvfs through libc.
+#![allow(unsafe_code)]
+
 use std::fs::{self, File, Metadata};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};

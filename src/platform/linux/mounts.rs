@@ -1,6 +1,9 @@
 //! Mounts and swaps: which block devices back the running system, which
 //! partitions of a device are mounted, and unmounting them.
 
+// System calls need unsafe: umount2 through libc.
+#![allow(unsafe_code)]
+
 use std::collections::BTreeSet;
 use std::ffi::CString;
 use std::io;
@@ -123,7 +126,7 @@ fn writable_mount_points(text: &str) -> BTreeSet<PathBuf> {
 }
 
 /// The devices stacked on the drive of `device` or on its partitions, by
-/// kernel name ([`SysBlock::stacked`]).
+/// kernel name (`SysBlock::stacked`).
 pub fn stacked_on(device: &Path) -> io::Result<Vec<String>> {
     block_of_path(device)?.stacked()
 }

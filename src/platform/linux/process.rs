@@ -2,6 +2,9 @@
 //! user may write a path (`access`), the elevation command (`pkexec`), and
 //! interrupting a child with SIGINT.
 
+// System calls need unsafe: signals and process ids through libc.
+#![allow(unsafe_code)]
+
 use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;

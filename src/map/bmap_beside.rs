@@ -1,0 +1,32 @@
+//! Finding the bmap beside an image, under either of bmaptool's names.
+
+use std::path::{Path, PathBuf};
+
+/// Compression suffixes bmaptool strips when it looks for `os.img.bmap`
+/// beside `os.img.xz`.
+const COMPRESSED_SUFFIXES: [&str; 7] = ["xz", "gz", "zst", "bz2", "zip", "lzma", "lz4"];
+
+/// The bmap beside `image`, if there is one: `os.img.xz.bmap`, then
+/// `os.img.bmap` for `os.img.xz` (bmaptool's two names). Only for an image
+/// that is a regular file: a device or standard input has no neighbours.
+pub fn beside(image: &Path) -> Option<PathBuf> {
+    if !std::fs::metadata(image).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    let mut candidates = vec![with_suffix(image, ".bmap")];
+    if let Some(extension) = image.extension().and_then(|e| e.to_str())
+        && COMPRESSED_SUFFIXES.contains(&extension.to_ascii_lowercase().as_str())
+    {
+        candidates.push(with_suffix(&image.with_extension(""), ".bmap"));
+    }
+    // A bmap that exists but is a folder, a FIFO or unreadable is still
+    // found, so that the run is refused naming it rather than silently
+    // ignoring it (`check_is_file` looks without opening it).
+    candidates.into_iter().find(|c| c.exists())
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(suffix);
+    PathBuf::from(name)
+}
