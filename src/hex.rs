@@ -1,7 +1,7 @@
 //! Lower-case hexadecimal, for digests shown to people and in events.
 
 /// Lower-case hex of `bytes` (a digest).
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes
         .iter()

@@ -1,7 +1,7 @@
 //! Sizes, rates and durations in human units, shared by the CLI and the GUI.
 
 /// `1_500_000_000` → `"1.5 GB"` (decimal units, as drive makers count).
-pub fn bytes(n: u64) -> String {
+pub(crate) fn bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
     let mut value = n as f64;
     let mut unit = 0;
@@ -19,12 +19,16 @@ pub fn bytes(n: u64) -> String {
 }
 
 /// Bytes per second → `"85 MB/s"`.
-pub fn rate(bytes_per_second: f64) -> String {
+// The command line shows rates with indicatif's own units; only the app
+// uses these two.
+#[cfg_attr(not(feature = "gui"), allow(dead_code))]
+pub(crate) fn rate(bytes_per_second: f64) -> String {
     format!("{}/s", bytes(bytes_per_second.max(0.0) as u64))
 }
 
 /// Seconds left → `"about 2 min left"`, `"12 s left"`.
-pub fn eta(seconds: f64) -> String {
+#[cfg_attr(not(feature = "gui"), allow(dead_code))]
+pub(crate) fn eta(seconds: f64) -> String {
     let s = seconds.max(0.0).round() as u64;
     if s < 60 {
         format!("{s} s left")

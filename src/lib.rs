@@ -23,30 +23,25 @@
 
 pub mod bootcfg;
 pub mod cli;
-pub mod disk;
+pub(crate) mod disk;
 pub mod drives;
-pub mod engine;
+pub(crate) mod engine;
 #[doc(hidden)]
 pub mod fuzzing;
-// The doc links these two break (gui/options.rs to a private module,
-// request/mod.rs to `FlashJob`) are for their owners to fix (issue 16);
-// until then `cargo doc` with warnings denied (scripts/test) lets them be.
 #[cfg(feature = "gui")]
-#[allow(rustdoc::private_intra_doc_links)]
 pub mod gui;
-pub mod hex;
-pub mod humanize;
-pub mod identity;
-pub mod map;
-pub mod patch;
+pub(crate) mod hex;
+pub(crate) mod humanize;
+pub(crate) mod identity;
+pub(crate) mod map;
+pub(crate) mod patch;
 pub mod platform;
 pub mod protocol;
-pub mod report;
-#[allow(rustdoc::broken_intra_doc_links)]
+pub(crate) mod report;
 pub mod request;
 pub mod source;
-pub mod station;
-pub mod target;
+pub(crate) mod station;
+pub(crate) mod target;
 #[cfg(test)]
 pub(crate) mod test_random;
-pub mod user_file;
+pub(crate) mod user_file;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 /// The granularity of a patch's runs: a filesystem block and a page, so a
 /// run never splits a sector of any drive.
-pub const BLOCK: usize = 4096;
+pub(crate) const BLOCK: usize = 4096;
 
 /// The configured bytes of `range` (a boot partition), kept as the runs
 /// where they differ from the image's bytes.
@@ -140,7 +140,7 @@ impl Patch {
 
 /// Makes a [`Patch`] from the region's blocks, given in order: what a
 /// caller that streams the original bytes (not holding them) uses.
-pub struct PatchBuilder {
+pub(crate) struct PatchBuilder {
     offset: u64,
     len: u64,
     runs: Vec<Run>,
@@ -148,7 +148,7 @@ pub struct PatchBuilder {
 
 impl PatchBuilder {
     /// A patch of the `len` bytes at `offset`, so far changing nothing.
-    pub fn new(offset: u64, len: u64) -> PatchBuilder {
+    pub(crate) fn new(offset: u64, len: u64) -> PatchBuilder {
         PatchBuilder {
             offset,
             len,
@@ -159,7 +159,7 @@ impl PatchBuilder {
     /// The block at `at` (after the previous one) holds `old` in the image
     /// and `new` once configured; kept only when they differ, merged with
     /// the previous run when adjacent.
-    pub fn block(&mut self, at: u64, old: &[u8], new: &[u8]) {
+    pub(crate) fn block(&mut self, at: u64, old: &[u8], new: &[u8]) {
         debug_assert_eq!(old.len(), new.len());
         if old == new {
             return;
@@ -177,7 +177,7 @@ impl PatchBuilder {
         }
     }
 
-    pub fn finish(self) -> Patch {
+    pub(crate) fn finish(self) -> Patch {
         Patch {
             offset: self.offset,
             len: self.len,

@@ -9,8 +9,8 @@
 mod claim;
 mod lock;
 
-pub use claim::{Claim, Ledger, Marker, Release, UsedRow};
-pub use lock::lock_exclusive;
+pub(crate) use claim::{Claim, Ledger, Marker, Release, UsedRow};
+pub(crate) use lock::lock_exclusive;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
@@ -160,18 +160,12 @@ impl Report {
     }
 }
 
-/// The drive records of the report at `path`; none when it does not
-/// exist yet.
-pub fn read_records(path: &Path) -> Result<Vec<DriveRecord>, ReportError> {
-    read_ledger(path).map(|ledger| ledger.records)
-}
-
 /// What the report at `path` says: its drive records, claims and
 /// releases; nothing when it does not exist yet. Blank lines and lines of
 /// a record kind this version does not know are skipped; any other line
 /// that is not a record is an error, since ignoring it could hand out a
 /// row twice.
-pub fn read_ledger(path: &Path) -> Result<Ledger, ReportError> {
+pub(crate) fn read_ledger(path: &Path) -> Result<Ledger, ReportError> {
     let file = match platform::open_as_user(path, UserOpen::Read) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Ledger::default()),
@@ -217,12 +211,12 @@ pub fn read_ledger(path: &Path) -> Result<Ledger, ReportError> {
 }
 
 /// Megabytes (10^6 bytes) per second, to one decimal; `None` for no time.
-pub fn mb_per_s(bytes: u64, seconds: f64) -> Option<f64> {
+pub(crate) fn mb_per_s(bytes: u64, seconds: f64) -> Option<f64> {
     (seconds > 0.0).then(|| (bytes as f64 / seconds / 1e6 * 10.0).round() / 10.0)
 }
 
 /// `time` as RFC 3339 in UTC, to the second: `2026-11-27T15:37:24Z`.
-pub fn rfc3339(time: SystemTime) -> String {
+pub(crate) fn rfc3339(time: SystemTime) -> String {
     let seconds = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, of_day) = (seconds / 86_400, seconds % 86_400);
     let (year, month, day) = civil_from_days(days as i64);
@@ -319,7 +313,7 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("report.jsonl");
         std::fs::write(&path, "\n{\"not\":1}\n").unwrap();
-        let err = read_records(&path).unwrap_err().to_string();
+        let err = read_ledger(&path).unwrap_err().to_string();
         assert!(err.contains("line 2"), "{err}");
     }
 }

@@ -3,16 +3,16 @@
 //! have theirs in `tests/support`: a separate crate.)
 
 /// xorshift64 (Marsaglia): three shifts a step.
-pub struct XorShift(u64);
+pub(crate) struct XorShift(u64);
 
 impl XorShift {
     /// A generator from `seed` (not 0: zero stays zero).
-    pub fn new(seed: u64) -> XorShift {
+    pub(crate) fn new(seed: u64) -> XorShift {
         XorShift(seed)
     }
 
     /// The next state.
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -21,7 +21,7 @@ impl XorShift {
 }
 
 /// `len` bytes: the low byte of each next state from `seed`.
-pub fn low_bytes(len: usize, seed: u64) -> Vec<u8> {
+pub(crate) fn low_bytes(len: usize, seed: u64) -> Vec<u8> {
     let mut random = XorShift::new(seed);
     (0..len).map(|_| random.next_u64() as u8).collect()
 }

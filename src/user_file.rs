@@ -14,7 +14,7 @@ use crate::platform::{UserOpen, open_as_user};
 /// Reads the whole file at `path`, refusing one longer than `limit_bytes`
 /// or one that is not a regular file or a FIFO. The error is a sentence
 /// about the file, to follow "cannot read PATH: ".
-pub fn read_user_file(path: &Path, limit_bytes: u64) -> io::Result<Vec<u8>> {
+pub(crate) fn read_user_file(path: &Path, limit_bytes: u64) -> io::Result<Vec<u8>> {
     // As the user: an elevated helper never reads for them what they may
     // not (docs/architecture.md §3).
     let file = open_as_user(path, UserOpen::Read)?;

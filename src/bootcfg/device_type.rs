@@ -4,11 +4,11 @@
 use serde_json::Value;
 
 /// Path of the file in a balenaOS boot partition.
-pub const DEVICE_TYPE_PATH: &str = "device-type.json";
+pub(crate) const DEVICE_TYPE_PATH: &str = "device-type.json";
 
 /// What Imprint uses of a `/device-type.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct DeviceType {
+pub(crate) struct DeviceType {
     pub slug: Option<String>,
     /// The partition number `configuration.config.partition` names: a
     /// number, `{"primary": N}`, or `{"primary": 4, "logical": M}` (M + 4).
@@ -17,7 +17,7 @@ pub struct DeviceType {
 
 impl DeviceType {
     /// Parses the file's bytes; anything unreadable in it is simply absent.
-    pub fn parse(bytes: &[u8]) -> DeviceType {
+    pub(crate) fn parse(bytes: &[u8]) -> DeviceType {
         let Ok(value) = serde_json::from_slice::<Value>(bytes) else {
             return DeviceType::default();
         };

@@ -71,7 +71,7 @@ fn is_short_entry_named(entry: &[u8], name: &[u8; 11]) -> bool {
 
 /// Compares `after` (the edited partition) with `before` and repairs every
 /// directory the edit created.
-pub fn fix_new_directory_parent_links(before: &[u8], after: &mut [u8]) -> io::Result<()> {
+pub(super) fn fix_new_directory_parent_links(before: &[u8], after: &mut [u8]) -> io::Result<()> {
     let geometry = geometry(after)?;
     for index in 0..geometry.cluster_count {
         let start = geometry.data_start + index * geometry.cluster_len;

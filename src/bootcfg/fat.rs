@@ -51,7 +51,7 @@ fn fs_options() -> FsOptions {
 
 /// Why an edit failed, before it is put in the context of a partition.
 #[derive(Debug)]
-pub enum FatEditError {
+pub(crate) enum FatEditError {
     /// The bytes are not a FAT filesystem `fatfs` can open.
     NotFat(io::Error),
     /// `file` does not fit: `free_bytes` were free before the edit.
@@ -68,14 +68,17 @@ pub enum FatEditError {
 
 /// A file to write: a path from the root (`dir/name` at most one level
 /// deep), and its contents.
-pub struct FileToWrite<'a> {
+pub(crate) struct FileToWrite<'a> {
     pub path: &'a str,
     pub contents: &'a [u8],
 }
 
 /// Writes `files` into the FAT filesystem held in `partition` (create,
 /// truncate, write), creating their directory when missing.
-pub fn write_files(partition: &mut [u8], files: &[FileToWrite<'_>]) -> Result<(), FatEditError> {
+pub(crate) fn write_files(
+    partition: &mut [u8],
+    files: &[FileToWrite<'_>],
+) -> Result<(), FatEditError> {
     // Keep a copy to find the directories fatfs creates, only when one may be.
     let creates_directory = files
         .iter()
@@ -181,7 +184,7 @@ fn write_file<T: fatfs::ReadWriteSeek>(
 
 /// Reads the file at `path` of the FAT filesystem held in `partition`;
 /// `Ok(None)` when it has no such file.
-pub fn read_file(partition: &[u8], path: &str) -> io::Result<Option<Vec<u8>>> {
+pub(crate) fn read_file(partition: &[u8], path: &str) -> io::Result<Option<Vec<u8>>> {
     let result = catch_unwind(AssertUnwindSafe(|| -> io::Result<Option<Vec<u8>>> {
         let fs = FileSystem::new(ReadOnly(Cursor::new(partition)), fs_options())?;
         let mut file = match fs.root_dir().open_file(path) {
@@ -203,7 +206,7 @@ pub fn read_file(partition: &[u8], path: &str) -> io::Result<Option<Vec<u8>>> {
 
 /// The volume label in the root directory of the FAT held in `partition`
 /// (some formatters leave the boot sector's label as `NO NAME`).
-pub fn root_dir_label(partition: &[u8]) -> Option<String> {
+pub(crate) fn root_dir_label(partition: &[u8]) -> Option<String> {
     catch_unwind(AssertUnwindSafe(|| {
         let fs = FileSystem::new(ReadOnly(Cursor::new(partition)), fs_options()).ok()?;
         let label = fs.read_volume_label_from_root_dir().ok()??;

@@ -309,7 +309,7 @@ fn short_name(raw: &[u8]) -> String {
 /// Imprint writes them) that exists has a chain as long as its size. `Err`
 /// names what is damaged, as a clause for "the boot partition's FAT is
 /// damaged: …".
-pub fn check_chains(partition: &[u8], replaced: &[&str]) -> Result<(), String> {
+pub(super) fn check_chains(partition: &[u8], replaced: &[&str]) -> Result<(), String> {
     let layout = Layout::parse(partition)?;
     let mut walk = Walk {
         partition,

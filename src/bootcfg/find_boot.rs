@@ -29,7 +29,7 @@ pub enum BootRule {
 
 /// The boot partition, and what was learnt while finding it.
 #[derive(Debug)]
-pub struct BootChoice {
+pub(super) struct BootChoice {
     pub partition: Partition,
     pub rule: BootRule,
     /// The partition's bytes, when finding it already read them.
@@ -64,7 +64,7 @@ fn has_boot_label(partition: &Partition, scheme: TableScheme) -> bool {
 /// stream of the image, used when FAT partitions must be searched for
 /// `/device-type.json`; a partition larger than `memory_limit_bytes` is not
 /// searched.
-pub fn find_boot_partition<R: Read>(
+pub(super) fn find_boot_partition<R: Read>(
     table: &PartitionTable,
     open_stream: &mut dyn FnMut() -> Result<R, BootConfigError>,
     memory_limit_bytes: u64,
@@ -138,7 +138,7 @@ fn find_by_device_type<R: Read>(
 }
 
 /// The bytes of `partition`, read from `reader`.
-pub fn read_partition<R: Read>(
+pub(super) fn read_partition<R: Read>(
     reader: &mut ForwardReader<R>,
     partition: &Partition,
 ) -> Result<Vec<u8>, BootConfigError> {
@@ -156,7 +156,7 @@ pub fn read_partition<R: Read>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::disk::FatBootSector;
+    use crate::disk::fat_boot::FatBootSector;
 
     fn partition(number: u32, mbr_type: u8, label: Option<&str>) -> Partition {
         Partition {

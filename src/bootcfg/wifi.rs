@@ -9,9 +9,9 @@
 use super::BootConfigError;
 
 /// Directory of NetworkManager profiles in the boot partition.
-pub const CONNECTIONS_DIR: &str = "system-connections";
+pub(crate) const CONNECTIONS_DIR: &str = "system-connections";
 /// The profile's file name, also its connection id.
-pub const PROFILE_NAME: &str = "balena-wifi-01";
+pub(crate) const PROFILE_NAME: &str = "balena-wifi-01";
 
 /// A validated WiFi network to provision.
 #[derive(Debug, Clone, PartialEq, Eq)]

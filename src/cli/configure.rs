@@ -31,7 +31,7 @@ fn is_same_file(input: &Path, output: &Path) -> bool {
 }
 
 /// `imprint configure IMAGE --config FILE [--wifi-ssid S [--wifi-psk K]] -o OUT`.
-pub fn run(args: ConfigureArgs) -> Exit {
+pub(super) fn run(args: ConfigureArgs) -> Exit {
     if args.config.config.is_none() {
         return refuse(
             args.json,

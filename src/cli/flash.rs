@@ -49,7 +49,7 @@ fn sink(json: bool) -> Box<dyn EventSink> {
     }
 }
 
-pub fn run(args: FlashArgs) -> Exit {
+pub(super) fn run(args: FlashArgs) -> Exit {
     let cancel = interrupt::install(args.json);
     if let Err(exit) = refuse_files_under_elevation(&args.targets, args.json) {
         return exit;
@@ -147,7 +147,7 @@ fn identity_inputs(args: &IdentityArgs) -> Vec<RunInput> {
     each.into_iter().chain(report).collect()
 }
 
-pub fn verify(args: VerifyArgs) -> Exit {
+pub(super) fn verify(args: VerifyArgs) -> Exit {
     let cancel = interrupt::install(args.json);
     if let Err(exit) = refuse_files_under_elevation(&args.targets, args.json) {
         return exit;
@@ -346,7 +346,7 @@ fn confirm(job: &FlashJob, checked: &[TargetInfo], answers: &mut dyn BufRead) ->
 }
 
 /// `imprint hash IMAGE`: the SHA-256 of the decompressed image.
-pub fn hash(image: &Path) -> Exit {
+pub(super) fn hash(image: &Path) -> Exit {
     let source = match ImageSource::open(image) {
         Ok(source) => source,
         Err(e) => return refuse(false, ErrorKind::Image, &e.to_string()),

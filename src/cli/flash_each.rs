@@ -21,7 +21,7 @@ use crate::request::per_drive::{self, Finished, PerDrive};
 use crate::request::{Exit, FlashOptions, Mode};
 
 /// The per-target part of a flash run, as the command line runs it.
-pub struct PerTarget {
+pub(super) struct PerTarget {
     inner: PerDrive,
     json: bool,
 }
@@ -30,7 +30,7 @@ pub struct PerTarget {
 /// own patch (`request::per_drive`); `Ok(None)` when neither is asked for.
 /// A refusal (a bad CSV, too few rows, an unusable report) is exit 2
 /// before anything is written.
-pub fn prepare(
+pub(super) fn prepare(
     args: &IdentityArgs,
     options: &FlashOptions,
     job: &mut FlashJob,
@@ -52,7 +52,7 @@ pub fn prepare(
 
 impl PerTarget {
     /// Runs `job` to its end, then appends each target's record.
-    pub fn run(
+    pub(super) fn run(
         mut self,
         job: &FlashJob,
         configured: Option<&Configured>,

@@ -43,7 +43,7 @@ static STATE: Mutex<Option<State>> = Mutex::new(None);
 
 /// Installs the handler (once per process) and returns the flag that
 /// cancels the run. `json` makes a signal before the run an `error` event.
-pub fn install(json: bool) -> Arc<AtomicBool> {
+pub(super) fn install(json: bool) -> Arc<AtomicBool> {
     let mut state = lock();
     if let Some(state) = state.as_mut() {
         state.json = json;
@@ -67,14 +67,14 @@ pub fn install(json: bool) -> Arc<AtomicBool> {
 }
 
 /// From now on a signal cancels the run instead of ending the process.
-pub fn started_writing() {
+pub(super) fn started_writing() {
     if let Some(state) = lock().as_mut() {
         state.writing = true;
     }
 }
 
 /// From now on a signal stops a verification, which writes nothing.
-pub fn started_verifying() {
+pub(super) fn started_verifying() {
     if let Some(state) = lock().as_mut() {
         state.writing = true;
         state.verifying = true;
@@ -83,14 +83,14 @@ pub fn started_verifying() {
 
 /// The targets of a flash, which a signal before the first written byte
 /// leaves untouched (exit 2, naming them).
-pub fn name_targets(targets: &[PathBuf]) {
+pub(super) fn name_targets(targets: &[PathBuf]) {
     if let Some(state) = lock().as_mut() {
         state.targets = targets.to_vec();
     }
 }
 
 /// A signal also interrupts reads of `source` that wait for data.
-pub fn watch(source: &ImageSource) {
+pub(super) fn watch(source: &ImageSource) {
     if let Some(state) = lock().as_mut() {
         state.sources.push(source.clone());
     }

@@ -8,12 +8,12 @@ use super::sink::{EventSink, RunInfo};
 use crate::engine::{FlashEvent, FlashReport, Refusal};
 use crate::protocol::WireEvent;
 
-pub struct JsonLines {
+pub(super) struct JsonLines {
     targets: Vec<String>,
 }
 
 impl JsonLines {
-    pub fn new() -> JsonLines {
+    pub(super) fn new() -> JsonLines {
         JsonLines {
             targets: Vec::new(),
         }
@@ -26,7 +26,7 @@ impl JsonLines {
 
 /// Prints `event` as one line and flushes, so a reading process sees each
 /// event as it happens.
-pub fn emit(event: &WireEvent) {
+pub(super) fn emit(event: &WireEvent) {
     let mut out = io::stdout().lock();
     let _ = writeln!(out, "{}", event.to_line());
     let _ = out.flush();

@@ -27,7 +27,7 @@ struct DriveJson<'a> {
     flashable_by_default: bool,
 }
 
-pub fn run(args: ListArgs) -> Exit {
+pub(super) fn run(args: ListArgs) -> Exit {
     let all_drives = match drives::list() {
         Ok(drives) => drives,
         Err(e) => {

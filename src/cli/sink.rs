@@ -5,7 +5,7 @@ use crate::bootcfg::Configured;
 use crate::engine::{FlashEvent, FlashReport, Refusal};
 
 /// What the front end knows before the engine starts.
-pub struct RunInfo<'a> {
+pub(super) struct RunInfo<'a> {
     pub image: String,
     pub format: &'static str,
     pub size: Option<u64>,
@@ -17,7 +17,7 @@ pub struct RunInfo<'a> {
     pub bmap: Option<String>,
 }
 
-pub trait EventSink {
+pub(super) trait EventSink {
     /// The run is about to start.
     fn start(&mut self, info: &RunInfo<'_>);
     /// One engine event.

@@ -16,7 +16,7 @@ use crate::station::{
 /// quarter of a second.
 const POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
 
-pub fn run(args: StationArgs) -> Exit {
+pub(super) fn run(args: StationArgs) -> Exit {
     let cancel = interrupt::install(args.json);
     let options = StationOptions {
         flash: FlashOptions {

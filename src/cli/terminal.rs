@@ -11,7 +11,7 @@ use super::sink::{EventSink, RunInfo};
 use crate::engine::{Ejected, FailureKind, FlashEvent, FlashReport, Phase, Refusal, TargetOutcome};
 use crate::humanize;
 
-pub struct Terminal {
+pub(super) struct Terminal {
     multi: MultiProgress,
     bars: Vec<ProgressBar>,
     phases: Vec<Option<Phase>>,
@@ -21,7 +21,7 @@ pub struct Terminal {
 }
 
 impl Terminal {
-    pub fn new() -> Terminal {
+    pub(super) fn new() -> Terminal {
         let interactive = std::io::stderr().is_terminal();
         let target = if interactive {
             ProgressDrawTarget::stderr_with_hz(10)

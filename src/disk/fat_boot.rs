@@ -3,7 +3,7 @@
 //! past without holding them.
 
 /// Bytes of a partition needed to classify it.
-pub const BOOT_SECTOR_LEN: usize = 512;
+pub(crate) const BOOT_SECTOR_LEN: usize = 512;
 
 /// What the boot sector of a FAT filesystem says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +19,7 @@ pub struct FatBootSector {
 /// (classification, the damage check, the directory repair, the map of
 /// used bytes). Each caller judges plausibility for its own purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FatGeometry {
+pub(crate) struct FatGeometry {
     pub bytes_per_sector: u64,
     pub sectors_per_cluster: u64,
     pub reserved_sectors: u64,
@@ -39,7 +39,7 @@ const DIR_ENTRY_BYTES: u64 = 32;
 impl FatGeometry {
     /// The fields of the boot sector at the start of `sector`, as written;
     /// `None` when fewer than 512 bytes are given.
-    pub fn read(sector: &[u8]) -> Option<FatGeometry> {
+    pub(crate) fn read(sector: &[u8]) -> Option<FatGeometry> {
         let sector = sector.get(..BOOT_SECTOR_LEN)?;
         let at16 = |at| u64::from(u16_at(sector, at));
         let at32 = |at| u64::from(u32_at(sector, at));
@@ -58,25 +58,25 @@ impl FatGeometry {
     }
 
     /// Sectors of FAT12/16's fixed root directory (0 on FAT32).
-    pub fn root_dir_sectors(&self) -> u64 {
+    pub(crate) fn root_dir_sectors(&self) -> u64 {
         (self.root_entries * DIR_ENTRY_BYTES).div_ceil(self.bytes_per_sector.max(1))
     }
 
     /// The first sector of the data region (cluster 2). Every factor comes
     /// from a 16- or 32-bit field: no overflow in u64.
-    pub fn data_start_sector(&self) -> u64 {
+    pub(crate) fn data_start_sector(&self) -> u64 {
         self.reserved_sectors + self.fats * self.sectors_per_fat + self.root_dir_sectors()
     }
 
     /// Clusters in the data region; `None` when the boot sector puts the
     /// data region past the end of the volume or a size is zero.
-    pub fn cluster_count(&self) -> Option<u64> {
+    pub(crate) fn cluster_count(&self) -> Option<u64> {
         let data_sectors = self.total_sectors.checked_sub(self.data_start_sector())?;
         data_sectors.checked_div(self.sectors_per_cluster)
     }
 
     /// Bytes of a cluster.
-    pub fn cluster_bytes(&self) -> u64 {
+    pub(crate) fn cluster_bytes(&self) -> u64 {
         self.sectors_per_cluster * self.bytes_per_sector
     }
 }
@@ -91,7 +91,7 @@ fn u32_at(sector: &[u8], at: usize) -> u32 {
 
 /// Parses `sector` (the first bytes of a partition) as a FAT boot sector;
 /// `None` when it is not one.
-pub fn parse_fat_boot_sector(sector: &[u8]) -> Option<FatBootSector> {
+pub(crate) fn parse_fat_boot_sector(sector: &[u8]) -> Option<FatBootSector> {
     if sector.len() < BOOT_SECTOR_LEN || sector[510..512] != [0x55, 0xAA] {
         return None;
     }

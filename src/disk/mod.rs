@@ -11,17 +11,17 @@
 //! the same way (docs/architecture.md §1, §2).
 
 mod error;
-pub mod fat_boot;
-pub mod optical;
-pub mod partitions;
-pub mod stream;
-pub mod stream_end;
-pub mod tables;
+pub(crate) mod fat_boot;
+pub(crate) mod optical;
+pub(crate) mod partitions;
+pub(crate) mod stream;
+pub(crate) mod stream_end;
+pub(crate) mod tables;
 
-pub use error::DiskError;
-pub use fat_boot::{FatBootSector, FatGeometry};
-pub use optical::is_optical_volume;
-pub use partitions::{Partition, PartitionTable, TableScheme, read_partition_table};
-pub use stream::ForwardReader;
-pub use stream_end::{CutShort, StreamEnd, implied_end_of};
-pub use tables::{TableKind, Tables, read_ebr, read_tables};
+pub(crate) use error::DiskError;
+pub(crate) use fat_boot::FatGeometry;
+pub(crate) use optical::is_optical_volume;
+pub(crate) use partitions::{Partition, PartitionTable, TableScheme, read_partition_table};
+pub(crate) use stream::ForwardReader;
+pub(crate) use stream_end::{StreamEnd, implied_end_of};
+pub(crate) use tables::{read_ebr, read_tables};

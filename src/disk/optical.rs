@@ -6,11 +6,11 @@
 
 /// The volume descriptors start at byte 32768 of the volume (sector 16 of
 /// 2048 bytes).
-pub const DESCRIPTORS_START: usize = 32768;
+pub(crate) const DESCRIPTORS_START: usize = 32768;
 /// Bytes of a volume read to find the descriptors: the sixteen 2048-byte
 /// slots after [`DESCRIPTORS_START`] (UDF on 4096-byte blocks puts one in
 /// every other slot).
-pub const PROBE_LEN: usize = 65536;
+pub(crate) const PROBE_LEN: usize = 65536;
 /// Standard identifiers of ISO 9660 ("CD001") and of UDF's volume
 /// recognition sequence (ECMA-167: "BEA01", "NSR02", "NSR03").
 const IDENTIFIERS: [&[u8; 5]; 4] = [b"CD001", b"BEA01", b"NSR02", b"NSR03"];
@@ -18,7 +18,7 @@ const SLOT: usize = 2048;
 
 /// Whether `volume` (the first bytes of an image or of a partition, up to
 /// [`PROBE_LEN`]) holds an ISO 9660 or UDF volume descriptor.
-pub fn is_optical_volume(volume: &[u8]) -> bool {
+pub(crate) fn is_optical_volume(volume: &[u8]) -> bool {
     (DESCRIPTORS_START..PROBE_LEN)
         .step_by(SLOT)
         .filter_map(|at| volume.get(at + 1..at + 6))

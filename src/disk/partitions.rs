@@ -19,9 +19,9 @@ use super::tables::{
 
 /// Bytes read from the start of the image for the tables: the MBR, and a
 /// GPT header and 128 entries at 4096-byte sectors fit well within it.
-pub const TABLE_PREFIX_LEN: usize = 1 << 20;
+pub(crate) const TABLE_PREFIX_LEN: usize = 1 << 20;
 /// More logical partitions than this is a corrupt or looping EBR chain.
-pub const MAX_LOGICAL_PARTITIONS: usize = 128;
+pub(crate) const MAX_LOGICAL_PARTITIONS: usize = 128;
 
 /// How the image is partitioned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +109,7 @@ impl PartitionTable {
 /// Reads the partition table at the start of `reader` (a fresh stream of the
 /// image) and classifies each partition by its boot sector. A hybrid MBR's
 /// own entries are left out, as the kernel leaves them.
-pub fn read_partition_table<R: Read>(
+pub(crate) fn read_partition_table<R: Read>(
     reader: &mut ForwardReader<R>,
 ) -> Result<PartitionTable, DiskError> {
     let prefix = reader.read_up_to_at(0, TABLE_PREFIX_LEN)?;

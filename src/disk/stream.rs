@@ -13,24 +13,24 @@ use super::DiskError;
 const SKIP_BUFFER_LEN: usize = 1 << 20;
 
 /// A stream with a known position that only reads forward.
-pub struct ForwardReader<R> {
+pub(crate) struct ForwardReader<R> {
     inner: R,
     position: u64,
 }
 
 impl<R: Read> ForwardReader<R> {
-    pub fn new(inner: R) -> Self {
+    pub(crate) fn new(inner: R) -> Self {
         ForwardReader { inner, position: 0 }
     }
 
     /// Byte offset of the next byte the stream will give.
-    pub fn position(&self) -> u64 {
+    pub(crate) fn position(&self) -> u64 {
         self.position
     }
 
     /// Fills `buf` with the image's bytes at `offset`, which must not be
     /// before [`ForwardReader::position`].
-    pub fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), DiskError> {
+    pub(crate) fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), DiskError> {
         self.skip_to(offset)?;
         let mut filled = 0;
         while filled < buf.len() {
@@ -58,7 +58,7 @@ impl<R: Read> ForwardReader<R> {
     }
 
     /// Reads up to `len` bytes at `offset` (fewer when the image ends first).
-    pub fn read_up_to_at(&mut self, offset: u64, len: usize) -> Result<Vec<u8>, DiskError> {
+    pub(crate) fn read_up_to_at(&mut self, offset: u64, len: usize) -> Result<Vec<u8>, DiskError> {
         self.skip_to(offset)?;
         let mut out = Vec::with_capacity(len);
         let read = (&mut self.inner)

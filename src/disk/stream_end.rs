@@ -15,14 +15,14 @@ use super::tables::read_tables;
 #[error(
     "the image ended at byte {ended_at}, before byte {implied_end} where its partition table says it ends (the end of its last partition or of its GPT): the stream was cut short (a broken pipe or download); get the whole image and try again"
 )]
-pub struct CutShort {
+pub(crate) struct CutShort {
     pub ended_at: u64,
     pub implied_end: u64,
 }
 
 /// The end the tables at the start of `image` (read from its first byte)
 /// imply, when they say one.
-pub fn implied_end_of(image: impl Read) -> Option<u64> {
+pub(crate) fn implied_end_of(image: impl Read) -> Option<u64> {
     let mut prefix = Vec::with_capacity(TABLE_PREFIX_LEN);
     image
         .take(TABLE_PREFIX_LEN as u64)
@@ -35,13 +35,13 @@ pub fn implied_end_of(image: impl Read) -> Option<u64> {
 
 /// Keeps the first bytes of a stream to learn where it must end.
 #[derive(Debug, Default)]
-pub struct StreamEnd {
+pub(crate) struct StreamEnd {
     prefix: Vec<u8>,
 }
 
 impl StreamEnd {
     /// Takes the stream's next `bytes`, which start at `offset`.
-    pub fn feed(&mut self, offset: u64, bytes: &[u8]) {
+    pub(crate) fn feed(&mut self, offset: u64, bytes: &[u8]) {
         let have = self.prefix.len();
         if offset != have as u64 || have >= TABLE_PREFIX_LEN {
             return;
@@ -51,7 +51,7 @@ impl StreamEnd {
     }
 
     /// The end the stream's tables imply, when they say one.
-    pub fn implied_end(&self) -> Option<u64> {
+    pub(crate) fn implied_end(&self) -> Option<u64> {
         read_tables(&self.prefix)
             .ok()
             .map(|tables| tables.implied_end)
@@ -59,7 +59,7 @@ impl StreamEnd {
     }
 
     /// Checks a stream that ended at `ended_at`.
-    pub fn check(&self, ended_at: u64) -> Result<(), CutShort> {
+    pub(crate) fn check(&self, ended_at: u64) -> Result<(), CutShort> {
         match self.implied_end() {
             Some(implied_end) if ended_at < implied_end => Err(CutShort {
                 ended_at,

@@ -20,7 +20,7 @@ use super::DiskError;
 use super::partitions::Partition;
 
 /// MBR and EBR sectors are 512 bytes on the images Imprint writes.
-pub const MBR_SECTOR_LEN: u64 = 512;
+pub(crate) const MBR_SECTOR_LEN: u64 = 512;
 /// The MBR partition type of a GPT's protective entry.
 const GPT_PROTECTIVE_TYPE: u8 = 0xEE;
 /// More GPT entries than this is a corrupt header, not a disk.
@@ -28,7 +28,7 @@ const MAX_GPT_ENTRIES: u32 = 4096;
 
 /// Which tables of the image count, by the kernel's rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TableKind {
+pub(crate) enum TableKind {
     /// A plain MBR (any GPT behind it is stale and ignored).
     Mbr,
     /// A GPT behind a protective MBR: only the GPT describes partitions.
@@ -39,7 +39,7 @@ pub enum TableKind {
 
 /// What the tables at the start of an image declare.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tables {
+pub(crate) struct Tables {
     pub kind: TableKind,
     /// The MBR's primary partitions, without its 0xEE and extended entries.
     pub mbr: Vec<Partition>,
@@ -57,7 +57,7 @@ pub struct Tables {
 impl Tables {
     /// The partitions the kernel reads (before the EBR chain): the GPT's
     /// when it counts, else the MBR's.
-    pub fn kernel_partitions(&self) -> &[Partition] {
+    pub(crate) fn kernel_partitions(&self) -> &[Partition] {
         match self.kind {
             TableKind::Mbr => &self.mbr,
             _ => &self.gpt,
@@ -65,7 +65,7 @@ impl Tables {
     }
 
     /// The first LBA of the extended partition, when the kernel follows it.
-    pub fn extended_lba(&self) -> Option<u64> {
+    pub(crate) fn extended_lba(&self) -> Option<u64> {
         match self.kind {
             TableKind::ProtectiveGpt { .. } => None,
             _ => self.extended.as_ref().map(|r| r.start / MBR_SECTOR_LEN),
@@ -75,7 +75,7 @@ impl Tables {
 
 /// Reads the tables at the start of an image (`prefix`: its first bytes,
 /// enough for a GPT's entries) and decides which count.
-pub fn read_tables(prefix: &[u8]) -> Result<Tables, DiskError> {
+pub(crate) fn read_tables(prefix: &[u8]) -> Result<Tables, DiskError> {
     let Some(sector) = prefix.get(..MBR_SECTOR_LEN as usize) else {
         return Err(DiskError::NoPartitionTable);
     };
@@ -136,7 +136,7 @@ pub fn read_tables(prefix: &[u8]) -> Result<Tables, DiskError> {
 /// The EBR `sector` read at `lba` of the extended partition starting at
 /// `extended_lba`: its logical partition (numbered `number`), and the LBA
 /// of the next EBR, which must lie further on.
-pub fn read_ebr(
+pub(crate) fn read_ebr(
     sector: &[u8],
     lba: u64,
     extended_lba: u64,

@@ -13,12 +13,12 @@ use crate::target::AlignedBuf;
 
 /// Bytes per chunk: large enough that per-chunk costs (channel hops, system
 /// calls, events) vanish, small enough that a spool of them stays cheap.
-pub const CHUNK_BYTES: usize = 4 << 20;
+pub(crate) const CHUNK_BYTES: usize = 4 << 20;
 
 /// A piece of the image at `offset`. When the last holder drops it, its
 /// buffer goes back to `home` (the spool's few spare buffers) if there is
 /// room there, so that the reader rarely allocates.
-pub struct Chunk {
+pub(crate) struct Chunk {
     pub offset: u64,
     pub len: usize,
     /// The ranges of this chunk to write and verify (image offsets, sorted,
@@ -30,7 +30,7 @@ pub struct Chunk {
 }
 
 impl Chunk {
-    pub fn new(
+    pub(crate) fn new(
         offset: u64,
         len: usize,
         buf: AlignedBuf,
@@ -46,7 +46,7 @@ impl Chunk {
     }
 
     /// The image bytes of this chunk.
-    pub fn bytes(&self) -> &[u8] {
+    pub(crate) fn bytes(&self) -> &[u8] {
         match &self.buf {
             Some(buf) => &buf[..self.len],
             None => &[],
@@ -54,7 +54,7 @@ impl Chunk {
     }
 
     /// The image bytes of `range`, which lies within this chunk.
-    pub fn bytes_of(&self, range: &Range<u64>) -> &[u8] {
+    pub(crate) fn bytes_of(&self, range: &Range<u64>) -> &[u8] {
         let from = (range.start - self.offset) as usize;
         let to = (range.end - self.offset) as usize;
         &self.bytes()[from..to]
@@ -62,7 +62,7 @@ impl Chunk {
 }
 
 /// The parts of `whole` outside `used` (sorted ranges within it).
-pub fn unused(whole: Range<u64>, used: &[Range<u64>]) -> Vec<Range<u64>> {
+pub(super) fn unused(whole: Range<u64>, used: &[Range<u64>]) -> Vec<Range<u64>> {
     let mut free = Vec::new();
     let mut cursor = whole.start;
     for r in used {
@@ -89,7 +89,7 @@ impl Drop for Chunk {
 /// The bytes a target writes for a chunk: the shared chunk itself, or,
 /// where the target's patch changes it, a private copy with the patch
 /// applied (the shared chunk keeps the image's own bytes for the others).
-pub struct Payload {
+pub(super) struct Payload {
     pub offset: u64,
     pub len: usize,
     data: PayloadData,
@@ -102,7 +102,7 @@ enum PayloadData {
 
 impl Payload {
     /// What a target with `patch` writes of `chunk`.
-    pub fn for_target(chunk: &Arc<Chunk>, patch: Option<&Patch>) -> Payload {
+    pub(super) fn for_target(chunk: &Arc<Chunk>, patch: Option<&Patch>) -> Payload {
         let (offset, len) = (chunk.offset, chunk.len);
         let data = match patch {
             Some(patch) if patch.touches(&(offset..offset + len as u64)) => {
@@ -116,7 +116,7 @@ impl Payload {
         Payload { offset, len, data }
     }
 
-    pub fn bytes(&self) -> &[u8] {
+    pub(super) fn bytes(&self) -> &[u8] {
         match &self.data {
             PayloadData::Shared(chunk) => chunk.bytes(),
             PayloadData::Own(buf) => &buf[..self.len],
@@ -124,7 +124,7 @@ impl Payload {
     }
 
     /// The bytes of `range`, which lies within this chunk.
-    pub fn bytes_of(&self, range: &Range<u64>) -> &[u8] {
+    pub(super) fn bytes_of(&self, range: &Range<u64>) -> &[u8] {
         let from = (range.start - self.offset) as usize;
         let to = (range.end - self.offset) as usize;
         &self.bytes()[from..to]
@@ -132,7 +132,7 @@ impl Payload {
 }
 
 /// What a consumer of the image gets next from the spool.
-pub enum Message {
+pub(crate) enum Message {
     Chunk(Arc<Chunk>),
     /// The image ended cleanly after `image_bytes` bytes.
     End {
@@ -146,7 +146,7 @@ pub enum Message {
 /// image is): checking a read-back chunk for zeros is far cheaper than
 /// hashing it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChunkDigest {
+pub(super) enum ChunkDigest {
     Zero,
     Sha256([u8; 32]),
 }
@@ -155,7 +155,7 @@ pub enum ChunkDigest {
 // The one unsafe of the engine: viewing bytes as words is sound for any
 // bytes, and is what makes zero detection fast on the hot path.
 #[allow(unsafe_code)]
-pub fn is_all_zero(bytes: &[u8]) -> bool {
+pub(super) fn is_all_zero(bytes: &[u8]) -> bool {
     let (head, words, tail) = {
         // SAFETY: any byte pattern is a valid u64.
         unsafe { bytes.align_to::<u64>() }
@@ -168,7 +168,7 @@ pub fn is_all_zero(bytes: &[u8]) -> bool {
 }
 
 /// The digest of a chunk's bytes.
-pub fn digest_of(bytes: &[u8]) -> ChunkDigest {
+pub(super) fn digest_of(bytes: &[u8]) -> ChunkDigest {
     use sha2::Digest;
     if is_all_zero(bytes) {
         ChunkDigest::Zero

@@ -14,7 +14,7 @@ use super::{FailureKind, FlashEvent, Phase, TargetFailure, TargetOutcome};
 use crate::patch::Patch;
 use crate::target::{AlignedBuf, TargetInfo, TargetOpener};
 
-pub struct CompareRun<'a> {
+pub(super) struct CompareRun<'a> {
     pub index: usize,
     pub info: TargetInfo,
     /// The target's patch: compared in place of the image's bytes.
@@ -27,7 +27,7 @@ pub struct CompareRun<'a> {
 }
 
 impl CompareRun<'_> {
-    pub fn run(mut self) -> TargetOutcome {
+    pub(super) fn run(mut self) -> TargetOutcome {
         let mut bytes_compared = 0;
         let mut compared = 0;
         let result = self

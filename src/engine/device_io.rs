@@ -26,7 +26,7 @@ use crate::target::{AlignedBuf, BlockTarget, IO_ALIGNMENT, TargetError};
 const POLL: Duration = Duration::from_millis(50);
 /// How long a call may still take once the run is cancelled: a healthy
 /// drive answers well within it, and the run still ends within a second.
-pub const GRACE: Duration = Duration::from_millis(300);
+pub(super) const GRACE: Duration = Duration::from_millis(300);
 
 type Job = Box<dyn FnOnce(&mut dyn BlockTarget) + Send>;
 
@@ -42,7 +42,7 @@ static NEXT_CALL: AtomicU64 = AtomicU64::new(0);
 
 /// Targets with a read or write abandoned after a cancel that the kernel has
 /// not returned yet: the process cannot exit before they return.
-pub fn stuck_targets() -> Vec<PathBuf> {
+pub(crate) fn stuck_targets() -> Vec<PathBuf> {
     let stuck = STUCK.lock().unwrap_or_else(PoisonError::into_inner);
     let mut paths: Vec<PathBuf> = stuck.iter().map(|(_, path)| path.clone()).collect();
     paths.sort();
@@ -52,10 +52,10 @@ pub fn stuck_targets() -> Vec<PathBuf> {
 
 /// The run was cancelled while a call on the target had not returned.
 #[derive(Debug)]
-pub struct Abandoned;
+pub(super) struct Abandoned;
 
 /// An open target, owned by its worker thread.
-pub struct DeviceIo {
+pub(super) struct DeviceIo {
     jobs: Sender<Job>,
     path: PathBuf,
 }
@@ -63,7 +63,7 @@ pub struct DeviceIo {
 impl DeviceIo {
     /// Moves `file` to a new worker thread named `name`. Dropping the
     /// `DeviceIo` lets the worker close the file once its last call returns.
-    pub fn spawn(file: Box<dyn BlockTarget>, name: String) -> DeviceIo {
+    pub(super) fn spawn(file: Box<dyn BlockTarget>, name: String) -> DeviceIo {
         let path = file.path().to_path_buf();
         let (jobs, queue) = crossbeam_channel::unbounded::<Job>();
         let mut file = file;
@@ -81,13 +81,13 @@ impl DeviceIo {
     }
 
     #[cfg(test)]
-    pub fn path(&self) -> &std::path::Path {
+    pub(crate) fn path(&self) -> &std::path::Path {
         &self.path
     }
 
     /// Runs `f` on the worker and returns its result, or [`Abandoned`] when
     /// `cancel` was set and `f` did not return within [`GRACE`] after.
-    pub fn call<R: Send + 'static>(
+    pub(super) fn call<R: Send + 'static>(
         &self,
         cancel: &AtomicBool,
         f: impl FnOnce(&mut dyn BlockTarget) -> R + Send + 'static,
@@ -136,7 +136,7 @@ impl DeviceIo {
     /// that fails, whose offset is then exact to 4 KiB; `None` when every
     /// piece succeeded (the failure did not recur). `op(file, at, n)` does
     /// the read or write of `n` bytes at `at`.
-    pub fn locate_failure(
+    pub(super) fn locate_failure(
         &self,
         cancel: &AtomicBool,
         offset: u64,
@@ -168,7 +168,7 @@ impl DeviceIo {
 
     /// `error` from writing `chunk` whole, located to its 4 KiB when it
     /// was an I/O error that recurs.
-    pub fn locate_write_failure(
+    pub(super) fn locate_write_failure(
         &self,
         cancel: &AtomicBool,
         chunk: Arc<Payload>,
@@ -188,7 +188,7 @@ impl DeviceIo {
 
     /// `error` from reading `len` bytes at `offset`, located to its 4 KiB
     /// when it was an I/O error that recurs.
-    pub fn locate_read_failure(
+    pub(super) fn locate_read_failure(
         &self,
         cancel: &AtomicBool,
         offset: u64,

@@ -19,7 +19,11 @@ const POLL: Duration = Duration::from_millis(100);
 
 /// Hashes the whole image into `cell`: `None` when it could not be read to
 /// its end.
-pub fn hash_image(mut chunks: Cursor, cell: &ShaCell, cancel: &AtomicBool) -> Option<[u8; 32]> {
+pub(super) fn hash_image(
+    mut chunks: Cursor,
+    cell: &ShaCell,
+    cancel: &AtomicBool,
+) -> Option<[u8; 32]> {
     // A panic here must not leave the targets waiting for the hash.
     struct Unset<'a>(&'a ShaCell);
     impl Drop for Unset<'_> {
@@ -49,7 +53,7 @@ pub fn hash_image(mut chunks: Cursor, cell: &ShaCell, cancel: &AtomicBool) -> Op
 
 /// Digests every used range of every chunk into `digests`, in order (every
 /// target verifies the same ranges).
-pub fn digest_chunks(mut chunks: Cursor, digests: &Digests, cancel: &AtomicBool) {
+pub(super) fn digest_chunks(mut chunks: Cursor, digests: &Digests, cancel: &AtomicBool) {
     // However this ends (a panic included), verifiers must not wait for
     // ever: a closed list makes them fail.
     struct Close<'a>(&'a Digests);
@@ -78,13 +82,13 @@ pub fn digest_chunks(mut chunks: Cursor, digests: &Digests, cancel: &AtomicBool)
 
 /// The image's SHA-256, once known; targets wait for it.
 #[derive(Default)]
-pub struct ShaCell {
+pub(super) struct ShaCell {
     value: Mutex<Option<Option<[u8; 32]>>>,
     set: Condvar,
 }
 
 impl ShaCell {
-    pub fn set(&self, sha: Option<[u8; 32]>) {
+    pub(super) fn set(&self, sha: Option<[u8; 32]>) {
         *self.value.lock().unwrap_or_else(PoisonError::into_inner) = Some(sha);
         self.set.notify_all();
     }
@@ -99,7 +103,7 @@ impl ShaCell {
 
     /// Waits for the hash; `None` when the image could not be hashed (or the
     /// run was cancelled).
-    pub fn wait(&self, cancel: &AtomicBool) -> Option<[u8; 32]> {
+    pub(super) fn wait(&self, cancel: &AtomicBool) -> Option<[u8; 32]> {
         let mut value = self.value.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             if let Some(sha) = *value {
@@ -120,7 +124,7 @@ impl ShaCell {
 /// The digests of the image's used ranges, in order, as they are made: a
 /// few bytes each, kept for the run's life.
 #[derive(Default)]
-pub struct Digests {
+pub(super) struct Digests {
     state: Mutex<DigestList>,
     grew: Condvar,
 }
@@ -136,19 +140,19 @@ impl Digests {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub fn extend(&self, digests: impl IntoIterator<Item = ChunkDigest>) {
+    pub(super) fn extend(&self, digests: impl IntoIterator<Item = ChunkDigest>) {
         self.lock().list.extend(digests);
         self.grew.notify_all();
     }
 
     /// No digest will follow.
-    pub fn close(&self) {
+    pub(super) fn close(&self) {
         self.lock().closed = true;
         self.grew.notify_all();
     }
 
     /// A reader of the digests from the first.
-    pub fn reader(self: &Arc<Self>) -> DigestReader {
+    pub(super) fn reader(self: &Arc<Self>) -> DigestReader {
         DigestReader {
             digests: self.clone(),
             next: 0,
@@ -157,7 +161,7 @@ impl Digests {
 }
 
 /// One target's place in the digests.
-pub struct DigestReader {
+pub(super) struct DigestReader {
     digests: Arc<Digests>,
     next: usize,
 }
@@ -165,7 +169,7 @@ pub struct DigestReader {
 impl DigestReader {
     /// The next digest; `None` when there is none (the image stopped, or the
     /// run was cancelled).
-    pub fn next(&mut self, cancel: &AtomicBool) -> Option<ChunkDigest> {
+    pub(super) fn next(&mut self, cancel: &AtomicBool) -> Option<ChunkDigest> {
         let mut state = self.digests.lock();
         loop {
             if let Some(&digest) = state.list.get(self.next) {

@@ -11,8 +11,10 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
+use super::chunk::CHUNK_BYTES;
 use super::spool::SpoolConfig;
-use super::{CHUNK_BYTES, FailureKind, FlashJob, FlashReport, Patch, hex};
+use super::{FailureKind, FlashJob, FlashReport, hex};
+use crate::patch::Patch;
 use crate::source::ImageSource;
 use crate::target::{
     AlignedBuf, BlockTarget, IO_ALIGNMENT, TargetError, TargetInfo, TargetKind, TargetOpener,

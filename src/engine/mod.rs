@@ -31,7 +31,7 @@ mod mock_target;
 mod progress;
 mod reader;
 mod shared;
-pub mod spool;
+pub(crate) mod spool;
 mod threads;
 mod verifier;
 mod writer;
@@ -42,15 +42,13 @@ use std::thread;
 
 use crossbeam_channel::Sender;
 
-pub use crate::hex::hex;
-pub use crate::patch::Patch;
-pub use crate::target::Refusal;
-pub use chunk::CHUNK_BYTES;
-pub use device_io::stuck_targets;
-pub use events::{Ejected, FailureKind, FlashEvent, Phase, TargetFailure};
-pub use job::{FlashJob, FlashReport, TargetOutcome};
-pub use shared::{OneTarget, SharedImage};
-pub use spool::SpoolConfig;
+pub(crate) use crate::hex::hex;
+pub(crate) use crate::target::Refusal;
+pub(crate) use device_io::stuck_targets;
+pub(crate) use events::{Ejected, FailureKind, FlashEvent, Phase, TargetFailure};
+pub(crate) use job::{FlashJob, FlashReport, TargetOutcome};
+pub(crate) use shared::{OneTarget, SharedImage};
+pub(crate) use spool::SpoolConfig;
 pub(crate) use threads::short_name;
 use threads::{internal_error, spawn_named, target_outcome};
 
@@ -60,7 +58,7 @@ use spool::Spool;
 
 /// Checks every target of `job` (system drive, size, named twice, the image
 /// itself) without opening any for writing. `--dry-run` stops here.
-pub fn check(job: &FlashJob) -> Result<Vec<TargetInfo>, Vec<Refusal>> {
+pub(crate) fn check(job: &FlashJob) -> Result<Vec<TargetInfo>, Vec<Refusal>> {
     // The size when known (the source's, the bmap's), else a lower bound
     // (gzip's trailer, the end the image's partition tables imply — a
     // GPT's backup header is on the disk's last sector): a drive smaller
@@ -94,7 +92,7 @@ fn image_size(job: &FlashJob) -> Option<u64> {
 /// Returns the refusals when a target failed its checks, or when the cache
 /// file that lets targets go at their own pace could not fit (then nothing
 /// was written).
-pub fn flash(
+pub(crate) fn flash(
     job: &FlashJob,
     events: &Sender<FlashEvent>,
     cancel: &AtomicBool,
@@ -232,7 +230,7 @@ fn write_targets(
 
 /// Compares every target of `job` with the image byte for byte, writing
 /// nothing (`imprint verify`). Targets only need to exist and be readable.
-pub fn verify(
+pub(crate) fn verify(
     job: &FlashJob,
     events: &Sender<FlashEvent>,
     cancel: &AtomicBool,

@@ -9,7 +9,7 @@ use super::{FlashEvent, Phase};
 
 const INTERVAL: Duration = Duration::from_millis(100);
 
-pub struct ProgressReporter<'a> {
+pub(super) struct ProgressReporter<'a> {
     events: &'a Sender<FlashEvent>,
     target: usize,
     phase: Phase,
@@ -18,7 +18,7 @@ pub struct ProgressReporter<'a> {
 }
 
 impl<'a> ProgressReporter<'a> {
-    pub fn new(
+    pub(super) fn new(
         events: &'a Sender<FlashEvent>,
         target: usize,
         phase: Phase,
@@ -34,7 +34,7 @@ impl<'a> ProgressReporter<'a> {
     }
 
     /// Reports `bytes` done, unless an event went out less than 100 ms ago.
-    pub fn update(&mut self, bytes: u64) {
+    pub(super) fn update(&mut self, bytes: u64) {
         if self.last_sent.is_some_and(|t| t.elapsed() < INTERVAL) {
             return;
         }
@@ -42,7 +42,7 @@ impl<'a> ProgressReporter<'a> {
     }
 
     /// Reports `bytes` done now (the phase's last event).
-    pub fn finish(&mut self, bytes: u64) {
+    pub(super) fn finish(&mut self, bytes: u64) {
         self.total = Some(bytes);
         self.send(bytes);
     }

@@ -29,7 +29,7 @@ use crate::source::ImageSource;
 /// A stream of unknown length must reach the end its own partition tables
 /// imply ([`StreamEnd`]): one that ends before fails the source, so no
 /// target is reported ok with a cut image (docs/architecture.md §2).
-pub fn read_image(
+pub(super) fn read_image(
     source: &ImageSource,
     patched: &[Range<u64>],
     bmap: Option<&Bmap>,

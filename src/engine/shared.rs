@@ -27,7 +27,7 @@ use crate::target::{self, OpenTargetFile, TargetInfo, TargetOpener};
 
 /// An image being decoded once for any number of targets, joining at any
 /// time. Dropping it stops the decode (targets in flight then fail).
-pub struct SharedImage {
+pub(crate) struct SharedImage {
     source: ImageSource,
     spool: Arc<Spool>,
     digests: Arc<Digests>,
@@ -39,7 +39,7 @@ pub struct SharedImage {
 }
 
 /// One target of a [`SharedImage`].
-pub struct OneTarget<'a> {
+pub(crate) struct OneTarget<'a> {
     /// The number its events carry.
     pub index: usize,
     /// The target, as [`SharedImage::check`] gave it.
@@ -60,7 +60,7 @@ impl SharedImage {
     /// byte; `bmap`, when the image has one, maps the used bytes as it does
     /// for `flash` (its range checksums checked). `config.retain_all` is implied. Refused when the image may not
     /// fit in memory and the cache directory lacks the space for it.
-    pub fn start(
+    pub(crate) fn start(
         source: ImageSource,
         patched: Vec<Range<u64>>,
         full: bool,
@@ -140,7 +140,7 @@ impl SharedImage {
 
     /// Checks target `path` as `flash` does (not a system drive, large
     /// enough, not the image itself), opening nothing for writing.
-    pub fn check(&self, path: &std::path::Path) -> Result<TargetInfo, Refusal> {
+    pub(crate) fn check(&self, path: &std::path::Path) -> Result<TargetInfo, Refusal> {
         target::check_targets(
             &[path.to_path_buf()],
             self.source.path(),
@@ -152,7 +152,7 @@ impl SharedImage {
 
     /// Writes and verifies `target` from the image's first byte, on this
     /// thread. `cancel` stops this target alone.
-    pub fn flash_one(
+    pub(crate) fn flash_one(
         &self,
         target: OneTarget<'_>,
         events: &Sender<FlashEvent>,
@@ -206,7 +206,7 @@ impl SharedImage {
 
     /// The image's length and SHA-256 (hex) once it has been read to its
     /// end; waits for the decode. `None`s when it could not be.
-    pub fn result(&self) -> (Option<u64>, Option<String>) {
+    pub(crate) fn result(&self) -> (Option<u64>, Option<String>) {
         for handle in self
             .threads
             .lock()
@@ -226,7 +226,8 @@ impl SharedImage {
     }
 
     /// What the spool did so far.
-    pub fn stats(&self) -> spool::SpoolStats {
+    #[cfg(test)]
+    pub(crate) fn stats(&self) -> spool::SpoolStats {
         self.spool.stats()
     }
 }

@@ -1,7 +1,7 @@
 //! The spool: the decoded image, produced once by the reader and read by
 //! every consumer (each target, the hashers) at its own pace.
 //!
-//! Chunks stay in memory up to a budget ([`MEMORY_BUDGET`] by default) while
+//! Chunks stay in memory up to a budget ([`config::MEMORY_BUDGET`] by default) while
 //! some consumer still needs them. A target that falls further behind than
 //! that reads the chunks it missed from a *backing*: the image file itself
 //! when it is raw (`pread` on the one open handle; the page cache is shared),
@@ -62,13 +62,13 @@ mod cursor;
 #[path = "spool_file.rs"]
 mod file;
 
-pub use config::{MEMORY_BUDGET, PER_TARGET_BYTES, SpoolConfig, cache_dir, free_bytes, memory_for};
-pub use cursor::Cursor;
+pub(crate) use config::{SpoolConfig, free_bytes};
+pub(crate) use cursor::Cursor;
 use cursor::cancelled;
 use file::{read_filling_holes, store};
 
 /// The decoded image, shared by its consumers.
-pub struct Spool {
+pub(crate) struct Spool {
     state: Mutex<State>,
     changed: Condvar,
     memory_bytes: usize,
@@ -126,7 +126,7 @@ struct CursorState {
 
 /// What a spool did, for tests and benchmarks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SpoolStats {
+pub(crate) struct SpoolStats {
     /// Chunks written to the cache file.
     pub chunks_spilled: usize,
     /// Chunks read back from the backing by a consumer that fell behind.
@@ -137,7 +137,7 @@ pub struct SpoolStats {
 
 impl Spool {
     /// A spool of `source`'s image.
-    pub fn new(config: &SpoolConfig, source: &ImageSource) -> Arc<Spool> {
+    pub(crate) fn new(config: &SpoolConfig, source: &ImageSource) -> Arc<Spool> {
         let backing = if source.is_positional() {
             Backing::Source(source.clone())
         } else if let Some(dir) = &config.cache_dir {
@@ -171,7 +171,7 @@ impl Spool {
     /// Whether the spool may need a cache file for an image of `size_hint`
     /// bytes (`None`: unknown): not for a raw image, nor one that fits in
     /// memory.
-    pub fn may_need_cache(&self, size_hint: Option<u64>) -> bool {
+    pub(crate) fn may_need_cache(&self, size_hint: Option<u64>) -> bool {
         matches!(self.backing, Backing::Cache { .. })
             && size_hint.is_none_or(|size| size > self.memory_bytes as u64)
     }
@@ -179,7 +179,7 @@ impl Spool {
     /// A consumer reading the image from its first byte; `required` for a
     /// target. `None` when that first byte is gone (a spool that does not
     /// retain every chunk, joined after its start was dropped).
-    pub fn join(self: &Arc<Self>, required: bool) -> Option<Cursor> {
+    pub(crate) fn join(self: &Arc<Self>, required: bool) -> Option<Cursor> {
         let mut state = self.lock();
         if state.first > 0 {
             return None;
@@ -198,7 +198,7 @@ impl Spool {
 
     /// Whether the image is still wanted: a target still reads it, or
     /// targets may yet join.
-    pub fn wanted(&self) -> bool {
+    pub(crate) fn wanted(&self) -> bool {
         self.retain_all
             || self
                 .lock()
@@ -207,12 +207,13 @@ impl Spool {
                 .any(|c| c.required && c.at.is_some())
     }
 
-    pub fn stats(&self) -> SpoolStats {
+    #[cfg(test)]
+    pub(crate) fn stats(&self) -> SpoolStats {
         self.lock().stats
     }
 
     /// A buffer for the reader's next chunk.
-    pub fn buffer(&self) -> AlignedBuf {
+    pub(crate) fn buffer(&self) -> AlignedBuf {
         self.spare
             .1
             .try_recv()
@@ -220,14 +221,14 @@ impl Spool {
     }
 
     /// Where a chunk's buffer goes when it is dropped.
-    pub fn home(&self) -> Sender<AlignedBuf> {
+    pub(crate) fn home(&self) -> Sender<AlignedBuf> {
         self.spare.0.clone()
     }
 
     /// Adds the reader's next chunk. Waits while memory is full and no
     /// target is waiting for it (or nothing can be evicted); fails when
     /// cancelled, or when a spool that retains every chunk cannot keep it.
-    pub fn push(&self, chunk: Chunk, cancel: &AtomicBool) -> Result<(), TargetFailure> {
+    pub(crate) fn push(&self, chunk: Chunk, cancel: &AtomicBool) -> Result<(), TargetFailure> {
         let mut state = self.lock();
         loop {
             if cancel.load(Ordering::Relaxed) {
@@ -292,7 +293,7 @@ impl Spool {
     }
 
     /// The reader is done: `result` is the image's length or why it stopped.
-    pub fn finish(&self, result: Result<u64, TargetFailure>) {
+    pub(crate) fn finish(&self, result: Result<u64, TargetFailure>) {
         let mut state = self.lock();
         if state.end.is_none() {
             state.end = Some(result);

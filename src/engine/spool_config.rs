@@ -8,19 +8,19 @@ use super::CHUNK_BYTES;
 use crate::platform;
 
 /// Bytes of decoded image held in memory at most (docs/architecture.md §11).
-pub const MEMORY_BUDGET: usize = 256 << 20;
+pub(crate) const MEMORY_BUDGET: usize = 256 << 20;
 
 /// Memory each target needs besides the spool (a buffer to read a chunk it
 /// missed, and its verifier's): taken from the budget so that the whole
 /// run stays within it whatever the number of targets.
-pub const PER_TARGET_BYTES: usize = 2 * CHUNK_BYTES;
+pub(crate) const PER_TARGET_BYTES: usize = 2 * CHUNK_BYTES;
 
 /// The spool never holds less than this in memory, however many targets.
 pub(super) const MIN_MEMORY_BYTES: usize = 16 * CHUNK_BYTES;
 
 /// How a spool keeps the image.
 #[derive(Debug, Clone)]
-pub struct SpoolConfig {
+pub(crate) struct SpoolConfig {
     /// Bytes of chunks held in memory.
     pub memory_bytes: usize,
     /// Where the cache file goes when memory is not enough and the image is
@@ -33,7 +33,7 @@ pub struct SpoolConfig {
 impl SpoolConfig {
     /// The configuration of a run of `targets` targets: the budget less
     /// what the targets need themselves, and the user's cache directory.
-    pub fn for_targets(targets: usize) -> SpoolConfig {
+    pub(crate) fn for_targets(targets: usize) -> SpoolConfig {
         SpoolConfig {
             memory_bytes: memory_for(targets),
             cache_dir: Some(cache_dir()),
@@ -43,7 +43,7 @@ impl SpoolConfig {
 }
 
 /// The spool's memory for a run of `targets` targets.
-pub fn memory_for(targets: usize) -> usize {
+pub(crate) fn memory_for(targets: usize) -> usize {
     MEMORY_BUDGET
         .saturating_sub(targets * PER_TARGET_BYTES)
         .max(MIN_MEMORY_BYTES)
@@ -52,7 +52,7 @@ pub fn memory_for(targets: usize) -> usize {
 /// Where the cache file goes: `$XDG_CACHE_HOME/imprint` or
 /// `~/.cache/imprint`; as root (whose home may be small, or not be the
 /// user's) `/var/cache/imprint`, else the temporary directory.
-pub fn cache_dir() -> PathBuf {
+pub(crate) fn cache_dir() -> PathBuf {
     // Nothing is created here: the directory is made with the cache file,
     // which most runs never need.
     if platform::is_administrator() {
@@ -75,7 +75,7 @@ pub fn cache_dir() -> PathBuf {
 
 /// Bytes free for an unprivileged writer in the filesystem that holds, or
 /// will hold, `dir`.
-pub fn free_bytes(dir: &Path) -> io::Result<u64> {
+pub(crate) fn free_bytes(dir: &Path) -> io::Result<u64> {
     let dir = dir
         .ancestors()
         .find(|d| d.is_dir())

@@ -8,7 +8,7 @@ use super::{FailureKind, Message, POLL, Spool, TargetFailure};
 
 /// One consumer's place in the spool. Dropping it (a target that failed or
 /// ended) lets the spool free what only it still needed.
-pub struct Cursor {
+pub(crate) struct Cursor {
     pub(super) spool: Arc<Spool>,
     pub(super) id: usize,
     pub(super) at: usize,
@@ -17,7 +17,7 @@ pub struct Cursor {
 impl Cursor {
     /// The next chunk, the end of the image, or why it stopped. Waits for
     /// the reader; gives up when `cancel` is set.
-    pub fn next(&mut self, cancel: &AtomicBool) -> Message {
+    pub(crate) fn next(&mut self, cancel: &AtomicBool) -> Message {
         let spool = self.spool.clone();
         let mut state = spool.lock();
         loop {

@@ -1,5 +1,6 @@
 //! Tests of `spool` (beside it, so the production file stays short).
 
+use super::config::MEMORY_BUDGET;
 use super::*;
 use std::path::Path;
 

@@ -1,6 +1,7 @@
 //! Tests of `engine` (beside it, so the production file stays short).
 
 use super::*;
+use crate::engine::chunk::CHUNK_BYTES;
 use crossbeam_channel::unbounded;
 
 /// A compressed image larger than memory, to several targets, may need

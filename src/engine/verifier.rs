@@ -24,17 +24,17 @@ use crate::patch::Patch;
 use crate::target::{AlignedBuf, TargetInfo, TargetKind, TargetOpener};
 
 /// How far behind the write position the read-back stays while writing.
-pub const LAG_BYTES: u64 = 64 << 20;
+pub(super) const LAG_BYTES: u64 = 64 << 20;
 
 /// What the writer tells its verifier.
-pub enum Written {
+pub(super) enum Written {
     /// `len` bytes at `offset` have been written.
     Range { offset: u64, len: usize },
     /// Everything is written and synced: the image is `image_bytes` long.
     Synced { image_bytes: u64 },
 }
 
-pub struct Verifier<'a> {
+pub(super) struct Verifier<'a> {
     pub index: usize,
     pub info: &'a TargetInfo,
     pub written: Receiver<Written>,
@@ -52,7 +52,7 @@ pub struct Verifier<'a> {
 impl Verifier<'_> {
     /// Verifies every written range. `Ok(None)` when the writer stopped
     /// before the end (its own error is the target's result).
-    pub fn run(mut self) -> Result<Option<u64>, TargetFailure> {
+    pub(super) fn run(mut self) -> Result<Option<u64>, TargetFailure> {
         let result = self.verify_all();
         if result.is_err() {
             self.failed.store(true, Ordering::Relaxed);

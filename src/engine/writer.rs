@@ -23,7 +23,7 @@ use crate::patch::Patch;
 use crate::target::{TargetError, TargetInfo, TargetKind, TargetOpener};
 
 /// What a target's thread is given.
-pub struct TargetRun<'a> {
+pub(super) struct TargetRun<'a> {
     pub index: usize,
     pub info: TargetInfo,
     /// This target's configured boot partition, written and verified in
@@ -45,7 +45,7 @@ pub struct TargetRun<'a> {
 
 impl TargetRun<'_> {
     /// Runs the target to its end and reports `TargetDone`.
-    pub fn run(self) -> TargetOutcome {
+    pub(super) fn run(self) -> TargetOutcome {
         let mut counts = Counts::default();
         let mut verified = false;
         let result = self.write_and_verify(&mut counts, &mut verified);

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use super::file_dialog::Purpose;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
+pub(super) enum Action {
     /// Open the native file dialog for an image.
     PickImage,
     /// Ask which drive to clone.

@@ -12,13 +12,13 @@ use crate::drives::Drive;
 
 impl AppState {
     /// The chosen targets (drives and image files), in the order chosen.
-    pub fn selected_targets(&self) -> &[PathBuf] {
+    pub(super) fn selected_targets(&self) -> &[PathBuf] {
         self.selection.targets()
     }
 
     /// What a target is called: the drive's name, an image file's name, or
     /// the path.
-    pub fn target_name(&self, path: &Path) -> String {
+    pub(super) fn target_name(&self, path: &Path) -> String {
         if self.selection.is_file(path)
             && let Some(name) = path.file_name()
         {
@@ -33,7 +33,7 @@ impl AppState {
 
     /// The targets of `run` that failed and can be flashed again: image
     /// files, and drives still plugged in and selectable.
-    pub fn retryable(&self, run: &FlashRun) -> Vec<PathBuf> {
+    pub(super) fn retryable(&self, run: &FlashRun) -> Vec<PathBuf> {
         run.failed_targets()
             .into_iter()
             .filter(|t| {
@@ -51,7 +51,7 @@ impl AppState {
 
     /// The drive being cloned: the image is one of the listed drives. It is
     /// read, so it must never be a target.
-    pub fn clone_source(&self) -> Option<&Path> {
+    pub(super) fn clone_source(&self) -> Option<&Path> {
         let path = match &self.image {
             ImageSlot::Empty => return None,
             ImageSlot::Opening { path } | ImageSlot::Failed { path, .. } => path.as_path(),
@@ -62,7 +62,7 @@ impl AppState {
 
     /// Whether `drive` may be chosen now: the rules of
     /// [`state::availability`], and never the drive being cloned.
-    pub fn drive_availability(&self, drive: &Drive) -> state::Availability {
+    pub(super) fn drive_availability(&self, drive: &Drive) -> state::Availability {
         if self.clone_source() == Some(drive.path.as_path()) {
             return state::Availability::Blocked(
                 "Being cloned: it is the source of the image".into(),
@@ -75,7 +75,7 @@ impl AppState {
     /// exact when the format records it; else the larger of a lower bound
     /// the format gives (gzip's ISIZE) and the size an earlier flash of the
     /// same file learned.
-    pub fn image_bytes(&self) -> Option<u64> {
+    pub(super) fn image_bytes(&self) -> Option<u64> {
         let min = self.image.info()?.source.min_size();
         match (min, self.learned_size) {
             (Some(a), Some(b)) => Some(a.max(b)),
@@ -84,7 +84,7 @@ impl AppState {
     }
 
     /// Why Flash! is disabled, or `None` when it may be pressed.
-    pub fn flash_blocker(&self) -> Option<&'static str> {
+    pub(super) fn flash_blocker(&self) -> Option<&'static str> {
         match &self.image {
             ImageSlot::Ready(_) => {}
             ImageSlot::Opening { .. } => return Some("Opening the image…"),
@@ -116,7 +116,7 @@ impl AppState {
 
     /// Why the Station view cannot be opened now, or `None`: it takes the
     /// image and configuration as Flash! does, but no drives.
-    pub fn station_blocker(&self) -> Option<&'static str> {
+    pub(super) fn station_blocker(&self) -> Option<&'static str> {
         match &self.image {
             ImageSlot::Ready(_) => {}
             _ => return Some("Select an image first"),
@@ -133,7 +133,7 @@ impl AppState {
     }
 
     /// How the image file compares with its expected checksum.
-    pub fn checksum_verdict(&self) -> Verdict {
+    pub(super) fn checksum_verdict(&self) -> Verdict {
         checksum::verdict(
             &self.expected_sha256,
             self.found_sha256.as_ref(),

@@ -18,7 +18,7 @@ use super::views;
 use crate::drives::Drive;
 
 /// The image step's state.
-pub enum ImageSlot {
+pub(super) enum ImageSlot {
     Empty,
     /// Being opened in the background (the shell holds the channel).
     Opening {
@@ -34,7 +34,7 @@ pub enum ImageSlot {
 }
 
 impl ImageSlot {
-    pub fn info(&self) -> Option<&ImageInfo> {
+    pub(super) fn info(&self) -> Option<&ImageInfo> {
         match self {
             ImageSlot::Ready(info) => Some(info),
             _ => None,
@@ -45,7 +45,7 @@ impl ImageSlot {
 /// A path typed instead of chosen in a file dialog (always offered, and
 /// opened by itself when no dialog could be shown).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PathEntry {
+pub(super) struct PathEntry {
     pub purpose: Purpose,
     pub text: String,
     /// The file dialog could not be shown: say so above the field.
@@ -58,7 +58,7 @@ pub struct PathEntry {
 
 /// The image file's own SHA-256, computed in the background after opening
 /// (the shell holds the channel while it is `Computing`).
-pub enum FileHash {
+pub(super) enum FileHash {
     None,
     Computing,
     Done(String),
@@ -67,7 +67,7 @@ pub enum FileHash {
 
 /// A modal question: each asks the user to confirm something.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Dialog {
+pub(super) enum Dialog {
     /// Select a drive over 128 GB?
     LargeDrive(PathBuf),
     /// Erase the selected drives?
@@ -80,7 +80,7 @@ pub enum Dialog {
 
 /// Which screen is shown. Data only: the running flash or station is the
 /// shell's.
-pub enum Screen {
+pub(super) enum Screen {
     Select,
     /// A flash run, as the progress screen shows it.
     Flashing(FlashRun),
@@ -90,7 +90,7 @@ pub enum Screen {
 }
 
 /// Everything the views read.
-pub struct AppState {
+pub(super) struct AppState {
     pub drives: Vec<Drive>,
     pub drive_error: Option<String>,
     pub image: ImageSlot,
@@ -126,7 +126,7 @@ pub struct AppState {
 
 impl AppState {
     /// The state at start-up, with the remembered choices.
-    pub fn new(show_all: bool, run_options: RunOptions) -> AppState {
+    pub(super) fn new(show_all: bool, run_options: RunOptions) -> AppState {
         AppState {
             drives: Vec::new(),
             drive_error: None,
@@ -152,7 +152,7 @@ impl AppState {
 }
 
 /// Whether `path` names a JSON file (a config.json), by its extension.
-pub fn is_json(path: &Path) -> bool {
+pub(super) fn is_json(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }

@@ -13,14 +13,14 @@ const MAX_SUMS_BYTES: u64 = 1 << 20;
 
 /// A checksum found beside the image, and the file it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
+pub(super) struct Found {
     pub sha256: String,
     pub file: PathBuf,
 }
 
 /// How the file compares with the expected checksum.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(super) enum Verdict {
     /// No checksum to compare with.
     NotGiven,
     /// The typed text is not 64 hexadecimal digits.
@@ -35,7 +35,7 @@ pub enum Verdict {
 
 /// 64 hexadecimal digits, lower-cased, from what the user pasted (spaces,
 /// a trailing file name, an "SHA256:" prefix are tolerated).
-pub fn normalise(text: &str) -> Option<String> {
+pub(super) fn normalise(text: &str) -> Option<String> {
     let text = text.trim();
     let text = text
         .strip_prefix("sha256:")
@@ -51,7 +51,7 @@ pub fn normalise(text: &str) -> Option<String> {
 /// GNU lines (`HASH  name`, `HASH *name`), BSD lines
 /// (`SHA256 (name) = HASH`), or — for a `<image>.sha256` file, `alone` —
 /// a lone hash.
-pub fn parse_sums(text: &str, name: &str, alone: bool) -> Option<String> {
+pub(super) fn parse_sums(text: &str, name: &str, alone: bool) -> Option<String> {
     let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
@@ -85,7 +85,7 @@ fn base_name(file: &str) -> &str {
 }
 
 /// Looks beside `image` for its published checksum.
-pub fn find_beside(image: &Path) -> Option<Found> {
+pub(super) fn find_beside(image: &Path) -> Option<Found> {
     let name = image.file_name()?.to_str()?;
     let folder = image.parent()?;
     let candidates = [
@@ -107,7 +107,7 @@ pub fn find_beside(image: &Path) -> Option<Found> {
 
 /// How the file's hash compares with `typed` (what the user pasted, which
 /// wins) or `found`.
-pub fn verdict(typed: &str, found: Option<&Found>, file_hash: &FileHash) -> Verdict {
+pub(super) fn verdict(typed: &str, found: Option<&Found>, file_hash: &FileHash) -> Verdict {
     let expected = if typed.trim().is_empty() {
         match found {
             Some(found) => found.sha256.clone(),

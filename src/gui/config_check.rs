@@ -15,7 +15,7 @@ use crate::source::ImageSource;
 
 /// The state of the configuration, as the form shows it.
 #[derive(Debug, Clone, Default)]
-pub enum ConfigStatus {
+pub(super) enum ConfigStatus {
     /// Nothing to embed: the image is written as it is.
     #[default]
     Unused,
@@ -28,7 +28,7 @@ pub enum ConfigStatus {
 
 /// What the user entered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ConfigForm {
+pub(super) struct ConfigForm {
     pub config_path: Option<PathBuf>,
     pub wifi_ssid: String,
     pub wifi_psk: String,
@@ -36,7 +36,7 @@ pub struct ConfigForm {
 
 impl ConfigForm {
     /// The same options `imprint flash` takes.
-    pub fn to_options(&self) -> ConfigOptions {
+    pub(super) fn to_options(&self) -> ConfigOptions {
         let ssid = self.wifi_ssid.trim();
         ConfigOptions {
             config: self.config_path.clone(),
@@ -46,13 +46,13 @@ impl ConfigForm {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.config_path.is_none() && self.wifi_ssid.trim().is_empty()
     }
 
     /// Problems visible without reading the image, reported at once: the
     /// WiFi rules of [`ConfigOptions::check_wifi`], worded for the form.
-    pub fn local_error(&self) -> Option<String> {
+    pub(super) fn local_error(&self) -> Option<String> {
         let ssid = self.wifi_ssid.trim();
         let options = ConfigOptions {
             config: None,
@@ -69,13 +69,17 @@ impl ConfigForm {
 }
 
 /// A running check; the app keeps only the newest, so older results are dropped.
-pub struct ConfigCheck {
+pub(super) struct ConfigCheck {
     rx: Receiver<Result<Option<Configured>, (Problem, bool)>>,
 }
 
 impl ConfigCheck {
     /// Validates `form` against `source` on a thread named `config-check`.
-    pub fn start(form: &ConfigForm, source: &ImageSource, ctx: &egui::Context) -> ConfigCheck {
+    pub(super) fn start(
+        form: &ConfigForm,
+        source: &ImageSource,
+        ctx: &egui::Context,
+    ) -> ConfigCheck {
         let (tx, rx) = crossbeam_channel::bounded(1);
         let options = form.to_options();
         let source = source.clone();
@@ -105,7 +109,7 @@ impl ConfigCheck {
     /// The result, once it is there: the configuration's status, or
     /// (`Err`) a fault of the image found while reading it, which belongs
     /// to the image card rather than to the configuration form.
-    pub fn poll(&self) -> Option<Result<ConfigStatus, Problem>> {
+    pub(super) fn poll(&self) -> Option<Result<ConfigStatus, Problem>> {
         match self.rx.try_recv() {
             Ok(Ok(Some(configured))) => Some(Ok(ConfigStatus::Valid(Box::new(configured)))),
             Ok(Ok(None)) => Some(Ok(ConfigStatus::Unused)),

@@ -8,14 +8,14 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// The compressed demo image.
-pub const DEMO_IMAGE_XZ: &[u8] = include_bytes!("../../assets/demo.img.xz");
+pub(super) const DEMO_IMAGE_XZ: &[u8] = include_bytes!("../../assets/demo.img.xz");
 
 /// The name the demo image has on disk (and in the image card).
-pub const FILE_NAME: &str = "demo.img.xz";
+pub(super) const FILE_NAME: &str = "demo.img.xz";
 
 /// Writes the demo image to `$TMPDIR/imprint-demo-UID/demo.img.xz` (unless
 /// it is already there, unchanged) and returns its path.
-pub fn write() -> Result<PathBuf, String> {
+pub(super) fn write() -> Result<PathBuf, String> {
     let uid = crate::platform::user_id();
     let dir = std::env::temp_dir().join(format!("imprint-demo-{uid}"));
     write_to(&dir).map_err(|e| {

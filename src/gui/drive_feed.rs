@@ -6,7 +6,7 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::drives::{DEFAULT_POLL_INTERVAL, Drive, DriveWatcher};
 
 /// One update of the drive list: every drive, or why listing failed.
-pub type DriveUpdate = Result<Vec<Drive>, String>;
+pub(super) type DriveUpdate = Result<Vec<Drive>, String>;
 
 /// The source of drive lists the app shows.
 pub enum DriveFeed {

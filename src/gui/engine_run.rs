@@ -25,7 +25,7 @@ impl Cancel for CancelFlag {
 
 /// Starts `job`, ejecting each drive that succeeds when `eject`; returns at
 /// once.
-pub fn start(job: FlashJob, eject: bool, ctx: &egui::Context) -> Running {
+pub(super) fn start(job: FlashJob, eject: bool, ctx: &egui::Context) -> Running {
     let (tx, rx) = crossbeam_channel::unbounded();
     let flag = Arc::new(AtomicBool::new(false));
     let cancel = Box::new(CancelFlag(flag.clone(), job.source.clone()));

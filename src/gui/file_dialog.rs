@@ -15,7 +15,7 @@ use crossbeam_channel::{Receiver, TryRecvError};
 
 /// What the file is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
+pub(super) enum Purpose {
     Image,
     Config,
     /// A new image file to write the image to (a save dialog).
@@ -26,7 +26,7 @@ pub enum Purpose {
 
 impl Purpose {
     /// What the typed-path field asks for.
-    pub fn what(self) -> &'static str {
+    pub(super) fn what(self) -> &'static str {
         match self {
             Purpose::Image => "the image",
             Purpose::Config => "the config.json",
@@ -49,7 +49,7 @@ pub enum FileChooser {
 /// The file-name endings the image dialog offers: source's one list (the
 /// format itself is detected from the content, so this is only a
 /// convenience filter).
-pub fn image_filter() -> Vec<&'static str> {
+pub(super) fn image_filter() -> Vec<&'static str> {
     crate::source::image_name_endings()
 }
 
@@ -58,7 +58,7 @@ const FASTEST_HUMAN_CANCEL: Duration = Duration::from_millis(400);
 
 /// How a dialog ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub(super) enum Outcome {
     Chosen(PathBuf),
     Cancelled,
     /// No dialog could be shown.
@@ -67,7 +67,7 @@ pub enum Outcome {
 
 /// Reads rfd's answer: `None` that came back faster than a person could
 /// cancel means the dialog never appeared.
-pub fn classify(picked: Option<PathBuf>, elapsed: Duration) -> Outcome {
+pub(super) fn classify(picked: Option<PathBuf>, elapsed: Duration) -> Outcome {
     match picked {
         Some(path) => Outcome::Chosen(path),
         None if elapsed < FASTEST_HUMAN_CANCEL => Outcome::Unavailable,
@@ -84,7 +84,7 @@ fn session_bus_present() -> bool {
 }
 
 /// An open dialog; its answer arrives on a channel.
-pub struct FileDialog {
+pub(super) struct FileDialog {
     purpose: Purpose,
     rx: Receiver<Outcome>,
 }
@@ -93,7 +93,7 @@ impl FileDialog {
     /// Opens the dialog for `purpose` on a thread named `file-dialog`;
     /// `suggested_name` is the file name a save dialog starts with, and
     /// an image dialog starts in `image_folder` (the last one used).
-    pub fn open(
+    pub(super) fn open(
         purpose: Purpose,
         suggested_name: &str,
         image_folder: Option<&std::path::Path>,
@@ -150,7 +150,7 @@ impl FileDialog {
 
     /// `None` while the dialog is open; then what it was for and how it
     /// ended.
-    pub fn poll(&self) -> Option<(Purpose, Outcome)> {
+    pub(super) fn poll(&self) -> Option<(Purpose, Outcome)> {
         match self.rx.try_recv() {
             Ok(outcome) => Some((self.purpose, outcome)),
             Err(TryRecvError::Empty) => None,

@@ -19,7 +19,7 @@ use crate::protocol::RunLine;
 #[cfg(test)]
 use crate::request::ConfigOptions;
 
-pub use super::helper_job::HelperJob;
+pub(super) use super::helper_job::HelperJob;
 
 /// Cancels the helper as Ctrl-C would ([`crate::platform::interrupt_process`]),
 /// which `imprint flash` handles: the targets are closed and reported as cancelled.
@@ -35,7 +35,7 @@ impl Cancel for Interrupt {
 
 /// Starts the helper; returns at once. The child runs under `options`'s
 /// elevation command, and a thread named `helper` reads its events.
-pub fn start(job: HelperJob, options: &HelperOptions, ctx: &egui::Context) -> Running {
+pub(super) fn start(job: HelperJob, options: &HelperOptions, ctx: &egui::Context) -> Running {
     let (tx, rx) = crossbeam_channel::unbounded();
     let (program, prefix_args) = match options.elevate.split_first() {
         Some((program, rest)) => (
@@ -203,7 +203,7 @@ fn ending_without_done(code: Option<i32>, elevated: bool, stderr: &str) -> RunEv
 /// Parses one JSON line into a run event with the protocol's reader
 /// ([`RunLine::parse`]); `targets` maps the target strings back to their
 /// index. Unknown lines are skipped: the protocol may grow new events.
-pub fn parse_line(line: &str, targets: &[PathBuf]) -> Option<RunEvent> {
+pub(super) fn parse_line(line: &str, targets: &[PathBuf]) -> Option<RunEvent> {
     let index = |name: &str| targets.iter().position(|t| t.as_os_str() == name);
     Some(match RunLine::parse(line, index)? {
         RunLine::Flash(event) => RunEvent::Flash(event),

@@ -9,7 +9,7 @@ use crate::request::ConfigOptions;
 
 /// What the helper is asked to do.
 #[derive(Debug, Clone)]
-pub struct HelperJob {
+pub(super) struct HelperJob {
     pub image: PathBuf,
     pub targets: Vec<PathBuf>,
     pub config: ConfigOptions,

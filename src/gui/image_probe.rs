@@ -11,7 +11,7 @@ use crate::source::ImageSource;
 
 /// The partition table at the start of the decompressed image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PartitionTable {
+pub(super) enum PartitionTable {
     Gpt,
     Mbr,
     /// The first sector has neither signature (a filesystem image, an ISO).
@@ -21,7 +21,7 @@ pub enum PartitionTable {
 }
 
 impl PartitionTable {
-    pub fn describe(self) -> &'static str {
+    pub(super) fn describe(self) -> &'static str {
         match self {
             PartitionTable::Gpt => "GPT partition table",
             PartitionTable::Mbr => "MBR partition table",
@@ -33,7 +33,7 @@ impl PartitionTable {
 
 /// An opened image and what the card shows about it.
 #[derive(Debug, Clone)]
-pub struct ImageInfo {
+pub(super) struct ImageInfo {
     pub source: ImageSource,
     /// The file name as the user knows it.
     pub name: String,
@@ -41,11 +41,11 @@ pub struct ImageInfo {
 }
 
 /// The result of opening one image.
-pub type ProbeResult = Result<ImageInfo, Problem>;
+pub(super) type ProbeResult = Result<ImageInfo, Problem>;
 
 /// Opens `path` on a thread named `image-probe`; the result arrives on the
 /// returned channel (which closes without a result if opening panicked).
-pub fn start(path: PathBuf, ctx: &egui::Context) -> Receiver<ProbeResult> {
+pub(super) fn start(path: PathBuf, ctx: &egui::Context) -> Receiver<ProbeResult> {
     let (tx, rx) = crossbeam_channel::bounded(1);
     let ctx = ctx.clone();
     let spawned = std::thread::Builder::new()
@@ -102,7 +102,7 @@ fn probe(path: &Path) -> ProbeResult {
 }
 
 /// Whether `path` is a block device (a drive to clone, not a file).
-pub fn is_drive(path: &Path) -> bool {
+pub(super) fn is_drive(path: &Path) -> bool {
     std::fs::metadata(path)
         .is_ok_and(|m| crate::platform::node_kind(&m) == crate::platform::NodeKind::BlockDevice)
 }
@@ -130,7 +130,7 @@ fn sniff_partition_table(source: &ImageSource) -> Result<PartitionTable, String>
 /// The SHA-256 of the image file as it is on disk (compressed or not):
 /// the checksum a publisher lists beside the download. Computed on a
 /// thread named `file-hash`; the app shows it once it arrives.
-pub fn hash_file(path: PathBuf, ctx: &egui::Context) -> Receiver<Result<String, String>> {
+pub(super) fn hash_file(path: PathBuf, ctx: &egui::Context) -> Receiver<Result<String, String>> {
     let (tx, rx) = crossbeam_channel::bounded(1);
     let ctx = ctx.clone();
     let spawned = std::thread::Builder::new().name("file-hash".into()).spawn({

@@ -56,7 +56,7 @@ impl Problem {
 
 /// An image that could not be opened (probe, or the configuration check
 /// reading its start).
-pub fn image_unreadable(raw: &str) -> Problem {
+pub(super) fn image_unreadable(raw: &str) -> Problem {
     Problem::new(
         "This file cannot be used as an image.",
         "It may be incomplete or damaged: download it again, or choose another image.",
@@ -66,13 +66,13 @@ pub fn image_unreadable(raw: &str) -> Problem {
 
 /// A link that cannot be flashed (unreachable, refused, a web page): the
 /// reason is the message, in plain words already.
-pub fn link_unusable(raw: &str) -> Problem {
+pub(super) fn link_unusable(raw: &str) -> Problem {
     Problem::new("This link cannot be flashed.", raw)
 }
 
 /// Whether `failure` is a download that failed (the image at a URL could
 /// not be received whole), not damaged data.
-pub fn is_download_failure(failure: &TargetFailure) -> bool {
+pub(super) fn is_download_failure(failure: &TargetFailure) -> bool {
     failure.kind == FailureKind::Download
         || failure.message.contains(crate::source::DOWNLOAD_FAILED_AT)
 }
@@ -90,7 +90,7 @@ fn download_failed(failure: &TargetFailure, written: bool) -> Problem {
 }
 
 /// The line a drive stopped by the image shows under the run's banner.
-pub fn source_stop_line(failure: &TargetFailure) -> &'static str {
+pub(super) fn source_stop_line(failure: &TargetFailure) -> &'static str {
     if is_download_failure(failure) {
         "Stopped: the download failed (see above)."
     } else if failure.message.contains(crate::source::IMAGE_CHANGED) {
@@ -102,7 +102,7 @@ pub fn source_stop_line(failure: &TargetFailure) -> &'static str {
 
 /// An image whose data cannot be read to the end: found before anything
 /// was written (opening it, or checking the configuration against it).
-pub fn image_damaged(raw: &str) -> Problem {
+pub(super) fn image_damaged(raw: &str) -> Problem {
     // Reading the start of an image at a URL is downloading it.
     if raw.contains(crate::source::DOWNLOAD_FAILED_AT) {
         return Problem::new(
@@ -121,7 +121,7 @@ pub fn image_damaged(raw: &str) -> Problem {
 
 /// A failure of the configuration check, and whether it is the image's
 /// fault (then it belongs on the image card, not the configuration form).
-pub fn config_error(error: &BootConfigError) -> (Problem, bool) {
+pub(super) fn config_error(error: &BootConfigError) -> (Problem, bool) {
     let raw = error.to_string();
     let (title, advice, image_fault) = match error {
         BootConfigError::InImage { cause, .. } => {
@@ -187,7 +187,7 @@ pub fn config_error(error: &BootConfigError) -> (Problem, bool) {
 
 /// A drive's failure: a title from its kind (and from the OS error when it
 /// says more, such as a full disk), the advice, and the engine's text.
-pub fn target_failure(failure: &TargetFailure) -> Problem {
+pub(super) fn target_failure(failure: &TargetFailure) -> Problem {
     let raw = &failure.message;
     let (title, advice) = match failure.kind {
         FailureKind::Write if os_error(raw) == Some(28) => (
@@ -214,7 +214,7 @@ pub fn target_failure(failure: &TargetFailure) -> Problem {
 
 /// The one banner of a run whose image turned out damaged while streaming:
 /// every drive stopped at the same place for the same reason.
-pub fn source_fault(failure: &TargetFailure, written: bool) -> Problem {
+pub(super) fn source_fault(failure: &TargetFailure, written: bool) -> Problem {
     if is_download_failure(failure) {
         return download_failed(failure, written);
     }
@@ -254,7 +254,7 @@ fn kind_title(kind: FailureKind) -> &'static str {
 }
 
 /// What the user can do about a failed drive.
-pub fn advice(kind: FailureKind) -> &'static str {
+pub(super) fn advice(kind: FailureKind) -> &'static str {
     match kind {
         FailureKind::Write => {
             "Check that the drive is plugged in firmly and not write-protected, then flash it again or use another drive."
@@ -278,7 +278,7 @@ pub fn advice(kind: FailureKind) -> &'static str {
 
 /// The refusals of a run that wrote nothing, translated where the CLI's
 /// wording would puzzle a desktop user.
-pub fn refused(reasons: &[String]) -> Problem {
+pub(super) fn refused(reasons: &[String]) -> Problem {
     let plain: Vec<String> = reasons.iter().map(|r| plain_refusal(r)).collect();
     Problem::new("Nothing was written.", plain.join(" ")).with_details(reasons.join("\n"))
 }
@@ -306,7 +306,7 @@ fn plain_refusal(reason: &str) -> String {
 }
 
 /// The code of an "(os error N)" in `text`.
-pub fn os_error(text: &str) -> Option<i32> {
+pub(super) fn os_error(text: &str) -> Option<i32> {
     let start = text.find("os error ")? + "os error ".len();
     let digits: String = text[start..]
         .chars()
@@ -316,7 +316,7 @@ pub fn os_error(text: &str) -> Option<i32> {
 }
 
 /// `message` as a sentence: capitalised, with a full stop.
-pub fn sentence(message: &str) -> String {
+pub(super) fn sentence(message: &str) -> String {
     let mut chars = message.chars();
     let Some(first) = chars.next() else {
         return String::new();

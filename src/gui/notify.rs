@@ -68,7 +68,7 @@ fn desktop(notification: &Notification) {
 }
 
 /// What a finished run says in a notification: how it ended, and where.
-pub fn for_run(run: &super::state::FlashRun) -> Notification {
+pub(super) fn for_run(run: &super::state::FlashRun) -> Notification {
     use super::state::Outcome;
     let total = run.targets.len();
     let ok = run.succeeded();

@@ -21,12 +21,12 @@ pub enum RunEvent {
 }
 
 /// How a run is asked to stop.
-pub trait Cancel: Send {
+pub(super) trait Cancel: Send {
     fn cancel(&self);
 }
 
 /// A running flash: its events, and a way to cancel it.
-pub struct Running {
+pub(super) struct Running {
     pub events: Receiver<RunEvent>,
     pub cancel: Box<dyn Cancel>,
 }

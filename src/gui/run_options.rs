@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// How the next run writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct RunOptions {
+pub(super) struct RunOptions {
     /// Read every target back and compare it with the image (the default:
     /// a card that lies about what it stored is found now, not at boot).
     pub verify: bool,

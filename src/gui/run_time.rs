@@ -11,7 +11,7 @@ use crate::engine::Phase;
 
 /// The run as one bar.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Overall {
+pub(super) struct Overall {
     /// Done share of all the work (every target, writing and verifying);
     /// `None` while a target's size is unknown.
     pub fraction: Option<f32>,
@@ -57,7 +57,7 @@ fn seconds_left(p: &TargetProgress, verify: bool) -> Option<f64> {
     Some(left_here + verify_after)
 }
 
-pub fn overall(run: &FlashRun) -> Overall {
+pub(super) fn overall(run: &FlashRun) -> Overall {
     let mut done = 0.0;
     let mut total = 0.0;
     let mut known = true;
@@ -84,7 +84,7 @@ pub fn overall(run: &FlashRun) -> Overall {
 
 /// How long a finished target took, and its average write speed (bytes
 /// actually written per second of writing).
-pub fn target_timing(run: &FlashRun, p: &TargetProgress) -> Option<(Duration, Option<f64>)> {
+pub(super) fn target_timing(run: &FlashRun, p: &TargetProgress) -> Option<(Duration, Option<f64>)> {
     let start = run.started_at?;
     let done = p.done_at?;
     let elapsed = done.saturating_duration_since(start);
@@ -98,7 +98,7 @@ pub fn target_timing(run: &FlashRun, p: &TargetProgress) -> Option<(Duration, Op
 }
 
 /// "0.4 s", "42 s", "3 min 5 s", "1 h 2 min".
-pub fn duration(d: Duration) -> String {
+pub(super) fn duration(d: Duration) -> String {
     let seconds = d.as_secs_f64();
     if seconds < 10.0 {
         return format!("{seconds:.1} s");
@@ -113,7 +113,7 @@ pub fn duration(d: Duration) -> String {
 
 /// The window's title: the progress while flashing (seen in the taskbar
 /// and the window switcher), how it ended afterwards, else the app's name.
-pub fn window_title(flashing: Option<&FlashRun>, result: Option<&FlashRun>) -> String {
+pub(super) fn window_title(flashing: Option<&FlashRun>, result: Option<&FlashRun>) -> String {
     if let Some(run) = flashing {
         if run.cancel_requested {
             return "Cancelling — Imprint".into();

@@ -23,7 +23,7 @@ const FILE_NAME: &str = "settings.json";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct Settings {
+pub(super) struct Settings {
     /// Where the last image was opened from: the image dialog starts there.
     pub image_folder: Option<PathBuf>,
     pub show_all_drives: bool,
@@ -37,7 +37,7 @@ pub struct Settings {
 
 /// The decompressed size of one version of one file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LearnedSize {
+pub(super) struct LearnedSize {
     pub key: FileKey,
     pub bytes: u64,
 }
@@ -45,14 +45,14 @@ pub struct LearnedSize {
 /// A file as it is now: the same path with another size or modification
 /// time is another file (a new download), whose size is not known.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileKey {
+pub(super) struct FileKey {
     pub path: PathBuf,
     pub size: u64,
     pub mtime_ns: u128,
 }
 
 impl FileKey {
-    pub fn of(path: &Path) -> Option<FileKey> {
+    pub(super) fn of(path: &Path) -> Option<FileKey> {
         let meta = std::fs::metadata(path).ok()?;
         let mtime_ns = meta
             .modified()
@@ -71,7 +71,7 @@ impl FileKey {
 
 impl Settings {
     /// The settings in `dir`, or the defaults.
-    pub fn load(dir: Option<&Path>) -> Settings {
+    pub(super) fn load(dir: Option<&Path>) -> Settings {
         dir.and_then(|d| std::fs::read(d.join(FILE_NAME)).ok())
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default()
@@ -79,7 +79,7 @@ impl Settings {
 
     /// Writes the settings to `dir` (created if missing), replacing the
     /// file in one rename so that a crash never leaves half a file.
-    pub fn save(&self, dir: &Path) -> std::io::Result<()> {
+    pub(super) fn save(&self, dir: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
         let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
         let temporary = dir.join(format!(".{FILE_NAME}.{}", std::process::id()));
@@ -88,13 +88,13 @@ impl Settings {
     }
 
     /// The size learned for the file at `path`, if it has not changed.
-    pub fn learned_size(&self, path: &Path) -> Option<u64> {
+    pub(super) fn learned_size(&self, path: &Path) -> Option<u64> {
         let key = FileKey::of(path)?;
         self.sizes.iter().find(|s| s.key == key).map(|s| s.bytes)
     }
 
     /// Remembers that the file at `path` decompresses to `bytes`.
-    pub fn learn_size(&mut self, path: &Path, bytes: u64) {
+    pub(super) fn learn_size(&mut self, path: &Path, bytes: u64) {
         let Some(key) = FileKey::of(path) else {
             return;
         };
@@ -108,7 +108,7 @@ impl Settings {
 
 /// Where settings live: `IMPRINT_CONFIG_DIR`, else
 /// `$XDG_CONFIG_HOME/imprint`, else `~/.config/imprint`.
-pub fn default_dir() -> Option<PathBuf> {
+pub(super) fn default_dir() -> Option<PathBuf> {
     let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
     if let Some(dir) = non_empty("IMPRINT_CONFIG_DIR") {
         return Some(PathBuf::from(dir));

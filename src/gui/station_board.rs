@@ -21,7 +21,7 @@ use crate::station::{Eligibility, Station, StationOptions};
 
 /// What a tile shows.
 #[derive(Debug, Clone, PartialEq)]
-pub enum TileState {
+pub(super) enum TileState {
     /// Inserted; checks and configuration under way.
     Waiting,
     /// Writing or verifying, with the fraction done (0–1) when known.
@@ -37,7 +37,7 @@ pub enum TileState {
 
 /// One drive on the board.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Tile {
+pub(super) struct Tile {
     /// The station's stable id of the drive.
     pub drive: String,
     pub path: String,
@@ -50,7 +50,7 @@ pub struct Tile {
 
 /// Every tile and the counters.
 #[derive(Debug, Clone, Default)]
-pub struct Board {
+pub(super) struct Board {
     pub tiles: Vec<Tile>,
     pub done: usize,
     pub failed: usize,
@@ -62,7 +62,7 @@ pub struct Board {
 
 impl Board {
     /// Takes one line of the station's protocol into account.
-    pub fn apply(&mut self, event: &WireEvent) {
+    pub(super) fn apply(&mut self, event: &WireEvent) {
         match event {
             WireEvent::Inserted {
                 drive, path, model, ..
@@ -155,7 +155,7 @@ impl Board {
 
     /// Drives done per hour since the station started (after a minute, so
     /// the first card does not read as hundreds per hour).
-    pub fn per_hour(&self) -> Option<f64> {
+    pub(super) fn per_hour(&self) -> Option<f64> {
         let elapsed = self.started?.elapsed();
         (elapsed >= Duration::from_secs(60))
             .then(|| self.done as f64 / elapsed.as_secs_f64() * 3600.0)
@@ -164,14 +164,14 @@ impl Board {
 
 /// What the station thread or helper sends the app.
 #[derive(Debug)]
-pub enum StationMsg {
+pub(super) enum StationMsg {
     Wire(WireEvent),
     /// The station is over; with the reason when it could not start.
     Ended(Option<String>),
 }
 
 /// A running station.
-pub struct StationRun {
+pub(super) struct StationRun {
     pub events: Receiver<StationMsg>,
     stop: Stop,
 }
@@ -183,7 +183,7 @@ enum Stop {
 
 impl StationRun {
     /// Stops the station: drives in flight are cancelled and reported.
-    pub fn stop(&self) {
+    pub(super) fn stop(&self) {
         match &self.stop {
             Stop::InProcess(cancel) => cancel.store(true, Ordering::Relaxed),
             Stop::Helper(pid) => crate::platform::interrupt_process(*pid),
@@ -193,7 +193,7 @@ impl StationRun {
 
 /// What the user set up on the Station view.
 #[derive(Debug, Clone)]
-pub struct StationSetup {
+pub(super) struct StationSetup {
     pub image: PathBuf,
     pub config: ConfigOptions,
     /// `--match` globs, separated by spaces.
@@ -236,7 +236,7 @@ impl StationSetup {
 
 /// The report file a station writes unless the user names another:
 /// `imprint-station.jsonl` in the home folder (the current one without).
-pub fn default_report() -> PathBuf {
+pub(super) fn default_report() -> PathBuf {
     std::env::var_os("HOME")
         .map(PathBuf::from)
         .unwrap_or_default()
@@ -245,7 +245,11 @@ pub fn default_report() -> PathBuf {
 
 /// Starts the station: in this process when it may write any drive, else
 /// in the privileged helper. Returns at once.
-pub fn start(setup: &StationSetup, helper: &HelperOptions, ctx: &egui::Context) -> StationRun {
+pub(super) fn start(
+    setup: &StationSetup,
+    helper: &HelperOptions,
+    ctx: &egui::Context,
+) -> StationRun {
     if crate::platform::is_administrator() {
         start_in_process(setup, ctx)
     } else {

@@ -5,23 +5,23 @@
 use egui::{Color32, FontFamily, FontId, TextStyle, ThemePreference, Vec2};
 
 /// The accent: primary buttons, progress bars, selected drives.
-pub const ACCENT: Color32 = Color32::from_rgb(0x1a, 0x94, 0x86);
+pub(super) const ACCENT: Color32 = Color32::from_rgb(0x1a, 0x94, 0x86);
 /// Text on the accent.
-pub const ON_ACCENT: Color32 = Color32::WHITE;
+pub(super) const ON_ACCENT: Color32 = Color32::WHITE;
 /// Success marks.
-pub const SUCCESS: Color32 = Color32::from_rgb(0x2e, 0xa0, 0x4f);
+pub(super) const SUCCESS: Color32 = Color32::from_rgb(0x2e, 0xa0, 0x4f);
 /// Failure marks and failed rows; readable on both themes.
-pub const ERROR: Color32 = Color32::from_rgb(0xd6, 0x3b, 0x3b);
+pub(super) const ERROR: Color32 = Color32::from_rgb(0xd6, 0x3b, 0x3b);
 /// Buttons that erase or abandon something ("Erase and flash", "Stop and
 /// quit"): red, never the accent that means "go"; dark enough for white
 /// text.
-pub const DESTRUCTIVE: Color32 = Color32::from_rgb(0xb3, 0x26, 0x1e);
+pub(super) const DESTRUCTIVE: Color32 = Color32::from_rgb(0xb3, 0x26, 0x1e);
 /// Warnings (large drive, partial results).
-pub const WARNING: Color32 = Color32::from_rgb(0xd9, 0x8a, 0x0b);
+pub(super) const WARNING: Color32 = Color32::from_rgb(0xd9, 0x8a, 0x0b);
 
 /// Red for text (reasons, failures), dark enough on a light background and
 /// light enough on a dark one.
-pub fn error_text(visuals: &egui::Visuals) -> Color32 {
+pub(super) fn error_text(visuals: &egui::Visuals) -> Color32 {
     if visuals.dark_mode {
         Color32::from_rgb(0xff, 0x7b, 0x72)
     } else {
@@ -30,14 +30,14 @@ pub fn error_text(visuals: &egui::Visuals) -> Color32 {
 }
 
 /// Width of the outline around the focused control.
-pub const FOCUS_RING_WIDTH: f32 = 2.5;
+pub(super) const FOCUS_RING_WIDTH: f32 = 2.5;
 
 /// Size of step titles ("1  Select image").
-pub const STEP_TITLE_SIZE: f32 = 22.0;
+pub(super) const STEP_TITLE_SIZE: f32 = 22.0;
 /// Size of screen titles ("Flashing", "Flash complete").
-pub const SCREEN_TITLE_SIZE: f32 = 28.0;
+pub(super) const SCREEN_TITLE_SIZE: f32 = 28.0;
 
-pub fn apply(ctx: &egui::Context) {
+pub(super) fn apply(ctx: &egui::Context) {
     ctx.set_theme(ThemePreference::System);
     ctx.all_styles_mut(|style| {
         style.text_styles = [
@@ -86,7 +86,7 @@ pub fn apply(ctx: &egui::Context) {
 /// The WCAG 2 contrast ratio of two colours (1 to 21): text needs 4.5,
 /// controls and large text 3.
 #[cfg(test)]
-pub fn contrast(a: Color32, b: Color32) -> f32 {
+pub(crate) fn contrast(a: Color32, b: Color32) -> f32 {
     fn luminance(c: Color32) -> f32 {
         let channel = |v: u8| {
             let v = f32::from(v) / 255.0;
@@ -115,7 +115,7 @@ pub fn contrast(a: Color32, b: Color32) -> f32 {
 }
 
 /// The window icon (the 256 px rendering of assets/icons/imprint.svg).
-pub fn window_icon() -> egui::IconData {
+pub(super) fn window_icon() -> egui::IconData {
     // The PNG is compiled in, so decoding fails only if the asset is broken;
     // a window without an icon is then better than no window.
     eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icons/imprint-256.png"))

@@ -23,20 +23,20 @@ use crate::request::download_event;
 
 /// Why the download failed, once it did; shared with the helper's reader.
 #[derive(Debug, Clone, Default)]
-pub struct DownloadFailure(Arc<Mutex<Option<String>>>);
+pub(super) struct DownloadFailure(Arc<Mutex<Option<String>>>);
 
 impl DownloadFailure {
     fn set(&self, message: String) {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(message);
     }
 
-    pub fn get(&self) -> Option<String> {
+    pub(super) fn get(&self) -> Option<String> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// `event` as the app must show it: a target the helper calls done is
     /// failed when the download behind it failed.
-    pub fn correct(&self, event: RunEvent) -> RunEvent {
+    pub(super) fn correct(&self, event: RunEvent) -> RunEvent {
         let Some(message) = self.get() else {
             return event;
         };
@@ -66,7 +66,7 @@ impl DownloadFailure {
 }
 
 /// Starts downloading `url` into `stdin` on a thread named `download`.
-pub fn start(
+pub(super) fn start(
     url: PathBuf,
     mut stdin: ChildStdin,
     tx: Sender<RunEvent>,

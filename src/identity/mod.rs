@@ -28,10 +28,10 @@ use crate::bootcfg::{
 use crate::report::{Ledger, UsedRow};
 use crate::source::ImageSource;
 
-pub use rows::Rows;
+pub(crate) use rows::Rows;
 
 /// The config.json key of a balena device's uuid.
-pub const UUID_KEY: &str = "uuid";
+pub(crate) const UUID_KEY: &str = "uuid";
 const HOSTNAME_KEY: &str = "hostname";
 
 /// How each drive gets its own configuration, as the user asked.
@@ -339,7 +339,7 @@ fn taken_rows(rows: &Rows, used: &[UsedRow]) -> BTreeSet<usize> {
 
 /// The image of `source` configured for the drive with `identity` (and the
 /// WiFi profile every drive shares): that drive's patch.
-pub fn configure(
+pub(crate) fn configure(
     source: &ImageSource,
     identity: &DriveIdentity,
     wifi: Option<&WifiProfile>,
@@ -353,7 +353,7 @@ pub fn configure(
 
 /// A fresh balena device uuid: 32 lowercase hexadecimal digits from the
 /// OS's random source (as balena-cli makes them: 16 random bytes).
-pub fn new_uuid() -> String {
+pub(crate) fn new_uuid() -> String {
     let mut bytes = [0u8; 16];
     // The OS's random source only fails on a broken system; nothing else
     // may stand in for it, as two devices with one uuid fight over it.

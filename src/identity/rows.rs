@@ -18,7 +18,7 @@ use crate::user_file::read_user_file;
 
 /// The data rows of a CSV file, each a set of config.json values.
 #[derive(Debug, Clone)]
-pub struct Rows {
+pub(crate) struct Rows {
     pub path: PathBuf,
     pub header: Vec<String>,
     /// The cells of each data row, as written; row 1 is the line after the
@@ -33,7 +33,7 @@ const CSV_LIMIT_BYTES: u64 = 64 * CONFIG_LIMIT_BYTES;
 impl Rows {
     /// Reads and checks `path`: a header of distinct, non-empty names and at
     /// least one row, every row as long as the header.
-    pub fn load(path: &Path) -> Result<Rows, IdentityError> {
+    pub(crate) fn load(path: &Path) -> Result<Rows, IdentityError> {
         let bytes =
             read_user_file(path, CSV_LIMIT_BYTES).map_err(|cause| IdentityError::ReadCsv {
                 path: path.to_path_buf(),
@@ -42,7 +42,7 @@ impl Rows {
         Rows::parse(&bytes, path)
     }
 
-    pub fn parse(bytes: &[u8], path: &Path) -> Result<Rows, IdentityError> {
+    pub(crate) fn parse(bytes: &[u8], path: &Path) -> Result<Rows, IdentityError> {
         let invalid = |reason: String| IdentityError::InvalidCsv {
             path: path.to_path_buf(),
             reason,
@@ -146,7 +146,7 @@ impl Rows {
     /// whatever the order of the columns. What a report matches a row by
     /// when the CSV has no uuid column, so that inserting a row does not
     /// make a used one look free.
-    pub fn row_sha256(&self, row: usize) -> String {
+    pub(crate) fn row_sha256(&self, row: usize) -> String {
         let cells: std::collections::BTreeMap<&str, &str> = self
             .header
             .iter()
@@ -157,12 +157,12 @@ impl Rows {
         crate::hex::hex(&Sha256::digest(bytes))
     }
 
-    pub fn has_column(&self, name: &str) -> bool {
+    pub(crate) fn has_column(&self, name: &str) -> bool {
         self.header.iter().any(|h| h == name)
     }
 
     /// The value of `column` in data row `row` (1-based), when not empty.
-    pub fn cell(&self, row: usize, column: &str) -> Option<&str> {
+    pub(crate) fn cell(&self, row: usize, column: &str) -> Option<&str> {
         let index = self.header.iter().position(|h| h == column)?;
         let cell = self.cells.get(row - 1)?.get(index)?;
         (!cell.is_empty()).then_some(cell.as_str())
@@ -170,7 +170,7 @@ impl Rows {
 
     /// Data row `row` (1-based) merged into `template`: each non-empty cell
     /// replaces its key, typed as the template's value of that key.
-    pub fn merge(&self, row: usize, template: &JsonMap) -> Result<JsonMap, IdentityError> {
+    pub(crate) fn merge(&self, row: usize, template: &JsonMap) -> Result<JsonMap, IdentityError> {
         let mut merged = template.clone();
         for (name, cell) in self.header.iter().zip(&self.cells[row - 1]) {
             if cell.is_empty() {

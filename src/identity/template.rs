@@ -5,14 +5,14 @@ use crate::bootcfg::Json as Value;
 const PLACEHOLDERS: [&str; 3] = ["{serial}", "{n}", "{uuid}"];
 
 /// What the placeholders of one drive stand for.
-pub struct Values<'a> {
+pub(super) struct Values<'a> {
     pub serial: &'a str,
     pub n: u64,
     pub uuid: Option<&'a str>,
 }
 
 /// Whether any string in `value` (keys excepted) holds a placeholder.
-pub fn uses_placeholders(value: &Value) -> bool {
+pub(super) fn uses_placeholders(value: &Value) -> bool {
     match value {
         Value::String(s) => PLACEHOLDERS.iter().any(|p| s.contains(p)),
         Value::Array(items) => items.iter().any(uses_placeholders),
@@ -23,7 +23,7 @@ pub fn uses_placeholders(value: &Value) -> bool {
 
 /// Fills the placeholders of every string in `value`; false when `{uuid}`
 /// is used and `values` has none.
-pub fn fill(value: &mut Value, values: &Values<'_>) -> bool {
+pub(super) fn fill(value: &mut Value, values: &Values<'_>) -> bool {
     match value {
         Value::String(s) => match substitute(s, values) {
             Some(filled) => {

@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 
 /// A larger bmap is not one: bmaptool writes about 60 bytes per range, so
 /// this holds a million ranges.
-pub const MAX_BMAP_BYTES: u64 = 64 << 20;
+pub(crate) const MAX_BMAP_BYTES: u64 = 64 << 20;
 /// Elements and text nodes roxmltree may build (a bound on memory).
 const MAX_XML_NODES: u32 = 8 << 20;
 /// The hash a bmap's checksums use.
@@ -107,7 +107,7 @@ pub enum BmapError {
 /// Refuses `path` found beside the image unless it is a regular file
 /// (through symlinks): a FIFO would block the open, a device would be read
 /// as XML. Only its metadata is looked at; nothing is opened.
-pub fn check_is_file(path: &Path) -> Result<(), BmapError> {
+pub(crate) fn check_is_file(path: &Path) -> Result<(), BmapError> {
     use crate::platform::{NodeKind, node_kind};
     let Ok(meta) = std::fs::metadata(path) else {
         // Gone, or a dangling link: reading it names the problem.
@@ -390,8 +390,8 @@ mod beside;
 #[path = "bmap_check.rs"]
 mod check;
 
-pub use beside::beside;
-pub use check::BmapChecker;
+pub(crate) use beside::beside;
+pub(crate) use check::BmapChecker;
 use check::{RangeHasher, check_file_checksum};
 
 #[cfg(test)]

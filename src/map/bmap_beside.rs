@@ -9,7 +9,7 @@ const COMPRESSED_SUFFIXES: [&str; 7] = ["xz", "gz", "zst", "bz2", "zip", "lzma",
 /// The bmap beside `image`, if there is one: `os.img.xz.bmap`, then
 /// `os.img.bmap` for `os.img.xz` (bmaptool's two names). Only for an image
 /// that is a regular file: a device or standard input has no neighbours.
-pub fn beside(image: &Path) -> Option<PathBuf> {
+pub(crate) fn beside(image: &Path) -> Option<PathBuf> {
     if !std::fs::metadata(image).is_ok_and(|m| m.is_file()) {
         return None;
     }

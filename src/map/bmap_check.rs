@@ -35,7 +35,7 @@ impl RangeHasher {
 /// Checks the checksum of every bmap range on the image's bytes, fed in
 /// order as they stream (before any configuration patch: the bmap describes
 /// the published image).
-pub struct BmapChecker<'a> {
+pub(crate) struct BmapChecker<'a> {
     bmap: &'a Bmap,
     /// The next range whose checksum is not yet known to match.
     next: usize,
@@ -45,7 +45,7 @@ pub struct BmapChecker<'a> {
 }
 
 impl<'a> BmapChecker<'a> {
-    pub fn new(bmap: &'a Bmap) -> BmapChecker<'a> {
+    pub(crate) fn new(bmap: &'a Bmap) -> BmapChecker<'a> {
         BmapChecker {
             bmap,
             next: 0,
@@ -56,7 +56,7 @@ impl<'a> BmapChecker<'a> {
 
     /// Feeds the image's `bytes` at `offset` (where the previous ones
     /// ended); fails on the first range that does not match.
-    pub fn feed(&mut self, offset: u64, bytes: &[u8]) -> Result<(), BmapMismatch> {
+    pub(crate) fn feed(&mut self, offset: u64, bytes: &[u8]) -> Result<(), BmapMismatch> {
         debug_assert_eq!(offset, self.position, "chunks stream in order");
         let end = offset + bytes.len() as u64;
         self.position = end;
@@ -98,7 +98,7 @@ impl<'a> BmapChecker<'a> {
 
     /// The image ended after `image_bytes`: it must be as long as the bmap
     /// says (then every range has been checked).
-    pub fn finish(&self, image_bytes: u64) -> Result<(), BmapMismatch> {
+    pub(crate) fn finish(&self, image_bytes: u64) -> Result<(), BmapMismatch> {
         if image_bytes != self.bmap.image_size {
             return Err(BmapMismatch::Size {
                 path: self.bmap.path.clone(),

@@ -52,7 +52,7 @@ const STATE_ERROR: u64 = 0x2;
 
 /// Which piece of metadata a request is for.
 #[derive(Debug, Clone, Copy)]
-pub enum Step {
+pub(super) enum Step {
     Descriptors,
     Bitmap { group: u64 },
 }
@@ -61,7 +61,7 @@ pub enum Step {
 type GroupPlan = (u64, u64, u64);
 
 /// One ext filesystem at the start of a partition.
-pub struct ExtFs {
+pub(super) struct ExtFs {
     part: Range<u64>,
     block: u64,
     blocks: u64,
@@ -82,7 +82,7 @@ impl ExtFs {
     /// The filesystem whose superblock is at byte 1024 of `probe`, the first
     /// bytes of the partition `part`; `None` when it is not ext or not one
     /// this parser maps.
-    pub fn from_probe(part: Range<u64>, probe: &[u8]) -> Option<ExtFs> {
+    pub(super) fn from_probe(part: Range<u64>, probe: &[u8]) -> Option<ExtFs> {
         let sb = probe.get(1024..2048)?;
         if le16(sb, 0x38) != MAGIC {
             return None;
@@ -141,7 +141,7 @@ impl ExtFs {
     }
 
     /// Asks for the group descriptors, which follow the superblock's block.
-    pub fn start(&self, index: usize, out: &mut Findings) {
+    pub(super) fn start(&self, index: usize, out: &mut Findings) {
         let len = self.groups.saturating_mul(self.desc_size as u64);
         let Ok(len) = usize::try_from(len) else {
             return;
@@ -196,7 +196,7 @@ impl ExtFs {
         })
     }
 
-    pub fn answer(&mut self, index: usize, step: Step, bytes: &[u8], out: &mut Findings) {
+    pub(super) fn answer(&mut self, index: usize, step: Step, bytes: &[u8], out: &mut Findings) {
         match step {
             Step::Descriptors => self.descriptors(index, bytes, out),
             Step::Bitmap { group } => self.bitmap(group, bytes, out),

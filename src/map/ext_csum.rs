@@ -47,7 +47,7 @@ const CRC32C: Crc<u32> = Crc::<u32>::new(&CRC32C_RAW);
 const CRC16: Crc<u16> = Crc::<u16>::new(&CRC_16_MODBUS);
 
 /// Linux `crc32c(seed, data)`.
-pub fn raw_crc32c(seed: u32, parts: &[&[u8]]) -> u32 {
+pub(super) fn raw_crc32c(seed: u32, parts: &[&[u8]]) -> u32 {
     // The crate reflects the initial value it is given; the kernel's seed
     // is already the reflected state.
     let mut digest = CRC32C.digest_with_initial(seed.reverse_bits());
@@ -58,7 +58,7 @@ pub fn raw_crc32c(seed: u32, parts: &[&[u8]]) -> u32 {
 }
 
 /// Linux `crc16(~0, data)` over the concatenated parts.
-pub fn crc16(parts: &[&[u8]]) -> u16 {
+pub(super) fn crc16(parts: &[&[u8]]) -> u16 {
     let mut digest = CRC16.digest();
     for part in parts {
         digest.update(part);
@@ -68,7 +68,7 @@ pub fn crc16(parts: &[&[u8]]) -> u16 {
 
 /// Which checksums a filesystem keeps, and what they start from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Checksums {
+pub(super) enum Checksums {
     None,
     /// gdt_csum: descriptors only, crc16 from the uuid.
     Gdt {
@@ -84,7 +84,7 @@ impl Checksums {
     /// The checksums of the superblock `sb` (its 1024 bytes); `None` when
     /// it claims a checksum this code does not know or its own is wrong:
     /// then nothing it says can be trusted.
-    pub fn of_superblock(sb: &[u8]) -> Option<Checksums> {
+    pub(super) fn of_superblock(sb: &[u8]) -> Option<Checksums> {
         let sb = sb.get(..1024)?;
         let incompat = le32(sb, 0x60);
         let ro_compat = le32(sb, 0x64);
@@ -112,7 +112,7 @@ impl Checksums {
 
     /// Whether a group descriptor's checksum says it is the one written
     /// (and so whether its BLOCK_UNINIT may be believed).
-    pub fn descriptor_ok(&self, group: u64, desc: &[u8], is_64bit: bool) -> bool {
+    pub(super) fn descriptor_ok(&self, group: u64, desc: &[u8], is_64bit: bool) -> bool {
         let Some(stored) = desc.get(BG_CHECKSUM..BG_CHECKSUM + 2) else {
             return false;
         };
@@ -137,7 +137,7 @@ impl Checksums {
     /// Whether the block bitmap `bitmap` (its first `clusters_per_group`
     /// bits) matches the checksum its descriptor `desc` keeps; true when
     /// the filesystem keeps none.
-    pub fn bitmap_ok(&self, desc: &[u8], bitmap: &[u8], clusters_per_group: u64) -> bool {
+    pub(super) fn bitmap_ok(&self, desc: &[u8], bitmap: &[u8], clusters_per_group: u64) -> bool {
         let Checksums::Metadata { seed } = self else {
             return true;
         };

@@ -38,7 +38,7 @@ enum Kind {
     Fat32,
 }
 
-pub struct FatFs {
+pub(super) struct FatFs {
     kind: Kind,
     /// Image offsets of the FAT copies read, in the order they stream.
     fat_starts: Vec<u64>,
@@ -58,7 +58,7 @@ pub struct FatFs {
 impl FatFs {
     /// The FAT filesystem whose boot sector starts `probe`, the first bytes
     /// of the partition `part`; `None` when it is not one.
-    pub fn from_probe(part: Range<u64>, probe: &[u8]) -> Option<FatFs> {
+    pub(super) fn from_probe(part: Range<u64>, probe: &[u8]) -> Option<FatFs> {
         let bs = probe.get(..512)?;
         // An ext filesystem the ext parser would not map (a checksum that
         // fails, a journal to replay) is not taken for a FAT because its
@@ -142,7 +142,7 @@ impl FatFs {
     }
 
     /// Asks for each FAT copy to read, piece by piece.
-    pub fn start(&self, index: usize, out: &mut Findings) {
+    pub(super) fn start(&self, index: usize, out: &mut Findings) {
         let bytes = self.fat_bytes();
         for (copy, &fat_start) in self.fat_starts.iter().enumerate() {
             let mut at = 0;
@@ -167,7 +167,13 @@ impl FatFs {
     /// Scans a piece of FAT copy `copy` whose first entry is `first_entry`:
     /// its free runs, kept where every copy before agrees; the last copy's
     /// are free.
-    pub fn answer(&mut self, copy: usize, first_entry: u64, piece: &[u8], out: &mut Findings) {
+    pub(super) fn answer(
+        &mut self,
+        copy: usize,
+        first_entry: u64,
+        piece: &[u8],
+        out: &mut Findings,
+    ) {
         if copy != self.copy {
             // The copies stream one after the other; a copy never seen
             // (its pieces lost) agrees on nothing.

@@ -36,7 +36,7 @@ impl Layout {
     /// Records the structure `range`: whether it is new (not the same range
     /// as one already recorded, so its filesystem is yet to be read), and
     /// the ranges it makes used by overlapping others.
-    pub fn add(&mut self, range: Range<u64>, kind: Kind) -> (bool, Vec<Range<u64>>) {
+    pub(super) fn add(&mut self, range: Range<u64>, kind: Kind) -> (bool, Vec<Range<u64>>) {
         if range.start >= range.end {
             return (false, Vec::new());
         }
@@ -65,14 +65,14 @@ impl Layout {
     }
 
     /// Makes `range` used whatever any filesystem says.
-    pub fn veto(&mut self, range: Range<u64>) {
+    pub(super) fn veto(&mut self, range: Range<u64>) {
         if range.start < range.end {
             self.vetoed.push(range);
         }
     }
 
     /// `range` minus every vetoed range.
-    pub fn allowed(&self, range: Range<u64>) -> Vec<Range<u64>> {
+    pub(super) fn allowed(&self, range: Range<u64>) -> Vec<Range<u64>> {
         let mut pieces = vec![range];
         for veto in &self.vetoed {
             pieces = pieces

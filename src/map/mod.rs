@@ -22,7 +22,7 @@
 //! A bmap file ([`bmap`]) adds its ranges as forced ones: the map with a
 //! bmap is the union of both (docs/architecture.md §2).
 
-pub mod bmap;
+pub(crate) mod bmap;
 mod ext;
 mod fat;
 mod layout;
@@ -35,10 +35,10 @@ use layout::{Kind, Layout};
 
 /// Alignment of every used range (except at the image's end): 4 KiB, a
 /// multiple of every logical sector size Imprint writes with O_DIRECT.
-pub const ALIGN: u64 = 4096;
+pub(crate) const ALIGN: u64 = 4096;
 /// Free gaps shorter than this between two used ranges are written anyway:
 /// one larger write costs less than two system calls on a card.
-pub const MIN_GAP: u64 = 64 << 10;
+pub(crate) const MIN_GAP: u64 = 64 << 10;
 /// Bytes read for the partition table: MBR, and GPT with 4096-byte sectors.
 const TABLE_LEN: usize = 1 << 20;
 /// Bytes read at a partition's start to tell its filesystem: the ext
@@ -104,7 +104,7 @@ impl Findings {
 }
 
 /// Computes the used ranges of each chunk of an image streamed in order.
-pub struct Mapper {
+pub(crate) struct Mapper {
     /// Pending requests by the next byte they need (and a sequence number).
     requests: BTreeMap<(u64, u64), Request>,
     sequence: u64,
@@ -125,7 +125,7 @@ pub struct Mapper {
 impl Mapper {
     /// A mapper for an image whose `forced` ranges (in any order) are
     /// always used.
-    pub fn new(mut forced: Vec<Range<u64>>) -> Mapper {
+    pub(crate) fn new(mut forced: Vec<Range<u64>>) -> Mapper {
         forced.retain(|r| r.start < r.end);
         forced.sort_by_key(|r| r.start);
         let mut disjoint: Vec<Range<u64>> = Vec::with_capacity(forced.len());
@@ -152,7 +152,7 @@ impl Mapper {
     /// The used ranges of the next `bytes` of the image, which start at
     /// `offset` (the end of the previous call's bytes): sorted, disjoint,
     /// within the chunk, starting on [`ALIGN`] boundaries.
-    pub fn used_in(&mut self, offset: u64, bytes: &[u8]) -> Vec<Range<u64>> {
+    pub(crate) fn used_in(&mut self, offset: u64, bytes: &[u8]) -> Vec<Range<u64>> {
         debug_assert_eq!(offset, self.position, "chunks stream in order");
         let end = offset + bytes.len() as u64;
         self.feed(offset, bytes);
@@ -382,7 +382,7 @@ fn le32(b: &[u8], at: usize) -> u64 {
 }
 
 /// The sum of the lengths of `ranges`.
-pub fn total(ranges: &[Range<u64>]) -> u64 {
+pub(crate) fn total(ranges: &[Range<u64>]) -> u64 {
     ranges.iter().map(|r| r.end - r.start).sum()
 }
 

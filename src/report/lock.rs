@@ -17,7 +17,7 @@ const RETRY: Duration = Duration::from_millis(200);
 /// `what`), waiting while another run holds it: a station started second
 /// waits for the first rather than failing. Says once on stderr that it
 /// waits; before a run writes, Ctrl-C ends the wait (and the process).
-pub fn lock_exclusive(file: &File, path: &Path, what: &str) -> io::Result<()> {
+pub(crate) fn lock_exclusive(file: &File, path: &Path, what: &str) -> io::Result<()> {
     let mut said = false;
     while !lock_file(file, FileLock::Exclusive)? {
         if !said {

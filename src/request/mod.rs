@@ -1,5 +1,5 @@
 //! The layer below both front ends: what a user asks for, as plain options;
-//! the one place that turns them into a [`FlashJob`]; the one way to run
+//! the one place that turns them into a [`FlashJob`](crate::engine::FlashJob); the one way to run
 //! the engine on a thread with events and cancellation; and the exit status
 //! of a run; per-drive identities and the report ([`per_drive`]), the
 //! same for `flash --each` and the station.

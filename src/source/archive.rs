@@ -30,7 +30,7 @@ pub const DISK_IMAGE_EXTENSIONS: &[&str] = &[
 
 /// Where the chosen image lies in the archive and how it is stored.
 #[derive(Debug, Clone)]
-pub struct ZipEntry {
+pub(crate) struct ZipEntry {
     pub name: String,
     pub data_offset: u64,
     compressed_len_bytes: u64,
@@ -42,7 +42,7 @@ pub struct ZipEntry {
 impl ZipEntry {
     /// The entry a zip's local header describes (method by its APPNOTE
     /// number), for an archive read front to back.
-    pub fn from_local_header(
+    pub(crate) fn from_local_header(
         path: &Path,
         name: String,
         method: u16,
@@ -84,7 +84,7 @@ enum ZipMethod {
 /// Whether an archive member named `name` is a disk image: a known
 /// extension, and not one of the `__MACOSX/._name` resource forks that macOS
 /// adds beside every file it zips.
-pub fn is_disk_image_name(name: &str) -> bool {
+pub(crate) fn is_disk_image_name(name: &str) -> bool {
     if name.ends_with('/') || name.starts_with("__MACOSX/") {
         return false;
     }
@@ -133,7 +133,10 @@ fn choose_image(members: Vec<Member>) -> Choice {
 }
 
 /// Opens the archive `file` (at `path`) and locates its one disk image.
-pub fn find_image_entry<R: Read + Seek>(path: &Path, file: R) -> Result<ZipEntry, SourceError> {
+pub(crate) fn find_image_entry<R: Read + Seek>(
+    path: &Path,
+    file: R,
+) -> Result<ZipEntry, SourceError> {
     let zip_error = |source| SourceError::Zip {
         path: path.to_owned(),
         cause: source,
@@ -199,7 +202,7 @@ pub fn find_image_entry<R: Read + Seek>(path: &Path, file: R) -> Result<ZipEntry
 }
 
 /// A reader of the decompressed `entry` of the archive `file` (at `path`).
-pub fn open_entry<R: Read + Seek + Send + 'static>(
+pub(crate) fn open_entry<R: Read + Seek + Send + 'static>(
     path: &Path,
     entry: &ZipEntry,
     mut file: R,
@@ -217,7 +220,7 @@ pub fn open_entry<R: Read + Seek + Send + 'static>(
 /// A reader of the decompressed `entry`, from `data`: the archive's bytes
 /// from the entry's data offset on (a file positioned there, or a download
 /// that got there).
-pub fn entry_reader<R: Read + Send + 'static>(
+pub(crate) fn entry_reader<R: Read + Send + 'static>(
     path: &Path,
     entry: &ZipEntry,
     data: R,

@@ -11,13 +11,13 @@ use super::ImageFormat;
 /// Wraps a decompressing reader so that its errors name the format and say
 /// whether the data is corrupt or cut short. Errors from the operating system
 /// (reading the file itself) pass through unchanged.
-pub struct DecodeErrors<R> {
+pub(super) struct DecodeErrors<R> {
     inner: R,
     format: ImageFormat,
 }
 
 impl<R: Read> DecodeErrors<R> {
-    pub fn new(inner: R, format: ImageFormat) -> Self {
+    pub(super) fn new(inner: R, format: ImageFormat) -> Self {
         Self { inner, format }
     }
 }
@@ -31,7 +31,7 @@ impl<R: Read> Read for DecodeErrors<R> {
 }
 
 /// Rewords a decoder error; see the module documentation.
-pub fn describe(error: io::Error, format: ImageFormat) -> io::Error {
+pub(super) fn describe(error: io::Error, format: ImageFormat) -> io::Error {
     // An errno means the file could not be read: that is not the data's fault.
     if error.raw_os_error().is_some() || error.kind() == io::ErrorKind::Interrupted {
         return error;

@@ -15,7 +15,7 @@ use std::time::SystemTime;
 
 /// A regular file's length and modification time when it was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileStamp {
+pub(super) struct FileStamp {
     len: u64,
     modified: SystemTime,
 }
@@ -26,7 +26,7 @@ pub const IMAGE_CHANGED: &str = "was changed on disk while it was being flashed"
 impl FileStamp {
     /// The stamp of `file` now; `None` for a device (no such times) or
     /// when the system does not say.
-    pub fn of(file: &File) -> Option<FileStamp> {
+    pub(super) fn of(file: &File) -> Option<FileStamp> {
         let metadata = file.metadata().ok()?;
         if !metadata.is_file() {
             return None;
@@ -38,7 +38,7 @@ impl FileStamp {
     }
 
     /// An error naming `path` unless `file` still has this stamp.
-    pub fn check(&self, file: &File, path: &Path) -> io::Result<()> {
+    pub(super) fn check(&self, file: &File, path: &Path) -> io::Result<()> {
         match FileStamp::of(file) {
             Some(now) if now == *self => Ok(()),
             _ => Err(io::Error::other(format!(

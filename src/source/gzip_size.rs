@@ -28,7 +28,7 @@ const MAX_DEFLATE_RATIO: u64 = 1032;
 
 /// ISIZE of the last member of the gzip file `file` of `len` bytes, when it
 /// is plausible for a file of that length.
-pub fn lower_bound<R: Read + Seek>(file: &mut R, len: u64) -> Option<u64> {
+pub(super) fn lower_bound<R: Read + Seek>(file: &mut R, len: u64) -> Option<u64> {
     if len < MIN_MEMBER_BYTES {
         return None;
     }

@@ -36,7 +36,7 @@ pub fn is_url(path: &Path) -> bool {
 }
 
 /// The time without a byte after which a connection counts as stalled.
-pub fn stall_timeout() -> Duration {
+pub(super) fn stall_timeout() -> Duration {
     let secs = std::env::var(STALL_ENV)
         .ok()
         .and_then(|v| v.trim().parse::<f64>().ok())
@@ -47,7 +47,7 @@ pub fn stall_timeout() -> Duration {
 
 /// What identifies one version of the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Validator {
+pub(super) enum Validator {
     /// A strong ETag: the only validator a download is resumed with, since
     /// only it names the bytes themselves (RFC 9110 §8.8.1).
     ETag(String),
@@ -59,7 +59,7 @@ pub enum Validator {
 
 /// A file on a server, as its first response described it.
 #[derive(Debug, Clone)]
-pub struct Remote {
+pub(super) struct Remote {
     pub url: String,
     agent: Agent,
     /// The whole file's length: the first response's Content-Length, or,
@@ -72,11 +72,11 @@ pub struct Remote {
 }
 
 /// A body being received.
-pub type Body = ureq::BodyReader<'static>;
+pub(super) type Body = ureq::BodyReader<'static>;
 
 /// Why a range request gave no usable range.
 #[derive(Debug)]
-pub enum RangeError {
+pub(super) enum RangeError {
     /// The server sent the whole file (200): it ignores ranges, or the file
     /// changed since the first response (`If-Range` did not match).
     WholeFile,
@@ -90,7 +90,7 @@ pub enum RangeError {
 impl Remote {
     /// Requests the whole file at `url`. Errors are sentences for the user
     /// ("the server answered 404 Not Found: check the link").
-    pub fn get(url: &str) -> Result<(Remote, Body), String> {
+    pub(super) fn get(url: &str) -> Result<(Remote, Body), String> {
         let agent = agent();
         let response = agent.get(url).call().map_err(|e| describe(&e))?;
         let status = response.status();
@@ -113,7 +113,7 @@ impl Remote {
     }
 
     /// The strong ETag the first response named, if it named one.
-    pub fn strong_etag(&self) -> Option<&str> {
+    pub(super) fn strong_etag(&self) -> Option<&str> {
         match &self.validator {
             Some(Validator::ETag(tag)) => Some(tag),
             _ => None,
@@ -123,7 +123,7 @@ impl Remote {
     /// Whether parts of this version of the file can be asked for without
     /// risking bytes of another: the server serves ranges, the file has a
     /// strong ETag and a known length (each range answer must repeat both).
-    pub fn ranges_are_safe(&self) -> bool {
+    pub(super) fn ranges_are_safe(&self) -> bool {
         self.ranges && self.len.is_some() && self.strong_etag().is_some()
     }
 
@@ -151,7 +151,7 @@ impl Remote {
     /// [`Remote::ranges_are_safe`]; the answer must repeat the strong ETag
     /// and the file's length, or it is refused: a server that ignores
     /// `If-Range`, or forgets the ETag in a 206, must not splice two files.
-    pub fn get_range(&self, start: u64, end: Option<u64>) -> Result<Body, RangeError> {
+    pub(super) fn get_range(&self, start: u64, end: Option<u64>) -> Result<Body, RangeError> {
         let (Some(ours), Some(len)) = (self.strong_etag(), self.len) else {
             return Err(RangeError::Mismatch(
                 "the server does not identify the file strongly enough (a strong ETag and \

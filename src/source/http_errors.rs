@@ -12,7 +12,7 @@ use ureq::http::StatusCode;
 use super::http::stall_timeout;
 
 /// A status other than the one asked for, with advice.
-pub fn status_error(status: StatusCode) -> String {
+pub(super) fn status_error(status: StatusCode) -> String {
     let advice = match status.as_u16() {
         401 | 403 => "the link may have expired or need a login; open it in a browser to check",
         404 | 410 => "check the link",
@@ -24,7 +24,7 @@ pub fn status_error(status: StatusCode) -> String {
 }
 
 /// A ureq error in the user's words.
-pub fn describe(error: &ureq::Error) -> String {
+pub(super) fn describe(error: &ureq::Error) -> String {
     match error {
         ureq::Error::HostNotFound => {
             "the server's name was not found; check the link and the network connection".into()
@@ -55,7 +55,7 @@ pub fn describe(error: &ureq::Error) -> String {
 }
 
 /// An I/O error of a body read in the user's words (a stall is a timeout).
-pub fn describe_io(error: &io::Error) -> String {
+pub(super) fn describe_io(error: &io::Error) -> String {
     if let Some(inner) = error
         .get_ref()
         .and_then(|e| e.downcast_ref::<ureq::Error>())
@@ -100,7 +100,7 @@ fn secure_connection_failed(why: &str) -> String {
 }
 
 /// A TLS failure in words, with advice; no library names or enum names.
-pub fn describe_tls(error: &rustls::Error) -> String {
+pub(super) fn describe_tls(error: &rustls::Error) -> String {
     let certificate = |why: &str| {
         format!(
             "the server's certificate is not trusted ({why}); check the address, or the \

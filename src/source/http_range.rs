@@ -18,7 +18,7 @@ const BLOCK_BYTES: u64 = 64 << 10;
 const BLOCKS_KEPT: usize = 16;
 
 /// Reads the file `remote` of `len` bytes at any offset.
-pub struct RangeReader<'a> {
+pub(super) struct RangeReader<'a> {
     remote: &'a Remote,
     len: u64,
     pos: u64,
@@ -26,7 +26,7 @@ pub struct RangeReader<'a> {
 }
 
 impl<'a> RangeReader<'a> {
-    pub fn new(remote: &'a Remote, len: u64) -> Self {
+    pub(super) fn new(remote: &'a Remote, len: u64) -> Self {
         RangeReader {
             remote,
             len,

@@ -25,7 +25,7 @@ use crate::humanize;
 /// 312 MB").
 pub const DOWNLOAD_FAILED_AT: &str = "the download failed at";
 /// Tries to resume after the first failure, before giving up.
-pub const MAX_RETRIES: u32 = 5;
+pub(super) const MAX_RETRIES: u32 = 5;
 /// The wait before the first retry; each next one waits twice as long.
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
@@ -34,7 +34,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// user reads why the download failed, not "corrupt data".
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct DownloadFailed(pub String);
+pub(super) struct DownloadFailed(pub String);
 
 impl DownloadFailed {
     fn into_io(self) -> io::Error {
@@ -48,7 +48,7 @@ pub fn is_download_failure(error: &io::Error) -> bool {
 }
 
 /// The file's bytes from `pos`, resumed across failures.
-pub struct ResumingBody {
+pub(super) struct ResumingBody {
     remote: Remote,
     body: Option<Body>,
     /// Bytes of the file received before the next one read.
@@ -59,7 +59,7 @@ pub struct ResumingBody {
 
 impl ResumingBody {
     /// Goes on with `body`, which yields the file's bytes from `pos`.
-    pub fn new(remote: Remote, body: Body, pos: u64, status: Arc<DownloadStatus>) -> Self {
+    pub(super) fn new(remote: Remote, body: Body, pos: u64, status: Arc<DownloadStatus>) -> Self {
         ResumingBody {
             remote,
             body: Some(body),

@@ -51,7 +51,7 @@ pub enum InputKind {
 
 /// An opened image input.
 #[derive(Debug)]
-pub enum Input {
+pub(super) enum Input {
     /// A regular file or block device of `len` bytes.
     Seekable {
         file: Arc<File>,
@@ -65,7 +65,7 @@ pub enum Input {
 impl Input {
     /// Opens `path` (or standard input for `-`) once. Character devices,
     /// folders and sockets are refused: none of them holds an image.
-    pub fn open(path: &Path) -> Result<Input, SourceError> {
+    pub(super) fn open(path: &Path) -> Result<Input, SourceError> {
         let open_error = |source| SourceError::Open {
             path: path.to_owned(),
             cause: source,
@@ -144,7 +144,7 @@ impl Input {
         })
     }
 
-    pub fn kind(&self) -> InputKind {
+    pub(super) fn kind(&self) -> InputKind {
         match self {
             Input::Seekable { kind, .. } => *kind,
             Input::Stream(_) => InputKind::Stream,
@@ -182,14 +182,14 @@ fn classify(metadata: &Metadata, path: &Path) -> Result<InputKind, SourceError> 
 /// A reader of a seekable input from a position of its own: many may read
 /// the one open handle at once (`pread`), none disturbs another.
 #[derive(Debug, Clone)]
-pub struct PositionalReader {
+pub(super) struct PositionalReader {
     file: Arc<File>,
     pos: u64,
     len: u64,
 }
 
 impl PositionalReader {
-    pub fn new(file: Arc<File>, len: u64) -> PositionalReader {
+    pub(super) fn new(file: Arc<File>, len: u64) -> PositionalReader {
         PositionalReader { file, pos: 0, len }
     }
 }
@@ -224,9 +224,9 @@ impl Seek for PositionalReader {
 
 /// A stream read by a detached pump thread; [`Read`] takes the blocks in
 /// order. Reading waits for data, but gives up (an error saying so) once
-/// [`StreamReader::interrupt`] was called.
+/// [`super::ImageSource::interrupt`] was called.
 #[derive(Debug)]
-pub struct StreamReader {
+pub(super) struct StreamReader {
     path: PathBuf,
     blocks: Receiver<io::Result<Vec<u8>>>,
     block: Vec<u8>,
@@ -238,7 +238,7 @@ pub struct StreamReader {
 impl StreamReader {
     /// Starts the pump over what `open` opens (on the pump thread: opening
     /// may block too).
-    pub fn spawn<R: Read>(
+    pub(super) fn spawn<R: Read>(
         path: &Path,
         open: impl FnOnce() -> io::Result<R> + Send + 'static,
     ) -> Self {
@@ -286,7 +286,7 @@ impl StreamReader {
     }
 
     /// A handle that makes every waiting or future read of this stream fail.
-    pub fn interrupt_handle(&self) -> Arc<AtomicBool> {
+    pub(super) fn interrupt_handle(&self) -> Arc<AtomicBool> {
         self.interrupted.clone()
     }
 

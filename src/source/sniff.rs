@@ -5,7 +5,7 @@
 use super::ImageFormat;
 
 /// How many leading bytes [`sniff`] needs to recognise every format.
-pub const SNIFF_LEN_BYTES: usize = 6;
+pub(crate) const SNIFF_LEN_BYTES: usize = 6;
 
 const XZ_MAGIC: &[u8] = &[0xFD, b'7', b'z', b'X', b'Z', 0x00];
 // The third byte is the compression method; 8 (deflate) is the only one
@@ -23,7 +23,7 @@ const ZIP_EMPTY_ARCHIVE_MAGIC: &[u8] = b"PK\x05\x06";
 
 /// The format of a file that starts with `head` (fewer bytes than
 /// [`SNIFF_LEN_BYTES`] are fine: such a file is raw).
-pub fn sniff(head: &[u8]) -> ImageFormat {
+pub(crate) fn sniff(head: &[u8]) -> ImageFormat {
     if head.starts_with(XZ_MAGIC) {
         ImageFormat::Xz
     } else if head.starts_with(GZIP_MAGIC) {

@@ -24,7 +24,7 @@ use liblzma::stream::{Action, Error as LzmaError, MtStreamBuilder, Status, Strea
 const THREADING_MEMLIMIT_BYTES_PER_THREAD: u64 = 48 << 20;
 
 /// Decoder threads to use: one per core.
-pub fn default_thread_count() -> u32 {
+pub(super) fn default_thread_count() -> u32 {
     std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .try_into()
@@ -32,7 +32,7 @@ pub fn default_thread_count() -> u32 {
 }
 
 /// A new liblzma decoder for one .xz stream running `threads` threads.
-pub fn new_decoder(threads: u32) -> Result<Stream, LzmaError> {
+pub(super) fn new_decoder(threads: u32) -> Result<Stream, LzmaError> {
     MtStreamBuilder::new()
         .threads(threads.max(1))
         // 0: block until output is produced; we are on a dedicated thread.
@@ -43,7 +43,7 @@ pub fn new_decoder(threads: u32) -> Result<Stream, LzmaError> {
 }
 
 /// Decompresses every .xz stream of `input` in turn.
-pub struct XzReader<R> {
+pub(super) struct XzReader<R> {
     input: R,
     decoder: Stream,
     threads: u32,
@@ -52,7 +52,7 @@ pub struct XzReader<R> {
 }
 
 impl<R: BufRead> XzReader<R> {
-    pub fn new(input: R, threads: u32) -> Result<Self, LzmaError> {
+    pub(super) fn new(input: R, threads: u32) -> Result<Self, LzmaError> {
         Ok(Self {
             input,
             decoder: new_decoder(threads)?,

@@ -20,7 +20,7 @@ const MAX_INDEX_LEN_BYTES: u64 = 64 << 20;
 
 /// The sum of the uncompressed sizes of every stream in the .xz file `file`
 /// of `file_len_bytes` bytes, or `None` if the indexes cannot be read.
-pub fn uncompressed_size<R: Read + Seek>(file: &mut R, file_len_bytes: u64) -> Option<u64> {
+pub(crate) fn uncompressed_size<R: Read + Seek>(file: &mut R, file_len_bytes: u64) -> Option<u64> {
     let mut end = file_len_bytes;
     let mut total_bytes = 0u64;
     while end > 0 {

@@ -21,14 +21,14 @@ const ZIP64_EXTRA_ID: u16 = 0x0001;
 
 /// The chosen entry, as its local header describes it.
 #[derive(Debug)]
-pub struct StreamedEntry {
+pub(super) struct StreamedEntry {
     pub name: String,
     pub size_bytes: Option<u64>,
 }
 
 /// Reads `archive` up to its first disk image; returns it and the reader of
 /// its decompressed bytes (size and CRC-32 checked at the end).
-pub fn first_image<R: Read + Send + 'static>(
+pub(super) fn first_image<R: Read + Send + 'static>(
     path: &Path,
     mut archive: R,
 ) -> Result<(StreamedEntry, Box<dyn Read + Send>), SourceError> {

@@ -18,7 +18,7 @@ const CHECKSUM_LEN_BYTES: u64 = 4;
 /// The sum of the content sizes of every frame in `file` of
 /// `file_len_bytes` bytes, or `None` when a frame does not state it or the
 /// file is not well-formed.
-pub fn content_size<R: Read + Seek>(file: &mut R, file_len_bytes: u64) -> Option<u64> {
+pub(crate) fn content_size<R: Read + Seek>(file: &mut R, file_len_bytes: u64) -> Option<u64> {
     let mut offset = 0u64;
     let mut total_bytes = 0u64;
     while offset < file_len_bytes {

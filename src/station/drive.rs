@@ -4,11 +4,11 @@
 
 use super::glob;
 use crate::drives::Bus;
-pub use crate::request::SeenDrive;
+pub(crate) use crate::request::SeenDrive;
 
 /// Drives above this are skipped unless `--allow-large`: a fleet's cards
 /// are small, and a big disk is more likely someone's backup.
-pub const LARGE_DRIVE_BYTES: u64 = 128_000_000_000;
+pub(crate) const LARGE_DRIVE_BYTES: u64 = 128_000_000_000;
 
 // `SeenDrive` itself is the request layer's (`flash --each` names drives
 // too); what the station adds is its `--match` test.
@@ -32,7 +32,7 @@ impl SeenDrive {
 
 /// The rules a station applies before flashing a newly inserted drive.
 #[derive(Debug, Clone, Default)]
-pub struct Eligibility {
+pub(crate) struct Eligibility {
     /// `--match`: when given, only drives it names; it is also the only way
     /// to flash a loop device or a fixed drive.
     pub matches: Vec<String>,
@@ -43,7 +43,7 @@ pub struct Eligibility {
 impl Eligibility {
     /// Why `drive` is not flashed, or `None` when it may be (the target
     /// checks of docs/architecture.md §3 still follow).
-    pub fn refusal(&self, seen: &SeenDrive) -> Option<String> {
+    pub(crate) fn refusal(&self, seen: &SeenDrive) -> Option<String> {
         let drive = &seen.drive;
         if let Some(reason) = &drive.system {
             return Some(format!("a system drive ({reason})"));

@@ -2,7 +2,7 @@
 //! also crosses `/` so `*loop*` matches `/dev/loop3`.
 
 /// Whether `text` matches the glob `pattern` as a whole.
-pub fn matches(pattern: &str, text: &str) -> bool {
+pub(super) fn matches(pattern: &str, text: &str) -> bool {
     let pattern: Vec<char> = pattern.chars().collect();
     let text: Vec<char> = text.chars().collect();
     // Iterative matching with one backtrack point for the last `*`: linear

@@ -16,7 +16,7 @@ use crate::request::{complete, failed, new_record};
 use crate::source::ImageSource;
 
 /// What every drive of a station shares.
-pub struct Shared {
+pub(crate) struct Shared {
     pub source: ImageSource,
     /// The image, decoded once for every drive.
     pub image: SharedImage,
@@ -26,14 +26,13 @@ pub struct Shared {
     /// Written beside each drive's own config.json.
     pub wifi: Option<WifiProfile>,
     pub verify: bool,
-    pub full: bool,
     pub expected_sha256: Option<String>,
     /// Eject each drive that succeeded (the station's default).
     pub eject: bool,
 }
 
 /// The configuration of a drive with `identity` (or the shared one).
-pub fn configure(
+pub(super) fn configure(
     shared: &Shared,
     identity: Option<&DriveIdentity>,
 ) -> Result<Option<Configured>, bootcfg::BootConfigError> {
@@ -48,7 +47,7 @@ pub fn configure(
 /// Flashes `seen` alone and returns its record; its events go to `events`
 /// as they happen. Never panics on a drive's failure: a failing drive is a
 /// record, and never affects another.
-pub fn flash_drive(
+pub(super) fn flash_drive(
     shared: &Shared,
     seen: &SeenDrive,
     identity: Option<&DriveIdentity>,

@@ -30,9 +30,9 @@ use std::time::Duration;
 
 use crossbeam_channel::Sender;
 
-pub use crate::request::{claim, complete, new_record, release, seen_at};
-pub use drive::{Eligibility, LARGE_DRIVE_BYTES, SeenDrive};
-pub use job::Shared;
+pub(crate) use crate::request::claim;
+pub(crate) use drive::{Eligibility, SeenDrive};
+pub(crate) use job::Shared;
 
 use crate::bootcfg::{self, BootConfigError};
 use crate::engine::{FlashEvent, SharedImage, SpoolConfig};
@@ -48,11 +48,12 @@ use crate::source::{ImageSource, InputKind};
 const CONCURRENT_DRIVES: usize = 16;
 
 /// Why an eligible drive present at the start is not flashed.
-pub const PRESENT_AT_START: &str = "present when the station started; plug it in again to flash it";
+pub(crate) const PRESENT_AT_START: &str =
+    "present when the station started; plug it in again to flash it";
 
 /// What a station is asked to do.
 #[derive(Debug, Clone)]
-pub struct StationOptions {
+pub(crate) struct StationOptions {
     /// The image, its configuration template and how to write it
     /// (`targets` is ignored: the drives come as they are inserted).
     pub flash: FlashOptions,
@@ -68,7 +69,7 @@ pub struct StationOptions {
 
 /// What a station reports as it runs.
 #[derive(Debug, Clone)]
-pub enum StationEvent {
+pub(crate) enum StationEvent {
     /// Watching; `present` were there before and are not flashed, each
     /// with the reason.
     Started {
@@ -103,7 +104,7 @@ pub enum StationEvent {
 
 /// Why a station cannot start (exit 2: nothing was written).
 #[derive(Debug, thiserror::Error)]
-pub enum StationError {
+pub(crate) enum StationError {
     #[error("{0}")]
     Request(#[from] RequestError),
     #[error("{0}")]
@@ -132,7 +133,7 @@ impl From<PerDriveError> for StationError {
 
 /// How a station ended.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub ok: usize,
     pub failed: usize,
     /// Cut off mid-write by a stop.
@@ -144,7 +145,7 @@ pub struct Summary {
 }
 
 /// A station ready to run: every check that needs no drive has passed.
-pub struct Station {
+pub(crate) struct Station {
     options: StationOptions,
     watch: Watch,
     shared: Arc<Shared>,
@@ -155,7 +156,7 @@ pub struct Station {
 impl Station {
     /// Opens the image and the report, prepares the configuration and the
     /// identities: every refusal comes here, before a drive is touched.
-    pub fn prepare(options: StationOptions) -> Result<Station, StationError> {
+    pub(crate) fn prepare(options: StationOptions) -> Result<Station, StationError> {
         let flash = &options.flash;
         let source = ImageSource::open(&flash.image).map_err(RequestError::Image)?;
         if source.input_kind() == InputKind::Stream {
@@ -202,7 +203,6 @@ impl Station {
             configured,
             wifi,
             verify: flash.verify,
-            full: flash.full,
             expected_sha256: job.expected_sha256,
             eject: flash.eject,
         };
@@ -219,19 +219,19 @@ impl Station {
     }
 
     /// The image, as opened.
-    pub fn source(&self) -> &ImageSource {
+    pub(crate) fn source(&self) -> &ImageSource {
         &self.shared.source
     }
 
     /// The configuration every drive shares, when there are no per-drive
     /// identities.
-    pub fn configured(&self) -> Option<&bootcfg::Configured> {
+    pub(crate) fn configured(&self) -> Option<&bootcfg::Configured> {
         self.shared.configured.as_ref()
     }
 
     /// Watches the drives until `cancel` is set (drives in flight are then
     /// cancelled and reported) or `--count` drives are finished.
-    pub fn run(mut self, events: &Sender<StationEvent>, cancel: Arc<AtomicBool>) -> Summary {
+    pub(crate) fn run(mut self, events: &Sender<StationEvent>, cancel: Arc<AtomicBool>) -> Summary {
         let present = self
             .watch
             .current
@@ -583,7 +583,7 @@ fn same_medium(old: &crate::drives::Drive, new: &crate::drives::Drive) -> bool {
 }
 
 /// The device path of a drive, for messages.
-pub fn describe(seen: &SeenDrive) -> String {
+pub(crate) fn describe(seen: &SeenDrive) -> String {
     describe_path(seen.path(), &seen.drive.display_name())
 }
 

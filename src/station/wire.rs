@@ -13,7 +13,7 @@ impl StationEvent {
     /// The protocol lines of this event; a warning (a report line that
     /// could not be written) is an `error` event of kind `report`, which
     /// stops nothing.
-    pub fn to_wire(&self) -> Vec<WireEvent> {
+    pub(crate) fn to_wire(&self) -> Vec<WireEvent> {
         let path = |drive: &super::SeenDrive| drive.path().display().to_string();
         match self {
             StationEvent::Started { present } => present

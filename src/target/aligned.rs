@@ -12,7 +12,7 @@ use super::IO_ALIGNMENT;
 
 /// A zero-initialised byte buffer whose address is aligned to
 /// [`IO_ALIGNMENT`], as O_DIRECT requires. `Vec<u8>` gives no such promise.
-pub struct AlignedBuf {
+pub(crate) struct AlignedBuf {
     ptr: NonNull<u8>,
     len: usize,
 }
@@ -24,7 +24,7 @@ unsafe impl Sync for AlignedBuf {}
 
 impl AlignedBuf {
     /// A buffer of `len` zero bytes (`len` > 0).
-    pub fn zeroed(len: usize) -> AlignedBuf {
+    pub(crate) fn zeroed(len: usize) -> AlignedBuf {
         let layout = Self::layout(len);
         // SAFETY: the layout has a non-zero size.
         let raw = unsafe { alloc::alloc_zeroed(layout) };

@@ -19,7 +19,7 @@ use super::{AlignedBuf, TargetError, TargetFile, TargetInfo};
 /// - `read_at`: `offset` is a multiple of the logical block size and `buf`
 ///   has room for `len` rounded up to it;
 /// - `finish` makes the image durable; a file is cut to `image_len`.
-pub trait BlockTarget: Send {
+pub(crate) trait BlockTarget: Send {
     /// The target as the user named it, for messages.
     fn path(&self) -> &Path;
     /// Writes `data` at `offset`.
@@ -56,14 +56,14 @@ impl BlockTarget for TargetFile {
 
 /// How a run opens its checked targets: once for writing, and again (as
 /// often as it needs) to read them back.
-pub trait TargetOpener: Sync {
+pub(crate) trait TargetOpener: Sync {
     fn open_for_write(&self, info: &TargetInfo) -> Result<Box<dyn BlockTarget>, TargetError>;
     fn open_for_read(&self, info: &TargetInfo) -> Result<Box<dyn BlockTarget>, TargetError>;
 }
 
 /// The real targets: [`TargetFile::open_for_write`] and
 /// [`TargetFile::open_for_read`].
-pub struct OpenTargetFile;
+pub(crate) struct OpenTargetFile;
 
 impl TargetOpener for OpenTargetFile {
     fn open_for_write(&self, info: &TargetInfo) -> Result<Box<dyn BlockTarget>, TargetError> {

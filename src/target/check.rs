@@ -13,14 +13,14 @@ use crate::platform::{self, NodeId, NodeKind};
 
 /// A block device, or a regular file that receives the decompressed image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TargetKind {
+pub(crate) enum TargetKind {
     BlockDevice,
     File,
 }
 
 /// What is known of a target before anything is written to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TargetInfo {
+pub(crate) struct TargetInfo {
     pub path: PathBuf,
     pub kind: TargetKind,
     /// Capacity of a block device; `None` for a file (it grows).
@@ -46,7 +46,7 @@ enum Identity {
 }
 
 /// Looks at `path` without opening it for writing.
-pub fn inspect(path: &Path) -> Result<TargetInfo, String> {
+pub(crate) fn inspect(path: &Path) -> Result<TargetInfo, String> {
     let metadata = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return new_file_target(path),
@@ -164,7 +164,7 @@ impl RunInput {
 ///
 /// `image` may be `-` or `/dev/stdin`: what standard input really is (a
 /// file, a drive) is what is compared.
-pub fn check_targets(
+pub(crate) fn check_targets(
     paths: &[PathBuf],
     image: &Path,
     image_size: Option<u64>,
@@ -174,7 +174,7 @@ pub fn check_targets(
 
 /// [`check_targets`], also refusing a target that is one of `inputs`, holds
 /// one, or shares its storage, and any two targets that share storage.
-pub fn check_targets_with(
+pub(crate) fn check_targets_with(
     paths: &[PathBuf],
     image: &Path,
     image_size: Option<u64>,
@@ -310,7 +310,7 @@ impl<'a> Checker<'a> {
 /// Under elevation (pkexec), every target that is not a drive, refused:
 /// root may write any file, so a file target would let any user overwrite
 /// any file. Looked at before the image is even opened.
-pub fn refuse_files_under_elevation(paths: &[PathBuf]) -> Vec<Refusal> {
+pub(crate) fn refuse_files_under_elevation(paths: &[PathBuf]) -> Vec<Refusal> {
     let Some(uid) = platform::elevated_user() else {
         return Vec::new();
     };

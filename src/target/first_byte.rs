@@ -26,7 +26,7 @@ fn gate() -> std::sync::MutexGuard<'static, Gate> {
 
 /// Called before a target's first write: `false` when the run was
 /// interrupted before any byte was written (the write must not happen).
-pub fn may_write_first_byte() -> bool {
+pub(super) fn may_write_first_byte() -> bool {
     let mut gate = gate();
     if gate.closed {
         return false;
@@ -38,7 +38,7 @@ pub fn may_write_first_byte() -> bool {
 /// When no byte has reached any target yet, closes the gate for good and
 /// returns `true`: every target is untouched and stays so. `false` once a
 /// byte may have been written.
-pub fn close_if_untouched() -> bool {
+pub(crate) fn close_if_untouched() -> bool {
     let mut gate = gate();
     if !gate.written {
         gate.closed = true;

@@ -13,7 +13,7 @@ use crate::platform::{self, IoFailure};
 /// Why writing or reading a target failed. Every variant names the target;
 /// offsets are byte offsets in the image (= on the target).
 #[derive(Debug, thiserror::Error)]
-pub enum TargetError {
+pub(crate) enum TargetError {
     #[error("{path} is read-only: check the card's write-protect switch, or choose another drive")]
     ReadOnly { path: PathBuf },
     #[error(
@@ -84,7 +84,7 @@ pub enum TargetError {
 /// What an I/O error on a target means for the user, and what to do. The
 /// error's own text (e.g. "No space left on device") is shown beside it;
 /// this says why it happened to a flash.
-pub fn explain_io_error(error: &io::Error, kind: TargetKind) -> &'static str {
+pub(crate) fn explain_io_error(error: &io::Error, kind: TargetKind) -> &'static str {
     let file = kind == TargetKind::File;
     match platform::io_failure(error) {
         IoFailure::NoSpace if file => {
@@ -118,7 +118,7 @@ pub fn explain_io_error(error: &io::Error, kind: TargetKind) -> &'static str {
 
 impl TargetError {
     /// The byte offset the error happened at, when one applies.
-    pub fn offset(&self) -> Option<u64> {
+    pub(crate) fn offset(&self) -> Option<u64> {
         match self {
             TargetError::Write { offset, .. }
             | TargetError::Read { offset, .. }
@@ -129,7 +129,7 @@ impl TargetError {
 }
 
 /// An open target: where the writer writes and the verifier reads.
-pub struct TargetFile {
+pub(crate) struct TargetFile {
     file: File,
     path: PathBuf,
     kind: TargetKind,
@@ -145,7 +145,7 @@ pub struct TargetFile {
 impl TargetFile {
     /// Opens a checked target for writing. A block device's mounted
     /// partitions are unmounted first, then it is opened exclusively.
-    pub fn open_for_write(info: &TargetInfo) -> Result<TargetFile, TargetError> {
+    pub(crate) fn open_for_write(info: &TargetInfo) -> Result<TargetFile, TargetError> {
         let path = info.path.clone();
         if info.read_only {
             return Err(TargetError::ReadOnly { path });
@@ -169,7 +169,7 @@ impl TargetFile {
     }
 
     /// Opens a target to read it back, bypassing the page cache.
-    pub fn open_for_read(info: &TargetInfo) -> Result<TargetFile, TargetError> {
+    pub(crate) fn open_for_read(info: &TargetInfo) -> Result<TargetFile, TargetError> {
         let path = info.path.clone();
         let opened = match info.kind {
             TargetKind::BlockDevice => platform::open_block_device_direct_read(&path),
@@ -200,14 +200,14 @@ impl TargetFile {
         }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Writes `data` at `offset`. `data` lives in an [`AlignedBuf`] and
     /// `offset` is a multiple of the sector size; only the image's last
     /// write may end off a sector boundary.
-    pub fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<(), TargetError> {
+    pub(crate) fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<(), TargetError> {
         let end = offset + data.len() as u64;
         if let Some(size_bytes) = self.size_bytes
             && end > size_bytes
@@ -280,7 +280,7 @@ impl TargetFile {
 
     /// Makes everything written durable; a file target is cut to the
     /// image's length.
-    pub fn finish(&mut self, image_len: u64) -> Result<(), TargetError> {
+    pub(crate) fn finish(&mut self, image_len: u64) -> Result<(), TargetError> {
         // An image with no used byte writes nothing: the file is cut here.
         self.start_writing()?;
         if self.kind == TargetKind::File {
@@ -297,7 +297,7 @@ impl TargetFile {
 
     /// Reads `len` bytes at `offset` into `buf[..len]`. `buf` must have room
     /// for `len` rounded up to the sector size.
-    pub fn read_at(
+    pub(crate) fn read_at(
         &mut self,
         offset: u64,
         buf: &mut AlignedBuf,

@@ -11,16 +11,16 @@ mod holds;
 mod io;
 mod refusal;
 
-pub use aligned::AlignedBuf;
-pub use block::{BlockTarget, OpenTargetFile, TargetOpener};
-pub use check::{
+pub(crate) use aligned::AlignedBuf;
+pub(crate) use block::{BlockTarget, OpenTargetFile, TargetOpener};
+pub(crate) use check::{
     RunInput, TargetInfo, TargetKind, check_targets, check_targets_with, inspect,
     refuse_files_under_elevation,
 };
-pub use first_byte::close_if_untouched;
-pub use io::{TargetError, TargetFile, explain_io_error};
-pub use refusal::Refusal;
+pub(crate) use first_byte::close_if_untouched;
+pub(crate) use io::{TargetError, TargetFile};
+pub(crate) use refusal::Refusal;
 
 /// Alignment of every buffer handed to O_DIRECT I/O. 4096 covers every
 /// logical sector size in use (512 and 4096 bytes).
-pub const IO_ALIGNMENT: usize = 4096;
+pub(crate) const IO_ALIGNMENT: usize = 4096;

@@ -10,7 +10,7 @@ use super::super::checksum::Verdict;
 use super::super::theme;
 use super::widgets;
 
-pub fn checksum_row_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
+pub(super) fn checksum_row_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
     let verdict = state.checksum_verdict();
     let typed = !state.expected_sha256.trim().is_empty();
     ui.horizontal(|ui| {

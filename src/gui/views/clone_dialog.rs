@@ -10,7 +10,7 @@ use super::super::theme;
 use super::widgets;
 use crate::humanize;
 
-pub fn clone_dialog_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
+pub(super) fn clone_dialog_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
     ui.add(
         egui::Label::new(
             RichText::new("Clone which drive?")

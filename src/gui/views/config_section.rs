@@ -11,7 +11,7 @@ use super::super::image_probe::PartitionTable;
 use super::super::theme;
 use super::widgets;
 
-pub fn config_step_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
+pub(super) fn config_step_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
     widgets::card_ui(ui, |ui| {
         widgets::step_title_ui(ui, 3, "Flash", state.flash_blocker().is_none());
         let check = if state.run_options.verify {

@@ -13,7 +13,7 @@ use super::super::theme;
 use super::widgets;
 use crate::humanize;
 
-pub fn dialog_ui(ctx: &egui::Context, state: &AppState, actions: &mut Vec<Action>) {
+pub(super) fn dialog_ui(ctx: &egui::Context, state: &AppState, actions: &mut Vec<Action>) {
     let Some(dialog) = &state.dialog else {
         return;
     };

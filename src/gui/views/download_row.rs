@@ -8,7 +8,7 @@ use super::widgets;
 use crate::humanize;
 
 /// Draws the row; nothing for an image file.
-pub fn download_row_ui(ui: &mut egui::Ui, download: &DownloadProgress) {
+pub(super) fn download_row_ui(ui: &mut egui::Ui, download: &DownloadProgress) {
     let Some(line) = download_line(download) else {
         return;
     };

@@ -14,7 +14,7 @@ use super::widgets;
 use crate::drives::Drive;
 use crate::humanize;
 
-pub fn drive_step_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
+pub(super) fn drive_step_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
     widgets::card_ui(ui, |ui| {
         drive_header_ui(ui, state, actions);
         drive_rows_ui(ui, state, actions);

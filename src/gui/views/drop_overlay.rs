@@ -7,7 +7,7 @@ use egui::{Align2, Color32, CornerRadius, FontId, Id, LayerId, Order, Stroke, St
 use super::super::app_state::is_json;
 use super::super::theme;
 
-pub fn drop_overlay_ui(ctx: &egui::Context) {
+pub(super) fn drop_overlay_ui(ctx: &egui::Context) {
     let Some(json) = ctx.input(|i| {
         i.raw
             .hovered_files

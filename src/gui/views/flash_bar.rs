@@ -7,7 +7,7 @@ use super::super::action::Action;
 use super::super::app_state::AppState;
 use super::widgets;
 
-pub fn flash_bar_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
+pub(super) fn flash_bar_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
     ui.horizontal(|ui| {
         let blocker = state.flash_blocker();
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -39,7 +39,7 @@ pub fn flash_bar_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Actio
 }
 
 /// "2 drives", "1 image file", "1 drive and 1 image file".
-pub fn targets_summary((drives, files): (usize, usize)) -> String {
+pub(super) fn targets_summary((drives, files): (usize, usize)) -> String {
     let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
     match (drives, files) {
         (_, 0) => plural(drives, "drive"),

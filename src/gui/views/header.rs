@@ -7,7 +7,7 @@ use super::super::action::Action;
 use super::super::app_state::{AppState, ImageSlot};
 use super::super::theme;
 
-pub fn header_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
+pub(super) fn header_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
     ui.horizontal(|ui| {
         ui.label(
             RichText::new("Imprint")

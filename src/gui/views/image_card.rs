@@ -15,7 +15,7 @@ use super::super::theme;
 use super::widgets;
 use crate::humanize;
 
-pub fn image_step_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
+pub(super) fn image_step_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
     widgets::card_ui(ui, |ui| {
         widgets::step_title_ui(ui, 1, "Select image", state.image.info().is_some());
         match &state.image {

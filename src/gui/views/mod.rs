@@ -16,14 +16,14 @@ mod options_section;
 mod overall_bar;
 mod progress_screen;
 mod result_screen;
-pub mod station;
+pub(super) mod station;
 mod widgets;
 
 use super::action::Action;
 use super::app_state::{AppState, Screen};
 
 /// The whole window for this frame.
-pub fn app_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
+pub(super) fn app_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
     match &state.screen {
         Screen::Select => select_screen_ui(ui, state, actions),
         Screen::Flashing(run) => progress_screen::progress_screen_ui(ui, run, actions),

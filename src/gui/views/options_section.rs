@@ -6,7 +6,11 @@ use super::super::action::Action;
 use super::super::run_options::RunOptions;
 use super::widgets;
 
-pub fn options_section_ui(ui: &mut egui::Ui, options: &RunOptions, actions: &mut Vec<Action>) {
+pub(super) fn options_section_ui(
+    ui: &mut egui::Ui,
+    options: &RunOptions,
+    actions: &mut Vec<Action>,
+) {
     // Unfolded when a choice differs from the default, so it is never a
     // hidden surprise.
     let changed = *options != RunOptions::default();

@@ -7,7 +7,7 @@ use super::super::theme;
 use super::widgets;
 use crate::humanize;
 
-pub fn overall_bar_ui(ui: &mut egui::Ui, run: &FlashRun) {
+pub(super) fn overall_bar_ui(ui: &mut egui::Ui, run: &FlashRun) {
     if !run.started() {
         return;
     }

@@ -14,7 +14,7 @@ use super::widgets;
 use crate::engine::Phase;
 use crate::humanize;
 
-pub fn progress_screen_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<Action>) {
+pub(super) fn progress_screen_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<Action>) {
     egui::Panel::bottom("cancel_bar")
         .frame(widgets::bar_frame(ui))
         .show(ui, |ui| cancel_bar_ui(ui, run, actions));

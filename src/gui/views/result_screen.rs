@@ -18,14 +18,14 @@ use crate::humanize;
 
 /// What the result screen shows besides the run: the image file's own
 /// checksum, and what "Copy" last copied.
-pub struct Extras<'a> {
+pub(super) struct Extras<'a> {
     pub file_hash: &'a FileHash,
     pub copied: Option<&'a (String, Instant)>,
     /// The failed targets that are still there to flash again.
     pub retry: &'a [std::path::PathBuf],
 }
 
-pub fn result_screen_ui(
+pub(super) fn result_screen_ui(
     ui: &mut egui::Ui,
     run: &FlashRun,
     extras: &Extras<'_>,
@@ -236,7 +236,7 @@ fn timing_ui(ui: &mut egui::Ui, target: &RunTarget, run: &FlashRun) {
 
 /// A drive's name and, when the name does not say it, its path; cut with
 /// "…" when long, in full on hover.
-pub fn target_name_ui(ui: &mut egui::Ui, target: &RunTarget) {
+pub(super) fn target_name_ui(ui: &mut egui::Ui, target: &RunTarget) {
     let full = match target.path_detail() {
         Some(path) => format!("{}  {path}", target.name),
         None => target.name.clone(),

@@ -12,7 +12,7 @@ use super::widgets;
 use crate::engine::Phase;
 
 /// The station screen's state.
-pub struct StationScreen {
+pub(crate) struct StationScreen {
     pub image_name: String,
     /// "config.json: fleet.json", when one is embedded.
     pub config_name: Option<String>,
@@ -32,7 +32,11 @@ const TILE_MIN_WIDTH: f32 = 280.0;
 const TILE_HEIGHT: f32 = 140.0;
 const STATE_SIZE: f32 = 30.0;
 
-pub fn station_screen_ui(ui: &mut egui::Ui, screen: &StationScreen, actions: &mut Vec<Action>) {
+pub(crate) fn station_screen_ui(
+    ui: &mut egui::Ui,
+    screen: &StationScreen,
+    actions: &mut Vec<Action>,
+) {
     egui::Panel::top("station_bar")
         .frame(widgets::bar_frame(ui))
         .show(ui, |ui| top_bar_ui(ui, screen, actions));

@@ -17,7 +17,7 @@ use super::super::theme;
 const MAX_CONTENT_WIDTH: f32 = 760.0;
 
 /// Lays `add` out in a column centred in the available width.
-pub fn centered_column_ui(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui)) {
+pub(super) fn centered_column_ui(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui)) {
     let available = ui.available_width();
     let width = available.min(MAX_CONTENT_WIDTH);
     let margin = ((available - width) / 2.0).max(0.0);
@@ -32,12 +32,12 @@ pub fn centered_column_ui(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui)) {
 
 /// The frame of the header and of the bars at the bottom: the same side
 /// margins as the content, so text does not touch the window's edge.
-pub fn bar_frame(ui: &egui::Ui) -> egui::Frame {
+pub(super) fn bar_frame(ui: &egui::Ui) -> egui::Frame {
     egui::Frame::side_top_panel(ui.style()).inner_margin(Margin::symmetric(20, 10))
 }
 
 /// A card: the frame of one step or one drive.
-pub fn card_ui<R>(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui) -> R) -> R {
+pub(super) fn card_ui<R>(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui) -> R) -> R {
     card_frame(ui, None)
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
@@ -47,7 +47,7 @@ pub fn card_ui<R>(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui) -> R) -> R 
 }
 
 /// A card with a coloured border (selected drive, failed drive).
-pub fn card_frame(ui: &egui::Ui, border: Option<Color32>) -> egui::Frame {
+pub(super) fn card_frame(ui: &egui::Ui, border: Option<Color32>) -> egui::Frame {
     let visuals = ui.visuals();
     let stroke = match border {
         Some(color) => Stroke::new(1.5, color),
@@ -62,7 +62,7 @@ pub fn card_frame(ui: &egui::Ui, border: Option<Color32>) -> egui::Frame {
 
 /// "(1) Select image": a numbered disc, filled with the accent once the
 /// step is done, then the title.
-pub fn step_title_ui(ui: &mut egui::Ui, number: u8, title: &str, done: bool) {
+pub(super) fn step_title_ui(ui: &mut egui::Ui, number: u8, title: &str, done: bool) {
     ui.horizontal(|ui| {
         let diameter = theme::STEP_TITLE_SIZE + 6.0;
         let (rect, _) =
@@ -89,13 +89,13 @@ pub fn step_title_ui(ui: &mut egui::Ui, number: u8, title: &str, done: bool) {
 }
 
 /// The one primary action of a screen: filled with the accent.
-pub fn primary_button(text: &str) -> egui::Button<'static> {
+pub(super) fn primary_button(text: &str) -> egui::Button<'static> {
     primary_button_enabled(text, true)
 }
 
 /// A primary button that is plain grey while it cannot be pressed, so an
 /// accent-coloured button always means "ready".
-pub fn primary_button_enabled(text: &str, enabled: bool) -> egui::Button<'static> {
+pub(super) fn primary_button_enabled(text: &str, enabled: bool) -> egui::Button<'static> {
     let text = RichText::new(text).size(17.0).strong();
     let button = if enabled {
         egui::Button::new(text.color(theme::ON_ACCENT)).fill(theme::ACCENT)
@@ -109,7 +109,7 @@ pub fn primary_button_enabled(text: &str, enabled: bool) -> egui::Button<'static
 
 /// A button whose choice erases or abandons something: red, so it never
 /// looks like the way forward.
-pub fn destructive_button(text: &str) -> egui::Button<'static> {
+pub(super) fn destructive_button(text: &str) -> egui::Button<'static> {
     let text = RichText::new(text).size(17.0).strong();
     egui::Button::new(text.color(theme::ON_ACCENT))
         .fill(theme::DESTRUCTIVE)
@@ -118,12 +118,12 @@ pub fn destructive_button(text: &str) -> egui::Button<'static> {
 }
 
 /// Secondary details: smaller and weaker than the text they explain.
-pub fn secondary(ui: &egui::Ui, text: impl Into<String>) -> RichText {
+pub(super) fn secondary(ui: &egui::Ui, text: impl Into<String>) -> RichText {
     RichText::new(text.into()).color(ui.visuals().weak_text_color())
 }
 
 /// A short coloured tag ("system drive", "too small").
-pub fn badge_ui(ui: &mut egui::Ui, text: &str, color: Color32) {
+pub(super) fn badge_ui(ui: &mut egui::Ui, text: &str, color: Color32) {
     egui::Frame::new()
         .stroke(Stroke::new(1.0, color))
         .corner_radius(CornerRadius::same(6))
@@ -134,7 +134,7 @@ pub fn badge_ui(ui: &mut egui::Ui, text: &str, color: Color32) {
 }
 
 /// An error the user should read before going on, with a close button.
-pub fn error_banner_ui(ui: &mut egui::Ui, problem: &Problem, actions: &mut Vec<Action>) {
+pub(super) fn error_banner_ui(ui: &mut egui::Ui, problem: &Problem, actions: &mut Vec<Action>) {
     banner_frame().show(ui, |ui| {
         ui.set_width(ui.available_width());
         problem_ui(ui, problem, theme::ERROR);
@@ -146,7 +146,7 @@ pub fn error_banner_ui(ui: &mut egui::Ui, problem: &Problem, actions: &mut Vec<A
 }
 
 /// The frame of an error banner.
-pub fn banner_frame() -> egui::Frame {
+pub(super) fn banner_frame() -> egui::Frame {
     egui::Frame::new()
         .fill(theme::ERROR.gamma_multiply(0.15))
         .stroke(Stroke::new(1.0, theme::ERROR))
@@ -156,7 +156,7 @@ pub fn banner_frame() -> egui::Frame {
 
 /// A problem: its title in `color`, what to do, and the technical text
 /// folded under "Details".
-pub fn problem_ui(ui: &mut egui::Ui, problem: &Problem, color: Color32) {
+pub(super) fn problem_ui(ui: &mut egui::Ui, problem: &Problem, color: Color32) {
     // Red text in the shade that reads on this theme's background.
     let color = if color == theme::ERROR {
         theme::error_text(ui.visuals())
@@ -182,7 +182,7 @@ pub fn problem_ui(ui: &mut egui::Ui, problem: &Problem, color: Color32) {
 
 /// One line of `text`, cut with "…" where the space ends; the whole of
 /// `full` (the path, say) on hover.
-pub fn truncated_ui(
+pub(super) fn truncated_ui(
     ui: &mut egui::Ui,
     text: impl Into<egui::WidgetText>,
     full: &str,
@@ -192,7 +192,7 @@ pub fn truncated_ui(
 }
 
 /// "Copy", which says "Copied" for two seconds after it copied `text`.
-pub fn copy_button_ui(
+pub(super) fn copy_button_ui(
     ui: &mut egui::Ui,
     text: &str,
     copied: Option<&(String, Instant)>,
@@ -218,7 +218,7 @@ pub fn copy_button_ui(
 const COPIED_FOR: Duration = Duration::from_secs(2);
 
 /// A small link that opens the typed-path field for `purpose`.
-pub fn type_path_link_ui(ui: &mut egui::Ui, purpose: Purpose, actions: &mut Vec<Action>) {
+pub(super) fn type_path_link_ui(ui: &mut egui::Ui, purpose: Purpose, actions: &mut Vec<Action>) {
     if ui
         .link("Type a path…")
         .on_hover_text(format!("Type or paste the path of {}", purpose.what()))
@@ -230,7 +230,7 @@ pub fn type_path_link_ui(ui: &mut egui::Ui, purpose: Purpose, actions: &mut Vec<
 
 /// The typed-path field for `purpose`, when it is open: a note when no
 /// file dialog could be shown, the field, and its buttons. Enter submits.
-pub fn path_entry_ui(
+pub(super) fn path_entry_ui(
     ui: &mut egui::Ui,
     entry: Option<&PathEntry>,
     purpose: Purpose,
@@ -300,7 +300,7 @@ pub fn path_entry_ui(
 
 /// A round success (check) or failure (cross) mark, drawn rather than taken
 /// from a font so it looks the same everywhere.
-pub fn status_mark_ui(ui: &mut egui::Ui, ok: bool) {
+pub(super) fn status_mark_ui(ui: &mut egui::Ui, ok: bool) {
     let size = 22.0;
     let (rect, _) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
     let painter = ui.painter();
@@ -333,7 +333,7 @@ const FOLLOW_SECONDS: f64 = 0.4;
 
 /// Opened at the bottom of the window, a section would unfold out of
 /// sight: follow it into view while it opens (clicked, or `reveal`ed).
-pub fn follow_unfolding<R>(
+pub(super) fn follow_unfolding<R>(
     ui: &egui::Ui,
     section: &egui::CollapsingResponse<R>,
     reveal: bool,

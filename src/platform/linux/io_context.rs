@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// The operation and path an `io::Error` happened on.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot {operation} {}", path.display())]
-pub struct PathIoError {
+pub(super) struct PathIoError {
     pub operation: &'static str,
     pub path: PathBuf,
     #[source]

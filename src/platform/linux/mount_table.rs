@@ -22,7 +22,7 @@ const SYS_FS_BTRFS: &str = "/sys/fs/btrfs";
 
 /// One line of `/proc/self/mountinfo`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MountInfoLine {
+pub(super) struct MountInfoLine {
     /// Field 1: the mount's ID, which `statx` reports for a file on it.
     pub mount_id: u64,
     /// Field 3: the device number of the mounted filesystem. For btrfs this
@@ -37,7 +37,7 @@ pub struct MountInfoLine {
 
 /// One line of `/proc/swaps`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SwapLine {
+pub(super) struct SwapLine {
     pub path: PathBuf,
     /// `partition` or `file`.
     pub kind: String,
@@ -72,7 +72,7 @@ fn unescape_octal(field: &str) -> PathBuf {
 
 /// Parses the text of `/proc/self/mountinfo`; lines that do not have the
 /// documented shape (proc(5)) are skipped rather than failing the caller.
-pub fn parse_mountinfo(text: &str) -> Vec<MountInfoLine> {
+pub(super) fn parse_mountinfo(text: &str) -> Vec<MountInfoLine> {
     text.lines().filter_map(parse_mountinfo_line).collect()
 }
 
@@ -99,7 +99,7 @@ fn parse_mountinfo_line(line: &str) -> Option<MountInfoLine> {
 
 /// Parses the text of `/proc/swaps` (a header line, then one line per
 /// active swap area).
-pub fn parse_swaps(text: &str) -> Vec<SwapLine> {
+pub(super) fn parse_swaps(text: &str) -> Vec<SwapLine> {
     text.lines()
         .skip(1)
         .filter_map(|line| {
@@ -115,14 +115,14 @@ pub fn parse_swaps(text: &str) -> Vec<SwapLine> {
 /// member of a multi-device btrfs or bcachefs (a btrfs RAID1 `/` on `sda2`
 /// and `sdb2` makes both drives system drives, though mountinfo names one).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResolvedMount {
+pub(super) struct ResolvedMount {
     pub line: MountInfoLine,
     pub blocks: Vec<SysBlock>,
 }
 
 /// An active swap area and the block devices it lives on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResolvedSwap {
+pub(super) struct ResolvedSwap {
     pub line: SwapLine,
     pub blocks: Vec<SysBlock>,
 }
@@ -130,7 +130,7 @@ pub struct ResolvedSwap {
 /// The mounts and swaps of the calling process, resolved to block devices.
 /// Filesystems without a block device (proc, tmpfs, NFS) are left out.
 #[derive(Debug, Clone, Default)]
-pub struct MountTable {
+pub(super) struct MountTable {
     /// In mountinfo order: a mount stacked on another comes after it.
     pub mounts: Vec<ResolvedMount>,
     pub swaps: Vec<ResolvedSwap>,
@@ -138,7 +138,7 @@ pub struct MountTable {
 
 impl MountTable {
     /// Reads `/proc/self/mountinfo` and `/proc/swaps` now.
-    pub fn read() -> io::Result<MountTable> {
+    pub(super) fn read() -> io::Result<MountTable> {
         let mountinfo = fs::read_to_string(MOUNTINFO).map_err(at("read", Path::new(MOUNTINFO)))?;
         let swaps = match fs::read_to_string(SWAPS) {
             Ok(text) => text,

@@ -34,7 +34,7 @@ pub fn system_drive_reason(device: &Path) -> io::Result<Option<String>> {
 
 /// [`system_drive_reason`] for a whole disk against a mount table already
 /// read (listing every drive reads the table once).
-pub fn system_reason_in(disk: &SysBlock, table: &MountTable) -> io::Result<Option<String>> {
+pub(super) fn system_reason_in(disk: &SysBlock, table: &MountTable) -> io::Result<Option<String>> {
     let family = disk.family()?;
     let disk_path = disk.dev_path();
     for system_mount_point in SYSTEM_MOUNT_POINTS {
@@ -74,7 +74,7 @@ pub fn mounts_of(device: &Path) -> io::Result<Vec<Mount>> {
 }
 
 /// [`mounts_of`] against a mount table already read.
-pub fn mounts_in(block: &SysBlock, table: &MountTable) -> io::Result<Vec<Mount>> {
+pub(super) fn mounts_in(block: &SysBlock, table: &MountTable) -> io::Result<Vec<Mount>> {
     let family = block.family()?;
     // mountinfo lists a mount after the one it is mounted on, so the
     // reverse order unmounts children before their parents.

@@ -22,7 +22,7 @@ const SYSFS_SECTOR_BYTES: u64 = 512;
 
 /// A block device (whole disk or partition) as sysfs shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SysBlock {
+pub(super) struct SysBlock {
     /// The kernel name: `sdb`, `sdb1`, `mmcblk0`, `dm-0`.
     pub name: String,
     /// `/sys/class/block`, or a directory shaped like it in unit tests.
@@ -31,14 +31,17 @@ pub struct SysBlock {
 
 impl SysBlock {
     /// The device `name` of this machine.
-    pub fn new(name: impl Into<String>) -> SysBlock {
+    pub(super) fn new(name: impl Into<String>) -> SysBlock {
         SysBlock::in_class_root(SYS_CLASS_BLOCK, name)
     }
 
     /// The device `name` in a directory laid out like `/sys/class/block`
     /// (symlinks into a `devices` tree), so the stacking logic can be tested
     /// on layouts this machine's kernel cannot build (dm, LVM).
-    pub fn in_class_root(class_root: impl Into<PathBuf>, name: impl Into<String>) -> SysBlock {
+    pub(super) fn in_class_root(
+        class_root: impl Into<PathBuf>,
+        name: impl Into<String>,
+    ) -> SysBlock {
         SysBlock {
             name: name.into(),
             class_root: class_root.into(),
@@ -51,25 +54,25 @@ impl SysBlock {
     }
 
     /// The device node: `/dev/sdb`.
-    pub fn dev_path(&self) -> PathBuf {
+    pub(super) fn dev_path(&self) -> PathBuf {
         Path::new("/dev").join(&self.name)
     }
 
     /// `/sys/class/block/NAME` (a symlink into `/sys/devices`).
-    pub fn class_dir(&self) -> PathBuf {
+    pub(super) fn class_dir(&self) -> PathBuf {
         self.class_root.join(&self.name)
     }
 
     /// The device's real directory under `/sys/devices`, whose path tells
     /// how the device is attached (`…/usb1/…`, `…/virtio1/…`).
-    pub fn device_dir(&self) -> io::Result<PathBuf> {
+    pub(super) fn device_dir(&self) -> io::Result<PathBuf> {
         let link = self.class_dir();
         fs::canonicalize(&link).map_err(at("resolve", &link))
     }
 
     /// An attribute file relative to the class directory, trimmed; `None`
     /// when the file does not exist (attributes vary by driver) or is empty.
-    pub fn attribute(&self, relative: &str) -> io::Result<Option<String>> {
+    pub(super) fn attribute(&self, relative: &str) -> io::Result<Option<String>> {
         let path = self.class_dir().join(relative);
         match fs::read(&path) {
             Ok(bytes) => {
@@ -86,7 +89,7 @@ impl SysBlock {
     }
 
     /// The size in bytes (0 for an empty card reader or a detached loop).
-    pub fn size_bytes(&self) -> io::Result<u64> {
+    pub(super) fn size_bytes(&self) -> io::Result<u64> {
         let sectors = self
             .attribute("size")?
             .and_then(|s| s.parse::<u64>().ok())
@@ -96,34 +99,34 @@ impl SysBlock {
 
     /// Whether the kernel says the medium is removable (SD readers, most
     /// USB sticks; USB hard disks usually say no).
-    pub fn removable(&self) -> io::Result<bool> {
+    pub(super) fn removable(&self) -> io::Result<bool> {
         self.flag("removable")
     }
 
     /// Whether the device is read-only (write-protect switch, `losetup -r`).
-    pub fn read_only(&self) -> io::Result<bool> {
+    pub(super) fn read_only(&self) -> io::Result<bool> {
         self.flag("ro")
     }
 
     /// Whether this is a partition of another block device.
-    pub fn is_partition(&self) -> bool {
+    pub(super) fn is_partition(&self) -> bool {
         self.class_dir().join("partition").exists()
     }
 
     /// Hidden devices (e.g. the per-path nodes of multipath NVMe) have no
     /// usable `/dev` node.
-    pub fn is_hidden(&self) -> io::Result<bool> {
+    pub(super) fn is_hidden(&self) -> io::Result<bool> {
         self.flag("hidden")
     }
 
     /// The file a loop device reads and writes, or `None` when it is not a
     /// loop device or has nothing attached.
-    pub fn loop_backing_file(&self) -> io::Result<Option<PathBuf>> {
+    pub(super) fn loop_backing_file(&self) -> io::Result<Option<PathBuf>> {
         Ok(self.attribute("loop/backing_file")?.map(PathBuf::from))
     }
 
     /// The whole disk this device belongs to (itself when it is one).
-    pub fn whole_disk(&self) -> io::Result<SysBlock> {
+    pub(super) fn whole_disk(&self) -> io::Result<SysBlock> {
         if !self.is_partition() {
             return Ok(self.clone());
         }
@@ -139,7 +142,7 @@ impl SysBlock {
     }
 
     /// The partitions of this disk, in partition-number order.
-    pub fn partitions(&self) -> io::Result<Vec<SysBlock>> {
+    pub(super) fn partitions(&self) -> io::Result<Vec<SysBlock>> {
         let dir = self.device_dir()?;
         let mut numbered = Vec::new();
         for entry in fs::read_dir(&dir).map_err(at("list", &dir))? {
@@ -159,18 +162,18 @@ impl SysBlock {
 
     /// Whether this is a device of the running machine (not of a
     /// sysfs-shaped test tree): only then does it have a node in `/dev`.
-    pub fn is_machine_sysfs(&self) -> bool {
+    pub(super) fn is_machine_sysfs(&self) -> bool {
         self.class_root == Path::new(SYS_CLASS_BLOCK)
     }
 
     /// Devices stacked directly on this one (dm, md, LVM, bcache).
-    pub fn holders(&self) -> io::Result<Vec<SysBlock>> {
+    pub(super) fn holders(&self) -> io::Result<Vec<SysBlock>> {
         self.linked_devices("holders")
     }
 
     /// Devices this one is stacked on (the opposite of [`Self::holders`]):
     /// a dm or md device's underlying partitions or disks.
-    pub fn slaves(&self) -> io::Result<Vec<SysBlock>> {
+    pub(super) fn slaves(&self) -> io::Result<Vec<SysBlock>> {
         self.linked_devices("slaves")
     }
 
@@ -194,7 +197,7 @@ impl SysBlock {
     /// This device, its partitions, and everything stacked on any of them,
     /// transitively (an LVM volume on a LUKS mapping on `sda2` is in the
     /// family of `sda`): the kernel names whose mounts put this device in use.
-    pub fn family(&self) -> io::Result<BTreeSet<String>> {
+    pub(super) fn family(&self) -> io::Result<BTreeSet<String>> {
         let mut family = BTreeSet::new();
         let mut pending = vec![self.clone()];
         while let Some(device) = pending.pop() {
@@ -214,7 +217,7 @@ impl SysBlock {
     /// The devices stacked on this disk or its partitions (dm, md, LVM,
     /// bcache), transitively, by kernel name: each holds the disk
     /// exclusively and is destroyed by writing it.
-    pub fn stacked(&self) -> io::Result<Vec<String>> {
+    pub(super) fn stacked(&self) -> io::Result<Vec<String>> {
         let disk = self.whole_disk()?;
         let mut own: BTreeSet<String> = disk.partitions()?.into_iter().map(|p| p.name).collect();
         own.insert(disk.name.clone());
@@ -228,7 +231,7 @@ impl SysBlock {
 
 /// The block device with device number `major:minor`, or `None` when there
 /// is none (e.g. the anonymous device numbers of btrfs subvolumes, tmpfs).
-pub fn block_by_dev_number(major: u32, minor: u32) -> io::Result<Option<SysBlock>> {
+pub(super) fn block_by_dev_number(major: u32, minor: u32) -> io::Result<Option<SysBlock>> {
     let link = Path::new(SYS_DEV_BLOCK).join(format!("{major}:{minor}"));
     match fs::read_link(&link) {
         Ok(target) => Ok(target
@@ -241,7 +244,7 @@ pub fn block_by_dev_number(major: u32, minor: u32) -> io::Result<Option<SysBlock
 
 /// The sysfs device behind a device node such as `/dev/sdb1` or a
 /// `/dev/disk/by-id/…` link.
-pub fn block_of_path(device: &Path) -> io::Result<SysBlock> {
+pub(super) fn block_of_path(device: &Path) -> io::Result<SysBlock> {
     let metadata = fs::metadata(device).map_err(at("inspect", device))?;
     if !metadata.file_type().is_block_device() {
         return Err(path_error(
@@ -270,7 +273,7 @@ pub fn whole_disk(device: &Path) -> io::Result<PathBuf> {
 }
 
 /// Every block device of the machine that is not a partition, by name.
-pub fn whole_disk_blocks() -> io::Result<Vec<SysBlock>> {
+pub(super) fn whole_disk_blocks() -> io::Result<Vec<SysBlock>> {
     let dir = Path::new(SYS_CLASS_BLOCK);
     let mut disks = Vec::new();
     for entry in fs::read_dir(dir).map_err(at("list", dir))? {
