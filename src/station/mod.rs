@@ -103,11 +103,11 @@ pub(crate) enum StationEvent {
 /// Why a station cannot start (exit 2: nothing was written).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum StationError {
-    #[error("{0}")]
+    #[error(transparent)]
     Request(#[from] RequestError),
-    #[error("{0}")]
+    #[error(transparent)]
     Identity(#[from] IdentityError),
-    #[error("{0}")]
+    #[error(transparent)]
     Report(#[from] ReportError),
     #[error(
         "a station needs an image it can read again for every drive; {0} is a stream (standard input, a pipe): save it to a file first"
@@ -115,6 +115,8 @@ pub(crate) enum StationError {
     StreamImage(PathBuf),
     #[error("cannot list the drives of this machine: {0}")]
     Drives(std::io::Error),
+    /// The shared image cannot be set up (its reason, as the engine words
+    /// it: a message, not an error to wrap).
     #[error("{0}")]
     Spool(String),
 }
