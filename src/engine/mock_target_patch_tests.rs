@@ -19,18 +19,7 @@ fn each_target_is_written_and_verified_with_its_own_patch() {
         MockDisk::named(IMAGE_LEN, 512, "/dev/mockA"),
         MockDisk::named(IMAGE_LEN, 4096, "/dev/mockB"),
     ]);
-    let scratch = tempfile::tempdir().unwrap();
-    let infos = disks.0.iter().map(|d| d.info(scratch.path())).collect();
-    let (events, received) = crossbeam_channel::unbounded();
-    let report = crate::engine::write_targets(
-        &job,
-        infos,
-        &events,
-        &AtomicBool::new(false),
-        &disks,
-        &SpoolConfig::for_targets(2),
-    );
-    drop(events);
+    let (report, received) = write_job(&job, &disks.0, &disks);
     let image_sha = hex(&Sha256::digest(&image.original));
     assert_eq!(report.image_sha256.as_deref(), Some(image_sha.as_str()));
     let mut shas = vec![None; 2];
@@ -72,17 +61,7 @@ fn a_target_whose_configured_bytes_read_back_wrong_fails() {
     ]);
     let flipped = (CHUNK_BYTES - 1000 + 50) as u64;
     disks.0[1].state().flip_on_read = Some(flipped);
-    let scratch = tempfile::tempdir().unwrap();
-    let infos = disks.0.iter().map(|d| d.info(scratch.path())).collect();
-    let (events, _received) = crossbeam_channel::unbounded();
-    let report = crate::engine::write_targets(
-        &job,
-        infos,
-        &events,
-        &AtomicBool::new(false),
-        &disks,
-        &SpoolConfig::for_targets(2),
-    );
+    let (report, _) = write_job(&job, &disks.0, &disks);
     assert_eq!(report.targets[0].result, Ok(()));
     let failure = report.targets[1].result.clone().unwrap_err();
     assert_eq!(failure.kind, FailureKind::Verify);

@@ -25,16 +25,7 @@ fn a_sparse_flash_writes_and_reads_back_only_used_ranges_aligned() {
             inputs: Vec::new(),
         };
         let mock = MockDisk::new(len + CHUNK_BYTES, block);
-        let scratch = tempfile::tempdir().unwrap();
-        let (events, _received) = crossbeam_channel::unbounded();
-        let report = crate::engine::write_targets(
-            &job,
-            vec![mock.info(scratch.path())],
-            &events,
-            &AtomicBool::new(false),
-            &mock,
-            &SpoolConfig::for_targets(1),
-        );
+        let (report, _) = write_job(&job, std::slice::from_ref(&mock), &mock);
         let outcome = &report.targets[0];
         assert_eq!(outcome.result, Ok(()), "block size {block}");
         assert_no_violations(&mock);
@@ -132,16 +123,7 @@ fn a_bmaps_unaligned_ranges_are_written_aligned_and_checked() {
             inputs: Vec::new(),
         };
         let mock = MockDisk::new(image.len() + CHUNK_BYTES, 4096);
-        let scratch = tempfile::tempdir().unwrap();
-        let (events, _received) = crossbeam_channel::unbounded();
-        let report = crate::engine::write_targets(
-            &job,
-            vec![mock.info(scratch.path())],
-            &events,
-            &AtomicBool::new(false),
-            &mock,
-            &SpoolConfig::for_targets(1),
-        );
+        let (report, _) = write_job(&job, std::slice::from_ref(&mock), &mock);
         (report, mock)
     };
     // Without the bmap the deleted bytes are free space, not written.

@@ -73,17 +73,32 @@ fn patch_of(image: &[u8], at: usize, bytes: &[u8]) -> Patch {
 
 /// Flashes the test image to `mock` through the real writer and verifier.
 fn flash_to(mock: &MockDisk, image: &TestImage) -> FlashReport {
+    write_job(&image.job, std::slice::from_ref(mock), mock).0
+}
+
+/// Runs `job` through the real writer and verifier onto `disks` (one a
+/// target, in order), opened through `opener`; the report and every event
+/// the run sent.
+fn write_job(
+    job: &FlashJob,
+    disks: &[MockDisk],
+    opener: &dyn TargetOpener,
+) -> (
+    FlashReport,
+    crossbeam_channel::Receiver<crate::engine::FlashEvent>,
+) {
     let scratch = tempfile::tempdir().unwrap();
-    let (events, _received) = crossbeam_channel::unbounded();
-    let cancel = AtomicBool::new(false);
-    crate::engine::write_targets(
-        &image.job,
-        vec![mock.info(scratch.path())],
+    let infos = disks.iter().map(|d| d.info(scratch.path())).collect();
+    let (events, received) = crossbeam_channel::unbounded();
+    let report = crate::engine::write_targets(
+        job,
+        infos,
         &events,
-        &cancel,
-        mock,
-        &SpoolConfig::for_targets(1),
-    )
+        &AtomicBool::new(false),
+        opener,
+        &SpoolConfig::for_targets(disks.len()),
+    );
+    (report, received)
 }
 
 fn assert_no_violations(mock: &MockDisk) {
