@@ -144,8 +144,9 @@ fn truncated_and_malformed_metadata_never_panics_and_is_used() {
     assert_eq!(total(&map_of(&disk)), disk.len() as u64);
 }
 
-#[test]
-fn forced_ranges_stay_used() {
+/// A FAT32 of about 40 MB, mostly free, made by mkfs.vfat; and an MBR disk
+/// holding it at 1 MiB.
+fn fat32_disk() -> (Vec<u8>, Vec<u8>) {
     let work = tempfile::tempdir().unwrap();
     let fs = work.path().join("fs.fat");
     run(Command::new("mkfs.vfat")
@@ -154,12 +155,24 @@ fn forced_ranges_stay_used() {
         .arg("40000"));
     let fat = std::fs::read(&fs).unwrap();
     let disk = with_mbr(&[(MIB, &fat, 0x0c)], MIB + fat.len() as u64);
-    let forced = MIB..MIB + fat.len() as u64;
-    let mut mapper = Mapper::new(vec![forced.clone()]);
+    (fat, disk)
+}
+
+/// `disk` streamed through `mapper` chunk by chunk; the used ranges.
+fn stream_through(mapper: &mut Mapper, disk: &[u8]) -> Vec<Range<u64>> {
     let mut used = Vec::new();
     for (i, chunk) in disk.chunks(CHUNK).enumerate() {
         used.extend(mapper.used_in((i * CHUNK) as u64, chunk));
     }
+    used
+}
+
+#[test]
+fn forced_ranges_stay_used() {
+    let (fat, disk) = fat32_disk();
+    let forced = MIB..MIB + fat.len() as u64;
+    let mut mapper = Mapper::new(vec![forced.clone()]);
+    let used = stream_through(&mut mapper, &disk);
     assert_eq!(total(&used), disk.len() as u64);
     // Without the force, most of it is free.
     assert!(total(&map_of(&disk)) < disk.len() as u64 / 4);
@@ -192,14 +205,7 @@ fn free_space_known_too_late_is_used_and_small_gaps_are_written() {
 
 #[test]
 fn a_bmaps_ranges_are_added_to_the_free_space_of_a_filesystem() {
-    let work = tempfile::tempdir().unwrap();
-    let fs = work.path().join("fs.fat");
-    run(Command::new("mkfs.vfat")
-        .args(["-F", "32", "-C"])
-        .arg(&fs)
-        .arg("40000"));
-    let fat = std::fs::read(&fs).unwrap();
-    let disk = with_mbr(&[(MIB, &fat, 0x0c)], MIB + fat.len() as u64);
+    let (_, disk) = fat32_disk();
     let alone = map_of(&disk);
     // Many small ranges in the FAT's free space (given out of order and
     // overlapping, as forced ranges may be), unaligned, and one spanning
@@ -211,10 +217,7 @@ fn a_bmaps_ranges_are_added_to_the_free_space_of_a_filesystem() {
     forced.push(12 * MIB + 50..12 * MIB + 5000);
     forced.push(2 * CHUNK as u64 - 10..2 * CHUNK as u64 + 10);
     let mut mapper = Mapper::new(forced.clone());
-    let mut used = Vec::new();
-    for (i, chunk) in disk.chunks(CHUNK).enumerate() {
-        used.extend(mapper.used_in((i * CHUNK) as u64, chunk));
-    }
+    let used = stream_through(&mut mapper, &disk);
     let covered = |range: &Range<u64>, map: &[Range<u64>]| {
         map.iter()
             .any(|u| u.start <= range.start && range.end <= u.end)
