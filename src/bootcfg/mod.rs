@@ -118,25 +118,7 @@ pub fn configure_streams<R: Read>(
     let choice = find_boot::find_boot_partition(&table, open_stream, memory_limit_bytes)?;
     let partition = choice.partition;
     if partition.size_bytes > memory_limit_bytes {
-        // A partition table pointing past the image's end (a truncated
-        // image) must not be reported as a lack of memory.
-        let end = partition.offset.saturating_add(partition.size_bytes);
-        let mut reader = ForwardReader::new(open_stream()?);
-        if let Err(DiskError::ImageTooShort { image_len, .. }) =
-            reader.read_exact_at(end - 1, &mut [0u8])
-        {
-            return Err(BootConfigError::PartitionPastImageEnd {
-                number: partition.number,
-                offset: partition.offset,
-                size_bytes: partition.size_bytes,
-                image_len,
-            });
-        }
-        return Err(BootConfigError::PartitionTooLarge {
-            number: partition.number,
-            size_bytes: partition.size_bytes,
-            limit_bytes: memory_limit_bytes,
-        });
+        return Err(too_large(open_stream, &partition, memory_limit_bytes));
     }
     let mut bytes = match choice.held_bytes {
         Some(bytes) => bytes,
@@ -155,20 +137,7 @@ pub fn configure_streams<R: Read>(
         .map(str::to_string)
         .or_else(|| fat::root_dir_label(&bytes));
 
-    // WiFi alone: the config.json already in the partition stays as it is.
-    let kept = match &request.config {
-        Some(_) => None,
-        None => {
-            let existing = fat::read_file(&bytes, CONFIG_PATH)
-                .ok()
-                .flatten()
-                .ok_or(BootConfigError::WifiWithoutConfig)?;
-            Some(ConfigJson::parse(
-                &existing,
-                std::path::Path::new(CONFIG_PATH),
-            )?)
-        }
-    };
+    let kept = kept_config(&bytes, request)?;
     let Some(config) = request.config.as_ref().or(kept.as_ref()) else {
         return Err(BootConfigError::WifiWithoutConfig);
     };
@@ -191,6 +160,57 @@ pub fn configure_streams<R: Read>(
         warnings,
         config_kept: kept.is_some(),
     })
+}
+
+/// Why a boot partition larger than `memory_limit_bytes` cannot be
+/// configured: the image ends inside it (a truncated image), or it is too
+/// large to hold.
+fn too_large<R: Read>(
+    open_stream: &mut dyn FnMut() -> Result<R, BootConfigError>,
+    partition: &Partition,
+    memory_limit_bytes: u64,
+) -> BootConfigError {
+    // A partition table pointing past the image's end (a truncated
+    // image) must not be reported as a lack of memory.
+    let end = partition.offset.saturating_add(partition.size_bytes);
+    let mut reader = match open_stream() {
+        Ok(stream) => ForwardReader::new(stream),
+        Err(e) => return e,
+    };
+    if let Err(DiskError::ImageTooShort { image_len, .. }) =
+        reader.read_exact_at(end - 1, &mut [0u8])
+    {
+        return BootConfigError::PartitionPastImageEnd {
+            number: partition.number,
+            offset: partition.offset,
+            size_bytes: partition.size_bytes,
+            image_len,
+        };
+    }
+    BootConfigError::PartitionTooLarge {
+        number: partition.number,
+        size_bytes: partition.size_bytes,
+        limit_bytes: memory_limit_bytes,
+    }
+}
+
+/// The config.json already in the partition, when the request brings none
+/// (WiFi alone): it stays as it is.
+fn kept_config(
+    bytes: &[u8],
+    request: &ConfigRequest,
+) -> Result<Option<ConfigJson>, BootConfigError> {
+    if request.config.is_some() {
+        return Ok(None);
+    }
+    let existing = fat::read_file(bytes, CONFIG_PATH)
+        .ok()
+        .flatten()
+        .ok_or(BootConfigError::WifiWithoutConfig)?;
+    Ok(Some(ConfigJson::parse(
+        &existing,
+        std::path::Path::new(CONFIG_PATH),
+    )?))
 }
 
 /// The patch that turns the image's bytes at `offset` (read again from

@@ -32,46 +32,8 @@ fn is_same_file(input: &Path, output: &Path) -> bool {
 
 /// `imprint configure IMAGE --config FILE [--wifi-ssid S [--wifi-psk K]] -o OUT`.
 pub(super) fn run(args: ConfigureArgs) -> Exit {
-    if args.config.config.is_none() {
-        return refuse(
-            args.json,
-            ErrorKind::Refused,
-            "configure needs --config FILE (a balenaOS config.json)",
-        );
-    }
-    if is_same_file(&args.image, &args.output) {
-        return refuse(
-            args.json,
-            ErrorKind::Refused,
-            &format!(
-                "-o {} names the input image; Imprint never modifies the source, choose another output file",
-                args.output.display()
-            ),
-        );
-    }
-    if let Some(config) = &args.config.config {
-        if is_same_file(config, &args.output) {
-            return refuse(
-                args.json,
-                ErrorKind::Refused,
-                &format!(
-                    "-o {} names the config file; choose another output file",
-                    args.output.display()
-                ),
-            );
-        }
-    }
-    if let Ok(metadata) = fs::metadata(&args.output) {
-        if !metadata.is_file() {
-            return refuse(
-                args.json,
-                ErrorKind::Refused,
-                &format!(
-                    "-o {} is not a regular file; to write a drive, use `imprint flash … --config`, which checks the drive first",
-                    args.output.display()
-                ),
-            );
-        }
+    if let Err(why) = check_paths(&args) {
+        return refuse(args.json, ErrorKind::Refused, &why);
     }
     let source = match ImageSource::open(&args.image) {
         Ok(source) => source,
@@ -114,6 +76,33 @@ pub(super) fn run(args: ConfigureArgs) -> Exit {
             Exit::Failed
         }
     }
+}
+
+/// Refuses a run without a configuration, or whose output would overwrite
+/// the image, the configuration or something other than a regular file.
+fn check_paths(args: &ConfigureArgs) -> Result<(), String> {
+    let Some(config) = &args.config.config else {
+        return Err("configure needs --config FILE (a balenaOS config.json)".into());
+    };
+    let output = args.output.display();
+    if is_same_file(&args.image, &args.output) {
+        return Err(format!(
+            "-o {output} names the input image; Imprint never modifies the source, choose another output file"
+        ));
+    }
+    if is_same_file(config, &args.output) {
+        return Err(format!(
+            "-o {output} names the config file; choose another output file"
+        ));
+    }
+    if let Ok(metadata) = fs::metadata(&args.output)
+        && !metadata.is_file()
+    {
+        return Err(format!(
+            "-o {output} is not a regular file; to write a drive, use `imprint flash … --config`, which checks the drive first"
+        ));
+    }
+    Ok(())
 }
 
 fn report(args: &ConfigureArgs, configured: &Configured, image_bytes: u64, image_sha256: &str) {

@@ -162,37 +162,42 @@ enum PendingRead {
     Ebr { lba: u64, number: u32 },
 }
 
+/// The sectors still to read, lowest offset first; at one offset, in the
+/// order they were found.
+#[derive(Default)]
+struct Pending {
+    reads: BTreeMap<(u64, usize), PendingRead>,
+    sequence: usize,
+}
+
+impl Pending {
+    fn push(&mut self, offset: u64, read: PendingRead) {
+        self.reads.insert((offset, self.sequence), read);
+        self.sequence += 1;
+    }
+
+    fn pop(&mut self) -> Option<(u64, PendingRead)> {
+        self.reads
+            .pop_first()
+            .map(|((offset, _), read)| (offset, read))
+    }
+}
+
 /// Reads each partition's first sector and walks the EBR chain in one pass,
 /// always the lowest offset next, so the stream only moves forward.
-///
-/// Each EBR points to the next one relative to the extended partition; the
-/// chain must move forward (as mbrman requires), which also rules out loops.
 fn walk_partitions<R: Read>(
     sectors: &mut SectorSource<'_, R>,
     partitions: &mut Vec<Partition>,
     extended_lba: Option<u64>,
 ) -> Result<(), DiskError> {
-    let mut pending: BTreeMap<(u64, usize), PendingRead> = BTreeMap::new();
-    let mut sequence = 0usize;
-    let mut push = |pending: &mut BTreeMap<(u64, usize), PendingRead>, offset, read| {
-        pending.insert((offset, sequence), read);
-        sequence += 1;
-    };
+    let mut pending = Pending::default();
     for (index, partition) in partitions.iter().enumerate() {
-        push(
-            &mut pending,
-            partition.offset,
-            PendingRead::BootSector { index },
-        );
+        pending.push(partition.offset, PendingRead::BootSector { index });
     }
     if let Some(lba) = extended_lba {
-        push(
-            &mut pending,
-            lba * MBR_SECTOR_LEN,
-            PendingRead::Ebr { lba, number: 5 },
-        );
+        pending.push(lba * MBR_SECTOR_LEN, PendingRead::Ebr { lba, number: 5 });
     }
-    while let Some(((offset, _), read)) = pending.pop_first() {
+    while let Some((offset, read)) = pending.pop() {
         match read {
             PendingRead::BootSector { index } => {
                 let partition = &mut partitions[index];
@@ -206,55 +211,84 @@ fn walk_partitions<R: Read>(
                 }
             }
             PendingRead::Ebr { lba, number } => {
-                let Some(extended_lba) = extended_lba else {
-                    continue;
-                };
-                if number as usize >= 5 + MAX_LOGICAL_PARTITIONS {
-                    return Err(malformed(
-                        "MBR",
+                if let Some(extended_lba) = extended_lba {
+                    let ebr = Ebr {
                         offset,
-                        format!("more than {MAX_LOGICAL_PARTITIONS} logical partitions"),
-                    ));
+                        lba,
+                        number,
+                        extended_lba,
+                    };
+                    read_ebr(sectors, ebr, partitions, &mut pending)?;
                 }
-                let sector = sectors.read(offset, MBR_SECTOR_LEN as usize)?;
-                let ebr = match parse_mbr_sector(&sector, offset) {
-                    Ok(ebr) => ebr,
-                    // An empty extended partition need not hold an EBR.
-                    Err(_) if lba == extended_lba => continue,
-                    Err(e) => return Err(e),
-                };
-                let (logical, next) = (&ebr.partition_1, &ebr.partition_2);
-                let mut next_number = number;
-                if logical.is_used() {
-                    let partition = mbr_partition(number, lba, logical);
-                    push(
-                        &mut pending,
-                        partition.offset,
-                        PendingRead::BootSector {
-                            index: partitions.len(),
-                        },
-                    );
-                    partitions.push(partition);
-                    next_number += 1;
-                }
-                if next.is_unused() || next.starting_lba == 0 {
-                    continue;
-                }
-                let next_lba = extended_lba + u64::from(next.starting_lba);
-                if next_lba <= lba {
-                    return Err(malformed("MBR", offset, "the EBR chain points backwards"));
-                }
-                push(
-                    &mut pending,
-                    next_lba * MBR_SECTOR_LEN,
-                    PendingRead::Ebr {
-                        lba: next_lba,
-                        number: next_number,
-                    },
-                );
             }
         }
     }
+    Ok(())
+}
+
+/// An EBR to read: at `offset` (`lba`), in the extended partition at
+/// `extended_lba`; `number` is the next logical partition's number.
+struct Ebr {
+    offset: u64,
+    lba: u64,
+    number: u32,
+    extended_lba: u64,
+}
+
+/// Reads one EBR: its logical partition joins `partitions` (its boot
+/// sector to read), the next EBR joins `pending`.
+///
+/// Each EBR points to the next one relative to the extended partition; the
+/// chain must move forward (as mbrman requires), which also rules out loops.
+fn read_ebr<R: Read>(
+    sectors: &mut SectorSource<'_, R>,
+    ebr: Ebr,
+    partitions: &mut Vec<Partition>,
+    pending: &mut Pending,
+) -> Result<(), DiskError> {
+    let Ebr {
+        offset,
+        lba,
+        number,
+        extended_lba,
+    } = ebr;
+    if number as usize >= 5 + MAX_LOGICAL_PARTITIONS {
+        return Err(malformed(
+            "MBR",
+            offset,
+            format!("more than {MAX_LOGICAL_PARTITIONS} logical partitions"),
+        ));
+    }
+    let sector = sectors.read(offset, MBR_SECTOR_LEN as usize)?;
+    let ebr = match parse_mbr_sector(&sector, offset) {
+        Ok(ebr) => ebr,
+        // An empty extended partition need not hold an EBR.
+        Err(_) if lba == extended_lba => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let (logical, next) = (&ebr.partition_1, &ebr.partition_2);
+    let mut next_number = number;
+    if logical.is_used() {
+        let partition = mbr_partition(number, lba, logical);
+        let index = partitions.len();
+        pending.push(partition.offset, PendingRead::BootSector { index });
+        partitions.push(partition);
+        next_number += 1;
+    }
+    if next.is_unused() || next.starting_lba == 0 {
+        return Ok(());
+    }
+    let next_lba = extended_lba + u64::from(next.starting_lba);
+    if next_lba <= lba {
+        return Err(malformed("MBR", offset, "the EBR chain points backwards"));
+    }
+    pending.push(
+        next_lba * MBR_SECTOR_LEN,
+        PendingRead::Ebr {
+            lba: next_lba,
+            number: next_number,
+        },
+    );
     Ok(())
 }
 

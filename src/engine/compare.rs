@@ -2,6 +2,7 @@
 //! writing. The image streams once; each target's thread reads the same
 //! range back (bypassing the page cache) and names the first differing byte.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossbeam_channel::Sender;
@@ -80,16 +81,11 @@ impl CompareRun<'_> {
         bytes_compared: &mut u64,
         compared: &mut u64,
     ) -> Result<(), TargetFailure> {
-        let failure = |offset: Option<u64>, message: String| TargetFailure {
-            kind: FailureKind::Verify,
-            offset,
-            message,
-        };
         let path = self.info.path.display().to_string();
         let file = self
             .opener
             .open_for_read(&self.info)
-            .map_err(|e| failure(e.offset(), e.to_string()))?;
+            .map_err(|e| verify_failure(e.offset(), e.to_string()))?;
         let file = DeviceIo::spawn(
             file,
             format!("compare-io/{}", super::short_name(&self.info)),
@@ -119,52 +115,75 @@ impl CompareRun<'_> {
             if let Some(size) = self.info.size_bytes.or_else(|| file_len(&self.info))
                 && end > size
             {
-                return Err(failure(
+                return Err(verify_failure(
                     Some(size),
                     format!("{path} holds {size} bytes, but the image goes on past that"),
                 ));
             }
             for range in &used {
-                let (offset, len) = (range.start, (range.end - range.start) as usize);
-                let mut lent = buf
-                    .take()
-                    .unwrap_or_else(|| AlignedBuf::zeroed(CHUNK_BYTES));
-                let stuck = |_| TargetFailure {
-                    kind: FailureKind::Cancelled,
-                    offset: Some(offset),
-                    message: format!(
-                        "cancelled at byte {offset} before a read from {path} had returned (the drive is slow or not responding)"
-                    ),
-                };
-                let (read, lent) = file
-                    .call(self.cancel, move |file| {
-                        let read = file.read_at(offset, &mut lent, len);
-                        (read, lent)
-                    })
-                    .map_err(stuck)?;
-                if let Err(error) = read {
-                    let located = file
-                        .locate_read_failure(self.cancel, offset, len, error)
-                        .map_err(stuck)?;
-                    return Err(failure(located.offset(), located.to_string()));
-                }
-                let buf = buf.insert(lent);
-                let image = chunk.bytes_of(range);
-                if let Some(at) = first_difference(image, &buf[..len]) {
-                    let offset = offset + at as u64;
-                    return Err(failure(
-                        Some(offset),
-                        format!(
-                            "{path} differs from the image at byte {offset} (0x{offset:x}): image has 0x{:02x}, drive has 0x{:02x}",
-                            image[at], buf[at]
-                        ),
-                    ));
-                }
-                *compared += len as u64;
+                *compared += self.compare_range(&file, &mut buf, &chunk, range, &path)?;
             }
             *bytes_compared = end;
             progress.update(end);
         }
+    }
+
+    /// Reads `range` back from the target and compares it with the image's
+    /// bytes in `chunk`; returns how many bytes it compared. `buf` is lent
+    /// to the target's I/O thread and comes back with the read.
+    fn compare_range(
+        &self,
+        file: &DeviceIo,
+        buf: &mut Option<AlignedBuf>,
+        chunk: &Payload,
+        range: &Range<u64>,
+        path: &str,
+    ) -> Result<u64, TargetFailure> {
+        let (offset, len) = (range.start, (range.end - range.start) as usize);
+        let mut lent = buf
+            .take()
+            .unwrap_or_else(|| AlignedBuf::zeroed(CHUNK_BYTES));
+        let stuck = |_| TargetFailure {
+            kind: FailureKind::Cancelled,
+            offset: Some(offset),
+            message: format!(
+                "cancelled at byte {offset} before a read from {path} had returned (the drive is slow or not responding)"
+            ),
+        };
+        let (read, lent) = file
+            .call(self.cancel, move |file| {
+                let read = file.read_at(offset, &mut lent, len);
+                (read, lent)
+            })
+            .map_err(stuck)?;
+        if let Err(error) = read {
+            let located = file
+                .locate_read_failure(self.cancel, offset, len, error)
+                .map_err(stuck)?;
+            return Err(verify_failure(located.offset(), located.to_string()));
+        }
+        let buf = buf.insert(lent);
+        let image = chunk.bytes_of(range);
+        if let Some(at) = first_difference(image, &buf[..len]) {
+            let offset = offset + at as u64;
+            return Err(verify_failure(
+                Some(offset),
+                format!(
+                    "{path} differs from the image at byte {offset} (0x{offset:x}): image has 0x{:02x}, drive has 0x{:02x}",
+                    image[at], buf[at]
+                ),
+            ));
+        }
+        Ok(len as u64)
+    }
+}
+
+/// The target does not hold the image (or cannot be read to tell).
+fn verify_failure(offset: Option<u64>, message: String) -> TargetFailure {
+    TargetFailure {
+        kind: FailureKind::Verify,
+        offset,
+        message,
     }
 }
 

@@ -122,3 +122,24 @@ pub enum FlashEvent {
         image_bytes: Option<u64>,
     },
 }
+
+/// A download's event as an event of the run (the one translation: the
+/// run's own thread and the app's URL feed both send it; the protocol reads
+/// its `download`/`retry` lines back through it too).
+impl From<crate::source::DownloadEvent> for FlashEvent {
+    fn from(event: crate::source::DownloadEvent) -> FlashEvent {
+        use crate::source::DownloadEvent;
+        match event {
+            DownloadEvent::Progress { bytes, total } => FlashEvent::Download { bytes, total },
+            DownloadEvent::Retry {
+                attempt,
+                at,
+                reason,
+            } => FlashEvent::Retry {
+                attempt,
+                at,
+                reason,
+            },
+        }
+    }
+}

@@ -1,7 +1,15 @@
 //! The engine's data path against [`super::MockDisk`]: flashes, verifies,
 //! patches, sparse maps and bmaps, each call checked against O_DIRECT's rules.
+//! Here whole images and failures; per-target patches and the shared image
+//! in `mock_target_patch_tests.rs`; sparse maps and bmaps in
+//! `mock_target_sparse_tests.rs`. The helpers they share are here.
 
 use super::*;
+
+#[path = "mock_target_patch_tests.rs"]
+mod patches;
+#[path = "mock_target_sparse_tests.rs"]
+mod sparse;
 
 /// An image of three whole chunks and a tail that is no multiple of 4096
 /// (nor of 512), with a chunk of zeros; and a patch across the first two
@@ -65,17 +73,32 @@ fn patch_of(image: &[u8], at: usize, bytes: &[u8]) -> Patch {
 
 /// Flashes the test image to `mock` through the real writer and verifier.
 fn flash_to(mock: &MockDisk, image: &TestImage) -> FlashReport {
+    write_job(&image.job, std::slice::from_ref(mock), mock).0
+}
+
+/// Runs `job` through the real writer and verifier onto `disks` (one a
+/// target, in order), opened through `opener`; the report and every event
+/// the run sent.
+fn write_job(
+    job: &FlashJob,
+    disks: &[MockDisk],
+    opener: &dyn TargetOpener,
+) -> (
+    FlashReport,
+    crossbeam_channel::Receiver<crate::engine::FlashEvent>,
+) {
     let scratch = tempfile::tempdir().unwrap();
-    let (events, _received) = crossbeam_channel::unbounded();
-    let cancel = AtomicBool::new(false);
-    crate::engine::write_targets(
-        &image.job,
-        vec![mock.info(scratch.path())],
+    let infos = disks.iter().map(|d| d.info(scratch.path())).collect();
+    let (events, received) = crossbeam_channel::unbounded();
+    let report = crate::engine::write_targets(
+        job,
+        infos,
         &events,
-        &cancel,
-        mock,
-        &SpoolConfig::for_targets(1),
-    )
+        &AtomicBool::new(false),
+        opener,
+        &SpoolConfig::for_targets(disks.len()),
+    );
+    (report, received)
 }
 
 fn assert_no_violations(mock: &MockDisk) {
@@ -224,358 +247,4 @@ fn the_mock_catches_what_o_direct_would_refuse() {
     ]) {
         assert!(found.contains(expected), "{found}");
     }
-}
-
-/// Sparse writing through the real writer and verifier: an image whose FAT
-/// partition is mostly free and whose length is no multiple of a sector.
-/// Only used ranges are written and read back, every call aligned; the free
-/// space keeps the disk's old bytes.
-#[test]
-fn a_sparse_flash_writes_and_reads_back_only_used_ranges_aligned() {
-    let dir = tempfile::tempdir().unwrap();
-    let (path, image, part_at, fat_len) = sparse_image(dir.path());
-    let len = image.len();
-    for block in [512, 4096] {
-        let job = FlashJob {
-            source: ImageSource::open(&path).unwrap(),
-            targets: vec![PathBuf::from("/dev/mock0")],
-            verify: true,
-            expected_sha256: None,
-            patches: Vec::new(),
-            full: false,
-            bmap: None,
-            inputs: Vec::new(),
-        };
-        let mock = MockDisk::new(len + CHUNK_BYTES, block);
-        let scratch = tempfile::tempdir().unwrap();
-        let (events, _received) = crossbeam_channel::unbounded();
-        let report = crate::engine::write_targets(
-            &job,
-            vec![mock.info(scratch.path())],
-            &events,
-            &AtomicBool::new(false),
-            &mock,
-            &SpoolConfig::for_targets(1),
-        );
-        let outcome = &report.targets[0];
-        assert_eq!(outcome.result, Ok(()), "block size {block}");
-        assert_no_violations(&mock);
-        let disk = mock.state();
-        let written: u64 = disk.writes.iter().map(|w| w.1 as u64).sum();
-        assert_eq!(outcome.written_bytes, written);
-        assert_eq!(outcome.verified_bytes, written);
-        assert!(written < len as u64 / 4, "{written} of {len} bytes written");
-        // Reads back exactly what was written.
-        assert_eq!(disk.reads, disk.writes);
-        for (i, (now, img)) in disk.bytes[..len].iter().zip(&image).enumerate() {
-            let in_write = disk
-                .writes
-                .iter()
-                .any(|&(at, n)| (at as usize..at as usize + n).contains(&i));
-            if in_write {
-                assert_eq!(now, img, "byte {i}");
-            } else {
-                assert_eq!(*now, OLD_BYTE, "byte {i} was not written");
-                assert!(i >= part_at && i < part_at + fat_len, "byte {i} skipped");
-            }
-        }
-        // The image hash is the whole image's.
-        let sha = hex(&Sha256::digest(&image));
-        assert_eq!(report.image_sha256.as_deref(), Some(sha.as_str()));
-    }
-}
-
-/// Two targets, each with its own configured boot partition (as two CSV
-/// rows give): each holds and verifies its own bytes, its `target_done`
-/// hash is of those, and the image's hash is the image's alone.
-#[test]
-fn each_target_is_written_and_verified_with_its_own_patch() {
-    let image = test_image(true);
-    let patch_a = patch_of(&image.original, CHUNK_BYTES - 1000, &[0xAA; 3000]);
-    let patch_b = patch_of(&image.original, CHUNK_BYTES - 1000, b"{\"uuid\":\"b\"}");
-    let mut job = image.job.clone();
-    job.targets = vec!["/dev/mockA".into(), "/dev/mockB".into()];
-    job.patches = vec![Some(patch_a.clone()), Some(patch_b.clone())];
-    let disks = MockDisks(vec![
-        MockDisk::named(IMAGE_LEN, 512, "/dev/mockA"),
-        MockDisk::named(IMAGE_LEN, 4096, "/dev/mockB"),
-    ]);
-    let scratch = tempfile::tempdir().unwrap();
-    let infos = disks.0.iter().map(|d| d.info(scratch.path())).collect();
-    let (events, received) = crossbeam_channel::unbounded();
-    let report = crate::engine::write_targets(
-        &job,
-        infos,
-        &events,
-        &AtomicBool::new(false),
-        &disks,
-        &SpoolConfig::for_targets(2),
-    );
-    drop(events);
-    let image_sha = hex(&Sha256::digest(&image.original));
-    assert_eq!(report.image_sha256.as_deref(), Some(image_sha.as_str()));
-    let mut shas = vec![None; 2];
-    for event in received {
-        if let crate::engine::FlashEvent::TargetDone { target, sha256, .. } = event {
-            shas[target] = sha256;
-        }
-    }
-    for (i, (disk, patch)) in disks.0.iter().zip([&patch_a, &patch_b]).enumerate() {
-        assert_eq!(report.targets[i].result, Ok(()), "target {i}");
-        assert!(report.targets[i].verified);
-        assert_no_violations(disk);
-        let mut expected = image.original.clone();
-        patch.apply(0, &mut expected);
-        assert!(
-            disk.state().bytes == expected,
-            "target {i} holds its own bytes"
-        );
-        let own = hex(&Sha256::digest(&expected));
-        assert_eq!(shas[i].as_deref(), Some(own.as_str()), "target {i}");
-        assert_ne!(own, image_sha);
-    }
-    // The patches cost what they change, not the region they belong to.
-    assert_eq!(patch_b.changed_bytes(), 4096);
-}
-
-/// A card that loses a byte of its configuration fails, though the byte
-/// is in a range no other target's check would notice.
-#[test]
-fn a_target_whose_configured_bytes_read_back_wrong_fails() {
-    let image = test_image(true);
-    let mut job = image.job.clone();
-    let patch = patch_of(&image.original, CHUNK_BYTES - 1000, &[0x11; 100]);
-    job.targets = vec!["/dev/mockA".into(), "/dev/mockB".into()];
-    job.patches = vec![Some(patch.clone()), Some(patch)];
-    let disks = MockDisks(vec![
-        MockDisk::named(IMAGE_LEN, 512, "/dev/mockA"),
-        MockDisk::named(IMAGE_LEN, 512, "/dev/mockB"),
-    ]);
-    let flipped = (CHUNK_BYTES - 1000 + 50) as u64;
-    disks.0[1].state().flip_on_read = Some(flipped);
-    let scratch = tempfile::tempdir().unwrap();
-    let infos = disks.0.iter().map(|d| d.info(scratch.path())).collect();
-    let (events, _received) = crossbeam_channel::unbounded();
-    let report = crate::engine::write_targets(
-        &job,
-        infos,
-        &events,
-        &AtomicBool::new(false),
-        &disks,
-        &SpoolConfig::for_targets(2),
-    );
-    assert_eq!(report.targets[0].result, Ok(()));
-    let failure = report.targets[1].result.clone().unwrap_err();
-    assert_eq!(failure.kind, FailureKind::Verify);
-    assert_eq!(failure.offset, Some(flipped), "{failure}");
-    assert!(failure.message.contains("configured"), "{failure}");
-}
-
-/// `imprint verify` compares each target with its own configuration.
-#[test]
-fn imprint_verify_compares_each_target_with_its_own_patch() {
-    let image = test_image(false);
-    let patch_a = patch_of(&image.original, CHUNK_BYTES - 1000, &[0xAA; 10]);
-    let patch_b = patch_of(&image.original, CHUNK_BYTES - 1000, &[0xBB; 10]);
-    let mut job = image.job.clone();
-    job.targets = vec!["/dev/mockA".into(), "/dev/mockB".into()];
-    job.patches = vec![Some(patch_a.clone()), Some(patch_b)];
-    let disks = MockDisks(vec![
-        MockDisk::named(IMAGE_LEN, 512, "/dev/mockA"),
-        MockDisk::named(IMAGE_LEN, 512, "/dev/mockB"),
-    ]);
-    // Both hold A's configuration: A compares equal, B differs where its
-    // own configuration does.
-    for disk in &disks.0 {
-        let mut bytes = image.original.clone();
-        patch_a.apply(0, &mut bytes);
-        disk.state().bytes = bytes;
-    }
-    let scratch = tempfile::tempdir().unwrap();
-    let infos = disks.0.iter().map(|d| d.info(scratch.path())).collect();
-    let (events, _received) = crossbeam_channel::unbounded();
-    let report =
-        crate::engine::compare_targets(&job, infos, &events, &AtomicBool::new(false), &disks);
-    assert_eq!(report.targets[0].result, Ok(()));
-    let failure = report.targets[1].result.clone().unwrap_err();
-    assert_eq!(
-        failure.offset,
-        Some((CHUNK_BYTES - 1000) as u64),
-        "{failure}"
-    );
-}
-
-/// The station's way: one decode of a compressed image shared by targets
-/// that start at different times. A target that joins after the image was
-/// decoded (and mostly left memory for the cache file) still gets it whole,
-/// with its own patch, verified against the one decode's digests.
-#[test]
-fn targets_joining_a_shared_image_late_get_all_of_it_with_their_own_patch() {
-    use std::io::Write;
-    let image = test_image(true);
-    let gz = image._dir.path().join("image.img.gz");
-    let mut encoder = flate2::write::GzEncoder::new(
-        std::fs::File::create(&gz).unwrap(),
-        flate2::Compression::fast(),
-    );
-    encoder.write_all(&image.original).unwrap();
-    encoder.finish().unwrap();
-    let patch_a = patch_of(&image.original, CHUNK_BYTES - 1000, b"{\"n\":1}");
-    let patch_b = patch_of(&image.original, CHUNK_BYTES - 1000, b"{\"n\":2}");
-    let cache = tempfile::tempdir().unwrap();
-    let config = SpoolConfig {
-        memory_bytes: CHUNK_BYTES,
-        cache_dir: Some(cache.path().to_path_buf()),
-        retain_all: false,
-    };
-    let source = ImageSource::open(&gz).unwrap();
-    let shared =
-        crate::engine::SharedImage::start(source, vec![patch_a.range()], false, None, config)
-            .unwrap();
-    let disks = MockDisks(vec![
-        MockDisk::named(IMAGE_LEN, 512, "/dev/mockA"),
-        MockDisk::named(IMAGE_LEN, 4096, "/dev/mockB"),
-    ]);
-    let scratch = tempfile::tempdir().unwrap();
-    let (events, _received) = crossbeam_channel::unbounded();
-    let cancel = AtomicBool::new(false);
-    let flash = |i: usize, patch: &Patch| {
-        let info = disks.0[i].info(scratch.path());
-        let target = crate::engine::OneTarget {
-            index: i,
-            info,
-            patch: Some(patch),
-            verify: true,
-            expected_sha256: None,
-        };
-        shared.flash_one_with(target, &events, &cancel, &disks)
-    };
-    let a = flash(0, &patch_a);
-    let (image_bytes, image_sha) = shared.result();
-    let b = flash(1, &patch_b);
-    assert_eq!(image_bytes, Some(IMAGE_LEN as u64));
-    let sha = hex(&Sha256::digest(&image.original));
-    assert_eq!(image_sha.as_deref(), Some(sha.as_str()));
-    for (i, (outcome, patch)) in [(a, &patch_a), (b, &patch_b)].into_iter().enumerate() {
-        assert_eq!(outcome.result, Ok(()), "target {i}");
-        assert!(outcome.verified);
-        let mut expected = image.original.clone();
-        patch.apply(0, &mut expected);
-        assert!(disks.0[i].state().bytes == expected, "target {i}");
-        assert_no_violations(&disks.0[i]);
-    }
-    let stats = shared.stats();
-    assert!(stats.chunks_spilled >= 2, "{stats:?}");
-    assert!(stats.chunks_reloaded >= 2, "{stats:?}");
-    assert!(stats.peak_memory_bytes <= CHUNK_BYTES, "{stats:?}");
-}
-
-/// An image file with a mostly free FAT16 partition at 1 MiB and a length
-/// no multiple of a sector: (its path, its bytes, the partition's offset
-/// and length).
-fn sparse_image(dir: &Path) -> (PathBuf, Vec<u8>, usize, usize) {
-    let fat = dir.join("fat.img");
-    let made = std::process::Command::new("mkfs.vfat")
-        .args(["-F", "16", "-C"])
-        .arg(&fat)
-        .arg("20000")
-        .output()
-        .expect("mkfs.vfat (dosfstools) is needed");
-    assert!(made.status.success());
-    let fat = std::fs::read(&fat).unwrap();
-    let part_at = 1 << 20;
-    let len = part_at + fat.len() + 4096 + 77;
-    let mut image = vec![0u8; len];
-    image[446 + 4] = 0x0e;
-    image[446 + 8..446 + 12].copy_from_slice(&((part_at / 512) as u32).to_le_bytes());
-    image[446 + 12..446 + 16].copy_from_slice(&((fat.len() / 512) as u32).to_le_bytes());
-    image[510..512].copy_from_slice(&[0x55, 0xAA]);
-    image[part_at..part_at + fat.len()].copy_from_slice(&fat);
-    image[len - 50..].fill(0x42);
-    let path = dir.join("image.img");
-    std::fs::write(&path, &image).unwrap();
-    (path, image, part_at, fat.len())
-}
-
-/// A bmap with an odd block size (1000 bytes) whose second range lies in
-/// the FAT's free space, over a deleted file's bytes: that range is written
-/// and read back too (the union of the maps), every call still aligned; a
-/// range whose checksum does not match fails the target, naming it.
-#[test]
-fn a_bmaps_unaligned_ranges_are_written_aligned_and_checked() {
-    use crate::map::bmap::{Bmap, BmapRange, ChecksumType};
-    let dir = tempfile::tempdir().unwrap();
-    let (path, mut image, part_at, _) = sparse_image(dir.path());
-    let deleted = part_at + (6 << 20) + 1234..part_at + (6 << 20) + 4234;
-    image[deleted.clone()].fill(0x5A);
-    std::fs::write(&path, &image).unwrap();
-    let block = 1000;
-    let range = |first: usize, last: usize| BmapRange {
-        first: first as u64,
-        last: last as u64,
-        checksum: Some(Sha256::digest(&image[first * block..(last + 1) * block]).to_vec()),
-    };
-    let bmap = Bmap {
-        path: dir.path().join("image.img.bmap"),
-        version: "2.0".to_string(),
-        image_size: image.len() as u64,
-        block_size: block as u64,
-        mapped_blocks: 0,
-        checksum_type: Some(ChecksumType::Sha256),
-        ranges: vec![
-            range(0, 1),
-            range(deleted.start / block, deleted.end / block),
-        ],
-    };
-    let flash = |bmap: Option<Bmap>| {
-        let job = FlashJob {
-            source: ImageSource::open(&path).unwrap(),
-            targets: vec![PathBuf::from("/dev/mock0")],
-            verify: true,
-            expected_sha256: None,
-            patches: Vec::new(),
-            full: false,
-            bmap: bmap.map(Arc::new),
-            inputs: Vec::new(),
-        };
-        let mock = MockDisk::new(image.len() + CHUNK_BYTES, 4096);
-        let scratch = tempfile::tempdir().unwrap();
-        let (events, _received) = crossbeam_channel::unbounded();
-        let report = crate::engine::write_targets(
-            &job,
-            vec![mock.info(scratch.path())],
-            &events,
-            &AtomicBool::new(false),
-            &mock,
-            &SpoolConfig::for_targets(1),
-        );
-        (report, mock)
-    };
-    // Without the bmap the deleted bytes are free space, not written.
-    let (report, mock) = flash(None);
-    assert_eq!(report.targets[0].result, Ok(()));
-    assert!(
-        mock.state().bytes[deleted.clone()]
-            .iter()
-            .all(|&b| b == OLD_BYTE)
-    );
-
-    let (report, mock) = flash(Some(bmap.clone()));
-    assert_eq!(report.targets[0].result, Ok(()));
-    assert!(report.targets[0].verified);
-    assert_no_violations(&mock);
-    assert!(mock.state().bytes[deleted.clone()] == image[deleted.clone()]);
-
-    let mut damaged = bmap;
-    damaged.ranges[1].checksum.as_mut().unwrap()[0] ^= 1;
-    let (report, mock) = flash(Some(damaged));
-    let failure = report.targets[0].result.clone().unwrap_err();
-    assert_eq!(failure.kind, FailureKind::Checksum);
-    let name = format!(
-        "bmap range {}-{} ",
-        deleted.start / block,
-        deleted.end / block
-    );
-    assert!(failure.message.contains(&name), "{}", failure.message);
-    assert_no_violations(&mock);
 }

@@ -93,32 +93,8 @@ fn stream_chunks(
             return Err(cancelled(offset));
         }
         let mut buf = spool.buffer();
-        let len = fill(&mut stream, &mut buf[..CHUNK_BYTES]).map_err(|(filled, e)| {
-            let at = offset + filled as u64;
-            // A stream waiting for data gives up when the run is cancelled:
-            // that is the cancellation, not a fault of the image.
-            if cancel.load(Ordering::Relaxed) {
-                return cancelled(offset);
-            }
-            // A failed download says why and what to do; the image is
-            // not known to be damaged.
-            if crate::source::is_download_failure(&e) {
-                return TargetFailure {
-                    kind: FailureKind::Download,
-                    offset: Some(at),
-                    message: format!(
-                        "downloading the image {path} stopped at byte {at} of its decompressed data: {e}"
-                    ),
-                };
-            }
-            TargetFailure {
-                kind: FailureKind::Source,
-                offset: Some(at),
-                message: format!(
-                    "reading the image {path} failed at byte {at} of its decompressed data: {e}; the file is corrupt or truncated, download it again"
-                ),
-            }
-        })?;
+        let len = fill(&mut stream, &mut buf[..CHUNK_BYTES])
+            .map_err(|(filled, e)| read_failure(&path, offset, filled, &e, cancel))?;
         if len == 0 {
             break;
         }
@@ -148,6 +124,55 @@ fn stream_chunks(
             break;
         }
     }
+    check_end(&path, offset, stream_end, patched_end, checker)?;
+    Ok(offset)
+}
+
+/// Why reading the image failed `filled` bytes into the chunk at `offset`:
+/// the run's cancellation, a download that stopped, or a damaged image.
+fn read_failure(
+    path: &str,
+    offset: u64,
+    filled: usize,
+    e: &io::Error,
+    cancel: &AtomicBool,
+) -> TargetFailure {
+    let at = offset + filled as u64;
+    // A stream waiting for data gives up when the run is cancelled:
+    // that is the cancellation, not a fault of the image.
+    if cancel.load(Ordering::Relaxed) {
+        return cancelled(offset);
+    }
+    // A failed download says why and what to do; the image is
+    // not known to be damaged.
+    if crate::source::is_download_failure(e) {
+        return TargetFailure {
+            kind: FailureKind::Download,
+            offset: Some(at),
+            message: format!(
+                "downloading the image {path} stopped at byte {at} of its decompressed data: {e}"
+            ),
+        };
+    }
+    TargetFailure {
+        kind: FailureKind::Source,
+        offset: Some(at),
+        message: format!(
+            "reading the image {path} failed at byte {at} of its decompressed data: {e}; the file is corrupt or truncated, download it again"
+        ),
+    }
+}
+
+/// The image read to its end at `offset`: refused when it holds nothing,
+/// ends before its partition tables or its boot partition say, or leaves a
+/// bmap range unchecked.
+fn check_end(
+    path: &str,
+    offset: u64,
+    stream_end: Option<StreamEnd>,
+    patched_end: Option<u64>,
+    checker: Option<&mut BmapChecker>,
+) -> Result<(), TargetFailure> {
     if offset == 0 {
         return Err(TargetFailure {
             kind: FailureKind::Source,
@@ -178,7 +203,7 @@ fn stream_chunks(
     if let Some(checker) = checker {
         checker.finish(offset).map_err(bmap_failure)?;
     }
-    Ok(offset)
+    Ok(())
 }
 
 /// A bmap range that does not match fails every target: the image (or its

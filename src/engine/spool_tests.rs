@@ -2,7 +2,7 @@
 
 use super::config::MEMORY_BUDGET;
 use super::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A compressed (so not positional) image of `chunks` chunks, each
 /// chunk's bytes telling its index, with one chunk of zeros.
@@ -23,6 +23,22 @@ fn gz_image(dir: &Path, chunks: usize) -> (ImageSource, Vec<u8>) {
     gz.write_all(&image).unwrap();
     gz.finish().unwrap();
     (ImageSource::open(&path).unwrap(), image)
+}
+
+/// A spool of `memory_bytes` for `source`, its cache file (if any) in
+/// `cache_dir`, chunks leaving memory once every target has them.
+fn spool_of(source: &ImageSource, memory_bytes: usize, cache_dir: Option<PathBuf>) -> Arc<Spool> {
+    let config = SpoolConfig {
+        memory_bytes,
+        cache_dir,
+        retain_all: false,
+    };
+    Spool::new(&config, source)
+}
+
+/// Two targets joined at the start: the tests read one fast, one slow.
+fn two_targets(spool: &Arc<Spool>) -> (Cursor, Cursor) {
+    (spool.join(true).unwrap(), spool.join(true).unwrap())
 }
 
 fn push_all(spool: &Spool, image: &[u8], cancel: &AtomicBool) {
@@ -76,16 +92,10 @@ fn a_laggard_reads_what_left_memory_from_a_cache_file_that_leaves_no_trace() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
     let (source, image) = gz_image(dir.path(), 12);
-    let config = SpoolConfig {
-        memory_bytes: 3 * CHUNK_BYTES,
-        cache_dir: Some(cache.clone()),
-        retain_all: false,
-    };
-    let spool = Spool::new(&config, &source);
+    let spool = spool_of(&source, 3 * CHUNK_BYTES, Some(cache.clone()));
     assert!(spool.may_need_cache(Some(image.len() as u64)));
     let cancel = AtomicBool::new(false);
-    let mut fast = spool.join(true).unwrap();
-    let mut slow = spool.join(true).unwrap();
+    let (mut fast, mut slow) = two_targets(&spool);
     std::thread::scope(|s| {
         let fast = s.spawn(|| read_all(&mut fast, &cancel));
         push_all(&spool, &image, &cancel);
@@ -139,15 +149,9 @@ fn a_cache_file_whose_disk_fills_up_makes_the_slowest_set_the_pace() {
     }
     let _unmount = Unmount(&cache);
     let (source, image) = gz_image(dir.path(), 12);
-    let config = SpoolConfig {
-        memory_bytes: 3 * CHUNK_BYTES,
-        cache_dir: Some(cache.clone()),
-        retain_all: false,
-    };
-    let spool = Spool::new(&config, &source);
+    let spool = spool_of(&source, 3 * CHUNK_BYTES, Some(cache.clone()));
     let cancel = AtomicBool::new(false);
-    let mut fast = spool.join(true).unwrap();
-    let mut slow = spool.join(true).unwrap();
+    let (mut fast, mut slow) = two_targets(&spool);
     std::thread::scope(|s| {
         let fast = s.spawn(|| read_all(&mut fast, &cancel));
         let slow = s.spawn(|| {
@@ -178,12 +182,7 @@ fn a_cache_file_whose_disk_fills_up_makes_the_slowest_set_the_pace() {
 fn one_slow_target_costs_a_few_chunks_of_memory() {
     let dir = tempfile::tempdir().unwrap();
     let (source, image) = gz_image(dir.path(), 12);
-    let config = SpoolConfig {
-        memory_bytes: MEMORY_BUDGET,
-        cache_dir: Some(dir.path().join("cache")),
-        retain_all: false,
-    };
-    let spool = Spool::new(&config, &source);
+    let spool = spool_of(&source, MEMORY_BUDGET, Some(dir.path().join("cache")));
     let cancel = AtomicBool::new(false);
     let mut target = spool.join(true).unwrap();
     let mut hasher = spool.join(false).unwrap();
@@ -245,15 +244,9 @@ fn the_reader_does_not_wait_for_a_target_that_left() {
 fn without_a_cache_the_reader_waits_for_the_slowest() {
     let dir = tempfile::tempdir().unwrap();
     let (source, image) = gz_image(dir.path(), 8);
-    let config = SpoolConfig {
-        memory_bytes: 2 * CHUNK_BYTES,
-        cache_dir: None,
-        retain_all: false,
-    };
-    let spool = Spool::new(&config, &source);
+    let spool = spool_of(&source, 2 * CHUNK_BYTES, None);
     let cancel = AtomicBool::new(false);
-    let mut fast = spool.join(true).unwrap();
-    let mut slow = spool.join(true).unwrap();
+    let (mut fast, mut slow) = two_targets(&spool);
     std::thread::scope(|s| {
         s.spawn(|| read_all(&mut fast, &cancel));
         s.spawn(|| {
@@ -277,16 +270,10 @@ fn a_raw_image_is_read_again_from_its_own_file() {
     std::fs::write(&path, &image).unwrap();
     let source = ImageSource::open(&path).unwrap();
     let cache = dir.path().join("cache");
-    let config = SpoolConfig {
-        memory_bytes: CHUNK_BYTES,
-        cache_dir: Some(cache.clone()),
-        retain_all: false,
-    };
-    let spool = Spool::new(&config, &source);
+    let spool = spool_of(&source, CHUNK_BYTES, Some(cache.clone()));
     assert!(!spool.may_need_cache(None));
     let cancel = AtomicBool::new(false);
-    let mut fast = spool.join(true).unwrap();
-    let mut slow = spool.join(true).unwrap();
+    let (mut fast, mut slow) = two_targets(&spool);
     std::thread::scope(|s| {
         let fast = s.spawn(|| read_all(&mut fast, &cancel));
         push_all(&spool, &image, &cancel);
@@ -310,15 +297,9 @@ fn a_raw_image_changed_on_disk_fails_the_laggard_naming_the_image() {
     let path = dir.path().join("image.img");
     std::fs::write(&path, &image).unwrap();
     let source = ImageSource::open(&path).unwrap();
-    let config = SpoolConfig {
-        memory_bytes: CHUNK_BYTES,
-        cache_dir: None,
-        retain_all: false,
-    };
-    let spool = Spool::new(&config, &source);
+    let spool = spool_of(&source, CHUNK_BYTES, None);
     let cancel = AtomicBool::new(false);
-    let mut fast = spool.join(true).unwrap();
-    let mut slow = spool.join(true).unwrap();
+    let (mut fast, mut slow) = two_targets(&spool);
     std::thread::scope(|s| {
         let fast = s.spawn(|| read_all(&mut fast, &cancel));
         push_all(&spool, &image, &cancel);

@@ -107,8 +107,10 @@ pub(super) fn is_drive(path: &Path) -> bool {
         .is_ok_and(|m| crate::platform::node_kind(&m) == crate::platform::NodeKind::BlockDevice)
 }
 
-/// Reads the first two sectors: GPT has "EFI PART" at byte 512, an MBR the
-/// boot signature 0x55AA at byte 510 (a protective MBR has both; GPT wins).
+/// Reads the first two sectors and names the table that counts, by the
+/// kernel's rule (`disk::tables::read_tables`): a GPT ("EFI PART" at byte
+/// 512) only behind an MBR (0x55AA at byte 510) holding a 0xEE entry; a GPT
+/// without one is stale and the MBR is read.
 fn sniff_partition_table(source: &ImageSource) -> Result<PartitionTable, String> {
     let mut head = [0u8; 1024];
     let Ok(stream) = source.probe(head.len() as u64) else {
@@ -163,12 +165,15 @@ fn sha256_of(path: &Path) -> std::io::Result<String> {
 }
 
 fn classify(head: &[u8]) -> PartitionTable {
-    if head.get(512..520) == Some(b"EFI PART".as_slice()) {
+    if head.get(510..512) != Some([0x55, 0xAA].as_slice()) {
+        return PartitionTable::None;
+    }
+    // The type byte of each of the four primary entries (from byte 446).
+    let protective = (0..4).any(|i| head.get(446 + 16 * i + 4) == Some(&0xEE));
+    if protective && head.get(512..520) == Some(b"EFI PART".as_slice()) {
         PartitionTable::Gpt
-    } else if head.get(510..512) == Some([0x55, 0xAA].as_slice()) {
-        PartitionTable::Mbr
     } else {
-        PartitionTable::None
+        PartitionTable::Mbr
     }
 }
 
@@ -182,8 +187,13 @@ mod tests {
         mbr[510] = 0x55;
         mbr[511] = 0xAA;
         assert_eq!(classify(&mbr), PartitionTable::Mbr);
-        let mut gpt = mbr.clone();
-        gpt[512..520].copy_from_slice(b"EFI PART");
+        // A GPT header behind an MBR without a 0xEE entry is stale: the
+        // kernel reads the MBR.
+        let mut stale_gpt = mbr.clone();
+        stale_gpt[512..520].copy_from_slice(b"EFI PART");
+        assert_eq!(classify(&stale_gpt), PartitionTable::Mbr);
+        let mut gpt = stale_gpt.clone();
+        gpt[446 + 4] = 0xEE;
         assert_eq!(classify(&gpt), PartitionTable::Gpt);
         assert_eq!(classify(&[0u8; 1024]), PartitionTable::None);
         assert_eq!(classify(&[0u8; 100]), PartitionTable::None);

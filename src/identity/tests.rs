@@ -28,6 +28,23 @@ fn files(template: &str, csv: &str) -> Files {
     }
 }
 
+impl Files {
+    /// `--each` the CSV file.
+    fn each(&self) -> IdentityOptions {
+        IdentityOptions {
+            each: Some(self.csv.clone()),
+            new_uuid: false,
+        }
+    }
+
+    /// The identities `options` give over `ledger`; there must be some.
+    fn identities(&self, options: &IdentityOptions, ledger: &Ledger) -> Identities {
+        Identities::new(Some(&self.template), options, ledger)
+            .unwrap()
+            .unwrap()
+    }
+}
+
 fn config(identity: &DriveIdentity) -> Value {
     serde_json::from_slice(&identity.config.bytes).unwrap()
 }
@@ -43,13 +60,8 @@ const CSV: &str = "uuid,deviceApiKey,hostname\n\
 #[test]
 fn each_drive_takes_the_next_row_merged_into_the_template() {
     let f = files(TEMPLATE, CSV);
-    let options = IdentityOptions {
-        each: Some(f.csv.clone()),
-        new_uuid: false,
-    };
-    let mut ids = Identities::new(Some(&f.template), &options, &Ledger::default())
-        .unwrap()
-        .unwrap();
+    let options = f.each();
+    let mut ids = f.identities(&options, &Ledger::default());
     assert_eq!(ids.rows_left(), Some(3));
     let first = ids.assign("SN-A").unwrap();
     let second = ids.assign("SN-B").unwrap();
@@ -80,13 +92,8 @@ fn each_drive_takes_the_next_row_merged_into_the_template() {
 #[test]
 fn a_failed_drive_gives_its_row_back() {
     let f = files(TEMPLATE, CSV);
-    let options = IdentityOptions {
-        each: Some(f.csv.clone()),
-        new_uuid: false,
-    };
-    let mut ids = Identities::new(Some(&f.template), &options, &Ledger::default())
-        .unwrap()
-        .unwrap();
+    let options = f.each();
+    let mut ids = f.identities(&options, &Ledger::default());
     let first = ids.assign("a").unwrap();
     ids.release(&first);
     let again = ids.assign("b").unwrap();
@@ -98,21 +105,12 @@ fn a_failed_drive_gives_its_row_back() {
 #[test]
 fn rows_written_ok_in_the_report_are_skipped_and_n_continues() {
     let f = files(TEMPLATE, CSV);
-    let options = IdentityOptions {
-        each: Some(f.csv.clone()),
-        new_uuid: false,
-    };
+    let options = f.each();
     let mut ok = record(Some(1), Outcome::Ok);
     ok.n = Some(4);
     let mut failed = record(Some(2), Outcome::Failed);
     failed.n = Some(5);
-    let mut ids = Identities::new(
-        Some(&f.template),
-        &options,
-        &Ledger::from_records(vec![ok, failed]),
-    )
-    .unwrap()
-    .unwrap();
+    let mut ids = f.identities(&options, &Ledger::from_records(vec![ok, failed]));
     assert_eq!(ids.rows_left(), Some(2));
     assert!(matches!(
         ids.check_enough_for(3),
@@ -134,9 +132,7 @@ fn new_uuids_are_fresh_32_hex_digits_and_fill_the_template() {
         each: None,
         new_uuid: true,
     };
-    let mut ids = Identities::new(Some(&f.template), &options, &Ledger::default())
-        .unwrap()
-        .unwrap();
+    let mut ids = f.identities(&options, &Ledger::default());
     let a = ids.assign("s").unwrap();
     let b = ids.assign("s").unwrap();
     let uuid = a.uuid.clone().unwrap();
@@ -161,10 +157,7 @@ fn new_uuid_with_a_uuid_column_is_refused() {
 #[test]
 fn a_bad_row_is_refused_before_any_drive() {
     let f = files(TEMPLATE, "applicationId\n1\nseven\n");
-    let options = IdentityOptions {
-        each: Some(f.csv.clone()),
-        new_uuid: false,
-    };
+    let options = f.each();
     let err = Identities::new(Some(&f.template), &options, &Ledger::default()).unwrap_err();
     assert!(err.to_string().contains("row 2"), "{err}");
 }
@@ -196,13 +189,8 @@ fn a_plain_template_needs_no_identities() {
 #[test]
 fn a_row_inserted_at_the_top_does_not_free_a_used_one() {
     let f = files(TEMPLATE, CSV);
-    let options = IdentityOptions {
-        each: Some(f.csv.clone()),
-        new_uuid: false,
-    };
-    let mut ids = Identities::new(Some(&f.template), &options, &Ledger::default())
-        .unwrap()
-        .unwrap();
+    let options = f.each();
+    let mut ids = f.identities(&options, &Ledger::default());
     let first = ids.assign("a").unwrap();
     let mut written = record(first.row, Outcome::Ok);
     written.uuid = first.uuid.clone();
@@ -214,13 +202,7 @@ fn a_row_inserted_at_the_top_does_not_free_a_used_one() {
         CSV.replacen('\n', "\ndddddddddddddddddddddddddddddddd,k0,delta\n", 1),
     )
     .unwrap();
-    let mut ids = Identities::new(
-        Some(&f.template),
-        &options,
-        &Ledger::from_records(vec![written]),
-    )
-    .unwrap()
-    .unwrap();
+    let mut ids = f.identities(&options, &Ledger::from_records(vec![written]));
     let rows: Vec<Option<String>> = (0..3).map(|_| ids.assign("b").unwrap().uuid).collect();
     assert!(!rows.contains(&Some(A.to_string())), "{rows:?}");
     assert_eq!(rows[0].as_deref(), Some("dddddddddddddddddddddddddddddddd"));
@@ -229,10 +211,7 @@ fn a_row_inserted_at_the_top_does_not_free_a_used_one() {
 #[test]
 fn a_claim_holds_its_row_until_a_release_or_a_record_that_failed_ends_it() {
     let f = files(TEMPLATE, CSV);
-    let options = IdentityOptions {
-        each: Some(f.csv.clone()),
-        new_uuid: false,
-    };
+    let options = f.each();
     let claim = |id: &str, row: usize, uuid: &str| Claim {
         claim: id.into(),
         at: "t".into(),
@@ -259,9 +238,7 @@ fn a_claim_holds_its_row_until_a_release_or_a_record_that_failed_ends_it() {
             reason: "refused".into(),
         }],
     };
-    let ids = Identities::new(Some(&f.template), &options, &ledger)
-        .unwrap()
-        .unwrap();
+    let ids = f.identities(&options, &ledger);
     // Row 1's claim never ended (a crash): it stays taken.
     assert_eq!(ids.rows_left(), Some(2));
     assert_eq!(ids.clone().assign("s").unwrap().row, Some(2));

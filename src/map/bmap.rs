@@ -29,8 +29,6 @@ use sha2::{Digest, Sha256};
 /// A larger bmap is not one: bmaptool writes about 60 bytes per range, so
 /// this holds a million ranges.
 pub(crate) const MAX_BMAP_BYTES: u64 = 64 << 20;
-/// Elements and text nodes roxmltree may build (a bound on memory).
-const MAX_XML_NODES: u32 = 8 << 20;
 /// The hash a bmap's checksums use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChecksumType {
@@ -180,140 +178,6 @@ impl Bmap {
         Bmap::parse_with(path, bytes, OwnChecksum::Check)
     }
 
-    /// [`Bmap::parse`], optionally without checking the file's own checksum:
-    /// the fuzz target cannot forge one, and would stop there.
-    pub(crate) fn parse_with(
-        path: &Path,
-        bytes: &[u8],
-        own_checksum: OwnChecksum,
-    ) -> Result<Bmap, BmapError> {
-        let bad = |detail: String| malformed(path, detail);
-        let text = std::str::from_utf8(bytes)
-            .map_err(|e| bad(format!("it is not UTF-8 text (byte {})", e.valid_up_to())))?;
-        let options = roxmltree::ParsingOptions {
-            allow_dtd: false,
-            nodes_limit: MAX_XML_NODES,
-            ..roxmltree::ParsingOptions::default()
-        };
-        let doc = roxmltree::Document::parse_with_options(text, options)
-            .map_err(|e| bad(format!("it is not well-formed XML: {e}")))?;
-        let root = doc.root_element();
-        if root.tag_name().name() != "bmap" {
-            return Err(bad(format!(
-                "its root element is <{}>, not <bmap>",
-                root.tag_name().name()
-            )));
-        }
-        let version = root
-            .attribute("version")
-            .ok_or_else(|| bad("<bmap> has no version attribute".into()))?
-            .trim()
-            .to_string();
-        let (major, minor) = parse_version(&version)
-            .ok_or_else(|| bad(format!("version {version:?} is not major.minor")))?;
-        if major > 2 || major == 0 {
-            return Err(bad(format!(
-                "format version {version} is not supported (1.0 to 2.x are)"
-            )));
-        }
-        let field = |name: &str| -> Result<u64, BmapError> {
-            let text = child_text(root, name).ok_or_else(|| bad(format!("<{name}> is missing")))?;
-            text.trim()
-                .parse::<u64>()
-                .map_err(|_| bad(format!("<{name}> is {:?}, not a number", text.trim())))
-        };
-        let image_size = field("ImageSize")?;
-        let block_size = field("BlockSize")?;
-        let blocks_count = field("BlocksCount")?;
-        let mapped_blocks = field("MappedBlocksCount")?;
-        if block_size == 0 {
-            return Err(bad("<BlockSize> is 0".into()));
-        }
-        if image_size.div_ceil(block_size) != blocks_count {
-            return Err(bad(format!(
-                "<BlocksCount> {blocks_count} does not fit <ImageSize> {image_size} in blocks of {block_size} bytes"
-            )));
-        }
-        // (checksum type, the element holding the file's checksum, the
-        // attribute holding a range's)
-        let scheme = if major >= 2 || minor >= 4 {
-            let name = child_text(root, "ChecksumType")
-                .ok_or_else(|| bad("<ChecksumType> is missing".into()))?;
-            let kind = match name.trim().to_ascii_lowercase().as_str() {
-                "sha256" => ChecksumType::Sha256,
-                "sha1" => ChecksumType::Sha1,
-                other => {
-                    return Err(bad(format!(
-                        "checksum type {other:?} is not supported (sha256 and sha1 are)"
-                    )));
-                }
-            };
-            Some((kind, "BmapFileChecksum", "chksum"))
-        } else if minor == 3 {
-            Some((ChecksumType::Sha1, "BmapFileSHA1", "sha1"))
-        } else {
-            None
-        };
-        if let Some((kind, element, _)) = scheme
-            && own_checksum == OwnChecksum::Check
-        {
-            check_file_checksum(path, bytes, root, kind, element)?;
-        }
-        let block_map = root
-            .children()
-            .find(|n| n.has_tag_name("BlockMap"))
-            .ok_or_else(|| bad("<BlockMap> is missing".into()))?;
-        let mut ranges: Vec<BmapRange> = Vec::new();
-        for node in block_map.children().filter(|n| n.has_tag_name("Range")) {
-            let text = node.text().unwrap_or("").trim();
-            let (first, last) = parse_range(text)
-                .ok_or_else(|| bad(format!("range {text:?} is not \"first-last\" or \"block\"")))?;
-            if first > last {
-                return Err(bad(format!("range {text:?} ends before it starts")));
-            }
-            if last >= blocks_count {
-                return Err(bad(format!(
-                    "range {text:?} lies beyond the image's {blocks_count} blocks"
-                )));
-            }
-            if let Some(previous) = ranges.last()
-                && first <= previous.last
-            {
-                return Err(bad(format!(
-                    "range {text:?} overlaps or precedes the range before it"
-                )));
-            }
-            let checksum = match scheme {
-                Some((kind, _, attribute)) => node
-                    .attribute(attribute)
-                    .map(|hex| {
-                        parse_hex(hex.trim(), kind.len()).ok_or_else(|| {
-                            bad(format!(
-                                "range {text:?} has checksum {hex:?}, not {} hexadecimal digits",
-                                2 * kind.len()
-                            ))
-                        })
-                    })
-                    .transpose()?,
-                None => None,
-            };
-            ranges.push(BmapRange {
-                first,
-                last,
-                checksum,
-            });
-        }
-        Ok(Bmap {
-            path: path.to_path_buf(),
-            version,
-            image_size,
-            block_size,
-            mapped_blocks,
-            checksum_type: scheme.map(|(kind, _, _)| kind),
-            ranges,
-        })
-    }
-
     /// The image bytes of `range`: its blocks, the last one cut at the
     /// image's end.
     pub fn bytes_of(&self, range: &BmapRange) -> Range<u64> {
@@ -345,54 +209,17 @@ fn malformed(path: &Path, detail: String) -> BmapError {
     }
 }
 
-/// The text of `parent`'s first child element called `name`.
-fn child_text<'a>(parent: roxmltree::Node<'a, '_>, name: &str) -> Option<&'a str> {
-    parent
-        .children()
-        .find(|n| n.has_tag_name(name))
-        .map(|n| n.text().unwrap_or(""))
-}
-
-fn parse_version(version: &str) -> Option<(u64, u64)> {
-    let (major, minor) = version.split_once('.')?;
-    Some((major.parse().ok()?, minor.parse().ok()?))
-}
-
-/// `"12-40"` or `"12 - 40"`, or one block `"12"`.
-fn parse_range(text: &str) -> Option<(u64, u64)> {
-    let number = |s: &str| -> Option<u64> {
-        let s = s.trim();
-        // `u64::from_str` takes a leading '+'; a range never has one.
-        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse().ok())
-            .flatten()
-    };
-    match text.split_once('-') {
-        Some((first, last)) => Some((number(first)?, number(last)?)),
-        None => {
-            let block = number(text)?;
-            Some((block, block))
-        }
-    }
-}
-
-fn parse_hex(hex: &str, len: usize) -> Option<Vec<u8>> {
-    if hex.len() != 2 * len || !hex.is_ascii() {
-        return None;
-    }
-    (0..len)
-        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
-        .collect()
-}
-
 #[path = "bmap_beside.rs"]
 mod beside;
 #[path = "bmap_check.rs"]
 mod check;
+#[path = "bmap_parse.rs"]
+mod parse;
 
 pub(crate) use beside::beside;
 pub(crate) use check::BmapChecker;
 use check::{RangeHasher, check_file_checksum};
+use parse::{child_text, parse_hex};
 
 #[cfg(test)]
 #[path = "bmap_tests.rs"]

@@ -2,10 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-/// Compression suffixes bmaptool strips when it looks for `os.img.bmap`
-/// beside `os.img.xz`.
-const COMPRESSED_SUFFIXES: [&str; 7] = ["xz", "gz", "zst", "bz2", "zip", "lzma", "lz4"];
-
 /// The bmap beside `image`, if there is one: `os.img.xz.bmap`, then
 /// `os.img.bmap` for `os.img.xz` (bmaptool's two names). Only for an image
 /// that is a regular file: a device or standard input has no neighbours.
@@ -15,7 +11,10 @@ pub(crate) fn beside(image: &Path) -> Option<PathBuf> {
     }
     let mut candidates = vec![with_suffix(image, ".bmap")];
     if let Some(extension) = image.extension().and_then(|e| e.to_str())
-        && COMPRESSED_SUFFIXES.contains(&extension.to_ascii_lowercase().as_str())
+        // The compressed forms Imprint reads (`source`'s one list of
+        // endings): bmaptool strips these to find `os.img.bmap`.
+        && crate::source::compressed_name_endings()
+            .any(|ending| ending.eq_ignore_ascii_case(extension))
     {
         candidates.push(with_suffix(&image.with_extension(""), ".bmap"));
     }

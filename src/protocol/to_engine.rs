@@ -4,6 +4,7 @@
 
 use super::wire::{EjectOutcome, WireEvent};
 use crate::engine::{Ejected, FailureKind, FlashEvent, TargetFailure};
+use crate::source::DownloadEvent;
 
 /// What a line of a flash run says, as plain data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,16 +91,19 @@ impl WireEvent {
             | WireEvent::Skipped { .. }
             | WireEvent::Removed { .. }
             | WireEvent::Flashing { .. } => return None,
-            WireEvent::Download { bytes, total } => FlashEvent::Download { bytes, total },
+            // A download's lines read back as the download's own events,
+            // translated where the run translates them (`FlashEvent::from`).
+            WireEvent::Download { bytes, total } => DownloadEvent::Progress { bytes, total }.into(),
             WireEvent::Retry {
                 attempt,
                 at,
                 reason,
-            } => FlashEvent::Retry {
+            } => DownloadEvent::Retry {
                 attempt,
                 at,
                 reason,
-            },
+            }
+            .into(),
         };
         Some(RunLine::Flash(event))
     }

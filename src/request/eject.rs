@@ -39,11 +39,30 @@ fn forward(events: Receiver<FlashEvent>, out: Sender<FlashEvent>, targets: Vec<P
             && let Some(path) = targets.get(*target).filter(|p| is_block_device(p))
         {
             let (target, path, out) = (*target, path.clone(), out.clone());
-            #[allow(clippy::disallowed_methods)] // hygiene branch: owner to name this thread
-            ejecting.push(std::thread::spawn(move || {
-                let result = eject(&path);
-                let _ = out.send(FlashEvent::Ejected { target, result });
-            }));
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let spawned = std::thread::Builder::new()
+                .name(format!("eject/{name}"))
+                .spawn({
+                    let (path, out) = (path.clone(), out.clone());
+                    move || {
+                        let result = eject(&path);
+                        let _ = out.send(FlashEvent::Ejected { target, result });
+                    }
+                });
+            match spawned {
+                Ok(handle) => ejecting.push(handle),
+                // Without a thread the drive is ejected here: slower, but
+                // it is still flushed and reported.
+                Err(_) => {
+                    let _ = out.send(FlashEvent::Ejected {
+                        target,
+                        result: eject(&path),
+                    });
+                }
+            }
         }
         if matches!(event, FlashEvent::Done { .. }) {
             // Every ejection is reported before the run's end.

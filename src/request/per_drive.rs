@@ -20,11 +20,11 @@ use crate::report::{Ledger, Report, ReportError};
 /// refused before anything is written.
 #[derive(Debug, thiserror::Error)]
 pub enum PerDriveError {
-    #[error("{0}")]
+    #[error(transparent)]
     Report(#[from] ReportError),
-    #[error("{0}")]
+    #[error(transparent)]
     Identity(#[from] IdentityError),
-    #[error("{0}")]
+    #[error(transparent)]
     Config(#[from] BootConfigError),
 }
 

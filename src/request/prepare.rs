@@ -55,17 +55,17 @@ pub struct Prepared {
 /// Why a request was refused before anything was written.
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
-    #[error("{0}")]
+    #[error(transparent)]
     Image(SourceError),
-    #[error("{0}")]
+    #[error(transparent)]
     Config(BootConfigError),
     #[error("the expected SHA-256 must be 64 hexadecimal digits, got {0:?}")]
     Sha256(String),
-    #[error("{0}")]
+    #[error(transparent)]
     Bmap(BmapError),
     /// The bmap describes an image of another size than the source's known
     /// one: found before any target is opened.
-    #[error("{0}")]
+    #[error(transparent)]
     BmapSize(BmapMismatch),
 }
 

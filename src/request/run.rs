@@ -63,18 +63,7 @@ pub fn spawn(job: FlashJob, mode: Mode, cancel: Arc<AtomicBool>) -> std::io::Res
     Ok(Run { events, handle })
 }
 
-/// A download's event as an event of the run.
+/// A download's event as an event of the run (`FlashEvent`'s `From`).
 pub fn download_event(event: DownloadEvent) -> FlashEvent {
-    match event {
-        DownloadEvent::Progress { bytes, total } => FlashEvent::Download { bytes, total },
-        DownloadEvent::Retry {
-            attempt,
-            at,
-            reason,
-        } => FlashEvent::Retry {
-            attempt,
-            at,
-            reason,
-        },
-    }
+    event.into()
 }

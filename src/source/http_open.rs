@@ -23,6 +23,7 @@ use super::http_range::RangeReader;
 use super::http_resume::ResumingBody;
 use super::input::StreamReader;
 use super::sniff::sniff;
+use super::zip_stream::StreamedEntry;
 use super::{
     ImageFormat, ImageSource, InputKind, READ_BUFFER_BYTES, Reading, SourceError, StreamState,
     archive, decoder, xz_index, zip_stream,
@@ -30,6 +31,17 @@ use super::{
 
 /// Bytes of the body looked at before decoding: enough to tell a web page.
 const HEAD_BYTES: u64 = 1024;
+
+/// The body as the decoder reads it: the head looked at, then the rest.
+type Body = io::Chain<io::Cursor<Vec<u8>>, StreamReader>;
+
+/// What decoding a body starts with: the decoder, and what the server or
+/// the archive said of the image.
+struct Decoded {
+    reader: Box<dyn Read + Send>,
+    size_hint: Option<u64>,
+    entry_name: Option<String>,
+}
 
 /// Opens the image at the URL `path`.
 pub(super) fn open(path: &Path) -> Result<ImageSource, SourceError> {
@@ -42,94 +54,10 @@ pub(super) fn open(path: &Path) -> Result<ImageSource, SourceError> {
     let resuming = ResumingBody::new(remote.clone(), body, 0, download.clone());
     let mut stream = StreamReader::spawn(path, move || Ok(resuming));
     let interrupt = stream.interrupt_handle();
-    let read_error = |offset, cause| SourceError::Read {
-        path: path.to_owned(),
-        offset,
-        cause,
-    };
-
-    let mut head = Vec::new();
-    stream
-        .by_ref()
-        .take(HEAD_BYTES)
-        .read_to_end(&mut head)
-        .map_err(|e| read_error(0, e))?;
-    if head.is_empty() {
-        return Err(SourceError::NotAnImage {
-            path: path.to_owned(),
-            why: "the server sent an empty file".into(),
-        });
-    }
+    let head = read_head(path, &mut stream)?;
     let format = sniff(&head);
-    if format == ImageFormat::Raw && looks_like_html(&head) {
-        return Err(SourceError::NotAnImage {
-            path: path.to_owned(),
-            why: "the server sent a web page (HTML), not a disk image; the link may lead to a \
-                  download page: copy the link of the image file itself"
-                .into(),
-        });
-    }
-    let head_len = head.len() as u64;
-    let body = io::Cursor::new(head).chain(stream);
-    // The tail only of this very file: a strong ETag and a length (`http`).
-    let tail = remote.len.filter(|_| remote.ranges_are_safe());
-
-    let mut size_hint = None;
-    let mut entry_name = None;
-    let decoded = match format {
-        ImageFormat::Raw => {
-            size_hint = remote.len;
-            decoder(
-                path,
-                format,
-                BufReader::with_capacity(READ_BUFFER_BYTES, body),
-            )?
-        }
-        ImageFormat::Xz => {
-            if let Some(len) = tail {
-                size_hint = xz_index::uncompressed_size(&mut RangeReader::new(&remote, len), len);
-            }
-            decoder(
-                path,
-                format,
-                BufReader::with_capacity(READ_BUFFER_BYTES, body),
-            )?
-        }
-        ImageFormat::Zip => match tail {
-            Some(len) => {
-                let entry = archive::find_image_entry(path, RangeReader::new(&remote, len))?;
-                size_hint = Some(entry.uncompressed_len_bytes);
-                entry_name = Some(entry.name.clone());
-                let mut body = body;
-                // The body is at byte `head_len`'s neighbourhood; the entry
-                // is further on: read up to it rather than request again.
-                let skip = entry.data_offset;
-                let skipped = io::copy(&mut body.by_ref().take(skip), &mut io::sink())
-                    .map_err(|e| read_error(head_len, e))?;
-                if skipped != skip {
-                    return Err(read_error(
-                        skipped,
-                        io::Error::new(io::ErrorKind::UnexpectedEof, "the archive ended early"),
-                    ));
-                }
-                archive::entry_reader(path, &entry, body)?
-            }
-            None => {
-                let (entry, reader) = zip_stream::first_image(path, body)?;
-                size_hint = entry.size_bytes;
-                entry_name = Some(entry.name);
-                reader
-            }
-        },
-        // gzip and bzip2 do not state the size; zstd states it per frame,
-        // and walking the frames would cost a request per block.
-        ImageFormat::Gzip | ImageFormat::Bzip2 | ImageFormat::Zstd => decoder(
-            path,
-            format,
-            BufReader::with_capacity(READ_BUFFER_BYTES, body),
-        )?,
-    };
-    if size_hint == Some(0) {
+    let decoded = decode(path, format, &remote, io::Cursor::new(head).chain(stream))?;
+    if decoded.size_hint == Some(0) {
         return Err(SourceError::NotAnImage {
             path: path.to_owned(),
             why: "it is empty".into(),
@@ -140,19 +68,129 @@ pub(super) fn open(path: &Path) -> Result<ImageSource, SourceError> {
         format,
         input_kind: InputKind::Url,
         file_size: remote.len,
-        size_hint,
+        size_hint: decoded.size_hint,
         // gzip's trailer could be read by a range request too; not yet.
         min_size: None,
-        entry_name,
+        entry_name: decoded.entry_name,
         download: Some(download),
         reading: Arc::new(Reading::Stream {
             state: Mutex::new(StreamState {
-                decoder: Some(decoded),
+                decoder: Some(decoded.reader),
                 head: Vec::new(),
             }),
             interrupt,
         }),
     })
+}
+
+/// The body's first bytes, refused when there are none or when they are a
+/// web page rather than an image.
+fn read_head(path: &Path, stream: &mut StreamReader) -> Result<Vec<u8>, SourceError> {
+    let mut head = Vec::new();
+    stream
+        .by_ref()
+        .take(HEAD_BYTES)
+        .read_to_end(&mut head)
+        .map_err(|cause| SourceError::Read {
+            path: path.to_owned(),
+            offset: 0,
+            cause,
+        })?;
+    if head.is_empty() {
+        return Err(SourceError::NotAnImage {
+            path: path.to_owned(),
+            why: "the server sent an empty file".into(),
+        });
+    }
+    if sniff(&head) == ImageFormat::Raw && looks_like_html(&head) {
+        return Err(SourceError::NotAnImage {
+            path: path.to_owned(),
+            why: "the server sent a web page (HTML), not a disk image; the link may lead to a \
+                  download page: copy the link of the image file itself"
+                .into(),
+        });
+    }
+    Ok(head)
+}
+
+/// The decoder of `body` in `format`, with the image's size where the
+/// server or the file's tail tells it.
+fn decode(
+    path: &Path,
+    format: ImageFormat,
+    remote: &Remote,
+    body: Body,
+) -> Result<Decoded, SourceError> {
+    // The tail only of this very file: a strong ETag and a length (`http`).
+    let tail = remote.len.filter(|_| remote.ranges_are_safe());
+    let mut size_hint = None;
+    let mut entry_name = None;
+    let buffered = |body| BufReader::with_capacity(READ_BUFFER_BYTES, body);
+    let reader = match format {
+        ImageFormat::Raw => {
+            size_hint = remote.len;
+            decoder(path, format, buffered(body))?
+        }
+        ImageFormat::Xz => {
+            if let Some(len) = tail {
+                size_hint = xz_index::uncompressed_size(&mut RangeReader::new(remote, len), len);
+            }
+            decoder(path, format, buffered(body))?
+        }
+        ImageFormat::Zip => {
+            let (entry, reader) = match tail {
+                Some(len) => zip_by_ranges(path, remote, len, body)?,
+                None => zip_stream::first_image(path, body)?,
+            };
+            size_hint = entry.size_bytes;
+            entry_name = Some(entry.name);
+            reader
+        }
+        // gzip and bzip2 do not state the size; zstd states it per frame,
+        // and walking the frames would cost a request per block.
+        ImageFormat::Gzip | ImageFormat::Bzip2 | ImageFormat::Zstd => {
+            decoder(path, format, buffered(body))?
+        }
+    };
+    Ok(Decoded {
+        reader,
+        size_hint,
+        entry_name,
+    })
+}
+
+/// A zip whose central directory is read with range requests (`len`
+/// bytes, ranges safe): the image entry it names, read from the body.
+fn zip_by_ranges(
+    path: &Path,
+    remote: &Remote,
+    len: u64,
+    mut body: Body,
+) -> Result<(StreamedEntry, Box<dyn Read + Send>), SourceError> {
+    let head_len = body.get_ref().0.get_ref().len() as u64;
+    let read_error = |offset, cause| SourceError::Read {
+        path: path.to_owned(),
+        offset,
+        cause,
+    };
+    let entry = archive::find_image_entry(path, RangeReader::new(remote, len))?;
+    // The body is at byte `head_len`'s neighbourhood; the entry
+    // is further on: read up to it rather than request again.
+    let skip = entry.data_offset;
+    let skipped = io::copy(&mut body.by_ref().take(skip), &mut io::sink())
+        .map_err(|e| read_error(head_len, e))?;
+    if skipped != skip {
+        return Err(read_error(
+            skipped,
+            io::Error::new(io::ErrorKind::UnexpectedEof, "the archive ended early"),
+        ));
+    }
+    let reader = archive::entry_reader(path, &entry, body)?;
+    let streamed = StreamedEntry {
+        name: entry.name.clone(),
+        size_bytes: Some(entry.uncompressed_len_bytes),
+    };
+    Ok((streamed, reader))
 }
 
 /// A file at a URL as it downloads, undecoded: what the app streams into

@@ -52,7 +52,7 @@ pub use http_open::{RawDownload, download};
 pub use http_resume::{DOWNLOAD_FAILED_AT, is_download_failure};
 use input::{Input, PositionalReader};
 pub use input::{InputKind, STDIN_NAME};
-pub use name_endings::image_name_endings;
+pub use name_endings::{compressed_name_endings, image_name_endings};
 use sniff::{SNIFF_LEN_BYTES, sniff};
 
 /// Capacity of the buffered file reader under every decoder. Decoders ask for
@@ -122,94 +122,13 @@ impl ImageSource {
         if is_url(path) {
             return http_open::open(path);
         }
-        let read_error = |source| SourceError::Read {
-            path: path.to_owned(),
-            offset: 0,
-            cause: source,
-        };
         let input = Input::open(path)?;
         let input_kind = input.kind();
         let source = match input {
             Input::Seekable { file, len, .. } => {
-                let mut reader = PositionalReader::new(file.clone(), len);
-                let head = read_head(&mut reader).map_err(read_error)?;
-                let format = sniff(&head);
-                let mut size_hint = None;
-                let mut min_size = None;
-                let mut entry_name = None;
-                let mut zip_entry = None;
-                match format {
-                    ImageFormat::Raw => size_hint = Some(len),
-                    ImageFormat::Xz => size_hint = xz_index::uncompressed_size(&mut reader, len),
-                    ImageFormat::Zstd => {
-                        size_hint = zstd_frames::content_size(&mut reader, len);
-                    }
-                    // gzip's ISIZE is modulo 4 GiB and per member: a lower
-                    // bound at best. bzip2 records nothing.
-                    ImageFormat::Gzip => min_size = gzip_size::lower_bound(&mut reader, len),
-                    ImageFormat::Bzip2 => {}
-                    ImageFormat::Zip => {
-                        let entry = archive::find_image_entry(path, reader)?;
-                        size_hint = Some(entry.uncompressed_len_bytes);
-                        entry_name = Some(entry.name.clone());
-                        zip_entry = Some(entry);
-                    }
-                }
-                ImageSource {
-                    path: path.to_owned(),
-                    format,
-                    input_kind,
-                    file_size: Some(len),
-                    size_hint,
-                    min_size,
-                    entry_name,
-                    download: None,
-                    reading: Arc::new(Reading::Seekable {
-                        stamp: FileStamp::of(&file),
-                        file,
-                        len,
-                        zip_entry,
-                    }),
-                }
+                ImageSource::open_seekable(path, input_kind, file, len)?
             }
-            Input::Stream(mut stream) => {
-                let interrupt = stream.interrupt_handle();
-                let head = read_head(&mut stream).map_err(read_error)?;
-                if head.is_empty() {
-                    return Err(SourceError::NotAnImage {
-                        path: path.to_owned(),
-                        why: "it is empty".to_string(),
-                    });
-                }
-                let format = sniff(&head);
-                if format == ImageFormat::Zip {
-                    return Err(SourceError::ZipFromStream {
-                        path: path.to_owned(),
-                    });
-                }
-                let input = BufReader::with_capacity(
-                    READ_BUFFER_BYTES,
-                    io::Cursor::new(head.clone()).chain(stream),
-                );
-                let decoder = decoder(path, format, input)?;
-                ImageSource {
-                    path: path.to_owned(),
-                    format,
-                    input_kind,
-                    file_size: None,
-                    size_hint: None,
-                    min_size: None,
-                    entry_name: None,
-                    download: None,
-                    reading: Arc::new(Reading::Stream {
-                        state: Mutex::new(StreamState {
-                            decoder: Some(decoder),
-                            head: Vec::new(),
-                        }),
-                        interrupt,
-                    }),
-                }
-            }
+            Input::Stream(stream) => ImageSource::open_stream(path, input_kind, stream)?,
         };
         if source.size_hint == Some(0) || (source.file_size == Some(0)) {
             return Err(SourceError::NotAnImage {
@@ -218,6 +137,101 @@ impl ImageSource {
             });
         }
         Ok(source)
+    }
+
+    /// A file or block device of `len` bytes: its format, and its size as
+    /// far as the format records it (read at positions, nothing decoded).
+    fn open_seekable(
+        path: &Path,
+        input_kind: InputKind,
+        file: Arc<File>,
+        len: u64,
+    ) -> Result<Self, SourceError> {
+        let mut reader = PositionalReader::new(file.clone(), len);
+        let head = read_head(&mut reader).map_err(|e| head_error(path, e))?;
+        let format = sniff(&head);
+        let mut size_hint = None;
+        let mut min_size = None;
+        let mut entry_name = None;
+        let mut zip_entry = None;
+        match format {
+            ImageFormat::Raw => size_hint = Some(len),
+            ImageFormat::Xz => size_hint = xz_index::uncompressed_size(&mut reader, len),
+            ImageFormat::Zstd => {
+                size_hint = zstd_frames::content_size(&mut reader, len);
+            }
+            // gzip's ISIZE is modulo 4 GiB and per member: a lower
+            // bound at best. bzip2 records nothing.
+            ImageFormat::Gzip => min_size = gzip_size::lower_bound(&mut reader, len),
+            ImageFormat::Bzip2 => {}
+            ImageFormat::Zip => {
+                let entry = archive::find_image_entry(path, reader)?;
+                size_hint = Some(entry.uncompressed_len_bytes);
+                entry_name = Some(entry.name.clone());
+                zip_entry = Some(entry);
+            }
+        }
+        Ok(ImageSource {
+            path: path.to_owned(),
+            format,
+            input_kind,
+            file_size: Some(len),
+            size_hint,
+            min_size,
+            entry_name,
+            download: None,
+            reading: Arc::new(Reading::Seekable {
+                stamp: FileStamp::of(&file),
+                file,
+                len,
+                zip_entry,
+            }),
+        })
+    }
+
+    /// A pipe, FIFO or standard input: its format from the first bytes
+    /// (kept and replayed to the decoder), its size unknown.
+    fn open_stream(
+        path: &Path,
+        input_kind: InputKind,
+        mut stream: input::StreamReader,
+    ) -> Result<Self, SourceError> {
+        let interrupt = stream.interrupt_handle();
+        let head = read_head(&mut stream).map_err(|e| head_error(path, e))?;
+        if head.is_empty() {
+            return Err(SourceError::NotAnImage {
+                path: path.to_owned(),
+                why: "it is empty".to_string(),
+            });
+        }
+        let format = sniff(&head);
+        if format == ImageFormat::Zip {
+            return Err(SourceError::ZipFromStream {
+                path: path.to_owned(),
+            });
+        }
+        let input = BufReader::with_capacity(
+            READ_BUFFER_BYTES,
+            io::Cursor::new(head.clone()).chain(stream),
+        );
+        let decoder = decoder(path, format, input)?;
+        Ok(ImageSource {
+            path: path.to_owned(),
+            format,
+            input_kind,
+            file_size: None,
+            size_hint: None,
+            min_size: None,
+            entry_name: None,
+            download: None,
+            reading: Arc::new(Reading::Stream {
+                state: Mutex::new(StreamState {
+                    decoder: Some(decoder),
+                    head: Vec::new(),
+                }),
+                interrupt,
+            }),
+        })
     }
 
     /// The image as the user named it (`-` for standard input).
@@ -294,6 +308,15 @@ impl ImageSource {
 }
 
 /// The first bytes of `file` (fewer if the file is shorter), for sniffing.
+/// Reading the first bytes failed.
+fn head_error(path: &Path, cause: io::Error) -> SourceError {
+    SourceError::Read {
+        path: path.to_owned(),
+        offset: 0,
+        cause,
+    }
+}
+
 fn read_head(file: &mut impl Read) -> io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(SNIFF_LEN_BYTES);
     file.by_ref()

@@ -9,14 +9,20 @@ use super::archive::DISK_IMAGE_EXTENSIONS;
 /// Every ending (without the dot) an image file usually has: the disk
 /// images first, then each format's compressed endings.
 pub fn image_name_endings() -> Vec<&'static str> {
-    let compressed = ImageFormat::ALL
-        .iter()
-        .flat_map(|format| format.file_extensions());
     DISK_IMAGE_EXTENSIONS
         .iter()
-        .chain(compressed)
         .copied()
+        .chain(compressed_name_endings())
         .collect()
+}
+
+/// The endings (without the dot) of the compressed forms Imprint reads:
+/// what bmaptool strips from `os.img.xz` to find `os.img.bmap`.
+pub fn compressed_name_endings() -> impl Iterator<Item = &'static str> {
+    ImageFormat::ALL
+        .iter()
+        .flat_map(|format| format.file_extensions())
+        .copied()
 }
 
 #[cfg(test)]

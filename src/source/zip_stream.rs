@@ -26,6 +26,18 @@ pub(super) struct StreamedEntry {
     pub size_bytes: Option<u64>,
 }
 
+/// One entry's local header, its name and extra field read.
+struct LocalHeader {
+    flags: u16,
+    method: u16,
+    crc32: u32,
+    compressed: u64,
+    uncompressed: u64,
+    name: String,
+    /// The header's bytes, name and extra field included.
+    len_bytes: u64,
+}
+
 /// Reads `archive` up to its first disk image; returns it and the reader of
 /// its decompressed bytes (size and CRC-32 checked at the end).
 pub(super) fn first_image<R: Read + Send + 'static>(
@@ -39,72 +51,23 @@ pub(super) fn first_image<R: Read + Send + 'static>(
             offset,
             cause,
         };
-        let mut fixed = [0u8; LOCAL_HEADER_LEN_BYTES];
-        match archive.read_exact(&mut fixed) {
-            Ok(()) => {}
-            // The central directory (or the end) comes after the last entry.
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                return Err(SourceError::NoImageInArchive {
-                    path: path.to_owned(),
-                });
-            }
-            Err(e) => return Err(read_error(e)),
-        }
-        let u16_at = |i: usize| u16::from_le_bytes([fixed[i], fixed[i + 1]]);
-        let u32_at = |i: usize| u32::from_le_bytes(fixed[i..i + 4].try_into().expect("4 bytes"));
-        if u32_at(0) != LOCAL_HEADER_MAGIC {
-            return Err(SourceError::NoImageInArchive {
-                path: path.to_owned(),
-            });
-        }
-        let flags = u16_at(6);
-        let method = u16_at(8);
-        let crc32 = u32_at(14);
-        let mut compressed = u64::from(u32_at(18));
-        let mut uncompressed = u64::from(u32_at(22));
-        let mut name = vec![0u8; usize::from(u16_at(26))];
-        let mut extra = vec![0u8; usize::from(u16_at(28))];
-        archive.read_exact(&mut name).map_err(read_error)?;
-        archive.read_exact(&mut extra).map_err(read_error)?;
-        let name = String::from_utf8_lossy(&name).into_owned();
-        if let Some((u, c)) = zip64_sizes(&extra, uncompressed, compressed) {
-            (uncompressed, compressed) = (u, c);
-        }
-        if flags & FLAG_DATA_DESCRIPTOR != 0 {
+        let header = local_header(path, &mut archive, offset)?;
+        if header.flags & FLAG_DATA_DESCRIPTOR != 0 {
             return Err(SourceError::NotAnImage {
                 path: path.to_owned(),
                 why: format!(
-                    "the zip entry {name} gives its size after its data, and the server does \
+                    "the zip entry {} gives its size after its data, and the server does \
                      not serve parts of the file, so the archive cannot be read as it \
-                     downloads; download it first"
+                     downloads; download it first",
+                    header.name
                 ),
             });
         }
-        offset += (LOCAL_HEADER_LEN_BYTES + name.len() + extra.len()) as u64;
-        if is_disk_image_name(&name) {
-            if flags & FLAG_ENCRYPTED != 0 {
-                return Err(SourceError::EncryptedZipEntry {
-                    path: path.to_owned(),
-                    name,
-                });
-            }
-            let entry = ZipEntry::from_local_header(
-                path,
-                name.clone(),
-                method,
-                compressed,
-                uncompressed,
-                crc32,
-            )?;
-            let reader = archive::entry_reader(path, &entry, archive)?;
-            return Ok((
-                StreamedEntry {
-                    name,
-                    size_bytes: Some(uncompressed),
-                },
-                reader,
-            ));
+        offset += header.len_bytes;
+        if is_disk_image_name(&header.name) {
+            return image_entry(path, header, archive);
         }
+        let compressed = header.compressed;
         let skipped = io::copy(&mut archive.by_ref().take(compressed), &mut io::sink())
             .map_err(read_error)?;
         if skipped != compressed {
@@ -115,6 +78,87 @@ pub(super) fn first_image<R: Read + Send + 'static>(
         }
         offset += compressed;
     }
+}
+
+/// The local header at `offset`; the end of the entries (the central
+/// directory, or the file's end) means the archive holds no image.
+fn local_header(
+    path: &Path,
+    archive: &mut impl Read,
+    offset: u64,
+) -> Result<LocalHeader, SourceError> {
+    let read_error = |cause| SourceError::Read {
+        path: path.to_owned(),
+        offset,
+        cause,
+    };
+    let mut fixed = [0u8; LOCAL_HEADER_LEN_BYTES];
+    match archive.read_exact(&mut fixed) {
+        Ok(()) => {}
+        // The central directory (or the end) comes after the last entry.
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+            return Err(SourceError::NoImageInArchive {
+                path: path.to_owned(),
+            });
+        }
+        Err(e) => return Err(read_error(e)),
+    }
+    let u16_at = |i: usize| u16::from_le_bytes([fixed[i], fixed[i + 1]]);
+    let u32_at = |i: usize| u32::from_le_bytes(fixed[i..i + 4].try_into().expect("4 bytes"));
+    if u32_at(0) != LOCAL_HEADER_MAGIC {
+        return Err(SourceError::NoImageInArchive {
+            path: path.to_owned(),
+        });
+    }
+    let mut compressed = u64::from(u32_at(18));
+    let mut uncompressed = u64::from(u32_at(22));
+    let mut name = vec![0u8; usize::from(u16_at(26))];
+    let mut extra = vec![0u8; usize::from(u16_at(28))];
+    archive.read_exact(&mut name).map_err(read_error)?;
+    archive.read_exact(&mut extra).map_err(read_error)?;
+    if let Some((u, c)) = zip64_sizes(&extra, uncompressed, compressed) {
+        (uncompressed, compressed) = (u, c);
+    }
+    Ok(LocalHeader {
+        flags: u16_at(6),
+        method: u16_at(8),
+        crc32: u32_at(14),
+        compressed,
+        uncompressed,
+        len_bytes: (LOCAL_HEADER_LEN_BYTES + name.len() + extra.len()) as u64,
+        name: String::from_utf8_lossy(&name).into_owned(),
+    })
+}
+
+/// The disk image's entry, its data next in `archive`: refused when
+/// encrypted, else its reader.
+fn image_entry<R: Read + Send + 'static>(
+    path: &Path,
+    header: LocalHeader,
+    archive: R,
+) -> Result<(StreamedEntry, Box<dyn Read + Send>), SourceError> {
+    if header.flags & FLAG_ENCRYPTED != 0 {
+        return Err(SourceError::EncryptedZipEntry {
+            path: path.to_owned(),
+            name: header.name,
+        });
+    }
+    let entry = ZipEntry::from_local_header(
+        path,
+        header.name.clone(),
+        header.method,
+        header.compressed,
+        header.uncompressed,
+        header.crc32,
+    )?;
+    let reader = archive::entry_reader(path, &entry, archive)?;
+    Ok((
+        StreamedEntry {
+            name: header.name,
+            size_bytes: Some(header.uncompressed),
+        },
+        reader,
+    ))
 }
 
 /// The zip64 sizes in a local header's extra field, when the header's own

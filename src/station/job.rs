@@ -9,11 +9,14 @@ use crossbeam_channel::Sender;
 
 use super::{SeenDrive, StationEvent};
 use crate::bootcfg::{self, Configured, WifiProfile};
-use crate::engine::{FailureKind, FlashEvent, OneTarget, SharedImage, TargetFailure};
+use crate::engine::{
+    FailureKind, FlashEvent, OneTarget, SharedImage, TargetFailure, TargetOutcome,
+};
 use crate::identity::DriveIdentity;
 use crate::report::DriveRecord;
 use crate::request::{complete, failed, new_record};
 use crate::source::ImageSource;
+use crate::target::TargetInfo;
 
 /// What every drive of a station shares.
 pub(crate) struct Shared {
@@ -63,35 +66,70 @@ pub(super) fn flash_drive(
         identity,
         started,
     );
-    let fail = failed;
-    let configured = match configure(shared, identity) {
-        Ok(configured) => configured,
-        Err(e) => {
-            let failure = TargetFailure {
-                kind: FailureKind::Source,
-                offset: None,
-                message: format!(
-                    "configuring the image for {} failed: {e}",
-                    seen.path().display()
-                ),
-            };
-            return fail(record, failure);
-        }
+    let (configured, info) = match prepare_drive(shared, seen, identity) {
+        Ok(prepared) => prepared,
+        Err(failure) => return failed(record, failure),
     };
     record.config_sha256 = configured.as_ref().map(|c| c.config_sha256.clone());
-    let info = match shared.image.check(seen.path()) {
-        Ok(info) => info,
-        Err(refusal) => {
-            let failure = TargetFailure {
-                kind: FailureKind::Write,
-                offset: None,
-                message: format!("{} was refused: {}", seen.path().display(), refusal.reason),
-            };
-            return fail(record, failure);
-        }
+    let target = OneTarget {
+        index: 0,
+        info,
+        patch: configured.as_ref().map(|c| &c.patch),
+        verify: shared.verify,
+        expected_sha256: shared.expected_sha256.clone(),
     };
+    let outcome = run_drive(shared, seen, target, &mut record, events, cancel);
+    if outcome.result.is_ok() {
+        // Every byte was read for this drive: the decode is done.
+        record.image_sha256 = shared.image.result().1;
+    }
+    complete(
+        record,
+        &outcome,
+        clock.elapsed().as_secs_f64(),
+        SystemTime::now(),
+    )
+}
+
+/// The drive's configuration, and the drive checked again just before it
+/// is written; a failure is the drive's record.
+fn prepare_drive(
+    shared: &Shared,
+    seen: &SeenDrive,
+    identity: Option<&DriveIdentity>,
+) -> Result<(Option<Configured>, TargetInfo), TargetFailure> {
+    let configured = configure(shared, identity).map_err(|e| TargetFailure {
+        kind: FailureKind::Source,
+        offset: None,
+        message: format!(
+            "configuring the image for {} failed: {e}",
+            seen.path().display()
+        ),
+    })?;
+    let info = shared
+        .image
+        .check(seen.path())
+        .map_err(|refusal| TargetFailure {
+            kind: FailureKind::Write,
+            offset: None,
+            message: format!("{} was refused: {}", seen.path().display(), refusal.reason),
+        })?;
+    Ok((configured, info))
+}
+
+/// Writes `target` from the shared decode (and ejects it when it is ok and
+/// the station ejects); the drive's events go to `events` tagged with it
+/// as they come, and its SHA-256 into `record`.
+fn run_drive(
+    shared: &Shared,
+    seen: &SeenDrive,
+    target: OneTarget<'_>,
+    record: &mut DriveRecord,
+    events: &Sender<StationEvent>,
+    cancel: &AtomicBool,
+) -> TargetOutcome {
     let (tx, rx) = crossbeam_channel::unbounded();
-    let outcome = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         // Passes the drive's events on as they come, tagged with it.
         s.spawn(|| {
             for event in rx {
@@ -105,13 +143,6 @@ pub(super) fn flash_drive(
                 });
             }
         });
-        let target = OneTarget {
-            index: 0,
-            info,
-            patch: configured.as_ref().map(|c| &c.patch),
-            verify: shared.verify,
-            expected_sha256: shared.expected_sha256.clone(),
-        };
         let outcome = shared.image.flash_one(target, &tx, cancel);
         if outcome.result.is_ok() && shared.eject {
             let _ = tx.send(FlashEvent::Ejected {
@@ -121,15 +152,5 @@ pub(super) fn flash_drive(
         }
         drop(tx);
         outcome
-    });
-    if outcome.result.is_ok() {
-        // Every byte was read for this drive: the decode is done.
-        record.image_sha256 = shared.image.result().1;
-    }
-    complete(
-        record,
-        &outcome,
-        clock.elapsed().as_secs_f64(),
-        SystemTime::now(),
-    )
+    })
 }

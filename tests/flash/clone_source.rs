@@ -5,13 +5,11 @@
 
 use std::fs::{self, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::PathBuf;
 
-use super::holds_image::{attach_partitioned, in_private_mounts, partition, wait_for_node};
+use super::holds_image::{in_private_mounts, partitioned_drive};
 use crate::require_root;
 use crate::support::flashing::{PatternedDrive, assert_exit, describe, flash, stderr};
 use crate::support::loopdev::LoopLock;
-use crate::support::pseudo_random_bytes;
 
 #[test]
 fn a_source_drive_held_exclusively_by_another_program_is_refused_exit_2() {
@@ -64,12 +62,14 @@ fn a_source_drive_mounted_read_write_is_refused_and_read_only_is_copied() {
     require_root!();
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
-    let backing = dir.path().join("source.bin");
-    fs::write(&backing, pseudo_random_bytes(12 << 20, 0xC3)).unwrap();
-    partition(&backing, "label: dos\nstart=2048, size=16384, type=83\n");
-    let source = attach_partitioned(&backing);
-    let p1 = PathBuf::from(format!("{}p1", source.device.display()));
-    wait_for_node(&p1);
+    let (source, nodes) = partitioned_drive(
+        dir.path(),
+        "source.bin",
+        (12 << 20, 0xC3),
+        "label: dos\nstart=2048, size=16384, type=83\n",
+        1,
+    );
+    let p1 = &nodes[0];
     let target = PatternedDrive::create(dir.path(), "target.bin", 16 << 20, 0xC4);
     let mount_point = dir.path().join("mnt");
     fs::create_dir(&mount_point).unwrap();
@@ -98,7 +98,7 @@ fn a_source_drive_mounted_read_write_is_refused_and_read_only_is_copied() {
     let output = in_private_mounts(&read_only, &env);
     assert_exit(&output, 0);
     let now = target.loop_device.contents();
-    let source_bytes = fs::read(&backing).unwrap();
+    let source_bytes = fs::read(&source.backing).unwrap();
     assert!(
         now[..source_bytes.len()] == source_bytes[..],
         "the read-only clone differs from its source"

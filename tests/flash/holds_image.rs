@@ -121,13 +121,14 @@ fn an_image_on_a_mounted_partition_of_the_drive_is_refused_exit_2() {
     require_root!();
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
-    let backing = dir.path().join("drive.bin");
-    fs::write(&backing, pseudo_random_bytes(16 << 20, 0xA11)).unwrap();
-    partition(&backing, "label: dos\nstart=2048, size=28672, type=83\n");
-    let drive = attach_partitioned(&backing);
-    let partition = PathBuf::from(format!("{}p1", drive.device.display()));
-    wait_for_node(&partition);
-    image_on_mounted_filesystem_of(dir.path(), &partition, &drive.device, "mkfs.ext4 -q -F");
+    let (drive, nodes) = partitioned_drive(
+        dir.path(),
+        "drive.bin",
+        (16 << 20, 0xA11),
+        "label: dos\nstart=2048, size=28672, type=83\n",
+        1,
+    );
+    image_on_mounted_filesystem_of(dir.path(), &nodes[0], &drive.device, "mkfs.ext4 -q -F");
 }
 
 /// btrfs gives its files an anonymous device number, not the drive's: the
@@ -297,6 +298,28 @@ pub(super) fn attach_partitioned(backing: &Path) -> LoopDevice {
         String::from_utf8_lossy(&partx.stderr)
     );
     drive
+}
+
+/// A drive `name` in `dir` of `len` pseudo-random bytes (`seed`), its
+/// partition table `table` (sfdisk's input), attached with the nodes of its
+/// first `parts` partitions (`…p1`, `…p2`…) present; the device and those
+/// nodes.
+pub(super) fn partitioned_drive(
+    dir: &Path,
+    name: &str,
+    (len, seed): (usize, u64),
+    table: &str,
+    parts: u32,
+) -> (LoopDevice, Vec<PathBuf>) {
+    let backing = dir.join(name);
+    fs::write(&backing, pseudo_random_bytes(len, seed)).unwrap();
+    partition(&backing, table);
+    let drive = attach_partitioned(&backing);
+    let nodes: Vec<PathBuf> = (1..=parts)
+        .map(|n| PathBuf::from(format!("{}p{n}", drive.device.display())))
+        .collect();
+    nodes.iter().for_each(|node| wait_for_node(node));
+    (drive, nodes)
 }
 
 /// devtmpfs makes partition nodes right after they are added, but not in

@@ -4,23 +4,35 @@
 //! exit 2 with every byte unchanged.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::holds_image::{
-    assert_refused, attach_partitioned, in_private_mounts, partition, wait_for_node, write_image,
-};
+use super::holds_image::{assert_refused, in_private_mounts, partitioned_drive, write_image};
 use crate::require_root;
 use crate::support::flashing::{PatternedDrive, assert_exit, describe, flash, stderr};
 use crate::support::loopdev::{LoopDevice, LoopLock};
-use crate::support::pseudo_random_bytes;
+
+/// A patterned drive (`seed`) and a second loop device over its file: one
+/// storage under two names.
+fn one_file_two_names(dir: &Path, seed: u64) -> (PatternedDrive, LoopDevice) {
+    let drive = PatternedDrive::create(dir, "shared.bin", 8 << 20, seed);
+    let second_name = LoopDevice::attach(&drive.loop_device.backing, false);
+    (drive, second_name)
+}
+
+/// An image of `len` bytes and an empty folder to mount a partition on.
+fn image_and_mount_point(dir: &Path, len: usize) -> (PathBuf, PathBuf) {
+    let (image, _) = write_image(dir, len);
+    let mount_point = dir.join("mnt");
+    fs::create_dir(&mount_point).unwrap();
+    (image, mount_point)
+}
 
 #[test]
 fn two_loop_devices_over_one_file_as_image_and_target_are_refused_exit_2() {
     require_root!();
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
-    let drive = PatternedDrive::create(dir.path(), "shared.bin", 8 << 20, 0x5A);
-    let second_name = LoopDevice::attach(&drive.loop_device.backing, false);
+    let (drive, second_name) = one_file_two_names(dir.path(), 0x5A);
 
     // Cloning the drive onto itself under its other name.
     let output = flash(drive.device(), &[&second_name.device], &[]);
@@ -34,8 +46,7 @@ fn two_loop_devices_over_one_file_as_two_targets_are_refused_exit_2() {
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
     let (image, _) = write_image(dir.path(), 1 << 20);
-    let drive = PatternedDrive::create(dir.path(), "shared.bin", 8 << 20, 0x5B);
-    let second_name = LoopDevice::attach(&drive.loop_device.backing, false);
+    let (drive, second_name) = one_file_two_names(dir.path(), 0x5B);
 
     let output = flash(&image, &[drive.device(), &second_name.device], &[]);
     assert_refused(&output, &second_name.device, "same storage as target");
@@ -61,20 +72,15 @@ fn a_partition_next_to_the_one_holding_the_image_is_written() {
     require_root!();
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
-    let backing = dir.path().join("drive.bin");
-    fs::write(&backing, pseudo_random_bytes(24 << 20, 0xD15D)).unwrap();
-    partition(
-        &backing,
+    let (_drive, nodes) = partitioned_drive(
+        dir.path(),
+        "drive.bin",
+        (24 << 20, 0xD15D),
         "label: dos\nstart=2048, size=16384, type=83\nstart=18432, size=16384, type=83\n",
+        2,
     );
-    let drive = attach_partitioned(&backing);
-    let part = |n: u32| PathBuf::from(format!("{}p{n}", drive.device.display()));
-    let (p1, p2) = (part(1), part(2));
-    wait_for_node(&p1);
-    wait_for_node(&p2);
-    let (image, _) = write_image(dir.path(), 3 << 20);
-    let mount_point = dir.path().join("mnt");
-    fs::create_dir(&mount_point).unwrap();
+    let (p1, p2) = (&nodes[0], &nodes[1]);
+    let (image, mount_point) = image_and_mount_point(dir.path(), 3 << 20);
     let script = r#"
         mkfs.ext4 -q -F "$P1" >/dev/null 2>&1 || exit 99
         mount "$P1" "$MNT" || exit 99
@@ -88,8 +94,8 @@ fn a_partition_next_to_the_one_holding_the_image_is_written() {
     let output = in_private_mounts(
         script,
         &[
-            ("P1", &p1),
-            ("P2", &p2),
+            ("P1", p1),
+            ("P2", p2),
             ("MNT", &mount_point),
             ("IMAGE", &image),
         ],
@@ -114,15 +120,15 @@ fn the_whole_drive_of_the_partition_holding_the_image_is_still_refused() {
     require_root!();
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
-    let backing = dir.path().join("drive.bin");
-    fs::write(&backing, pseudo_random_bytes(24 << 20, 0xD15E)).unwrap();
-    partition(&backing, "label: dos\nstart=2048, size=16384, type=83\n");
-    let drive = attach_partitioned(&backing);
-    let p1 = PathBuf::from(format!("{}p1", drive.device.display()));
-    wait_for_node(&p1);
-    let (image, _) = write_image(dir.path(), 1 << 20);
-    let mount_point = dir.path().join("mnt");
-    fs::create_dir(&mount_point).unwrap();
+    let (drive, nodes) = partitioned_drive(
+        dir.path(),
+        "drive.bin",
+        (24 << 20, 0xD15E),
+        "label: dos\nstart=2048, size=16384, type=83\n",
+        1,
+    );
+    let p1 = &nodes[0];
+    let (image, mount_point) = image_and_mount_point(dir.path(), 1 << 20);
     let script = r#"
         mkfs.ext4 -q -F "$P1" >/dev/null 2>&1 || exit 99
         mount "$P1" "$MNT" || exit 99
@@ -132,7 +138,7 @@ fn the_whole_drive_of_the_partition_holding_the_image_is_still_refused() {
     let output = in_private_mounts(
         script,
         &[
-            ("P1", &p1),
+            ("P1", p1),
             ("DRIVE", &drive.device),
             ("MNT", &mount_point),
             ("IMAGE", &image),
