@@ -73,7 +73,7 @@ pub fn run(image: Option<PathBuf>) -> Exit {
             .with_title("Imprint")
             .with_app_id(APP_ID)
             .with_inner_size([960.0, 680.0])
-            .with_min_inner_size([800.0, 600.0])
+            .with_min_inner_size([640.0, 400.0])
             .with_drag_and_drop(true)
             .with_icon(theme::window_icon()),
         ..Default::default()

@@ -134,9 +134,11 @@ pub(super) fn drop_image(h: &mut App, path: &Path) {
 }
 
 /// Clicks the node labelled `label` and lets the app act on it: one frame
-/// delivers the click, the next shows its effect.
+/// delivers the click, the next shows its effect. Through AccessKit, as a
+/// screen reader clicks: the control may lie below the fold of the
+/// scrolling steps (the pointer's own clicks are tested where they matter).
 pub(super) fn click(h: &mut App, label: &str) {
-    h.get_by_label(label).click();
+    h.get_by_label(label).click_accesskit();
     h.run_steps(2);
 }
 
