@@ -71,6 +71,8 @@ impl ConfigForm {
         if !ssid.is_empty() {
             let security = if self.open_network {
                 "open network, no password"
+            } else if self.wifi_psk.is_empty() {
+                "password not typed yet"
             } else {
                 "with password"
             };
@@ -98,6 +100,13 @@ impl ConfigForm {
             bootcfg::BootConfigError::InvalidWifi { reason } => reason,
             other => other.to_string(),
         };
+        // The form's words, one for each thing: "WiFi password" (the
+        // engine says "WiFi key" and "WPA passphrase", as the CLI's flags
+        // do) and "network name" (not "SSID").
+        let message = message
+            .replace("the WiFi key", "the WiFi password")
+            .replace(" (a WPA passphrase)", "")
+            .replace("the SSID", "the WiFi network name");
         Some(message::sentence(&message))
     }
 }
@@ -172,7 +181,11 @@ mod tests {
             wifi_psk: "short".into(),
             open_network: false,
         };
-        assert!(form.local_error().unwrap().contains("8 to 63"));
+        let error = form.local_error().unwrap();
+        assert!(
+            error.starts_with("The WiFi password must be 8 to 63"),
+            "{error}"
+        );
         form.wifi_psk = "long enough".into();
         assert_eq!(form.local_error(), None);
         assert_eq!(form.to_options().wifi_psk.as_deref(), Some("long enough"));
@@ -182,7 +195,7 @@ mod tests {
         assert!(
             form.local_error()
                 .unwrap()
-                .starts_with("The SSID must be 1 to 32 bytes")
+                .starts_with("The WiFi network name must be 1 to 32 bytes")
         );
     }
 
@@ -196,7 +209,7 @@ mod tests {
         assert!(form.wifi_blocker().unwrap().contains("Open network"));
         assert_eq!(
             form.summary().unwrap(),
-            "fleet.json, WiFi \u{201c}HomeNet\u{201d} (with password)"
+            "fleet.json, WiFi \u{201c}HomeNet\u{201d} (password not typed yet)"
         );
         form.open_network = true;
         assert_eq!(form.wifi_blocker(), None);
@@ -210,6 +223,7 @@ mod tests {
         assert_eq!(form.to_options().wifi_psk, None);
         form.open_network = false;
         assert_eq!(form.wifi_blocker(), None);
+        assert!(form.summary().unwrap().ends_with("(with password)"));
         form.wifi_ssid.clear();
         assert_eq!(form.wifi_blocker(), None, "no network, nothing to block");
         assert_eq!(form.summary().unwrap(), "fleet.json");

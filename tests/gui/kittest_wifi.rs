@@ -69,6 +69,7 @@ fn wifi_alone_needs_a_config_json_somewhere() {
     click(&mut h, "Test Card");
     click(&mut h, "balenaOS configuration (optional)");
     type_into(&mut h, "WiFi network", "home");
+    click(&mut h, "Open network (no password)");
     wait_until(&mut h, "the check", |h| {
         !shows(h, "Checking the configuration")
     });

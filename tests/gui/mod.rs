@@ -4,6 +4,8 @@
 mod kittest_bmap;
 mod kittest_checksum;
 mod kittest_clone;
+mod kittest_config;
+mod kittest_demo;
 mod kittest_flows;
 mod kittest_keyboard;
 mod kittest_layout;

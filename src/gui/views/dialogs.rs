@@ -201,8 +201,9 @@ fn image_and_config_ui(ui: &mut egui::Ui, state: &AppState) {
         widgets::truncated_ui(ui, RichText::new(&text).strong(), &text);
     }
     if let Some(summary) = state.config.summary() {
+        // Wrapped, never cut: whether the network is open is at its end.
         let text = format!("Configuration: {summary}");
-        widgets::truncated_ui(ui, RichText::new(&text).strong(), &text);
+        ui.add(egui::Label::new(RichText::new(text).strong()).wrap());
     }
     ui.add_space(4.0);
 }
