@@ -82,3 +82,27 @@ fn flash_stays_on_screen_at_800_by_480() {
     assert!(screen.contains_rect(flash));
     assert!(flash.width() >= 150.0, "Flash! keeps its size");
 }
+
+#[test]
+fn customise_reaches_the_configuration_and_wide_windows_use_two_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = drive(&dir.path().join("a.img"), 8_000_000_000, "Card A", Bus::Usb);
+    let (mut h, _drives) = app_with(vec![card], in_process());
+    h.set_size(egui::vec2(1280.0, 800.0));
+    drop_image(&mut h, &fixture());
+    // Step 3 beside steps 1 and 2, not under them.
+    let drives = h.get_by_label("Select drives").rect();
+    let flash = h.get_by_label("Flash").rect();
+    assert!(
+        flash.left() > drives.right() && flash.top() < drives.top(),
+        "the flash step at {flash:?} is not beside the drives at {drives:?}"
+    );
+    // From step 1, one click to the WiFi fields.
+    assert!(
+        h.query_by_label("WiFi network").is_none(),
+        "folded at first"
+    );
+    click(&mut h, "Customise…");
+    h.run_steps(2);
+    assert!(h.query_by_label("WiFi network").is_some());
+}

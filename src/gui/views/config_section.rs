@@ -89,7 +89,10 @@ fn config_form_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>
     status_ui(ui, state);
 }
 
-fn wifi_fields_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
+/// "Use HomeNet again?": the network of an earlier session, offered while
+/// the field is empty — never filled in: an unasked network would be
+/// written to every card (docs/architecture.md §6).
+fn wifi_offer_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
     let form = &state.config;
     if let Some(remembered) = state
         .remembered_ssid
@@ -112,6 +115,11 @@ fn wifi_fields_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>
             }
         });
     }
+}
+
+fn wifi_fields_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
+    let form = &state.config;
+    wifi_offer_ui(ui, state, actions);
     let mut ssid = form.wifi_ssid.clone();
     let mut psk = form.wifi_psk.clone();
     let mut open = form.open_network;
