@@ -4,6 +4,8 @@
 
 use imprint::drives::Bus;
 
+use super::kittest_flows::DroppedPath;
+
 use super::kittest_flows::{
     app_with, click, drive, drop_image, fixture, fixture_bytes, flash_and_confirm,
     flash_button_disabled, in_process, shows, type_into, wait_until,
@@ -82,4 +84,30 @@ fn a_valid_config_json_is_embedded_in_the_written_image() {
     assert!(shows(&h, &support::sha256_hex(&written_image)));
     let written = mtype(&target, support::TEST_IMG_P1_OFFSET, "::/config.json");
     assert_eq!(String::from_utf8_lossy(&written), FLEET_CONFIG_COMPACT);
+}
+
+#[test]
+fn a_device_type_mismatch_is_an_orange_headline_not_a_green_valid() {
+    use crate::support::balena_image::{self, FLEET_CONFIG};
+    let dir = tempfile::tempdir().unwrap();
+    let image = balena_image::gpt_fat32_resin_boot(dir.path(), 512);
+    let config = dir.path().join("config.json");
+    std::fs::write(
+        &config,
+        FLEET_CONFIG.replace("raspberrypi4-64", "intel-nuc"),
+    )
+    .unwrap();
+    let (mut h, _drives) = app_with(Vec::new(), in_process());
+    drop_image(&mut h, &image.path);
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(DroppedPath(config)));
+    wait_until(&mut h, "the check", |h| {
+        shows(h, "valid") || shows(h, "config.json.")
+    });
+    // One message for the state: the mismatch first, never under a green
+    // "Configuration valid".
+    assert!(shows(&h, "config.json is for deviceType \"intel-nuc\""));
+    assert!(!shows(&h, "Configuration valid"));
+    assert!(shows(&h, "Configuration otherwise valid"));
 }

@@ -8,7 +8,6 @@ use super::super::app_state::AppState;
 use super::super::config_check::ConfigStatus;
 use super::super::file_dialog::Purpose;
 use super::super::image_probe::PartitionTable;
-use super::super::message;
 use super::super::theme;
 use super::widgets;
 
@@ -238,15 +237,24 @@ fn valid_ui(ui: &mut egui::Ui, configured: &crate::bootcfg::Configured) {
         );
         return;
     };
-    let headline = RichText::new(message::sentence(first))
+    let headline = RichText::new(with_period(first))
         .strong()
         .color(theme::warning_text(ui.visuals()));
     ui.add(egui::Label::new(headline).wrap());
     for warning in rest {
-        let text =
-            RichText::new(message::sentence(warning)).color(theme::warning_text(ui.visuals()));
+        let text = RichText::new(with_period(warning)).color(theme::warning_text(ui.visuals()));
         ui.add(egui::Label::new(text).wrap());
     }
     let text = format!("{what} otherwise valid: {place}.");
     ui.add(egui::Label::new(widgets::secondary(ui, text)).wrap());
+}
+
+/// A warning as the engine words it (it may start with "config.json",
+/// which keeps its case), ended with a full stop.
+fn with_period(text: &str) -> String {
+    if text.ends_with('.') {
+        text.to_string()
+    } else {
+        format!("{text}.")
+    }
 }
