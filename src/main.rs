@@ -1,5 +1,6 @@
-//! The `imprint` binary: without a sub-command (or with `gui`) it opens the
-//! desktop app, with any other it runs the command line.
+//! The `imprint` binary: without a sub-command (or with `gui`, or with an
+//! image's path alone) it opens the desktop app, with any other it runs the
+//! command line.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,12 +10,13 @@ use imprint::request::Exit;
 
 fn main() -> ExitCode {
     imprint::platform::return_large_buffers_to_the_system();
-    let command = match cli::parse() {
-        Ok(parsed) => parsed.command,
+    let (command, image) = match cli::parse() {
+        Ok(parsed) => (parsed.command, parsed.image),
         Err(exit) => return exit.into(),
     };
     match command {
-        None => open_app(None),
+        // `imprint IMAGE` opens the app with that image.
+        None => open_app(image),
         Some(Command::Gui { image }) => open_app(image),
         Some(command) => cli::run(command),
     }

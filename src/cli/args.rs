@@ -14,11 +14,16 @@ use crate::request::{BmapChoice, ConfigOptions};
     about = "Flash OS images to SD cards and USB drives, many at once, verified",
     long_about = "Flash OS images (raw, xz, gzip, zstd, bzip2, zip) to SD cards and USB drives, \
                   many at once, and verify every byte by reading it back. Without a command, \
-                  the desktop app opens."
+                  the desktop app opens (with IMAGE, that image preselected).",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Open the desktop app with IMAGE preselected (as `imprint gui IMAGE`,
+    /// and as a file manager's "Open with" runs it).
+    #[arg(value_name = "IMAGE")]
+    pub image: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -248,4 +253,25 @@ pub struct ListArgs {
     pub all: bool,
     #[arg(long)]
     pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command};
+
+    #[test]
+    fn an_image_alone_opens_the_app_and_commands_stay_commands() {
+        let cli = Cli::try_parse_from(["imprint", "raspios.img.xz"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.image.unwrap().to_str(), Some("raspios.img.xz"));
+        let cli = Cli::try_parse_from(["imprint", "hash", "a.img"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Hash { .. })));
+        assert!(cli.image.is_none());
+        let cli = Cli::try_parse_from(["imprint"]).unwrap();
+        assert!(cli.command.is_none() && cli.image.is_none());
+        // A command's own arguments are not taken for an image.
+        assert!(Cli::try_parse_from(["imprint", "a.img", "--json"]).is_err());
+    }
 }

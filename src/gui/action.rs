@@ -27,11 +27,20 @@ pub(super) enum Action {
     SetShowAll(bool),
     PickConfig,
     ClearConfig,
+    /// "Customise…" on the image card: unfold the configuration and show it.
+    Customise,
     /// The WiFi fields changed: validate again.
     SetWifi {
         ssid: String,
         psk: String,
+        /// "Open network (no password)" is ticked.
+        open: bool,
     },
+    /// "No" to "Use HomeNet again?": the remembered network is not offered
+    /// again this session.
+    DismissWifiOffer,
+    /// The password field shows its text (or hides it again).
+    ShowPassword(bool),
     /// The "Options" section changed (verification, every byte).
     SetRunOptions(super::run_options::RunOptions),
     /// The expected SHA-256 typed or pasted on the image card.
@@ -43,6 +52,8 @@ pub(super) enum Action {
     CloseDialog,
     /// Quit while flashing: cancel the run, then close the window.
     CancelAndQuit,
+    /// Cancel pressed during a run: ask first, as closing the window does.
+    RequestCancel,
     Cancel,
     /// Back to selection, keeping the image (and the drives, unless they
     /// all succeeded).

@@ -79,6 +79,8 @@ impl ImprintApp {
             settings_changed: false,
             title: "Imprint".into(),
         };
+        let ssid = app.settings.wifi_ssid.trim();
+        app.state.remembered_ssid = (!ssid.is_empty()).then(|| ssid.to_string());
         if let Some(path) = options.image {
             app.open_image(path, &cc.egui_ctx);
         }

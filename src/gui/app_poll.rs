@@ -158,11 +158,10 @@ impl ImprintApp {
         match purpose {
             Purpose::Image | Purpose::Url => self.open_image(path, ctx),
             Purpose::Config => {
+                // The network of last time is offered by the form ("Use
+                // HomeNet again?"), never filled in: nothing is written
+                // that the user did not choose in this run.
                 self.state.config.config_path = Some(path);
-                if self.state.config.wifi_ssid.is_empty() {
-                    // The network of last time; its password is never kept.
-                    self.state.config.wifi_ssid = self.settings.wifi_ssid.clone();
-                }
                 self.state.reveal_config = true;
                 self.revalidate_config(ctx);
             }
@@ -249,8 +248,8 @@ impl ImprintApp {
 
     /// A flash is over: tell the user, and make ready for the next.
     fn run_ended(&mut self, run: FlashRun, ctx: &egui::Context) {
-        // "Stop flashing and quit?" no longer applies: nothing is running.
-        if self.state.dialog == Some(Dialog::Quit) {
+        // "Stop flashing (and quit)?" no longer applies: nothing is running.
+        if matches!(self.state.dialog, Some(Dialog::Quit | Dialog::Cancel)) {
             self.state.dialog = None;
         }
         self.learn_size(&run);

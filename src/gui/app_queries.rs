@@ -107,6 +107,9 @@ impl AppState {
         if self.config.local_error().is_some() {
             return Some("Fix the balenaOS configuration first");
         }
+        if let Some(reason) = self.config.wifi_blocker() {
+            return Some(reason);
+        }
         match self.config_status {
             ConfigStatus::Invalid(_) => Some("Fix the balenaOS configuration first"),
             ConfigStatus::Checking => Some("Checking the configuration…"),
@@ -125,6 +128,9 @@ impl AppState {
             || matches!(self.config_status, ConfigStatus::Invalid(_))
         {
             return Some("Fix the balenaOS configuration first");
+        }
+        if let Some(reason) = self.config.wifi_blocker() {
+            return Some(reason);
         }
         if matches!(self.config_status, ConfigStatus::Checking) {
             return Some("Checking the configuration…");

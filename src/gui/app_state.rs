@@ -74,6 +74,8 @@ pub(super) enum Dialog {
     Flash,
     /// The window was asked to close while drives are being written.
     Quit,
+    /// Cancel was pressed while drives are being written.
+    Cancel,
     /// Which drive to clone?
     CloneSource,
 }
@@ -122,6 +124,11 @@ pub(super) struct AppState {
     /// The decompressed size of the open image learned by an earlier
     /// flash, when its format records none.
     pub learned_size: Option<u64>,
+    /// The WiFi network of an earlier session, offered ("Use HomeNet
+    /// again?") while the field is empty; `None` once answered.
+    pub remembered_ssid: Option<String>,
+    /// The WiFi password field shows its text.
+    pub show_password: bool,
 }
 
 impl AppState {
@@ -147,6 +154,8 @@ impl AppState {
             screen: Screen::Select,
             scroll_to_focus: None,
             learned_size: None,
+            remembered_ssid: None,
+            show_password: false,
         }
     }
 }

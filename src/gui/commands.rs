@@ -27,13 +27,17 @@ impl ImprintApp {
             Action::SetShowAll(show_all) => self.set_show_all(show_all),
             Action::PickConfig => self.pick_config(ctx),
             Action::ClearConfig => self.clear_config(ctx),
-            Action::SetWifi { ssid, psk } => self.set_wifi(ssid, psk, ctx),
+            Action::Customise => self.state.reveal_config = true,
+            Action::SetWifi { ssid, psk, open } => self.set_wifi(ssid, psk, open, ctx),
+            Action::DismissWifiOffer => self.state.remembered_ssid = None,
+            Action::ShowPassword(show) => self.state.show_password = show,
             Action::SetRunOptions(options) => self.set_run_options(options),
             Action::SetExpectedSha256(text) => self.set_expected_sha256(text),
             Action::RequestFlash => self.request_flash(),
             Action::StartFlash => self.confirm_flash(ctx),
             Action::CloseDialog => self.close_dialog(),
             Action::CancelAndQuit => self.cancel_and_quit(ctx),
+            Action::RequestCancel => self.request_cancel(),
             Action::Cancel => self.cancel(),
             Action::FlashAnother => self.flash_another(),
             Action::RetryFailed(targets) => self.retry_failed(&targets),
@@ -84,7 +88,16 @@ impl ImprintApp {
         ctx.send_viewport_cmd(egui::ViewportCommand::Close);
     }
 
+    /// Cancel during a run leaves half-written drives: asked first, as
+    /// closing the window is (a second press while asking does nothing).
+    fn request_cancel(&mut self) {
+        if matches!(self.state.screen, Screen::Flashing(_)) {
+            self.state.dialog = Some(Dialog::Cancel);
+        }
+    }
+
     fn cancel(&mut self) {
+        self.state.dialog = None;
         if let (Screen::Flashing(run), Some(running)) = (&mut self.state.screen, &self.running) {
             run.cancel_requested = true;
             running.cancel.cancel();
@@ -129,6 +142,7 @@ impl ImprintApp {
             .collect();
         let mut run = FlashRun::new(info.name.clone(), names);
         run.configured = !self.state.config.is_empty();
+        run.configuration = self.state.config.summary();
         run.verify = self.state.run_options.verify;
         run.eject = self.state.run_options.eject;
         for target in &mut run.targets {

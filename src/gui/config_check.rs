@@ -32,6 +32,9 @@ pub(super) struct ConfigForm {
     pub config_path: Option<PathBuf>,
     pub wifi_ssid: String,
     pub wifi_psk: String,
+    /// The user ticked "Open network (no password)": an empty password is
+    /// a choice, never an omission (an untyped password blocks Flash!).
+    pub open_network: bool,
 }
 
 impl ConfigForm {
@@ -41,9 +44,41 @@ impl ConfigForm {
         ConfigOptions {
             config: self.config_path.clone(),
             wifi_ssid: (!ssid.is_empty()).then(|| ssid.into()),
-            wifi_psk: (!ssid.is_empty() && !self.wifi_psk.is_empty())
+            wifi_psk: (!ssid.is_empty() && !self.open_network && !self.wifi_psk.is_empty())
                 .then(|| self.wifi_psk.clone()),
         }
+    }
+
+    /// Why the WiFi settings cannot be written yet: a network named with
+    /// neither a password nor the "open network" tick. An empty password
+    /// means an open network, so it must be chosen, not left over.
+    pub(super) fn wifi_blocker(&self) -> Option<&'static str> {
+        let named = !self.wifi_ssid.trim().is_empty();
+        (named && !self.open_network && self.wifi_psk.is_empty())
+            .then_some("Type the WiFi password, or tick \"Open network (no password)\"")
+    }
+
+    /// The configuration in a line, for every place that shows what will be
+    /// written (confirmation, station header, result): the config.json's
+    /// name and the WiFi network with whether it is open. `None` when
+    /// nothing is embedded.
+    pub(super) fn summary(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(name) = self.config_path.as_ref().and_then(|p| p.file_name()) {
+            parts.push(name.to_string_lossy().into_owned());
+        }
+        let ssid = self.wifi_ssid.trim();
+        if !ssid.is_empty() {
+            let security = if self.open_network {
+                "open network, no password"
+            } else if self.wifi_psk.is_empty() {
+                "password not typed yet"
+            } else {
+                "with password"
+            };
+            parts.push(format!("WiFi \u{201c}{ssid}\u{201d} ({security})"));
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
     }
 
     pub(super) fn is_empty(&self) -> bool {
@@ -57,13 +92,21 @@ impl ConfigForm {
         let options = ConfigOptions {
             config: None,
             wifi_ssid: (!ssid.is_empty()).then(|| ssid.into()),
-            wifi_psk: (!self.wifi_psk.is_empty()).then(|| self.wifi_psk.clone()),
+            wifi_psk: (!self.open_network && !self.wifi_psk.is_empty())
+                .then(|| self.wifi_psk.clone()),
         };
         let error = options.check_wifi().err()?;
         let message = match error {
             bootcfg::BootConfigError::InvalidWifi { reason } => reason,
             other => other.to_string(),
         };
+        // The form's words, one for each thing: "WiFi password" (the
+        // engine says "WiFi key" and "WPA passphrase", as the CLI's flags
+        // do) and "network name" (not "SSID").
+        let message = message
+            .replace("the WiFi key", "the WiFi password")
+            .replace(" (a WPA passphrase)", "")
+            .replace("the SSID", "the WiFi network name");
         Some(message::sentence(&message))
     }
 }
@@ -136,8 +179,13 @@ mod tests {
             config_path: Some("config.json".into()),
             wifi_ssid: "home".into(),
             wifi_psk: "short".into(),
+            open_network: false,
         };
-        assert!(form.local_error().unwrap().contains("8 to 63"));
+        let error = form.local_error().unwrap();
+        assert!(
+            error.starts_with("The WiFi password must be 8 to 63"),
+            "{error}"
+        );
         form.wifi_psk = "long enough".into();
         assert_eq!(form.local_error(), None);
         assert_eq!(form.to_options().wifi_psk.as_deref(), Some("long enough"));
@@ -147,7 +195,37 @@ mod tests {
         assert!(
             form.local_error()
                 .unwrap()
-                .starts_with("The SSID must be 1 to 32 bytes")
+                .starts_with("The WiFi network name must be 1 to 32 bytes")
         );
+    }
+
+    #[test]
+    fn an_empty_password_is_an_open_network_only_when_ticked() {
+        let mut form = ConfigForm {
+            config_path: Some("dir/fleet.json".into()),
+            wifi_ssid: "HomeNet".into(),
+            ..ConfigForm::default()
+        };
+        assert!(form.wifi_blocker().unwrap().contains("Open network"));
+        assert_eq!(
+            form.summary().unwrap(),
+            "fleet.json, WiFi \u{201c}HomeNet\u{201d} (password not typed yet)"
+        );
+        form.open_network = true;
+        assert_eq!(form.wifi_blocker(), None);
+        assert!(
+            form.summary()
+                .unwrap()
+                .ends_with("(open network, no password)")
+        );
+        // A password typed before ticking is not written with the tick.
+        form.wifi_psk = "long enough".into();
+        assert_eq!(form.to_options().wifi_psk, None);
+        form.open_network = false;
+        assert_eq!(form.wifi_blocker(), None);
+        assert!(form.summary().unwrap().ends_with("(with password)"));
+        form.wifi_ssid.clear();
+        assert_eq!(form.wifi_blocker(), None, "no network, nothing to block");
+        assert_eq!(form.summary().unwrap(), "fleet.json");
     }
 }

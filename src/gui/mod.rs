@@ -69,13 +69,7 @@ pub fn run(image: Option<PathBuf>) -> Exit {
         ..AppOptions::from_env()
     };
     let native = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("Imprint")
-            .with_app_id(APP_ID)
-            .with_inner_size([960.0, 680.0])
-            .with_min_inner_size([800.0, 600.0])
-            .with_drag_and_drop(true)
-            .with_icon(theme::window_icon()),
+        viewport: viewport(),
         ..Default::default()
     };
     let result = eframe::run_native(
@@ -95,6 +89,29 @@ pub fn run(image: Option<PathBuf>) -> Exit {
             Exit::Refused
         }
     }
+}
+
+/// The smallest window the app fits: 800×480 (the Raspberry Pi
+/// touchscreen, Etcher's window) less a title bar, with room to spare.
+const MIN_WINDOW: [f32; 2] = [640.0, 400.0];
+
+/// The main window: its title, icon and sizes.
+fn viewport() -> egui::ViewportBuilder {
+    egui::ViewportBuilder::default()
+        .with_title("Imprint")
+        .with_app_id(APP_ID)
+        .with_inner_size([960.0, 680.0])
+        .with_min_inner_size(MIN_WINDOW)
+        .with_drag_and_drop(true)
+        .with_icon(theme::window_icon())
+}
+
+#[cfg(test)]
+#[test]
+fn the_window_may_be_as_small_as_800_by_480_with_a_title_bar() {
+    // It was 800×600 at least: the touchscreen could not show it at all.
+    let min = viewport().min_inner_size.unwrap();
+    assert!(min.x <= 800.0 && min.y <= 480.0 - 40.0, "{min:?}");
 }
 
 /// Ctrl-C (SIGINT) closes the window the normal way, so eframe shuts down

@@ -105,13 +105,17 @@ impl ImprintApp {
         self.revalidate_config(ctx);
     }
 
-    pub(super) fn set_wifi(&mut self, ssid: String, psk: String, ctx: &egui::Context) {
+    pub(super) fn set_wifi(&mut self, ssid: String, psk: String, open: bool, ctx: &egui::Context) {
         if !ssid.trim().is_empty() {
             let name = ssid.trim().to_string();
             self.remember(|s| s.wifi_ssid = name);
+            // Answered: the field holds a network now.
+            self.state.remembered_ssid = None;
         }
         self.state.config.wifi_ssid = ssid;
-        self.state.config.wifi_psk = psk;
+        // The tick clears the password: what is written is what is shown.
+        self.state.config.wifi_psk = if open { String::new() } else { psk };
+        self.state.config.open_network = open;
         self.revalidate_config(ctx);
     }
 

@@ -188,6 +188,9 @@ pub struct FlashRun {
     /// A configuration is embedded: the written image's SHA-256 is not the
     /// image file's.
     pub configured: bool,
+    /// What was embedded, in a line (config.json, WiFi and whether it is
+    /// open), for the result screen.
+    pub configuration: Option<String>,
     /// For an image at a URL: how its download goes.
     pub download: super::download::DownloadProgress,
     /// The targets are read back after writing (the user may skip it).
@@ -220,6 +223,7 @@ impl FlashRun {
             refused: None,
             failure: None,
             configured: false,
+            configuration: None,
             download: Default::default(),
             verify: true,
             started_at: None,

@@ -61,11 +61,7 @@ impl ImprintApp {
             return;
         };
         let config = self.state.config.to_options();
-        let config_name = config
-            .config
-            .as_ref()
-            .and_then(|p| p.file_name())
-            .map(|n| format!("with {}", n.to_string_lossy()));
+        let config_name = self.state.config.summary().map(|s| format!("with {s}"));
         self.state.screen = Screen::Station(Box::new(StationScreen {
             image_name: info.name.clone(),
             config_name,

@@ -4,8 +4,9 @@
 
 use egui::{Color32, FontFamily, FontId, TextStyle, ThemePreference, Vec2};
 
-/// The accent: primary buttons, progress bars, selected drives.
-pub(super) const ACCENT: Color32 = Color32::from_rgb(0x1a, 0x94, 0x86);
+/// The accent: primary buttons, progress bars, selected drives. Dark
+/// enough for white text (5.3:1; the icon's lighter teal was 3.7:1).
+pub(super) const ACCENT: Color32 = Color32::from_rgb(0x00, 0x79, 0x6b);
 /// Text on the accent.
 pub(super) const ON_ACCENT: Color32 = Color32::WHITE;
 /// Success marks.
@@ -26,6 +27,58 @@ pub(super) fn error_text(visuals: &egui::Visuals) -> Color32 {
         Color32::from_rgb(0xff, 0x7b, 0x72)
     } else {
         Color32::from_rgb(0xb3, 0x26, 0x1e)
+    }
+}
+
+/// The accent as text (links, titles): darker on a light background,
+/// lighter on a dark one, 4.5:1 either way.
+pub(super) fn accent_text(visuals: &egui::Visuals) -> Color32 {
+    if visuals.dark_mode {
+        Color32::from_rgb(0x4d, 0xb6, 0xac)
+    } else {
+        Color32::from_rgb(0x00, 0x69, 0x5c)
+    }
+}
+
+/// Green for text ("Configuration valid", "Done").
+pub(super) fn success_text(visuals: &egui::Visuals) -> Color32 {
+    if visuals.dark_mode {
+        Color32::from_rgb(0x3f, 0xb9, 0x50)
+    } else {
+        Color32::from_rgb(0x11, 0x63, 0x29)
+    }
+}
+
+/// Orange for text (what still needs a look).
+pub(super) fn warning_text(visuals: &egui::Visuals) -> Color32 {
+    if visuals.dark_mode {
+        Color32::from_rgb(0xd2, 0x99, 0x22)
+    } else {
+        Color32::from_rgb(0x7d, 0x4e, 0x00)
+    }
+}
+
+/// A mark colour (ACCENT, SUCCESS, WARNING, ERROR) in the shade that reads
+/// as text on this theme's background; any other colour as it is.
+pub(super) fn text_color(visuals: &egui::Visuals, mark: Color32) -> Color32 {
+    match mark {
+        ACCENT => accent_text(visuals),
+        SUCCESS => success_text(visuals),
+        WARNING => warning_text(visuals),
+        ERROR | DESTRUCTIVE => error_text(visuals),
+        other => other,
+    }
+}
+
+/// The focus ring: black on a light background, near white on a
+/// dark one, so it stands out (3:1) from the panel and from every button
+/// fill, the accent and the red included — never teal on teal.
+pub(super) fn focus_ring(dark: bool) -> Color32 {
+    if dark {
+        Color32::from_gray(0xf0)
+    } else {
+        // Black: the red button is too dark for a grey ring to reach 3:1.
+        Color32::BLACK
     }
 }
 
@@ -63,12 +116,19 @@ pub(super) fn apply(ctx: &egui::Context) {
         style.spacing.item_spacing = Vec2::new(10.0, 8.0);
         style.spacing.button_padding = Vec2::new(14.0, 7.0);
         style.spacing.interact_size.y = 30.0;
-        style.visuals.selection.bg_fill = ACCENT;
-        style.visuals.selection.stroke.color = ON_ACCENT;
-        style.visuals.hyperlink_color = ACCENT;
+        let dark = style.visuals.dark_mode;
+        // Selected text and the focused text field's outline: a light teal
+        // under dark text on a light theme, the accent under light text on
+        // a dark one; the outline is the focus ring.
+        style.visuals.selection.bg_fill = if dark {
+            ACCENT
+        } else {
+            Color32::from_rgb(0xb2, 0xdf, 0xdb)
+        };
+        style.visuals.selection.stroke = egui::Stroke::new(2.0, focus_ring(dark));
+        style.visuals.hyperlink_color = accent_text(&style.visuals);
         // Secondary text and unticked boxes were 2.6:1 and 1.2:1 against
         // their background: opaque greys that reach 4.5:1 and 3:1.
-        let dark = style.visuals.dark_mode;
         style.visuals.weak_text_color = Some(if dark {
             Color32::from_gray(0x88)
         } else {
@@ -77,9 +137,11 @@ pub(super) fn apply(ctx: &egui::Context) {
         style.visuals.widgets.inactive.bg_stroke =
             egui::Stroke::new(1.0, Color32::from_gray(if dark { 0x8a } else { 0x76 }));
         // egui draws the focused widget with the "active" look: a 2.5 px
-        // accent outline is the focus ring, visible at a glance (egui's
-        // own is 1 px in a grey close to the background).
-        style.visuals.widgets.active.bg_stroke = egui::Stroke::new(FOCUS_RING_WIDTH, ACCENT);
+        // outline in the ring colour is the focus ring, visible at a glance
+        // on the panel and on a teal or red button alike (egui's own is
+        // 1 px in a grey close to the background).
+        style.visuals.widgets.active.bg_stroke =
+            egui::Stroke::new(FOCUS_RING_WIDTH, focus_ring(dark));
     });
 }
 
@@ -123,62 +185,5 @@ pub(super) fn window_icon() -> egui::IconData {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn contrast_follows_wcag() {
-        assert!((contrast(Color32::BLACK, Color32::WHITE) - 21.0).abs() < 0.01);
-        assert!((contrast(Color32::WHITE, Color32::WHITE) - 1.0).abs() < 0.001);
-        // #767676 on white is the classic 4.5:1 boundary.
-        let grey = Color32::from_gray(0x76);
-        assert!((contrast(grey, Color32::WHITE) - 4.54).abs() < 0.01);
-    }
-
-    #[test]
-    fn text_and_controls_stand_out_in_both_themes() {
-        let ctx = egui::Context::default();
-        apply(&ctx);
-        for theme in [egui::Theme::Light, egui::Theme::Dark] {
-            let style = ctx.style_of(theme);
-            let v = &style.visuals;
-            // Screens, dialogs and fields.
-            for bg in [v.panel_fill, v.window_fill, v.extreme_bg_color] {
-                let pairs = [
-                    ("text", v.text_color(), 4.5),
-                    ("secondary text", v.weak_text_color(), 4.5),
-                    ("error text", error_text(v), 4.5),
-                    (
-                        "an unticked box's outline",
-                        v.widgets.inactive.bg_stroke.color,
-                        3.0,
-                    ),
-                    ("the focus ring", v.widgets.active.bg_stroke.color, 3.0),
-                ];
-                for (what, color, needed) in pairs {
-                    let ratio = contrast(color, bg);
-                    eprintln!("{theme:?} {what} on {bg:?}: {ratio:.2}");
-                    assert!(
-                        ratio >= needed,
-                        "{theme:?}: {what} is {ratio:.2}:1 on {bg:?}"
-                    );
-                }
-            }
-            assert!(
-                v.widgets.active.bg_stroke.width >= 2.0,
-                "a visible focus ring"
-            );
-            assert!(
-                v.widgets.inactive.bg_stroke.width >= 1.0,
-                "boxes are outlined"
-            );
-        }
-    }
-
-    #[test]
-    fn destructive_buttons_are_red_and_readable() {
-        assert_ne!(DESTRUCTIVE, ACCENT);
-        assert!(DESTRUCTIVE.r() > 2 * DESTRUCTIVE.g(), "reads as red");
-        assert!(contrast(ON_ACCENT, DESTRUCTIVE) >= 4.5);
-    }
-}
+#[path = "theme_tests.rs"]
+mod tests;

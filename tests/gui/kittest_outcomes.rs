@@ -70,6 +70,9 @@ fn a_cancelled_run_is_neither_a_failure_nor_said_twice() {
         shows(h, "Cancel") || shows(h, "Flash another")
     });
     h.get_by_role_and_label(Role::Button, "Cancel").click();
+    h.run_steps(2);
+    // Asked first, as closing the window is (issue 17, item 16).
+    click(&mut h, "Stop flashing");
     wait_for_result(&mut h);
     assert!(shows(&h, "Flash cancelled"), "its own outcome");
     assert!(!shows(&h, "Flash failed"), "not a failure");
@@ -143,7 +146,7 @@ fn a_quit_question_closes_itself_when_the_run_ends() {
 }
 
 #[test]
-fn enter_in_the_erase_confirmation_does_not_erase() {
+fn the_erase_confirmation_focuses_erase_and_escape_erases_nothing() {
     use crate::support::balena_image::FLEET_CONFIG;
     let dir = tempfile::tempdir().unwrap();
     let image = fixture_bytes();
@@ -172,12 +175,17 @@ fn enter_in_the_erase_confirmation_does_not_erase() {
     // It names what will be written, not only where.
     assert!(shows(&h, "Image: test.img.xz"));
     assert!(shows(&h, "Configuration: config.json"));
-    // Flash!, Enter, Enter: the focus is on Cancel, so nothing is erased.
-    h.key_press(egui::Key::Enter);
+    // The focus is on the dialog's main action (issue 17, item 3), with
+    // a ring; Escape, not Enter, is the way out.
+    h.run_steps(2);
+    assert!(
+        h.get_by_role_and_label(Role::Button, "Erase and flash")
+            .is_focused()
+    );
+    assert!(!h.get_by_role_and_label(Role::Button, "Cancel").is_focused());
+    h.key_press(egui::Key::Escape);
     h.run_steps(3);
-    h.key_press(egui::Key::Enter);
-    h.run_steps(3);
-    assert!(!shows(&h, "Erase this drive?"), "Enter dismissed it");
+    assert!(!shows(&h, "Erase this drive?"), "Escape dismissed it");
     assert!(!shows(&h, "Flashing"));
     assert!(!shows(&h, "Flash another"));
     assert_eq!(std::fs::read(&target).unwrap(), vec![0u8; image.len()]);

@@ -90,6 +90,7 @@ fn the_title_shows_the_progress_and_an_unseen_end_is_notified() {
     // The user went to another window; the run ends there.
     h.input_mut().focused = false;
     click(&mut h, "Cancel");
+    click(&mut h, "Stop flashing");
     step_until(&mut h, &mut titles, "the result", |h| {
         shows(h, "Flash another")
     });

@@ -145,6 +145,9 @@ fn cancel_ends_a_run_waiting_for_a_stalled_download() {
     flash_and_confirm(&mut h, &["Test Card A"]);
     wait_until(&mut h, "the progress screen", |h| shows(h, "Downloaded"));
     h.get_by_role_and_label(Role::Button, "Cancel").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "Stop flashing")
+        .click_accesskit();
     let asked = std::time::Instant::now();
     wait_for_result(&mut h);
     assert!(

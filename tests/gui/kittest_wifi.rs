@@ -23,6 +23,9 @@ fn wifi_alone_goes_into_an_image_that_holds_a_config_json() {
     drop_image(&mut h, &image.path);
     click(&mut h, "balenaOS configuration (optional)");
     type_into(&mut h, "WiFi network", "home");
+    // No password typed: an open network only once said so (issue 17).
+    assert!(shows(&h, "Type the WiFi password, or tick"));
+    click(&mut h, "Open network (no password)");
     wait_until(&mut h, "the check", |h| {
         !shows(h, "Checking the configuration")
     });
@@ -66,6 +69,7 @@ fn wifi_alone_needs_a_config_json_somewhere() {
     click(&mut h, "Test Card");
     click(&mut h, "balenaOS configuration (optional)");
     type_into(&mut h, "WiFi network", "home");
+    click(&mut h, "Open network (no password)");
     wait_until(&mut h, "the check", |h| {
         !shows(h, "Checking the configuration")
     });

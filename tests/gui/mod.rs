@@ -4,7 +4,11 @@
 mod kittest_bmap;
 mod kittest_checksum;
 mod kittest_clone;
+mod kittest_config;
+mod kittest_demo;
 mod kittest_flows;
+mod kittest_keyboard;
+mod kittest_layout;
 mod kittest_options;
 mod kittest_outcomes;
 mod kittest_settings;
@@ -12,5 +16,6 @@ mod kittest_time;
 mod kittest_url;
 mod kittest_usability;
 mod kittest_wifi;
+mod kittest_wifi_choice;
 mod station;
 mod xvfb_smoke;

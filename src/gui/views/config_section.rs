@@ -88,9 +88,41 @@ fn config_form_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>
     status_ui(ui, state);
 }
 
+/// "Use HomeNet again?": the network of an earlier session, offered while
+/// the field is empty — never filled in: an unasked network would be
+/// written to every card (docs/architecture.md §6).
+fn wifi_offer_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
+    let form = &state.config;
+    if let Some(remembered) = state
+        .remembered_ssid
+        .as_ref()
+        .filter(|_| form.wifi_ssid.is_empty())
+    {
+        // Offered, never filled in: an unasked network would be written to
+        // every card (docs/architecture.md §6).
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!("Use \u{201c}{remembered}\u{201d} again?"));
+            if ui.button(format!("Use {remembered}")).clicked() {
+                actions.push(Action::SetWifi {
+                    ssid: remembered.clone(),
+                    psk: String::new(),
+                    open: false,
+                });
+            }
+            if ui.button("No").clicked() {
+                actions.push(Action::DismissWifiOffer);
+            }
+        });
+    }
+}
+
 fn wifi_fields_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
-    let mut ssid = state.config.wifi_ssid.clone();
-    let mut psk = state.config.wifi_psk.clone();
+    let form = &state.config;
+    wifi_offer_ui(ui, state, actions);
+    let mut ssid = form.wifi_ssid.clone();
+    let mut psk = form.wifi_psk.clone();
+    let mut open = form.open_network;
+    let mut show = state.show_password;
     let mut changed = false;
     egui::Grid::new("wifi")
         .num_columns(2)
@@ -107,26 +139,59 @@ fn wifi_fields_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>
                 .changed();
             ui.end_row();
             let label = ui.label("WiFi password");
+            ui.horizontal(|ui| {
+                let hint = if open {
+                    "none: open network"
+                } else {
+                    "8 to 63 characters"
+                };
+                changed |= ui
+                    .add_enabled(
+                        !open,
+                        egui::TextEdit::singleline(&mut psk)
+                            .password(!show)
+                            .hint_text(hint)
+                            .desired_width(200.0),
+                    )
+                    .labelled_by(label.id)
+                    .changed();
+                if ui
+                    .add_enabled(!open, egui::Checkbox::new(&mut show, "Show password"))
+                    .changed()
+                {
+                    actions.push(Action::ShowPassword(show));
+                }
+            });
+            ui.end_row();
+            ui.label("");
             changed |= ui
-                .add(
-                    egui::TextEdit::singleline(&mut psk)
-                        .password(true)
-                        .hint_text("none for an open network")
-                        .desired_width(260.0),
+                .checkbox(&mut open, "Open network (no password)")
+                .on_hover_text(
+                    "Only for a network that asks no password: anyone nearby can join it",
                 )
-                .labelled_by(label.id)
                 .changed();
             ui.end_row();
         });
     if changed {
-        actions.push(Action::SetWifi { ssid, psk });
+        actions.push(Action::SetWifi { ssid, psk, open });
     }
 }
 
 fn status_ui(ui: &mut egui::Ui, state: &AppState) {
+    // One message for the form's state, the most pressing: an error, then
+    // what the user must still choose, then the check's verdict.
     if let Some(error) = state.config.local_error() {
         ui.add(
             egui::Label::new(RichText::new(error).color(theme::error_text(ui.visuals()))).wrap(),
+        );
+        return;
+    }
+    if let Some(reason) = state.config.wifi_blocker() {
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!("{reason}.")).color(theme::warning_text(ui.visuals())),
+            )
+            .wrap(),
         );
         return;
     }
@@ -145,24 +210,51 @@ fn status_ui(ui: &mut egui::Ui, state: &AppState) {
                 ui.label("Checking the configuration…");
             });
         }
-        ConfigStatus::Valid(configured) => {
-            let text = if configured.config_kept {
-                format!(
-                    "WiFi settings valid: they go into boot partition {}; the image's own \
-                     config.json is kept",
-                    configured.partition.number
-                )
-            } else {
-                format!(
-                    "Configuration valid: it goes into boot partition {}",
-                    configured.partition.number
-                )
-            };
-            ui.add(egui::Label::new(RichText::new(text).color(theme::SUCCESS)).wrap());
-            for warning in &configured.warnings {
-                ui.label(RichText::new(format!("Note: {warning}")).color(theme::WARNING));
-            }
-        }
+        ConfigStatus::Valid(configured) => valid_ui(ui, configured),
         ConfigStatus::Invalid(problem) => widgets::problem_ui(ui, problem, theme::ERROR),
+    }
+}
+
+/// A valid configuration: green when nothing needs a look, else the
+/// first warning is the (orange) headline — never under a green "valid".
+fn valid_ui(ui: &mut egui::Ui, configured: &crate::bootcfg::Configured) {
+    let number = configured.partition.number;
+    let (what, place) = if configured.config_kept {
+        (
+            "WiFi settings",
+            format!("they go into boot partition {number}; the image's own config.json is kept"),
+        )
+    } else {
+        (
+            "Configuration",
+            format!("it goes into boot partition {number}"),
+        )
+    };
+    let Some((first, rest)) = configured.warnings.split_first() else {
+        let text = format!("{what} valid: {place}");
+        ui.add(
+            egui::Label::new(RichText::new(text).color(theme::success_text(ui.visuals()))).wrap(),
+        );
+        return;
+    };
+    let headline = RichText::new(with_period(first))
+        .strong()
+        .color(theme::warning_text(ui.visuals()));
+    ui.add(egui::Label::new(headline).wrap());
+    for warning in rest {
+        let text = RichText::new(with_period(warning)).color(theme::warning_text(ui.visuals()));
+        ui.add(egui::Label::new(text).wrap());
+    }
+    let text = format!("{what} otherwise valid: {place}.");
+    ui.add(egui::Label::new(widgets::secondary(ui, text)).wrap());
+}
+
+/// A warning as the engine words it (it may start with "config.json",
+/// which keeps its case), ended with a full stop.
+fn with_period(text: &str) -> String {
+    if text.ends_with('.') {
+        text.to_string()
+    } else {
+        format!("{text}.")
     }
 }

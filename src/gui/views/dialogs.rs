@@ -1,8 +1,10 @@
 //! The questions the app asks: "erase these drives?" before flashing, "are
 //! you sure?" for a drive larger than an SD card usually is, and "stop
 //! flashing?" when the window is closed mid-run. Escape dismisses; Enter
-//! takes the focused button, which is always the safe one: pressing Enter
-//! twice after Flash! must not erase anything.
+//! takes the focused button. The erase confirmation focuses its confirming
+//! button, the screen's main action (it names every drive and what will be
+//! written, and Flash! was pressed to get here); the questions that warn
+//! (a large drive, quitting mid-run) focus the safe answer.
 
 use egui::RichText;
 
@@ -28,6 +30,7 @@ pub(super) fn dialog_ui(ctx: &egui::Context, state: &AppState, actions: &mut Vec
             Dialog::Flash => confirm_flash_ui(ui, state, actions),
             Dialog::LargeDrive(path) => confirm_large_ui(ui, state, path, actions),
             Dialog::Quit => confirm_quit_ui(ui, actions),
+            Dialog::Cancel => confirm_cancel_ui(ui, actions),
             Dialog::CloneSource => super::clone_dialog::clone_dialog_ui(ui, state, actions),
         }
     });
@@ -86,7 +89,7 @@ fn confirm_flash_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Actio
         ui,
         ("Erase and flash", Action::StartFlash),
         "Cancel",
-        Confirm::Destructive,
+        Confirm::Erase,
         actions,
     );
 }
@@ -132,6 +135,29 @@ fn confirm_large_ui(
     );
 }
 
+fn confirm_cancel_ui(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    ui.label(
+        RichText::new("Stop flashing?")
+            .size(theme::STEP_TITLE_SIZE)
+            .strong(),
+    );
+    ui.add_space(4.0);
+    ui.add(
+        egui::Label::new(
+            "The drives being written will be incomplete and will not boot until they are \
+             flashed again.",
+        )
+        .wrap(),
+    );
+    buttons_ui(
+        ui,
+        ("Stop flashing", Action::Cancel),
+        "Keep flashing",
+        Confirm::Destructive,
+        actions,
+    );
+}
+
 fn confirm_quit_ui(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
     ui.label(
         RichText::new("Stop flashing and quit?")
@@ -160,8 +186,11 @@ fn confirm_quit_ui(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
 enum Confirm {
     /// It leads on, erasing nothing by itself (select a large drive).
     Safe,
-    /// It erases or abandons drives: coloured as such.
+    /// It abandons drives: coloured as such, the focus on staying.
     Destructive,
+    /// It erases the drives the user chose and confirms here: coloured as
+    /// such, and focused — the dialog's main action (issue 17, item 3).
+    Erase,
 }
 
 /// The image, and the configuration when one is set, that will be written:
@@ -171,25 +200,17 @@ fn image_and_config_ui(ui: &mut egui::Ui, state: &AppState) {
         let text = format!("Image: {}", info.name);
         widgets::truncated_ui(ui, RichText::new(&text).strong(), &text);
     }
-    let config = &state.config;
-    let mut parts = Vec::new();
-    if let Some(name) = config.config_path.as_ref().and_then(|p| p.file_name()) {
-        parts.push(name.to_string_lossy().into_owned());
-    }
-    let ssid = config.wifi_ssid.trim();
-    if !ssid.is_empty() {
-        parts.push(format!("WiFi \u{201c}{ssid}\u{201d}"));
-    }
-    if !parts.is_empty() {
-        let text = format!("Configuration: {}", parts.join(", "));
-        widgets::truncated_ui(ui, RichText::new(&text).strong(), &text);
+    if let Some(summary) = state.config.summary() {
+        // Wrapped, never cut: whether the network is open is at its end.
+        let text = format!("Configuration: {summary}");
+        ui.add(egui::Label::new(RichText::new(text).strong()).wrap());
     }
     ui.add_space(4.0);
 }
 
 /// The dialog's two buttons, right-aligned. The keyboard focus starts on
-/// the dismissing button, whatever the confirming one does: Enter never
-/// takes the user further than they clicked.
+/// the erase confirmation's main action, and on the dismissing button of
+/// the questions that warn.
 fn buttons_ui(
     ui: &mut egui::Ui,
     (confirm, action): (&str, Action),
@@ -202,13 +223,17 @@ fn buttons_ui(
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let confirm = ui.add(match kind {
                 Confirm::Safe => widgets::primary_button(confirm),
-                Confirm::Destructive => widgets::destructive_button(confirm),
+                Confirm::Destructive | Confirm::Erase => widgets::destructive_button(confirm),
             });
             let dismiss = ui.button(dismiss);
             // Keep the focus in the dialog (the button behind it had it)
             // unless Tab already moved it between the two buttons.
             if !ui.memory(|m| m.has_focus(confirm.id) || m.has_focus(dismiss.id)) {
-                dismiss.request_focus();
+                if kind == Confirm::Erase {
+                    confirm.request_focus();
+                } else {
+                    dismiss.request_focus();
+                }
             }
             if confirm.clicked() {
                 actions.push(action);

@@ -14,12 +14,35 @@ use super::widgets;
 use crate::drives::Drive;
 use crate::humanize;
 
+/// The list keeps at least this much room (two drive rows, 86 px each with
+/// their spacing), so the first drives to appear take the place of
+/// "Insert an SD card…" without moving anything.
+const MIN_LIST_HEIGHT: f32 = 176.0;
+
 pub(super) fn drive_step_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
     widgets::card_ui(ui, |ui| {
         drive_header_ui(ui, state, actions);
-        drive_rows_ui(ui, state, actions);
+        stable_height_ui(ui, |ui| drive_rows_ui(ui, state, actions));
         file_targets_ui(ui, state, actions);
     });
+}
+
+/// Lays `add` out in room that never shrinks this session: a drive
+/// unplugged, or one plugged in where there is room, moves nothing below
+/// the list — a click aimed at "Write to an image file…" or at the options
+/// lands where the pointer was (issue 17, item 7). The room grows only
+/// when more drives are listed than ever before.
+fn stable_height_ui(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui)) {
+    let id = egui::Id::unique("drive_list_room");
+    let reserved: f32 = ui.data(|d| d.get_temp(id)).unwrap_or(MIN_LIST_HEIGHT);
+    let top = ui.cursor().top();
+    ui.vertical(|ui| add(ui));
+    let used = ui.cursor().top() - top;
+    if used < reserved {
+        ui.add_space(reserved - used);
+    }
+    let room = reserved.max(used);
+    ui.data_mut(|d| d.insert_temp(id, room));
 }
 
 /// The step's title, "Show all drives", and why the list is missing.
@@ -201,6 +224,7 @@ fn drive_row_ui(
     let border = selected.then_some(theme::ACCENT);
     let enabled = !matches!(availability, Availability::Blocked(_));
     let mut toggled = false;
+    let mut focused = false;
     let card = widgets::card_frame(ui, border)
         .inner_margin(egui::Margin::symmetric(12, 4))
         .show(ui, |ui| {
@@ -222,6 +246,7 @@ fn drive_row_ui(
                             )
                             .on_hover_text(format!("{name} ({path})"));
                         toggled = response.changed();
+                        focused = response.has_focus();
                     });
                 });
             });
@@ -242,15 +267,22 @@ fn drive_row_ui(
                 });
             }
         });
+    // The row's one Tab stop is its checkbox: the focus ring goes round
+    // the whole row, where the eye looks (issue 17, item 3).
+    if focused {
+        widgets::focus_ring_ui(ui, card.response.rect);
+    }
     // The whole row is the target, not only the 14 px box and the name: a
     // click anywhere else on it toggles the drive too. Registered after the
-    // row's contents, so it covers them for the pointer; the checkbox keeps
-    // the keyboard focus and the accessibility tree.
+    // row's contents, so it covers them for the pointer; it senses clicks
+    // only — not focusable, so Tab does not stop on it a second time with
+    // no ring — and the checkbox keeps the keyboard focus and the
+    // accessibility tree.
     if enabled && !toggled {
         let row = ui.interact(
             card.response.rect,
             egui::Id::unique(("drive_row", &drive.path)),
-            egui::Sense::click(),
+            egui::Sense::CLICK,
         );
         toggled = row
             .on_hover_cursor(egui::CursorIcon::PointingHand)

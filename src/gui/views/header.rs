@@ -13,7 +13,7 @@ pub(super) fn header_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<A
             RichText::new("Imprint")
                 .size(20.0)
                 .strong()
-                .color(theme::ACCENT),
+                .color(theme::accent_text(ui.visuals())),
         );
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let image_done = matches!(state.image, ImageSlot::Ready(_));
@@ -40,7 +40,9 @@ pub(super) fn header_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<A
 
 fn step_mark_ui(ui: &mut egui::Ui, text: &str, done: bool) {
     let text = if done {
-        RichText::new(text).color(theme::ACCENT).strong()
+        RichText::new(text)
+            .color(theme::accent_text(ui.visuals()))
+            .strong()
     } else {
         RichText::new(text).color(ui.visuals().weak_text_color())
     };

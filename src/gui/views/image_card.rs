@@ -156,6 +156,28 @@ fn image_info_ui(ui: &mut egui::Ui, state: &AppState, info: &ImageInfo, actions:
         file_hash_ui(ui, state, actions);
         super::checksum_row::checksum_row_ui(ui, state, actions);
     }
+    customise_row_ui(ui, state, actions);
+}
+
+/// "Customise…": the balenaOS configuration (config.json, WiFi) one click
+/// from the image, as Raspberry Pi Imager offers it, instead of two
+/// steps down; what is set so far is named beside it.
+fn customise_row_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
+    ui.add_space(4.0);
+    ui.horizontal(|ui| {
+        if ui
+            .button("Customise…")
+            .on_hover_text("Embed a balenaOS config.json and WiFi settings while writing")
+            .clicked()
+        {
+            actions.push(Action::Customise);
+        }
+        let summary = state
+            .config
+            .summary()
+            .unwrap_or_else(|| "config.json and WiFi: none".to_string());
+        widgets::truncated_ui(ui, widgets::secondary(ui, summary.as_str()), &summary);
+    });
 }
 
 /// The file's own SHA-256: what a publisher lists beside the download.

@@ -155,7 +155,7 @@ fn cancel_bar_ui(ui: &mut egui::Ui, run: &FlashRun, actions: &mut Vec<Action>) {
                 egui::Button::new(text).min_size(egui::vec2(110.0, 36.0)),
             );
             if response.clicked() {
-                actions.push(Action::Cancel);
+                actions.push(Action::RequestCancel);
             }
             if !run.started() {
                 ui.spinner();

@@ -61,6 +61,10 @@ pub(super) fn result_screen_ui(
                 widgets::centered_column_ui(ui, |ui| {
                     ui.add_space(8.0);
                     title_ui(ui, run);
+                    if let Some(summary) = &run.configuration {
+                        let text = format!("Configuration: {summary}");
+                        widgets::truncated_ui(ui, widgets::secondary(ui, &text), &text);
+                    }
                     ui.add_space(12.0);
                     if let Some(fault) = run.source_fault() {
                         widgets::banner_frame().show(ui, |ui| {

@@ -46,6 +46,18 @@ pub(super) fn card_ui<R>(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui) -> R
         .inner
 }
 
+/// The focus ring around `rect` (a whole row whose checkbox has the
+/// focus), in the theme's ring colour and width.
+pub(super) fn focus_ring_ui(ui: &egui::Ui, rect: egui::Rect) {
+    let ring = ui.visuals().widgets.active.bg_stroke;
+    ui.painter().rect_stroke(
+        rect.expand(1.0),
+        CornerRadius::same(11),
+        ring,
+        egui::StrokeKind::Outside,
+    );
+}
+
 /// A card with a coloured border (selected drive, failed drive).
 pub(super) fn card_frame(ui: &egui::Ui, border: Option<Color32>) -> egui::Frame {
     let visuals = ui.visuals();
@@ -129,7 +141,11 @@ pub(super) fn badge_ui(ui: &mut egui::Ui, text: &str, color: Color32) {
         .corner_radius(CornerRadius::same(6))
         .inner_margin(Margin::symmetric(6, 1))
         .show(ui, |ui| {
-            ui.label(RichText::new(text).small().color(color));
+            ui.label(
+                RichText::new(text)
+                    .small()
+                    .color(theme::text_color(ui.visuals(), color)),
+            );
         });
 }
 
@@ -158,11 +174,7 @@ pub(super) fn banner_frame() -> egui::Frame {
 /// folded under "Details".
 pub(super) fn problem_ui(ui: &mut egui::Ui, problem: &Problem, color: Color32) {
     // Red text in the shade that reads on this theme's background.
-    let color = if color == theme::ERROR {
-        theme::error_text(ui.visuals())
-    } else {
-        color
-    };
+    let color = theme::text_color(ui.visuals(), color);
     ui.add(egui::Label::new(RichText::new(&problem.title).strong().color(color)).wrap());
     if !problem.advice.is_empty() {
         ui.add(egui::Label::new(problem.advice.as_str()).wrap());
@@ -247,7 +259,7 @@ pub(super) fn path_entry_ui(
                     "No file dialog opened: this desktop has no file-chooser service \
                      (xdg-desktop-portal). Type the path instead.",
                 )
-                .color(theme::WARNING),
+                .color(theme::warning_text(ui.visuals())),
             )
             .wrap(),
         );
