@@ -53,7 +53,10 @@ fn geometry_gives_the_sector_size_and_the_disk_size() {
 fn extents_are_read_at_their_24_byte_stride() {
     let mut bytes = vec![0u8; 8 + 2 * 24];
     bytes[0..4].copy_from_slice(&2u32.to_le_bytes());
-    for (i, (disk, offset, length)) in [(1u32, 1u64 << 20, 5u64 << 30), (2, 0, 7)].iter().enumerate() {
+    for (i, (disk, offset, length)) in [(1u32, 1u64 << 20, 5u64 << 30), (2, 0, 7)]
+        .iter()
+        .enumerate()
+    {
         let at = 8 + 24 * i;
         bytes[at..at + 4].copy_from_slice(&disk.to_le_bytes());
         bytes[at + 8..at + 16].copy_from_slice(&offset.to_le_bytes());
@@ -61,7 +64,10 @@ fn extents_are_read_at_their_24_byte_stride() {
     }
     let extents = disk_extents(&bytes).unwrap();
     assert_eq!(extents.len(), 2);
-    assert_eq!((extents[0].disk, extents[0].offset, extents[0].length), (1, 1 << 20, 5 << 30));
+    assert_eq!(
+        (extents[0].disk, extents[0].offset, extents[0].length),
+        (1, 1 << 20, 5 << 30)
+    );
     assert_eq!((extents[1].disk, extents[1].length), (2, 7));
     // A count larger than the answer holds is refused, not read past.
     bytes[0..4].copy_from_slice(&3u32.to_le_bytes());

@@ -7,7 +7,13 @@ use crate::platform::windows::fake::{FakeWindows, laptop};
 fn the_system_disk_is_named_and_the_card_is_not() {
     let drives = drive_facts(&laptop()).unwrap();
     let paths: Vec<&Path> = drives.iter().map(|d| d.path.as_path()).collect();
-    assert_eq!(paths, [Path::new(r"\\.\PhysicalDrive0"), Path::new(r"\\.\PhysicalDrive1")]);
+    assert_eq!(
+        paths,
+        [
+            Path::new(r"\\.\PhysicalDrive0"),
+            Path::new(r"\\.\PhysicalDrive1")
+        ]
+    );
     assert_eq!(
         drives[0].system.as_deref(),
         Some(r"it holds C:\, the volume of the running Windows")
@@ -25,7 +31,10 @@ fn a_card_with_two_volumes_lists_both_in_disk_order_with_their_mount_points() {
     assert!(card.removable);
     assert_eq!(card.size_bytes, 32 << 30);
     let names: Vec<&Path> = card.partitions.iter().map(|p| p.path.as_path()).collect();
-    assert_eq!(names, [Path::new(r"\\?\Volume{e}\"), Path::new(r"\\?\Volume{f}\")]);
+    assert_eq!(
+        names,
+        [Path::new(r"\\?\Volume{e}\"), Path::new(r"\\?\Volume{f}\")]
+    );
     assert_eq!(card.partitions[0].size_bytes, 256 << 20);
     assert_eq!(
         card.partitions[0].mount_points,
@@ -42,7 +51,14 @@ fn mounts_are_every_mount_point_of_every_volume_on_the_disk() {
         .into_iter()
         .map(|m| m.mount_point)
         .collect();
-    assert_eq!(points, [PathBuf::from(r"E:\"), PathBuf::from(r"C:\mnt\boot\"), PathBuf::from(r"F:\")]);
+    assert_eq!(
+        points,
+        [
+            PathBuf::from(r"E:\"),
+            PathBuf::from(r"C:\mnt\boot\"),
+            PathBuf::from(r"F:\")
+        ]
+    );
     // The EFI volume has no mount point: it is on disk 0, not mounted.
     assert_eq!(mounts_on(&os.volumes, 0).len(), 1);
 }

@@ -38,7 +38,10 @@ pub(crate) fn failure_of(error: &io::Error) -> IoFailure {
     if let Some(code) = error.raw_os_error() {
         return failure_of_code(code);
     }
-    if let Some(refused) = error.get_ref().and_then(|e| e.downcast_ref::<TakeRefused>()) {
+    if let Some(refused) = error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<TakeRefused>())
+    {
         return match refused {
             TakeRefused::InUse { .. } => IoFailure::Busy,
             TakeRefused::System { .. } => IoFailure::NotPermitted,
@@ -66,8 +69,12 @@ fn failure_of_code(code: i32) -> IoFailure {
         | ERROR_MEDIA_CHANGED
         | ERROR_NO_MEDIA_IN_DRIVE
         | ERROR_FILE_NOT_FOUND => IoFailure::Gone,
-        ERROR_CRC | ERROR_SECTOR_NOT_FOUND | ERROR_WRITE_FAULT | ERROR_READ_FAULT
-        | ERROR_GEN_FAILURE | ERROR_IO_DEVICE => IoFailure::DeviceError,
+        ERROR_CRC
+        | ERROR_SECTOR_NOT_FOUND
+        | ERROR_WRITE_FAULT
+        | ERROR_READ_FAULT
+        | ERROR_GEN_FAILURE
+        | ERROR_IO_DEVICE => IoFailure::DeviceError,
         _ => IoFailure::Other,
     }
 }

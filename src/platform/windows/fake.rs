@@ -73,7 +73,9 @@ impl Win32 for FakeWindows {
         }
     }
     fn dismount_volume(&self, volume: &FakeVolume) -> io::Result<()> {
-        self.log.borrow_mut().push(format!("dismount {}", volume.name));
+        self.log
+            .borrow_mut()
+            .push(format!("dismount {}", volume.name));
         Ok(())
     }
     fn pause(&self) {
@@ -97,7 +99,13 @@ pub(crate) fn disk(number: u32, size_bytes: u64, bus_type: i32, removable: bool)
 }
 
 /// A volume on one disk at `offset`, `length` bytes, mounted at `mounts`.
-pub(crate) fn volume(guid: &str, disk: u32, offset: u64, length: u64, mounts: &[&str]) -> VolumeAnswer {
+pub(crate) fn volume(
+    guid: &str,
+    disk: u32,
+    offset: u64,
+    length: u64,
+    mounts: &[&str],
+) -> VolumeAnswer {
     VolumeAnswer {
         name: format!(r"\\?\Volume{{{guid}}}\"),
         extents: vec![Extent {

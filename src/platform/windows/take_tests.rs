@@ -60,7 +60,10 @@ fn a_volume_that_refuses_to_lock_refuses_the_disk_and_nothing_is_dismounted() {
     // Both volumes are let go again: E:'s lock is released too.
     assert!(log.contains(&r"close \\?\Volume{e}\".to_string()));
     assert!(log.contains(&r"close \\?\Volume{f}\".to_string()));
-    assert_eq!(crate::platform::windows::errors::failure_of(&error), crate::platform::IoFailure::Busy);
+    assert_eq!(
+        crate::platform::windows::errors::failure_of(&error),
+        crate::platform::IoFailure::Busy
+    );
 }
 
 #[test]
