@@ -21,7 +21,7 @@ use windows_sys::Win32::Storage::FileSystem::{
     FILE_FLAG_NO_BUFFERING, FILE_FLAG_WRITE_THROUGH, FILE_SHARE_READ, FILE_SHARE_WRITE,
     LOCKFILE_EXCLUSIVE_LOCK, LOCKFILE_FAIL_IMMEDIATELY, LockFileEx,
 };
-use windows_sys::Win32::System::IO::OVERLAPPED;
+use windows_sys::Win32::System::IO::{OVERLAPPED, OVERLAPPED_0, OVERLAPPED_0_0};
 use windows_sys::Win32::System::Ioctl::{IOCTL_DISK_GET_DRIVE_GEOMETRY_EX, IOCTL_DISK_IS_WRITABLE};
 
 use super::answers::geometry;
@@ -142,10 +142,17 @@ pub fn lock_file(file: &File, lock: FileLock) -> io::Result<bool> {
     if lock == FileLock::Exclusive {
         flags |= LOCKFILE_EXCLUSIVE_LOCK;
     }
-    // SAFETY: OVERLAPPED is plain data, valid all zero.
-    let mut at: OVERLAPPED = unsafe { std::mem::zeroed() };
-    at.Anonymous.Anonymous.Offset = u32::MAX - 1;
-    at.Anonymous.Anonymous.OffsetHigh = u32::MAX;
+    let mut at = OVERLAPPED {
+        Internal: 0,
+        InternalHigh: 0,
+        Anonymous: OVERLAPPED_0 {
+            Anonymous: OVERLAPPED_0_0 {
+                Offset: u32::MAX - 1,
+                OffsetHigh: u32::MAX,
+            },
+        },
+        hEvent: std::ptr::null_mut(),
+    };
     // SAFETY: the handle is open (borrowed from `file`) and `at` outlives
     // the synchronous call.
     let ok = unsafe { LockFileEx(file.as_raw_handle() as HANDLE, flags, 0, 1, 0, &mut at) };

@@ -166,7 +166,15 @@ pub fn storage_of(path: &Path) -> io::Result<Storage> {
         NodeId::Device(disk) => StorageUnit::Disk(format!("PhysicalDrive{disk}")),
     }]);
     let mut under = top.clone();
-    let name = volume_of_path(path)?;
+    // A file on a volume without a volume name (a network share, Wine's
+    // Z:) is on no physical drive, so on none Imprint could write.
+    let Ok(name) = volume_of_path(path) else {
+        return Ok(Storage {
+            bytes: top.clone(),
+            top,
+            under,
+        });
+    };
     for volume in RealWindows.volumes()?.iter().filter(|v| v.name == name) {
         for extent in &volume.extents {
             under.insert(disk_unit(extent.disk));

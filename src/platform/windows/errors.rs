@@ -80,7 +80,7 @@ fn failure_of_code(code: i32) -> IoFailure {
 }
 
 /// A representative Win32 error of kind `failure`.
-#[cfg_attr(not(windows), allow(dead_code))]
+#[cfg(test)]
 pub(crate) fn os_error(failure: IoFailure) -> io::Error {
     io::Error::from_raw_os_error(match failure {
         IoFailure::NoSpace => ERROR_DISK_FULL,
