@@ -14,13 +14,24 @@ pub use facts::*;
 mod facts;
 #[cfg(target_os = "linux")]
 mod linux;
+// Windows' pure logic (volume locking order, drive facts from IOCTL answers,
+// error codes) is also built for the tests on every OS, driven by a fake of
+// its Win32 seam; its system calls only on Windows.
+#[cfg(any(windows, test))]
+mod windows;
+
+// The implementation of this OS, under one name for the list below.
+#[cfg(target_os = "linux")]
+use linux as os;
+#[cfg(windows)]
+use windows as os;
 
 #[cfg(test)]
 mod sealed;
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", windows)))]
 compile_error!(
-    "Imprint has no platform implementation for this OS yet: add src/platform/<os>.rs providing the functions listed in src/platform/mod.rs"
+    "Imprint has no platform implementation for this OS yet: add src/platform/<os>/ providing the functions listed in src/platform/mod.rs"
 );
 
 // ---------------------------------------------------------------------------
@@ -30,152 +41,124 @@ compile_error!(
 /// device for writing, bypassing the page cache and exclusively (no other
 /// program may open or mount it meanwhile; fails with [`IoFailure::Busy`]
 /// when one holds it).
-#[cfg(target_os = "linux")]
-pub use linux::open_block_device_exclusive;
+pub use os::open_block_device_exclusive;
 
 /// `open_block_device_exclusive_read(&Path) -> io::Result<File>`: opens a
 /// block device to read it as an image, exclusively (fails with
 /// [`IoFailure::Busy`] while another program holds it: no run may write
 /// a drive while it is cloned).
-#[cfg(target_os = "linux")]
-pub use linux::open_block_device_exclusive_read;
+pub use os::open_block_device_exclusive_read;
 
 /// `open_block_device_direct_read(&Path) -> io::Result<File>`: opens a
 /// block device for reading back, bypassing the page cache.
-#[cfg(target_os = "linux")]
-pub use linux::open_block_device_direct_read;
+pub use os::open_block_device_direct_read;
 
 /// `block_device_size_bytes(&File) -> io::Result<u64>`: the capacity of
 /// an open block device.
-#[cfg(target_os = "linux")]
-pub use linux::block_device_size_bytes;
+pub use os::block_device_size_bytes;
 
 /// `logical_block_size(&File) -> io::Result<u32>`: the granularity
 /// (offset, length) of unbuffered I/O on an open block device.
-#[cfg(target_os = "linux")]
-pub use linux::logical_block_size;
+pub use os::logical_block_size;
 
 /// `is_read_only(&File) -> io::Result<bool>`: whether the OS has the
 /// device marked read-only (write-protect switch and the like).
-#[cfg(target_os = "linux")]
-pub use linux::is_read_only;
+pub use os::is_read_only;
 
 /// `block_device_claimed(&Path) -> io::Result<bool>`: whether another
 /// program holds the device exclusively, found without claiming it.
-#[cfg(target_os = "linux")]
-pub use linux::block_device_claimed;
+pub use os::block_device_claimed;
 
 // ---------------------------------------------------------------------------
 // Files and positional I/O.
 
 /// `drop_cached_pages(&File) -> io::Result<()>`: makes the next reads of a
 /// regular file reach its storage rather than the OS's cache.
-#[cfg(target_os = "linux")]
-pub use linux::drop_cached_pages;
+pub use os::drop_cached_pages;
 
 /// `lock_file(&File, FileLock) -> io::Result<bool>`: an advisory lock
 /// without waiting; `false` when another open file holds a conflicting one.
-#[cfg(target_os = "linux")]
-pub use linux::lock_file;
+pub use os::lock_file;
 
 /// `read_at(&File, &mut [u8], offset: u64) -> io::Result<usize>`: reads at
 /// `offset` without moving a shared file position (many readers, one handle).
-#[cfg(target_os = "linux")]
-pub use linux::read_at;
+pub use os::read_at;
 
 /// `read_exact_at(&File, &mut [u8], offset: u64) -> io::Result<()>`.
-#[cfg(target_os = "linux")]
-pub use linux::read_exact_at;
+pub use os::read_exact_at;
 
 /// `write_all_at(&File, &[u8], offset: u64) -> io::Result<()>`.
-#[cfg(target_os = "linux")]
-pub use linux::write_all_at;
+pub use os::write_all_at;
 
 /// `node_kind(&Metadata) -> NodeKind`: what a path is (file, block device,
 /// pipe…).
-#[cfg(target_os = "linux")]
-pub use linux::node_kind;
+pub use os::node_kind;
 
 /// `node_id(&Metadata) -> NodeId`: what a path is, whatever it is called.
-#[cfg(target_os = "linux")]
-pub use linux::node_id;
+pub use os::node_id;
 
 /// `stdin_file() -> io::Result<File>`: standard input as a file of its own
 /// (a duplicate handle), to be classified and read like any input.
-#[cfg(target_os = "linux")]
-pub use linux::stdin_file;
+pub use os::stdin_file;
 
 /// `stdin_path() -> &'static Path`: a path that leads to what standard
 /// input really is (a file, a drive, a pipe), for functions taking paths.
-#[cfg(target_os = "linux")]
-pub use linux::stdin_path;
+pub use os::stdin_path;
 
 /// `io_failure(&io::Error) -> IoFailure`: what an OS error means for a
 /// flash, so that messages can explain it without knowing error numbers.
-#[cfg(target_os = "linux")]
-pub use linux::io_failure;
+pub use os::io_failure;
 
 /// `private_dir(&Path) -> io::Result<()>`: creates a folder only this user
 /// may use, or checks that the existing one is such a folder (it may be in
 /// a shared temporary directory: never use one someone else made).
-#[cfg(target_os = "linux")]
-pub use linux::private_dir;
+pub use os::private_dir;
 
 /// `free_space_bytes(&Path) -> io::Result<u64>`: bytes this user may still
 /// write in the filesystem holding an existing folder.
-#[cfg(target_os = "linux")]
-pub use linux::free_space_bytes;
+pub use os::free_space_bytes;
 
 /// `nameless_file_in(&Path) -> io::Result<File>`: a new readable, writable
 /// file in a folder that no name leads to, gone when its last handle closes
 /// however the process ends (the engine's cache file).
-#[cfg(target_os = "linux")]
-pub use linux::nameless_file_in;
+pub use os::nameless_file_in;
 
 /// `release_range(&File, offset: u64, len: u64)`: gives a range of a file's
 /// blocks back to the filesystem, keeping its length; best effort.
-#[cfg(target_os = "linux")]
-pub use linux::release_range;
+pub use os::release_range;
 
 // ---------------------------------------------------------------------------
 // Mounts, the system drive, and what stores what.
 
 /// `mounts_of(&Path) -> io::Result<Vec<Mount>>`: the mounted filesystems on
 /// a device (a whole disk: on any of its partitions or stacked devices).
-#[cfg(target_os = "linux")]
-pub use linux::mounts_of;
+pub use os::mounts_of;
 
 /// `writable_mounts_of(&Path) -> io::Result<Vec<PathBuf>>`: the mount
 /// points of the filesystems on a device (as [`mounts_of`]) that are
 /// mounted read-write.
-#[cfg(target_os = "linux")]
-pub use linux::writable_mounts_of;
+pub use os::writable_mounts_of;
 
 /// `unmount(&Path) -> io::Result<()>`: unmounts a mount point.
-#[cfg(target_os = "linux")]
-pub use linux::unmount;
+pub use os::unmount;
 
 /// `system_drive_reason(&Path) -> io::Result<Option<String>>`: why a drive
 /// (or the drive of a partition) backs the running system and must never
 /// be written, or `None`.
-#[cfg(target_os = "linux")]
-pub use linux::system_drive_reason;
+pub use os::system_drive_reason;
 
 /// `whole_disk(&Path) -> io::Result<PathBuf>`: the whole disk a device node
 /// belongs to (`/dev/sdb1` → `/dev/sdb`).
-#[cfg(target_os = "linux")]
-pub use linux::whole_disk;
+pub use os::whole_disk;
 
 /// `stacked_on(&Path) -> io::Result<Vec<String>>`: the names of the devices
 /// (device-mapper, md, LVM) stacked on a drive or its partitions, which
 /// unmounting does not release.
-#[cfg(target_os = "linux")]
-pub use linux::stacked_on;
+pub use os::stacked_on;
 
 /// `storage_of(&Path) -> io::Result<Storage>`: every piece of storage a
 /// path's bytes depend on.
-#[cfg(target_os = "linux")]
-pub use linux::storage_of;
+pub use os::storage_of;
 
 // ---------------------------------------------------------------------------
 // Drives.
@@ -183,84 +166,70 @@ pub use linux::storage_of;
 /// `list_drives() -> io::Result<Vec<DriveFacts>>`: every whole disk a person
 /// could mean, in any order; left out are devices nobody flashes (RAM
 /// disks, optical drives, devices with no medium, stacked devices).
-#[cfg(target_os = "linux")]
-pub use linux::list_drives;
+pub use os::list_drives;
 
 /// `media_identity(device) -> io::Result<MediaIdentity>`: what tells one
 /// medium from another beyond the serial: an SD card's CID, a loop
 /// device's backing file.
-#[cfg(target_os = "linux")]
-pub use linux::media_identity;
+pub use os::media_identity;
 
 /// `is_empty_slot(device) -> bool`: whether the device still exists with
 /// no medium in it (a card reader whose card was taken out), as opposed to
 /// a drive unplugged.
-#[cfg(target_os = "linux")]
-pub use linux::is_empty_slot;
+pub use os::is_empty_slot;
 
 /// `block_snapshot() -> io::Result<BlockSnapshot>`: a cheap fingerprint of
 /// the drives and mounts; `BlockSnapshot` is any `Eq` type, and equal
 /// snapshots mean that listing the drives again would give the same list.
-#[cfg(target_os = "linux")]
-pub use linux::{BlockSnapshot, block_snapshot};
+pub use os::{BlockSnapshot, block_snapshot};
 
 /// `eject(&Path) -> io::Result<Ejected>`: leaves a flashed drive safe to
 /// remove: flushed, and powered off when it is a USB drive and udisks2 is
 /// installed.
-#[cfg(target_os = "linux")]
-pub use linux::eject;
+pub use os::eject;
 
 // ---------------------------------------------------------------------------
 // Privileges and processes.
 
 /// `is_administrator() -> bool`: whether this process may write any drive.
-#[cfg(target_os = "linux")]
-pub use linux::is_administrator;
+pub use os::is_administrator;
 
 /// `may_write(&Path) -> bool`: whether this user may open `path` for
 /// writing (a file still to be created: its folder), asked without opening.
-#[cfg(target_os = "linux")]
-pub use linux::may_write;
+pub use os::may_write;
 
 /// `elevated_user() -> Option<u32>`: the user this process runs for with
 /// administrator rights it was given through the elevation command
 /// (`PKEXEC_UID`), or `None` when it runs as itself.
-#[cfg(target_os = "linux")]
-pub use linux::elevated_user;
+pub use os::elevated_user;
 
 /// `open_as_user(&Path, UserOpen) -> io::Result<File>`: opens a file the
 /// user named with that user's rights only — under elevation, those of
 /// [`elevated_user`], never root's (docs/architecture.md §3); a refusal
 /// says so in words ("you cannot read it…").
-#[cfg(target_os = "linux")]
-pub use linux::open_as_user;
+pub use os::open_as_user;
 
 /// `user_id() -> u32`: this user, to name per-user folders.
-#[cfg(target_os = "linux")]
-pub use linux::user_id;
+pub use os::user_id;
 
 /// `elevation_command() -> Vec<OsString>`: the command that runs the
 /// program after it with administrator rights (`pkexec` on Linux).
-#[cfg(target_os = "linux")]
-pub use linux::elevation_command;
+pub use os::elevation_command;
 
 /// `elevation_declined(exit_code: i32) -> bool`: whether the elevation
 /// command ended that way because the user cancelled or was not allowed.
-#[cfg(target_os = "linux")]
-pub use linux::elevation_declined;
+pub use os::elevation_declined;
 
 /// `return_large_buffers_to_the_system()`: freed buffers of a megabyte or
 /// more go back to the system, so peak memory stays what is in use; called
 /// first thing by the binary.
-#[cfg(target_os = "linux")]
-pub use linux::return_large_buffers_to_the_system;
+pub use os::return_large_buffers_to_the_system;
 
 /// `interrupt_process(pid: u32)`: asks a child process to stop as Ctrl-C
 /// would, without waiting; a process that may not be signalled is left be.
-#[cfg(target_os = "linux")]
-pub use linux::interrupt_process;
+pub use os::interrupt_process;
 
 /// `os_error(IoFailure) -> io::Error`: a representative OS error of that
 /// kind, for tests of the messages built on [`io_failure`].
-#[cfg(all(test, target_os = "linux"))]
-pub(crate) use linux::os_error;
+#[cfg(all(test, any(target_os = "linux", windows)))]
+pub(crate) use os::os_error;
