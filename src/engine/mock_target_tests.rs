@@ -16,6 +16,7 @@ struct TestImage {
 }
 
 const IMAGE_LEN: usize = 3 * CHUNK_BYTES + 2 * 4096 + 123;
+const MIB: usize = 1 << 20;
 
 fn test_image(verify: bool) -> TestImage {
     let dir = tempfile::tempdir().unwrap();
@@ -107,14 +108,23 @@ fn a_flash_writes_and_verifies_every_byte_with_aligned_calls_only() {
             disk.bytes[..IMAGE_LEN] == image.expected[..],
             "bytes differ"
         );
-        assert!(disk.bytes[IMAGE_LEN..].iter().all(|&b| b == OLD_BYTE));
+        // The device's last MiB was cleared (a stale backup GPT), in whole
+        // sectors; the rest after the image keeps its bytes.
+        let end = disk.bytes.len() / block * block;
+        let last_mib = end - MIB;
+        assert!(disk.bytes[IMAGE_LEN..last_mib].iter().all(|&b| b == OLD_BYTE));
+        assert!(disk.bytes[last_mib..end].iter().all(|&b| b == 0));
         assert_eq!(disk.finished, Some(IMAGE_LEN as u64));
-        // One write per chunk, in order, and every one read back.
+        // The first and last MiB cleared, then one write per chunk in
+        // order but for the first MiB, written last; every one read back,
+        // the first MiB last.
         let chunks: Vec<(u64, usize)> = (0..IMAGE_LEN)
             .step_by(CHUNK_BYTES)
-            .map(|at| (at as u64, CHUNK_BYTES.min(IMAGE_LEN - at)))
+            .map(|at| (at.max(MIB) as u64, CHUNK_BYTES.min(IMAGE_LEN - at) - (MIB - at.min(MIB))))
+            .chain([(0, MIB)])
             .collect();
-        assert_eq!(disk.writes, chunks);
+        assert_eq!(disk.writes[..2], [(0, MIB), (last_mib as u64, MIB)]);
+        assert_eq!(disk.writes[2..], chunks);
         assert_eq!(disk.reads, chunks);
         assert_eq!(disk.unaligned_ends, vec![IMAGE_LEN as u64]);
     }
@@ -192,13 +202,16 @@ fn a_write_that_fails_names_the_4_kib_piece_it_failed_in() {
     );
     assert_eq!(report.targets[0].bytes_written, 2 * CHUNK_BYTES as u64);
     assert_no_violations(&mock);
-    // Nothing was written after the failing piece.
+    // After the first and last MiB were cleared, nothing was written after
+    // the failing piece, and the partition table never was.
     let disk = mock.state();
     assert!(
-        disk.writes.iter().all(|&(at, _)| at <= bad),
+        disk.writes[2..].iter().all(|&(at, _)| at <= bad && at >= MIB as u64),
         "{:?}",
         disk.writes
     );
+    assert!(disk.bytes[..MIB].iter().all(|&b| b == 0));
+    assert!(failure.message.contains(super::super::table_last::LEFT_BLANK), "{failure}");
 }
 
 #[test]
@@ -261,19 +274,22 @@ fn a_sparse_flash_writes_and_reads_back_only_used_ranges_aligned() {
         assert_eq!(outcome.result, Ok(()), "block size {block}");
         assert_no_violations(&mock);
         let disk = mock.state();
-        let written: u64 = disk.writes.iter().map(|w| w.1 as u64).sum();
+        // The first two writes clear the first and last MiB.
+        let image_writes = &disk.writes[2..];
+        let written: u64 = image_writes.iter().map(|w| w.1 as u64).sum();
         assert_eq!(outcome.written_bytes, written);
         assert_eq!(outcome.verified_bytes, written);
         assert!(written < len as u64 / 4, "{written} of {len} bytes written");
         // Reads back exactly what was written.
-        assert_eq!(disk.reads, disk.writes);
+        assert_eq!(disk.reads, image_writes);
         for (i, (now, img)) in disk.bytes[..len].iter().zip(&image).enumerate() {
-            let in_write = disk
-                .writes
+            let in_write = image_writes
                 .iter()
                 .any(|&(at, n)| (at as usize..at as usize + n).contains(&i));
             if in_write {
                 assert_eq!(now, img, "byte {i}");
+            } else if i < MIB {
+                assert_eq!(*now, 0, "byte {i} of the first MiB was not cleared");
             } else {
                 assert_eq!(*now, OLD_BYTE, "byte {i} was not written");
                 assert!(i >= part_at && i < part_at + fat_len, "byte {i} skipped");

@@ -25,6 +25,7 @@ mod compare;
 mod device_io;
 mod events;
 mod hasher;
+mod held;
 mod job;
 #[cfg(test)]
 mod mock_target;
@@ -32,6 +33,7 @@ mod progress;
 mod reader;
 mod shared;
 pub(crate) mod spool;
+mod table_last;
 mod threads;
 mod verifier;
 mod writer;

@@ -7,6 +7,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::chunk::{CHUNK_BYTES, Chunk};
+use super::held::HeldZones;
 use super::spool::Spool;
 use super::{FailureKind, TargetFailure};
 use crate::disk::StreamEnd;
@@ -88,6 +89,7 @@ fn stream_chunks(
     // A length known up front is the image's; otherwise its tables say.
     let mut stream_end = source.size_hint().is_none().then(StreamEnd::default);
     let mut offset = 0u64;
+    let mut held = HeldZones::default();
     loop {
         if cancel.load(Ordering::Relaxed) {
             return Err(cancelled(offset));
@@ -128,11 +130,17 @@ fn stream_chunks(
         if let Some(stream_end) = stream_end.as_mut() {
             stream_end.feed(offset, &buf[..len]);
         }
+        if offset == 0 {
+            held = HeldZones::from_first_chunk(&buf[..len]);
+        }
         let used = mapper.as_mut().map(|m| m.used_in(offset, &buf[..len]));
         let mut chunk = Chunk::new(offset, len, buf, Some(spool.home()));
         if let Some(used) = used {
             chunk.used = used;
         }
+        // Block devices get these ranges last: each must lie wholly in or
+        // out of them, digest included (docs/architecture.md §11).
+        chunk.used = held.split(std::mem::take(&mut chunk.used));
         spool.push(chunk, cancel)?;
         offset += len as u64;
         if !spool.wanted() {
