@@ -2,6 +2,7 @@
 //! patches, sparse maps and bmaps, each call checked against O_DIRECT's rules.
 
 use super::*;
+use crate::target::probe::ProbeMode;
 
 /// An image of three whole chunks and a tail that is no multiple of 4096
 /// (nor of 512), with a chunk of zeros; and a patch across the first two
@@ -46,6 +47,7 @@ fn test_image(verify: bool) -> TestImage {
         full: false,
         bmap: None,
         inputs: Vec::new(),
+        probe: ProbeMode::Off,
     };
     TestImage {
         _dir: dir,
@@ -258,6 +260,7 @@ fn a_sparse_flash_writes_and_reads_back_only_used_ranges_aligned() {
             full: false,
             bmap: None,
             inputs: Vec::new(),
+            probe: ProbeMode::Off,
         };
         let mock = MockDisk::new(len + CHUNK_BYTES, block);
         let scratch = tempfile::tempdir().unwrap();
@@ -463,6 +466,7 @@ fn targets_joining_a_shared_image_late_get_all_of_it_with_their_own_patch() {
             patch: Some(patch),
             verify: true,
             expected_sha256: None,
+            probe: ProbeMode::Off,
         };
         shared.flash_one_with(target, &events, &cancel, &disks)
     };
@@ -553,6 +557,7 @@ fn a_bmaps_unaligned_ranges_are_written_aligned_and_checked() {
             full: false,
             bmap: bmap.map(Arc::new),
             inputs: Vec::new(),
+            probe: ProbeMode::Off,
         };
         let mock = MockDisk::new(image.len() + CHUNK_BYTES, 4096);
         let scratch = tempfile::tempdir().unwrap();

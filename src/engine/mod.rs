@@ -171,6 +171,7 @@ fn write_targets(
             image_sha256: image_sha.clone(),
             expected_sha256: job.expected_sha256.clone(),
             size_hint,
+            probe: job.probe,
             events,
             cancel,
             opener,

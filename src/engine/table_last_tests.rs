@@ -3,6 +3,7 @@
 //! failed or cancelled drive ends with a zero first MiB.
 
 use super::*;
+use crate::target::probe::ProbeMode;
 use crate::engine::table_last::LEFT_BLANK;
 
 const MIB: usize = 1 << 20;
@@ -27,6 +28,7 @@ fn image_job(dir: &Path, len: usize, gpt_backup_lba: Option<u64>) -> (FlashJob, 
         full: false,
         bmap: None,
         inputs: Vec::new(),
+        probe: ProbeMode::Off,
     };
     (job, image)
 }

@@ -1,6 +1,7 @@
 //! Tests of `engine` (beside it, so the production file stays short).
 
 use super::*;
+use crate::target::probe::ProbeMode;
 use crate::engine::chunk::CHUNK_BYTES;
 use crossbeam_channel::unbounded;
 
@@ -20,6 +21,7 @@ fn a_cache_directory_short_of_space_is_a_refusal_naming_it() {
         full: false,
         bmap: None,
         inputs: Vec::new(),
+        probe: ProbeMode::Off,
     };
     assert!(job.source.size_hint().unwrap() > CHUNK_BYTES as u64);
     let config = SpoolConfig {

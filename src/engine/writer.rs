@@ -19,6 +19,7 @@ use super::spool::Cursor;
 use super::held::HeldZones;
 use super::table_last::{self, HeldBytes};
 use super::verifier::{self, Verifier, Written};
+use crate::target::probe::{self, ProbeMode};
 use super::{FailureKind, FlashEvent, Phase, TargetFailure, TargetOutcome};
 use crate::hex::hex;
 use crate::patch::Patch;
@@ -41,6 +42,8 @@ pub(super) struct TargetRun<'a> {
     pub image_sha256: Arc<ShaCell>,
     pub expected_sha256: Option<String>,
     pub size_hint: Option<u64>,
+    /// The counterfeit probe, on a block device, before anything is written.
+    pub probe: ProbeMode,
     pub events: &'a Sender<FlashEvent>,
     pub cancel: &'a AtomicBool,
     /// Opens the target, to write it and to read it back.
@@ -84,10 +87,58 @@ impl TargetRun<'_> {
             .map_err(target_failure)?;
         let file = DeviceIo::spawn(file, format!("write-io/{}", short_name(&self.info)));
         if self.info.kind == TargetKind::BlockDevice {
+            let fake = self.probe(&file)?;
             table_last::clear_ends(&file, &self.info, self.cancel)?;
             counts.cleared = true;
+            if let Some(fake) = fake {
+                return Err(fake);
+            }
         }
         Ok(file)
+    }
+
+    /// Probes a block device for a counterfeit ([`crate::target::probe`]);
+    /// a fake is returned as its failure, to be reported once the drive is
+    /// cleared.
+    fn probe(&self, file: &DeviceIo) -> Result<Option<TargetFailure>, TargetFailure> {
+        let (mode, Some(size)) = (self.probe, self.info.size_bytes) else {
+            return Ok(None);
+        };
+        if mode == ProbeMode::Off {
+            return Ok(None);
+        }
+        let image_end = self.size_hint;
+        // The probe runs on the I/O thread: `stop` ends it there when the
+        // run is cancelled and the call abandoned.
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop_there = stop.clone();
+        let probed = file
+            .call(self.cancel, move |file| {
+                probe::probe(file, size, image_end, mode, &stop_there)
+            })
+            .map_err(|_| {
+                stop.store(true, Ordering::Relaxed);
+                self.stuck(0, "the counterfeit probe of")
+            })?
+            .map_err(target_failure)?;
+        let Some(probed) = probed else {
+            return Err(self.cancelled(0));
+        };
+        let _ = self.events.send(FlashEvent::Probed {
+            target: self.index,
+            verdict: probed.verdict,
+        });
+        Ok(probed.verdict.real_bytes().map(|real| TargetFailure {
+            kind: FailureKind::Fake,
+            offset: Some(real),
+            message: format!(
+                "This card is fake: it holds only {}, not the {} it claims ({} {}); do not use it",
+                crate::humanize::bytes(real),
+                crate::humanize::bytes(size),
+                self.info.path.display(),
+                probed.verdict.words()
+            ),
+        }))
     }
 
     fn write_and_verify(

@@ -30,6 +30,7 @@ mod one_storage;
 mod pacing;
 mod run_files;
 mod sparse;
+mod stalls;
 mod station;
 mod streams;
 mod system_drive;
