@@ -114,7 +114,11 @@ fn a_flash_writes_and_verifies_every_byte_with_aligned_calls_only() {
         // sectors; the rest after the image keeps its bytes.
         let end = disk.bytes.len() / block * block;
         let last_mib = end - MIB;
-        assert!(disk.bytes[IMAGE_LEN..last_mib].iter().all(|&b| b == OLD_BYTE));
+        assert!(
+            disk.bytes[IMAGE_LEN..last_mib]
+                .iter()
+                .all(|&b| b == OLD_BYTE)
+        );
         assert!(disk.bytes[last_mib..end].iter().all(|&b| b == 0));
         assert_eq!(disk.finished, Some(IMAGE_LEN as u64));
         // The first and last MiB cleared, then one write per chunk in
@@ -122,7 +126,12 @@ fn a_flash_writes_and_verifies_every_byte_with_aligned_calls_only() {
         // the first MiB last.
         let chunks: Vec<(u64, usize)> = (0..IMAGE_LEN)
             .step_by(CHUNK_BYTES)
-            .map(|at| (at.max(MIB) as u64, CHUNK_BYTES.min(IMAGE_LEN - at) - (MIB - at.min(MIB))))
+            .map(|at| {
+                (
+                    at.max(MIB) as u64,
+                    CHUNK_BYTES.min(IMAGE_LEN - at) - (MIB - at.min(MIB)),
+                )
+            })
             .chain([(0, MIB)])
             .collect();
         assert_eq!(disk.writes[..2], [(0, MIB), (last_mib as u64, MIB)]);
@@ -208,12 +217,19 @@ fn a_write_that_fails_names_the_4_kib_piece_it_failed_in() {
     // the failing piece, and the partition table never was.
     let disk = mock.state();
     assert!(
-        disk.writes[2..].iter().all(|&(at, _)| at <= bad && at >= MIB as u64),
+        disk.writes[2..]
+            .iter()
+            .all(|&(at, _)| at <= bad && at >= MIB as u64),
         "{:?}",
         disk.writes
     );
     assert!(disk.bytes[..MIB].iter().all(|&b| b == 0));
-    assert!(failure.message.contains(super::super::table_last::LEFT_BLANK), "{failure}");
+    assert!(
+        failure
+            .message
+            .contains(super::super::table_last::LEFT_BLANK),
+        "{failure}"
+    );
 }
 
 #[test]

@@ -133,14 +133,9 @@ fn stream_chunks(
         if offset == 0 {
             held = HeldZones::from_first_chunk(&buf[..len]);
         }
-        let used = mapper.as_mut().map(|m| m.used_in(offset, &buf[..len]));
+        let used = used_ranges(mapper.as_deref_mut(), &held, offset, &buf[..len]);
         let mut chunk = Chunk::new(offset, len, buf, Some(spool.home()));
-        if let Some(used) = used {
-            chunk.used = used;
-        }
-        // Block devices get these ranges last: each must lie wholly in or
-        // out of them, digest included (docs/architecture.md §11).
-        chunk.used = held.split(std::mem::take(&mut chunk.used));
+        chunk.used = used;
         spool.push(chunk, cancel)?;
         offset += len as u64;
         if !spool.wanted() {
@@ -187,6 +182,23 @@ fn stream_chunks(
         checker.finish(offset).map_err(bmap_failure)?;
     }
     Ok(offset)
+}
+
+/// The ranges of the chunk `bytes` at `offset` to write and verify: what
+/// `mapper` says (all of it without one, `--full`), cut at the `held`
+/// zones' edges — block devices get those last, so each range must lie
+/// wholly in or out of them, digest included (docs/architecture.md §11).
+fn used_ranges(
+    mapper: Option<&mut Mapper>,
+    held: &HeldZones,
+    offset: u64,
+    bytes: &[u8],
+) -> Vec<Range<u64>> {
+    let used = match mapper {
+        Some(mapper) => mapper.used_in(offset, bytes),
+        None => vec![offset..offset + bytes.len() as u64],
+    };
+    held.split(used)
 }
 
 /// A bmap range that does not match fails every target: the image (or its

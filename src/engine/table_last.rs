@@ -103,7 +103,10 @@ pub(super) fn write_and_verify_last(
             ),
         });
     }
-    let zones: Vec<_> = held.iter().map(|h| h.offset..h.offset + h.len as u64).collect();
+    let zones: Vec<_> = held
+        .iter()
+        .map(|h| h.offset..h.offset + h.len as u64)
+        .collect();
     let held = Arc::new(held);
     let result = write_held(file, &last, held.clone())
         .and_then(|()| digests.map_or(Ok(()), |d| verify_held(&last, &held, d)));
@@ -125,7 +128,11 @@ pub(super) struct Last<'a> {
     pub image_bytes: u64,
 }
 
-fn write_held(file: &DeviceIo, last: &Last<'_>, held: Arc<Vec<HeldBytes>>) -> Result<(), TargetFailure> {
+fn write_held(
+    file: &DeviceIo,
+    last: &Last<'_>,
+    held: Arc<Vec<HeldBytes>>,
+) -> Result<(), TargetFailure> {
     let path = last.info.path.display().to_string();
     let image_bytes = last.image_bytes;
     file.call(last.cancel, move |file| {

@@ -3,8 +3,8 @@
 //! failed or cancelled drive ends with a zero first MiB.
 
 use super::*;
-use crate::target::probe::ProbeMode;
 use crate::engine::table_last::LEFT_BLANK;
+use crate::target::probe::ProbeMode;
 
 const MIB: usize = 1 << 20;
 
@@ -60,10 +60,17 @@ fn a_gpts_backup_header_is_written_with_the_first_mib_after_all_else() {
     let header = (len - 4096) as u64;
     let n = disk.writes.len();
     assert_eq!(disk.writes[n - 2..], [(0, MIB), (header, 4096)]);
-    assert_eq!(disk.reads[disk.reads.len() - 2..], [(0, MIB), (header, 4096)]);
+    assert_eq!(
+        disk.reads[disk.reads.len() - 2..],
+        [(0, MIB), (header, 4096)]
+    );
     // Nothing of either was written before.
     let early = &disk.writes[2..n - 2];
-    assert!(early.iter().all(|&(at, l)| at >= MIB as u64 && at + l as u64 <= header));
+    assert!(
+        early
+            .iter()
+            .all(|&(at, l)| at >= MIB as u64 && at + l as u64 <= header)
+    );
 }
 
 #[test]
@@ -130,7 +137,11 @@ fn a_file_target_is_written_in_order_without_clearing() {
     // In order from byte 0, each write where the last ended (the first
     // chunk's ranges are cut at 1 MiB for the block devices' sake).
     assert_eq!(disk.writes[0].0, 0);
-    assert!(disk.writes.windows(2).all(|w| w[0].0 + w[0].1 as u64 == w[1].0));
+    assert!(
+        disk.writes
+            .windows(2)
+            .all(|w| w[0].0 + w[0].1 as u64 == w[1].0)
+    );
     let written: usize = disk.writes.iter().map(|w| w.1).sum();
     assert_eq!(written, image.len());
     assert!(disk.bytes == image);

@@ -1,8 +1,8 @@
 //! Tests of `engine` (beside it, so the production file stays short).
 
 use super::*;
-use crate::target::probe::ProbeMode;
 use crate::engine::chunk::CHUNK_BYTES;
+use crate::target::probe::ProbeMode;
 use crossbeam_channel::unbounded;
 
 /// A compressed image larger than memory, to several targets, may need

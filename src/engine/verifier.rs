@@ -137,15 +137,7 @@ impl Verifier<'_> {
                     pending.pop_front();
                     continue;
                 }
-                if file.is_none() {
-                    let opened = self
-                        .opener
-                        .open_for_read(self.info)
-                        .map_err(|e| verify_failure(e.offset(), e.to_string()))?;
-                    let name = format!("verify-io/{}", super::short_name(self.info));
-                    file = Some(DeviceIo::spawn(opened, name));
-                }
-                let target = file.as_ref().expect("opened just above");
+                let target = self.open_once(&mut file)?;
                 self.verify_range(target, &mut buf, offset, len)?;
                 pending.pop_front();
                 verified_end = offset + len as u64;
@@ -160,6 +152,19 @@ impl Verifier<'_> {
                 return Ok(Some(Verified { image_bytes, held }));
             }
         }
+    }
+
+    /// The target opened for reading, on its own I/O thread, the first time.
+    fn open_once<'f>(&self, file: &'f mut Option<DeviceIo>) -> Result<&'f DeviceIo, TargetFailure> {
+        if file.is_none() {
+            let opened = self
+                .opener
+                .open_for_read(self.info)
+                .map_err(|e| verify_failure(e.offset(), e.to_string()))?;
+            let name = format!("verify-io/{}", super::short_name(self.info));
+            *file = Some(DeviceIo::spawn(opened, name));
+        }
+        Ok(file.as_ref().expect("opened just above"))
     }
 
     /// The run was cancelled at `offset`, perhaps while a read had not

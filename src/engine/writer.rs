@@ -13,19 +13,18 @@ use sha2::{Digest, Sha256};
 use super::chunk::{Message, Payload, is_all_zero};
 use super::device_io::DeviceIo;
 use super::hasher::{Digests, ShaCell};
+use super::held::HeldZones;
 use super::progress::ProgressReporter;
 use super::short_name;
 use super::spool::Cursor;
-use super::held::HeldZones;
 use super::table_last::{self, HeldBytes};
 use super::verifier::{self, Verifier, Written};
-use crate::target::probe::{self, ProbeMode};
+use super::writer_state::{Counts, Writing, held_copy};
 use super::{FailureKind, FlashEvent, Phase, TargetFailure, TargetOutcome};
 use crate::hex::hex;
 use crate::patch::Patch;
-use crate::target::{
-    AlignedBuf, IO_ALIGNMENT, TargetError, TargetInfo, TargetKind, TargetOpener,
-};
+use crate::target::probe::ProbeMode;
+use crate::target::{TargetError, TargetInfo, TargetKind, TargetOpener};
 
 /// What a target's thread is given.
 pub(super) struct TargetRun<'a> {
@@ -59,7 +58,13 @@ impl TargetRun<'_> {
             .write_and_verify(&mut counts, &mut verified)
             // Cleared first, its partition table written last: a drive
             // that fails before the end has none (docs/architecture.md §11).
-            .map_err(|f| if counts.cleared { table_last::left_blank(f) } else { f });
+            .map_err(|f| {
+                if counts.cleared {
+                    table_last::left_blank(f)
+                } else {
+                    f
+                }
+            });
         let verified_bytes = if verified { counts.used } else { 0 };
         let _ = self.events.send(FlashEvent::TargetDone {
             target: self.index,
@@ -95,50 +100,6 @@ impl TargetRun<'_> {
             }
         }
         Ok(file)
-    }
-
-    /// Probes a block device for a counterfeit ([`crate::target::probe`]);
-    /// a fake is returned as its failure, to be reported once the drive is
-    /// cleared.
-    fn probe(&self, file: &DeviceIo) -> Result<Option<TargetFailure>, TargetFailure> {
-        let (mode, Some(size)) = (self.probe, self.info.size_bytes) else {
-            return Ok(None);
-        };
-        if mode == ProbeMode::Off {
-            return Ok(None);
-        }
-        let image_end = self.size_hint;
-        // The probe runs on the I/O thread: `stop` ends it there when the
-        // run is cancelled and the call abandoned.
-        let stop = Arc::new(AtomicBool::new(false));
-        let stop_there = stop.clone();
-        let probed = file
-            .call(self.cancel, move |file| {
-                probe::probe(file, size, image_end, mode, &stop_there)
-            })
-            .map_err(|_| {
-                stop.store(true, Ordering::Relaxed);
-                self.stuck(0, "the counterfeit probe of")
-            })?
-            .map_err(target_failure)?;
-        let Some(probed) = probed else {
-            return Err(self.cancelled(0));
-        };
-        let _ = self.events.send(FlashEvent::Probed {
-            target: self.index,
-            verdict: probed.verdict,
-        });
-        Ok(probed.verdict.real_bytes().map(|real| TargetFailure {
-            kind: FailureKind::Fake,
-            offset: Some(real),
-            message: format!(
-                "This card is fake: it holds only {}, not the {} it claims ({} {}); do not use it",
-                crate::humanize::bytes(real),
-                crate::humanize::bytes(size),
-                self.info.path.display(),
-                probed.verdict.words()
-            ),
-        }))
     }
 
     fn write_and_verify(
@@ -313,7 +274,9 @@ impl TargetRun<'_> {
         if let Some(zones) = &writing.zones {
             let (held, now): (Vec<_>, Vec<_>) = ranges.into_iter().partition(|r| zones.holds(r));
             ranges = now;
-            writing.held.extend(held.iter().map(|r| held_copy(&payload, r)));
+            writing
+                .held
+                .extend(held.iter().map(|r| held_copy(&payload, r)));
         }
         if !ranges.is_empty() {
             writing.counts.written += crate::map::total(&ranges);
@@ -366,134 +329,9 @@ impl TargetRun<'_> {
         }
         ranges
     }
-
-    /// `--sha256`: the image must be the one the user expects before the
-    /// target is declared good.
-    /// Returns the image's SHA-256.
-    fn check_image_sha256(&self) -> Result<[u8; 32], TargetFailure> {
-        let actual = self.image_sha256.wait(self.cancel);
-        match (&self.expected_sha256, actual) {
-            // This target got the image's end: no hash means the run was
-            // cancelled meanwhile, or the hasher stopped (never the image).
-            (_, None) if self.cancel.load(std::sync::atomic::Ordering::Relaxed) => {
-                Err(TargetFailure {
-                    kind: FailureKind::Cancelled,
-                    offset: None,
-                    message: format!(
-                        "cancelled before the image's SHA-256 was known: {} is not proven good; flash it again",
-                        self.info.path.display()
-                    ),
-                })
-            }
-            (_, None) => Err(TargetFailure {
-                kind: FailureKind::Source,
-                offset: None,
-                message: "the image's SHA-256 could not be taken (its hasher stopped); flash again, and report this if it happens again".to_string(),
-            }),
-            (Some(expected), Some(actual)) if !expected.eq_ignore_ascii_case(&hex(&actual)) => {
-                Err(TargetFailure {
-                    kind: FailureKind::Checksum,
-                    offset: None,
-                    message: format!(
-                        "the image's SHA-256 is {}, not the expected {expected}; the download is corrupt or is another image, and {} must not be used",
-                        hex(&actual),
-                        self.info.path.display()
-                    ),
-                })
-            }
-            (_, Some(actual)) => Ok(actual),
-        }
-    }
-
-    /// The run was cancelled while `call` ("a write to") the target had not
-    /// returned: the target is left to its I/O thread, waiting for the kernel.
-    fn stuck(&self, offset: u64, call: &str) -> TargetFailure {
-        TargetFailure {
-            kind: FailureKind::Cancelled,
-            offset: Some(offset),
-            message: format!(
-                "cancelled at byte {offset} before {call} {} had returned (the drive is slow or not responding): it is incomplete and will not boot; flash it again",
-                self.info.path.display()
-            ),
-        }
-    }
-
-    fn cancelled(&self, offset: u64) -> TargetFailure {
-        TargetFailure {
-            kind: FailureKind::Cancelled,
-            offset: Some(offset),
-            message: format!(
-                "cancelled at byte {offset}: {} is incomplete and will not boot; flash it again",
-                self.info.path.display()
-            ),
-        }
-    }
 }
 
-/// A copy of `range` of `payload`, held back to be written last.
-fn held_copy(payload: &Payload, range: &Range<u64>) -> HeldBytes {
-    let bytes = payload.bytes_of(range);
-    let mut copy = AlignedBuf::zeroed(bytes.len().next_multiple_of(IO_ALIGNMENT));
-    copy[..bytes.len()].copy_from_slice(bytes);
-    HeldBytes {
-        offset: range.start,
-        len: bytes.len(),
-        bytes: copy,
-    }
-}
-
-/// The writer's state while it writes the image.
-struct Writing<'w> {
-    file: &'w DeviceIo,
-    verifier: Option<Sender<Written>>,
-    counts: &'w mut Counts,
-    own_sha: &'w mut Option<Sha256>,
-    /// A block device's zones to hold back, known from the first chunk;
-    /// `None` for a file, written in order.
-    zones: Option<HeldZones>,
-    held: &'w mut Vec<HeldBytes>,
-}
-
-impl<'w> Writing<'w> {
-    fn new(
-        file: &'w DeviceIo,
-        verifier: Option<Sender<Written>>,
-        counts: &'w mut Counts,
-        own_sha: &'w mut Option<Sha256>,
-        held: &'w mut Vec<HeldBytes>,
-    ) -> Writing<'w> {
-        Writing {
-            file,
-            verifier,
-            counts,
-            own_sha,
-            zones: None,
-            held,
-        }
-    }
-
-    fn tell(&self, note: Written) {
-        if let Some(tx) = &self.verifier {
-            let _ = tx.send(note);
-        }
-    }
-}
-
-/// What a target's writer counted.
-#[derive(Default)]
-struct Counts {
-    /// A block device whose first and last MiB were cleared: until its
-    /// held bytes are written, it has no partition table.
-    cleared: bool,
-    /// How far into the image it has come.
-    position: u64,
-    /// Bytes written.
-    written: u64,
-    /// Bytes of used ranges handed to the verifier.
-    used: u64,
-}
-
-fn target_failure(error: TargetError) -> TargetFailure {
+pub(super) fn target_failure(error: TargetError) -> TargetFailure {
     let kind = match error {
         TargetError::TooSmall { .. } => FailureKind::TooSmall,
         _ => FailureKind::Write,

@@ -55,12 +55,10 @@ impl StationEvent {
             StationEvent::Flash { drive, event } => match event {
                 FlashEvent::Progress { .. }
                 | FlashEvent::Ejected { .. }
-                | FlashEvent::Probed { .. } => {
-                    WireEvent::from_flash(event, |_| path(drive))
-                        .map(|line| line.with_drive(&drive.id))
-                        .into_iter()
-                        .collect()
-                }
+                | FlashEvent::Probed { .. } => WireEvent::from_flash(event, |_| path(drive))
+                    .map(|line| line.with_drive(&drive.id))
+                    .into_iter()
+                    .collect(),
                 FlashEvent::Started { .. }
                 | FlashEvent::TargetDone { .. }
                 | FlashEvent::Download { .. }

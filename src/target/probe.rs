@@ -304,11 +304,19 @@ impl Prober<'_> {
 /// The probed positions, sorted, without `g`: `g + 2^k` and `g + 3·2^k`
 /// (2^k ≥ 1 MiB) up to `last`, `last` itself, and four random blocks past
 /// the image's end (anywhere past `g` when the image's length is unknown).
-fn ladder(g: u64, last: u64, image_end: Option<u64>, random: &mut impl Iterator<Item = u64>) -> Vec<u64> {
+fn ladder(
+    g: u64,
+    last: u64,
+    image_end: Option<u64>,
+    random: &mut impl Iterator<Item = u64>,
+) -> Vec<u64> {
     let mut positions = vec![last];
     for k in 20..64 {
         let step = 1u64 << k;
-        for p in [g.checked_add(step), g.checked_add(3 * step)].into_iter().flatten() {
+        for p in [g.checked_add(step), g.checked_add(3 * step)]
+            .into_iter()
+            .flatten()
+        {
             if p <= last {
                 positions.push(p);
             }

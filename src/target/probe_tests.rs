@@ -57,7 +57,12 @@ impl BlockTarget for Fake {
         Ok(())
     }
 
-    fn read_at(&mut self, offset: u64, buf: &mut AlignedBuf, len: usize) -> Result<(), TargetError> {
+    fn read_at(
+        &mut self,
+        offset: u64,
+        buf: &mut AlignedBuf,
+        len: usize,
+    ) -> Result<(), TargetError> {
         for (i, block) in buf[..len].chunks_mut(4096).enumerate() {
             let at = offset + i as u64 * 4096;
             let real = self.real(at).unwrap_or(at);
@@ -76,9 +81,15 @@ impl BlockTarget for Fake {
 
 fn run(card: Card, size: u64, image_end: u64, mode: ProbeMode) -> (Probed, Fake) {
     let mut fake = Fake::new(card);
-    let probed = probe(&mut fake, size, Some(image_end), mode, &AtomicBool::new(false))
-        .unwrap()
-        .unwrap();
+    let probed = probe(
+        &mut fake,
+        size,
+        Some(image_end),
+        mode,
+        &AtomicBool::new(false),
+    )
+    .unwrap()
+    .unwrap();
     (probed, fake)
 }
 
@@ -108,7 +119,12 @@ fn a_card_losing_writes_past_96_mib_is_named_to_the_mib() {
     let (probed, _) = run(Card::Drops(96 * MIB), GIB, 8 * MIB, ProbeMode::Quick);
     assert_eq!(probed.verdict, Verdict::LosesWritesBeyond(96 * MIB));
     // Past a power of two and not on a MiB: found to the MiB above.
-    let (probed, _) = run(Card::Drops(300 * MIB + 4096), GIB, 8 * MIB, ProbeMode::Quick);
+    let (probed, _) = run(
+        Card::Drops(300 * MIB + 4096),
+        GIB,
+        8 * MIB,
+        ProbeMode::Quick,
+    );
     assert_eq!(probed.verdict, Verdict::LosesWritesBeyond(301 * MIB));
     assert!(probed.io_bytes < 512 << 10, "{} bytes", probed.io_bytes);
 }
@@ -143,6 +159,13 @@ fn the_full_probe_finds_what_the_quick_one_does() {
 #[test]
 fn a_cancelled_probe_says_so() {
     let mut fake = Fake::new(Card::Faithful);
-    let probed = probe(&mut fake, GIB, None, ProbeMode::Quick, &AtomicBool::new(true)).unwrap();
+    let probed = probe(
+        &mut fake,
+        GIB,
+        None,
+        ProbeMode::Quick,
+        &AtomicBool::new(true),
+    )
+    .unwrap();
     assert_eq!(probed, None);
 }

@@ -236,8 +236,15 @@ fn one_faulty_drive_of_three(fault: Fault, at: u64, granularity: u64, words: &[&
         "the image reached the FUSE server"
     );
     // Its partition table was never written, or was zeroed again.
-    assert!(rig.faulty_left_blank(), "{}: first MiB not zero", rig.faulty.name());
-    assert!(error.contains(LEFT_BLANK), "the error says the card was left blank: {error}");
+    assert!(
+        rig.faulty_left_blank(),
+        "{}: first MiB not zero",
+        rig.faulty.name()
+    );
+    assert!(
+        error.contains(LEFT_BLANK),
+        "the error says the card was left blank: {error}"
+    );
     error
 }
 
@@ -342,23 +349,28 @@ fn writes_silently_dropped_in_a_hashed_chunk_fail_verification_exit_1() {
 }
 
 #[test]
-fn a_counterfeit_card_that_wraps_around_fails_verification_exit_1() {
+fn a_counterfeit_card_that_wraps_around_is_named_fake_before_writing_exit_1() {
     require_root!();
-    // It stores 6 MiB and claims 14: the image's later bytes overwrite its
-    // first ones, so the read-back of the first chunk is wrong (from the
-    // first MiB's end: the first MiB is written last).
-    let error = one_faulty_drive_of_three(
-        Fault::Wrap {
-            real_bytes: 6 << 20,
-        },
-        1 << 20,
-        1 << 20,
-        &["differ from the image"],
-    );
+    let _lock = LoopLock::acquire();
+    // It stores 6 MiB and claims 14: the probe finds the fold before the
+    // image is written (the read-back would too, later).
+    let rig = Rig::new(Fault::Wrap {
+        real_bytes: 6 << 20,
+    });
+    let output = rig.flash_json();
+    assert_exit(&output, 1);
+    let all = json_events(&output);
+    rig.assert_good_drives_verified(&all, &output);
+    let failed = target_done(&all, rig.faulty.device());
+    assert_eq!(failed["kind"], "fake", "{failed}");
+    let error = failed["error"].as_str().unwrap_or_default();
     assert!(
-        error.contains("fake"),
-        "the error suggests a fake drive: {error}"
+        error.contains("This card is fake: it holds only 6.3 MB")
+            && error.contains(&format!("wraps at {}", 6 << 20))
+            && error.contains(LEFT_BLANK),
+        "{error}"
     );
+    assert!(rig.faulty_left_blank());
 }
 
 /// Every fault at several places, the property: a drive reported ok holds
@@ -381,7 +393,8 @@ fn never_a_drive_reported_ok_whose_bytes_differ_from_the_image() {
             },
             false,
         ),
-        (Fault::DropWrites { from: image_end }, true),
+        // Writes lost past the image: the probe names the card fake.
+        (Fault::DropWrites { from: image_end }, false),
         (
             Fault::Wrap {
                 real_bytes: image_end + 4096,

@@ -12,6 +12,7 @@ mod bmap;
 mod cancel;
 mod cli_options;
 mod clone_source;
+mod counterfeit;
 mod each;
 mod elevation;
 mod exact_end;

@@ -262,4 +262,3 @@ fn imprint_verify_of_a_stalled_drive_ends_within_a_second_of_ctrl_c() {
 
     ctrl_c_ends_a_run_with_a_stalled_drive(&rig, "verify", at, "verify", "a read from", &[]);
 }
-

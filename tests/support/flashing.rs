@@ -297,3 +297,20 @@ pub fn compress(program: &str, file: &Path, suffix: &str) -> PathBuf {
     std::fs::write(&path, compressed).expect("write compressed image");
     path
 }
+
+/// `1_500_000_000` → `"1.5 GB"`: sizes as Imprint words them (decimal
+/// units, as drive makers count).
+pub fn decimal_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{n} B"),
+        _ if value < 10.0 => format!("{value:.1} {}", UNITS[unit]),
+        _ => format!("{value:.0} {}", UNITS[unit]),
+    }
+}
