@@ -227,3 +227,6 @@ mod tests;
 
 #[path = "table_last_tests.rs"]
 mod table_last_tests;
+
+#[path = "mock_sparse_tests.rs"]
+mod sparse_tests;
