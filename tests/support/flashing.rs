@@ -139,8 +139,9 @@ impl PatternedDrive {
     }
 
     /// Asserts that the drive holds `image` at its start and its old bytes
-    /// after the image's end, but for its last MiB, which a flash clears (a
-    /// stale backup GPT lives there) where the image does not reach.
+    /// after the image's end, but for its first and last MiB, which a flash
+    /// clears (the partition table is written last; a stale backup GPT
+    /// lives in the last) where the image does not reach.
     pub fn assert_holds(&self, image: &ExpectedImage) {
         let now = self.loop_device.contents();
         assert_eq!(
@@ -155,15 +156,19 @@ impl PatternedDrive {
             self.name()
         );
         image.assert_is(&now[..image.len], &self.name());
-        let last_mib = now.len().saturating_sub(1 << 20).max(image.len);
-        if let Some(at) = now[last_mib..].iter().position(|&b| b != 0) {
-            panic!(
-                "{}: byte {} of the drive's last MiB was not cleared",
-                self.name(),
-                last_mib + at
-            );
+        // The first and last MiB are cleared before the image is written.
+        let first_mib = (1 << 20usize).clamp(image.len, now.len());
+        let last_mib = now.len().saturating_sub(1 << 20).max(first_mib);
+        for cleared in [image.len..first_mib, last_mib..now.len()] {
+            if let Some(at) = now[cleared.clone()].iter().position(|&b| b != 0) {
+                panic!(
+                    "{}: byte {} of the drive's first or last MiB was not cleared",
+                    self.name(),
+                    cleared.start + at
+                );
+            }
         }
-        let kept = image.len..last_mib;
+        let kept = first_mib..last_mib;
         if let Some(at) = first_difference(&self.before[kept.clone()], &now[kept]) {
             panic!(
                 "{}: byte {} after the image's end (at {}) changed",
@@ -313,4 +318,19 @@ pub fn decimal_bytes(n: u64) -> String {
         _ if value < 10.0 => format!("{value:.1} {}", UNITS[unit]),
         _ => format!("{value:.0} {}", UNITS[unit]),
     }
+}
+
+/// Asserts that a flashed drive `now` kept its `before` bytes from `from`
+/// (the image's end, past the first MiB) up to its last MiB, which a flash
+/// clears (a stale backup GPT lives there).
+pub fn assert_kept_after(now: &[u8], before: &[u8], from: usize) {
+    let last_mib = now.len() - (1 << 20);
+    assert!(
+        now[from..last_mib] == before[from..last_mib],
+        "bytes after the image's end changed"
+    );
+    assert!(
+        now[last_mib..].iter().all(|&b| b == 0),
+        "the drive's last MiB was cleared"
+    );
 }
