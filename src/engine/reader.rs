@@ -196,7 +196,7 @@ fn used_ranges(
 ) -> Vec<Range<u64>> {
     let used = match mapper {
         Some(mapper) => mapper.used_in(offset, bytes),
-        None => vec![offset..offset + bytes.len() as u64],
+        None => std::iter::once(offset..offset + bytes.len() as u64).collect(),
     };
     held.split(used)
 }

@@ -39,7 +39,7 @@ pub(super) fn clear_ends(
     let block = u64::from(info.logical_block_size.max(512));
     let size = info.size_bytes.unwrap_or(FIRST_MIB);
     let size = size - size % block;
-    let mut ranges = vec![0..FIRST_MIB.min(size)];
+    let mut ranges: Vec<_> = std::iter::once(0..FIRST_MIB.min(size)).collect();
     if size > FIRST_MIB {
         let start = size.saturating_sub(FIRST_MIB).max(FIRST_MIB);
         ranges.push(start - start % block..size);
@@ -112,7 +112,7 @@ pub(super) fn write_and_verify_last(
         .and_then(|()| digests.map_or(Ok(()), |d| verify_held(&last, &held, d)));
     if result.is_err() {
         // Best effort: the failure is reported either way.
-        let mut blank = vec![0..FIRST_MIB];
+        let mut blank: Vec<_> = std::iter::once(0..FIRST_MIB).collect();
         blank.extend(zones.into_iter().filter(|z| z.start >= FIRST_MIB));
         let _ = zero(file, last.info, last.cancel, blank, Some(last.image_bytes));
     }
