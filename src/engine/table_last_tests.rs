@@ -3,6 +3,7 @@
 //! failed or cancelled drive ends with a zero first MiB.
 
 use super::*;
+use crate::engine::FlashEvent;
 use crate::engine::table_last::LEFT_BLANK;
 use crate::target::probe::ProbeMode;
 
@@ -145,4 +146,54 @@ fn a_file_target_is_written_in_order_without_clearing() {
     let written: usize = disk.writes.iter().map(|w| w.1).sum();
     assert_eq!(written, image.len());
     assert!(disk.bytes == image);
+}
+
+fn probed_run(mock: &MockDisk, job: &mut FlashJob) -> (FlashReport, Vec<FlashEvent>) {
+    job.probe = ProbeMode::Quick;
+    let scratch = tempfile::tempdir().unwrap();
+    let (events, received) = crossbeam_channel::unbounded();
+    let report = crate::engine::write_targets(
+        job,
+        vec![mock.info(scratch.path())],
+        &events,
+        &AtomicBool::new(false),
+        mock,
+        &SpoolConfig::for_targets(1),
+    );
+    (report, received.try_iter().collect())
+}
+
+#[test]
+fn a_probed_genuine_disk_is_flashed_and_its_probed_blocks_put_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut job, image) = image_job(dir.path(), 2 * CHUNK_BYTES, None);
+    let mock = MockDisk::new(8 * CHUNK_BYTES, 512);
+    let before = mock.state().bytes.clone();
+    let (report, events) = probed_run(&mock, &mut job);
+    assert_eq!(report.targets[0].result, Ok(()));
+    assert!(events.contains(&FlashEvent::Probed {
+        target: 0,
+        verdict: crate::target::probe::Verdict::NoEvidence,
+    }));
+    let disk = mock.state();
+    assert!(disk.violations.is_empty(), "{:?}", disk.violations);
+    assert!(disk.bytes[..image.len()] == image[..]);
+    // Past the image: the old bytes, the probe's blocks put back; the last
+    // MiB cleared.
+    let last_mib = disk.bytes.len() - MIB;
+    assert!(disk.bytes[image.len()..last_mib] == before[image.len()..last_mib]);
+}
+
+#[test]
+fn a_disk_the_probe_cannot_write_fails_left_blank() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut job, _) = image_job(dir.path(), 2 * CHUNK_BYTES, None);
+    let mock = MockDisk::new(8 * CHUNK_BYTES, 512);
+    // The probe's block at 1 MiB + 1 MiB.
+    mock.state().fail_write_at = Some(2 * MIB as u64 + 100);
+    let (report, _) = probed_run(&mock, &mut job);
+    let failure = report.targets[0].result.clone().unwrap_err();
+    assert_eq!(failure.kind, FailureKind::Write, "{failure}");
+    assert!(failure.message.contains(LEFT_BLANK), "{failure}");
+    assert!(mock.state().bytes[..MIB].iter().all(|&b| b == 0));
 }

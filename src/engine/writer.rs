@@ -91,15 +91,26 @@ impl TargetRun<'_> {
             .open_for_write(&self.info)
             .map_err(target_failure)?;
         let file = DeviceIo::spawn(file, format!("write-io/{}", short_name(&self.info)));
-        if self.info.kind == TargetKind::BlockDevice {
-            let fake = self.probe(&file)?;
-            table_last::clear_ends(&file, &self.info, self.cancel)?;
-            counts.cleared = true;
-            if let Some(fake) = fake {
-                return Err(fake);
-            }
+        if self.info.kind != TargetKind::BlockDevice {
+            return Ok(file);
         }
-        Ok(file)
+        let probed = self.probe(&file);
+        if let Err(failure) = &probed
+            && failure.kind == FailureKind::Cancelled
+        {
+            // The probe put back what it wrote: the drive is as it was.
+            return Err(failure.clone());
+        }
+        // A fake, or a drive the probe could not read or write, is cleared
+        // too: it ends blank, never with a stale table.
+        if let Err(unclear) = table_last::clear_ends(&file, &self.info, self.cancel) {
+            return Err(probed.err().unwrap_or(unclear));
+        }
+        counts.cleared = true;
+        match probed? {
+            Some(fake) => Err(fake),
+            None => Ok(file),
+        }
     }
 
     fn write_and_verify(
