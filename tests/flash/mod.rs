@@ -35,6 +35,7 @@ mod stalls;
 mod station;
 mod streams;
 mod system_drive;
+mod table_last;
 mod target_files;
 mod untouched;
 mod verify;
