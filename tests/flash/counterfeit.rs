@@ -170,3 +170,38 @@ fn no_probe_skips_it_and_files_are_never_probed() {
     assert_exit(&output, 0);
     assert!(events(&json_events(&output), "probe").is_empty());
 }
+
+/// `--probe full` fills every byte past the image with its blocks and
+/// reads them all back: a card losing writes past 10 MiB of its 16 is
+/// named to the block, and a genuine drive's free space holds the probe's
+/// blocks afterwards (it is not restored, as documented).
+#[test]
+fn probe_full_stamps_the_whole_free_space() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let dir = tempfile::tempdir().unwrap();
+    let image_path = dir.path().join("small.img");
+    std::fs::write(&image_path, pseudo_random_bytes(2 << 20, 0x60)).unwrap();
+    let fake = FaultDevice::new(
+        pseudo_random_bytes(16 << 20, 0x61),
+        Fault::DropWrites { from: 10 * MIB },
+    );
+    let drive = PatternedDrive::create(dir.path(), "genuine.bin", 16 << 20, 0x62);
+    let output = flash_sparse(
+        &image_path,
+        &[fake.device(), drive.device()],
+        &["--json", "--probe", "full"],
+    );
+    assert_exit(&output, 1);
+    let all = json_events(&output);
+    let verdict = format!("loses writes beyond {}", 10 * MIB);
+    assert_eq!(probe_of(&all, fake.device())["verdict"], verdict.as_str());
+    assert_eq!(probe_of(&all, drive.device())["verdict"], "no evidence");
+    assert_eq!(target_done(&all, drive.device())["ok"], true);
+    let now = drive.loop_device.contents();
+    let free = 4 << 20..8 << 20;
+    assert!(
+        now[free.clone()] != drive.before()[free],
+        "the free space was written by the full probe"
+    );
+}
