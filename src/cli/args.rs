@@ -210,6 +210,26 @@ pub struct FlashArgs {
     pub eject: bool,
     #[command(flatten)]
     pub bmap: BmapArgs,
+    /// Skip the counterfeit probe of each drive (on by default for drives).
+    #[arg(long, conflicts_with = "probe")]
+    pub no_probe: bool,
+    /// `full`: probe every free byte of each drive for a counterfeit,
+    /// f3write-style (slow; the free space is overwritten); `quick`: the
+    /// default, a few hundred KiB.
+    #[arg(long, value_name = "MODE", value_parser = ["quick", "full"])]
+    pub probe: Option<String>,
+}
+
+impl FlashArgs {
+    /// The counterfeit probe the options ask for.
+    pub(crate) fn probe_mode(&self) -> crate::target::probe::ProbeMode {
+        use crate::target::probe::ProbeMode;
+        match (self.no_probe, self.probe.as_deref()) {
+            (true, _) => ProbeMode::Off,
+            (false, Some("full")) => ProbeMode::Full,
+            _ => ProbeMode::Quick,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -71,6 +71,7 @@ pub(super) fn run(args: FlashArgs) -> Exit {
         Ok(prepared) => prepared,
         Err(exit) => return exit,
     };
+    job.probe = args.probe_mode();
     let per_target = match flash_each::prepare(
         &args.identity,
         &options,

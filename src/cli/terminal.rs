@@ -137,6 +137,24 @@ impl EventSink for Terminal {
                     }
                 }
             }
+            FlashEvent::Probed { target, verdict } => {
+                let Some(bar) = self.bars.get(*target) else {
+                    return;
+                };
+                let name = bar.prefix();
+                // "No evidence" is never worded as "genuine" (a fake whose
+                // capacity no probed block crossed passes).
+                self.note(match verdict.real_bytes() {
+                    None => format!(
+                        "{name}: counterfeit probe: no evidence of a fake card (this does not prove it genuine)"
+                    ),
+                    Some(real) => format!(
+                        "{name}: counterfeit probe: {}; this card is fake: it holds only {}",
+                        verdict.words(),
+                        crate::humanize::bytes(real)
+                    ),
+                });
+            }
             FlashEvent::Ejected { target, result } => {
                 let Some(bar) = self.bars.get(*target) else {
                     return;

@@ -43,6 +43,8 @@ pub enum FailureKind {
     Cancelled,
     /// The decompressed image does not have the SHA-256 the user expected.
     Checksum,
+    /// The counterfeit probe found the card holds less than it claims.
+    Fake,
 }
 
 impl FailureKind {
@@ -102,6 +104,12 @@ pub enum FlashEvent {
         target: usize,
         /// How it was left, or why it could not be (a sentence).
         result: Result<Ejected, String>,
+    },
+    /// Target number `target`'s counterfeit probe found `verdict`, before
+    /// anything was written (docs/architecture.md §3).
+    Probed {
+        target: usize,
+        verdict: crate::target::probe::Verdict,
     },
     /// For an image at a URL: `bytes` of the file downloaded, of `total`
     /// when the server said. Run-level, throttled like progress.

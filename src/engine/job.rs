@@ -8,6 +8,7 @@ use crate::map::bmap::Bmap;
 use crate::patch::Patch;
 use crate::source::ImageSource;
 use crate::target::RunInput;
+use crate::target::probe::ProbeMode;
 
 /// One flash run: an image, its targets, and how to check the result.
 #[derive(Debug, Clone)]
@@ -33,6 +34,9 @@ pub struct FlashJob {
     /// The run's own files (config, CSV, report, bmap): no target may be
     /// one of them or share their storage (docs/architecture.md §3).
     pub inputs: Vec<RunInput>,
+    /// The counterfeit probe of each block device before it is written
+    /// (docs/architecture.md §3): on by default, `--no-probe`, `--probe full`.
+    pub probe: ProbeMode,
 }
 
 impl FlashJob {

@@ -224,3 +224,9 @@ impl BlockTarget for MockDisk {
 
 #[path = "mock_target_tests.rs"]
 mod tests;
+
+#[path = "table_last_tests.rs"]
+mod table_last_tests;
+
+#[path = "mock_sparse_tests.rs"]
+mod sparse_tests;

@@ -1,15 +1,8 @@
 //! The engine's data path against [`super::MockDisk`]: flashes, verifies,
 //! patches, sparse maps and bmaps, each call checked against O_DIRECT's rules.
-//! Here whole images and failures; per-target patches and the shared image
-//! in `mock_target_patch_tests.rs`; sparse maps and bmaps in
-//! `mock_target_sparse_tests.rs`. The helpers they share are here.
 
 use super::*;
-
-#[path = "mock_target_patch_tests.rs"]
-mod patches;
-#[path = "mock_target_sparse_tests.rs"]
-mod sparse;
+use crate::target::probe::ProbeMode;
 
 /// An image of three whole chunks and a tail that is no multiple of 4096
 /// (nor of 512), with a chunk of zeros; and a patch across the first two
@@ -24,6 +17,7 @@ struct TestImage {
 }
 
 const IMAGE_LEN: usize = 3 * CHUNK_BYTES + 2 * 4096 + 123;
+const MIB: usize = 1 << 20;
 
 fn test_image(verify: bool) -> TestImage {
     let dir = tempfile::tempdir().unwrap();
@@ -53,6 +47,7 @@ fn test_image(verify: bool) -> TestImage {
         full: false,
         bmap: None,
         inputs: Vec::new(),
+        probe: ProbeMode::Off,
     };
     TestImage {
         _dir: dir,
@@ -73,35 +68,20 @@ fn patch_of(image: &[u8], at: usize, bytes: &[u8]) -> Patch {
 
 /// Flashes the test image to `mock` through the real writer and verifier.
 fn flash_to(mock: &MockDisk, image: &TestImage) -> FlashReport {
-    write_job(&image.job, std::slice::from_ref(mock), mock).0
-}
-
-/// Runs `job` through the real writer and verifier onto `disks` (one a
-/// target, in order), opened through `opener`; the report and every event
-/// the run sent.
-fn write_job(
-    job: &FlashJob,
-    disks: &[MockDisk],
-    opener: &dyn TargetOpener,
-) -> (
-    FlashReport,
-    crossbeam_channel::Receiver<crate::engine::FlashEvent>,
-) {
     let scratch = tempfile::tempdir().unwrap();
-    let infos = disks.iter().map(|d| d.info(scratch.path())).collect();
-    let (events, received) = crossbeam_channel::unbounded();
-    let report = crate::engine::write_targets(
-        job,
-        infos,
+    let (events, _received) = crossbeam_channel::unbounded();
+    let cancel = AtomicBool::new(false);
+    crate::engine::write_targets(
+        &image.job,
+        vec![mock.info(scratch.path())],
         &events,
-        &AtomicBool::new(false),
-        opener,
-        &SpoolConfig::for_targets(disks.len()),
-    );
-    (report, received)
+        &cancel,
+        mock,
+        &SpoolConfig::for_targets(1),
+    )
 }
 
-fn assert_no_violations(mock: &MockDisk) {
+pub(super) fn assert_no_violations(mock: &MockDisk) {
     let disk = mock.state();
     assert!(
         disk.violations.is_empty(),
@@ -130,14 +110,32 @@ fn a_flash_writes_and_verifies_every_byte_with_aligned_calls_only() {
             disk.bytes[..IMAGE_LEN] == image.expected[..],
             "bytes differ"
         );
-        assert!(disk.bytes[IMAGE_LEN..].iter().all(|&b| b == OLD_BYTE));
+        // The device's last MiB was cleared (a stale backup GPT), in whole
+        // sectors; the rest after the image keeps its bytes.
+        let end = disk.bytes.len() / block * block;
+        let last_mib = end - MIB;
+        assert!(
+            disk.bytes[IMAGE_LEN..last_mib]
+                .iter()
+                .all(|&b| b == OLD_BYTE)
+        );
+        assert!(disk.bytes[last_mib..end].iter().all(|&b| b == 0));
         assert_eq!(disk.finished, Some(IMAGE_LEN as u64));
-        // One write per chunk, in order, and every one read back.
+        // The first and last MiB cleared, then one write per chunk in
+        // order but for the first MiB, written last; every one read back,
+        // the first MiB last.
         let chunks: Vec<(u64, usize)> = (0..IMAGE_LEN)
             .step_by(CHUNK_BYTES)
-            .map(|at| (at as u64, CHUNK_BYTES.min(IMAGE_LEN - at)))
+            .map(|at| {
+                (
+                    at.max(MIB) as u64,
+                    CHUNK_BYTES.min(IMAGE_LEN - at) - (MIB - at.min(MIB)),
+                )
+            })
+            .chain([(0, MIB)])
             .collect();
-        assert_eq!(disk.writes, chunks);
+        assert_eq!(disk.writes[..2], [(0, MIB), (last_mib as u64, MIB)]);
+        assert_eq!(disk.writes[2..], chunks);
         assert_eq!(disk.reads, chunks);
         assert_eq!(disk.unaligned_ends, vec![IMAGE_LEN as u64]);
     }
@@ -215,12 +213,22 @@ fn a_write_that_fails_names_the_4_kib_piece_it_failed_in() {
     );
     assert_eq!(report.targets[0].bytes_written, 2 * CHUNK_BYTES as u64);
     assert_no_violations(&mock);
-    // Nothing was written after the failing piece.
+    // After the first and last MiB were cleared, nothing was written after
+    // the failing piece, and the partition table never was.
     let disk = mock.state();
     assert!(
-        disk.writes.iter().all(|&(at, _)| at <= bad),
+        disk.writes[2..]
+            .iter()
+            .all(|&(at, _)| at <= bad && at >= MIB as u64),
         "{:?}",
         disk.writes
+    );
+    assert!(disk.bytes[..MIB].iter().all(|&b| b == 0));
+    assert!(
+        failure
+            .message
+            .contains(super::super::table_last::LEFT_BLANK),
+        "{failure}"
     );
 }
 
@@ -247,4 +255,190 @@ fn the_mock_catches_what_o_direct_would_refuse() {
     ]) {
         assert!(found.contains(expected), "{found}");
     }
+}
+
+/// Two targets, each with its own configured boot partition (as two CSV
+/// rows give): each holds and verifies its own bytes, its `target_done`
+/// hash is of those, and the image's hash is the image's alone.
+#[test]
+fn each_target_is_written_and_verified_with_its_own_patch() {
+    let image = test_image(true);
+    let patch_a = patch_of(&image.original, CHUNK_BYTES - 1000, &[0xAA; 3000]);
+    let patch_b = patch_of(&image.original, CHUNK_BYTES - 1000, b"{\"uuid\":\"b\"}");
+    let mut job = image.job.clone();
+    job.targets = vec!["/dev/mockA".into(), "/dev/mockB".into()];
+    job.patches = vec![Some(patch_a.clone()), Some(patch_b.clone())];
+    let disks = MockDisks(vec![
+        MockDisk::named(IMAGE_LEN, 512, "/dev/mockA"),
+        MockDisk::named(IMAGE_LEN, 4096, "/dev/mockB"),
+    ]);
+    let scratch = tempfile::tempdir().unwrap();
+    let infos = disks.0.iter().map(|d| d.info(scratch.path())).collect();
+    let (events, received) = crossbeam_channel::unbounded();
+    let report = crate::engine::write_targets(
+        &job,
+        infos,
+        &events,
+        &AtomicBool::new(false),
+        &disks,
+        &SpoolConfig::for_targets(2),
+    );
+    drop(events);
+    let image_sha = hex(&Sha256::digest(&image.original));
+    assert_eq!(report.image_sha256.as_deref(), Some(image_sha.as_str()));
+    let mut shas = vec![None; 2];
+    for event in received {
+        if let crate::engine::FlashEvent::TargetDone { target, sha256, .. } = event {
+            shas[target] = sha256;
+        }
+    }
+    for (i, (disk, patch)) in disks.0.iter().zip([&patch_a, &patch_b]).enumerate() {
+        assert_eq!(report.targets[i].result, Ok(()), "target {i}");
+        assert!(report.targets[i].verified);
+        assert_no_violations(disk);
+        let mut expected = image.original.clone();
+        patch.apply(0, &mut expected);
+        assert!(
+            disk.state().bytes == expected,
+            "target {i} holds its own bytes"
+        );
+        let own = hex(&Sha256::digest(&expected));
+        assert_eq!(shas[i].as_deref(), Some(own.as_str()), "target {i}");
+        assert_ne!(own, image_sha);
+    }
+    // The patches cost what they change, not the region they belong to.
+    assert_eq!(patch_b.changed_bytes(), 4096);
+}
+
+/// A card that loses a byte of its configuration fails, though the byte
+/// is in a range no other target's check would notice.
+#[test]
+fn a_target_whose_configured_bytes_read_back_wrong_fails() {
+    let image = test_image(true);
+    let mut job = image.job.clone();
+    let patch = patch_of(&image.original, CHUNK_BYTES - 1000, &[0x11; 100]);
+    job.targets = vec!["/dev/mockA".into(), "/dev/mockB".into()];
+    job.patches = vec![Some(patch.clone()), Some(patch)];
+    let disks = MockDisks(vec![
+        MockDisk::named(IMAGE_LEN, 512, "/dev/mockA"),
+        MockDisk::named(IMAGE_LEN, 512, "/dev/mockB"),
+    ]);
+    let flipped = (CHUNK_BYTES - 1000 + 50) as u64;
+    disks.0[1].state().flip_on_read = Some(flipped);
+    let scratch = tempfile::tempdir().unwrap();
+    let infos = disks.0.iter().map(|d| d.info(scratch.path())).collect();
+    let (events, _received) = crossbeam_channel::unbounded();
+    let report = crate::engine::write_targets(
+        &job,
+        infos,
+        &events,
+        &AtomicBool::new(false),
+        &disks,
+        &SpoolConfig::for_targets(2),
+    );
+    assert_eq!(report.targets[0].result, Ok(()));
+    let failure = report.targets[1].result.clone().unwrap_err();
+    assert_eq!(failure.kind, FailureKind::Verify);
+    assert_eq!(failure.offset, Some(flipped), "{failure}");
+    assert!(failure.message.contains("configured"), "{failure}");
+}
+
+/// `imprint verify` compares each target with its own configuration.
+#[test]
+fn imprint_verify_compares_each_target_with_its_own_patch() {
+    let image = test_image(false);
+    let patch_a = patch_of(&image.original, CHUNK_BYTES - 1000, &[0xAA; 10]);
+    let patch_b = patch_of(&image.original, CHUNK_BYTES - 1000, &[0xBB; 10]);
+    let mut job = image.job.clone();
+    job.targets = vec!["/dev/mockA".into(), "/dev/mockB".into()];
+    job.patches = vec![Some(patch_a.clone()), Some(patch_b)];
+    let disks = MockDisks(vec![
+        MockDisk::named(IMAGE_LEN, 512, "/dev/mockA"),
+        MockDisk::named(IMAGE_LEN, 512, "/dev/mockB"),
+    ]);
+    // Both hold A's configuration: A compares equal, B differs where its
+    // own configuration does.
+    for disk in &disks.0 {
+        let mut bytes = image.original.clone();
+        patch_a.apply(0, &mut bytes);
+        disk.state().bytes = bytes;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let infos = disks.0.iter().map(|d| d.info(scratch.path())).collect();
+    let (events, _received) = crossbeam_channel::unbounded();
+    let report =
+        crate::engine::compare_targets(&job, infos, &events, &AtomicBool::new(false), &disks);
+    assert_eq!(report.targets[0].result, Ok(()));
+    let failure = report.targets[1].result.clone().unwrap_err();
+    assert_eq!(
+        failure.offset,
+        Some((CHUNK_BYTES - 1000) as u64),
+        "{failure}"
+    );
+}
+
+/// The station's way: one decode of a compressed image shared by targets
+/// that start at different times. A target that joins after the image was
+/// decoded (and mostly left memory for the cache file) still gets it whole,
+/// with its own patch, verified against the one decode's digests.
+#[test]
+fn targets_joining_a_shared_image_late_get_all_of_it_with_their_own_patch() {
+    use std::io::Write;
+    let image = test_image(true);
+    let gz = image._dir.path().join("image.img.gz");
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    encoder.write_all(&image.original).unwrap();
+    encoder.finish().unwrap();
+    let patch_a = patch_of(&image.original, CHUNK_BYTES - 1000, b"{\"n\":1}");
+    let patch_b = patch_of(&image.original, CHUNK_BYTES - 1000, b"{\"n\":2}");
+    let cache = tempfile::tempdir().unwrap();
+    let config = SpoolConfig {
+        memory_bytes: CHUNK_BYTES,
+        cache_dir: Some(cache.path().to_path_buf()),
+        retain_all: false,
+    };
+    let source = ImageSource::open(&gz).unwrap();
+    let shared =
+        crate::engine::SharedImage::start(source, vec![patch_a.range()], false, None, config)
+            .unwrap();
+    let disks = MockDisks(vec![
+        MockDisk::named(IMAGE_LEN, 512, "/dev/mockA"),
+        MockDisk::named(IMAGE_LEN, 4096, "/dev/mockB"),
+    ]);
+    let scratch = tempfile::tempdir().unwrap();
+    let (events, _received) = crossbeam_channel::unbounded();
+    let cancel = AtomicBool::new(false);
+    let flash = |i: usize, patch: &Patch| {
+        let info = disks.0[i].info(scratch.path());
+        let target = crate::engine::OneTarget {
+            index: i,
+            info,
+            patch: Some(patch),
+            verify: true,
+            expected_sha256: None,
+            probe: ProbeMode::Off,
+        };
+        shared.flash_one_with(target, &events, &cancel, &disks)
+    };
+    let a = flash(0, &patch_a);
+    let (image_bytes, image_sha) = shared.result();
+    let b = flash(1, &patch_b);
+    assert_eq!(image_bytes, Some(IMAGE_LEN as u64));
+    let sha = hex(&Sha256::digest(&image.original));
+    assert_eq!(image_sha.as_deref(), Some(sha.as_str()));
+    for (i, (outcome, patch)) in [(a, &patch_a), (b, &patch_b)].into_iter().enumerate() {
+        assert_eq!(outcome.result, Ok(()), "target {i}");
+        assert!(outcome.verified);
+        let mut expected = image.original.clone();
+        patch.apply(0, &mut expected);
+        assert!(disks.0[i].state().bytes == expected, "target {i}");
+        assert_no_violations(&disks.0[i]);
+    }
+    let stats = shared.stats();
+    assert!(stats.chunks_spilled >= 2, "{stats:?}");
+    assert!(stats.chunks_reloaded >= 2, "{stats:?}");
+    assert!(stats.peak_memory_bytes <= CHUNK_BYTES, "{stats:?}");
 }

@@ -25,6 +25,7 @@ mod compare;
 mod device_io;
 mod events;
 mod hasher;
+mod held;
 mod job;
 #[cfg(test)]
 mod mock_target;
@@ -32,9 +33,12 @@ mod progress;
 mod reader;
 mod shared;
 pub(crate) mod spool;
+mod table_last;
 mod threads;
 mod verifier;
 mod writer;
+mod writer_checks;
+mod writer_state;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
@@ -157,23 +161,8 @@ fn write_targets(
     let spool = Spool::new(config, &job.source);
     let image_sha = Arc::new(ShaCell::default());
     let digests = job.verify.then(|| Arc::new(Digests::default()));
-    let runs: Vec<_> = infos
-        .into_iter()
-        .enumerate()
-        .map(|(index, info)| writer::TargetRun {
-            index,
-            info,
-            patch: job.patch_for(index),
-            chunks: Mutex::new(spool.join(true).expect("joined before the reader starts")),
-            digests: digests.clone(),
-            image_sha256: image_sha.clone(),
-            expected_sha256: job.expected_sha256.clone(),
-            size_hint,
-            events,
-            cancel,
-            opener,
-        })
-        .collect();
+    let cells = (&image_sha, &digests);
+    let runs = target_runs(job, infos, &spool, cells, events, cancel, opener);
     let image_cursor = spool.join(false).expect("joined before the reader starts");
     let digest_cursor = digests.as_ref().map(|d| {
         (
@@ -226,6 +215,37 @@ fn write_targets(
     });
     let image_sha = image_sha.wait(cancel);
     finish(events, outcomes, image_bytes, image_sha)
+}
+
+/// One writer's run per checked target, each with its own cursor.
+fn target_runs<'a>(
+    job: &'a FlashJob,
+    infos: Vec<TargetInfo>,
+    spool: &Arc<Spool>,
+    (image_sha, digests): (&Arc<ShaCell>, &Option<Arc<Digests>>),
+    events: &'a Sender<FlashEvent>,
+    cancel: &'a AtomicBool,
+    opener: &'a dyn TargetOpener,
+) -> Vec<writer::TargetRun<'a>> {
+    let size_hint = image_size(job);
+    infos
+        .into_iter()
+        .enumerate()
+        .map(|(index, info)| writer::TargetRun {
+            index,
+            info,
+            patch: job.patch_for(index),
+            chunks: Mutex::new(spool.join(true).expect("joined before the reader starts")),
+            digests: digests.clone(),
+            image_sha256: image_sha.clone(),
+            expected_sha256: job.expected_sha256.clone(),
+            size_hint,
+            probe: job.probe,
+            events,
+            cancel,
+            opener,
+        })
+        .collect()
 }
 
 /// Compares every target of `job` with the image byte for byte, writing

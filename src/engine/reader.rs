@@ -7,6 +7,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::chunk::{CHUNK_BYTES, Chunk};
+use super::held::HeldZones;
 use super::spool::Spool;
 use super::{FailureKind, TargetFailure};
 use crate::disk::StreamEnd;
@@ -88,6 +89,7 @@ fn stream_chunks(
     // A length known up front is the image's; otherwise its tables say.
     let mut stream_end = source.size_hint().is_none().then(StreamEnd::default);
     let mut offset = 0u64;
+    let mut held = HeldZones::default();
     loop {
         if cancel.load(Ordering::Relaxed) {
             return Err(cancelled(offset));
@@ -104,11 +106,12 @@ fn stream_chunks(
         if let Some(stream_end) = stream_end.as_mut() {
             stream_end.feed(offset, &buf[..len]);
         }
-        let used = mapper.as_mut().map(|m| m.used_in(offset, &buf[..len]));
-        let mut chunk = Chunk::new(offset, len, buf, Some(spool.home()));
-        if let Some(used) = used {
-            chunk.used = used;
+        if offset == 0 {
+            held = HeldZones::from_first_chunk(&buf[..len]);
         }
+        let used = used_ranges(mapper.as_deref_mut(), &held, offset, &buf[..len]);
+        let mut chunk = Chunk::new(offset, len, buf, Some(spool.home()));
+        chunk.used = used;
         spool.push(chunk, cancel)?;
         offset += len as u64;
         if !spool.wanted() {
@@ -204,6 +207,23 @@ fn check_end(
         checker.finish(offset).map_err(bmap_failure)?;
     }
     Ok(())
+}
+
+/// The ranges of the chunk `bytes` at `offset` to write and verify: what
+/// `mapper` says (all of it without one, `--full`), cut at the `held`
+/// zones' edges — block devices get those last, so each range must lie
+/// wholly in or out of them, digest included (docs/architecture.md §11).
+fn used_ranges(
+    mapper: Option<&mut Mapper>,
+    held: &HeldZones,
+    offset: u64,
+    bytes: &[u8],
+) -> Vec<Range<u64>> {
+    let used = match mapper {
+        Some(mapper) => mapper.used_in(offset, bytes),
+        None => std::iter::once(offset..offset + bytes.len() as u64).collect(),
+    };
+    held.split(used)
 }
 
 /// A bmap range that does not match fails every target: the image (or its

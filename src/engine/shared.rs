@@ -23,6 +23,7 @@ use crate::hex::hex;
 use crate::map::bmap::Bmap;
 use crate::patch::Patch;
 use crate::source::ImageSource;
+use crate::target::probe::ProbeMode;
 use crate::target::{self, OpenTargetFile, TargetInfo, TargetOpener};
 
 /// An image being decoded once for any number of targets, joining at any
@@ -51,6 +52,8 @@ pub(crate) struct OneTarget<'a> {
     pub verify: bool,
     /// The SHA-256 (hex) the image (unconfigured) must have.
     pub expected_sha256: Option<String>,
+    /// The counterfeit probe before it is written.
+    pub probe: ProbeMode,
 }
 
 impl SharedImage {
@@ -174,6 +177,7 @@ impl SharedImage {
             patch,
             verify,
             expected_sha256,
+            probe,
         } = target;
         let cursor = self
             .spool
@@ -189,6 +193,7 @@ impl SharedImage {
             image_sha256: self.image_sha.clone(),
             expected_sha256,
             size_hint: self.source.size_hint(),
+            probe,
             events,
             cancel,
             opener,

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::engine::chunk::CHUNK_BYTES;
+use crate::target::probe::ProbeMode;
 use crossbeam_channel::unbounded;
 
 /// A compressed image larger than memory, to several targets, may need
@@ -20,6 +21,7 @@ fn a_cache_directory_short_of_space_is_a_refusal_naming_it() {
         full: false,
         bmap: None,
         inputs: Vec::new(),
+        probe: ProbeMode::Off,
     };
     assert!(job.source.size_hint().unwrap() > CHUNK_BYTES as u64);
     let config = SpoolConfig {

@@ -30,6 +30,9 @@ pub(super) const LAG_BYTES: u64 = 64 << 20;
 pub(super) enum Written {
     /// `len` bytes at `offset` have been written.
     Range { offset: u64, len: usize },
+    /// `len` bytes at `offset` are held back to be written last
+    /// ([`super::held`]): their digest is kept for [`Verified::held`].
+    Held { offset: u64, len: usize },
     /// Everything is written and synced: the image is `image_bytes` long.
     Synced { image_bytes: u64 },
 }
@@ -49,10 +52,24 @@ pub(super) struct Verifier<'a> {
     pub patch: Option<&'a Patch>,
 }
 
+/// What a verifier proved: every range written, up to the image's end; the
+/// held ranges' digests are for the writer to check them once written.
+pub(super) struct Verified {
+    pub image_bytes: u64,
+    pub held: Vec<HeldDigest>,
+}
+
+/// A range held back to be written last, and the image's digest of it.
+pub(super) struct HeldDigest {
+    pub offset: u64,
+    pub len: usize,
+    pub digest: ChunkDigest,
+}
+
 impl Verifier<'_> {
     /// Verifies every written range. `Ok(None)` when the writer stopped
     /// before the end (its own error is the target's result).
-    pub(super) fn run(mut self) -> Result<Option<u64>, TargetFailure> {
+    pub(super) fn run(mut self) -> Result<Option<Verified>, TargetFailure> {
         let result = self.verify_all();
         if result.is_err() {
             self.failed.store(true, Ordering::Relaxed);
@@ -60,21 +77,27 @@ impl Verifier<'_> {
         result
     }
 
-    fn verify_all(&mut self) -> Result<Option<u64>, TargetFailure> {
+    fn verify_all(&mut self) -> Result<Option<Verified>, TargetFailure> {
         let lag = match self.info.kind {
             TargetKind::BlockDevice => LAG_BYTES,
             TargetKind::File => u64::MAX,
         };
         let mut file: Option<DeviceIo> = None;
         let mut buf = Some(AlignedBuf::zeroed(CHUNK_BYTES));
-        let mut pending: VecDeque<(u64, usize)> = VecDeque::new();
+        let mut pending: VecDeque<(u64, usize, bool)> = VecDeque::new();
+        let mut held = Vec::new();
         let mut written_end = 0u64;
         let mut progress: Option<ProgressReporter> = None;
         let mut verified_end = 0u64;
         loop {
             let synced = match self.written.recv() {
                 Ok(Written::Range { offset, len }) => {
-                    pending.push_back((offset, len));
+                    pending.push_back((offset, len, false));
+                    written_end = offset + len as u64;
+                    None
+                }
+                Ok(Written::Held { offset, len }) => {
+                    pending.push_back((offset, len, true));
                     written_end = offset + len as u64;
                     None
                 }
@@ -93,7 +116,7 @@ impl Verifier<'_> {
                 reporter.update(verified_end);
                 progress = Some(reporter);
             }
-            while let Some(&(offset, len)) = pending.front() {
+            while let Some(&(offset, len, is_held)) = pending.front() {
                 let due =
                     synced.is_some() || (offset + len as u64).saturating_add(lag) <= written_end;
                 if !due {
@@ -102,15 +125,19 @@ impl Verifier<'_> {
                 if self.cancel.load(Ordering::Relaxed) {
                     return Err(self.cancelled(offset, false));
                 }
-                if file.is_none() {
-                    let opened = self
-                        .opener
-                        .open_for_read(self.info)
-                        .map_err(|e| verify_failure(e.offset(), e.to_string()))?;
-                    let name = format!("verify-io/{}", super::short_name(self.info));
-                    file = Some(DeviceIo::spawn(opened, name));
+                if is_held {
+                    // Digests come in range order: this one is kept for
+                    // when the range is written, last.
+                    let digest = self.next_digest(offset)?;
+                    held.push(HeldDigest {
+                        offset,
+                        len,
+                        digest,
+                    });
+                    pending.pop_front();
+                    continue;
                 }
-                let target = file.as_ref().expect("opened just above");
+                let target = self.open_once(&mut file)?;
                 self.verify_range(target, &mut buf, offset, len)?;
                 pending.pop_front();
                 verified_end = offset + len as u64;
@@ -122,9 +149,22 @@ impl Verifier<'_> {
                 if let Some(reporter) = progress.as_mut() {
                     reporter.finish(image_bytes);
                 }
-                return Ok(Some(image_bytes));
+                return Ok(Some(Verified { image_bytes, held }));
             }
         }
+    }
+
+    /// The target opened for reading, on its own I/O thread, the first time.
+    fn open_once<'f>(&self, file: &'f mut Option<DeviceIo>) -> Result<&'f DeviceIo, TargetFailure> {
+        if file.is_none() {
+            let opened = self
+                .opener
+                .open_for_read(self.info)
+                .map_err(|e| verify_failure(e.offset(), e.to_string()))?;
+            let name = format!("verify-io/{}", super::short_name(self.info));
+            *file = Some(DeviceIo::spawn(opened, name));
+        }
+        Ok(file.as_ref().expect("opened just above"))
     }
 
     /// The run was cancelled at `offset`, perhaps while a read had not
@@ -183,32 +223,45 @@ impl Verifier<'_> {
                 ),
             ));
         }
-        let expected = self.digests.next(self.cancel).ok_or_else(|| {
+        let expected = self.next_digest(offset)?;
+        check_digest(self.info, &expected, offset, &buf[..len])
+    }
+
+    fn next_digest(&mut self, offset: u64) -> Result<ChunkDigest, TargetFailure> {
+        self.digests.next(self.cancel).ok_or_else(|| {
             verify_failure(
                 Some(offset),
                 "the image's checksums stopped before its end; cannot verify".to_string(),
             )
-        })?;
-        let bytes = &buf[..len];
-        let matches = match expected {
-            ChunkDigest::Zero => is_all_zero(bytes),
-            ChunkDigest::Sha256(sha) => <[u8; 32]>::from(Sha256::digest(bytes)) == sha,
-        };
-        if matches {
-            Ok(())
-        } else {
-            Err(verify_failure(
-                Some(offset),
-                format!(
-                    "verification of {} failed: the {len} bytes read back from byte {offset} differ from the image; the drive may be failing or fake, try another drive",
-                    self.info.path.display()
-                ),
-            ))
-        }
+        })
     }
 }
 
-fn verify_failure(offset: Option<u64>, message: String) -> TargetFailure {
+/// Whether `bytes`, read back from `info` at `offset`, match `expected`.
+pub(super) fn check_digest(
+    info: &TargetInfo,
+    expected: &ChunkDigest,
+    offset: u64,
+    bytes: &[u8],
+) -> Result<(), TargetFailure> {
+    let matches = match expected {
+        ChunkDigest::Zero => is_all_zero(bytes),
+        ChunkDigest::Sha256(sha) => <[u8; 32]>::from(Sha256::digest(bytes)) == *sha,
+    };
+    if matches {
+        return Ok(());
+    }
+    let len = bytes.len();
+    Err(verify_failure(
+        Some(offset),
+        format!(
+            "verification of {} failed: the {len} bytes read back from byte {offset} differ from the image; the drive may be failing or fake, try another drive",
+            info.path.display()
+        ),
+    ))
+}
+
+pub(super) fn verify_failure(offset: Option<u64>, message: String) -> TargetFailure {
     TargetFailure {
         kind: FailureKind::Verify,
         offset,
@@ -261,7 +314,7 @@ mod tests {
         }
         .run();
         assert_eq!(failed.load(Ordering::Relaxed), result.is_err());
-        result
+        result.map(|verified| verified.map(|v| v.image_bytes))
     }
 
     #[test]

@@ -13,13 +13,17 @@ use sha2::{Digest, Sha256};
 use super::chunk::{Message, Payload, is_all_zero};
 use super::device_io::DeviceIo;
 use super::hasher::{Digests, ShaCell};
+use super::held::HeldZones;
 use super::progress::ProgressReporter;
 use super::short_name;
 use super::spool::Cursor;
-use super::verifier::{Verifier, Written};
+use super::table_last::{self, HeldBytes};
+use super::verifier::{self, Verifier, Written};
+use super::writer_state::{Counts, Writing, held_copy};
 use super::{FailureKind, FlashEvent, Phase, TargetFailure, TargetOutcome};
 use crate::hex::hex;
 use crate::patch::Patch;
+use crate::target::probe::ProbeMode;
 use crate::target::{TargetError, TargetInfo, TargetKind, TargetOpener};
 
 /// What a target's thread is given.
@@ -37,6 +41,8 @@ pub(super) struct TargetRun<'a> {
     pub image_sha256: Arc<ShaCell>,
     pub expected_sha256: Option<String>,
     pub size_hint: Option<u64>,
+    /// The counterfeit probe, on a block device, before anything is written.
+    pub probe: ProbeMode,
     pub events: &'a Sender<FlashEvent>,
     pub cancel: &'a AtomicBool,
     /// Opens the target, to write it and to read it back.
@@ -48,7 +54,17 @@ impl TargetRun<'_> {
     pub(super) fn run(self) -> TargetOutcome {
         let mut counts = Counts::default();
         let mut verified = false;
-        let result = self.write_and_verify(&mut counts, &mut verified);
+        let result = self
+            .write_and_verify(&mut counts, &mut verified)
+            // Cleared first, its partition table written last: a drive
+            // that fails before the end has none (docs/architecture.md §11).
+            .map_err(|f| {
+                if counts.cleared {
+                    table_last::left_blank(f)
+                } else {
+                    f
+                }
+            });
         let verified_bytes = if verified { counts.used } else { 0 };
         let _ = self.events.send(FlashEvent::TargetDone {
             target: self.index,
@@ -67,6 +83,36 @@ impl TargetRun<'_> {
         }
     }
 
+    /// Opens the target; a block device has its first and last MiB
+    /// cleared before anything else is written.
+    fn open(&self, counts: &mut Counts) -> Result<DeviceIo, TargetFailure> {
+        let file = self
+            .opener
+            .open_for_write(&self.info)
+            .map_err(target_failure)?;
+        let file = DeviceIo::spawn(file, format!("write-io/{}", short_name(&self.info)));
+        if self.info.kind != TargetKind::BlockDevice {
+            return Ok(file);
+        }
+        let probed = self.probe(&file);
+        if let Err(failure) = &probed
+            && failure.kind == FailureKind::Cancelled
+        {
+            // The probe put back what it wrote: the drive is as it was.
+            return Err(failure.clone());
+        }
+        // A fake, or a drive the probe could not read or write, is cleared
+        // too: it ends blank, never with a stale table.
+        if let Err(unclear) = table_last::clear_ends(&file, &self.info, self.cancel) {
+            return Err(probed.err().unwrap_or(unclear));
+        }
+        counts.cleared = true;
+        match probed? {
+            Some(fake) => Err(fake),
+            None => Ok(file),
+        }
+    }
+
     fn write_and_verify(
         &self,
         counts: &mut Counts,
@@ -75,8 +121,15 @@ impl TargetRun<'_> {
         // With a patch, the target's bytes are not the image's: their hash
         // is taken as they are written (docs/architecture.md §11 "Which SHA-256").
         let mut own_sha = self.patch.map(|_| Sha256::new());
+        // The exclusive write handle stays open until verification ends,
+        // so nothing (an automounter) can grab the device before.
+        let file = self.open(counts)?;
+        let mut held = Vec::new();
         let Some(digests) = &self.digests else {
-            self.write(counts, None, &AtomicBool::new(false), &mut own_sha)?;
+            let mut writing = Writing::new(&file, None, counts, &mut own_sha, &mut held);
+            let image_bytes = self.write(&mut writing, &AtomicBool::new(false))?;
+            self.check_image_sha256()?;
+            self.write_last(&file, image_bytes, held, None, counts)?;
             return self.target_sha256(own_sha);
         };
         let verify_failed = AtomicBool::new(false);
@@ -98,24 +151,59 @@ impl TargetRun<'_> {
                 .name(name)
                 .spawn_scoped(s, move || verifier.run())
                 .expect("spawning a verify thread");
-            // The exclusive write handle stays open until verification
-            // ends, so nothing (an automounter) can grab the device before.
-            let write_result = self.write(counts, Some(written_tx), &verify_failed, &mut own_sha);
+            let mut writing =
+                Writing::new(&file, Some(written_tx), counts, &mut own_sha, &mut held);
+            let write_result = self.write(&mut writing, &verify_failed);
+            drop(writing);
             let verify_result = handle.join().expect("a verify thread panicked");
             (write_result, verify_result)
         });
         // A verification failure is the cause when the writer stopped for it;
         // but when both were cancelled, the drive is incomplete, which the
         // writer's failure says.
-        match (write_result, verify_result) {
+        let (image_bytes, proven) = match (write_result, verify_result) {
             (Err(failure), Err(verify)) if verify.kind == FailureKind::Cancelled => {
                 return Err(failure);
             }
-            (_, Err(failure)) => return Err(failure),
-            (Err(failure), _) => return Err(failure),
-            (Ok(_), Ok(_)) => *verified = true,
-        }
+            (_, Err(failure)) | (Err(failure), _) => return Err(failure),
+            (Ok(_), Ok(Some(proven))) => (proven.image_bytes, proven),
+            (Ok(image_bytes), Ok(None)) => {
+                return Err(verifier::verify_failure(
+                    Some(image_bytes),
+                    "verification ended before the image's end; please report this".to_string(),
+                ));
+            }
+        };
+        self.check_image_sha256()?;
+        self.write_last(&file, image_bytes, held, Some(proven.held), counts)?;
+        *verified = true;
         self.target_sha256(own_sha)
+    }
+
+    /// Writes (and, with `digests`, verifies) the bytes held back, once
+    /// every other byte is written and verified.
+    fn write_last(
+        &self,
+        file: &DeviceIo,
+        image_bytes: u64,
+        held: Vec<HeldBytes>,
+        digests: Option<Vec<verifier::HeldDigest>>,
+        counts: &mut Counts,
+    ) -> Result<(), TargetFailure> {
+        if held.is_empty() {
+            return Ok(());
+        }
+        let held_bytes: u64 = held.iter().map(|h| h.len as u64).sum();
+        let last = table_last::Last {
+            info: &self.info,
+            patch: self.patch,
+            opener: self.opener,
+            cancel: self.cancel,
+            image_bytes,
+        };
+        table_last::write_and_verify_last(file, last, held, digests)?;
+        counts.written += held_bytes;
+        Ok(())
     }
 
     /// The SHA-256 of the target's bytes once the image's has been checked:
@@ -125,30 +213,17 @@ impl TargetRun<'_> {
         Ok(own_sha.map_or(image_sha, |sha| sha.finalize().into()))
     }
 
-    /// Writes the used ranges of every chunk, telling the verifier (if any)
-    /// what is written, then syncs; `own_sha`, when given, hashes every
-    /// byte as the target holds it. Returns the still open target and the
-    /// image length.
+    /// Writes the used ranges of every chunk (a block device's held back,
+    /// [`super::held`]), telling the verifier (if any) what is written,
+    /// then syncs. Returns the image length.
     fn write(
         &self,
-        counts: &mut Counts,
-        verifier: Option<Sender<Written>>,
+        writing: &mut Writing<'_>,
         verify_failed: &AtomicBool,
-        own_sha: &mut Option<Sha256>,
-    ) -> Result<(DeviceIo, u64), TargetFailure> {
-        let file = self
-            .opener
-            .open_for_write(&self.info)
-            .map_err(target_failure)?;
-        let file = DeviceIo::spawn(file, format!("write-io/{}", short_name(&self.info)));
+    ) -> Result<u64, TargetFailure> {
         let mut progress =
             ProgressReporter::new(self.events, self.index, Phase::Write, self.size_hint);
         progress.update(0);
-        let tell = |note: Written| {
-            if let Some(tx) = &verifier {
-                let _ = tx.send(note);
-            }
-        };
         let mut chunks = self.chunks.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             match chunks.next(self.cancel) {
@@ -166,59 +241,87 @@ impl TargetRun<'_> {
                             ),
                         });
                     }
-                    let (offset, len) = (chunk.offset, chunk.len);
-                    let used = chunk.used.clone();
-                    let payload = Arc::new(Payload::for_target(&chunk, self.patch));
-                    drop(chunk);
-                    if let Some(sha) = own_sha.as_mut() {
-                        sha.update(payload.bytes());
-                    }
-                    let ranges = self.ranges_to_write(&payload, &used);
-                    if !ranges.is_empty() {
-                        counts.written += crate::map::total(&ranges);
-                        // The chunk goes with the call: its buffer is freed
-                        // or reused only once the kernel is done with it.
-                        let whole = payload.clone();
-                        let written = file
-                            .call(self.cancel, move |file| {
-                                ranges
-                                    .iter()
-                                    .try_for_each(|r| file.write_at(r.start, whole.bytes_of(r)))
-                            })
-                            .map_err(|_| self.stuck(offset, "a write to"))?;
-                        if let Err(error) = written {
-                            let located = file
-                                .locate_write_failure(self.cancel, payload.clone(), error)
-                                .map_err(|_| self.stuck(offset, "a write to"))?;
-                            return Err(target_failure(located));
-                        }
-                    }
-                    counts.position = offset + len as u64;
-                    for r in &used {
-                        counts.used += r.end - r.start;
-                        tell(Written::Range {
-                            offset: r.start,
-                            len: (r.end - r.start) as usize,
-                        });
-                    }
-                    progress.update(counts.position);
+                    self.write_chunk(writing, chunk)?;
+                    progress.update(writing.counts.position);
                 }
                 Message::End { image_bytes } => {
-                    file.call(self.cancel, move |file| file.finish(image_bytes))
+                    writing
+                        .file
+                        .call(self.cancel, move |file| file.finish(image_bytes))
                         .map_err(|_| self.stuck(image_bytes, "a flush of"))?
                         .map_err(target_failure)?;
                     progress.finish(image_bytes);
-                    tell(Written::Synced { image_bytes });
-                    return Ok((file, image_bytes));
+                    writing.tell(Written::Synced { image_bytes });
+                    return Ok(image_bytes);
                 }
                 // Cancelled while waiting for the image: the drive is
                 // incomplete, which its own message says, naming it.
                 Message::Failed(failure) if failure.kind == FailureKind::Cancelled => {
-                    return Err(self.cancelled(counts.position));
+                    return Err(self.cancelled(writing.counts.position));
                 }
                 Message::Failed(failure) => return Err(failure),
             }
         }
+    }
+
+    /// Writes one chunk's ranges; those of the held zones are kept for
+    /// the end.
+    fn write_chunk(
+        &self,
+        writing: &mut Writing<'_>,
+        chunk: Arc<super::chunk::Chunk>,
+    ) -> Result<(), TargetFailure> {
+        let (offset, len) = (chunk.offset, chunk.len);
+        if offset == 0 && self.info.kind == TargetKind::BlockDevice {
+            writing.zones = Some(HeldZones::from_first_chunk(chunk.bytes()));
+        }
+        let used = chunk.used.clone();
+        let payload = Arc::new(Payload::for_target(&chunk, self.patch));
+        drop(chunk);
+        if let Some(sha) = writing.own_sha.as_mut() {
+            sha.update(payload.bytes());
+        }
+        let mut ranges = self.ranges_to_write(&payload, &used);
+        if let Some(zones) = &writing.zones {
+            let (held, now): (Vec<_>, Vec<_>) = ranges.into_iter().partition(|r| zones.holds(r));
+            ranges = now;
+            writing
+                .held
+                .extend(held.iter().map(|r| held_copy(&payload, r)));
+        }
+        if !ranges.is_empty() {
+            writing.counts.written += crate::map::total(&ranges);
+            // The chunk goes with the call: its buffer is freed or reused
+            // only once the kernel is done with it.
+            let whole = payload.clone();
+            let written = writing
+                .file
+                .call(self.cancel, move |file| {
+                    ranges
+                        .iter()
+                        .try_for_each(|r| file.write_at(r.start, whole.bytes_of(r)))
+                })
+                .map_err(|_| self.stuck(offset, "a write to"))?;
+            if let Err(error) = written {
+                let located = writing
+                    .file
+                    .locate_write_failure(self.cancel, payload.clone(), error)
+                    .map_err(|_| self.stuck(offset, "a write to"))?;
+                return Err(target_failure(located));
+            }
+        }
+        writing.counts.position = offset + len as u64;
+        for r in &used {
+            writing.counts.used += r.end - r.start;
+            let (offset, len) = (r.start, (r.end - r.start) as usize);
+            let held = writing.zones.as_ref().is_some_and(|z| z.holds(r));
+            writing.tell(if held {
+                Written::Held { offset, len }
+            } else {
+                Written::Range { offset, len }
+            });
+        }
+        Ok(())
     }
 
     /// The ranges of `chunk` to write: its used ranges; on a file target
@@ -237,82 +340,9 @@ impl TargetRun<'_> {
         }
         ranges
     }
-
-    /// `--sha256`: the image must be the one the user expects before the
-    /// target is declared good.
-    /// Returns the image's SHA-256.
-    fn check_image_sha256(&self) -> Result<[u8; 32], TargetFailure> {
-        let actual = self.image_sha256.wait(self.cancel);
-        match (&self.expected_sha256, actual) {
-            // This target got the image's end: no hash means the run was
-            // cancelled meanwhile, or the hasher stopped (never the image).
-            (_, None) if self.cancel.load(std::sync::atomic::Ordering::Relaxed) => {
-                Err(TargetFailure {
-                    kind: FailureKind::Cancelled,
-                    offset: None,
-                    message: format!(
-                        "cancelled before the image's SHA-256 was known: {} is not proven good; flash it again",
-                        self.info.path.display()
-                    ),
-                })
-            }
-            (_, None) => Err(TargetFailure {
-                kind: FailureKind::Source,
-                offset: None,
-                message: "the image's SHA-256 could not be taken (its hasher stopped); flash again, and report this if it happens again".to_string(),
-            }),
-            (Some(expected), Some(actual)) if !expected.eq_ignore_ascii_case(&hex(&actual)) => {
-                Err(TargetFailure {
-                    kind: FailureKind::Checksum,
-                    offset: None,
-                    message: format!(
-                        "the image's SHA-256 is {}, not the expected {expected}; the download is corrupt or is another image, and {} must not be used",
-                        hex(&actual),
-                        self.info.path.display()
-                    ),
-                })
-            }
-            (_, Some(actual)) => Ok(actual),
-        }
-    }
-
-    /// The run was cancelled while `call` ("a write to") the target had not
-    /// returned: the target is left to its I/O thread, waiting for the kernel.
-    fn stuck(&self, offset: u64, call: &str) -> TargetFailure {
-        TargetFailure {
-            kind: FailureKind::Cancelled,
-            offset: Some(offset),
-            message: format!(
-                "cancelled at byte {offset} before {call} {} had returned (the drive is slow or not responding): it is incomplete and will not boot; flash it again",
-                self.info.path.display()
-            ),
-        }
-    }
-
-    fn cancelled(&self, offset: u64) -> TargetFailure {
-        TargetFailure {
-            kind: FailureKind::Cancelled,
-            offset: Some(offset),
-            message: format!(
-                "cancelled at byte {offset}: {} is incomplete and will not boot; flash it again",
-                self.info.path.display()
-            ),
-        }
-    }
 }
 
-/// What a target's writer counted.
-#[derive(Default)]
-struct Counts {
-    /// How far into the image it has come.
-    position: u64,
-    /// Bytes written.
-    written: u64,
-    /// Bytes of used ranges handed to the verifier.
-    used: u64,
-}
-
-fn target_failure(error: TargetError) -> TargetFailure {
+pub(super) fn target_failure(error: TargetError) -> TargetFailure {
     let kind = match error {
         TargetError::TooSmall { .. } => FailureKind::TooSmall,
         _ => FailureKind::Write,

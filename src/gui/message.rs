@@ -250,6 +250,7 @@ fn kind_title(kind: FailureKind) -> &'static str {
         FailureKind::TooSmall => "The drive is too small for this image.",
         FailureKind::Cancelled => "Cancelled before this drive was finished.",
         FailureKind::Checksum => "The image is not the one expected.",
+        FailureKind::Fake => "This card is fake: it holds less than it claims.",
     }
 }
 
@@ -273,6 +274,9 @@ pub(super) fn advice(kind: FailureKind) -> &'static str {
             "The flash was stopped before this drive was finished and verified: flash it again before using it."
         }
         FailureKind::Checksum => "Download it again from a source you trust.",
+        FailureKind::Fake => {
+            "Do not use it: data written past its real capacity is lost. It was left blank; return it to the seller."
+        }
     }
 }
 

@@ -239,6 +239,9 @@ impl FlashRun {
                 self.stage = Stage::Writing;
                 self.started_at = Some(now);
             }
+            // A fake card fails with kind `fake` and the headline in its
+            // result; "no evidence" needs no line of its own here.
+            RunEvent::Flash(FlashEvent::Probed { .. }) => {}
             RunEvent::Flash(FlashEvent::Progress {
                 target,
                 phase,

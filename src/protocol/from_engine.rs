@@ -53,6 +53,12 @@ impl WireEvent {
                 drive: None,
             },
             FlashEvent::Ejected { target, result } => WireEvent::ejected(name(*target), result),
+            FlashEvent::Probed { target, verdict } => WireEvent::Probe {
+                target: name(*target),
+                verdict: verdict.words(),
+                real_bytes: verdict.real_bytes(),
+                drive: None,
+            },
             FlashEvent::TargetDone {
                 target,
                 result,
@@ -156,7 +162,10 @@ impl WireEvent {
 
     /// This `progress` or `target_done` with the station's id of its drive.
     pub fn with_drive(mut self, id: &str) -> WireEvent {
-        if let WireEvent::Progress { drive, .. } | WireEvent::TargetDone { drive, .. } = &mut self {
+        if let WireEvent::Progress { drive, .. }
+        | WireEvent::TargetDone { drive, .. }
+        | WireEvent::Probe { drive, .. } = &mut self
+        {
             *drive = Some(id.to_string());
         }
         self

@@ -4,11 +4,12 @@
 
 use super::*;
 use crate::engine::{Ejected, FailureKind, FlashEvent, FlashReport, Phase, TargetFailure};
+use crate::target::probe::Verdict;
 
 const TARGETS: [&str; 2] = ["/dev/sdb", "/tmp/t.img"];
 
 /// The number of `FlashEvent` variants: [`variant`] names each.
-const VARIANTS: usize = 7;
+const VARIANTS: usize = 8;
 
 /// A number per variant. No `_ =>` arm: a new variant does not compile
 /// until it is named here, and fails [`every_flash_event_survives_the_wire`]
@@ -22,6 +23,7 @@ fn variant(event: &FlashEvent) -> usize {
         FlashEvent::Download { .. } => 4,
         FlashEvent::Retry { .. } => 5,
         FlashEvent::Done { .. } => 6,
+        FlashEvent::Probed { .. } => 7,
     }
 }
 
@@ -35,6 +37,7 @@ fn failure_kinds() -> Vec<FailureKind> {
         FailureKind::TooSmall,
         FailureKind::Cancelled,
         FailureKind::Checksum,
+        FailureKind::Fake,
     ];
     for kind in &kinds {
         // No `_ =>`: a new kind does not compile until it is listed above.
@@ -45,7 +48,8 @@ fn failure_kinds() -> Vec<FailureKind> {
             | FailureKind::Download
             | FailureKind::TooSmall
             | FailureKind::Cancelled
-            | FailureKind::Checksum => {}
+            | FailureKind::Checksum
+            | FailureKind::Fake => {}
         }
     }
     kinds
@@ -83,6 +87,18 @@ fn every_flash_event() -> Vec<FlashEvent> {
         FlashEvent::Ejected {
             target: 0,
             result: Ok(Ejected::PoweredOff),
+        },
+        FlashEvent::Probed {
+            target: 0,
+            verdict: Verdict::NoEvidence,
+        },
+        FlashEvent::Probed {
+            target: 0,
+            verdict: Verdict::WrapsAt(64 << 20),
+        },
+        FlashEvent::Probed {
+            target: 1,
+            verdict: Verdict::LosesWritesBeyond(96 << 20),
         },
         FlashEvent::Ejected {
             target: 1,
@@ -162,6 +178,7 @@ fn wire_of(event: &FlashEvent) -> WireEvent {
         FlashEvent::Progress { .. }
         | FlashEvent::TargetDone { .. }
         | FlashEvent::Ejected { .. }
+        | FlashEvent::Probed { .. }
         | FlashEvent::Download { .. }
         | FlashEvent::Retry { .. } => WireEvent::from_flash(event, name).expect("a line"),
     }

@@ -5,6 +5,7 @@
 use super::wire::{EjectOutcome, WireEvent};
 use crate::engine::{Ejected, FailureKind, FlashEvent, TargetFailure};
 use crate::source::DownloadEvent;
+use crate::target::probe::Verdict;
 
 /// What a line of a flash run says, as plain data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +85,12 @@ impl WireEvent {
             } => FlashEvent::Ejected {
                 target: index(&target)?,
                 result: ejected_result(outcome, error),
+            },
+            WireEvent::Probe {
+                target, verdict, ..
+            } => FlashEvent::Probed {
+                target: index(&target)?,
+                verdict: Verdict::parse(&verdict)?,
             },
             // `--dry-run` and a station's events: a flash run has none.
             WireEvent::DryRun { .. }

@@ -92,6 +92,19 @@ pub enum WireEvent {
         at: u64,
         reason: String,
     },
+    /// A block device's counterfeit probe, before anything was written to
+    /// it: `verdict` is `no evidence` (which does not prove a card
+    /// genuine), `wraps at N` or `loses writes beyond N`; `real_bytes` what
+    /// a fake really holds. A fake then fails with kind `fake`.
+    Probe {
+        target: String,
+        verdict: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        real_bytes: Option<u64>,
+        /// `imprint station`: the drive's stable id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        drive: Option<String>,
+    },
     /// A target that succeeded was left safe to remove (`--eject`).
     Ejected {
         target: String,

@@ -5,7 +5,7 @@ use super::*;
 use crate::engine::{Ejected, FailureKind, Phase, TargetFailure};
 
 /// The number of `WireEvent` variants: [`variant`] names each.
-const VARIANTS: usize = 14;
+const VARIANTS: usize = 15;
 
 /// A number per variant. No `_ =>` arm: a new variant does not compile
 /// until it is named here, and fails [`every_variant_is_tested`] until
@@ -26,6 +26,7 @@ fn variant(event: &WireEvent) -> usize {
         WireEvent::Flashing { .. } => 11,
         WireEvent::Removed { .. } => 12,
         WireEvent::DryRun { .. } => 13,
+        WireEvent::Probe { .. } => 14,
     }
 }
 
@@ -138,6 +139,12 @@ fn every_variant() -> Vec<WireEvent> {
             error: "holds /".into(),
         },
         WireEvent::ejected("/dev/sdb".into(), &Ok(Ejected::PoweredOff)),
+        WireEvent::Probe {
+            target: "/dev/sdb".into(),
+            verdict: "wraps at 67108864".into(),
+            real_bytes: Some(67108864),
+            drive: Some("cid:1234".into()),
+        },
         WireEvent::ejected("/dev/sdc".into(), &Err("busy".into())),
         WireEvent::Download {
             bytes: 10,

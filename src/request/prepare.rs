@@ -12,6 +12,7 @@ use crate::map::bmap::{self, Bmap, BmapError, BmapMismatch};
 use crate::protocol::ErrorKind;
 use crate::source::{ImageSource, SourceError};
 use crate::target::RunInput;
+use crate::target::probe::ProbeMode;
 
 /// What a flash (or verify) run is asked to do.
 #[derive(Debug, Clone, Default)]
@@ -241,6 +242,7 @@ fn job(
         full: false,
         bmap: None,
         inputs: Vec::new(),
+        probe: ProbeMode::default(),
     }
 }
 

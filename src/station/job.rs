@@ -77,6 +77,7 @@ pub(super) fn flash_drive(
         patch: configured.as_ref().map(|c| &c.patch),
         verify: shared.verify,
         expected_sha256: shared.expected_sha256.clone(),
+        probe: crate::target::probe::ProbeMode::default(),
     };
     let outcome = run_drive(shared, seen, target, &mut record, events, cancel);
     if outcome.result.is_ok() {

@@ -53,12 +53,12 @@ impl StationEvent {
             // a `target_done` says, also for a drive that failed before its
             // run began.
             StationEvent::Flash { drive, event } => match event {
-                FlashEvent::Progress { .. } | FlashEvent::Ejected { .. } => {
-                    WireEvent::from_flash(event, |_| path(drive))
-                        .map(|line| line.with_drive(&drive.id))
-                        .into_iter()
-                        .collect()
-                }
+                FlashEvent::Progress { .. }
+                | FlashEvent::Ejected { .. }
+                | FlashEvent::Probed { .. } => WireEvent::from_flash(event, |_| path(drive))
+                    .map(|line| line.with_drive(&drive.id))
+                    .into_iter()
+                    .collect(),
                 FlashEvent::Started { .. }
                 | FlashEvent::TargetDone { .. }
                 | FlashEvent::Download { .. }

@@ -9,7 +9,9 @@ mod check;
 mod first_byte;
 mod holds;
 mod io;
+pub(crate) mod probe;
 mod refusal;
+mod stamp;
 
 pub(crate) use aligned::AlignedBuf;
 pub(crate) use block::{BlockTarget, OpenTargetFile, TargetOpener};

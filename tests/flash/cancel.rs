@@ -1,5 +1,5 @@
-//! Ctrl-C during a flash: imprint exits 1 and says which drive is
-//! incomplete; and it stops within two seconds (see the
+//! Ctrl-C during a flash: imprint exits 1, says which drive is
+//! incomplete and leaves it blank (its first MiB zero); and it stops within two seconds (see the
 //! reason on that test).
 
 use std::fs::File;
@@ -79,13 +79,23 @@ fn setup() -> Setup {
     }
 }
 
-fn assert_nothing_after_the_image(drive: &PatternedDrive) {
+/// The drive was left blank: its first MiB (the partition table, written
+/// last) and its last MiB (where a backup GPT lives, cleared first) are
+/// zero — here the drive's last MiB is all that follows the image.
+fn assert_left_blank(drive: &PatternedDrive) {
     let now = drive.loop_device.contents();
     assert!(
-        now[IMAGE_BYTES..].iter().all(|&b| b == OLD_BYTE),
-        "bytes after the image's end untouched"
+        now[..1 << 20].iter().all(|&b| b == 0),
+        "the first MiB of a cancelled drive is zero"
+    );
+    assert!(
+        now[IMAGE_BYTES..].iter().all(|&b| b == 0),
+        "the drive's last MiB was cleared"
     );
 }
+
+/// What the result of a failed or cancelled drive says.
+const LEFT_BLANK: &str = "the card was left blank so it cannot be mistaken for a good one";
 
 #[test]
 fn ctrl_c_during_a_json_flash_reports_the_drive_incomplete_exit_1() {
@@ -159,12 +169,13 @@ fn ctrl_c_during_a_json_flash_reports_the_drive_incomplete_exit_1() {
             && error.contains(&setup.drive.name()),
         "the drive is named incomplete: {error}"
     );
+    assert!(error.contains(LEFT_BLANK), "{error}");
     assert!(
         seen.last()
             .is_some_and(|e| e["event"] == "done" && e["failed"] == 1),
         "a final done event: {seen:#?}"
     );
-    assert_nothing_after_the_image(&setup.drive);
+    assert_left_blank(&setup.drive);
 }
 
 /// Starts a plain flash (no `--json`), sends Ctrl-C after 0.3 s, and
@@ -219,7 +230,8 @@ fn ctrl_c_after_a_third_of_a_second_says_incomplete_exit_1() {
         "a line names the drive as cancelled and incomplete: {said}"
     );
     assert!(said.contains("0 of 1 target(s) succeeded"), "{said}");
-    assert_nothing_after_the_image(&setup.drive);
+    assert!(said.contains(LEFT_BLANK), "{said}");
+    assert_left_blank(&setup.drive);
 }
 
 #[test]

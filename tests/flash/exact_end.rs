@@ -18,7 +18,7 @@ fn flash_odd_sized_image(image: &Path, bytes: Vec<u8>) {
     let _lock = LoopLock::acquire();
     let dir = tempfile::tempdir().unwrap();
     let drives: Vec<_> = (0..3)
-        .map(|i| PatternedDrive::filled(dir.path(), &format!("d{i}.bin"), 6 << 20, OLD_BYTE))
+        .map(|i| PatternedDrive::filled(dir.path(), &format!("d{i}.bin"), 8 << 20, OLD_BYTE))
         .collect();
     let output = flash(image, &devices(&drives), &[]);
     assert_exit(&output, 0);

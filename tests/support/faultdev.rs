@@ -166,7 +166,15 @@ impl Filesystem for FaultFs {
             Fault::Wrap { real_bytes } => (offset..end)
                 .map(|x| bytes[(x % real_bytes) as usize])
                 .collect(),
-            _ => bytes[offset as usize..end as usize].to_vec(),
+            // Past the bytes kept (a card claiming more than it holds):
+            // zeros.
+            _ => {
+                let start = (offset as usize).min(bytes.len());
+                let kept = (end as usize).min(bytes.len()).max(start);
+                let mut out = bytes[start..kept].to_vec();
+                out.resize(len, 0);
+                out
+            }
         };
         if let Fault::FlipOnRead { at } = fault
             && holds(offset, len, at)
@@ -205,7 +213,11 @@ impl Filesystem for FaultFs {
         let mut bytes = self.state.bytes.lock().unwrap();
         match fault {
             Fault::DropWrites { from } => {
+                let from = from.min(bytes.len() as u64);
                 let kept = from.saturating_sub(offset).min(data.len() as u64) as usize;
+                if kept == 0 {
+                    return reply.written(data.len() as u32);
+                }
                 bytes[offset as usize..offset as usize + kept].copy_from_slice(&data[..kept]);
             }
             Fault::Wrap { real_bytes } => {
@@ -257,6 +269,21 @@ impl FaultDevice {
     /// `fault` says (change it with [`FaultDevice::set_fault`]).
     pub fn new(initial: Vec<u8>, fault: Fault) -> FaultDevice {
         let size = initial.len() as u64;
+        FaultDevice::claiming(initial, size, fault)
+    }
+
+    /// A counterfeit card: it claims `size` bytes but keeps only
+    /// `initial` (past it, reads are zeros); `fault` must be a
+    /// [`Fault::Wrap`] or [`Fault::DropWrites`] within `initial`, so that
+    /// a 1 GiB claim costs only what the card holds.
+    pub fn claiming(initial: Vec<u8>, size: u64, fault: Fault) -> FaultDevice {
+        let held = initial.len() as u64;
+        assert!(
+            held == size
+                || matches!(fault, Fault::Wrap { real_bytes } if real_bytes <= held)
+                || matches!(fault, Fault::DropWrites { from } if from <= held),
+            "a device keeping fewer bytes than it claims must wrap or drop writes within them"
+        );
         let state = Arc::new(State {
             bytes: Mutex::new(initial),
             fault: Mutex::new(fault),

@@ -139,7 +139,9 @@ impl PatternedDrive {
     }
 
     /// Asserts that the drive holds `image` at its start and its old bytes
-    /// after the image's end.
+    /// after the image's end, but for its first and last MiB, which a flash
+    /// clears (the partition table is written last; a stale backup GPT
+    /// lives in the last) where the image does not reach.
     pub fn assert_holds(&self, image: &ExpectedImage) {
         let now = self.loop_device.contents();
         assert_eq!(
@@ -154,7 +156,20 @@ impl PatternedDrive {
             self.name()
         );
         image.assert_is(&now[..image.len], &self.name());
-        if let Some(at) = first_difference(&self.before[image.len..], &now[image.len..]) {
+        // The first and last MiB are cleared before the image is written.
+        let first_mib = (1 << 20usize).clamp(image.len, now.len());
+        let last_mib = now.len().saturating_sub(1 << 20).max(first_mib);
+        for cleared in [image.len..first_mib, last_mib..now.len()] {
+            if let Some(at) = now[cleared.clone()].iter().position(|&b| b != 0) {
+                panic!(
+                    "{}: byte {} of the drive's first or last MiB was not cleared",
+                    self.name(),
+                    cleared.start + at
+                );
+            }
+        }
+        let kept = first_mib..last_mib;
+        if let Some(at) = first_difference(&self.before[kept.clone()], &now[kept]) {
             panic!(
                 "{}: byte {} after the image's end (at {}) changed",
                 self.name(),
@@ -286,4 +301,36 @@ pub fn compress(program: &str, file: &Path, suffix: &str) -> PathBuf {
     let path = PathBuf::from(name);
     std::fs::write(&path, compressed).expect("write compressed image");
     path
+}
+
+/// `1_500_000_000` → `"1.5 GB"`: sizes as Imprint words them (decimal
+/// units, as drive makers count).
+pub fn decimal_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{n} B"),
+        _ if value < 10.0 => format!("{value:.1} {}", UNITS[unit]),
+        _ => format!("{value:.0} {}", UNITS[unit]),
+    }
+}
+
+/// Asserts that a flashed drive `now` kept its `before` bytes from `from`
+/// (the image's end, past the first MiB) up to its last MiB, which a flash
+/// clears (a stale backup GPT lives there).
+pub fn assert_kept_after(now: &[u8], before: &[u8], from: usize) {
+    let last_mib = now.len() - (1 << 20);
+    assert!(
+        now[from..last_mib] == before[from..last_mib],
+        "bytes after the image's end changed"
+    );
+    assert!(
+        now[last_mib..].iter().all(|&b| b == 0),
+        "the drive's last MiB was cleared"
+    );
 }

@@ -1,8 +1,12 @@
-//! Sparse writing against the mock disk: only the used ranges (the map's,
-//! and a bmap's, even unaligned) are written and read back, every call
-//! aligned; a bmap range whose checksum lies fails the target.
+//! Sparse flashes against [`super::MockDisk`]: only the used ranges of a
+//! mostly free FAT image are written and read back, a bmap's odd ranges
+//! joined to them, every call aligned as O_DIRECT wants.
 
+use super::tests::assert_no_violations;
 use super::*;
+use crate::target::probe::ProbeMode;
+
+const MIB: usize = 1 << 20;
 
 /// Sparse writing through the real writer and verifier: an image whose FAT
 /// partition is mostly free and whose length is no multiple of a sector.
@@ -23,26 +27,39 @@ fn a_sparse_flash_writes_and_reads_back_only_used_ranges_aligned() {
             full: false,
             bmap: None,
             inputs: Vec::new(),
+            probe: ProbeMode::Off,
         };
         let mock = MockDisk::new(len + CHUNK_BYTES, block);
-        let (report, _) = write_job(&job, std::slice::from_ref(&mock), &mock);
+        let scratch = tempfile::tempdir().unwrap();
+        let (events, _received) = crossbeam_channel::unbounded();
+        let report = crate::engine::write_targets(
+            &job,
+            vec![mock.info(scratch.path())],
+            &events,
+            &AtomicBool::new(false),
+            &mock,
+            &SpoolConfig::for_targets(1),
+        );
         let outcome = &report.targets[0];
         assert_eq!(outcome.result, Ok(()), "block size {block}");
         assert_no_violations(&mock);
         let disk = mock.state();
-        let written: u64 = disk.writes.iter().map(|w| w.1 as u64).sum();
+        // The first two writes clear the first and last MiB.
+        let image_writes = &disk.writes[2..];
+        let written: u64 = image_writes.iter().map(|w| w.1 as u64).sum();
         assert_eq!(outcome.written_bytes, written);
         assert_eq!(outcome.verified_bytes, written);
         assert!(written < len as u64 / 4, "{written} of {len} bytes written");
         // Reads back exactly what was written.
-        assert_eq!(disk.reads, disk.writes);
+        assert_eq!(disk.reads, image_writes);
         for (i, (now, img)) in disk.bytes[..len].iter().zip(&image).enumerate() {
-            let in_write = disk
-                .writes
+            let in_write = image_writes
                 .iter()
                 .any(|&(at, n)| (at as usize..at as usize + n).contains(&i));
             if in_write {
                 assert_eq!(now, img, "byte {i}");
+            } else if i < MIB {
+                assert_eq!(*now, 0, "byte {i} of the first MiB was not cleared");
             } else {
                 assert_eq!(*now, OLD_BYTE, "byte {i} was not written");
                 assert!(i >= part_at && i < part_at + fat_len, "byte {i} skipped");
@@ -121,9 +138,19 @@ fn a_bmaps_unaligned_ranges_are_written_aligned_and_checked() {
             full: false,
             bmap: bmap.map(Arc::new),
             inputs: Vec::new(),
+            probe: ProbeMode::Off,
         };
         let mock = MockDisk::new(image.len() + CHUNK_BYTES, 4096);
-        let (report, _) = write_job(&job, std::slice::from_ref(&mock), &mock);
+        let scratch = tempfile::tempdir().unwrap();
+        let (events, _received) = crossbeam_channel::unbounded();
+        let report = crate::engine::write_targets(
+            &job,
+            vec![mock.info(scratch.path())],
+            &events,
+            &AtomicBool::new(false),
+            &mock,
+            &SpoolConfig::for_targets(1),
+        );
         (report, mock)
     };
     // Without the bmap the deleted bytes are free space, not written.
