@@ -274,15 +274,23 @@ impl ImprintApp {
         }
     }
 
-    /// A run that read the image to its end learned its decompressed size:
-    /// remembered when the format does not record it.
+    /// A run that read the image to its end learned its decompressed size;
+    /// a drive too small for it, a lower bound (which then blocks that
+    /// drive and any smaller): remembered when the format does not record
+    /// the size, for this file as it is (path, size, mtime).
     fn learn_size(&mut self, run: &FlashRun) {
-        let (Some(bytes), Some(info)) = (run.image_bytes, self.state.image.info()) else {
+        let Some(info) = self.state.image.info() else {
             return;
         };
         if info.source.size_hint().is_some() || info.source.file_size().is_none() {
             return;
         }
+        let bytes = match (run.image_bytes, run.too_small_bound()) {
+            (Some(exact), _) => exact,
+            // Never lower what is known already.
+            (None, Some(bound)) if self.state.image_bytes() < Some(bound) => bound,
+            _ => return,
+        };
         let path = info.source.path().to_path_buf();
         self.state.learned_size = Some(bytes);
         self.remember(|s| s.learn_size(&path, bytes));

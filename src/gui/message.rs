@@ -187,9 +187,26 @@ pub(super) fn config_error(error: &BootConfigError) -> (Problem, bool) {
 
 /// A drive's failure: a title from its kind (and from the OS error when it
 /// says more, such as a full disk), the advice, and the engine's text.
-pub(super) fn target_failure(failure: &TargetFailure) -> Problem {
+/// `is_file` says what the target is: "no space left" means a full disk for
+/// an image file, but a drive that stopped taking data for a block device.
+pub(super) fn target_failure(failure: &TargetFailure, is_file: bool) -> Problem {
     let raw = &failure.message;
     let (title, advice) = match failure.kind {
+        // A block device has a fixed size the engine checked before writing:
+        // running out of room inside it is what a counterfeit card (or a
+        // failing one) does, and no space can be freed on it.
+        FailureKind::Write if os_error(raw) == Some(28) && !is_file => (
+            match failure.offset {
+                Some(at) => format!(
+                    "The drive stopped taking data at {} — it may be fake or failing.",
+                    humanize::bytes(at)
+                ),
+                None => "The drive stopped taking data — it may be fake or failing.".to_string(),
+            },
+            "Use another drive. A card that claims more room than it has loses whatever is \
+             written past its real size."
+                .to_string(),
+        ),
         FailureKind::Write if os_error(raw) == Some(28) => (
             "There is not enough free space for the image.".to_string(),
             "Free some space on that disk, or choose another place or another drive.".to_string(),

@@ -38,6 +38,7 @@ mod path_commands;
 mod progress;
 mod run_event;
 mod run_options;
+mod run_queries;
 mod run_time;
 mod select_commands;
 mod settings;

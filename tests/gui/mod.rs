@@ -4,6 +4,7 @@
 mod kittest_bmap;
 mod kittest_checksum;
 mod kittest_clone;
+mod kittest_drive_failures;
 mod kittest_flows;
 mod kittest_options;
 mod kittest_outcomes;

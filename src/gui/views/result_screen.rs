@@ -39,13 +39,8 @@ pub(super) fn result_screen_ui(
                     actions.push(Action::FlashAnother);
                 }
                 if !extras.retry.is_empty() {
-                    let label = if extras.retry.len() == 1 {
-                        "Retry the failed drive".to_string()
-                    } else {
-                        format!("Retry the {} failed drives", extras.retry.len())
-                    };
                     if ui
-                        .button(label)
+                        .button(retry_label(run, extras.retry))
                         .on_hover_text("Flash the same image again to only these drives")
                         .clicked()
                     {
@@ -81,6 +76,17 @@ pub(super) fn result_screen_ui(
                 });
             });
     });
+}
+
+/// "Flash them again" for drives a stop cut short (the user's plan, not a
+/// failure), "Retry" for drives that failed on their own.
+fn retry_label(run: &FlashRun, retry: &[std::path::PathBuf]) -> String {
+    match (run.only_cancelled(retry), retry.len()) {
+        (true, 1) => "Flash it again".to_string(),
+        (true, _) => "Flash them again".to_string(),
+        (false, 1) => "Retry the failed drive".to_string(),
+        (false, n) => format!("Retry the {n} failed drives"),
+    }
 }
 
 fn title_ui(ui: &mut egui::Ui, run: &FlashRun) {
@@ -173,18 +179,24 @@ fn eject_ui(ui: &mut egui::Ui, target: &RunTarget) {
 }
 
 fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget, run: &FlashRun) {
-    let outcome = run.outcome();
     let result = target.progress.result.as_ref();
     let failed = !matches!(result, Some(Ok(())));
-    let border = Some(match (failed, outcome) {
+    // A drive the user's stop cut short did not fail: neutral, not red.
+    let cancelled = matches!(result, Some(Err(f)) if f.kind == FailureKind::Cancelled)
+        || (failed && run.outcome() == Outcome::Cancelled);
+    let border = Some(match (failed, cancelled) {
         (false, _) => theme::SUCCESS,
-        (true, Outcome::Cancelled) => ui.visuals().weak_text_color(),
-        (true, _) => theme::ERROR,
+        (true, true) => ui.visuals().weak_text_color(),
+        (true, false) => theme::ERROR,
     });
     widgets::card_frame(ui, border).show(ui, |ui| {
         ui.set_width(ui.available_width());
         ui.horizontal(|ui| {
-            widgets::status_mark_ui(ui, !failed);
+            if cancelled {
+                widgets::neutral_mark_ui(ui);
+            } else {
+                widgets::status_mark_ui(ui, !failed);
+            }
             target_name_ui(ui, target);
         });
         match result {
@@ -208,7 +220,11 @@ fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget, run: &FlashRun) {
                 ui.add(egui::Label::new("Not finished: flash it again before using it.").wrap());
             }
             Some(Err(failure)) => {
-                widgets::problem_ui(ui, &message::target_failure(failure), theme::ERROR);
+                widgets::problem_ui(
+                    ui,
+                    &message::target_failure(failure, target.is_file),
+                    theme::ERROR,
+                );
             }
             None => {
                 ui.label("Not finished");
