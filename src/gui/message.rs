@@ -64,6 +64,21 @@ pub(super) fn image_unreadable(raw: &str) -> Problem {
     .with_details(raw)
 }
 
+/// An image file cut short (a download that did not finish): found before
+/// anything was written.
+pub(super) fn image_incomplete(raw: &str) -> Problem {
+    Problem::new(
+        "This file is incomplete: download it again.",
+        "Its end is missing, so it cannot be written whole. Nothing was written.",
+    )
+    .with_details(raw)
+}
+
+/// Whether `failure` is compressed data that ended too early.
+fn is_truncated(failure: &TargetFailure) -> bool {
+    failure.message.contains(crate::source::TRUNCATED)
+}
+
 /// A link that cannot be flashed (unreachable, refused, a web page): the
 /// reason is the message, in plain words already.
 pub(super) fn link_unusable(raw: &str) -> Problem {
@@ -95,6 +110,8 @@ pub(super) fn source_stop_line(failure: &TargetFailure) -> &'static str {
         "Stopped: the download failed (see above)."
     } else if failure.message.contains(crate::source::IMAGE_CHANGED) {
         "Stopped: the image file was changed (see above)."
+    } else if is_truncated(failure) {
+        "Stopped: the image file is incomplete (see above)."
     } else {
         "Stopped: the image is damaged (see above)."
     }
@@ -111,6 +128,9 @@ pub(super) fn image_damaged(raw: &str) -> Problem {
              image first and choose the file.",
         )
         .with_details(raw);
+    }
+    if raw.contains(crate::source::TRUNCATED) {
+        return image_incomplete(raw);
     }
     Problem::new(
         "The image is damaged.",
@@ -242,12 +262,16 @@ pub(super) fn source_fault(failure: &TargetFailure, written: bool) -> Problem {
         )
         .with_details(failure.message.clone());
     }
+    let what = if is_truncated(failure) {
+        "The image file is incomplete: it ends"
+    } else {
+        "The image is damaged"
+    };
     let title = match failure.offset {
-        Some(offset) if offset > 0 => format!(
-            "The image is damaged {} into its data.",
-            humanize::bytes(offset)
-        ),
-        _ => "The image is damaged.".to_string(),
+        Some(offset) if offset > 0 => {
+            format!("{what} {} into its data.", humanize::bytes(offset))
+        }
+        _ => format!("{what}."),
     };
     let advice = if written {
         "Download it again, then flash again: the drives were partly written and will not boot \

@@ -31,6 +31,7 @@ mod file_dialog;
 mod helper;
 mod helper_job;
 mod image_probe;
+mod incomplete;
 mod message;
 mod notify;
 mod options;

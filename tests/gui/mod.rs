@@ -6,6 +6,7 @@ mod kittest_checksum;
 mod kittest_clone;
 mod kittest_drive_failures;
 mod kittest_flows;
+mod kittest_incomplete;
 mod kittest_options;
 mod kittest_outcomes;
 mod kittest_settings;
