@@ -9,14 +9,16 @@ use std::time::Instant;
 use crossbeam_channel::TryRecvError;
 
 use super::app::ImprintApp;
-use super::app_state::{Dialog, FileHash, ImageSlot, PathEntry, Screen};
+use super::app_state::{AppState, Dialog, FileHash, ImageSlot, PathEntry, Screen};
 use super::checksum;
 use super::config_check::{ConfigCheck, ConfigStatus};
+use super::drive_holds;
 use super::file_dialog::{FileDialog, Outcome, Purpose};
 use super::image_probe;
 use super::message::{self, Problem};
 use super::notify;
 use super::state::FlashRun;
+use crate::drives::Drive;
 
 impl ImprintApp {
     pub(super) fn open_image(&mut self, path: PathBuf, ctx: &egui::Context) {
@@ -108,14 +110,25 @@ impl ImprintApp {
         self.config_check = None;
     }
 
-    pub(super) fn poll_drives(&mut self) {
+    pub(super) fn poll_drives(&mut self, ctx: &egui::Context) {
+        if let Some(holds) = self.holds_rx.as_ref().and_then(|rx| rx.try_recv().ok()) {
+            self.state.drive_holds = holds;
+            self.holds_rx = None;
+        }
         let state = &mut self.state;
         // Only the newest list matters.
         while let Ok(update) = self.drive_rx.try_recv() {
             match update {
                 Ok(drives) => {
+                    if drives != state.drives {
+                        self.holds_rx = Some(drive_holds::start(&drives, ctx));
+                    }
+                    let gone = unplugged(state, &drives);
                     state.drives = drives;
                     state.drive_error = None;
+                    if let Some(notice) = gone {
+                        state.notice = Some(notice);
+                    }
                 }
                 Err(message) => state.drive_error = Some(message),
             }
@@ -295,4 +308,28 @@ impl ImprintApp {
         self.state.learned_size = Some(bytes);
         self.remember(|s| s.learn_size(&path, bytes));
     }
+}
+
+/// The notice for ticked drives that are not in the new list `drives`:
+/// unplugged, so no longer chosen, which the user must hear rather than
+/// find out from the confirmation.
+fn unplugged(state: &AppState, drives: &[Drive]) -> Option<Problem> {
+    let gone: Vec<String> = state
+        .selected_targets()
+        .iter()
+        .filter(|t| !state.selection.is_file(t) && !drives.iter().any(|d| &d.path == *t))
+        .map(|t| state.target_name(t))
+        .collect();
+    let (title, advice) = match gone.as_slice() {
+        [] => return None,
+        [one] => (
+            format!("{one} was unplugged."),
+            "It is no longer chosen: plug it in again and tick it to flash it.",
+        ),
+        many => (
+            format!("{} were unplugged.", many.join(", ")),
+            "They are no longer chosen: plug them in again and tick them to flash them.",
+        ),
+    };
+    Some(Problem::new(title, advice))
 }

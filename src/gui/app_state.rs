@@ -4,11 +4,13 @@
 //! shell's (`app`) — so every view is a function of this state
 //! (docs/architecture.md §6).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::checksum::Found;
 use super::config_check::{ConfigForm, ConfigStatus};
+use super::drive_holds::Holds;
 use super::file_dialog::Purpose;
 use super::image_probe::ImageInfo;
 use super::message::Problem;
@@ -122,6 +124,9 @@ pub(super) struct AppState {
     /// The decompressed size of the open image learned by an earlier
     /// flash, when its format records none.
     pub learned_size: Option<u64>,
+    /// What each listed drive holds (backing file, partition names), by
+    /// path, read after each change of the drive list.
+    pub drive_holds: HashMap<PathBuf, Holds>,
 }
 
 impl AppState {
@@ -147,6 +152,7 @@ impl AppState {
             screen: Screen::Select,
             scroll_to_focus: None,
             learned_size: None,
+            drive_holds: HashMap::new(),
         }
     }
 }

@@ -26,6 +26,7 @@ mod config_check;
 mod demo_image;
 mod download;
 mod drive_feed;
+mod drive_holds;
 mod engine_run;
 mod file_dialog;
 mod helper;

@@ -5,6 +5,7 @@ mod kittest_bmap;
 mod kittest_checksum;
 mod kittest_clone;
 mod kittest_drive_failures;
+mod kittest_drive_holds;
 mod kittest_flows;
 mod kittest_incomplete;
 mod kittest_options;
