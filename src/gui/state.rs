@@ -279,7 +279,7 @@ impl FlashRun {
                 self.download.received(bytes, total, now);
             }
             RunEvent::Flash(FlashEvent::Retry { at, reason, .. }) => {
-                self.download.retried(at, reason);
+                self.download.retried(at, reason, now);
             }
             RunEvent::Refused(reasons) => self.refused.get_or_insert_with(Vec::new).extend(reasons),
             RunEvent::Failed(message) => self.failure = Some(message),

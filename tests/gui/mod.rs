@@ -4,6 +4,7 @@
 mod kittest_bmap;
 mod kittest_checksum;
 mod kittest_clone;
+mod kittest_download;
 mod kittest_drive_failures;
 mod kittest_drive_holds;
 mod kittest_flows;
