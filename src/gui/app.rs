@@ -58,6 +58,8 @@ pub struct ImprintApp {
     title: String,
     /// What the listed drives hold, being read (`drive_holds`).
     pub(super) holds_rx: Option<Receiver<HashMap<PathBuf, Holds>>>,
+    /// The image files the current run creates (removed if unfinished).
+    pub(super) created_files: Vec<PathBuf>,
 }
 
 impl ImprintApp {
@@ -83,6 +85,7 @@ impl ImprintApp {
             settings_changed: false,
             title: "Imprint".into(),
             holds_rx: None,
+            created_files: Vec::new(),
         };
         if let Some(path) = options.image {
             app.open_image(path, &cc.egui_ctx);

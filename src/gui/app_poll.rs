@@ -14,6 +14,7 @@ use super::checksum;
 use super::config_check::{ConfigCheck, ConfigStatus};
 use super::drive_holds;
 use super::file_dialog::{FileDialog, Outcome, Purpose};
+use super::file_target;
 use super::image_probe;
 use super::message::{self, Problem};
 use super::notify;
@@ -179,7 +180,10 @@ impl ImprintApp {
                 self.state.reveal_config = true;
                 self.revalidate_config(ctx);
             }
-            Purpose::FileTarget => self.add_file_target(path),
+            Purpose::FileTarget => match file_target::name_problem(&path) {
+                Some(problem) => self.state.notice = Some(problem),
+                None => self.add_file_target(path),
+            },
         }
     }
 
@@ -267,6 +271,7 @@ impl ImprintApp {
             self.state.dialog = None;
         }
         self.learn_size(&run);
+        file_target::remove_unfinished(&run, &std::mem::take(&mut self.created_files));
         // Minutes may have passed with the user in another window.
         if !ctx.input(|i| i.focused) {
             self.notifier.send(notify::for_run(&run));

@@ -10,7 +10,7 @@ use super::app::ImprintApp;
 use super::app_state::{Dialog, Screen};
 use super::config_check::ConfigStatus;
 use super::state::{FlashRun, Outcome};
-use super::{engine_run, helper};
+use super::{engine_run, file_target, helper};
 use crate::request;
 
 impl ImprintApp {
@@ -63,6 +63,21 @@ impl ImprintApp {
         {
             self.state.notice = Some(problem);
             return;
+        }
+        // An image file must fit where it goes: said before erasing.
+        if let Some(bytes) = self.state.image_bytes() {
+            let state = &self.state;
+            let short = state.selection.targets().iter().find_map(|t| {
+                state
+                    .selection
+                    .is_file(t)
+                    .then(|| file_target::space_problem(t, bytes))
+                    .flatten()
+            });
+            if let Some(problem) = short {
+                self.state.notice = Some(problem);
+                return;
+            }
         }
         self.state.dialog = Some(Dialog::Flash);
     }
@@ -123,6 +138,7 @@ impl ImprintApp {
             return;
         };
         let targets = self.state.selection.targets().to_vec();
+        self.created_files = file_target::new_files(&targets, |t| self.state.selection.is_file(t));
         let names = targets
             .iter()
             .map(|t| (t.clone(), self.state.target_name(t)))

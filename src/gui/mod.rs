@@ -29,6 +29,7 @@ mod drive_feed;
 mod drive_holds;
 mod engine_run;
 mod file_dialog;
+mod file_target;
 mod helper;
 mod helper_job;
 mod image_probe;

@@ -7,6 +7,7 @@ mod kittest_clone;
 mod kittest_download;
 mod kittest_drive_failures;
 mod kittest_drive_holds;
+mod kittest_file_target;
 mod kittest_flows;
 mod kittest_incomplete;
 mod kittest_options;
