@@ -69,7 +69,7 @@ pub(super) fn image_unreadable(raw: &str) -> Problem {
 pub(super) fn image_incomplete(raw: &str) -> Problem {
     Problem::new(
         "This file is incomplete: download it again.",
-        "Its end is missing, so it cannot be written whole. Nothing was written.",
+        "Its end is missing, so it cannot be written whole.",
     )
     .with_details(raw)
 }

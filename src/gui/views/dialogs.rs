@@ -85,7 +85,8 @@ fn confirm_flash_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Actio
                 let holds = super::super::message::sentence(&holds);
                 ui.horizontal(|ui| {
                     ui.add_space(14.0);
-                    widgets::truncated_ui(ui, widgets::secondary(ui, holds.as_str()), &holds);
+                    // Wrapped, not cut: the labels are what tells drives apart.
+                    ui.add(egui::Label::new(widgets::secondary(ui, holds.as_str())).wrap());
                 });
             }
         });

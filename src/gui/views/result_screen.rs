@@ -38,14 +38,13 @@ pub(super) fn result_screen_ui(
                 if ui.add(widgets::primary_button("Flash another")).clicked() {
                     actions.push(Action::FlashAnother);
                 }
-                if !extras.retry.is_empty() {
-                    if ui
+                if !extras.retry.is_empty()
+                    && ui
                         .button(retry_label(run, extras.retry))
                         .on_hover_text("Flash the same image again to only these drives")
                         .clicked()
-                    {
-                        actions.push(Action::RetryFailed(extras.retry.to_vec()));
-                    }
+                {
+                    actions.push(Action::RetryFailed(extras.retry.to_vec()));
                 }
             });
         });
