@@ -1,6 +1,6 @@
 //! The shell's per-frame logic: drains the channels of the background work
 //! (drive list, image probe, file hash, file dialog, configuration check,
-//! the flash run) into the [`AppState`](super::app_state::AppState), and
+//! the flash run) into the [`AppState`], and
 //! opens images and files chosen by any means.
 
 use std::path::{Path, PathBuf};
