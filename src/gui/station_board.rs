@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 
 use super::options::HelperOptions;
+use super::station_words;
 use crate::engine::Phase;
 use crate::protocol::{ErrorKind, Outcome, WireEvent};
 use crate::request::{ConfigOptions, FlashOptions};
@@ -79,9 +80,11 @@ impl Board {
                 self.tiles.push(tile);
             }
             // Drives present at the start have no tile: only inserted ones.
-            WireEvent::Skipped { drive, reason, .. } => {
-                self.set(drive, TileState::Skipped(reason.clone()));
-            }
+            WireEvent::Skipped { drive, reason, .. } => match station_words::skip_reason(reason) {
+                Some(words) => self.set(drive, TileState::Skipped(words)),
+                // Not one of the station's drives: no tile.
+                None => self.tiles.retain(|t| t.drive != *drive),
+            },
             WireEvent::Flashing {
                 drive,
                 uuid,
@@ -237,8 +240,8 @@ impl StationSetup {
 /// The report file a station writes unless the user names another:
 /// `imprint-station.jsonl` in the home folder (the current one without).
 pub(super) fn default_report() -> PathBuf {
-    std::env::var_os("HOME")
-        .map(PathBuf::from)
+    // The user's documents (else home): where people look for a record.
+    super::file_dialog::user_folder()
         .unwrap_or_default()
         .join("imprint-station.jsonl")
 }

@@ -18,4 +18,5 @@ mod kittest_url;
 mod kittest_usability;
 mod kittest_wifi;
 mod station;
+mod station_words;
 mod xvfb_smoke;

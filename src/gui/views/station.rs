@@ -224,7 +224,22 @@ fn tile_ui(ui: &mut egui::Ui, tile: &Tile, width: f32) {
                 _ => tile.identity.as_deref(),
             };
             if let Some(detail) = detail {
-                ui.add(egui::Label::new(RichText::new(detail).size(15.0)).truncate());
+                // Two lines at most; the rest on hover.
+                let mut job = egui::text::LayoutJob::single_section(
+                    detail.to_string(),
+                    egui::TextFormat {
+                        font_id: egui::FontId::proportional(15.0),
+                        color: ui.visuals().text_color(),
+                        ..Default::default()
+                    },
+                );
+                job.wrap = egui::text::TextWrapping {
+                    max_width: ui.available_width(),
+                    max_rows: 2,
+                    break_anywhere: false,
+                    overflow_character: Some('…'),
+                };
+                ui.add(egui::Label::new(job)).on_hover_text(detail);
             }
         });
     });
