@@ -47,6 +47,8 @@ impl ImprintApp {
             Action::EditStationMatch(text) => self.edit_station_match(text),
             Action::EditStationReport(text) => self.edit_station_report(text),
             Action::StartStation => self.start_station(ctx),
+            Action::SetStationAgain(on) => self.set_station_again(on),
+            Action::SetStationAllowLarge(on) => self.set_station_allow_large(on),
             Action::StopStation => self.stop_station(),
             Action::LeaveStation => self.leave_station(),
         }

@@ -48,6 +48,7 @@ mod settings;
 pub mod state;
 mod station_board;
 mod station_mode;
+mod station_setup;
 mod station_words;
 mod theme;
 mod url_feed;

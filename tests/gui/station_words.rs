@@ -18,6 +18,9 @@ fn a_skipped_drive_says_why_in_words_and_a_non_matching_one_is_no_tile() {
     let (mut h, _drives) = app_with(Vec::new(), in_process());
     drop_image(&mut h, &fixture());
     click(&mut h, "Station mode");
+    // The station's choices are boxes, not flags.
+    assert!(shows(&h, "Flash a drive again when it is plugged in again"));
+    assert!(shows(&h, "Allow drives over 128 GB"));
     // No match given: loop devices are skipped, with the reason.
     h.get_by_label("Record file").focus();
     h.step();

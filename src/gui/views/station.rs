@@ -16,7 +16,7 @@ pub(crate) struct StationScreen {
     pub image_name: String,
     /// "config.json: fleet.json", when one is embedded.
     pub config_name: Option<String>,
-    pub setup: super::super::station_board::StationSetup,
+    pub setup: super::super::station_setup::StationSetup,
     pub board: Board,
     /// Start was pressed: the station runs (its handle is the shell's).
     pub started: bool,
@@ -157,6 +157,25 @@ fn setup_ui(ui: &mut egui::Ui, screen: &StationScreen, actions: &mut Vec<Action>
                 .labelled_by(label.id);
             if response.changed() {
                 actions.push(Action::EditStationMatch(matches));
+            }
+            ui.add_space(8.0);
+            let mut again = screen.setup.again;
+            if ui
+                .checkbox(
+                    &mut again,
+                    "Flash a drive again when it is plugged in again",
+                )
+                .changed()
+            {
+                actions.push(Action::SetStationAgain(again));
+            }
+            let mut large = screen.setup.allow_large;
+            if ui
+                .checkbox(&mut large, "Allow drives over 128 GB")
+                .on_hover_text("Off, larger drives are skipped: they are more often hard disks")
+                .changed()
+            {
+                actions.push(Action::SetStationAllowLarge(large));
             }
             ui.add_space(8.0);
             let label = ui.label("Record file");
