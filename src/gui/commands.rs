@@ -147,6 +147,7 @@ impl ImprintApp {
             .collect();
         let mut run = FlashRun::new(info.name.clone(), names);
         run.configured = !self.state.config.is_empty();
+        run.cloned = self.state.clone_source().is_some();
         run.verify = self.state.run_options.verify;
         run.eject = self.state.run_options.eject;
         for target in &mut run.targets {

@@ -188,6 +188,8 @@ pub struct FlashRun {
     /// A configuration is embedded: the written image's SHA-256 is not the
     /// image file's.
     pub configured: bool,
+    /// The image is a drive being cloned: a run to files saves a copy.
+    pub cloned: bool,
     /// For an image at a URL: how its download goes.
     pub download: super::download::DownloadProgress,
     /// The targets are read back after writing (the user may skip it).
@@ -220,6 +222,7 @@ impl FlashRun {
             refused: None,
             failure: None,
             configured: false,
+            cloned: false,
             download: Default::default(),
             verify: true,
             started_at: None,

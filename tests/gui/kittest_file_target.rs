@@ -89,3 +89,48 @@ fn a_new_file_a_failed_run_leaves_is_removed() {
     let _ = std::process::Command::new("umount").arg(&point).status();
     assert!(!left, "the partial new file is removed");
 }
+
+#[test]
+fn a_drive_saved_to_a_file_says_so() {
+    crate::require_root!();
+    let _lock = crate::support::loopdev::LoopLock::acquire();
+    let dir = tempfile::tempdir().unwrap();
+    let contents: Vec<u8> = (0..2u32 << 20).map(|i| (i * 13 % 251) as u8).collect();
+    let source =
+        crate::support::loopdev::LoopDevice::create_with(&dir.path().join("source"), &contents);
+    let backup = dir.path().join("backup.img");
+    let (mut h, _drives) = app_with(
+        vec![super::kittest_flows::drive(
+            &source.device,
+            contents.len() as u64,
+            "Source",
+            imprint::drives::Bus::Usb,
+        )],
+        in_process(),
+    );
+    h.run();
+    click(&mut h, "Clone a drive…");
+    wait_until(&mut h, "the question", |h| shows(h, "Clone which drive?"));
+    h.query_all_by_label_contains("Test Source  ·")
+        .next()
+        .unwrap()
+        .click();
+    h.run_steps(2);
+    wait_until(&mut h, "the drive as the image", |h| {
+        shows(h, "Cloning the drive Test Source")
+    });
+    h.state_mut().add_file_target(backup.clone());
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "Flash!").click();
+    wait_until(&mut h, "the confirmation", |h| {
+        shows(h, "Write the image to this file?")
+    });
+    h.get_by_role_and_label(Role::Button, "Erase and flash")
+        .click();
+    wait_until(&mut h, "the result", |h| shows(h, "Flash another"));
+    assert!(
+        shows(&h, "Saved a copy of the drive"),
+        "not 'Flash complete'"
+    );
+    assert!(std::fs::read(&backup).unwrap() == contents);
+}

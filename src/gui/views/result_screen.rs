@@ -94,6 +94,10 @@ fn title_ui(ui: &mut egui::Ui, run: &FlashRun) {
     let files = run.targets.iter().filter(|t| t.is_file).count();
     let drives = total - files;
     let (title, color) = match run.outcome() {
+        // A drive's backup is not "flashed": it is saved.
+        Outcome::Complete if run.cloned && drives == 0 => {
+            ("Saved a copy of the drive".to_string(), theme::SUCCESS)
+        }
         Outcome::Complete => ("Flash complete".to_string(), theme::SUCCESS),
         // The user's own choice: neither an error nor a success.
         Outcome::Cancelled => ("Flash cancelled".to_string(), ui.visuals().text_color()),
