@@ -128,6 +128,12 @@ impl From<PartitionFacts> for Partition {
     }
 }
 
+/// The file a loop device is attached to (how people tell loop devices
+/// apart), or `None` for any other drive or when it cannot be read.
+pub fn backing_file(device: &Path) -> Option<PathBuf> {
+    crate::platform::media_identity(device).ok()?.backing_file
+}
+
 /// Sorts `/dev/loop2` before `/dev/loop10`, as people count.
 pub fn natural_key(path: &Path) -> (String, u64) {
     let text = path.to_string_lossy();

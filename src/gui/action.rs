@@ -77,6 +77,10 @@ pub(super) enum Action {
     /// The Station view's record file changed.
     EditStationReport(String),
     StartStation,
+    /// The Station's "flash a drive again" box.
+    SetStationAgain(bool),
+    /// The Station's "allow drives over 128 GB" box.
+    SetStationAllowLarge(bool),
     /// Stop the station: drives in flight are cancelled.
     StopStation,
     /// Back to the selection screen.

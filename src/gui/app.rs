@@ -5,6 +5,7 @@
 //! screen from the state (`ui`), then hands the actions the views reported
 //! to `commands` (docs/architecture.md §6).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crossbeam_channel::Receiver;
@@ -12,6 +13,7 @@ use crossbeam_channel::Receiver;
 use super::app_state::{AppState, Dialog, Screen};
 use super::config_check::{ConfigCheck, ConfigStatus};
 use super::drive_feed::DriveUpdate;
+use super::drive_holds::Holds;
 use super::file_dialog::{FileChooser, FileDialog, Purpose};
 use super::image_probe::ProbeResult;
 use super::notify::Notifier;
@@ -54,6 +56,10 @@ pub struct ImprintApp {
     pub(super) settings_changed: bool,
     /// The window title last set, so it is sent only when it changes.
     title: String,
+    /// What the listed drives hold, being read (`drive_holds`).
+    pub(super) holds_rx: Option<Receiver<HashMap<PathBuf, Holds>>>,
+    /// The image files the current run creates (removed if unfinished).
+    pub(super) created_files: Vec<PathBuf>,
 }
 
 impl ImprintApp {
@@ -78,6 +84,8 @@ impl ImprintApp {
             config_dir: options.config_dir,
             settings_changed: false,
             title: "Imprint".into(),
+            holds_rx: None,
+            created_files: Vec::new(),
         };
         let ssid = app.settings.wifi_ssid.trim();
         app.state.remembered_ssid = (!ssid.is_empty()).then(|| ssid.to_string());
@@ -188,7 +196,7 @@ impl ImprintApp {
 
 impl eframe::App for ImprintApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        self.poll_drives();
+        self.poll_drives(ctx);
         self.poll_image();
         self.poll_file_hash();
         self.poll_file_dialog(ctx);

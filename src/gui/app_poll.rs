@@ -1,6 +1,6 @@
 //! The shell's per-frame logic: drains the channels of the background work
 //! (drive list, image probe, file hash, file dialog, configuration check,
-//! the flash run) into the [`AppState`](super::app_state::AppState), and
+//! the flash run) into the [`AppState`], and
 //! opens images and files chosen by any means.
 
 use std::path::{Path, PathBuf};
@@ -9,14 +9,17 @@ use std::time::Instant;
 use crossbeam_channel::TryRecvError;
 
 use super::app::ImprintApp;
-use super::app_state::{Dialog, FileHash, ImageSlot, PathEntry, Screen};
+use super::app_state::{AppState, Dialog, FileHash, ImageSlot, PathEntry, Screen};
 use super::checksum;
 use super::config_check::{ConfigCheck, ConfigStatus};
+use super::drive_holds;
 use super::file_dialog::{FileDialog, Outcome, Purpose};
+use super::file_target;
 use super::image_probe;
 use super::message::{self, Problem};
 use super::notify;
 use super::state::FlashRun;
+use crate::drives::Drive;
 
 impl ImprintApp {
     pub(super) fn open_image(&mut self, path: PathBuf, ctx: &egui::Context) {
@@ -108,14 +111,25 @@ impl ImprintApp {
         self.config_check = None;
     }
 
-    pub(super) fn poll_drives(&mut self) {
+    pub(super) fn poll_drives(&mut self, ctx: &egui::Context) {
+        if let Some(holds) = self.holds_rx.as_ref().and_then(|rx| rx.try_recv().ok()) {
+            self.state.drive_holds = holds;
+            self.holds_rx = None;
+        }
         let state = &mut self.state;
         // Only the newest list matters.
         while let Ok(update) = self.drive_rx.try_recv() {
             match update {
                 Ok(drives) => {
+                    if drives != state.drives {
+                        self.holds_rx = Some(drive_holds::start(&drives, ctx));
+                    }
+                    let gone = unplugged(state, &drives);
                     state.drives = drives;
                     state.drive_error = None;
+                    if let Some(notice) = gone {
+                        state.notice = Some(notice);
+                    }
                 }
                 Err(message) => state.drive_error = Some(message),
             }
@@ -165,7 +179,10 @@ impl ImprintApp {
                 self.state.reveal_config = true;
                 self.revalidate_config(ctx);
             }
-            Purpose::FileTarget => self.add_file_target(path),
+            Purpose::FileTarget => match file_target::name_problem(&path) {
+                Some(problem) => self.state.notice = Some(problem),
+                None => self.add_file_target(path),
+            },
         }
     }
 
@@ -253,6 +270,7 @@ impl ImprintApp {
             self.state.dialog = None;
         }
         self.learn_size(&run);
+        file_target::remove_unfinished(&run, &std::mem::take(&mut self.created_files));
         // Minutes may have passed with the user in another window.
         if !ctx.input(|i| i.focused) {
             self.notifier.send(notify::for_run(&run));
@@ -273,17 +291,49 @@ impl ImprintApp {
         }
     }
 
-    /// A run that read the image to its end learned its decompressed size:
-    /// remembered when the format does not record it.
+    /// A run that read the image to its end learned its decompressed size;
+    /// a drive too small for it, a lower bound (which then blocks that
+    /// drive and any smaller): remembered when the format does not record
+    /// the size, for this file as it is (path, size, mtime).
     fn learn_size(&mut self, run: &FlashRun) {
-        let (Some(bytes), Some(info)) = (run.image_bytes, self.state.image.info()) else {
+        let Some(info) = self.state.image.info() else {
             return;
         };
         if info.source.size_hint().is_some() || info.source.file_size().is_none() {
             return;
         }
+        let bytes = match (run.image_bytes, run.too_small_bound()) {
+            (Some(exact), _) => exact,
+            // Never lower what is known already.
+            (None, Some(bound)) if self.state.image_bytes() < Some(bound) => bound,
+            _ => return,
+        };
         let path = info.source.path().to_path_buf();
         self.state.learned_size = Some(bytes);
         self.remember(|s| s.learn_size(&path, bytes));
     }
+}
+
+/// The notice for ticked drives that are not in the new list `drives`:
+/// unplugged, so no longer chosen, which the user must hear rather than
+/// find out from the confirmation.
+fn unplugged(state: &AppState, drives: &[Drive]) -> Option<Problem> {
+    let gone: Vec<String> = state
+        .selected_targets()
+        .iter()
+        .filter(|t| !state.selection.is_file(t) && !drives.iter().any(|d| &d.path == *t))
+        .map(|t| state.target_name(t))
+        .collect();
+    let (title, advice) = match gone.as_slice() {
+        [] => return None,
+        [one] => (
+            format!("{one} was unplugged."),
+            "It is no longer chosen: plug it in again and tick it to flash it.",
+        ),
+        many => (
+            format!("{} were unplugged.", many.join(", ")),
+            "They are no longer chosen: plug them in again and tick them to flash them.",
+        ),
+    };
+    Some(Problem::new(title, advice))
 }

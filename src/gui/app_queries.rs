@@ -33,9 +33,12 @@ impl AppState {
 
     /// The targets of `run` that failed and can be flashed again: image
     /// files, and drives still plugged in and selectable.
+    /// A drive the image stopped (damaged, or not the expected checksum) is
+    /// not offered: flashing the same file again would fail the same way.
     pub(super) fn retryable(&self, run: &FlashRun) -> Vec<PathBuf> {
         run.failed_targets()
             .into_iter()
+            .filter(|t| !run.failed_by_image(t))
             .filter(|t| {
                 self.selection.is_file(t)
                     || self.drives.iter().any(|d| {

@@ -4,11 +4,13 @@
 //! shell's (`app`) — so every view is a function of this state
 //! (docs/architecture.md §6).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::checksum::Found;
 use super::config_check::{ConfigForm, ConfigStatus};
+use super::drive_holds::Holds;
 use super::file_dialog::Purpose;
 use super::image_probe::ImageInfo;
 use super::message::Problem;
@@ -129,6 +131,9 @@ pub(super) struct AppState {
     pub remembered_ssid: Option<String>,
     /// The WiFi password field shows its text.
     pub show_password: bool,
+    /// What each listed drive holds (backing file, partition names), by
+    /// path, read after each change of the drive list.
+    pub drive_holds: HashMap<PathBuf, Holds>,
 }
 
 impl AppState {
@@ -156,6 +161,7 @@ impl AppState {
             learned_size: None,
             remembered_ssid: None,
             show_password: false,
+            drive_holds: HashMap::new(),
         }
     }
 }

@@ -10,7 +10,7 @@ use super::app::ImprintApp;
 use super::app_state::{Dialog, Screen};
 use super::config_check::ConfigStatus;
 use super::state::{FlashRun, Outcome};
-use super::{engine_run, helper};
+use super::{engine_run, file_target, helper};
 use crate::request;
 
 impl ImprintApp {
@@ -51,6 +51,8 @@ impl ImprintApp {
             Action::EditStationMatch(text) => self.edit_station_match(text),
             Action::EditStationReport(text) => self.edit_station_report(text),
             Action::StartStation => self.start_station(ctx),
+            Action::SetStationAgain(on) => self.set_station_again(on),
+            Action::SetStationAllowLarge(on) => self.set_station_allow_large(on),
             Action::StopStation => self.stop_station(),
             Action::LeaveStation => self.leave_station(),
         }
@@ -67,6 +69,21 @@ impl ImprintApp {
         {
             self.state.notice = Some(problem);
             return;
+        }
+        // An image file must fit where it goes: said before erasing.
+        if let Some(bytes) = self.state.image_bytes() {
+            let state = &self.state;
+            let short = state.selection.targets().iter().find_map(|t| {
+                state
+                    .selection
+                    .is_file(t)
+                    .then(|| file_target::space_problem(t, bytes))
+                    .flatten()
+            });
+            if let Some(problem) = short {
+                self.state.notice = Some(problem);
+                return;
+            }
         }
         self.state.dialog = Some(Dialog::Flash);
     }
@@ -136,6 +153,7 @@ impl ImprintApp {
             return;
         };
         let targets = self.state.selection.targets().to_vec();
+        self.created_files = file_target::new_files(&targets, |t| self.state.selection.is_file(t));
         let names = targets
             .iter()
             .map(|t| (t.clone(), self.state.target_name(t)))
@@ -143,6 +161,7 @@ impl ImprintApp {
         let mut run = FlashRun::new(info.name.clone(), names);
         run.configured = !self.state.config.is_empty();
         run.configuration = self.state.config.summary();
+        run.cloned = self.state.clone_source().is_some();
         run.verify = self.state.run_options.verify;
         run.eject = self.state.run_options.eject;
         for target in &mut run.targets {

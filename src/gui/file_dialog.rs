@@ -108,6 +108,7 @@ impl FileDialog {
         let ctx = ctx.clone();
         let suggested_name = suggested_name.to_string();
         let image_folder = image_folder.map(std::path::Path::to_path_buf);
+        let save_folder = user_folder();
         let spawned = std::thread::Builder::new()
             .name("file-dialog".into())
             .spawn({
@@ -130,11 +131,19 @@ impl FileDialog {
                             .set_title("Select a balenaOS config.json")
                             .add_filter("JSON", &["json"])
                             .pick_file(),
-                        Purpose::FileTarget => rfd::FileDialog::new()
-                            .set_title("Write the image to a file")
-                            .set_file_name(suggested_name)
-                            .add_filter("Disk images", &["img"])
-                            .save_file(),
+                        Purpose::FileTarget => {
+                            let mut dialog = rfd::FileDialog::new();
+                            // Not the working directory (often / for a
+                            // desktop launcher): the user's own folder.
+                            if let Some(folder) = save_folder {
+                                dialog = dialog.set_directory(folder);
+                            }
+                            dialog
+                                .set_title("Create an image file")
+                                .set_file_name(suggested_name)
+                                .add_filter("Disk images", &["img"])
+                                .save_file()
+                        }
                         // A link is typed, never picked.
                         Purpose::Url => None,
                     };
@@ -157,6 +166,17 @@ impl FileDialog {
             Err(TryRecvError::Disconnected) => Some((self.purpose, Outcome::Unavailable)),
         }
     }
+}
+
+/// Where a new file is saved by default: the user's documents folder
+/// (`XDG_DOCUMENTS_DIR`, else `~/Documents` when it exists), else home.
+pub(super) fn user_folder() -> Option<std::path::PathBuf> {
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty())?;
+    let home = std::path::PathBuf::from(home);
+    let documents = std::env::var_os("XDG_DOCUMENTS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| home.join("Documents"));
+    Some(if documents.is_dir() { documents } else { home })
 }
 
 #[cfg(test)]

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use crossbeam_channel::Receiver;
 
+use super::incomplete;
 use super::message::{self, Problem};
-use crate::source::ImageSource;
+use crate::source::{ImageFormat, ImageSource};
 
 /// The partition table at the start of the decompressed image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,8 +84,26 @@ fn probe(path: &Path) -> ProbeResult {
             )
             .with_details(raw);
         }
+        // A zip whose central directory is missing was cut short.
+        if matches!(e, crate::source::SourceError::Zip { .. })
+            && incomplete::is_cut_short(path, ImageFormat::Zip)
+        {
+            return message::image_incomplete(&raw);
+        }
         message::image_unreadable(&raw)
     })?;
+    // An .xz without its footer was cut short: its start decodes, but the
+    // drives would be erased before the decoder finds the end missing.
+    if source.format() == ImageFormat::Xz
+        && source.size_hint().is_none()
+        && !crate::source::is_url(path)
+        && incomplete::is_cut_short(path, ImageFormat::Xz)
+    {
+        return Err(message::image_incomplete(&format!(
+            "{}: the .xz stream footer is missing",
+            path.display()
+        )));
+    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

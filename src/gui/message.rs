@@ -64,6 +64,21 @@ pub(super) fn image_unreadable(raw: &str) -> Problem {
     .with_details(raw)
 }
 
+/// An image file cut short (a download that did not finish): found before
+/// anything was written.
+pub(super) fn image_incomplete(raw: &str) -> Problem {
+    Problem::new(
+        "This file is incomplete: download it again.",
+        "Its end is missing, so it cannot be written whole.",
+    )
+    .with_details(raw)
+}
+
+/// Whether `failure` is compressed data that ended too early.
+fn is_truncated(failure: &TargetFailure) -> bool {
+    failure.message.contains(crate::source::TRUNCATED)
+}
+
 /// A link that cannot be flashed (unreachable, refused, a web page): the
 /// reason is the message, in plain words already.
 pub(super) fn link_unusable(raw: &str) -> Problem {
@@ -95,6 +110,8 @@ pub(super) fn source_stop_line(failure: &TargetFailure) -> &'static str {
         "Stopped: the download failed (see above)."
     } else if failure.message.contains(crate::source::IMAGE_CHANGED) {
         "Stopped: the image file was changed (see above)."
+    } else if is_truncated(failure) {
+        "Stopped: the image file is incomplete (see above)."
     } else {
         "Stopped: the image is damaged (see above)."
     }
@@ -111,6 +128,9 @@ pub(super) fn image_damaged(raw: &str) -> Problem {
              image first and choose the file.",
         )
         .with_details(raw);
+    }
+    if raw.contains(crate::source::TRUNCATED) {
+        return image_incomplete(raw);
     }
     Problem::new(
         "The image is damaged.",
@@ -187,9 +207,26 @@ pub(super) fn config_error(error: &BootConfigError) -> (Problem, bool) {
 
 /// A drive's failure: a title from its kind (and from the OS error when it
 /// says more, such as a full disk), the advice, and the engine's text.
-pub(super) fn target_failure(failure: &TargetFailure) -> Problem {
+/// `is_file` says what the target is: "no space left" means a full disk for
+/// an image file, but a drive that stopped taking data for a block device.
+pub(super) fn target_failure(failure: &TargetFailure, is_file: bool) -> Problem {
     let raw = &failure.message;
     let (title, advice) = match failure.kind {
+        // A block device has a fixed size the engine checked before writing:
+        // running out of room inside it is what a counterfeit card (or a
+        // failing one) does, and no space can be freed on it.
+        FailureKind::Write if os_error(raw) == Some(28) && !is_file => (
+            match failure.offset {
+                Some(at) => format!(
+                    "The drive stopped taking data at {} — it may be fake or failing.",
+                    humanize::bytes(at)
+                ),
+                None => "The drive stopped taking data — it may be fake or failing.".to_string(),
+            },
+            "Use another drive. A card that claims more room than it has loses whatever is \
+             written past its real size."
+                .to_string(),
+        ),
         FailureKind::Write if os_error(raw) == Some(28) => (
             "There is not enough free space for the image.".to_string(),
             "Free some space on that disk, or choose another place or another drive.".to_string(),
@@ -225,12 +262,16 @@ pub(super) fn source_fault(failure: &TargetFailure, written: bool) -> Problem {
         )
         .with_details(failure.message.clone());
     }
+    let what = if is_truncated(failure) {
+        "The image file is incomplete: it ends"
+    } else {
+        "The image is damaged"
+    };
     let title = match failure.offset {
-        Some(offset) if offset > 0 => format!(
-            "The image is damaged {} into its data.",
-            humanize::bytes(offset)
-        ),
-        _ => "The image is damaged.".to_string(),
+        Some(offset) if offset > 0 => {
+            format!("{what} {} into its data.", humanize::bytes(offset))
+        }
+        _ => format!("{what}."),
     };
     let advice = if written {
         "Download it again, then flash again: the drives were partly written and will not boot \

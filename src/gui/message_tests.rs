@@ -12,11 +12,14 @@ fn failure(kind: FailureKind, offset: Option<u64>, message: &str) -> TargetFailu
 
 #[test]
 fn os_errors_and_byte_counts_stay_in_the_details() {
-    let full = target_failure(&failure(
-        FailureKind::Write,
-        Some(4_194_304),
-        "writing /tmp/x.img failed at byte 4194304: No space left on device (os error 28)",
-    ));
+    let full = target_failure(
+        &failure(
+            FailureKind::Write,
+            Some(4_194_304),
+            "writing /tmp/x.img failed at byte 4194304: No space left on device (os error 28)",
+        ),
+        true,
+    );
     assert_eq!(full.title, "There is not enough free space for the image.");
     for text in [&full.title, &full.advice] {
         assert!(
@@ -25,6 +28,20 @@ fn os_errors_and_byte_counts_stay_in_the_details() {
         );
     }
     assert!(full.details.as_deref().unwrap().contains("os error 28"));
+}
+
+#[test]
+fn no_space_on_a_drive_is_a_drive_that_stopped_not_a_full_disk() {
+    let text = "writing /dev/sdb failed at byte 4194304: No space left on device (os error 28)";
+    let drive = target_failure(&failure(FailureKind::Write, Some(4_194_304), text), false);
+    assert_eq!(
+        drive.title,
+        "The drive stopped taking data at 4.2 MB — it may be fake or failing."
+    );
+    assert!(!drive.summary().contains("free some space"), "{drive:?}");
+    assert!(drive.advice.contains("another drive"));
+    let file = target_failure(&failure(FailureKind::Write, Some(4_194_304), text), true);
+    assert!(file.advice.contains("Free some space"), "{file:?}");
 }
 
 #[test]
@@ -48,7 +65,7 @@ fn a_failed_download_reads_as_a_download_failure_not_a_damaged_image() {
     // By its kind, and by its words when only those came (the helper).
     for kind in [FailureKind::Download, FailureKind::Source] {
         let failed = failure(kind, Some(1 << 20), &text);
-        for problem in [target_failure(&failed), source_fault(&failed, true)] {
+        for problem in [target_failure(&failed, false), source_fault(&failed, true)] {
             assert_eq!(problem.title, "The download failed.", "{kind:?}");
             let said = problem.summary();
             assert!(!said.contains("damaged"), "{kind:?}: {said}");

@@ -20,8 +20,13 @@ impl ImprintApp {
     }
 
     pub(super) fn edit_path(&mut self, text: String) {
+        let start = self
+            .state
+            .path_entry
+            .as_ref()
+            .map(|e| self.path_entry_start(e.purpose));
         if let Some(entry) = &mut self.state.path_entry {
-            entry.text = text;
+            entry.text = replace_prefill(start.as_deref().unwrap_or(""), &entry.text, text);
             entry.error = None;
         }
     }
@@ -44,6 +49,26 @@ impl ImprintApp {
 
     pub(super) fn close_path_entry(&mut self) {
         self.state.path_entry = None;
+    }
+}
+
+/// The field's new text: a full path pasted after the pre-filled folder
+/// replaces the folder (else "/home/you/Downloads//tmp/os.img" would be
+/// opened), anything else is kept as typed.
+fn replace_prefill(prefill: &str, before: &str, after: String) -> String {
+    if prefill.is_empty() || before != prefill {
+        return after;
+    }
+    match after.strip_prefix(prefill) {
+        Some(pasted)
+            if pasted
+                .trim()
+                .trim_start_matches(['"', '\''])
+                .starts_with(['/', '~']) =>
+        {
+            pasted.trim().to_string()
+        }
+        _ => after,
     }
 }
 
@@ -73,6 +98,9 @@ fn path_problem(purpose: Purpose, path: &std::path::Path) -> Option<&'static str
         Purpose::Image | Purpose::Config if path.is_dir() => {
             Some("This is a folder: type the path of a file in it.")
         }
+        Purpose::FileTarget if super::file_target::name_reason(path).is_some() => {
+            super::file_target::name_reason(path)
+        }
         Purpose::FileTarget if path.is_dir() => {
             Some("This is a folder: add the name of the image file to write.")
         }
@@ -90,6 +118,22 @@ fn path_problem(purpose: Purpose, path: &std::path::Path) -> Option<&'static str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pasted_full_path_replaces_the_prefilled_folder() {
+        let folder = "/home/you/Downloads/";
+        let pasted = |p: &str| replace_prefill(folder, folder, format!("{folder}{p}"));
+        assert_eq!(pasted("/tmp/os.img"), "/tmp/os.img");
+        assert_eq!(pasted(" '/tmp/a b.img' "), "'/tmp/a b.img'");
+        assert_eq!(pasted("~/os.img"), "~/os.img");
+        // A name typed in the folder stays in it.
+        assert_eq!(pasted("os.img"), "/home/you/Downloads/os.img");
+        // Once edited, the text is the user's.
+        assert_eq!(
+            replace_prefill(folder, "/x/", "/x//tmp/a".into()),
+            "/x//tmp/a"
+        );
+    }
 
     #[test]
     fn typed_paths_are_taken_as_meant() {

@@ -191,6 +191,8 @@ pub struct FlashRun {
     /// What was embedded, in a line (config.json, WiFi and whether it is
     /// open), for the result screen.
     pub configuration: Option<String>,
+    /// The image is a drive being cloned: a run to files saves a copy.
+    pub cloned: bool,
     /// For an image at a URL: how its download goes.
     pub download: super::download::DownloadProgress,
     /// The targets are read back after writing (the user may skip it).
@@ -224,6 +226,7 @@ impl FlashRun {
             failure: None,
             configured: false,
             configuration: None,
+            cloned: false,
             download: Default::default(),
             verify: true,
             started_at: None,
@@ -286,7 +289,7 @@ impl FlashRun {
                 self.download.received(bytes, total, now);
             }
             RunEvent::Flash(FlashEvent::Retry { at, reason, .. }) => {
-                self.download.retried(at, reason);
+                self.download.retried(at, reason, now);
             }
             RunEvent::Refused(reasons) => self.refused.get_or_insert_with(Vec::new).extend(reasons),
             RunEvent::Failed(message) => self.failure = Some(message),

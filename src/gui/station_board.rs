@@ -3,9 +3,7 @@
 //! process (when the app may write drives) or in its privileged helper
 //! (`pkexec imprint station … --json`), the same lines either way.
 
-use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,9 +12,11 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 
 use super::options::HelperOptions;
+use super::station_setup::StationSetup;
+use super::station_words;
 use crate::engine::Phase;
 use crate::protocol::{ErrorKind, Outcome, WireEvent};
-use crate::request::{ConfigOptions, FlashOptions};
+use crate::request::FlashOptions;
 use crate::station::{Eligibility, Station, StationOptions};
 
 /// What a tile shows.
@@ -79,9 +79,11 @@ impl Board {
                 self.tiles.push(tile);
             }
             // Drives present at the start have no tile: only inserted ones.
-            WireEvent::Skipped { drive, reason, .. } => {
-                self.set(drive, TileState::Skipped(reason.clone()));
-            }
+            WireEvent::Skipped { drive, reason, .. } => match station_words::skip_reason(reason) {
+                Some(words) => self.set(drive, TileState::Skipped(words)),
+                // Not one of the station's drives: no tile.
+                None => self.tiles.retain(|t| t.drive != *drive),
+            },
             WireEvent::Flashing {
                 drive,
                 uuid,
@@ -191,58 +193,6 @@ impl StationRun {
     }
 }
 
-/// What the user set up on the Station view.
-#[derive(Debug, Clone)]
-pub(super) struct StationSetup {
-    pub image: PathBuf,
-    pub config: ConfigOptions,
-    /// `--match` globs, separated by spaces.
-    pub matches: String,
-    /// Where each drive's record is appended.
-    pub report: PathBuf,
-}
-
-impl StationSetup {
-    fn matches(&self) -> Vec<String> {
-        self.matches
-            .split_whitespace()
-            .map(str::to_string)
-            .collect()
-    }
-
-    /// `imprint station …` arguments for the helper.
-    fn helper_args(&self) -> Vec<OsString> {
-        let mut args: Vec<OsString> = vec!["station".into(), self.image.clone().into()];
-        if let Some(config) = &self.config.config {
-            args.extend(["--config".into(), config.clone().into()]);
-        }
-        if let Some(ssid) = &self.config.wifi_ssid {
-            args.extend(["--wifi-ssid".into(), ssid.clone()]);
-            if let Some(psk) = &self.config.wifi_psk {
-                args.extend(["--wifi-psk".into(), psk.into()]);
-            }
-        }
-        for pattern in self.matches() {
-            args.extend(["--match".into(), pattern.into()]);
-        }
-        args.extend([
-            "--report".into(),
-            self.report.clone().into(),
-            "--json".into(),
-        ]);
-        args
-    }
-}
-
-/// The report file a station writes unless the user names another:
-/// `imprint-station.jsonl` in the home folder (the current one without).
-pub(super) fn default_report() -> PathBuf {
-    std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default()
-        .join("imprint-station.jsonl")
-}
-
 /// Starts the station: in this process when it may write any drive, else
 /// in the privileged helper. Returns at once.
 pub(super) fn start(
@@ -275,9 +225,9 @@ fn start_in_process(setup: &StationSetup, ctx: &egui::Context) -> StationRun {
         count: None,
         eligibility: Eligibility {
             matches: setup.matches(),
-            allow_large: false,
+            allow_large: setup.allow_large,
         },
-        again: false,
+        again: setup.again,
         poll_interval: Duration::from_millis(250),
     };
     let (ctx, stop) = (ctx.clone(), cancel.clone());

@@ -8,13 +8,26 @@ use crossbeam_channel::TryRecvError;
 
 use super::app::ImprintApp;
 use super::app_state::Screen;
-use super::station_board::{self, Board, StationMsg, StationSetup};
+use super::station_board::{self, Board, StationMsg};
+use super::station_setup::{self, StationSetup};
 use super::views::station::StationScreen;
 
 impl ImprintApp {
     pub(super) fn edit_station_match(&mut self, text: String) {
         if let Screen::Station(screen) = &mut self.state.screen {
             screen.setup.matches = text;
+        }
+    }
+
+    pub(super) fn set_station_again(&mut self, on: bool) {
+        if let Screen::Station(screen) = &mut self.state.screen {
+            screen.setup.again = on;
+        }
+    }
+
+    pub(super) fn set_station_allow_large(&mut self, on: bool) {
+        if let Screen::Station(screen) = &mut self.state.screen {
+            screen.setup.allow_large = on;
         }
     }
 
@@ -69,7 +82,9 @@ impl ImprintApp {
                 image: info.source.path().to_path_buf(),
                 config,
                 matches: String::new(),
-                report: station_board::default_report(),
+                report: station_setup::default_report(),
+                again: false,
+                allow_large: false,
             },
             board: Board::default(),
             started: false,

@@ -8,6 +8,10 @@ use std::io::{self, Read};
 
 use super::ImageFormat;
 
+/// What a decoder error says when the compressed data ends too early: the
+/// front ends match it to tell "incomplete" from "damaged".
+pub const TRUNCATED: &str = "the image file is truncated";
+
 /// Wraps a decompressing reader so that its errors name the format and say
 /// whether the data is corrupt or cut short. Errors from the operating system
 /// (reading the file itself) pass through unchanged.
@@ -44,10 +48,7 @@ pub(super) fn describe(error: io::Error, format: ImageFormat) -> io::Error {
     if error.kind() == io::ErrorKind::UnexpectedEof {
         io::Error::new(
             io::ErrorKind::UnexpectedEof,
-            format!(
-                "unexpected end of {name} data: the image file is truncated \
-                 (incomplete download?) ({error})"
-            ),
+            format!("unexpected end of {name} data: {TRUNCATED} (incomplete download?) ({error})"),
         )
     } else {
         io::Error::new(

@@ -42,6 +42,7 @@ use std::sync::{Arc, Mutex};
 pub use archive::DISK_IMAGE_EXTENSIONS;
 use archive::ZipEntry;
 use decode::{StreamProbe, decoder};
+pub use decode_errors::TRUNCATED;
 pub use download::{DownloadEvent, DownloadObserver, DownloadStatus};
 pub use error::SourceError;
 use file_stamp::FileStamp;

@@ -34,6 +34,9 @@ pub enum Fault {
     None,
     /// Writes holding byte `at` fail with EIO (a bad sector).
     WriteError { at: u64 },
+    /// Writes reaching byte `from` or beyond fail with ENOSPC: a card that
+    /// stops taking data part-way, as a counterfeit one can.
+    NoSpace { from: u64 },
     /// Reads holding byte `at` fail with EIO.
     ReadError { at: u64 },
     /// Byte `at` reads back with its bits inverted; the stored byte is right.
@@ -204,6 +207,9 @@ impl Filesystem for FaultFs {
         match fault {
             Fault::WriteError { at } if holds(offset, data.len(), at) => {
                 return reply.error(Errno::EIO);
+            }
+            Fault::NoSpace { from } if offset + data.len() as u64 > from => {
+                return reply.error(Errno::ENOSPC);
             }
             Fault::StallWrite { at, stall } if holds(offset, data.len(), at) => {
                 self.stall_once(stall)

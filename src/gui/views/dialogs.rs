@@ -83,6 +83,15 @@ fn confirm_flash_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Actio
                 ui.add_space(14.0);
                 widgets::truncated_ui(ui, widgets::secondary(ui, detail.as_str()), &full);
             });
+            // What will be lost: the partitions' names, a loop device's file.
+            if let Some(holds) = state.drive_holds.get(path).and_then(|h| h.describe()) {
+                let holds = super::super::message::sentence(&holds);
+                ui.horizontal(|ui| {
+                    ui.add_space(14.0);
+                    // Wrapped, not cut: the labels are what tells drives apart.
+                    ui.add(egui::Label::new(widgets::secondary(ui, holds.as_str())).wrap());
+                });
+            }
         });
     }
     buttons_ui(

@@ -6,6 +6,7 @@ use egui::RichText;
 
 use super::super::action::Action;
 use super::super::app_state::AppState;
+use super::super::drive_holds::Holds;
 use super::super::file_dialog::Purpose;
 use super::super::message::Problem;
 use super::super::state::{Availability, LARGE_DRIVE_BYTES};
@@ -91,7 +92,10 @@ fn drive_rows_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>)
         drive_row_ui(
             ui,
             drive,
-            state.drive_availability(drive),
+            (
+                state.drive_availability(drive),
+                state.drive_holds.get(&drive.path),
+            ),
             selected,
             actions,
         );
@@ -105,7 +109,14 @@ fn drive_rows_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>)
             .id_salt("blocked_drives")
             .show(ui, |ui| {
                 for drive in blocked {
-                    drive_row_ui(ui, drive, state.drive_availability(drive), false, actions);
+                    let holds = state.drive_holds.get(&drive.path);
+                    drive_row_ui(
+                        ui,
+                        drive,
+                        (state.drive_availability(drive), holds),
+                        false,
+                        actions,
+                    );
                 }
             });
     }
@@ -217,7 +228,7 @@ fn file_row_ui(
 fn drive_row_ui(
     ui: &mut egui::Ui,
     drive: &Drive,
-    availability: Availability,
+    (availability, holds): (Availability, Option<&Holds>),
     selected: bool,
     actions: &mut Vec<Action>,
 ) {
@@ -253,7 +264,7 @@ fn drive_row_ui(
             ui.horizontal(|ui| {
                 ui.add_space(28.0);
                 badges_ui(ui, drive, &availability);
-                let details = details(drive);
+                let details = details(drive, holds);
                 widgets::truncated_ui(ui, widgets::secondary(ui, details.as_str()), &details);
             });
             if let Availability::Blocked(reason) = &availability {
@@ -310,8 +321,9 @@ fn badges_ui(ui: &mut egui::Ui, drive: &Drive, availability: &Availability) {
     }
 }
 
-/// "USB · removable · /dev/sdb · 2 partitions, mounted at /media/card".
-fn details(drive: &Drive) -> String {
+/// "USB · removable · /dev/sdb · holds bootfs, rootfs · mounted at
+/// /media/card"; a loop device names its backing file.
+fn details(drive: &Drive, holds: Option<&Holds>) -> String {
     let mut parts = vec![drive.bus.label().to_string()];
     if drive.removable {
         parts.push("removable".into());
@@ -319,6 +331,9 @@ fn details(drive: &Drive) -> String {
     // The path is the name of a drive without vendor and model: say it once.
     if drive.display_name() != drive.path.display().to_string() {
         parts.push(drive.path.display().to_string());
+    }
+    if let Some(holds) = holds.and_then(Holds::describe) {
+        parts.push(holds);
     }
     let mounts: Vec<String> = drive
         .mount_points

@@ -16,13 +16,30 @@ pub(super) fn overall_bar_ui(ui: &mut egui::Ui, run: &FlashRun) {
         Some(f) => format!("Overall {:.0}%", f * 100.0),
         None => "Overall".to_string(),
     }];
-    if let Some(seconds) = overall.seconds_left.filter(|&s| s >= 1.0) {
+    // Writing cannot finish before the download does: the longer of the
+    // two is the time left, and each is named.
+    let download = run.download.seconds_left(std::time::Instant::now());
+    let write = overall.seconds_left;
+    if let Some(seconds) = [download, write].into_iter().flatten().reduce(f64::max)
+        && seconds >= 1.0
+    {
         let what = if run.verify {
             "verification included"
         } else {
             "no verification"
         };
-        parts.push(format!("{} ({what})", humanize::eta(seconds)));
+        match download {
+            Some(d) => parts.push(format!(
+                "{} (download {}, writing {})",
+                humanize::eta(seconds),
+                short(d),
+                write.map_or_else(
+                    || "unknown".to_string(),
+                    |w| format!("{}, {what}", short(w))
+                )
+            )),
+            None => parts.push(format!("{} ({what})", humanize::eta(seconds))),
+        }
     }
     ui.label(egui::RichText::new(parts.join(" · ")).strong());
     let bar = match overall.fraction {
@@ -36,4 +53,12 @@ pub(super) fn overall_bar_ui(ui: &mut egui::Ui, run: &FlashRun) {
         "Each drive below shows its own phase: writing, then verifying.",
     ));
     ui.add_space(12.0);
+}
+
+/// "2 min" from "about 2 min left".
+fn short(seconds: f64) -> String {
+    let eta = humanize::eta(seconds);
+    eta.trim_start_matches("about ")
+        .trim_end_matches(" left")
+        .to_string()
 }

@@ -93,7 +93,11 @@ fn target_row_ui(ui: &mut egui::Ui, target: &RunTarget) {
                 ui.label(RichText::new(message::source_stop_line(failure)).color(theme::ERROR));
             }
             Some(Err(failure)) => {
-                widgets::problem_ui(ui, &message::target_failure(failure), theme::ERROR);
+                widgets::problem_ui(
+                    ui,
+                    &message::target_failure(failure, target.is_file),
+                    theme::ERROR,
+                );
             }
             Some(Ok(())) => {
                 ui.add(egui::ProgressBar::new(1.0).fill(theme::SUCCESS));

@@ -38,19 +38,13 @@ pub(super) fn result_screen_ui(
                 if ui.add(widgets::primary_button("Flash another")).clicked() {
                     actions.push(Action::FlashAnother);
                 }
-                if !extras.retry.is_empty() {
-                    let label = if extras.retry.len() == 1 {
-                        "Retry the failed drive".to_string()
-                    } else {
-                        format!("Retry the {} failed drives", extras.retry.len())
-                    };
-                    if ui
-                        .button(label)
+                if !extras.retry.is_empty()
+                    && ui
+                        .button(retry_label(run, extras.retry))
                         .on_hover_text("Flash the same image again to only these drives")
                         .clicked()
-                    {
-                        actions.push(Action::RetryFailed(extras.retry.to_vec()));
-                    }
+                {
+                    actions.push(Action::RetryFailed(extras.retry.to_vec()));
                 }
             });
         });
@@ -87,12 +81,27 @@ pub(super) fn result_screen_ui(
     });
 }
 
+/// "Flash them again" for drives a stop cut short (the user's plan, not a
+/// failure), "Retry" for drives that failed on their own.
+fn retry_label(run: &FlashRun, retry: &[std::path::PathBuf]) -> String {
+    match (run.only_cancelled(retry), retry.len()) {
+        (true, 1) => "Flash it again".to_string(),
+        (true, _) => "Flash them again".to_string(),
+        (false, 1) => "Retry the failed drive".to_string(),
+        (false, n) => format!("Retry the {n} failed drives"),
+    }
+}
+
 fn title_ui(ui: &mut egui::Ui, run: &FlashRun) {
     let total = run.targets.len();
     let ok = run.succeeded();
     let files = run.targets.iter().filter(|t| t.is_file).count();
     let drives = total - files;
     let (title, color) = match run.outcome() {
+        // A drive's backup is not "flashed": it is saved.
+        Outcome::Complete if run.cloned && drives == 0 => {
+            ("Saved a copy of the drive".to_string(), theme::SUCCESS)
+        }
         Outcome::Complete => ("Flash complete".to_string(), theme::SUCCESS),
         // The user's own choice: neither an error nor a success.
         Outcome::Cancelled => ("Flash cancelled".to_string(), ui.visuals().text_color()),
@@ -177,18 +186,24 @@ fn eject_ui(ui: &mut egui::Ui, target: &RunTarget) {
 }
 
 fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget, run: &FlashRun) {
-    let outcome = run.outcome();
     let result = target.progress.result.as_ref();
     let failed = !matches!(result, Some(Ok(())));
-    let border = Some(match (failed, outcome) {
+    // A drive the user's stop cut short did not fail: neutral, not red.
+    let cancelled = matches!(result, Some(Err(f)) if f.kind == FailureKind::Cancelled)
+        || (failed && run.outcome() == Outcome::Cancelled);
+    let border = Some(match (failed, cancelled) {
         (false, _) => theme::SUCCESS,
-        (true, Outcome::Cancelled) => ui.visuals().weak_text_color(),
-        (true, _) => theme::ERROR,
+        (true, true) => ui.visuals().weak_text_color(),
+        (true, false) => theme::ERROR,
     });
     widgets::card_frame(ui, border).show(ui, |ui| {
         ui.set_width(ui.available_width());
         ui.horizontal(|ui| {
-            widgets::status_mark_ui(ui, !failed);
+            if cancelled {
+                widgets::neutral_mark_ui(ui);
+            } else {
+                widgets::status_mark_ui(ui, !failed);
+            }
             target_name_ui(ui, target);
         });
         match result {
@@ -212,7 +227,11 @@ fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget, run: &FlashRun) {
                 ui.add(egui::Label::new("Not finished: flash it again before using it.").wrap());
             }
             Some(Err(failure)) => {
-                widgets::problem_ui(ui, &message::target_failure(failure), theme::ERROR);
+                widgets::problem_ui(
+                    ui,
+                    &message::target_failure(failure, target.is_file),
+                    theme::ERROR,
+                );
             }
             None => {
                 ui.label("Not finished");

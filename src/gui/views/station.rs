@@ -16,7 +16,7 @@ pub(crate) struct StationScreen {
     pub image_name: String,
     /// "config.json: fleet.json", when one is embedded.
     pub config_name: Option<String>,
-    pub setup: super::super::station_board::StationSetup,
+    pub setup: super::super::station_setup::StationSetup,
     pub board: Board,
     /// Start was pressed: the station runs (its handle is the shell's).
     pub started: bool,
@@ -159,6 +159,25 @@ fn setup_ui(ui: &mut egui::Ui, screen: &StationScreen, actions: &mut Vec<Action>
                 actions.push(Action::EditStationMatch(matches));
             }
             ui.add_space(8.0);
+            let mut again = screen.setup.again;
+            if ui
+                .checkbox(
+                    &mut again,
+                    "Flash a drive again when it is plugged in again",
+                )
+                .changed()
+            {
+                actions.push(Action::SetStationAgain(again));
+            }
+            let mut large = screen.setup.allow_large;
+            if ui
+                .checkbox(&mut large, "Allow drives over 128 GB")
+                .on_hover_text("Off, larger drives are skipped: they are more often hard disks")
+                .changed()
+            {
+                actions.push(Action::SetStationAllowLarge(large));
+            }
+            ui.add_space(8.0);
             let label = ui.label("Record file");
             ui.label(widgets::secondary(ui, "One line per drive, appended."));
             let mut report = screen.setup.report.display().to_string();
@@ -224,7 +243,22 @@ fn tile_ui(ui: &mut egui::Ui, tile: &Tile, width: f32) {
                 _ => tile.identity.as_deref(),
             };
             if let Some(detail) = detail {
-                ui.add(egui::Label::new(RichText::new(detail).size(15.0)).truncate());
+                // Two lines at most; the rest on hover.
+                let mut job = egui::text::LayoutJob::single_section(
+                    detail.to_string(),
+                    egui::TextFormat {
+                        font_id: egui::FontId::proportional(15.0),
+                        color: ui.visuals().text_color(),
+                        ..Default::default()
+                    },
+                );
+                job.wrap = egui::text::TextWrapping {
+                    max_width: ui.available_width(),
+                    max_rows: 2,
+                    break_anywhere: false,
+                    overflow_character: Some('…'),
+                };
+                ui.add(egui::Label::new(job)).on_hover_text(detail);
             }
         });
     });

@@ -339,6 +339,23 @@ pub(super) fn status_mark_ui(ui: &mut egui::Ui, ok: bool) {
     }
 }
 
+/// The mark of a drive the user's stop cut short: grey with a dash, since
+/// nothing failed; named for screen readers (and the tests).
+pub(super) fn neutral_mark_ui(ui: &mut egui::Ui) {
+    let size = 22.0;
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
+    response
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, "Stopped, not failed"));
+    let c = rect.center();
+    let painter = ui.painter();
+    painter.circle_filled(c, size / 2.0, ui.visuals().weak_text_color());
+    let r = size * 0.25;
+    painter.line_segment(
+        [c - egui::vec2(r, 0.0), c + egui::vec2(r, 0.0)],
+        Stroke::new(2.5, ui.visuals().extreme_bg_color),
+    );
+}
+
 /// How long the view follows a section as it unfolds (a bit longer than
 /// egui's opening animation).
 const FOLLOW_SECONDS: f64 = 0.4;
