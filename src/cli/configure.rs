@@ -32,11 +32,16 @@ fn is_same_file(input: &Path, output: &Path) -> bool {
 
 /// `imprint configure IMAGE --config FILE [--wifi-ssid S [--wifi-psk K]] -o OUT`.
 pub(super) fn run(args: ConfigureArgs) -> Exit {
-    if args.config.config.is_none() {
+    let mut config = (&args.config).into();
+    let customise = match args.customisation.to_options(&mut config) {
+        Ok(customise) => customise,
+        Err(message) => return refuse(args.json, ErrorKind::Config, &message),
+    };
+    if args.config.config.is_none() && customise.is_empty() {
         return refuse(
             args.json,
             ErrorKind::Refused,
-            "configure needs --config FILE (a balenaOS config.json)",
+            "configure needs --config FILE (a balenaOS config.json) or customisation options (--hostname, --user, --ssh-key, …)",
         );
     }
     if is_same_file(&args.image, &args.output) {
@@ -77,13 +82,14 @@ pub(super) fn run(args: ConfigureArgs) -> Exit {
         Ok(source) => source,
         Err(e) => return refuse(args.json, ErrorKind::Image, &e.to_string()),
     };
-    let configured = match crate::request::configure(&source, &(&args.config).into()) {
+    let configured = match crate::request::configure_customised(&source, &config, &customise) {
         Ok(Some(configured)) => configured,
         Ok(None) => {
             return refuse(args.json, ErrorKind::Usage, "configure needs --config FILE");
         }
-        Err(e) => return refuse(args.json, ErrorKind::Config, &e.to_string()),
+        Err(e) => return refuse(args.json, e.kind(), &e.to_string()),
     };
+    super::terminal::print_customisation(&configured);
     for warning in &configured.warnings {
         eprintln!("imprint: warning: {warning}");
     }
@@ -128,10 +134,18 @@ fn report(args: &ConfigureArgs, configured: &Configured, image_bytes: u64, image
             boot_partition: Some(WireBootPartition::from(partition)),
             config_sha256: Some(configured.config_sha256.clone()),
             warnings: configured.warnings.clone(),
+            customisation: configured
+                .customisation
+                .as_ref()
+                .map(crate::protocol::WireCustomisation::from),
         });
     } else {
+        let what = match &configured.customisation {
+            Some(c) => format!("{} ({}) sha256", c.format, c.files.join(", ")),
+            None => "config.json sha256".to_string(),
+        };
         println!(
-            "Configured boot partition {}{} at byte {}; config.json sha256 {}",
+            "Configured boot partition {}{} at byte {}; {what} {}",
             partition.number,
             partition
                 .label

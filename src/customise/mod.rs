@@ -34,7 +34,9 @@ use sha2::{Digest, Sha256};
 
 pub use detect::Detection;
 pub use format::Format;
-pub use model::{CustomiseOptions, HOSTNAME_PLACEHOLDERS, Model, Secret, User, Wifi};
+pub use model::{
+    CustomiseOptions, HOSTNAME_PLACEHOLDERS, Model, Secret, User, Wifi, fill_hostname,
+};
 
 use crate::bootcfg::{
     self, BootBytes, BootConfigError, ConfigJson, ConfigRequest, Configured, Customisation,

@@ -232,3 +232,26 @@ fn new_instance_id() -> String {
     getrandom::fill(&mut bytes).expect("the OS's random number source works");
     format!("imprint-{}", crate::hex::hex(&bytes))
 }
+
+/// `template` with `{n}` and `{serial}` filled in one pass (a serial that
+/// holds `{n}` stays as it is).
+pub fn fill_hostname(template: &str, n: u64, serial: &str) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        if let Some(after) = rest.strip_prefix("{n}") {
+            out.push_str(&n.to_string());
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix("{serial}") {
+            out.push_str(serial);
+            rest = after;
+        } else {
+            out.push('{');
+            rest = &rest[1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}

@@ -4,7 +4,7 @@
 //! drawn once when the plan is made, so that every drive of the run gets
 //! the same bytes and verification covers them.
 
-use sha_crypt::{PasswordHasher, PasswordVerifier, ShaCrypt};
+use sha_crypt::{PasswordHasher, ShaCrypt};
 
 /// Random salt bytes: 12 give crypt's longest salt, 16 characters.
 const SALT_BYTES: usize = 12;
@@ -22,10 +22,16 @@ pub(crate) fn hash_password(password: &str) -> String {
 
 fn hash_with_salt(password: &str, salt: &[u8]) -> String {
     let password: String = password.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
-    ShaCrypt::SHA512
+    let hash = ShaCrypt::SHA512
         .hash_password_with_salt(password.as_bytes(), salt)
         .expect("SHA-512 crypt of any password and a 12-byte salt")
-        .to_string()
+        .to_string();
+    // 5000 rounds is SHA-crypt's default, and naming it changes only the
+    // text: `$6$SALT$…` is the form glibc, openssl and /etc/shadow write.
+    match hash.strip_prefix("$6$rounds=5000$") {
+        Some(rest) => format!("$6${rest}"),
+        None => hash,
+    }
 }
 
 /// Whether `hash` is a SHA-512 crypt hash of `password` (`$6$`).
@@ -34,6 +40,7 @@ pub(crate) fn verify(password: &str, hash: &str) -> bool {
     let Ok(parsed) = hash.parse::<sha_crypt::PasswordHash>() else {
         return false;
     };
+    use sha_crypt::PasswordVerifier;
     hash.starts_with("$6$") && ShaCrypt::SHA512.verify_password(password.as_bytes(), &parsed).is_ok()
 }
 
@@ -44,7 +51,9 @@ mod tests {
     #[test]
     fn a_hash_is_sha512_crypt_and_verifies() {
         let hash = hash_password("correct horse\n");
-        assert!(hash.starts_with("$6$"), "{hash}");
+        assert!(hash.starts_with("$6$") && !hash.contains("rounds="), "{hash}");
+        let salt = hash.split('$').nth(2).unwrap();
+        assert_eq!(salt.len(), 16);
         assert!(verify("correct horse", &hash));
         assert!(!verify("wrong", &hash));
         assert_ne!(hash, hash_password("correct horse"), "salts are random");

@@ -7,6 +7,18 @@ pub(crate) fn shell(value: &str) -> String {
     format!("'{}'", value.replace('\'', r#"'"'"'"#))
 }
 
+/// A crypt hash (`$6$salt$digest`: letters, digits, `./$`) as one shell
+/// word in double quotes, each `$` escaped: single quotes would do, but
+/// shellcheck takes `'$6$…'` for a forgotten expansion.
+pub(crate) fn shell_hash(hash: &str) -> String {
+    debug_assert!(hash.bytes().all(|b| b.is_ascii_alphanumeric() || b"./$".contains(&b)));
+    let safe: String = hash
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "./$".contains(*c))
+        .collect();
+    format!("\"{}\"", safe.replace('$', "\\$"))
+}
+
 /// `bytes` as a YAML double-quoted scalar: `\` and `"` escaped, control
 /// characters and bytes that are not UTF-8 as `\xHH` (so an SSID's exact
 /// octets reach netplan).
@@ -44,6 +56,7 @@ mod tests {
     fn shell_words_stay_words() {
         assert_eq!(shell("a b"), "'a b'");
         assert_eq!(shell("it's"), r#"'it'"'"'s'"#);
+        assert_eq!(shell_hash("$6$a.b$c/d"), r#""\$6\$a.b\$c/d""#);
     }
 
     #[test]

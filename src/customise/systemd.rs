@@ -7,7 +7,7 @@
 //! by hand; then it removes itself and its `cmdline.txt` words.
 
 use super::model::Model;
-use super::quote::shell;
+use super::quote::{shell, shell_hash};
 use super::wpa_psk::wpa_psk_hex;
 use super::{CustomiseError, FileOut, cmdline};
 
@@ -105,7 +105,10 @@ fn user_part(s: &mut String, model: &Model) {
         return;
     };
     let name = shell(&user.name);
-    let hash = shell(user.password_hash.as_deref().unwrap_or(""));
+    let hash = match &user.password_hash {
+        Some(hash) => shell_hash(hash),
+        None => shell(""),
+    };
     s.push_str(&format!("if [ -f {USERCONF} ]; then\n   {USERCONF} {name} {hash}\nelse\n"));
     if user.password_hash.is_some() {
         s.push_str(&format!("   echo \"$FIRSTUSER:\"{hash} | chpasswd -e\n"));

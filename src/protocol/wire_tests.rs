@@ -51,6 +51,11 @@ fn every_variant() -> Vec<WireEvent> {
             boot_partition: Some(partition.clone()),
             config_sha256: Some("ab".into()),
             warnings: vec!["deviceType differs".into()],
+            customisation: Some(WireCustomisation {
+                format: "systemd".into(),
+                evidence: vec!["boot partition 1 has issue.txt".into()],
+                files: vec!["firstrun.sh".into(), "cmdline.txt".into()],
+            }),
             map: Some("filesystems".into()),
             mapped_bytes: None,
         },
@@ -62,6 +67,7 @@ fn every_variant() -> Vec<WireEvent> {
             boot_partition: None,
             config_sha256: None,
             warnings: vec![],
+            customisation: None,
             map: None,
             mapped_bytes: Some(5),
         },
@@ -132,6 +138,7 @@ fn every_variant() -> Vec<WireEvent> {
             boot_partition: Some(partition),
             config_sha256: Some("ef".into()),
             warnings: vec!["w".into()],
+            customisation: None,
         },
         WireEvent::Refused {
             target: "/dev/sda".into(),
