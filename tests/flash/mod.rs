@@ -12,6 +12,8 @@ mod bmap;
 mod cancel;
 mod cli_options;
 mod clone_source;
+mod customise;
+mod customise_each;
 mod each;
 mod elevation;
 mod exact_end;
