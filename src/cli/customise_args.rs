@@ -97,32 +97,47 @@ impl CustomiseArgs {
     /// The options these flags (and their profile) ask for; the WiFi of a
     /// profile goes into `config` when no flag gave one. An error is the
     /// message for a refusal.
-    pub(super) fn to_options(&self, config: &mut ConfigOptions) -> Result<CustomiseOptions, String> {
+    pub(super) fn to_options(
+        &self,
+        config: &mut ConfigOptions,
+    ) -> Result<CustomiseOptions, String> {
         let profile = match &self.customise {
             Some(path) => load_profile(path)?,
             None => Profile::default(),
         };
-        let base = self.customise.as_deref().and_then(Path::parent).unwrap_or(Path::new(""));
+        let base = self
+            .customise
+            .as_deref()
+            .and_then(Path::parent)
+            .unwrap_or(Path::new(""));
         if config.wifi_ssid.is_none() {
             config.wifi_ssid = profile.wifi_ssid.clone().map(Into::into);
             config.wifi_psk = config.wifi_psk.clone().or(profile.wifi_psk.clone());
         }
         let format = self.format.clone().or(profile.format.clone());
-        let format = format.map(|f| f.parse::<Format>()).transpose().map_err(|e| format!("--format: {e}"))?;
+        let format = format
+            .map(|f| f.parse::<Format>())
+            .transpose()
+            .map_err(|e| format!("--format: {e}"))?;
         let user_arg = self.user.clone().or(profile.user.clone());
         let (user, inline) = match user_arg.as_deref().map(|u| u.split_once(':')) {
             Some(Some((name, password))) => (Some(name.to_string()), Some(password.to_string())),
             Some(None) => (user_arg.clone(), None),
             None => (None, None),
         };
-        let password_file = self.password_file.clone().or(profile.password_file.map(|p| base.join(p)));
+        let password_file = self
+            .password_file
+            .clone()
+            .or(profile.password_file.map(|p| base.join(p)));
         let mut ssh_key_files = self.ssh_keys.clone();
         ssh_key_files.extend(profile.ssh_key_files.iter().map(|p| base.join(p)));
         let has_keys = !ssh_key_files.is_empty() || !profile.ssh_keys.is_empty();
         let password = match (inline, &password_file) {
             (Some(p), _) => Some(Secret(p)),
             (None, Some(path)) => Some(read_password(path)?),
-            (None, None) if user.is_some() => prompt_password(user.as_deref().unwrap_or(""), has_keys)?,
+            (None, None) if user.is_some() => {
+                prompt_password(user.as_deref().unwrap_or(""), has_keys)?
+            }
             (None, None) => None,
         };
         Ok(CustomiseOptions {
@@ -145,14 +160,16 @@ impl CustomiseArgs {
 fn load_profile(path: &Path) -> Result<Profile, String> {
     let bytes = crate::user_file::read_user_file(path, SMALL_FILE)
         .map_err(|e| format!("cannot read the profile {}: {e}", path.display()))?;
-    let text = String::from_utf8(bytes).map_err(|_| format!("the profile {} is not text", path.display()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("the profile {} is not text", path.display()))?;
     toml::from_str(&text).map_err(|e| format!("the profile {} cannot be used: {e}", path.display()))
 }
 
 fn read_password(path: &Path) -> Result<Secret, String> {
     let bytes = crate::user_file::read_user_file(path, SMALL_FILE)
         .map_err(|e| format!("cannot read the password file {}: {e}", path.display()))?;
-    let text = String::from_utf8(bytes).map_err(|_| format!("the password file {} is not text", path.display()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("the password file {} is not text", path.display()))?;
     Ok(Secret(text.lines().next().unwrap_or_default().to_string()))
 }
 
@@ -173,7 +190,8 @@ fn prompt_password(user: &str, has_keys: bool) -> Result<Option<Secret>, String>
     if first.is_empty() && has_keys {
         return Ok(None);
     }
-    let again = rpassword::prompt_password("Again: ").map_err(|e| format!("cannot read the password: {e}"))?;
+    let again = rpassword::prompt_password("Again: ")
+        .map_err(|e| format!("cannot read the password: {e}"))?;
     if first != again {
         return Err("the two passwords differ; nothing was written".to_string());
     }

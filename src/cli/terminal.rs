@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::bootcfg::Configured;
 use super::sink::{EventSink, RunInfo};
+use crate::bootcfg::Configured;
 use crate::engine::{Ejected, FailureKind, FlashEvent, FlashReport, Phase, Refusal, TargetOutcome};
 use crate::humanize;
 

@@ -56,13 +56,22 @@ pub(crate) fn config_json(
 /// The settings balenaOS's config.json has no place for.
 fn not_written(model: &Model) -> Vec<String> {
     let unsupported = [
-        (model.user.is_some(), "a login user (balenaOS logs in as root with the SSH keys)"),
+        (
+            model.user.is_some(),
+            "a login user (balenaOS logs in as root with the SSH keys)",
+        ),
         (model.timezone.is_some(), "the timezone"),
         (model.locale.is_some(), "the locale"),
         (model.keyboard.is_some(), "the keyboard layout"),
         (model.wifi_country.is_some(), "the WiFi country"),
-        (model.ssh_password_login, "SSH password logins (balenaOS takes keys only)"),
-        (model.wifi.as_ref().is_some_and(|w| w.hidden), "the hidden-network flag"),
+        (
+            model.ssh_password_login,
+            "SSH password logins (balenaOS takes keys only)",
+        ),
+        (
+            model.wifi.as_ref().is_some_and(|w| w.hidden),
+            "the hidden-network flag",
+        ),
     ];
     unsupported
         .iter()

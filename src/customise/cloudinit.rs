@@ -24,27 +24,41 @@ pub(crate) fn files(
 ) -> Result<Vec<FileOut>, CustomiseError> {
     let mut out = Vec::new();
     let image_user_data = read("user-data");
-    out.push(FileOut::new("user-data", merged_user_data(model, image_user_data.as_deref())?));
+    out.push(FileOut::new(
+        "user-data",
+        merged_user_data(model, image_user_data.as_deref())?,
+    ));
     if let Some(config) = network_config(model) {
         let merged = merged_network_config(&config, read("network-config").as_deref())?;
         out.push(FileOut::new("network-config", merged));
     }
     let meta = format!("instance-id: {}\n", model.instance_id);
-    out.push(FileOut::new("meta-data", merge("meta-data", read("meta-data").as_deref(), &meta, &[])?));
+    out.push(FileOut::new(
+        "meta-data",
+        merge("meta-data", read("meta-data").as_deref(), &meta, &[])?,
+    ));
     if let Some(line) = read("cmdline.txt") {
         let mut words = vec![format!("ds=nocloud;i={}", model.instance_id)];
         if let Some(country) = &model.wifi_country {
             words.push(format!("cfg80211.ieee80211_regdom={country}"));
         }
-        out.push(FileOut::new("cmdline.txt", cmdline::with_words(&line, &words)));
+        out.push(FileOut::new(
+            "cmdline.txt",
+            cmdline::with_words(&line, &words),
+        ));
     }
     Ok(out)
 }
 
 fn merged_user_data(model: &Model, image: Option<&[u8]>) -> Result<Vec<u8>, CustomiseError> {
     let text = image.map(String::from_utf8_lossy).unwrap_or_default();
-    let has_content = text.lines().any(|l| !l.trim().is_empty() && !l.starts_with('#'));
-    let header = text.lines().next().is_some_and(|l| l.trim_end() == "#cloud-config");
+    let has_content = text
+        .lines()
+        .any(|l| !l.trim().is_empty() && !l.starts_with('#'));
+    let header = text
+        .lines()
+        .next()
+        .is_some_and(|l| l.trim_end() == "#cloud-config");
     if has_content && !header {
         return Err(CustomiseError::CannotMerge {
             file: "user-data".to_string(),
@@ -53,8 +67,17 @@ fn merged_user_data(model: &Model, image: Option<&[u8]>) -> Result<Vec<u8>, Cust
                 .to_string(),
         });
     }
-    let image = if header { text.into_owned() } else { format!("#cloud-config\n{text}") };
-    merge("user-data", Some(image.as_bytes()), &user_data(model), &APPEND)
+    let image = if header {
+        text.into_owned()
+    } else {
+        format!("#cloud-config\n{text}")
+    };
+    merge(
+        "user-data",
+        Some(image.as_bytes()),
+        &user_data(model),
+        &APPEND,
+    )
 }
 
 /// `ours` merged into the image's `file` (`image`), as bytes.
@@ -78,7 +101,10 @@ fn merge(
 pub(crate) fn user_data(model: &Model) -> String {
     let mut s = String::new();
     if let Some(hostname) = &model.hostname {
-        s.push_str(&format!("hostname: {}\nmanage_etc_hosts: true\n", yaml(hostname)));
+        s.push_str(&format!(
+            "hostname: {}\nmanage_etc_hosts: true\n",
+            yaml(hostname)
+        ));
     }
     if let Some(timezone) = &model.timezone {
         s.push_str(&format!("timezone: {}\n", yaml(timezone)));
@@ -87,7 +113,10 @@ pub(crate) fn user_data(model: &Model) -> String {
         s.push_str(&format!("locale: {}\n", yaml(locale)));
     }
     if let Some(keyboard) = &model.keyboard {
-        s.push_str(&format!("keyboard:\n  model: pc105\n  layout: {}\n", yaml(keyboard)));
+        s.push_str(&format!(
+            "keyboard:\n  model: pc105\n  layout: {}\n",
+            yaml(keyboard)
+        ));
     }
     user_part(&mut s, model);
     let ssh = !model.ssh_keys.is_empty() || model.ssh_password_login;
@@ -115,13 +144,19 @@ fn user_part(s: &mut String, model: &Model) {
     };
     // Singular `user:` renames the distro's default user and keeps its
     // groups (sudo, adm, gpio…); plural `users:` would make a bare one.
-    s.push_str(&format!("user:\n  name: {}\n  shell: /bin/bash\n", yaml(&user.name)));
+    s.push_str(&format!(
+        "user:\n  name: {}\n  shell: /bin/bash\n",
+        yaml(&user.name)
+    ));
     match &user.password_hash {
         Some(hash) => {
             // `sudo: null`: no NOPASSWD rule from the distro's default user;
             // the password is asked, as on a desktop. The image's default
             // password (Ubuntu's `chpasswd`) is replaced, not expired.
-            s.push_str(&format!("  lock_passwd: false\n  passwd: {}\n  sudo: null\n", yaml(hash)));
+            s.push_str(&format!(
+                "  lock_passwd: false\n  passwd: {}\n  sudo: null\n",
+                yaml(hash)
+            ));
         }
         None => s.push_str("  lock_passwd: true\n"),
     }
@@ -139,7 +174,9 @@ fn user_part(s: &mut String, model: &Model) {
 /// Our netplan body (unwrapped), when there is a WiFi network.
 fn network_config(model: &Model) -> Option<String> {
     let wifi = model.wifi.as_ref()?;
-    let mut s = String::from("version: 2\nethernets:\n  eth0:\n    dhcp4: true\n    dhcp6: true\n    optional: true\n");
+    let mut s = String::from(
+        "version: 2\nethernets:\n  eth0:\n    dhcp4: true\n    dhcp6: true\n    optional: true\n",
+    );
     s.push_str("wifis:\n  wlan0:\n    dhcp4: true\n");
     if let Some(country) = &model.wifi_country {
         s.push_str(&format!("    regulatory-domain: {}\n", yaml(country)));
@@ -151,7 +188,10 @@ fn network_config(model: &Model) -> Option<String> {
         s.push_str("        hidden: true\n");
     }
     match wifi.profile.psk() {
-        Some(psk) => s.push_str(&format!("        password: {}\n", yaml(&wpa_psk_hex(psk, ssid)))),
+        Some(psk) => s.push_str(&format!(
+            "        password: {}\n",
+            yaml(&wpa_psk_hex(psk, ssid))
+        )),
         None => s.push_str("        auth:\n          key-management: none\n"),
     }
     Some(s)
@@ -166,9 +206,12 @@ fn merged_network_config(ours: &str, image: Option<&[u8]>) -> Result<Vec<u8>, Cu
     };
     let text = String::from_utf8_lossy(image.unwrap_or_default()).into_owned();
     let mut blocks = yaml_blocks::split(&text).map_err(cannot)?;
-    let wrapped = blocks.iter().position(|b| b.key.as_deref() == Some("network"));
+    let wrapped = blocks
+        .iter()
+        .position(|b| b.key.as_deref() == Some("network"));
     let has_body = blocks.iter().any(|b| b.key.is_some());
-    let keep_ethernets = |image: &[Block]| image.iter().any(|b| b.key.as_deref() == Some("ethernets"));
+    let keep_ethernets =
+        |image: &[Block]| image.iter().any(|b| b.key.as_deref() == Some("ethernets"));
     let ours_without_ethernets = |image: &[Block]| {
         let mut ours = yaml_blocks::split(ours).expect("Imprint's own YAML is in block style");
         if keep_ethernets(image) {

@@ -34,12 +34,26 @@ fn user_data_merges_into_the_images() {
     };
     let files = files(&model(), &read).unwrap();
     let names: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    assert_eq!(names, ["user-data", "network-config", "meta-data", "cmdline.txt"]);
+    assert_eq!(
+        names,
+        ["user-data", "network-config", "meta-data", "cmdline.txt"]
+    );
     let user_data = String::from_utf8(files[0].contents.clone()).unwrap();
-    assert!(user_data.starts_with("#cloud-config\n\n# comment kept\nchpasswd:\n  expire: false\n"), "{user_data}");
-    assert!(user_data.contains("ssh_pwauth: false\n\npackages:\n- git\n"), "{user_data}");
-    assert!(user_data.contains("hostname: \"h\"\n") && user_data.contains("passwd: \"$6$salt$hash\""));
-    assert!(!user_data.contains("password: ubuntu"), "the image's default password is replaced");
+    assert!(
+        user_data.starts_with("#cloud-config\n\n# comment kept\nchpasswd:\n  expire: false\n"),
+        "{user_data}"
+    );
+    assert!(
+        user_data.contains("ssh_pwauth: false\n\npackages:\n- git\n"),
+        "{user_data}"
+    );
+    assert!(
+        user_data.contains("hostname: \"h\"\n") && user_data.contains("passwd: \"$6$salt$hash\"")
+    );
+    assert!(
+        !user_data.contains("password: ubuntu"),
+        "the image's default password is replaced"
+    );
     let cmdline = String::from_utf8(files[3].contents.clone()).unwrap();
     assert_eq!(
         cmdline,
@@ -54,7 +68,8 @@ fn user_data_merges_into_the_images() {
 fn the_images_own_network_config_keeps_its_ethernets() {
     let image = "# shipped\nversion: 2\nethernets:\n  eth0:\n    dhcp4: true\n    optional: true\n";
     let ours = network_config(&model()).unwrap();
-    let merged = String::from_utf8(merged_network_config(&ours, Some(image.as_bytes())).unwrap()).unwrap();
+    let merged =
+        String::from_utf8(merged_network_config(&ours, Some(image.as_bytes())).unwrap()).unwrap();
     assert!(merged.starts_with(image), "{merged}");
     assert!(merged.contains("wifis:\n  wlan0:\n"), "{merged}");
     assert_eq!(merged.matches("ethernets:").count(), 1, "{merged}");
@@ -63,5 +78,8 @@ fn the_images_own_network_config_keeps_its_ethernets() {
 #[test]
 fn a_script_as_user_data_is_not_replaced() {
     let read = |name: &str| (name == "user-data").then(|| b"#!/bin/sh\necho hi\n".to_vec());
-    assert!(matches!(files(&model(), &read), Err(CustomiseError::CannotMerge { .. })));
+    assert!(matches!(
+        files(&model(), &read),
+        Err(CustomiseError::CannotMerge { .. })
+    ));
 }

@@ -34,7 +34,10 @@ mod tests {
     #[test]
     fn words_are_added_once() {
         let original = b"console=tty1 root=PARTUUID=1 rootwait systemd.run=/old\n";
-        let words = ["systemd.run=/boot/firstrun.sh".to_string(), "quiet".to_string()];
+        let words = [
+            "systemd.run=/boot/firstrun.sh".to_string(),
+            "quiet".to_string(),
+        ];
         let once = with_words(original, &words);
         assert_eq!(
             once,

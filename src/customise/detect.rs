@@ -29,7 +29,10 @@ pub(crate) fn detect(boot: &BootBytes) -> Detection {
     let place = format!(
         "boot partition {}{}",
         boot.partition.number,
-        boot.label.as_deref().map(|l| format!(" ({l:?})")).unwrap_or_default()
+        boot.label
+            .as_deref()
+            .map(|l| format!(" ({l:?})"))
+            .unwrap_or_default()
     );
     let mut evidence = Vec::new();
     let has = |file: &str| boot.file(file).is_some();
@@ -42,7 +45,10 @@ pub(crate) fn detect(boot: &BootBytes) -> Detection {
         }
     }
     if !evidence.is_empty() {
-        return Detection { format: Ok(Format::Balena), evidence };
+        return Detection {
+            format: Ok(Format::Balena),
+            evidence,
+        };
     }
     if has("rpi-preseed.toml") {
         evidence.push(format!("{place} has /rpi-preseed.toml (rpi-preseed)"));
@@ -51,29 +57,55 @@ pub(crate) fn detect(boot: &BootBytes) -> Detection {
             evidence,
         };
     }
-    let cmdline = boot.file("cmdline.txt").map(|c| String::from_utf8_lossy(&c).into_owned());
+    let cmdline = boot
+        .file("cmdline.txt")
+        .map(|c| String::from_utf8_lossy(&c).into_owned());
     let hook = cmdline
         .as_deref()
         .is_some_and(|c| c.split_whitespace().any(|w| w == FIRSTBOOT_HOOK));
     let issue = boot
         .file("issue.txt")
-        .map(|t| String::from_utf8_lossy(&t).lines().next().unwrap_or_default().trim().to_string())
+        .map(|t| {
+            String::from_utf8_lossy(&t)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        })
         .filter(|line| line.starts_with(RPI_ISSUE));
     if hook {
-        evidence.push(format!("{place}'s cmdline.txt has {FIRSTBOOT_HOOK} (Raspberry Pi OS's first-boot hook)"));
+        evidence.push(format!(
+            "{place}'s cmdline.txt has {FIRSTBOOT_HOOK} (Raspberry Pi OS's first-boot hook)"
+        ));
     }
     if let Some(issue) = &issue {
-        evidence.push(format!("{place}'s issue.txt says {issue:?} (Raspberry Pi OS)"));
+        evidence.push(format!(
+            "{place}'s issue.txt says {issue:?} (Raspberry Pi OS)"
+        ));
     }
     let raspberry_pi_os = hook || issue.is_some();
     let seeds: Vec<&str> = SEEDS.into_iter().filter(|s| has(s)).collect();
     if !seeds.is_empty() {
-        evidence.push(format!("{place} has cloud-init's NoCloud seed: {}", seeds.join(", ")));
-        let format = if raspberry_pi_os { Format::CloudInitRpi } else { Format::CloudInit };
-        return Detection { format: Ok(format), evidence };
+        evidence.push(format!(
+            "{place} has cloud-init's NoCloud seed: {}",
+            seeds.join(", ")
+        ));
+        let format = if raspberry_pi_os {
+            Format::CloudInitRpi
+        } else {
+            Format::CloudInit
+        };
+        return Detection {
+            format: Ok(format),
+            evidence,
+        };
     }
     if raspberry_pi_os {
-        return Detection { format: Ok(Format::Systemd), evidence };
+        return Detection {
+            format: Ok(Format::Systemd),
+            evidence,
+        };
     }
     Detection {
         format: Err(format!(

@@ -38,11 +38,11 @@ pub use model::{
     CustomiseOptions, HOSTNAME_PLACEHOLDERS, Model, Secret, User, Wifi, fill_hostname,
 };
 
+use crate::bootcfg::fat::FileToWrite;
 use crate::bootcfg::{
     self, BootBytes, BootConfigError, ConfigJson, ConfigRequest, Configured, Customisation,
     partition_memory_limit_bytes,
 };
-use crate::bootcfg::fat::FileToWrite;
 use crate::disk::DiskError;
 use crate::source::ImageSource;
 
@@ -50,7 +50,10 @@ use crate::source::ImageSource;
 #[derive(Debug, thiserror::Error)]
 pub enum CustomiseError {
     #[error("{setting}: {reason}")]
-    Invalid { setting: &'static str, reason: String },
+    Invalid {
+        setting: &'static str,
+        reason: String,
+    },
     #[error("cannot read the {what} {path}: {cause}")]
     ReadFile {
         what: &'static str,
@@ -59,14 +62,18 @@ pub enum CustomiseError {
     },
     #[error("{reason}")]
     Unknown { reason: String },
-    #[error("the {format} format writes {file}, but the image's boot partition has none; give --format NAME if this is another kind of image")]
+    #[error(
+        "the {format} format writes {file}, but the image's boot partition has none; give --format NAME if this is another kind of image"
+    )]
     MissingFile {
         file: &'static str,
         format: &'static str,
     },
     #[error("cannot merge the customisation into the image's {file}: {reason}")]
     CannotMerge { file: String, reason: String },
-    #[error("--config is a balenaOS config.json, but this image is customised by the {format} format; leave --config out")]
+    #[error(
+        "--config is a balenaOS config.json, but this image is customised by the {format} format; leave --config out"
+    )]
     ConfigOnOtherFormat { format: Format },
     #[error(transparent)]
     Boot(#[from] BootConfigError),
@@ -104,7 +111,13 @@ pub fn customise(
     balena_config: Option<&ConfigJson>,
 ) -> Result<Configured, CustomiseError> {
     let limit = partition_memory_limit_bytes();
-    customise_streams(&mut probe(source, limit), model, forced, balena_config, limit)
+    customise_streams(
+        &mut probe(source, limit),
+        model,
+        forced,
+        balena_config,
+        limit,
+    )
 }
 
 fn probe<'a>(
@@ -134,12 +147,21 @@ pub(crate) fn customise_streams<R: Read>(
         Some(format) => (format, vec![format!("--format {format}")]),
         None => {
             let detection = detect::detect(&boot);
-            let format = detection.format.map_err(|reason| CustomiseError::Unknown { reason })?;
+            let format = detection
+                .format
+                .map_err(|reason| CustomiseError::Unknown { reason })?;
             (format, detection.evidence)
         }
     };
     if format == Format::Balena {
-        return balena(open_stream, &boot, model, balena_config, evidence, memory_limit_bytes);
+        return balena(
+            open_stream,
+            &boot,
+            model,
+            balena_config,
+            evidence,
+            memory_limit_bytes,
+        );
     }
     if balena_config.is_some() {
         return Err(CustomiseError::ConfigOnOtherFormat { format });
@@ -150,7 +172,10 @@ pub(crate) fn customise_streams<R: Read>(
     };
     let to_write: Vec<FileToWrite<'_>> = files
         .iter()
-        .map(|f| FileToWrite { path: &f.path, contents: &f.contents })
+        .map(|f| FileToWrite {
+            path: &f.path,
+            contents: &f.contents,
+        })
         .collect();
     let patch = bootcfg::patch_with_files(open_stream, &mut boot, &to_write)?;
     Ok(Configured {
@@ -180,7 +205,9 @@ fn balena<R: Read>(
     let base = match balena_config {
         Some(config) => config.clone(),
         None => {
-            let bytes = boot.file(bootcfg::CONFIG_PATH).ok_or(BootConfigError::WifiWithoutConfig)?;
+            let bytes = boot
+                .file(bootcfg::CONFIG_PATH)
+                .ok_or(BootConfigError::WifiWithoutConfig)?;
             ConfigJson::parse(&bytes, std::path::Path::new(bootcfg::CONFIG_PATH))?
         }
     };
@@ -193,7 +220,11 @@ fn balena<R: Read>(
     configured.warnings.append(&mut warnings);
     let mut files = vec![bootcfg::CONFIG_PATH.to_string()];
     if request.wifi.is_some() {
-        files.push(format!("{}/{}", bootcfg::wifi::CONNECTIONS_DIR, bootcfg::wifi::PROFILE_NAME));
+        files.push(format!(
+            "{}/{}",
+            bootcfg::wifi::CONNECTIONS_DIR,
+            bootcfg::wifi::PROFILE_NAME
+        ));
     }
     configured.customisation = Some(Customisation {
         format: Format::Balena.name().to_string(),
@@ -214,4 +245,3 @@ fn files_sha256(files: &[FileOut]) -> String {
     }
     crate::hex::hex(&hasher.finalize())
 }
-

@@ -98,7 +98,8 @@ impl Model {
         options: &CustomiseOptions,
         wifi: Option<WifiProfile>,
     ) -> Result<Model, CustomiseError> {
-        let invalid = |setting: &'static str| move |reason| CustomiseError::Invalid { setting, reason };
+        let invalid =
+            |setting: &'static str| move |reason| CustomiseError::Invalid { setting, reason };
         if let Some(hostname) = &options.hostname {
             // Shape only, with sample values; each drive's is checked again.
             let sample = hostname.replace("{n}", "1").replace("{serial}", "serial");
@@ -125,7 +126,11 @@ impl Model {
             })
             .transpose()?;
         let check = |value: &Option<String>, setting, rule: fn(&str) -> Result<(), String>| {
-            value.as_deref().map(rule).transpose().map_err(invalid(setting))
+            value
+                .as_deref()
+                .map(rule)
+                .transpose()
+                .map_err(invalid(setting))
         };
         check(&options.locale, "--locale", validate::locale)?;
         check(&options.timezone, "--timezone", validate::timezone)?;

@@ -21,7 +21,10 @@ pub(crate) fn hash_password(password: &str) -> String {
 }
 
 fn hash_with_salt(password: &str, salt: &[u8]) -> String {
-    let password: String = password.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
+    let password: String = password
+        .chars()
+        .filter(|c| !matches!(c, '\r' | '\n'))
+        .collect();
     let hash = ShaCrypt::SHA512
         .hash_password_with_salt(password.as_bytes(), salt)
         .expect("SHA-512 crypt of any password and a 12-byte salt")
@@ -41,7 +44,10 @@ pub(crate) fn verify(password: &str, hash: &str) -> bool {
         return false;
     };
     use sha_crypt::PasswordVerifier;
-    hash.starts_with("$6$") && ShaCrypt::SHA512.verify_password(password.as_bytes(), &parsed).is_ok()
+    hash.starts_with("$6$")
+        && ShaCrypt::SHA512
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
 }
 
 #[cfg(test)]
@@ -51,7 +57,10 @@ mod tests {
     #[test]
     fn a_hash_is_sha512_crypt_and_verifies() {
         let hash = hash_password("correct horse\n");
-        assert!(hash.starts_with("$6$") && !hash.contains("rounds="), "{hash}");
+        assert!(
+            hash.starts_with("$6$") && !hash.contains("rounds="),
+            "{hash}"
+        );
         let salt = hash.split('$').nth(2).unwrap();
         assert_eq!(salt.len(), 16);
         assert!(verify("correct horse", &hash));

@@ -11,7 +11,10 @@ pub(crate) fn shell(value: &str) -> String {
 /// word in double quotes, each `$` escaped: single quotes would do, but
 /// shellcheck takes `'$6$…'` for a forgotten expansion.
 pub(crate) fn shell_hash(hash: &str) -> String {
-    debug_assert!(hash.bytes().all(|b| b.is_ascii_alphanumeric() || b"./$".contains(&b)));
+    debug_assert!(
+        hash.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"./$".contains(&b))
+    );
     let safe: String = hash
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || "./$".contains(*c))

@@ -39,7 +39,10 @@ fn check_key(line: &str) -> Result<(), String> {
     if line.contains("PRIVATE KEY") {
         return Err("this is a private key: give the .pub file beside it".to_string());
     }
-    if line.chars().any(|c| c.is_control() || c == '"' || c == '\\') {
+    if line
+        .chars()
+        .any(|c| c.is_control() || c == '"' || c == '\\')
+    {
         return Err("a key line may not hold quotes, backslashes or control characters".into());
     }
     let mut fields = line.split_whitespace();

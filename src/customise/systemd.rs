@@ -28,7 +28,10 @@ pub(crate) fn cmdline_words() -> Vec<String> {
 }
 
 /// `firstrun.sh` and the edited `cmdline.txt` (the image's, `cmdline`).
-pub(crate) fn files(model: &Model, cmdline: Option<Vec<u8>>) -> Result<Vec<FileOut>, CustomiseError> {
+pub(crate) fn files(
+    model: &Model,
+    cmdline: Option<Vec<u8>>,
+) -> Result<Vec<FileOut>, CustomiseError> {
     let cmdline = cmdline.ok_or(CustomiseError::MissingFile {
         file: "cmdline.txt",
         format: "systemd",
@@ -43,13 +46,18 @@ pub(crate) fn files(model: &Model, cmdline: Option<Vec<u8>>) -> Result<Vec<FileO
     }
     Ok(vec![
         FileOut::new(SCRIPT, script(model).into_bytes()),
-        FileOut::new("cmdline.txt", cmdline::with_words(&cmdline, &cmdline_words())),
+        FileOut::new(
+            "cmdline.txt",
+            cmdline::with_words(&cmdline, &cmdline_words()),
+        ),
     ])
 }
 
 /// The script for `model`.
 pub(crate) fn script(model: &Model) -> String {
-    let mut s = String::from("#!/bin/bash\n# Written by Imprint: applies the customisation once, at first boot.\n\nset +e\n\n");
+    let mut s = String::from(
+        "#!/bin/bash\n# Written by Imprint: applies the customisation once, at first boot.\n\nset +e\n\n",
+    );
     if let Some(hostname) = &model.hostname {
         hostname_part(&mut s, hostname);
     }
@@ -109,7 +117,9 @@ fn user_part(s: &mut String, model: &Model) {
         Some(hash) => shell_hash(hash),
         None => shell(""),
     };
-    s.push_str(&format!("if [ -f {USERCONF} ]; then\n   {USERCONF} {name} {hash}\nelse\n"));
+    s.push_str(&format!(
+        "if [ -f {USERCONF} ]; then\n   {USERCONF} {name} {hash}\nelse\n"
+    ));
     if user.password_hash.is_some() {
         s.push_str(&format!("   echo \"$FIRSTUSER:\"{hash} | chpasswd -e\n"));
     }
@@ -139,7 +149,9 @@ fn wifi_part(s: &mut String, model: &Model) {
     let psk = wifi.profile.psk().map(|p| wpa_psk_hex(p, ssid));
     // The helper takes the SSID as a shell word: only text without control
     // characters; other SSIDs are written as hex for wpa_supplicant.
-    let as_text = std::str::from_utf8(ssid).ok().filter(|t| !t.chars().any(char::is_control));
+    let as_text = std::str::from_utf8(ssid)
+        .ok()
+        .filter(|t| !t.chars().any(char::is_control));
     match as_text {
         Some(text) => s.push_str(&format!(
             "if [ -f {HELPER} ]; then\n   {HELPER} set_wlan {}{} {} {}\nelse\n",

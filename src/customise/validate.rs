@@ -12,7 +12,9 @@ pub(crate) fn hostname(name: &str) -> Result<(), String> {
     let labels_ok = name.split('.').all(|label| {
         !label.is_empty()
             && label.len() <= 63
-            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
             && !label.starts_with('-')
             && !label.ends_with('-')
     });
@@ -27,7 +29,8 @@ pub(crate) fn hostname(name: &str) -> Result<(), String> {
 pub(crate) fn user_name(name: &str) -> Result<(), String> {
     let mut bytes = name.bytes();
     let first_ok = bytes.next().is_some_and(|b| b.is_ascii_lowercase());
-    let rest_ok = bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    let rest_ok =
+        bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
     if !first_ok || !rest_ok || name.len() > 32 {
         return Err(format!(
             "{name:?}: a user name is a lower-case letter, then lower-case letters, digits, \
@@ -35,7 +38,9 @@ pub(crate) fn user_name(name: &str) -> Result<(), String> {
         ));
     }
     if ["root", "daemon", "bin", "sys", "nobody"].contains(&name) {
-        return Err(format!("{name:?} is a system account; choose another user name"));
+        return Err(format!(
+            "{name:?} is a system account; choose another user name"
+        ));
     }
     Ok(())
 }
@@ -107,7 +112,16 @@ mod tests {
         for good in ["h", "pi-01", "node7.example.org", &"a".repeat(63)] {
             assert!(hostname(good).is_ok(), "{good}");
         }
-        for bad in ["", "-pi", "pi-", "my pi", "pi_1", "a..b", &"a".repeat(64), "é"] {
+        for bad in [
+            "",
+            "-pi",
+            "pi-",
+            "my pi",
+            "pi_1",
+            "a..b",
+            &"a".repeat(64),
+            "é",
+        ] {
             assert!(hostname(bad).is_err(), "{bad}");
         }
     }

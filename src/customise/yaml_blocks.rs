@@ -31,7 +31,11 @@ pub(crate) fn split(text: &str) -> Result<Vec<Block>, String> {
             if line.starts_with("- ") && blocks.len() == 1 {
                 return Err(format!("line {}: a list at the top level", index + 1));
             }
-            blocks.last_mut().expect("one block at least").lines.push(line.to_string());
+            blocks
+                .last_mut()
+                .expect("one block at least")
+                .lines
+                .push(line.to_string());
             continue;
         }
         if index == 0 && line == "---" {
@@ -78,7 +82,9 @@ pub(crate) fn merge(image: Vec<Block>, ours: Vec<Block>, append_lists: &[&str]) 
                 // The blank lines that set the image's block apart stay.
                 let blanks = trailing_blanks(existing);
                 *existing = block;
-                existing.lines.extend(std::iter::repeat_n(String::new(), blanks));
+                existing
+                    .lines
+                    .extend(std::iter::repeat_n(String::new(), blanks));
             }
             None => merged.push(block),
         }
@@ -106,7 +112,12 @@ fn append_items(existing: &mut Block, ours: &Block) {
 }
 
 fn trailing_blanks(block: &Block) -> usize {
-    block.lines.iter().rev().take_while(|l| l.trim().is_empty()).count()
+    block
+        .lines
+        .iter()
+        .rev()
+        .take_while(|l| l.trim().is_empty())
+        .count()
 }
 
 /// The text of `blocks`, each line ending in a newline.
@@ -129,13 +140,19 @@ pub(crate) fn unwrap_body(block: &Block) -> Result<(String, usize), String> {
         .map_or(2, |l| l.len() - l.trim_start().len());
     let mut body = String::new();
     for line in &block.lines[1..] {
-        let stripped = line.get(indent..).filter(|_| line.starts_with(&" ".repeat(indent)));
+        let stripped = line
+            .get(indent..)
+            .filter(|_| line.starts_with(&" ".repeat(indent)));
         match stripped {
             Some(rest) => body.push_str(rest),
             None if line.trim().is_empty() || line.trim_start().starts_with('#') => {
                 body.push_str(line.trim_start());
             }
-            None => return Err(format!("{line:?} is not indented like the rest of its block")),
+            None => {
+                return Err(format!(
+                    "{line:?} is not indented like the rest of its block"
+                ));
+            }
         }
         body.push('\n');
     }

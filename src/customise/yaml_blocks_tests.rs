@@ -23,9 +23,17 @@ fn other_shapes_are_refused() {
 
 #[test]
 fn a_wrapped_body_round_trips() {
-    let blocks = split("network:\n    version: 2\n    ethernets:\n        eth0:\n            dhcp4: true\n").unwrap();
+    let blocks =
+        split("network:\n    version: 2\n    ethernets:\n        eth0:\n            dhcp4: true\n")
+            .unwrap();
     let (body, indent) = unwrap_body(&blocks[1]).unwrap();
     assert_eq!(indent, 4);
-    assert_eq!(body, "version: 2\nethernets:\n    eth0:\n        dhcp4: true\n");
-    assert_eq!(join(&[wrap_body("network", &body, indent)]), join(&blocks[1..]));
+    assert_eq!(
+        body,
+        "version: 2\nethernets:\n    eth0:\n        dhcp4: true\n"
+    );
+    assert_eq!(
+        join(&[wrap_body("network", &body, indent)]),
+        join(&blocks[1..])
+    );
 }

@@ -21,8 +21,7 @@ pub use eject::eject;
 pub use exit::Exit;
 pub use prepare::{
     BmapChoice, FlashOptions, Prepared, RequestError, configure, configure_customised, prepare,
-    prepare_opened,
-    prepare_source,
+    prepare_opened, prepare_source,
 };
 pub use run::{Mode, Run, download_event, spawn};
 

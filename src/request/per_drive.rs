@@ -7,10 +7,10 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use super::CustomisePlan;
 use super::FlashOptions;
 use super::record::{claim, complete, new_record, release};
 use super::seen::{SeenDrive, seen_at};
-use super::CustomisePlan;
 use crate::bootcfg::{BootConfigError, Configured};
 use crate::customise::CustomiseError;
 use crate::engine::{FlashJob, FlashReport};
@@ -135,7 +135,10 @@ pub fn prepare(
                 let hostname = plan.hostname_for(row_hostname, n, &serial);
                 // A drive's own config.json is the balenaOS base only when
                 // a --config template made it.
-                let base = identity.as_ref().filter(|_| template.is_some()).map(|i| &i.config);
+                let base = identity
+                    .as_ref()
+                    .filter(|_| template.is_some())
+                    .map(|i| &i.config);
                 Some(plan.apply(&job.source, hostname, base)?)
             }
             (None, Some(identity)) => {

@@ -117,8 +117,8 @@ fn from_source(
     options: &FlashOptions,
 ) -> Result<Prepared, RequestError> {
     let bmap = bmap_for(&options.image, &options.bmap, &source)?;
-    let plan = customise::plan(&options.config, &options.customise)
-        .map_err(|e| in_image(e, &source))?;
+    let plan =
+        customise::plan(&options.config, &options.customise).map_err(|e| in_image(e, &source))?;
     let configured = configure_planned(&source, &options.config, plan.as_ref())?;
     let mut prepared = assemble(source, configured, bmap, expected_sha256, options);
     prepared.customise = plan;

@@ -42,7 +42,15 @@ fn each_row_gives_its_drive_a_hostname_on_raspberry_pi_os() {
     let out = flash(
         &image,
         &devices(&drives),
-        &["--json", "--each", &csv.display().to_string(), "--user", "u", "--ssh-key", &key.display().to_string()],
+        &[
+            "--json",
+            "--each",
+            &csv.display().to_string(),
+            "--user",
+            "u",
+            "--ssh-key",
+            &key.display().to_string(),
+        ],
     );
     assert_exit(&out, 0);
     assert_eq!(
@@ -61,11 +69,18 @@ fn a_numbered_hostname_on_a_cloud_init_image() {
     let dir = tempfile::tempdir().unwrap();
     let image = ci::make(dir.path(), "ubuntu");
     let drives = drives(dir.path(), &image, 2);
-    let out = flash(&image, &devices(&drives), &["--json", "--hostname", "node-{n}"]);
+    let out = flash(
+        &image,
+        &devices(&drives),
+        &["--json", "--hostname", "node-{n}"],
+    );
     assert_exit(&out, 0);
     for (i, drive) in drives.iter().enumerate() {
         let user_data = boot_file(&drive.loop_device.backing, "user-data");
-        assert!(user_data.contains(&format!("hostname: \"node-{}\"\n", i + 1)), "{user_data}");
+        assert!(
+            user_data.contains(&format!("hostname: \"node-{}\"\n", i + 1)),
+            "{user_data}"
+        );
         ci::assert_cloud_config_valid(dir.path(), &user_data);
     }
 }
@@ -78,11 +93,24 @@ fn a_compressed_image_through_a_pipe_is_detected_and_customised() {
     let image = ci::make(dir.path(), "rpios-trixie");
     let raw = fs::read(&image).unwrap();
     let drives = drives(dir.path(), &image, 1);
-    let xz = Command::new("xz").args(["-c", "-T1"]).arg(&image).output().unwrap().stdout;
+    let xz = Command::new("xz")
+        .args(["-c", "-T1"])
+        .arg(&image)
+        .output()
+        .unwrap()
+        .stdout;
     let mut child = crate::support::imprint()
         .args(["flash", "-", "-t"])
         .arg(drives[0].device())
-        .args(["--yes", "--full", "--json", "--hostname", "piped", "--wifi-country", "GB"])
+        .args([
+            "--yes",
+            "--full",
+            "--json",
+            "--hostname",
+            "piped",
+            "--wifi-country",
+            "GB",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -97,13 +125,23 @@ fn a_compressed_image_through_a_pipe_is_detected_and_customised() {
     feeder.join().unwrap().unwrap();
     assert_exit(&out, 0);
     let all = json_events(&out);
-    assert_eq!(events(&all, "start")[0]["customisation"]["format"], "cloudinit-rpi");
+    assert_eq!(
+        events(&all, "start")[0]["customisation"]["format"],
+        "cloudinit-rpi"
+    );
     let user_data = boot_file(&drives[0].loop_device.backing, "user-data");
-    assert!(user_data.contains("hostname: \"piped\"\n") && user_data.contains("- [ rfkill, unblock, wifi ]"), "{user_data}");
+    assert!(
+        user_data.contains("hostname: \"piped\"\n")
+            && user_data.contains("- [ rfkill, unblock, wifi ]"),
+        "{user_data}"
+    );
     ci::assert_fsck_fat(&drives[0].loop_device.contents(), "piped");
     let now = drives[0].loop_device.contents();
     let end = (ci::BOOT_OFFSET + ci::BOOT_SIZE) as usize;
-    assert!(now[end..raw.len()] == raw[end..], "the root file system is the image's");
+    assert!(
+        now[end..raw.len()] == raw[end..],
+        "the root file system is the image's"
+    );
 }
 
 #[test]
@@ -113,13 +151,27 @@ fn format_names_the_way_for_an_image_that_cannot_be_told() {
     let dir = tempfile::tempdir().unwrap();
     let image = ci::make(dir.path(), "unknown");
     let drives = drives(dir.path(), &image, 1);
-    let out = flash(&image, &devices(&drives), &["--json", "--hostname", "h", "--format", "cloudinit"]);
+    let out = flash(
+        &image,
+        &devices(&drives),
+        &["--json", "--hostname", "h", "--format", "cloudinit"],
+    );
     assert_exit(&out, 0);
     let all = json_events(&out);
-    assert_eq!(events(&all, "start")[0]["customisation"]["evidence"][0], "--format cloudinit");
+    assert_eq!(
+        events(&all, "start")[0]["customisation"]["evidence"][0],
+        "--format cloudinit"
+    );
     let user_data = boot_file(&drives[0].loop_device.backing, "user-data");
-    assert_eq!(user_data, "#cloud-config\nhostname: \"h\"\nmanage_etc_hosts: true\n");
+    assert_eq!(
+        user_data,
+        "#cloud-config\nhostname: \"h\"\nmanage_etc_hosts: true\n"
+    );
     // systemd needs the image's cmdline.txt: refused, nothing written.
-    let out = flash(&image, &devices(&drives), &["--json", "--hostname", "h", "--format", "systemd"]);
+    let out = flash(
+        &image,
+        &devices(&drives),
+        &["--json", "--hostname", "h", "--format", "systemd"],
+    );
     assert_exit(&out, 2);
 }

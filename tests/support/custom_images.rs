@@ -24,8 +24,16 @@ pub const PSK_HEX: &str = "d1429cbb94335d0e05bfd225fced7223588fb590b4c844b7214bc
 /// `balena`, `unknown`) in `dir`.
 pub fn make(dir: &Path, name: &str) -> PathBuf {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/make-custom-images");
-    let out = Command::new(script).arg(dir).arg(name).output().expect("run make-custom-images");
-    assert!(out.status.success(), "make-custom-images {name}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(script)
+        .arg(dir)
+        .arg(name)
+        .output()
+        .expect("run make-custom-images");
+    assert!(
+        out.status.success(),
+        "make-custom-images {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     dir.join(format!("{name}.img"))
 }
 
@@ -39,7 +47,8 @@ pub fn inputs(dir: &Path) -> (PathBuf, PathBuf) {
 }
 
 /// The key line of [`inputs`].
-pub const KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAKNJtD2FcWoPXSDTUlCqtxL6YfW/zxisppmC8qHYc6y me@desk";
+pub const KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAKNJtD2FcWoPXSDTUlCqtxL6YfW/zxisppmC8qHYc6y me@desk";
 
 /// The file `name` of the boot partition of the image (or drive) at `path`.
 pub fn boot_file(path: &Path, name: &str) -> String {
@@ -67,7 +76,11 @@ pub fn assert_hash_of_password(hash: &str) {
 
 fn run_ok(cmd: &mut Command, what: &str) -> String {
     let out = cmd.output().unwrap_or_else(|e| panic!("run {what}: {e}"));
-    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "{what} refused it: {said}");
     said
 }
@@ -76,7 +89,12 @@ fn run_ok(cmd: &mut Command, what: &str) -> String {
 pub fn assert_cloud_config_valid(dir: &Path, user_data: &str) {
     let path = dir.join("user-data.check");
     fs::write(&path, user_data).unwrap();
-    run_ok(Command::new("cloud-init").args(["schema", "--config-file"]).arg(&path), "cloud-init schema");
+    run_ok(
+        Command::new("cloud-init")
+            .args(["schema", "--config-file"])
+            .arg(&path),
+        "cloud-init schema",
+    );
 }
 
 /// `network_config` as cloud-init reads it and renders it for netplan.
@@ -86,7 +104,17 @@ pub fn cloud_init_netplan(dir: &Path, network_config: &str) -> String {
     let out = dir.join("net-convert");
     run_ok(
         Command::new("cloud-init")
-            .args(["devel", "net-convert", "-k", "yaml", "-D", "debian", "-O", "netplan", "-p"])
+            .args([
+                "devel",
+                "net-convert",
+                "-k",
+                "yaml",
+                "-D",
+                "debian",
+                "-O",
+                "netplan",
+                "-p",
+            ])
             .arg(&path)
             .arg("-d")
             .arg(&out),
@@ -105,9 +133,14 @@ pub fn assert_shell_valid(dir: &Path, script: &str) {
 
 /// The `$6$` hash in a line of `text` holding `marker`, shell escapes undone.
 pub fn hash_in(text: &str, marker: &str) -> String {
-    let line = text.lines().find(|l| l.contains(marker)).unwrap_or_else(|| panic!("no {marker} in {text}"));
+    let line = text
+        .lines()
+        .find(|l| l.contains(marker))
+        .unwrap_or_else(|| panic!("no {marker} in {text}"));
     let line = line.replace("\\$", "$");
-    let start = line.find("$6$").unwrap_or_else(|| panic!("no hash in {line}"));
+    let start = line
+        .find("$6$")
+        .unwrap_or_else(|| panic!("no hash in {line}"));
     line[start..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || "./$".contains(*c))
