@@ -137,7 +137,7 @@ fn report(args: &ConfigureArgs, configured: &Configured, image_bytes: u64, image
             customisation: configured
                 .customisation
                 .as_ref()
-                .map(crate::protocol::WireCustomisation::from),
+                .map(|c| Box::new(crate::protocol::WireCustomisation::from(c))),
         });
     } else {
         let what = match &configured.customisation {

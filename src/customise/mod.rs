@@ -9,7 +9,7 @@
 //! `bootcfg`'s (its FAT checks and writes, read back), and the result a
 //! [`crate::patch::Patch`] the engine streams in place of the image's bytes,
 //! so verification covers it and the same model always gives the same
-//! bytes. The entry points for a front end: [`detect`] (the format and the
+//! bytes. The entry points for a front end: [`detect()`] (the format and the
 //! evidence) and [`customise`] (a model applied).
 
 mod balena;

@@ -95,7 +95,7 @@ impl WireEvent {
             warnings: configured.map(|c| c.warnings.clone()).unwrap_or_default(),
             customisation: configured
                 .and_then(|c| c.customisation.as_ref())
-                .map(WireCustomisation::from),
+                .map(|c| Box::new(WireCustomisation::from(c))),
             map: None,
             mapped_bytes: None,
         }

@@ -24,9 +24,10 @@ pub enum WireEvent {
         config_sha256: Option<String>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         warnings: Vec<String>,
-        /// A customisation: its format and the evidence that chose it.
+        /// A customisation: its format and the evidence that chose it
+        /// (boxed: most runs have none, and every event is this size).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        customisation: Option<WireCustomisation>,
+        customisation: Option<Box<WireCustomisation>>,
         /// What decides the bytes written: `"filesystems"` (the map of used
         /// bytes), `"bmap"` (that map and a bmap file's ranges, whose
         /// checksums are checked) or `"full"` (every byte).
@@ -86,7 +87,7 @@ pub enum WireEvent {
         warnings: Vec<String>,
         /// `configure` with a customisation: its format and evidence.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        customisation: Option<WireCustomisation>,
+        customisation: Option<Box<WireCustomisation>>,
     },
     /// An image at a URL: bytes of the file downloaded so far, of `total`
     /// when the server said.

@@ -51,11 +51,11 @@ fn every_variant() -> Vec<WireEvent> {
             boot_partition: Some(partition.clone()),
             config_sha256: Some("ab".into()),
             warnings: vec!["deviceType differs".into()],
-            customisation: Some(WireCustomisation {
+            customisation: Some(Box::new(WireCustomisation {
                 format: "systemd".into(),
                 evidence: vec!["boot partition 1 has issue.txt".into()],
                 files: vec!["firstrun.sh".into(), "cmdline.txt".into()],
-            }),
+            })),
             map: Some("filesystems".into()),
             mapped_bytes: None,
         },
