@@ -23,6 +23,7 @@
 
 pub mod bootcfg;
 pub mod cli;
+pub mod customise;
 pub(crate) mod disk;
 pub mod drives;
 pub(crate) mod engine;

@@ -67,6 +67,20 @@ pub struct Configured {
     pub warnings: Vec<String>,
     /// The image's own config.json was kept (only WiFi was added).
     pub config_kept: bool,
+    /// A customisation (`crate::customise`): its format and why.
+    pub customisation: Option<Customisation>,
+}
+
+/// Which customisation format was written, and the evidence that chose it:
+/// plain data for `--json`'s `start` and the terminal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Customisation {
+    /// `systemd`, `cloudinit`, `cloudinit-rpi` or `balena`.
+    pub format: String,
+    /// What was found in the image (or `--format`), one fact a line.
+    pub evidence: Vec<String>,
+    /// The files written into the boot partition.
+    pub files: Vec<String>,
 }
 
 /// What to write into the boot partition, validated.
@@ -114,30 +128,28 @@ pub fn configure_streams<R: Read>(
     request: &ConfigRequest,
     memory_limit_bytes: u64,
 ) -> Result<Configured, BootConfigError> {
-    let table = read_partition_table(&mut ForwardReader::new(open_stream()?))?;
-    let choice = find_boot::find_boot_partition(&table, open_stream, memory_limit_bytes)?;
-    let partition = choice.partition;
-    if partition.size_bytes > memory_limit_bytes {
-        return Err(too_large(open_stream, &partition, memory_limit_bytes));
-    }
-    let mut bytes = match choice.held_bytes {
-        Some(bytes) => bytes,
-        None => find_boot::read_partition(&mut ForwardReader::new(open_stream()?), &partition)?,
-    };
-    let device_type = match choice.device_type {
-        Some(device_type) => Some(device_type),
-        None => fat::read_file(&bytes, DEVICE_TYPE_PATH)
-            .ok()
-            .flatten()
-            .map(|json| DeviceType::parse(&json)),
-    };
+    let BootBytes {
+        partition,
+        rule,
+        label,
+        mut bytes,
+        device_type,
+    } = read_boot(open_stream, memory_limit_bytes)?;
 
-    let label = partition
-        .label()
-        .map(str::to_string)
-        .or_else(|| fat::root_dir_label(&bytes));
-
-    let kept = kept_config(&bytes, request)?;
+    // WiFi alone: the config.json already in the partition stays as it is.
+    let kept = match &request.config {
+        Some(_) => None,
+        None => {
+            let existing = fat::read_file(&bytes, CONFIG_PATH)
+                .ok()
+                .flatten()
+                .ok_or(BootConfigError::WifiWithoutConfig)?;
+            Some(ConfigJson::parse(
+                &existing,
+                std::path::Path::new(CONFIG_PATH),
+            )?)
+        }
+    };
     let Some(config) = request.config.as_ref().or(kept.as_ref()) else {
         return Err(BootConfigError::WifiWithoutConfig);
     };
@@ -154,63 +166,113 @@ pub fn configure_streams<R: Read>(
             label,
             offset: partition.offset,
             size_bytes: partition.size_bytes,
-            rule: choice.rule,
+            rule,
         },
         config_sha256: config.sha256_hex(),
         warnings,
         config_kept: kept.is_some(),
+        customisation: None,
     })
 }
 
-/// Why a boot partition larger than `memory_limit_bytes` cannot be
-/// configured: the image ends inside it (a truncated image), or it is too
-/// large to hold.
-fn too_large<R: Read>(
-    open_stream: &mut dyn FnMut() -> Result<R, BootConfigError>,
-    partition: &Partition,
-    memory_limit_bytes: u64,
-) -> BootConfigError {
-    // A partition table pointing past the image's end (a truncated
-    // image) must not be reported as a lack of memory.
-    let end = partition.offset.saturating_add(partition.size_bytes);
-    let mut reader = match open_stream() {
-        Ok(stream) => ForwardReader::new(stream),
-        Err(e) => return e,
-    };
-    if let Err(DiskError::ImageTooShort { image_len, .. }) =
-        reader.read_exact_at(end - 1, &mut [0u8])
-    {
-        return BootConfigError::PartitionPastImageEnd {
-            number: partition.number,
-            offset: partition.offset,
-            size_bytes: partition.size_bytes,
-            image_len,
-        };
+/// The boot partition of an image, read into memory by the rules of
+/// `find_boot` (docs/architecture.md §4): what every configuration edits,
+/// balenaOS's and the customisations' (`crate::customise`) alike.
+#[derive(Debug)]
+pub(crate) struct BootBytes {
+    pub partition: Partition,
+    pub rule: BootRule,
+    /// The GPT name or FAT label.
+    pub label: Option<String>,
+    pub bytes: Vec<u8>,
+    /// The image's `/device-type.json`, when the partition holds one.
+    pub device_type: Option<DeviceType>,
+}
+
+impl BootBytes {
+    /// The file at `path` in the partition, `None` when it has none (or
+    /// the FAT cannot be read, which the edit then reports).
+    pub(crate) fn file(&self, path: &str) -> Option<Vec<u8>> {
+        fat::read_file(&self.bytes, path).ok().flatten()
     }
-    BootConfigError::PartitionTooLarge {
-        number: partition.number,
-        size_bytes: partition.size_bytes,
-        limit_bytes: memory_limit_bytes,
+
+    /// How the command line and `--json` name this partition.
+    pub(crate) fn boot_partition(&self) -> BootPartition {
+        BootPartition {
+            number: self.partition.number,
+            label: self.label.clone(),
+            offset: self.partition.offset,
+            size_bytes: self.partition.size_bytes,
+            rule: self.rule,
+        }
     }
 }
 
-/// The config.json already in the partition, when the request brings none
-/// (WiFi alone): it stays as it is.
-fn kept_config(
-    bytes: &[u8],
-    request: &ConfigRequest,
-) -> Result<Option<ConfigJson>, BootConfigError> {
-    if request.config.is_some() {
-        return Ok(None);
+/// Finds and reads the boot partition of the image `open_stream` streams
+/// (a fresh reader from byte 0 on each call), holding at most one partition
+/// no larger than `memory_limit_bytes`.
+pub(crate) fn read_boot<R: Read>(
+    open_stream: &mut dyn FnMut() -> Result<R, BootConfigError>,
+    memory_limit_bytes: u64,
+) -> Result<BootBytes, BootConfigError> {
+    let table = read_partition_table(&mut ForwardReader::new(open_stream()?))?;
+    let choice = find_boot::find_boot_partition(&table, open_stream, memory_limit_bytes)?;
+    let partition = choice.partition;
+    if partition.size_bytes > memory_limit_bytes {
+        // A partition table pointing past the image's end (a truncated
+        // image) must not be reported as a lack of memory.
+        let end = partition.offset.saturating_add(partition.size_bytes);
+        let mut reader = ForwardReader::new(open_stream()?);
+        if let Err(DiskError::ImageTooShort { image_len, .. }) =
+            reader.read_exact_at(end - 1, &mut [0u8])
+        {
+            return Err(BootConfigError::PartitionPastImageEnd {
+                number: partition.number,
+                offset: partition.offset,
+                size_bytes: partition.size_bytes,
+                image_len,
+            });
+        }
+        return Err(BootConfigError::PartitionTooLarge {
+            number: partition.number,
+            size_bytes: partition.size_bytes,
+            limit_bytes: memory_limit_bytes,
+        });
     }
-    let existing = fat::read_file(bytes, CONFIG_PATH)
-        .ok()
-        .flatten()
-        .ok_or(BootConfigError::WifiWithoutConfig)?;
-    Ok(Some(ConfigJson::parse(
-        &existing,
-        std::path::Path::new(CONFIG_PATH),
-    )?))
+    let bytes = match choice.held_bytes {
+        Some(bytes) => bytes,
+        None => find_boot::read_partition(&mut ForwardReader::new(open_stream()?), &partition)?,
+    };
+    let device_type = match choice.device_type {
+        Some(device_type) => Some(device_type),
+        None => fat::read_file(&bytes, DEVICE_TYPE_PATH)
+            .ok()
+            .flatten()
+            .map(|json| DeviceType::parse(&json)),
+    };
+    let label = partition
+        .label()
+        .map(str::to_string)
+        .or_else(|| fat::root_dir_label(&bytes));
+    Ok(BootBytes {
+        partition,
+        rule: choice.rule,
+        label,
+        bytes,
+        device_type,
+    })
+}
+
+/// Writes `files` into `boot` (its FAT's chains checked first) and returns
+/// the patch that turns the image (streamed again by `open_stream`) into
+/// the edited partition.
+pub(crate) fn patch_with_files<R: Read>(
+    open_stream: &mut dyn FnMut() -> Result<R, BootConfigError>,
+    boot: &mut BootBytes,
+    files: &[FileToWrite<'_>],
+) -> Result<Patch, BootConfigError> {
+    write_checked(&mut boot.bytes, files, &boot.partition)?;
+    diff_with_image(open_stream()?, boot.partition.offset, &boot.bytes)
 }
 
 /// The patch that turns the image's bytes at `offset` (read again from
@@ -259,6 +321,16 @@ pub(crate) fn write_request(
             contents: keyfile.as_bytes(),
         });
     }
+    write_checked(bytes, &files, partition)
+}
+
+/// Writes `files` into `bytes`, the FAT filesystem of `partition`, after
+/// checking its cluster chains.
+fn write_checked(
+    bytes: &mut [u8],
+    files: &[FileToWrite<'_>],
+    partition: &Partition,
+) -> Result<(), BootConfigError> {
     // fatfs trusts the FAT; a damaged one would make the edit destroy
     // other files. Nothing is written unless every chain is sound.
     let replaced: Vec<&str> = files.iter().map(|f| f.path).collect();
@@ -267,7 +339,7 @@ pub(crate) fn write_request(
         offset: partition.offset,
         problem,
     })?;
-    fat::write_files(bytes, &files).map_err(|e| edit_error(e, partition, &files))
+    fat::write_files(bytes, files).map_err(|e| edit_error(e, partition, files))
 }
 
 fn edit_error(

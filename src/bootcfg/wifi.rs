@@ -53,6 +53,16 @@ impl WifiProfile {
         })
     }
 
+    /// The network's name, as bytes.
+    pub(crate) fn ssid(&self) -> &[u8] {
+        &self.ssid
+    }
+
+    /// The WPA passphrase; `None` for an open network.
+    pub(crate) fn psk(&self) -> Option<&str> {
+        self.psk.as_deref()
+    }
+
     /// The keyfile, in the section order NetworkManager writes.
     pub fn keyfile(&self) -> String {
         let mut out = format!(

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub(super) use super::customise_args::CustomiseArgs;
 use crate::request::IdentityOptions;
 use crate::request::{BmapChoice, ConfigOptions};
 
@@ -185,6 +186,8 @@ pub struct FlashArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
     #[command(flatten)]
+    pub customisation: CustomiseArgs,
+    #[command(flatten)]
     pub identity: IdentityArgs,
     /// Do not read the targets back after writing.
     #[arg(long)]
@@ -259,6 +262,8 @@ pub struct ConfigureArgs {
     pub image: PathBuf,
     #[command(flatten)]
     pub config: ConfigArgs,
+    #[command(flatten)]
+    pub customisation: CustomiseArgs,
     /// The configured raw image to write (must not be the input).
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     pub output: PathBuf,

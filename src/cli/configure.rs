@@ -32,20 +32,26 @@ fn is_same_file(input: &Path, output: &Path) -> bool {
 
 /// `imprint configure IMAGE --config FILE [--wifi-ssid S [--wifi-psk K]] -o OUT`.
 pub(super) fn run(args: ConfigureArgs) -> Exit {
-    if let Err(why) = check_paths(&args) {
+    let mut config = (&args.config).into();
+    let customise = match args.customisation.to_options(&mut config) {
+        Ok(customise) => customise,
+        Err(message) => return refuse(args.json, ErrorKind::Config, &message),
+    };
+    if let Err(why) = check_paths(&args, customise.is_empty()) {
         return refuse(args.json, ErrorKind::Refused, &why);
     }
     let source = match ImageSource::open(&args.image) {
         Ok(source) => source,
         Err(e) => return refuse(args.json, ErrorKind::Image, &e.to_string()),
     };
-    let configured = match crate::request::configure(&source, &(&args.config).into()) {
+    let configured = match crate::request::configure_customised(&source, &config, &customise) {
         Ok(Some(configured)) => configured,
         Ok(None) => {
             return refuse(args.json, ErrorKind::Usage, "configure needs --config FILE");
         }
-        Err(e) => return refuse(args.json, ErrorKind::Config, &e.to_string()),
+        Err(e) => return refuse(args.json, e.kind(), &e.to_string()),
     };
+    super::terminal::print_customisation(&configured);
     for warning in &configured.warnings {
         eprintln!("imprint: warning: {warning}");
     }
@@ -80,17 +86,19 @@ pub(super) fn run(args: ConfigureArgs) -> Exit {
 
 /// Refuses a run without a configuration, or whose output would overwrite
 /// the image, the configuration or something other than a regular file.
-fn check_paths(args: &ConfigureArgs) -> Result<(), String> {
-    let Some(config) = &args.config.config else {
-        return Err("configure needs --config FILE (a balenaOS config.json)".into());
-    };
+fn check_paths(args: &ConfigureArgs, no_customisation: bool) -> Result<(), String> {
+    if args.config.config.is_none() && no_customisation {
+        return Err("configure needs --config FILE (a balenaOS config.json) or customisation options (--hostname, --user, --ssh-key, …)".into());
+    }
     let output = args.output.display();
     if is_same_file(&args.image, &args.output) {
         return Err(format!(
             "-o {output} names the input image; Imprint never modifies the source, choose another output file"
         ));
     }
-    if is_same_file(config, &args.output) {
+    if let Some(config) = &args.config.config
+        && is_same_file(config, &args.output)
+    {
         return Err(format!(
             "-o {output} names the config file; choose another output file"
         ));
@@ -117,10 +125,18 @@ fn report(args: &ConfigureArgs, configured: &Configured, image_bytes: u64, image
             boot_partition: Some(WireBootPartition::from(partition)),
             config_sha256: Some(configured.config_sha256.clone()),
             warnings: configured.warnings.clone(),
+            customisation: configured
+                .customisation
+                .as_ref()
+                .map(|c| Box::new(crate::protocol::WireCustomisation::from(c))),
         });
     } else {
+        let what = match &configured.customisation {
+            Some(c) => format!("{} ({}) sha256", c.format, c.files.join(", ")),
+            None => "config.json sha256".to_string(),
+        };
         println!(
-            "Configured boot partition {}{} at byte {}; config.json sha256 {}",
+            "Configured boot partition {}{} at byte {}; {what} {}",
             partition.number,
             partition
                 .label

@@ -54,10 +54,16 @@ pub(super) fn run(args: FlashArgs) -> Exit {
     if let Err(exit) = refuse_files_under_elevation(&args.targets, args.json) {
         return exit;
     }
+    let mut config = (&args.config).into();
+    let customise = match args.customisation.to_options(&mut config) {
+        Ok(customise) => customise,
+        Err(message) => return refuse(args.json, ErrorKind::Config, &message),
+    };
     let options = FlashOptions {
         image: args.image.clone(),
         targets: args.targets.clone(),
-        config: (&args.config).into(),
+        config,
+        customise,
         verify: !args.no_verify,
         expected_sha256: args.sha256.clone(),
         full: args.full,
@@ -67,6 +73,7 @@ pub(super) fn run(args: FlashArgs) -> Exit {
     let Prepared {
         mut job,
         configured,
+        customise,
     } = match prepare(&options, args.json) {
         Ok(prepared) => prepared,
         Err(exit) => return exit,
@@ -77,6 +84,7 @@ pub(super) fn run(args: FlashArgs) -> Exit {
         &options,
         &mut job,
         configured.as_ref(),
+        customise.as_ref(),
         args.json,
     ) {
         Ok(per_target) => per_target,
@@ -160,13 +168,16 @@ pub(super) fn verify(args: VerifyArgs) -> Exit {
         image: args.image.clone(),
         targets: args.targets.clone(),
         config: (&args.config).into(),
+        customise: Default::default(),
         verify: true,
         expected_sha256: None,
         full: args.full,
         eject: false,
         bmap: (&args.bmap).into(),
     };
-    let Prepared { job, configured } = match prepare(&options, args.json) {
+    let Prepared {
+        job, configured, ..
+    } = match prepare(&options, args.json) {
         Ok(prepared) => prepared,
         Err(exit) => return exit,
     };

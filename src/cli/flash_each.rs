@@ -18,7 +18,7 @@ use crate::bootcfg::Configured;
 use crate::engine::{FlashEvent, FlashJob, FlashReport, Refusal};
 use crate::protocol::{ErrorKind, WireEvent};
 use crate::request::per_drive::{self, Finished, PerDrive};
-use crate::request::{Exit, FlashOptions, Mode};
+use crate::request::{CustomisePlan, Exit, FlashOptions, Mode};
 
 /// The per-target part of a flash run, as the command line runs it.
 pub(super) struct PerTarget {
@@ -35,6 +35,7 @@ pub(super) fn prepare(
     options: &FlashOptions,
     job: &mut FlashJob,
     configured: Option<&Configured>,
+    customise: Option<&CustomisePlan>,
     json: bool,
 ) -> Result<Option<PerTarget>, Exit> {
     let prepared = per_drive::prepare(
@@ -43,6 +44,7 @@ pub(super) fn prepare(
         options,
         job,
         configured,
+        customise,
     );
     match prepared {
         Ok(inner) => Ok(inner.map(|inner| PerTarget { inner, json })),

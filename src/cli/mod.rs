@@ -6,6 +6,7 @@
 
 mod args;
 mod configure;
+mod customise_args;
 mod flash;
 mod flash_each;
 mod interrupt;

@@ -184,6 +184,7 @@ impl Printer {
                 boot_partition: None,
                 config_sha256: None,
                 warnings: Vec::new(),
+                customisation: None,
             });
         }
         eprintln!(

@@ -8,6 +8,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::sink::{EventSink, RunInfo};
+use crate::bootcfg::Configured;
 use crate::engine::{Ejected, FailureKind, FlashEvent, FlashReport, Phase, Refusal, TargetOutcome};
 use crate::humanize;
 
@@ -57,6 +58,26 @@ impl Terminal {
     }
 }
 
+/// The customisation of `configured` on stderr: the format, why, the
+/// files and the partition; then its warnings.
+pub(super) fn print_customisation(configured: &Configured) {
+    let Some(customisation) = &configured.customisation else {
+        return;
+    };
+    let p = &configured.partition;
+    eprintln!(
+        "Custom  {} format: {} into partition {} {} at byte {}",
+        customisation.format,
+        customisation.files.join(", "),
+        p.number,
+        p.label.as_deref().unwrap_or(""),
+        p.offset
+    );
+    for fact in &customisation.evidence {
+        eprintln!("        because {fact}");
+    }
+}
+
 impl EventSink for Terminal {
     fn start(&mut self, info: &RunInfo<'_>) {
         let size = info.size.map_or(
@@ -70,7 +91,12 @@ impl EventSink for Terminal {
                 "Bmap    {bmap} (its ranges are written too, and checked as the image streams)"
             );
         }
-        if let Some(configured) = info.configured {
+        if let Some(configured) = info.configured.filter(|c| c.customisation.is_some()) {
+            print_customisation(configured);
+            for warning in &configured.warnings {
+                eprintln!("warning: {warning}");
+            }
+        } else if let Some(configured) = info.configured {
             let p = &configured.partition;
             eprintln!(
                 "Config  config.json (sha256 {}) into partition {} {} at byte {}",

@@ -190,6 +190,7 @@ impl ImprintApp {
                 image: info.source.path().to_path_buf(),
                 targets,
                 config: self.state.config.to_options(),
+                customise: Default::default(),
                 verify: self.state.run_options.verify,
                 expected_sha256: None,
                 full: self.state.run_options.full,

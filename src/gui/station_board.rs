@@ -166,6 +166,8 @@ impl Board {
 
 /// What the station thread or helper sends the app.
 #[derive(Debug)]
+// A few lines a second: boxing each event would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum StationMsg {
     Wire(WireEvent),
     /// The station is over; with the reason when it could not start.

@@ -3,8 +3,10 @@
 //! these are built, so `--json`, `imprint station --json` and `configure
 //! --json` say the same thing the same way (docs/architecture.md §5).
 
-use super::wire::{EjectOutcome, ErrorKind, Outcome, WireBootPartition, WireEvent};
-use crate::bootcfg::{BootPartition, Configured};
+use super::wire::{
+    EjectOutcome, ErrorKind, Outcome, WireBootPartition, WireCustomisation, WireEvent,
+};
+use crate::bootcfg::{BootPartition, Configured, Customisation};
 use crate::engine::{Ejected, FailureKind, FlashEvent, FlashReport, TargetFailure};
 
 impl From<&BootPartition> for WireBootPartition {
@@ -14,6 +16,16 @@ impl From<&BootPartition> for WireBootPartition {
             label: partition.label.clone(),
             offset: partition.offset,
             size: partition.size_bytes,
+        }
+    }
+}
+
+impl From<&Customisation> for WireCustomisation {
+    fn from(customisation: &Customisation) -> WireCustomisation {
+        WireCustomisation {
+            format: customisation.format.clone(),
+            evidence: customisation.evidence.clone(),
+            files: customisation.files.clone(),
         }
     }
 }
@@ -87,6 +99,9 @@ impl WireEvent {
             boot_partition: configured.map(|c| WireBootPartition::from(&c.partition)),
             config_sha256: configured.map(|c| c.config_sha256.clone()),
             warnings: configured.map(|c| c.warnings.clone()).unwrap_or_default(),
+            customisation: configured
+                .and_then(|c| c.customisation.as_ref())
+                .map(|c| Box::new(WireCustomisation::from(c))),
             map: None,
             mapped_bytes: None,
         }
@@ -182,6 +197,7 @@ impl WireEvent {
             boot_partition: None,
             config_sha256: None,
             warnings: Vec::new(),
+            customisation: None,
         }
     }
 

@@ -13,7 +13,7 @@ mod to_engine;
 mod wire;
 
 pub use to_engine::RunLine;
-pub use wire::{EjectOutcome, ErrorKind, Outcome, WireBootPartition, WireEvent};
+pub use wire::{EjectOutcome, ErrorKind, Outcome, WireBootPartition, WireCustomisation, WireEvent};
 
 #[cfg(test)]
 #[path = "round_trip_tests.rs"]

@@ -24,6 +24,10 @@ pub enum WireEvent {
         config_sha256: Option<String>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         warnings: Vec<String>,
+        /// A customisation: its format and the evidence that chose it
+        /// (boxed: most runs have none, and every event is this size).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        customisation: Option<Box<WireCustomisation>>,
         /// What decides the bytes written: `"filesystems"` (the map of used
         /// bytes), `"bmap"` (that map and a bmap file's ranges, whose
         /// checksums are checked) or `"full"` (every byte).
@@ -81,6 +85,9 @@ pub enum WireEvent {
         config_sha256: Option<String>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         warnings: Vec<String>,
+        /// `configure` with a customisation: its format and evidence.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        customisation: Option<Box<WireCustomisation>>,
     },
     /// An image at a URL: bytes of the file downloaded so far, of `total`
     /// when the server said.
@@ -201,6 +208,16 @@ pub enum ErrorKind {
     /// could not be written: that drive is not recorded. The run goes on
     /// and exits 1 (a claim that fails keeps its drive from being written).
     Report,
+}
+
+/// A customisation (`--hostname`, `--user`, …): the format written, why
+/// (what was found in the image, or `--format`), and the files written
+/// into the boot partition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireCustomisation {
+    pub format: String,
+    pub evidence: Vec<String>,
+    pub files: Vec<String>,
 }
 
 /// The boot partition a configuration went into.

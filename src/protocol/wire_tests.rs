@@ -52,6 +52,11 @@ fn every_variant() -> Vec<WireEvent> {
             boot_partition: Some(partition.clone()),
             config_sha256: Some("ab".into()),
             warnings: vec!["deviceType differs".into()],
+            customisation: Some(Box::new(WireCustomisation {
+                format: "systemd".into(),
+                evidence: vec!["boot partition 1 has issue.txt".into()],
+                files: vec!["firstrun.sh".into(), "cmdline.txt".into()],
+            })),
             map: Some("filesystems".into()),
             mapped_bytes: None,
         },
@@ -63,6 +68,7 @@ fn every_variant() -> Vec<WireEvent> {
             boot_partition: None,
             config_sha256: None,
             warnings: vec![],
+            customisation: None,
             map: None,
             mapped_bytes: Some(5),
         },
@@ -133,6 +139,7 @@ fn every_variant() -> Vec<WireEvent> {
             boot_partition: Some(partition),
             config_sha256: Some("ef".into()),
             warnings: vec!["w".into()],
+            customisation: None,
         },
         WireEvent::Refused {
             target: "/dev/sda".into(),

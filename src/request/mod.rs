@@ -7,6 +7,7 @@
 //! The command line converts its clap arguments into these options, the app
 //! builds them from its form; neither imports the other.
 
+mod customise;
 mod eject;
 mod exit;
 pub mod per_drive;
@@ -15,11 +16,12 @@ mod record;
 mod run;
 mod seen;
 
+pub use customise::{CustomisePlan, plan as customise_plan};
 pub use eject::eject;
 pub use exit::Exit;
 pub use prepare::{
-    BmapChoice, FlashOptions, Prepared, RequestError, configure, prepare, prepare_opened,
-    prepare_source,
+    BmapChoice, FlashOptions, Prepared, RequestError, configure, configure_customised, prepare,
+    prepare_opened, prepare_source,
 };
 pub use run::{Mode, Run, download_event, spawn};
 
@@ -27,4 +29,5 @@ pub use record::{claim, complete, failed, new_record, release};
 pub use seen::{SeenDrive, seen_at};
 
 pub use crate::bootcfg::ConfigOptions;
+pub use crate::customise::CustomiseOptions;
 pub use crate::identity::IdentityOptions;

@@ -7,10 +7,12 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use super::CustomisePlan;
 use super::FlashOptions;
 use super::record::{claim, complete, new_record, release};
 use super::seen::{SeenDrive, seen_at};
 use crate::bootcfg::{BootConfigError, Configured};
+use crate::customise::CustomiseError;
 use crate::engine::{FlashJob, FlashReport};
 use crate::identity::{self, DriveIdentity, Identities, IdentityError, IdentityOptions};
 use crate::protocol::{ErrorKind, Outcome};
@@ -26,6 +28,8 @@ pub enum PerDriveError {
     Identity(#[from] IdentityError),
     #[error(transparent)]
     Config(#[from] BootConfigError),
+    #[error("{0}")]
+    Customise(#[from] CustomiseError),
 }
 
 impl PerDriveError {
@@ -33,7 +37,9 @@ impl PerDriveError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             PerDriveError::Report(_) => ErrorKind::Refused,
-            PerDriveError::Identity(_) | PerDriveError::Config(_) => ErrorKind::Config,
+            PerDriveError::Identity(_) | PerDriveError::Config(_) | PerDriveError::Customise(_) => {
+                ErrorKind::Config
+            }
         }
     }
 }
@@ -91,49 +97,67 @@ pub struct PerDrive {
 pub type Finished = (f64, SystemTime, Option<String>);
 
 /// Opens the report at `report` and gives each target of `job` its
-/// identity and its own patch; `Ok(None)` when neither is asked for.
+/// identity and its own patch; `Ok(None)` when neither is asked for. With
+/// a customisation (`customise`), a drive's own hostname — its `--each`
+/// row's `hostname`, or `--hostname` with `{n}`/`{serial}` filled — goes
+/// into the image's own format.
 pub fn prepare(
     identity_options: &IdentityOptions,
     report: Option<&Path>,
     options: &FlashOptions,
     job: &mut FlashJob,
     configured: Option<&Configured>,
+    customise: Option<&CustomisePlan>,
 ) -> Result<Option<PerDrive>, PerDriveError> {
     let template = options.config.config.as_deref();
     let (report, identities) = identities(template, identity_options, report)?;
-    if report.is_none() && identities.is_none() {
+    let per_drive_hostname = customise.is_some_and(|plan| plan.model.is_per_drive());
+    if report.is_none() && identities.is_none() && !per_drive_hostname {
         return Ok(None);
     }
     let seen: Vec<Option<SeenDrive>> = job.targets.iter().map(|t| seen_at(t)).collect();
     let mut targets = Vec::new();
-    match identities {
-        Some(mut identities) => {
-            identities.check_enough_for(job.targets.len())?;
-            let wifi = options.config.check_wifi()?;
-            for (index, seen) in seen.into_iter().enumerate() {
-                let serial = match &seen {
-                    Some(seen) => seen.serial_text(),
-                    None => file_name(&job.targets[index]),
-                };
-                let identity = identities.assign(&serial)?;
-                let own = identity::configure(&job.source, &identity, wifi.as_ref())?;
-                job.patches[index] = Some(own.patch);
-                targets.push(Target {
-                    seen,
-                    identity: Some(identity),
-                    config_sha256: Some(own.config_sha256),
-                });
+    let mut identities = identities;
+    if let Some(identities) = &identities {
+        identities.check_enough_for(job.targets.len())?;
+    }
+    let wifi = options.config.check_wifi()?;
+    for (index, seen) in seen.into_iter().enumerate() {
+        let serial = match &seen {
+            Some(seen) => seen.serial_text(),
+            None => file_name(&job.targets[index]),
+        };
+        let identity = identities.as_mut().map(|i| i.assign(&serial)).transpose()?;
+        let own = match (customise, &identity) {
+            (Some(plan), _) if identity.is_some() || per_drive_hostname => {
+                let n = identity.as_ref().map_or(index as u64 + 1, |i| i.n);
+                let row_hostname = identity.as_ref().and_then(|i| i.hostname.as_deref());
+                let hostname = plan.hostname_for(row_hostname, n, &serial);
+                // A drive's own config.json is the balenaOS base only when
+                // a --config template made it.
+                let base = identity
+                    .as_ref()
+                    .filter(|_| template.is_some())
+                    .map(|i| &i.config);
+                Some(plan.apply(&job.source, hostname, base)?)
             }
-        }
-        None => {
-            for seen in seen {
-                targets.push(Target {
-                    seen,
-                    identity: None,
-                    config_sha256: configured.map(|c| c.config_sha256.clone()),
-                });
+            (None, Some(identity)) => {
+                Some(identity::configure(&job.source, identity, wifi.as_ref())?)
             }
-        }
+            _ => None,
+        };
+        let config_sha256 = match &own {
+            Some(own) => {
+                job.patches[index] = Some(own.patch.clone());
+                Some(own.config_sha256.clone())
+            }
+            None => configured.map(|c| c.config_sha256.clone()),
+        };
+        targets.push(Target {
+            seen,
+            identity,
+            config_sha256,
+        });
     }
     Ok(Some(PerDrive { report, targets }))
 }

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::ConfigOptions;
+use super::customise::{self, CustomisePlan};
 use crate::bootcfg::{self, BootConfigError, Configured};
+use crate::customise::{CustomiseError, CustomiseOptions};
 use crate::engine::FlashJob;
 use crate::map::bmap::{self, Bmap, BmapError, BmapMismatch};
 use crate::protocol::ErrorKind;
@@ -22,6 +24,9 @@ pub struct FlashOptions {
     /// Block devices or files, in the order the user named them.
     pub targets: Vec<PathBuf>,
     pub config: ConfigOptions,
+    /// Hostname, user, SSH, WiFi country, locale… in the image's own
+    /// customisation format (`crate::customise`); empty: none.
+    pub customise: CustomiseOptions,
     /// Read every target back and compare it with the image.
     pub verify: bool,
     /// The SHA-256 the decompressed image must have, as the user typed it.
@@ -51,6 +56,8 @@ pub enum BmapChoice {
 pub struct Prepared {
     pub job: FlashJob,
     pub configured: Option<Configured>,
+    /// The customisation, for the drives that get their own (`per_drive`).
+    pub customise: Option<CustomisePlan>,
 }
 
 /// Why a request was refused before anything was written.
@@ -60,6 +67,8 @@ pub enum RequestError {
     Image(SourceError),
     #[error(transparent)]
     Config(BootConfigError),
+    #[error("{0}")]
+    Customise(CustomiseError),
     #[error("the expected SHA-256 must be 64 hexadecimal digits, got {0:?}")]
     Sha256(String),
     #[error(transparent)]
@@ -75,7 +84,7 @@ impl RequestError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             RequestError::Image(_) => ErrorKind::Image,
-            RequestError::Config(_) => ErrorKind::Config,
+            RequestError::Config(_) | RequestError::Customise(_) => ErrorKind::Config,
             RequestError::Bmap(_) | RequestError::BmapSize(_) => ErrorKind::Image,
             RequestError::Sha256(_) => ErrorKind::Usage,
         }
@@ -109,8 +118,56 @@ fn from_source(
     options: &FlashOptions,
 ) -> Result<Prepared, RequestError> {
     let bmap = bmap_for(&options.image, &options.bmap, &source)?;
-    let configured = configure(&source, &options.config).map_err(RequestError::Config)?;
-    Ok(assemble(source, configured, bmap, expected_sha256, options))
+    let plan =
+        customise::plan(&options.config, &options.customise).map_err(|e| in_image(e, &source))?;
+    let configured = configure_planned(&source, &options.config, plan.as_ref())?;
+    let mut prepared = assemble(source, configured, bmap, expected_sha256, options);
+    prepared.customise = plan;
+    Ok(prepared)
+}
+
+/// The configured boot partition of `source`: customised by `plan` when
+/// there is one, else balenaOS's configuration of `config`.
+fn configure_planned(
+    source: &ImageSource,
+    config: &ConfigOptions,
+    plan: Option<&CustomisePlan>,
+) -> Result<Option<Configured>, RequestError> {
+    match plan {
+        Some(plan) => Ok(Some(
+            plan.apply(source, None, None)
+                .map_err(|e| in_image(e, source))?,
+        )),
+        None => configure(source, config).map_err(RequestError::Config),
+    }
+}
+
+/// As [`configure`], with a customisation (`imprint configure -o`): one
+/// configured image, so a hostname with `{n}` or `{serial}` is refused.
+pub fn configure_customised(
+    source: &ImageSource,
+    config: &ConfigOptions,
+    customise: &CustomiseOptions,
+) -> Result<Option<Configured>, RequestError> {
+    let plan = customise::plan(config, customise).map_err(|e| in_image(e, source))?;
+    if plan.as_ref().is_some_and(|p| p.model.is_per_drive()) {
+        return Err(RequestError::Customise(CustomiseError::Invalid {
+            setting: "--hostname",
+            reason: "{n} and {serial} name a drive of a flash run; configure writes one image: give the hostname itself".to_string(),
+        }));
+    }
+    configure_planned(source, config, plan.as_ref())
+}
+
+/// A customisation error, naming the image when it came from reading it.
+fn in_image(error: CustomiseError, source: &ImageSource) -> RequestError {
+    match error {
+        CustomiseError::Boot(cause) => RequestError::Config(BootConfigError::InImage {
+            image: source.path().to_path_buf(),
+            cause: Box::new(cause),
+        }),
+        other => RequestError::Customise(other),
+    }
 }
 
 /// As [`prepare`], for an image the caller has already opened and probed
@@ -178,7 +235,12 @@ fn assemble(
     job.full = options.full;
     job.bmap = bmap;
     job.inputs = run_inputs(options, job.bmap.as_deref());
-    Prepared { job, configured }
+    job.inputs.extend(customise::inputs(&options.customise));
+    Prepared {
+        job,
+        configured,
+        customise: None,
+    }
 }
 
 /// The run's own files a target must never be (docs/architecture.md §3).

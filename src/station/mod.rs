@@ -127,6 +127,7 @@ impl From<PerDriveError> for StationError {
             PerDriveError::Report(e) => StationError::Report(e),
             PerDriveError::Identity(e) => StationError::Identity(e),
             PerDriveError::Config(e) => StationError::Request(RequestError::Config(e)),
+            PerDriveError::Customise(e) => StationError::Request(RequestError::Customise(e)),
         }
     }
 }

@@ -23,7 +23,9 @@ impl Station {
         }
         // The same preparation as `flash`: the expected SHA-256, a bmap
         // beside the image, the configuration (docs/architecture.md §10).
-        let Prepared { job, configured } = crate::request::prepare_source(source, flash)?;
+        let Prepared {
+            job, configured, ..
+        } = crate::request::prepare_source(source, flash)?;
         let source = job.source;
         let wifi = flash.config.check_wifi().map_err(RequestError::Config)?;
         let (report, identities) = per_drive::identities(

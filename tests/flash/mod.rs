@@ -13,6 +13,8 @@ mod cancel;
 mod cli_options;
 mod clone_source;
 mod counterfeit;
+mod customise;
+mod customise_each;
 mod each;
 mod elevation;
 mod exact_end;

@@ -5,6 +5,7 @@
 
 pub mod balena_image;
 pub mod child;
+pub mod custom_images;
 pub mod faultdev;
 pub mod flashing;
 pub mod full_fs;
