@@ -38,6 +38,7 @@ pub(crate) mod patch;
 pub mod platform;
 pub mod protocol;
 pub(crate) mod report;
+pub(crate) mod sign;
 pub mod request;
 pub mod source;
 pub(crate) mod station;

@@ -134,7 +134,7 @@ fn refuse_files_under_elevation(targets: &[std::path::PathBuf], json: bool) -> R
     Err(Exit::Refused)
 }
 
-/// `--each` and `--report`: files of the run that no target may be.
+/// `--each`, `--report` and `--sign`: files of the run that no target may be.
 fn identity_inputs(args: &IdentityArgs) -> Vec<RunInput> {
     let each = args
         .each
@@ -144,7 +144,11 @@ fn identity_inputs(args: &IdentityArgs) -> Vec<RunInput> {
         .report
         .as_deref()
         .map(|p| RunInput::new("the --report file", p));
-    each.into_iter().chain(report).collect()
+    let key = args
+        .sign
+        .as_deref()
+        .map(|p| RunInput::new("the --sign key", p));
+    each.into_iter().chain(report).chain(key).collect()
 }
 
 pub(super) fn verify(args: VerifyArgs) -> Exit {

@@ -7,6 +7,7 @@
 //! The command line converts its clap arguments into these options, the app
 //! builds them from its form; neither imports the other.
 
+mod check_drive;
 mod eject;
 mod exit;
 pub mod per_drive;
@@ -14,7 +15,9 @@ mod prepare;
 mod record;
 mod run;
 mod seen;
+mod signed;
 
+pub use check_drive::{CheckedRecord, changed, load_record};
 pub use eject::eject;
 pub use exit::Exit;
 pub use prepare::{
