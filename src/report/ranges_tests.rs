@@ -21,7 +21,11 @@ fn a_changed_byte_names_its_piece_and_only_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("drive.img");
     let len = 3 * LEAF_BYTES + 12_345;
-    let bytes: Vec<u8> = (0..len).map(|i| (i * 31 % 253) as u8).collect();
+    // A 4 KiB block repeated (quick to make unoptimised); each piece hashes alike,
+    // so only the changed one can differ.
+    let block: Vec<u8> = (0..4096u32).map(|i| (i * 31 % 253) as u8).collect();
+    let mut bytes = block.repeat(len.div_ceil(4096) as usize);
+    bytes.truncate(len as usize);
     std::fs::write(&path, &bytes).unwrap();
     let ranges = hash_drive(&path, len, Vec::new(), true).unwrap();
     assert_eq!(ranges.len(), 4);

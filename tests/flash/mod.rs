@@ -29,6 +29,7 @@ mod lying_bmap;
 mod one_storage;
 mod pacing;
 mod run_files;
+mod signed;
 mod sparse;
 mod station;
 mod streams;
