@@ -192,6 +192,8 @@ pub struct FlashArgs {
     pub config: ConfigArgs,
     #[command(flatten)]
     pub identity: IdentityArgs,
+    #[command(flatten)]
+    pub signed: super::signed_image::SignedImageArgs,
     /// Do not read the targets back after writing.
     #[arg(long)]
     pub no_verify: bool,

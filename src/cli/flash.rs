@@ -71,6 +71,9 @@ pub(super) fn run(args: FlashArgs) -> Exit {
         Ok(prepared) => prepared,
         Err(exit) => return exit,
     };
+    if let Err(exit) = args.signed.apply(&mut job.source, args.json) {
+        return exit;
+    }
     let per_target = match flash_each::prepare(
         &args.identity,
         &options,
@@ -82,6 +85,7 @@ pub(super) fn run(args: FlashArgs) -> Exit {
         Err(exit) => return exit,
     };
     job.inputs.extend(identity_inputs(&args.identity));
+    job.inputs.extend(args.signed.inputs(&args.image));
     let mut sink = sink(args.json);
     let checked = match engine::check(&job) {
         Ok(checked) => checked,

@@ -12,6 +12,7 @@ mod interrupt;
 mod json_lines;
 mod key;
 mod list;
+mod signed_image;
 mod sink;
 mod station;
 mod terminal;

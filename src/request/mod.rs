@@ -10,6 +10,7 @@
 mod check_drive;
 mod eject;
 mod exit;
+mod image_signature;
 pub mod per_drive;
 mod prepare;
 mod record;
@@ -20,6 +21,7 @@ mod signed;
 pub use check_drive::{CheckedRecord, changed, load_record};
 pub use eject::eject;
 pub use exit::Exit;
+pub use image_signature::{require_image_signature, signature_beside};
 pub use prepare::{
     BmapChoice, FlashOptions, Prepared, RequestError, configure, prepare, prepare_opened,
     prepare_source,

@@ -80,3 +80,16 @@ pub(super) fn check_key(
         ),
     })
 }
+
+/// Whether `signature` (the text of the file at `signature_path`) is a
+/// minisign signature made by `key`: what can be refused before a byte
+/// of what it signs is read.
+pub(crate) fn check_signer(
+    key: &PublicKey,
+    key_path: &Path,
+    signature: &str,
+    signature_path: &Path,
+) -> Result<(), SignError> {
+    let signature = parse(signature, signature_path)?;
+    check_key(key, key_path, &signature, signature_path)
+}

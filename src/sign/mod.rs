@@ -8,7 +8,7 @@ mod detached;
 mod keys;
 mod stream;
 
-pub(crate) use detached::{sign_bytes, verify_bytes};
+pub(crate) use detached::{check_signer, sign_bytes, verify_bytes};
 pub(crate) use keys::{
     PublicKey, SecretKey, new_key_pair, public_key_path, read_public_key, read_secret_key,
 };

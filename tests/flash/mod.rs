@@ -30,6 +30,7 @@ mod one_storage;
 mod pacing;
 mod run_files;
 mod signed;
+mod signed_image;
 mod sparse;
 mod station;
 mod streams;
