@@ -22,7 +22,12 @@ pub enum KeyCommand {
     /// `.pub` (the public key to hand out). Neither is overwritten.
     New {
         /// The secret key's file; the public key goes beside it, as .pub.
-        #[arg(short = 'o', long = "output", value_name = "FILE", default_value = "imprint.key")]
+        #[arg(
+            short = 'o',
+            long = "output",
+            value_name = "FILE",
+            default_value = "imprint.key"
+        )]
         output: PathBuf,
         /// Leave the secret key unencrypted (an unattended station); by
         /// default it is encrypted with a password asked on the terminal.
@@ -85,7 +90,9 @@ fn ask_new_password() -> Result<String, String> {
     };
     let first = ask("Password for the new secret key: ")?;
     if first.is_empty() {
-        return Err("an empty password protects nothing; pass --no-password for an unencrypted key".into());
+        return Err(
+            "an empty password protects nothing; pass --no-password for an unencrypted key".into(),
+        );
     }
     if ask("The same password again: ")? != first {
         return Err("the two passwords differ".into());

@@ -40,7 +40,11 @@ pub(super) fn run(args: VerifyDriveArgs) -> Exit {
             "imprint: the record's signature was not checked (no --key): this proves only that the drive matches the file"
         ),
     }
-    println!("drive: {} is the recorded drive ({})", args.target.display(), checked.identity);
+    println!(
+        "drive: {} is the recorded drive ({})",
+        args.target.display(),
+        checked.identity
+    );
     let total: u64 = checked.ranges.iter().map(|r| r.len).sum();
     let changed = match request::changed(&checked, &args.target, &AtomicBool::new(false)) {
         Ok(changed) => changed,

@@ -72,7 +72,7 @@ pub(crate) fn hash_drive(
         let bytes = reader.read(offset, len)?;
         let used = match mapper.as_mut() {
             Some(mapper) => mapper.used_in(offset, bytes),
-            None => vec![offset..offset + len as u64],
+            None => std::iter::once(offset..offset + len as u64).collect(),
         };
         for range in used {
             let at = (range.start - offset) as usize..(range.end - offset) as usize;

@@ -11,7 +11,11 @@ fn leaves_follow_the_used_ranges_and_split_at_the_leaf_size() {
     let spans: Vec<(u64, u64)> = done.iter().map(|r| (r.start, r.len)).collect();
     assert_eq!(
         spans,
-        vec![(0, 8192), (1 << 20, LEAF_BYTES), ((1 << 20) + LEAF_BYTES, 4096)]
+        vec![
+            (0, 8192),
+            (1 << 20, LEAF_BYTES),
+            ((1 << 20) + LEAF_BYTES, 4096)
+        ]
     );
     assert_eq!(done[0].sha256, to_hex(&Sha256::digest(&big[..8192])));
 }

@@ -66,7 +66,11 @@ fn free_name(report: &Path, record: &DriveRecord) -> PathBuf {
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "drive".into());
-    let time: String = record.finished.chars().filter(|c| *c != '-' && *c != ':').collect();
+    let time: String = record
+        .finished
+        .chars()
+        .filter(|c| *c != '-' && *c != ':')
+        .collect();
     let dir = report.parent().unwrap_or(Path::new(""));
     let base = format!("{stem}-{time}-{device}");
     (1..)
@@ -79,7 +83,8 @@ fn free_name(report: &Path, record: &DriveRecord) -> PathBuf {
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let error = |e: std::io::Error| format!("cannot write the signed record {}: {e}", path.display());
+    let error =
+        |e: std::io::Error| format!("cannot write the signed record {}: {e}", path.display());
     // As the user, like the report itself (docs/architecture.md §3).
     let mut file = platform::open_as_user(path, UserOpen::Create).map_err(error)?;
     file.write_all(bytes).map_err(error)?;

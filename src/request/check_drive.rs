@@ -32,7 +32,11 @@ pub struct CheckedRecord {
 /// Reads the record at `path`, checks its signature with the public key at
 /// `key` (when given) and that `device` is the drive it names. An error is
 /// a refusal (exit 2), worded for the user.
-pub fn load_record(path: &Path, key: Option<&Path>, device: &Path) -> Result<CheckedRecord, String> {
+pub fn load_record(
+    path: &Path,
+    key: Option<&Path>,
+    device: &Path,
+) -> Result<CheckedRecord, String> {
     let bytes = read_user_file(path, RECORD_LIMIT)
         .map_err(|e| format!("cannot read the record {}: {e}", path.display()))?;
     let signature = match key {
@@ -114,9 +118,21 @@ fn same_drive(record: &DriveRecord, device: &Path) -> Result<String, String> {
     }
     let seen = seen_at(device);
     let fields: [(&str, Option<&String>, Option<String>); 4] = [
-        ("CID", record.cid.as_ref(), seen.as_ref().and_then(|s| s.media.cid.clone())),
-        ("serial", record.serial.as_ref(), seen.as_ref().and_then(|s| s.drive.serial.clone())),
-        ("model", record.model.as_ref(), seen.as_ref().and_then(|s| s.drive.model.clone())),
+        (
+            "CID",
+            record.cid.as_ref(),
+            seen.as_ref().and_then(|s| s.media.cid.clone()),
+        ),
+        (
+            "serial",
+            record.serial.as_ref(),
+            seen.as_ref().and_then(|s| s.drive.serial.clone()),
+        ),
+        (
+            "model",
+            record.model.as_ref(),
+            seen.as_ref().and_then(|s| s.drive.model.clone()),
+        ),
         (
             "backing file",
             record.backing_file.as_ref(),

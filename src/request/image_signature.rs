@@ -37,8 +37,12 @@ pub fn require_image_signature(
             signature_path.display()
         )
     })?;
-    let text = String::from_utf8(text)
-        .map_err(|_| format!("{} is not a minisign signature (not text)", signature_path.display()))?;
+    let text = String::from_utf8(text).map_err(|_| {
+        format!(
+            "{} is not a minisign signature (not text)",
+            signature_path.display()
+        )
+    })?;
     let public = read_public_key(key).map_err(|e| e.to_string())?;
     check_signer(&public, key, &text, &signature_path)
         .map_err(|e| format!("refused: {e}; nothing was written"))?;

@@ -30,9 +30,14 @@ pub(super) fn seal(
             )
         })?;
         let mut forced = job.patched_ranges();
-        forced.extend(job.bmap.as_ref().map(|b| b.byte_ranges()).unwrap_or_default());
-        let ranges = hash_drive(Path::new(&record.path), image_bytes, forced, job.full)
-            .map_err(|e| {
+        forced.extend(
+            job.bmap
+                .as_ref()
+                .map(|b| b.byte_ranges())
+                .unwrap_or_default(),
+        );
+        let ranges =
+            hash_drive(Path::new(&record.path), image_bytes, forced, job.full).map_err(|e| {
                 format!(
                     "{} is not signed: reading it back for its record failed: {e}",
                     record.path

@@ -69,7 +69,13 @@ pub(super) fn check_key(
     if signature.keynum() == key.keynum() {
         return Ok(());
     }
-    let id = |bytes: &[u8]| bytes.iter().rev().map(|b| format!("{b:02X}")).collect::<String>();
+    let id = |bytes: &[u8]| {
+        bytes
+            .iter()
+            .rev()
+            .map(|b| format!("{b:02X}"))
+            .collect::<String>()
+    };
     Err(SignError::WrongKey {
         path: signature_path.to_path_buf(),
         key: key_path.to_path_buf(),

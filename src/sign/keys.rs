@@ -113,11 +113,13 @@ pub(crate) fn read_secret_key(
         path: path.to_path_buf(),
         cause: format!("it is encrypted, and no password was given: {e}"),
     })?;
-    boxed.into_secret_key(Some(password)).map_err(|e| SignError::BadKey {
-        path: path.to_path_buf(),
-        what: "secret",
-        cause: format!("{e} (a wrong password?)"),
-    })
+    boxed
+        .into_secret_key(Some(password))
+        .map_err(|e| SignError::BadKey {
+            path: path.to_path_buf(),
+            what: "secret",
+            cause: format!("{e} (a wrong password?)"),
+        })
 }
 
 #[cfg(test)]

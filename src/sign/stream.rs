@@ -37,7 +37,8 @@ impl StreamCheck {
         let signature = parse(signature, signature_path)?;
         check_key(&key, key_path, &signature, signature_path)?;
         let (sender, receiver) = sync_channel(IN_FLIGHT);
-        let (key_path, signature_path): (PathBuf, PathBuf) = (key_path.into(), signature_path.into());
+        let (key_path, signature_path): (PathBuf, PathBuf) =
+            (key_path.into(), signature_path.into());
         let check = std::thread::Builder::new()
             .name("verify/signature".into())
             .spawn(move || {

@@ -13,7 +13,9 @@ use serde_json::Value;
 
 use super::sparse::{IMAGE_LEN, make_image};
 use crate::require_root;
-use crate::support::flashing::{PatternedDrive, assert_exit, describe, drive_size_for, flash_sparse, stdout};
+use crate::support::flashing::{
+    PatternedDrive, assert_exit, describe, drive_size_for, flash_sparse, stdout,
+};
 use crate::support::imprint;
 use crate::support::loopdev::LoopLock;
 
@@ -78,7 +80,12 @@ fn signed_records_verify_with_minisign_and_verify_drive_finds_a_changed_byte() {
     let out = flash_sparse(
         &image,
         &[drives[0].device(), drives[1].device()],
-        &["--report", report.to_str().unwrap(), "--sign", secret.to_str().unwrap()],
+        &[
+            "--report",
+            report.to_str().unwrap(),
+            "--sign",
+            secret.to_str().unwrap(),
+        ],
     );
     assert_exit(&out, 0);
 
@@ -97,27 +104,46 @@ fn signed_records_verify_with_minisign_and_verify_drive_finds_a_changed_byte() {
         let ok = minisign_verify(&file, &public);
         assert!(ok.status.success(), "minisign -V: {}", describe(&ok));
         let refused = minisign_verify(&file, &other);
-        assert!(!refused.status.success(), "another key: {}", describe(&refused));
+        assert!(
+            !refused.status.success(),
+            "another key: {}",
+            describe(&refused)
+        );
         signed.push(file);
     }
 
     for (file, drive) in signed.iter().zip(&drives) {
         let out = verify_drive(file, drive.device(), &public);
         assert_exit(&out, 0);
-        assert!(stdout(&out).contains("holds what the record says"), "{}", describe(&out));
+        assert!(
+            stdout(&out).contains("holds what the record says"),
+            "{}",
+            describe(&out)
+        );
     }
     // Another key's public key: refused, and nothing read.
     let out = verify_drive(&signed[0], drives[0].device(), &other);
     assert_exit(&out, 2);
-    assert!(describe(&out).contains("was not made by the key"), "{}", describe(&out));
+    assert!(
+        describe(&out).contains("was not made by the key"),
+        "{}",
+        describe(&out)
+    );
     // drive 1's record against drive 0: another drive.
     let out = verify_drive(&signed[1], drives[0].device(), &public);
     assert_exit(&out, 2);
-    assert!(describe(&out).contains("another drive"), "{}", describe(&out));
+    assert!(
+        describe(&out).contains("another drive"),
+        "{}",
+        describe(&out)
+    );
 
     // One byte changed inside the third piece of drive 0's used ranges.
     let piece = &records[0]["ranges"][2];
-    let (start, len) = (piece["start"].as_u64().unwrap(), piece["len"].as_u64().unwrap());
+    let (start, len) = (
+        piece["start"].as_u64().unwrap(),
+        piece["len"].as_u64().unwrap(),
+    );
     let backing = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -132,7 +158,12 @@ fn signed_records_verify_with_minisign_and_verify_drive_finds_a_changed_byte() {
     assert_exit(&out, 1);
     let named = format!("bytes {start}..{}", start + len);
     assert!(stdout(&out).contains(&named), "{named}: {}", describe(&out));
-    assert_eq!(stdout(&out).matches("differs:").count(), 1, "{}", describe(&out));
+    assert_eq!(
+        stdout(&out).matches("differs:").count(),
+        1,
+        "{}",
+        describe(&out)
+    );
 }
 
 #[test]
@@ -148,7 +179,12 @@ fn a_tampered_record_is_refused() {
     let out = flash_sparse(
         &image,
         &[drive.device()],
-        &["--report", report.to_str().unwrap(), "--sign", secret.to_str().unwrap()],
+        &[
+            "--report",
+            report.to_str().unwrap(),
+            "--sign",
+            secret.to_str().unwrap(),
+        ],
     );
     assert_exit(&out, 0);
     let file = PathBuf::from(records(&report)[0]["signed_record"].as_str().unwrap());
@@ -159,6 +195,14 @@ fn a_tampered_record_is_refused() {
     std::fs::write(&file, text.replace(hash, &"0".repeat(64))).unwrap();
     let out = verify_drive(&file, drive.device(), &secret.with_extension("pub"));
     assert_exit(&out, 2);
-    assert!(describe(&out).contains("does not verify"), "{}", describe(&out));
-    assert!(!minisign_verify(&file, &secret.with_extension("pub")).status.success());
+    assert!(
+        describe(&out).contains("does not verify"),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        !minisign_verify(&file, &secret.with_extension("pub"))
+            .status
+            .success()
+    );
 }

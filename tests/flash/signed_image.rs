@@ -7,16 +7,19 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::require_root;
+use crate::support::fixture;
 use crate::support::flashing::{
     ExpectedImage, PatternedDrive, assert_exit, describe, drive_size_for, flash, json_events,
     target_done,
 };
-use crate::support::fixture;
 use crate::support::loopdev::LoopLock;
 
 /// A minisign key pair made by minisign itself, unencrypted: (secret, public).
 fn minisign_keys(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-    let (secret, public) = (dir.join(format!("{name}.key")), dir.join(format!("{name}.pub")));
+    let (secret, public) = (
+        dir.join(format!("{name}.key")),
+        dir.join(format!("{name}.pub")),
+    );
     let out = Command::new("minisign")
         .args(["-G", "-W", "-p"])
         .arg(&public)
@@ -106,15 +109,36 @@ fn another_keys_signature_is_refused_before_writing() {
     let (_, trusted) = minisign_keys(dir.path(), "publisher");
     let image = raw_image(dir.path());
     minisign_sign(&secret, &image);
-    let drive = PatternedDrive::create(dir.path(), "d.bin", drive_size_for(ExpectedImage::test_img().len), 0x77);
-    let out = flash(&image, &[drive.device()], &["--trusted-key", trusted.to_str().unwrap()]);
+    let drive = PatternedDrive::create(
+        dir.path(),
+        "d.bin",
+        drive_size_for(ExpectedImage::test_img().len),
+        0x77,
+    );
+    let out = flash(
+        &image,
+        &[drive.device()],
+        &["--trusted-key", trusted.to_str().unwrap()],
+    );
     assert_exit(&out, 2);
-    assert!(describe(&out).contains("was not made by the key"), "{}", describe(&out));
+    assert!(
+        describe(&out).contains("was not made by the key"),
+        "{}",
+        describe(&out)
+    );
     drive.assert_unchanged();
     // No signature at all: refused too.
     std::fs::remove_file(dir.path().join("test.img.minisig")).unwrap();
-    let out = flash(&image, &[drive.device()], &["--trusted-key", trusted.to_str().unwrap()]);
+    let out = flash(
+        &image,
+        &[drive.device()],
+        &["--trusted-key", trusted.to_str().unwrap()],
+    );
     assert_exit(&out, 2);
-    assert!(describe(&out).contains("--signature FILE"), "{}", describe(&out));
+    assert!(
+        describe(&out).contains("--signature FILE"),
+        "{}",
+        describe(&out)
+    );
     drive.assert_unchanged();
 }

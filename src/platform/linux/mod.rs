@@ -33,8 +33,8 @@ pub use files::{
     free_space_bytes, io_failure, nameless_file_in, node_id, node_kind, private_dir, read_at,
     read_exact_at, release_range, stdin_file, stdin_path, write_all_at,
 };
-pub use new_file::create_new_file;
 pub use mounts::{mounts_of, stacked_on, system_drive_reason, unmount, writable_mounts_of};
+pub use new_file::create_new_file;
 pub use process::{
     elevation_command, elevation_declined, interrupt_process, is_administrator, may_write,
     return_large_buffers_to_the_system, user_id,
