@@ -40,6 +40,7 @@ pub mod platform;
 pub mod protocol;
 pub(crate) mod report;
 pub mod request;
+pub(crate) mod sign;
 pub mod source;
 pub(crate) mod station;
 pub(crate) mod target;

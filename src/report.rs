@@ -8,9 +8,13 @@
 
 mod claim;
 mod lock;
+mod ranges;
+mod signed;
 
 pub(crate) use claim::{Claim, Ledger, Marker, Release, UsedRow};
 pub(crate) use lock::lock_exclusive;
+pub(crate) use ranges::{RangeHash, changed_ranges, hash_drive};
+pub(crate) use signed::{signature_path, write_signed};
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
@@ -77,6 +81,29 @@ pub struct DriveRecord {
     pub error: Option<String>,
     /// The byte of the image where it failed, when one applies.
     pub offset: Option<u64>,
+    /// The Imprint that wrote it (`CARGO_PKG_VERSION`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imprint_version: Option<String>,
+    /// An SD card's CID register, when the kernel showed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cid: Option<String>,
+    /// The port or reader slot the drive hung on (`/dev/disk/by-path`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader_port: Option<String>,
+    /// The counterfeit probe's verdict on the drive, when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<String>,
+    /// The image's length in bytes (decompressed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_bytes: Option<u64>,
+    /// The drive's used ranges, a SHA-256 per piece, read back from it
+    /// after it was verified (`--sign`): what `verify-drive` checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranges: Option<Vec<RangeHash>>,
+    /// The signed copy of this record (`--sign`): its file, beside which
+    /// is its `.minisig`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_record: Option<String>,
 }
 
 /// Why a report file cannot be used (a refusal before anything is written).
@@ -287,6 +314,13 @@ pub(crate) mod tests {
             kind: None,
             error: None,
             offset: None,
+            imprint_version: None,
+            cid: None,
+            reader_port: None,
+            probe: None,
+            image_bytes: None,
+            ranges: None,
+            signed_record: None,
         }
     }
 

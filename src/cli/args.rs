@@ -44,6 +44,10 @@ pub enum Command {
     /// A flashing station: flash every drive plugged in from now on, each
     /// alone and at its own pace, until Ctrl-C (or --count drives).
     Station(StationArgs),
+    /// Signing keys (minisign's format) for signed --report records.
+    Key(super::key::KeyArgs),
+    /// Check a drive against its signed record, range by range, without the image.
+    VerifyDrive(super::verify_drive::VerifyDriveArgs),
 }
 
 /// balenaOS configuration to embed into the image's boot partition.
@@ -112,6 +116,13 @@ pub struct IdentityArgs {
     /// the whole run; each drive's row is claimed in it before writing.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Sign each --report record with this minisign secret key (`imprint
+    /// key new`): each drive is read back once more for a SHA-256 of each
+    /// piece of its used ranges, and its record is written alone beside
+    /// FILE with a .minisig that `minisign -V` and `imprint verify-drive`
+    /// check.
+    #[arg(long, value_name = "KEY", requires = "report")]
+    pub sign: Option<PathBuf>,
 }
 
 /// The help of `--new-uuid`, naming the placeholders. clap replaces `{n}`
@@ -189,6 +200,8 @@ pub struct FlashArgs {
     pub customisation: CustomiseArgs,
     #[command(flatten)]
     pub identity: IdentityArgs,
+    #[command(flatten)]
+    pub signed: super::signed_image::SignedImageArgs,
     /// Do not read the targets back after writing.
     #[arg(long)]
     pub no_verify: bool,

@@ -79,6 +79,9 @@ pub(super) fn run(args: FlashArgs) -> Exit {
         Err(exit) => return exit,
     };
     job.probe = args.probe_mode();
+    if let Err(exit) = args.signed.apply(&mut job.source, args.json) {
+        return exit;
+    }
     let per_target = match flash_each::prepare(
         &args.identity,
         &options,
@@ -91,6 +94,7 @@ pub(super) fn run(args: FlashArgs) -> Exit {
         Err(exit) => return exit,
     };
     job.inputs.extend(identity_inputs(&args.identity));
+    job.inputs.extend(args.signed.inputs(&args.image));
     let mut sink = sink(args.json);
     let checked = match engine::check(&job) {
         Ok(checked) => checked,
@@ -143,7 +147,7 @@ fn refuse_files_under_elevation(targets: &[std::path::PathBuf], json: bool) -> R
     Err(Exit::Refused)
 }
 
-/// `--each` and `--report`: files of the run that no target may be.
+/// `--each`, `--report` and `--sign`: files of the run that no target may be.
 fn identity_inputs(args: &IdentityArgs) -> Vec<RunInput> {
     let each = args
         .each
@@ -153,7 +157,11 @@ fn identity_inputs(args: &IdentityArgs) -> Vec<RunInput> {
         .report
         .as_deref()
         .map(|p| RunInput::new("the --report file", p));
-    each.into_iter().chain(report).collect()
+    let key = args
+        .sign
+        .as_deref()
+        .map(|p| RunInput::new("the --sign key", p));
+    each.into_iter().chain(report).chain(key).collect()
 }
 
 pub(super) fn verify(args: VerifyArgs) -> Exit {

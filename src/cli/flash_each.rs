@@ -19,6 +19,7 @@ use crate::engine::{FlashEvent, FlashJob, FlashReport, Refusal};
 use crate::protocol::{ErrorKind, WireEvent};
 use crate::request::per_drive::{self, Finished, PerDrive};
 use crate::request::{CustomisePlan, Exit, FlashOptions, Mode};
+use crate::sign;
 
 /// The per-target part of a flash run, as the command line runs it.
 pub(super) struct PerTarget {
@@ -46,10 +47,20 @@ pub(super) fn prepare(
         configured,
         customise,
     );
-    match prepared {
-        Ok(inner) => Ok(inner.map(|inner| PerTarget { inner, json })),
-        Err(e) => Err(refuse(json, e.kind(), &e.to_string())),
+    let mut inner = match prepared {
+        Ok(Some(inner)) => inner,
+        Ok(None) => return Ok(None),
+        Err(e) => return Err(refuse(json, e.kind(), &e.to_string())),
+    };
+    if let Some(key) = &args.sign {
+        // Read (and decrypted) before anything is written: a wrong
+        // password is a refusal, not a drive written and left unsigned.
+        match sign::read_secret_key(key, || super::key::ask_password(key)) {
+            Ok(key) => inner.sign_with(key),
+            Err(e) => return Err(refuse(json, ErrorKind::Refused, &e.to_string())),
+        }
     }
+    Ok(Some(PerTarget { inner, json }))
 }
 
 impl PerTarget {

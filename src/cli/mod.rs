@@ -1,5 +1,5 @@
 //! The command line: `flash`, `verify`, `configure`, `list`, `hash`,
-//! `station`, `gui`.
+//! `station`, `key`, `verify-drive`, `gui`.
 //!
 //! Exit codes ([`Exit`], docs/architecture.md §5): 0 every target succeeded; 1 at least one target
 //! failed while writing or verifying; 2 refused before anything was written.
@@ -11,10 +11,13 @@ mod flash;
 mod flash_each;
 mod interrupt;
 mod json_lines;
+mod key;
 mod list;
+mod signed_image;
 mod sink;
 mod station;
 mod terminal;
+mod verify_drive;
 
 use clap::Parser;
 
@@ -57,6 +60,8 @@ pub fn run(command: Command) -> Exit {
         Command::Configure(args) => configure::run(args),
         Command::List(args) => list::run(args),
         Command::Station(args) => station::run(args),
+        Command::Key(args) => key::run(args),
+        Command::VerifyDrive(args) => verify_drive::run(args),
         Command::Gui { .. } => {
             eprintln!("imprint: this build has no desktop app; try `imprint --help`");
             Exit::Refused

@@ -40,6 +40,15 @@ pub(super) fn run(args: StationArgs) -> Exit {
         again: args.again,
         poll_interval: POLL_INTERVAL,
     };
+    if args.identity.sign.is_some() {
+        // Not yet: a station's records would each need the drive read back
+        // on its own thread; saying so beats an unsigned record.
+        return refuse(
+            args.json,
+            ErrorKind::Usage,
+            "a station does not sign its records yet; sign with `imprint flash --report FILE --sign KEY`",
+        );
+    }
     if args.count == Some(0) {
         return refuse(args.json, ErrorKind::Usage, "--count must be at least 1");
     }

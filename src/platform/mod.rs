@@ -114,6 +114,11 @@ pub use os::io_failure;
 /// a shared temporary directory: never use one someone else made).
 pub use os::private_dir;
 
+/// `create_new_file(&Path, private: bool) -> io::Result<File>`: creates a
+/// file that must not exist yet (mode 0600 when `private`: a secret key).
+#[cfg(target_os = "linux")]
+pub use linux::create_new_file;
+
 /// `free_space_bytes(&Path) -> io::Result<u64>`: bytes this user may still
 /// write in the filesystem holding an existing folder.
 pub use os::free_space_bytes;
@@ -172,6 +177,11 @@ pub use os::list_drives;
 /// medium from another beyond the serial: an SD card's CID, a loop
 /// device's backing file.
 pub use os::media_identity;
+
+/// `reader_port(device) -> Option<String>`: the port a drive hangs on, as
+/// the OS names it (Linux: its name in `/dev/disk/by-path`), for records.
+#[cfg(target_os = "linux")]
+pub use linux::reader_port;
 
 /// `is_empty_slot(device) -> bool`: whether the device still exists with
 /// no medium in it (a card reader whose card was taken out), as opposed to

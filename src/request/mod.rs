@@ -8,17 +8,22 @@
 //! builds them from its form; neither imports the other.
 
 mod customise;
+mod check_drive;
 mod eject;
 mod exit;
+mod image_signature;
 pub mod per_drive;
 mod prepare;
 mod record;
 mod run;
 mod seen;
+mod signed;
 
 pub use customise::{CustomisePlan, plan as customise_plan};
+pub use check_drive::{CheckedRecord, changed, load_record};
 pub use eject::eject;
 pub use exit::Exit;
+pub use image_signature::{require_image_signature, signature_beside};
 pub use prepare::{
     BmapChoice, FlashOptions, Prepared, RequestError, configure, configure_customised, prepare,
     prepare_opened, prepare_source,

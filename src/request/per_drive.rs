@@ -17,6 +17,7 @@ use crate::engine::{FlashJob, FlashReport};
 use crate::identity::{self, DriveIdentity, Identities, IdentityError, IdentityOptions};
 use crate::protocol::{ErrorKind, Outcome};
 use crate::report::{Ledger, Report, ReportError};
+use crate::sign::SecretKey;
 
 /// Why per-drive identities or the report cannot be used: the run is
 /// refused before anything is written.
@@ -90,6 +91,8 @@ struct Target {
 pub struct PerDrive {
     report: Option<Report>,
     targets: Vec<Target>,
+    /// `--sign`: each record is also written alone and signed with it.
+    signer: Option<SecretKey>,
 }
 
 /// When a target finished: seconds since the start, the time, and the
@@ -159,7 +162,11 @@ pub fn prepare(
             config_sha256,
         });
     }
-    Ok(Some(PerDrive { report, targets }))
+    Ok(Some(PerDrive {
+        report,
+        targets,
+        signer: None,
+    }))
 }
 
 fn file_name(path: &Path) -> String {
@@ -169,6 +176,12 @@ fn file_name(path: &Path) -> String {
 }
 
 impl PerDrive {
+    /// Signs every record with `key` (`--sign`): each ok drive is read back
+    /// once more for its record's range hashes (`signed::seal`).
+    pub(crate) fn sign_with(&mut self, key: SecretKey) {
+        self.signer = Some(key);
+    }
+
     /// Claims each target's identity in the report, before anything is
     /// written; when one claim cannot be written, releases the others and
     /// says why (the run is refused).
@@ -240,7 +253,12 @@ impl PerDrive {
             record.config_sha256 = target.config_sha256.clone();
             let (seconds, at, sha256) = finished[index].clone().unwrap_or(unfinished.clone());
             record.sha256 = sha256;
-            let record = complete(record, &report.targets[index], seconds, at);
+            let mut record = complete(record, &report.targets[index], seconds, at);
+            if let Some(key) = &self.signer
+                && let Err(e) = super::signed::seal(&mut record, job, report, file.path(), key)
+            {
+                failures.push(e);
+            }
             if let Err(e) = file.append(&record) {
                 failures.push(format!(
                     "cannot append to the report {}: {e}; {} ({}) is not recorded",

@@ -50,6 +50,13 @@ pub fn new_record(
         kind: None,
         error: None,
         offset: None,
+        imprint_version: Some(env!("CARGO_PKG_VERSION").to_string()),
+        cid: seen.and_then(|s| s.media.cid.clone()),
+        reader_port: seen.and_then(|s| crate::platform::reader_port(s.path())),
+        probe: None,
+        image_bytes: None,
+        ranges: None,
+        signed_record: None,
     }
 }
 

@@ -73,6 +73,7 @@ pub(super) fn open(path: &Path) -> Result<ImageSource, SourceError> {
         min_size: None,
         entry_name: decoded.entry_name,
         download: Some(download),
+        signature: None,
         reading: Arc::new(Reading::Stream {
             state: Mutex::new(StreamState {
                 decoder: Some(decoded.reader),

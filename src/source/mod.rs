@@ -26,6 +26,7 @@ mod http_resume;
 mod input;
 mod name_endings;
 mod reading;
+mod signature;
 pub(crate) mod sniff;
 mod xz;
 pub(crate) mod xz_index;
@@ -54,6 +55,7 @@ pub use http_resume::{DOWNLOAD_FAILED_AT, is_download_failure};
 use input::{Input, PositionalReader};
 pub use input::{InputKind, STDIN_NAME};
 pub use name_endings::{compressed_name_endings, image_name_endings};
+pub(crate) use signature::SignatureSpec;
 use sniff::{SNIFF_LEN_BYTES, sniff};
 
 /// Capacity of the buffered file reader under every decoder. Decoders ask for
@@ -76,6 +78,9 @@ pub struct ImageSource {
     /// For a URL: the download's progress and retries.
     download: Option<Arc<DownloadStatus>>,
     reading: Arc<Reading>,
+    /// The minisign signature the image file must verify with, checked as
+    /// the run reads it (`signature.rs`).
+    signature: Option<Arc<SignatureSpec>>,
 }
 
 /// How the decompressed image is read.
@@ -181,6 +186,7 @@ impl ImageSource {
             min_size,
             entry_name,
             download: None,
+            signature: None,
             reading: Arc::new(Reading::Seekable {
                 stamp: FileStamp::of(&file),
                 file,
@@ -225,6 +231,7 @@ impl ImageSource {
             min_size: None,
             entry_name: None,
             download: None,
+            signature: None,
             reading: Arc::new(Reading::Stream {
                 state: Mutex::new(StreamState {
                     decoder: Some(decoder),
@@ -233,6 +240,28 @@ impl ImageSource {
                 interrupt,
             }),
         })
+    }
+
+    /// Checks `spec`'s signature over the image file's bytes as the run
+    /// reads them (`signature.rs`); a file only: a stream is read once and
+    /// probed first, and a zip archive is read by its entry, not whole.
+    pub(crate) fn require_signature(&mut self, spec: SignatureSpec) -> Result<(), String> {
+        match &*self.reading {
+            Reading::Seekable {
+                zip_entry: None, ..
+            } => {
+                self.signature = Some(Arc::new(spec));
+                Ok(())
+            }
+            Reading::Seekable { .. } => Err(format!(
+                "{} is a zip archive: its signature cannot be checked as it is read yet; sign (and flash) the image inside it, or check the archive with `minisign -V` first",
+                self.path.display()
+            )),
+            Reading::Stream { .. } => Err(format!(
+                "{} is a stream: a signed image must be a file here; save it to a file first",
+                self.path.display()
+            )),
+        }
     }
 
     /// The image as the user named it (`-` for standard input).

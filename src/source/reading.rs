@@ -77,6 +77,19 @@ impl ImageSource {
                 if let Some(entry) = zip_entry {
                     return archive::open_entry(&self.path, entry, reader);
                 }
+                if let Some(spec) = &self.signature {
+                    // docs/architecture.md §2: the signature checked over
+                    // the bytes this reader reads, its verdict at the end.
+                    let read_error = |cause| SourceError::Read {
+                        path: self.path.clone(),
+                        offset: 0,
+                        cause,
+                    };
+                    let (raw, inner) = signature::wrap(spec, reader).map_err(read_error)?;
+                    let input = BufReader::with_capacity(READ_BUFFER_BYTES, raw);
+                    let decoded = decoder(&self.path, self.format, input)?;
+                    return Ok(Box::new(signature::CheckedEnd { decoded, inner }));
+                }
                 let input = BufReader::with_capacity(READ_BUFFER_BYTES, reader);
                 decoder(&self.path, self.format, input)
             }

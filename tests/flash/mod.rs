@@ -32,6 +32,8 @@ mod lying_bmap;
 mod one_storage;
 mod pacing;
 mod run_files;
+mod signed;
+mod signed_image;
 mod sparse;
 mod stalls;
 mod station;

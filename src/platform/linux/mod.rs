@@ -5,12 +5,14 @@
 mod as_user;
 mod backing;
 mod blockdev;
+mod by_path;
 mod drive_list;
 mod eject;
 mod files;
 mod io_context;
 mod mount_table;
 mod mounts;
+mod new_file;
 mod process;
 mod snapshot;
 mod sysfs;
@@ -22,6 +24,7 @@ pub use blockdev::{
     logical_block_size, open_block_device_direct_read, open_block_device_exclusive,
     open_block_device_exclusive_read,
 };
+pub use by_path::reader_port;
 pub use drive_list::{is_empty_slot, list_drives, media_identity};
 pub use eject::eject;
 #[cfg(test)]
@@ -31,6 +34,7 @@ pub use files::{
     read_exact_at, release_range, stdin_file, stdin_path, write_all_at,
 };
 pub use mounts::{mounts_of, stacked_on, system_drive_reason, unmount, writable_mounts_of};
+pub use new_file::create_new_file;
 pub use process::{
     elevation_command, elevation_declined, interrupt_process, is_administrator, may_write,
     return_large_buffers_to_the_system, user_id,
