@@ -27,6 +27,9 @@ pub struct Cli {
     pub image: Option<PathBuf>,
 }
 
+// One value, parsed once at start: boxing the large variants would only
+// make every match on it noisier.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Open the desktop app, with IMAGE preselected.
