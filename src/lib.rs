@@ -33,6 +33,7 @@ pub mod gui;
 pub(crate) mod hex;
 pub(crate) mod humanize;
 pub(crate) mod identity;
+pub(crate) mod backup;
 pub(crate) mod map;
 pub(crate) mod patch;
 pub mod platform;

@@ -38,6 +38,9 @@ pub enum Command {
     /// A flashing station: flash every drive plugged in from now on, each
     /// alone and at its own pace, until Ctrl-C (or --count drives).
     Station(StationArgs),
+    /// Save a drive as an image reading only its used bytes, compressed as
+    /// the name says, with a .bmap and a .sha256 beside it.
+    Backup(super::backup::BackupArgs),
 }
 
 /// balenaOS configuration to embed into the image's boot partition.

@@ -1,10 +1,11 @@
 //! The command line: `flash`, `verify`, `configure`, `list`, `hash`,
-//! `station`, `gui`.
+//! `station`, `backup`, `gui`.
 //!
 //! Exit codes ([`Exit`], docs/architecture.md §5): 0 every target succeeded; 1 at least one target
 //! failed while writing or verifying; 2 refused before anything was written.
 
 mod args;
+mod backup;
 mod configure;
 mod flash;
 mod flash_each;
@@ -20,6 +21,7 @@ use clap::Parser;
 use crate::protocol::{ErrorKind, WireEvent};
 use crate::request::Exit;
 
+pub use backup::BackupArgs;
 pub use args::{Cli, Command, ConfigArgs, FlashArgs, IdentityArgs, StationArgs};
 
 /// Parses the command line. A usage error (or `--help`) is printed here and
@@ -56,6 +58,7 @@ pub fn run(command: Command) -> Exit {
         Command::Configure(args) => configure::run(args),
         Command::List(args) => list::run(args),
         Command::Station(args) => station::run(args),
+        Command::Backup(args) => backup::run(args),
         Command::Gui { .. } => {
             eprintln!("imprint: this build has no desktop app; try `imprint --help`");
             Exit::Refused
