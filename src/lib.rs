@@ -21,6 +21,7 @@
 //! - [`cli`] and (with the `gui` feature) `gui` are the front ends: both only
 //!   read the engine's event stream.
 
+pub(crate) mod backup;
 pub mod bootcfg;
 pub mod cli;
 pub(crate) mod disk;
@@ -33,7 +34,6 @@ pub mod gui;
 pub(crate) mod hex;
 pub(crate) mod humanize;
 pub(crate) mod identity;
-pub(crate) mod backup;
 pub(crate) mod map;
 pub(crate) mod patch;
 pub mod platform;

@@ -119,6 +119,9 @@ pub(crate) struct Finished {
     pub(crate) file_bytes: u64,
     /// Bytes read from the source: metadata and used ranges.
     pub(crate) read_bytes: u64,
+    /// Of those, the metadata read to make the map (some of it read again
+    /// as part of the used ranges).
+    pub(crate) metadata_bytes: u64,
     pub(crate) elapsed: Duration,
     pub(crate) bmap: PathBuf,
     pub(crate) sha256_file: PathBuf,
@@ -205,12 +208,9 @@ impl Backup {
             .map_err(|e| BackupError::write(&image_path, e))?;
         let mut bmap = BmapWriter::new(size, &self.map.used);
         let mut image_hash = Sha256::new();
-        let (pieces, reader) = read::spawn(
-            self.source.clone(),
-            self.map.used.clone(),
-            cancel.clone(),
-        )
-        .map_err(|e| BackupError::write(&image_path, e))?;
+        let (pieces, reader) =
+            read::spawn(self.source.clone(), self.map.used.clone(), cancel.clone())
+                .map_err(|e| BackupError::write(&image_path, e))?;
         let mut position = 0u64;
         let mut read_bytes = 0u64;
         let write_err = |e| BackupError::write(&image_path, e);
@@ -223,8 +223,13 @@ impl Backup {
             if cancel.load(Ordering::Relaxed) {
                 break;
             }
-            zeros(&mut sink, &mut image_hash, &mut bmap, piece.offset - position)
-                .map_err(write_err)?;
+            zeros(
+                &mut sink,
+                &mut image_hash,
+                &mut bmap,
+                piece.offset - position,
+            )
+            .map_err(write_err)?;
             let bytes = &piece.buf[..piece.len];
             image_hash.update(bytes);
             bmap.feed(bytes);
@@ -246,7 +251,10 @@ impl Backup {
         let xml = bmap.finish().ok_or_else(|| BackupError::Read {
             path: self.source.path.clone(),
             offset: position,
-            cause: io::Error::new(io::ErrorKind::UnexpectedEof, "the used ranges were not all read"),
+            cause: io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the used ranges were not all read",
+            ),
         })?;
         self.write_beside(&xml, &file_sha256)?;
         self.outputs.keep();
@@ -256,6 +264,7 @@ impl Backup {
             image_bytes: size,
             file_bytes,
             read_bytes: read_bytes + self.map.metadata_read,
+            metadata_bytes: self.map.metadata_read,
             elapsed: started.elapsed(),
             bmap: self.outputs.bmap.clone(),
             sha256_file: self.outputs.sha256.clone(),

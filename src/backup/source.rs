@@ -31,13 +31,17 @@ impl Source {
     /// Opens `path` to back it up; refusals are [`BackupError::Refused`].
     pub(crate) fn open(path: &Path) -> Result<Source, BackupError> {
         let refuse = |why: String| BackupError::Refused(format!("{}: {why}", path.display()));
-        let metadata = std::fs::metadata(path)
-            .map_err(|e| refuse(format!("cannot open it ({e}); name a drive, a partition or an image file")))?;
+        let metadata = std::fs::metadata(path).map_err(|e| {
+            refuse(format!(
+                "cannot open it ({e}); name a drive, a partition or an image file"
+            ))
+        })?;
         let kind = metadata.file_type();
         if kind.is_block_device() {
             Self::open_device(path)
         } else if kind.is_file() {
-            let file = open_direct_or_plain(path).map_err(|e| refuse(format!("cannot read it ({e})")))?;
+            let file =
+                open_direct_or_plain(path).map_err(|e| refuse(format!("cannot read it ({e})")))?;
             if metadata.len() == 0 {
                 return Err(refuse("it is empty: there is nothing to back up".into()));
             }
@@ -94,7 +98,12 @@ impl Source {
     /// Reads `len` bytes at `offset` (a multiple of [`IO_ALIGNMENT`]) into
     /// the start of `buf`, which holds `len` rounded up to the alignment.
     /// The source's end is read as far as it goes.
-    pub(crate) fn read_into(&self, offset: u64, buf: &mut AlignedBuf, len: usize) -> io::Result<()> {
+    pub(crate) fn read_into(
+        &self,
+        offset: u64,
+        buf: &mut AlignedBuf,
+        len: usize,
+    ) -> io::Result<()> {
         debug_assert_eq!(offset % IO_ALIGNMENT as u64, 0);
         let want = len.next_multiple_of(IO_ALIGNMENT).min(buf.len());
         let mut got = 0;

@@ -38,7 +38,10 @@ fn an_existing_output_is_refused_and_nothing_is_touched() {
     std::fs::write(out.with_extension("zst.bmap"), b"keep").unwrap();
     let refused = output::Outputs::plan(&out).err().unwrap();
     assert!(refused.contains("already exists"), "{refused}");
-    assert_eq!(std::fs::read(out.with_extension("zst.bmap")).unwrap(), b"keep");
+    assert_eq!(
+        std::fs::read(out.with_extension("zst.bmap")).unwrap(),
+        b"keep"
+    );
 }
 
 /// An MBR image: a FAT partition holding a file, free space filled with
@@ -82,11 +85,21 @@ fn an_image_file_is_backed_up_as_its_used_bytes_with_a_bmap_that_checks() {
     std::fs::write(&source, &disk).unwrap();
     let out = work.path().join("backup.img.zst");
     let backup = prepare(&source, &out).unwrap();
-    assert!(backup.notes.iter().any(|n| n.contains("FAT")), "{:?}", backup.notes);
-    assert!(backup.notes.iter().any(|n| n.contains("copied whole")), "{:?}", backup.notes);
+    assert!(
+        backup.notes.iter().any(|n| n.contains("FAT")),
+        "{:?}",
+        backup.notes
+    );
+    assert!(
+        backup.notes.iter().any(|n| n.contains("copied whole")),
+        "{:?}",
+        backup.notes
+    );
     let used = backup.to_read();
     assert!(used < 10 * MIB as u64, "the deleted file is free: {used}");
-    let done = backup.run(Arc::new(AtomicBool::new(false)), &mut |_| {}).unwrap();
+    let done = backup
+        .run(Arc::new(AtomicBool::new(false)), &mut |_| {})
+        .unwrap();
 
     let mut restored = Vec::new();
     zstd::stream::read::Decoder::new(std::fs::File::open(&out).unwrap())
@@ -142,7 +155,11 @@ fn a_cancelled_backup_leaves_no_file() {
         .run(Arc::new(AtomicBool::new(true)), &mut |_| {})
         .unwrap_err();
     assert!(matches!(failed, BackupError::Cancelled), "{failed}");
-    for path in ["backup.img.gz", "backup.img.gz.bmap", "backup.img.gz.sha256"] {
+    for path in [
+        "backup.img.gz",
+        "backup.img.gz.bmap",
+        "backup.img.gz.sha256",
+    ] {
         assert!(!work.path().join(path).exists(), "{path} left behind");
     }
 }

@@ -143,6 +143,12 @@ fn finished(args: &BackupArgs, done: &Finished) -> Exit {
         humanize::rate(done.read_bytes as f64 / seconds),
         humanize::bytes(done.file_bytes)
     );
+    eprintln!(
+        "  read: {} bytes ({} used, {} metadata)",
+        done.read_bytes,
+        done.read_bytes - done.metadata_bytes,
+        done.metadata_bytes
+    );
     eprintln!("  bmap:   {}", done.bmap.display());
     eprintln!(
         "  SHA-256 of {}: {} (in {})",

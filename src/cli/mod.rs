@@ -21,8 +21,8 @@ use clap::Parser;
 use crate::protocol::{ErrorKind, WireEvent};
 use crate::request::Exit;
 
-pub use backup::BackupArgs;
 pub use args::{Cli, Command, ConfigArgs, FlashArgs, IdentityArgs, StationArgs};
+pub use backup::BackupArgs;
 
 /// Parses the command line. A usage error (or `--help`) is printed here and
 /// its exit status returned.

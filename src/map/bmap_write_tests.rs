@@ -18,7 +18,11 @@ fn written(image: &[u8], used: &[std::ops::Range<u64>], piece: usize) -> String 
 #[test]
 fn a_written_bmap_parses_and_its_ranges_check() {
     let image = random_bytes(10 * 4096 + 100, 7);
-    let used = [0..4096, 3 * 4096..5 * 4096 + 10, 9 * 4096..image.len() as u64];
+    let used = [
+        0..4096,
+        3 * 4096..5 * 4096 + 10,
+        9 * 4096..image.len() as u64,
+    ];
     for piece in [1, 4095, 4096, 10_000, image.len()] {
         let xml = written(&image, &used, piece);
         let bmap = Bmap::parse(Path::new("x.bmap"), xml.as_bytes()).expect("parses");
