@@ -6,14 +6,15 @@
 //! Source::open (read-only, O_EXCL, not mounted)
 //!   ─▶ map::device::map_device (tables, ext bitmaps, FAT: metadata only)
 //!   ─▶ read/backup-read thread (used ranges, O_DIRECT, 4 MiB pieces)
-//!   ─▶ this thread: zeros for the free space ─▶ image SHA-256, bmap digests,
-//!      ImageSink (zstd/xz/gzip, or a sparse raw file) ─▶ FILE, FILE.bmap, FILE.sha256
+//!   ─▶ this thread: zeros for the free space ─▶ backup-hash thread (image
+//!      SHA-256, bmap digests) and ImageSink (zstd/xz/gzip, or a sparse raw file) ─▶ FILE, FILE.bmap, FILE.sha256
 //! ```
 //!
 //! Everything that can be refused is refused by [`prepare`] before the
 //! output exists (exit 2); a failure after that removes every file the
 //! backup created (exit 1).
 
+mod digests;
 mod output;
 mod read;
 mod sink;
@@ -26,15 +27,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
-
 use crate::hex::hex;
 use crate::humanize;
-use crate::map::bmap_write::BmapWriter;
 use crate::map::device::{DeviceMap, map_device};
 use crate::map::total;
 use crate::platform::{self, IoFailure};
 use crate::target::AlignedBuf;
+use digests::Digests;
 pub(crate) use output::Compression;
 use output::Outputs;
 use sink::ImageSink;
@@ -206,8 +205,8 @@ impl Backup {
             .map_err(|e| BackupError::write(&image_path, e))?;
         let mut sink = ImageSink::new(self.compression, file, size)
             .map_err(|e| BackupError::write(&image_path, e))?;
-        let mut bmap = BmapWriter::new(size, &self.map.used);
-        let mut image_hash = Sha256::new();
+        let digests =
+            Digests::start(size, &self.map.used).map_err(|e| BackupError::write(&image_path, e))?;
         let (pieces, reader) =
             read::spawn(self.source.clone(), self.map.used.clone(), cancel.clone())
                 .map_err(|e| BackupError::write(&image_path, e))?;
@@ -215,25 +214,20 @@ impl Backup {
         let mut read_bytes = 0u64;
         let write_err = |e| BackupError::write(&image_path, e);
         for item in pieces.iter() {
-            let piece = item.map_err(|f| BackupError::Read {
+            let piece = Arc::new(item.map_err(|f| BackupError::Read {
                 path: self.source.path.clone(),
                 offset: f.offset,
                 cause: f.cause,
-            })?;
+            })?);
             if cancel.load(Ordering::Relaxed) {
                 break;
             }
-            zeros(
-                &mut sink,
-                &mut image_hash,
-                &mut bmap,
-                piece.offset - position,
-            )
-            .map_err(write_err)?;
-            let bytes = &piece.buf[..piece.len];
-            image_hash.update(bytes);
-            bmap.feed(bytes);
-            sink.data(piece.offset, bytes).map_err(write_err)?;
+            let gap = piece.offset - position;
+            digests.zeros(gap);
+            sink.zeros(gap).map_err(write_err)?;
+            digests.piece(piece.clone());
+            sink.data(piece.offset, &piece.buf[..piece.len])
+                .map_err(write_err)?;
             position = piece.offset + piece.len as u64;
             read_bytes += piece.len as u64;
             progress(read_bytes);
@@ -242,13 +236,15 @@ impl Backup {
         if cancel.load(Ordering::Relaxed) {
             return Err(BackupError::Cancelled);
         }
-        zeros(&mut sink, &mut image_hash, &mut bmap, size - position).map_err(write_err)?;
-        let image_sha256 = hex(&image_hash.finalize());
-        let (file_sha256, file_bytes) = match sink.finish(size).map_err(write_err)? {
+        digests.zeros(size - position);
+        sink.zeros(size - position).map_err(write_err)?;
+        let finished = sink.finish(size).map_err(write_err)?;
+        let (image_sha256, xml) = digests.finish();
+        let (file_sha256, file_bytes) = match finished {
             Some((digest, len)) => (hex(&digest), len),
             None => (image_sha256.clone(), size),
         };
-        let xml = bmap.finish().ok_or_else(|| BackupError::Read {
+        let xml = xml.ok_or_else(|| BackupError::Read {
             path: self.source.path.clone(),
             offset: position,
             cause: io::Error::new(
@@ -293,23 +289,6 @@ impl Backup {
         }
         Ok(())
     }
-}
-
-/// `len` bytes of free space: zeros to the hash, the bmap and the sink.
-fn zeros(
-    sink: &mut ImageSink,
-    image_hash: &mut Sha256,
-    bmap: &mut BmapWriter,
-    len: u64,
-) -> io::Result<()> {
-    let mut left = len;
-    while left > 0 {
-        let n = left.min(sink::ZEROS.len() as u64) as usize;
-        image_hash.update(&sink::ZEROS[..n]);
-        bmap.feed(&sink::ZEROS[..n]);
-        left -= n as u64;
-    }
-    sink.zeros(len)
 }
 
 #[cfg(test)]

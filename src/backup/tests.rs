@@ -12,6 +12,7 @@ use std::sync::atomic::AtomicBool;
 use super::*;
 use crate::map::bmap::{Bmap, BmapChecker};
 use crate::test_random::low_bytes;
+use sha2::{Digest, Sha256};
 
 const MIB: usize = 1 << 20;
 
