@@ -31,13 +31,16 @@ pub(crate) struct ReadFailure {
     pub(crate) cause: std::io::Error,
 }
 
+/// The queue of pieces read, or the failure that ended it.
+pub(crate) type Pieces = Receiver<Result<Piece, ReadFailure>>;
+
 /// Starts reading `used` from `source`; the queue ends after the last
 /// piece, after a failure (its last item), or when `cancel` is set.
 pub(crate) fn spawn(
     source: Arc<Source>,
     used: Vec<Range<u64>>,
     cancel: Arc<AtomicBool>,
-) -> std::io::Result<(Receiver<Result<Piece, ReadFailure>>, JoinHandle<()>)> {
+) -> std::io::Result<(Pieces, JoinHandle<()>)> {
     let (send, receive) = bounded(QUEUE);
     let handle = std::thread::Builder::new()
         .name("backup-read".into())
