@@ -21,6 +21,7 @@
 //! - [`cli`] and (with the `gui` feature) `gui` are the front ends: both only
 //!   read the engine's event stream.
 
+pub(crate) mod backup;
 pub mod bootcfg;
 pub mod cli;
 pub mod customise;

@@ -51,6 +51,9 @@ pub enum Command {
     Key(super::key::KeyArgs),
     /// Check a drive against its signed record, range by range, without the image.
     VerifyDrive(super::verify_drive::VerifyDriveArgs),
+    /// Save a drive as an image reading only its used bytes, compressed as
+    /// the name says, with a .bmap and a .sha256 beside it.
+    Backup(super::backup::BackupArgs),
 }
 
 /// balenaOS configuration to embed into the image's boot partition.

@@ -1,10 +1,11 @@
 //! The command line: `flash`, `verify`, `configure`, `list`, `hash`,
-//! `station`, `key`, `verify-drive`, `gui`.
+//! `station`, `key`, `verify-drive`, `backup`, `gui`.
 //!
 //! Exit codes ([`Exit`], docs/architecture.md §5): 0 every target succeeded; 1 at least one target
 //! failed while writing or verifying; 2 refused before anything was written.
 
 mod args;
+mod backup;
 mod configure;
 mod customise_args;
 mod flash;
@@ -25,6 +26,7 @@ use crate::protocol::{ErrorKind, WireEvent};
 use crate::request::Exit;
 
 pub use args::{Cli, Command, ConfigArgs, FlashArgs, IdentityArgs, StationArgs};
+pub use backup::BackupArgs;
 
 /// Parses the command line. A usage error (or `--help`) is printed here and
 /// its exit status returned.
@@ -62,6 +64,7 @@ pub fn run(command: Command) -> Exit {
         Command::Station(args) => station::run(args),
         Command::Key(args) => key::run(args),
         Command::VerifyDrive(args) => verify_drive::run(args),
+        Command::Backup(args) => backup::run(args),
         Command::Gui { .. } => {
             eprintln!("imprint: this build has no desktop app; try `imprint --help`");
             Exit::Refused

@@ -64,6 +64,15 @@ impl Layout {
         (true, vetoes)
     }
 
+    /// The partitions seen (not the extended container), in table order.
+    pub(super) fn partitions(&self) -> Vec<Range<u64>> {
+        self.parts
+            .iter()
+            .filter(|(_, kind)| *kind != Kind::Container)
+            .map(|(range, _)| range.clone())
+            .collect()
+    }
+
     /// Makes `range` used whatever any filesystem says.
     pub(super) fn veto(&mut self, range: Range<u64>) {
         if range.start < range.end {

@@ -23,6 +23,8 @@
 //! bmap is the union of both (docs/architecture.md §2).
 
 pub(crate) mod bmap;
+pub(crate) mod bmap_write;
+pub(crate) mod device;
 mod ext;
 mod fat;
 mod layout;
@@ -120,6 +122,9 @@ pub(crate) struct Mapper {
     fats: Vec<fat::FatFs>,
     /// The structures covering the image and the ranges they make used.
     layout: Layout,
+    /// The partitions whose filesystem a parser took on, and which one
+    /// (what `imprint backup` tells the user).
+    found: Vec<(Range<u64>, &'static str)>,
 }
 
 impl Mapper {
@@ -144,6 +149,7 @@ impl Mapper {
             exts: Vec::new(),
             fats: Vec::new(),
             layout: Layout::default(),
+            found: Vec::new(),
         };
         mapper.push(0, TABLE_LEN, Want::Table);
         mapper
@@ -261,10 +267,12 @@ impl Mapper {
             }
             Want::Probe { part } => {
                 if let Some(fs) = ext::ExtFs::from_probe(part.clone(), bytes) {
+                    self.found.push((part.clone(), "ext2/3/4"));
                     let index = self.exts.len();
                     fs.start(index, out);
                     self.exts.push(fs);
-                } else if let Some(fs) = fat::FatFs::from_probe(part, bytes) {
+                } else if let Some(fs) = fat::FatFs::from_probe(part.clone(), bytes) {
+                    self.found.push((part, "FAT"));
                     let index = self.fats.len();
                     fs.start(index, out);
                     self.fats.push(fs);

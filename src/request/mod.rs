@@ -7,8 +7,8 @@
 //! The command line converts its clap arguments into these options, the app
 //! builds them from its form; neither imports the other.
 
-mod customise;
 mod check_drive;
+mod customise;
 mod eject;
 mod exit;
 mod image_signature;
@@ -19,8 +19,8 @@ mod run;
 mod seen;
 mod signed;
 
-pub use customise::{CustomisePlan, plan as customise_plan};
 pub use check_drive::{CheckedRecord, changed, load_record};
+pub use customise::{CustomisePlan, plan as customise_plan};
 pub use eject::eject;
 pub use exit::Exit;
 pub use image_signature::{require_image_signature, signature_beside};

@@ -8,6 +8,8 @@
 //! cancellation. Each test attaches its own loop devices on files in a temp
 //! dir and compares the backing files byte for byte.
 
+mod backup;
+mod backup_failures;
 mod bmap;
 mod cancel;
 mod cli_options;
