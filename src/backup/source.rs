@@ -9,13 +9,12 @@
 //! reader; a read-only one may be remounted read-write meanwhile, and its
 //! journal may hold what a clean unmount would have written).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use super::BackupError;
-use crate::platform::{self, IoFailure};
+use crate::platform::{self, IoFailure, NodeKind};
 use crate::target::{AlignedBuf, IO_ALIGNMENT};
 
 /// An open source: the handle read (O_DIRECT when the filesystem allows)
@@ -36,10 +35,10 @@ impl Source {
                 "cannot open it ({e}); name a drive, a partition or an image file"
             ))
         })?;
-        let kind = metadata.file_type();
-        if kind.is_block_device() {
+        let kind = platform::node_kind(&metadata);
+        if kind == NodeKind::BlockDevice {
             Self::open_device(path)
-        } else if kind.is_file() {
+        } else if kind == NodeKind::File {
             let file =
                 open_direct_or_plain(path).map_err(|e| refuse(format!("cannot read it ({e})")))?;
             if metadata.len() == 0 {
@@ -132,13 +131,11 @@ impl Source {
 /// An image file opened with O_DIRECT, or plainly where the filesystem
 /// does not support it (tmpfs).
 fn open_direct_or_plain(path: &Path) -> io::Result<File> {
-    match OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_DIRECT)
-        .open(path)
-    {
+    // The platform's direct open works on files too; a filesystem without
+    // O_DIRECT refuses it with an error of no particular kind (EINVAL).
+    match platform::open_block_device_direct_read(path) {
         Ok(file) => Ok(file),
-        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => File::open(path),
+        Err(e) if platform::io_failure(&e) == IoFailure::Other => File::open(path),
         Err(e) => Err(e),
     }
 }
