@@ -160,6 +160,8 @@ pub struct StationArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
     #[command(flatten)]
+    pub customisation: CustomiseArgs,
+    #[command(flatten)]
     pub identity: IdentityArgs,
     /// Do not read the drives back after writing.
     #[arg(long)]

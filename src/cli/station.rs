@@ -18,10 +18,17 @@ const POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250)
 
 pub(super) fn run(args: StationArgs) -> Exit {
     let cancel = interrupt::install(args.json);
+    let mut config = (&args.config).into();
+    // The same customisation as `flash`, through the same preparation.
+    let customise = match args.customisation.to_options(&mut config) {
+        Ok(customise) => customise,
+        Err(message) => return refuse(args.json, ErrorKind::Config, &message),
+    };
     let options = StationOptions {
         flash: FlashOptions {
             image: args.image.clone(),
-            config: (&args.config).into(),
+            config,
+            customise,
             verify: !args.no_verify,
             expected_sha256: args.sha256.clone(),
             full: args.full,

@@ -11,13 +11,14 @@ use super::CustomisePlan;
 use super::FlashOptions;
 use super::record::{claim, complete, new_record, release};
 use super::seen::{SeenDrive, seen_at};
-use crate::bootcfg::{BootConfigError, Configured};
+use crate::bootcfg::{BootConfigError, Configured, WifiProfile};
 use crate::customise::CustomiseError;
 use crate::engine::{FlashJob, FlashReport};
 use crate::identity::{self, DriveIdentity, Identities, IdentityError, IdentityOptions};
 use crate::protocol::{ErrorKind, Outcome};
 use crate::report::{Ledger, Report, ReportError};
 use crate::sign::SecretKey;
+use crate::source::ImageSource;
 
 /// Why per-drive identities or the report cannot be used: the run is
 /// refused before anything is written.
@@ -131,24 +132,15 @@ pub fn prepare(
             None => file_name(&job.targets[index]),
         };
         let identity = identities.as_mut().map(|i| i.assign(&serial)).transpose()?;
-        let own = match (customise, &identity) {
-            (Some(plan), _) if identity.is_some() || per_drive_hostname => {
-                let n = identity.as_ref().map_or(index as u64 + 1, |i| i.n);
-                let row_hostname = identity.as_ref().and_then(|i| i.hostname.as_deref());
-                let hostname = plan.hostname_for(row_hostname, n, &serial);
-                // A drive's own config.json is the balenaOS base only when
-                // a --config template made it.
-                let base = identity
-                    .as_ref()
-                    .filter(|_| template.is_some())
-                    .map(|i| &i.config);
-                Some(plan.apply(&job.source, hostname, base)?)
-            }
-            (None, Some(identity)) => {
-                Some(identity::configure(&job.source, identity, wifi.as_ref())?)
-            }
-            _ => None,
-        };
+        let own = own_configuration(
+            &job.source,
+            customise,
+            identity.as_ref(),
+            template.is_some(),
+            wifi.as_ref(),
+            index as u64 + 1,
+            &serial,
+        )?;
         let config_sha256 = match &own {
             Some(own) => {
                 job.patches[index] = Some(own.patch.clone());
@@ -167,6 +159,35 @@ pub fn prepare(
         targets,
         signer: None,
     }))
+}
+
+/// The configuration of one drive of its own, or `None` when it shares
+/// the run's: with a customisation, its hostname — `identity`'s CSV row's,
+/// or the plan's with `{n}` (`identity`'s number, else `n`) and `{serial}`
+/// filled — in the image's own format; without one, `identity`'s balenaOS
+/// config.json. The one rule for `flash` and the station
+/// (docs/architecture.md §4a, §10). `template`: a `--config` template made
+/// `identity`'s config.json, the balenaOS base of a customisation.
+pub(crate) fn own_configuration(
+    source: &ImageSource,
+    customise: Option<&CustomisePlan>,
+    identity: Option<&DriveIdentity>,
+    template: bool,
+    wifi: Option<&WifiProfile>,
+    n: u64,
+    serial: &str,
+) -> Result<Option<Configured>, PerDriveError> {
+    match (customise, identity) {
+        (Some(plan), _) if identity.is_some() || plan.model.is_per_drive() => {
+            let n = identity.map_or(n, |i| i.n);
+            let row_hostname = identity.and_then(|i| i.hostname.as_deref());
+            let hostname = plan.hostname_for(row_hostname, n, serial);
+            let base = identity.filter(|_| template).map(|i| &i.config);
+            Ok(Some(plan.apply(source, hostname, base)?))
+        }
+        (None, Some(identity)) => Ok(Some(identity::configure(source, identity, wifi)?)),
+        _ => Ok(None),
+    }
 }
 
 fn file_name(path: &Path) -> String {

@@ -2,19 +2,20 @@
 //! every drive shares (`engine::SharedImage`: decoded once, joined at any
 //! time), its events tagged with the drive, and its report record.
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Instant, SystemTime};
 
 use crossbeam_channel::Sender;
 
 use super::{SeenDrive, StationEvent};
-use crate::bootcfg::{self, Configured, WifiProfile};
+use crate::bootcfg::{Configured, WifiProfile};
 use crate::engine::{
     FailureKind, FlashEvent, OneTarget, SharedImage, TargetFailure, TargetOutcome,
 };
 use crate::identity::DriveIdentity;
 use crate::report::DriveRecord;
-use crate::request::{complete, failed, new_record};
+use crate::request::per_drive::{self, PerDriveError};
+use crate::request::{CustomisePlan, complete, failed, new_record};
 use crate::source::ImageSource;
 use crate::target::TargetInfo;
 
@@ -28,23 +29,39 @@ pub(crate) struct Shared {
     pub configured: Option<Configured>,
     /// Written beside each drive's own config.json.
     pub wifi: Option<WifiProfile>,
+    /// The customisation (hostname, user, SSH…), for the drives that get
+    /// their own (`{n}`, `{serial}`, an identity's row).
+    pub customise: Option<CustomisePlan>,
+    /// A `--config` template made the identities' config.json.
+    pub template: bool,
+    /// Drives started so far: the next one's `{n}`.
+    pub drives_started: AtomicU64,
     pub verify: bool,
     pub expected_sha256: Option<String>,
     /// Eject each drive that succeeded (the station's default).
     pub eject: bool,
 }
 
-/// The configuration of a drive with `identity` (or the shared one).
+/// The configuration of a drive with `identity` (or the shared one): the
+/// same rule as `flash`'s drives (`per_drive::own_configuration`); without
+/// an identity, `{n}` is the drive's number in the order the station
+/// started them.
 pub(super) fn configure(
     shared: &Shared,
+    seen: &SeenDrive,
     identity: Option<&DriveIdentity>,
-) -> Result<Option<Configured>, bootcfg::BootConfigError> {
-    match identity {
-        Some(identity) => {
-            crate::identity::configure(&shared.source, identity, shared.wifi.as_ref()).map(Some)
-        }
-        None => Ok(shared.configured.clone()),
-    }
+) -> Result<Option<Configured>, PerDriveError> {
+    let n = shared.drives_started.fetch_add(1, Ordering::Relaxed) + 1;
+    let own = per_drive::own_configuration(
+        &shared.source,
+        shared.customise.as_ref(),
+        identity,
+        shared.template,
+        shared.wifi.as_ref(),
+        n,
+        &seen.serial_text(),
+    )?;
+    Ok(own.or_else(|| shared.configured.clone()))
 }
 
 /// Flashes `seen` alone and returns its record; its events go to `events`
@@ -99,7 +116,7 @@ fn prepare_drive(
     seen: &SeenDrive,
     identity: Option<&DriveIdentity>,
 ) -> Result<(Option<Configured>, TargetInfo), TargetFailure> {
-    let configured = configure(shared, identity).map_err(|e| TargetFailure {
+    let configured = configure(shared, seen, identity).map_err(|e| TargetFailure {
         kind: FailureKind::Source,
         offset: None,
         message: format!(

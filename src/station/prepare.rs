@@ -4,11 +4,12 @@
 //! every refusal happens here, before a drive is touched.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use super::{CONCURRENT_DRIVES, Shared, Station, StationError, StationOptions, Watch};
 use crate::bootcfg::BootConfigError;
 use crate::engine::{SharedImage, SpoolConfig};
-use crate::request::per_drive;
+use crate::request::per_drive::{self, PerDriveError};
 use crate::request::{Prepared, RequestError};
 use crate::source::{ImageSource, InputKind};
 
@@ -24,7 +25,9 @@ impl Station {
         // The same preparation as `flash`: the expected SHA-256, a bmap
         // beside the image, the configuration (docs/architecture.md §10).
         let Prepared {
-            job, configured, ..
+            job,
+            configured,
+            customise,
         } = crate::request::prepare_source(source, flash)?;
         let source = job.source;
         let wifi = flash.config.check_wifi().map_err(RequestError::Config)?;
@@ -36,19 +39,26 @@ impl Station {
         // The region every drive's configuration covers: with identities,
         // one drive's configuration is made now, so an image whose boot
         // partition cannot take it is refused before any drive.
-        let patched = match &identities {
-            Some(identities) => {
-                let sample = identities.clone().assign("serial")?;
-                let configured = crate::identity::configure(&source, &sample, wifi.as_ref())
-                    .map_err(|cause| {
-                        RequestError::Config(BootConfigError::InImage {
-                            image: source.path().to_path_buf(),
-                            cause: Box::new(cause),
-                        })
-                    })?;
-                vec![configured.patch.range()]
-            }
-            None => configured.iter().map(|c| c.patch.range()).collect(),
+        let template = flash.config.config.is_some();
+        let per_drive = customise.as_ref().is_some_and(|c| c.model.is_per_drive());
+        let patched = if identities.is_some() || per_drive {
+            let sample = identities
+                .clone()
+                .map(|mut i| i.assign("serial"))
+                .transpose()?;
+            let own = per_drive::own_configuration(
+                &source,
+                customise.as_ref(),
+                sample.as_ref(),
+                template,
+                wifi.as_ref(),
+                1,
+                "serial",
+            )
+            .map_err(|e| in_image(e, &source))?;
+            own.iter().map(|c| c.patch.range()).collect()
+        } else {
+            configured.iter().map(|c| c.patch.range()).collect()
         };
         let image = SharedImage::start(
             source.clone(),
@@ -63,6 +73,9 @@ impl Station {
             image,
             configured,
             wifi,
+            customise,
+            template,
+            drives_started: AtomicU64::new(0),
             verify: flash.verify,
             expected_sha256: job.expected_sha256,
             eject: flash.eject,
@@ -77,5 +90,18 @@ impl Station {
             identities,
             report,
         })
+    }
+}
+
+/// A sample drive's configuration error, naming the image when the boot
+/// partition could not take it.
+fn in_image(error: PerDriveError, source: &ImageSource) -> StationError {
+    match error {
+        PerDriveError::Config(cause) => RequestError::Config(BootConfigError::InImage {
+            image: source.path().to_path_buf(),
+            cause: Box::new(cause),
+        })
+        .into(),
+        other => other.into(),
     }
 }

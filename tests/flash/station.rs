@@ -6,6 +6,7 @@
 //! loop devices the test attaches. The harness that runs a station and
 //! reads its events is `station/harness.rs`.
 
+mod customise;
 mod harness;
 
 pub(super) use harness::Station;
