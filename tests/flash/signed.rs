@@ -20,7 +20,7 @@ use crate::support::imprint;
 use crate::support::loopdev::LoopLock;
 
 /// `imprint key new --no-password -o DIR/NAME.key`: the secret key's path.
-fn new_key(dir: &Path, name: &str) -> PathBuf {
+pub(super) fn new_key(dir: &Path, name: &str) -> PathBuf {
     let secret = dir.join(format!("{name}.key"));
     let out = imprint()
         .args(["key", "new", "--no-password", "-o"])
@@ -31,7 +31,7 @@ fn new_key(dir: &Path, name: &str) -> PathBuf {
     secret
 }
 
-fn minisign_verify(record: &Path, public: &Path) -> Output {
+pub(super) fn minisign_verify(record: &Path, public: &Path) -> Output {
     Command::new("minisign")
         .arg("-Vm")
         .arg(record)
@@ -41,7 +41,7 @@ fn minisign_verify(record: &Path, public: &Path) -> Output {
         .expect("minisign (Debian package minisign) is installed")
 }
 
-fn verify_drive(record: &Path, device: &Path, key: &Path) -> Output {
+pub(super) fn verify_drive(record: &Path, device: &Path, key: &Path) -> Output {
     imprint()
         .arg("verify-drive")
         .arg(record)

@@ -7,6 +7,7 @@
 //! reads its events is `station/harness.rs`.
 
 mod harness;
+mod signed;
 
 pub(super) use harness::Station;
 use harness::WAIT;
