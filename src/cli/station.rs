@@ -8,6 +8,7 @@ use crate::engine::{FlashEvent, Phase};
 use crate::humanize;
 use crate::protocol::{ErrorKind, Outcome, WireEvent};
 use crate::request::{Exit, FlashOptions};
+use crate::sign;
 use crate::station::{
     self, Eligibility, SeenDrive, Station, StationError, StationEvent, StationOptions, Summary,
 };
@@ -47,22 +48,23 @@ pub(super) fn run(args: StationArgs) -> Exit {
         again: args.again,
         poll_interval: POLL_INTERVAL,
     };
-    if args.identity.sign.is_some() {
-        // Not yet: a station's records would each need the drive read back
-        // on its own thread; saying so beats an unsigned record.
-        return refuse(
-            args.json,
-            ErrorKind::Usage,
-            "a station does not sign its records yet; sign with `imprint flash --report FILE --sign KEY`",
-        );
-    }
     if args.count == Some(0) {
         return refuse(args.json, ErrorKind::Usage, "--count must be at least 1");
     }
-    let station = match Station::prepare(options) {
+    let mut station = match Station::prepare(options) {
         Ok(station) => station,
         Err(e) => return refuse(args.json, error_kind(&e), &e.to_string()),
     };
+    if let Some(key) = &args.identity.sign {
+        // Read (and decrypted) before any drive is written, as `flash`
+        // does: a wrong password is a refusal, not drives left unsigned.
+        let signed = sign::read_secret_key(key, || super::key::ask_password(key))
+            .map_err(|e| e.to_string())
+            .and_then(|key| station.sign_with(key).map_err(|e| e.to_string()));
+        if let Err(message) = signed {
+            return refuse(args.json, ErrorKind::Refused, &message);
+        }
+    }
     if args.json {
         emit(&start_event(&station));
     }
@@ -96,9 +98,10 @@ fn error_kind(error: &StationError) -> ErrorKind {
         StationError::Request(e) => e.kind(),
         StationError::Identity(_) => ErrorKind::Config,
         StationError::StreamImage(_) => ErrorKind::Image,
-        StationError::Report(_) | StationError::Drives(_) | StationError::Spool(_) => {
-            ErrorKind::Refused
-        }
+        StationError::Report(_)
+        | StationError::Drives(_)
+        | StationError::Spool(_)
+        | StationError::SignWithoutReport => ErrorKind::Refused,
     }
 }
 

@@ -92,12 +92,15 @@ impl WireEvent {
                 target: index(&target)?,
                 verdict: Verdict::parse(&verdict)?,
             },
-            // `--dry-run` and a station's events: a flash run has none.
+            // `--dry-run`, a station's and `verify-drive`'s events: a flash run
+            // has none.
             WireEvent::DryRun { .. }
             | WireEvent::Inserted { .. }
             | WireEvent::Skipped { .. }
             | WireEvent::Removed { .. }
-            | WireEvent::Flashing { .. } => return None,
+            | WireEvent::Flashing { .. }
+            | WireEvent::Range { .. }
+            | WireEvent::Verdict { .. } => return None,
             // A download's lines read back as the download's own events,
             // translated where the run translates them (`FlashEvent::from`).
             WireEvent::Download { bytes, total } => DownloadEvent::Progress { bytes, total }.into(),

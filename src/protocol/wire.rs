@@ -168,6 +168,25 @@ pub enum WireEvent {
         size: Option<u64>,
         targets: Vec<String>,
     },
+    /// `imprint verify-drive --json`: a range of the drive that no longer
+    /// holds what its signed record says (bytes `start..start+len`).
+    Range {
+        target: String,
+        start: u64,
+        len: u64,
+        result: String,
+    },
+    /// `imprint verify-drive --json`, the last line: whether the drive holds
+    /// what its record says (`ok`), over how many ranges and used bytes,
+    /// how many differ, and whether the record's signature was checked.
+    Verdict {
+        target: String,
+        ok: bool,
+        ranges: u64,
+        differing: u64,
+        used_bytes: u64,
+        signature_checked: bool,
+    },
 }
 
 /// How a target ended.

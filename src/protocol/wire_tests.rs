@@ -5,7 +5,7 @@ use super::*;
 use crate::engine::{Ejected, FailureKind, Phase, TargetFailure};
 
 /// The number of `WireEvent` variants: [`variant`] names each.
-const VARIANTS: usize = 15;
+const VARIANTS: usize = 17;
 
 /// A number per variant. No `_ =>` arm: a new variant does not compile
 /// until it is named here, and fails [`every_variant_is_tested`] until
@@ -27,6 +27,8 @@ fn variant(event: &WireEvent) -> usize {
         WireEvent::Removed { .. } => 12,
         WireEvent::DryRun { .. } => 13,
         WireEvent::Probe { .. } => 14,
+        WireEvent::Range { .. } => 15,
+        WireEvent::Verdict { .. } => 16,
     }
 }
 
@@ -169,6 +171,20 @@ fn every_variant() -> Vec<WireEvent> {
             format: "raw".into(),
             size: Some(5),
             targets: vec!["out.img".into()],
+        },
+        WireEvent::Range {
+            target: "/dev/sdb".into(),
+            start: 1 << 20,
+            len: 16 << 20,
+            result: "differs".into(),
+        },
+        WireEvent::Verdict {
+            target: "/dev/sdb".into(),
+            ok: false,
+            ranges: 3,
+            differing: 1,
+            used_bytes: 40 << 20,
+            signature_checked: true,
         },
     ]
 }

@@ -32,6 +32,7 @@ pub use run::{Mode, Run, download_event, spawn};
 
 pub use record::{claim, complete, failed, new_record, release};
 pub use seen::{SeenDrive, seen_at};
+pub(crate) use signed::{Written, seal_drive};
 
 pub use crate::bootcfg::ConfigOptions;
 pub use crate::customise::CustomiseOptions;

@@ -2,8 +2,10 @@
 //! drive is read back once more, after its verification, for the hash of
 //! each piece of its used ranges; then the record is written alone beside
 //! the report with its minisign signature (`report::write_signed`,
-//! docs/architecture.md §11 "Signed records").
+//! docs/architecture.md §11 "Signed records"). `flash` and `station` both
+//! seal through [`seal_drive`], so a station's records are the same.
 
+use std::ops::Range;
 use std::path::Path;
 
 use crate::engine::{FlashJob, FlashReport};
@@ -21,28 +23,61 @@ pub(super) fn seal(
     report_path: &Path,
     key: &SecretKey,
 ) -> Result<(), String> {
-    record.image_bytes = report.image_bytes;
+    let mut forced = job.patched_ranges();
+    forced.extend(
+        job.bmap
+            .as_ref()
+            .map(|b| b.byte_ranges())
+            .unwrap_or_default(),
+    );
+    let written = Written {
+        image_bytes: report.image_bytes,
+        forced,
+        full: job.full,
+    };
+    seal_drive(record, &written, report_path, key)
+}
+
+/// What was written to a drive, as its record's ranges need it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Written {
+    /// The image's length, once known.
+    pub image_bytes: Option<u64>,
+    /// Ranges written whatever the map says: the patched configuration,
+    /// a bmap's ranges.
+    pub forced: Vec<Range<u64>>,
+    /// `--full`: every byte of the image was written.
+    pub full: bool,
+}
+
+/// Seals `record` of a drive to which `written` went: the same for one
+/// drive of `flash` and one of a station.
+pub(crate) fn seal_drive(
+    record: &mut DriveRecord,
+    written: &Written,
+    report_path: &Path,
+    key: &SecretKey,
+) -> Result<(), String> {
+    record.image_bytes = written.image_bytes;
     if record.result == Outcome::Ok {
-        let image_bytes = report.image_bytes.ok_or_else(|| {
+        let image_bytes = written.image_bytes.ok_or_else(|| {
             format!(
                 "{} is not signed: the image's length is unknown",
                 record.path
             )
         })?;
-        let mut forced = job.patched_ranges();
-        forced.extend(
-            job.bmap
-                .as_ref()
-                .map(|b| b.byte_ranges())
-                .unwrap_or_default(),
-        );
-        let ranges =
-            hash_drive(Path::new(&record.path), image_bytes, forced, job.full).map_err(|e| {
-                format!(
-                    "{} is not signed: reading it back for its record failed: {e}",
-                    record.path
-                )
-            })?;
+        let ranges = hash_drive(
+            Path::new(&record.path),
+            image_bytes,
+            written.forced.clone(),
+            written.full,
+        )
+        .map_err(|e| {
+            format!(
+                "{} is not signed: reading it back for its record failed: {e}",
+                record.path
+            )
+        })?;
         record.ranges = Some(ranges);
     }
     let signed = write_signed(report_path, record, key)?;

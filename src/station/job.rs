@@ -2,6 +2,8 @@
 //! every drive shares (`engine::SharedImage`: decoded once, joined at any
 //! time), its events tagged with the drive, and its report record.
 
+use std::ops::Range;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Instant, SystemTime};
 
@@ -15,7 +17,8 @@ use crate::engine::{
 use crate::identity::DriveIdentity;
 use crate::report::DriveRecord;
 use crate::request::per_drive::{self, PerDriveError};
-use crate::request::{CustomisePlan, complete, failed, new_record};
+use crate::request::{CustomisePlan, Written, complete, failed, new_record, seal_drive};
+use crate::sign::SecretKey;
 use crate::source::ImageSource;
 use crate::target::TargetInfo;
 
@@ -40,6 +43,18 @@ pub(crate) struct Shared {
     pub expected_sha256: Option<String>,
     /// Eject each drive that succeeded (the station's default).
     pub eject: bool,
+    /// A bmap's ranges (written whatever the drive's map says) and
+    /// `--full`: what a signed record's ranges cover.
+    pub bmap_ranges: Vec<Range<u64>>,
+    pub full: bool,
+    /// `--sign KEY`: each drive's record sealed as `flash` seals it.
+    pub signer: Option<Signer>,
+}
+
+/// The key each record is signed with, and the report it goes beside.
+pub(crate) struct Signer {
+    pub key: SecretKey,
+    pub report: PathBuf,
 }
 
 /// The configuration of a drive with `identity` (or the shared one): the
@@ -101,12 +116,39 @@ pub(super) fn flash_drive(
         // Every byte was read for this drive: the decode is done.
         record.image_sha256 = shared.image.result().1;
     }
-    complete(
+    let mut record = complete(
         record,
         &outcome,
         clock.elapsed().as_secs_f64(),
         SystemTime::now(),
-    )
+    );
+    if let Some(signer) = &shared.signer {
+        sign(shared, signer, configured.as_ref(), &mut record, events);
+    }
+    record
+}
+
+/// Seals `record` on the drive's own thread (the read-back takes as long
+/// as the verification, and no other drive waits for it), the same way
+/// `flash --report --sign` does. A record left unsigned is a warning here
+/// and a failed report for the station's exit code.
+fn sign(
+    shared: &Shared,
+    signer: &Signer,
+    configured: Option<&Configured>,
+    record: &mut DriveRecord,
+    events: &Sender<StationEvent>,
+) {
+    let mut forced = shared.bmap_ranges.clone();
+    forced.extend(configured.map(|c| c.patch.range()));
+    let written = Written {
+        image_bytes: shared.image.result().0,
+        forced,
+        full: shared.full,
+    };
+    if let Err(message) = seal_drive(record, &written, &signer.report, &signer.key) {
+        let _ = events.send(StationEvent::Warning(message));
+    }
 }
 
 /// The drive's configuration, and the drive checked again just before it

@@ -39,6 +39,7 @@ use crate::identity::{DriveIdentity, Identities, IdentityError, IdentityOptions}
 use crate::report::{DriveRecord, Report, ReportError};
 use crate::request::per_drive::PerDriveError;
 use crate::request::{FlashOptions, RequestError};
+use crate::sign::SecretKey;
 use crate::source::ImageSource;
 
 /// The drives a station plans memory for: a hub of sixteen ports (more
@@ -119,6 +120,8 @@ pub(crate) enum StationError {
     /// it: a message, not an error to wrap).
     #[error("{0}")]
     Spool(String),
+    #[error("--sign signs each drive's record: give the report too (--report FILE)")]
+    SignWithoutReport,
 }
 
 impl From<PerDriveError> for StationError {
@@ -164,6 +167,22 @@ impl Station {
     /// identities.
     pub(crate) fn configured(&self) -> Option<&bootcfg::Configured> {
         self.shared.configured.as_ref()
+    }
+
+    /// Signs each drive's record with `key` (`--sign`), as `flash
+    /// --report --sign` does; refused without a report to sign beside.
+    pub(crate) fn sign_with(&mut self, key: SecretKey) -> Result<(), StationError> {
+        let report = self
+            .options
+            .report
+            .clone()
+            .ok_or(StationError::SignWithoutReport)?;
+        // Only `prepare` made the station and it has not run: nothing else
+        // holds the shared part yet.
+        let shared = Arc::get_mut(&mut self.shared)
+            .unwrap_or_else(|| unreachable!("a station is signed before it runs"));
+        shared.signer = Some(job::Signer { key, report });
+        Ok(())
     }
 }
 

@@ -60,6 +60,11 @@ impl Station {
         } else {
             configured.iter().map(|c| c.patch.range()).collect()
         };
+        let bmap_ranges = job
+            .bmap
+            .as_ref()
+            .map(|b| b.byte_ranges())
+            .unwrap_or_default();
         let image = SharedImage::start(
             source.clone(),
             patched,
@@ -79,6 +84,9 @@ impl Station {
             verify: flash.verify,
             expected_sha256: job.expected_sha256,
             eject: flash.eject,
+            bmap_ranges,
+            full: flash.full,
+            signer: None,
         };
         // Last: the drives present now are the ones the station will not
         // flash.

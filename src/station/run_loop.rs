@@ -246,6 +246,11 @@ impl Station {
         if summary.image_sha256.is_none() {
             summary.image_sha256 = record.image_sha256.clone();
         }
+        if self.shared.signer.is_some() && record.signed_record.is_none() {
+            // Its warning was sent from the drive's thread; the exit code
+            // says a record is missing its signature, as `flash`'s does.
+            summary.report_failed = true;
+        }
         if let Some(report) = &mut self.report
             && let Err(e) = report.append(&record)
         {

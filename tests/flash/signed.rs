@@ -20,7 +20,7 @@ use crate::support::imprint;
 use crate::support::loopdev::LoopLock;
 
 /// `imprint key new --no-password -o DIR/NAME.key`: the secret key's path.
-fn new_key(dir: &Path, name: &str) -> PathBuf {
+pub(super) fn new_key(dir: &Path, name: &str) -> PathBuf {
     let secret = dir.join(format!("{name}.key"));
     let out = imprint()
         .args(["key", "new", "--no-password", "-o"])
@@ -31,7 +31,7 @@ fn new_key(dir: &Path, name: &str) -> PathBuf {
     secret
 }
 
-fn minisign_verify(record: &Path, public: &Path) -> Output {
+pub(super) fn minisign_verify(record: &Path, public: &Path) -> Output {
     Command::new("minisign")
         .arg("-Vm")
         .arg(record)
@@ -41,7 +41,7 @@ fn minisign_verify(record: &Path, public: &Path) -> Output {
         .expect("minisign (Debian package minisign) is installed")
 }
 
-fn verify_drive(record: &Path, device: &Path, key: &Path) -> Output {
+pub(super) fn verify_drive(record: &Path, device: &Path, key: &Path) -> Output {
     imprint()
         .arg("verify-drive")
         .arg(record)
@@ -164,6 +164,47 @@ fn signed_records_verify_with_minisign_and_verify_drive_finds_a_changed_byte() {
         "{}",
         describe(&out)
     );
+
+    // The same as JSON lines: every line parses, the changed range is named,
+    // the last line is the verdict; the untouched drive's verdict is ok.
+    let (code, lines) = verify_drive_json(&signed[0], drives[0].device(), &public);
+    assert_eq!(code, 1, "{lines:#?}");
+    let ranges: Vec<&Value> = lines.iter().filter(|l| l["event"] == "range").collect();
+    assert_eq!(ranges.len(), 1, "{lines:#?}");
+    assert_eq!(ranges[0]["start"], start);
+    assert_eq!(ranges[0]["len"], len);
+    assert_eq!(ranges[0]["result"], "differs");
+    let verdict = lines.last().unwrap();
+    assert_eq!(verdict["event"], "verdict", "{lines:#?}");
+    assert_eq!(verdict["ok"], false);
+    assert_eq!(verdict["differing"], 1);
+    assert_eq!(verdict["signature_checked"], true);
+    let (code, lines) = verify_drive_json(&signed[1], drives[1].device(), &public);
+    assert_eq!(code, 0, "{lines:#?}");
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert_eq!(lines[0]["event"], "verdict");
+    assert_eq!(lines[0]["ok"], true);
+    assert_eq!(lines[0]["differing"], 0);
+}
+
+/// `verify-drive --json`: its exit code and its lines, each parsed (a line
+/// that is not JSON fails the test).
+fn verify_drive_json(record: &Path, device: &Path, key: &Path) -> (i32, Vec<Value>) {
+    let out = imprint()
+        .arg("verify-drive")
+        .arg(record)
+        .arg("-t")
+        .arg(device)
+        .arg("--key")
+        .arg(key)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let lines = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l:?}")))
+        .collect();
+    (out.status.code().unwrap_or(-1), lines)
 }
 
 #[test]

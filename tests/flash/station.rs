@@ -8,6 +8,7 @@
 
 mod customise;
 mod harness;
+mod signed;
 
 pub(super) use harness::Station;
 use harness::WAIT;
