@@ -1,5 +1,5 @@
 //! The counterfeit probe on real block devices: FUSE fault devices that
-//! claim 1 GiB and wrap at 64 MiB, or at 96 MiB (not a power of two), or
+//! claim 1 GiB and wrap at 64 MiB, or at 96 or 100 MiB (not a power of two), or
 //! lose writes past 96 MiB, are named fake before anything is written —
 //! exit 1, that drive failed with kind `fake`, its verdict and the
 //! headline, left blank — while the genuine drives beside them are ok;
@@ -112,6 +112,20 @@ fn a_1_gib_card_wrapping_at_96_mib_not_a_power_of_two_is_named_fake_exit_1() {
             real_bytes: 96 * MIB,
         },
         &format!("wraps at {}", 96 * MIB),
+    );
+}
+
+/// 100 MiB is neither a power of two nor three times one: only the probe's
+/// grid of whole MiBs folds onto it.
+#[test]
+fn a_1_gib_card_wrapping_at_100_mib_is_named_fake_exit_1() {
+    require_root!();
+    a_fake_between_two_genuine_drives(
+        100 * MIB,
+        Fault::Wrap {
+            real_bytes: 100 * MIB,
+        },
+        &format!("wraps at {}", 100 * MIB),
     );
 }
 
