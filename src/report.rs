@@ -77,6 +77,11 @@ pub struct DriveRecord {
     pub error: Option<String>,
     /// The byte of the image where it failed, when one applies.
     pub offset: Option<u64>,
+    /// The counterfeit probe's verdict (docs/architecture.md §3): `no
+    /// evidence` (not proof the card is genuine), `wraps at N`, `loses
+    /// writes beyond N`; absent when the drive was not probed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<String>,
 }
 
 /// Why a report file cannot be used (a refusal before anything is written).
@@ -287,6 +292,7 @@ pub(crate) mod tests {
             kind: None,
             error: None,
             offset: None,
+            probe: None,
         }
     }
 

@@ -199,6 +199,7 @@ impl PerDrive {
         started: SystemTime,
         finished: &[Option<Finished>],
         unfinished: Finished,
+        probes: &[Option<String>],
     ) -> Vec<String> {
         let mut failures = Vec::new();
         let Some(file) = &mut self.report else {
@@ -216,6 +217,7 @@ impl PerDrive {
             record.config_sha256 = target.config_sha256.clone();
             let (seconds, at, sha256) = finished[index].clone().unwrap_or(unfinished.clone());
             record.sha256 = sha256;
+            record.probe = probes.get(index).cloned().flatten();
             let record = complete(record, &report.targets[index], seconds, at);
             if let Err(e) = file.append(&record) {
                 failures.push(format!(

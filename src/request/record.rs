@@ -50,6 +50,7 @@ pub fn new_record(
         kind: None,
         error: None,
         offset: None,
+        probe: None,
     }
 }
 

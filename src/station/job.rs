@@ -137,6 +137,9 @@ fn run_drive(
                 if let FlashEvent::TargetDone { sha256, .. } = &event {
                     record.sha256 = sha256.clone();
                 }
+                if let FlashEvent::Probed { verdict, .. } = &event {
+                    record.probe = Some(verdict.words());
+                }
                 // The front end may have gone; the drive goes on regardless.
                 let _ = events.send(StationEvent::Flash {
                     drive: seen.clone(),

@@ -50,7 +50,9 @@ fn a_fake_between_two_genuine_drives(held: u64, fault: Fault, verdict: &str) {
     let devices = [good[0].device(), fake.device(), good[1].device()];
 
     let started = Instant::now();
-    let output = flash_sparse(&image_path, &devices, &["--json"]);
+    let report = dir.path().join("report.jsonl");
+    let report_arg = report.display().to_string();
+    let output = flash_sparse(&image_path, &devices, &["--json", "--report", &report_arg]);
     let took = started.elapsed();
 
     assert_exit(&output, 1);
@@ -82,8 +84,28 @@ fn a_fake_between_two_genuine_drives(held: u64, fault: Fault, verdict: &str) {
         assert_eq!(probe_of(&all, drive.device())["verdict"], "no evidence");
         drive.assert_holds(&expected);
     }
+    // The report says each drive's verdict: the fake's, and "no evidence"
+    // (never "genuine") for the others.
+    let records = report_records(&report);
+    let of = |device: &std::path::Path| {
+        let name = device.display().to_string();
+        let found = records.iter().find(|r| r["path"] == name.as_str());
+        found.unwrap_or_else(|| panic!("{name} in {records:#?}"))["probe"].clone()
+    };
+    assert_eq!(of(fake.device()), verdict, "{records:#?}");
+    assert_eq!(of(good[0].device()), "no evidence");
+    assert_eq!(of(good[1].device()), "no evidence");
     eprintln!("named fake ({verdict}) in a run of {took:?}");
     assert!(took < Duration::from_secs(30), "{took:?}");
+}
+
+/// The drive records of a `--report` file (claims and releases left out).
+fn report_records(path: &std::path::Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap());
+    lines.filter(|l| l.get("record").is_none()).collect()
 }
 
 /// The N of `wraps at N` or `loses writes beyond N`.
