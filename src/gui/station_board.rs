@@ -279,6 +279,7 @@ fn start_in_process(setup: &StationSetup, ctx: &egui::Context) -> StationRun {
         },
         again: false,
         poll_interval: Duration::from_millis(250),
+        probe: Default::default(),
     };
     let (ctx, stop) = (ctx.clone(), cancel.clone());
     let spawned = std::thread::Builder::new()

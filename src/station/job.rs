@@ -32,6 +32,8 @@ pub(crate) struct Shared {
     pub expected_sha256: Option<String>,
     /// Eject each drive that succeeded (the station's default).
     pub eject: bool,
+    /// The counterfeit probe of each drive.
+    pub probe: crate::target::probe::ProbeMode,
 }
 
 /// The configuration of a drive with `identity` (or the shared one).
@@ -77,7 +79,7 @@ pub(super) fn flash_drive(
         patch: configured.as_ref().map(|c| &c.patch),
         verify: shared.verify,
         expected_sha256: shared.expected_sha256.clone(),
-        probe: crate::target::probe::ProbeMode::default(),
+        probe: shared.probe,
     };
     let outcome = run_drive(shared, seen, target, &mut record, events, cancel);
     if outcome.result.is_ok() {

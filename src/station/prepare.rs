@@ -64,6 +64,7 @@ impl Station {
             verify: flash.verify,
             expected_sha256: job.expected_sha256,
             eject: flash.eject,
+            probe: options.probe,
         };
         // Last: the drives present now are the ones the station will not
         // flash.
