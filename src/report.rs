@@ -90,7 +90,9 @@ pub struct DriveRecord {
     /// The port or reader slot the drive hung on (`/dev/disk/by-path`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reader_port: Option<String>,
-    /// The counterfeit probe's verdict on the drive, when it ran.
+    /// The counterfeit probe's verdict (docs/architecture.md §3): `no
+    /// evidence` (not proof the card is genuine), `wraps at N`, `loses
+    /// writes beyond N`; absent when the drive was not probed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<String>,
     /// The image's length in bytes (decompressed).

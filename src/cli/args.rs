@@ -166,6 +166,10 @@ pub struct StationArgs {
     /// Do not read the drives back after writing.
     #[arg(long)]
     pub no_verify: bool,
+    /// Skip the counterfeit probe of each drive (on by default; a probed
+    /// fake fails as `fake` before anything is written to it).
+    #[arg(long)]
+    pub no_probe: bool,
     /// The SHA-256 the decompressed image must have.
     #[arg(long, value_name = "HEX")]
     pub sha256: Option<String>,

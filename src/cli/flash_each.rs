@@ -82,6 +82,7 @@ impl PerTarget {
             inner: sink,
             clock: Instant::now(),
             finished: vec![None; job.targets.len()],
+            probes: vec![None; job.targets.len()],
         };
         let report = match run_engine(job, &info, &mut timing, Mode::Flash, cancel, eject) {
             Ok(report) => report,
@@ -98,10 +99,14 @@ impl PerTarget {
             SystemTime::now(),
             None,
         );
-        for message in self
-            .inner
-            .record(job, &report, started, &timing.finished, unfinished)
-        {
+        for message in self.inner.record(
+            job,
+            &report,
+            started,
+            &timing.finished,
+            unfinished,
+            &timing.probes,
+        ) {
             if self.json {
                 emit(&WireEvent::error(ErrorKind::Report, &message));
             }
@@ -118,6 +123,8 @@ struct Timing<'a> {
     clock: Instant,
     /// Seconds since the start, the time, and the target's SHA-256.
     finished: Vec<Option<Finished>>,
+    /// Each target's probe verdict, in words, for its record.
+    probes: Vec<Option<String>>,
 }
 
 impl EventSink for Timing<'_> {
@@ -126,6 +133,11 @@ impl EventSink for Timing<'_> {
     }
 
     fn event(&mut self, event: &FlashEvent) {
+        if let FlashEvent::Probed { target, verdict } = event
+            && let Some(slot) = self.probes.get_mut(*target)
+        {
+            *slot = Some(verdict.words());
+        }
         if let FlashEvent::TargetDone { target, sha256, .. } = event
             && let Some(slot) = self.finished.get_mut(*target)
         {

@@ -47,6 +47,11 @@ pub(super) fn run(args: StationArgs) -> Exit {
         },
         again: args.again,
         poll_interval: POLL_INTERVAL,
+        probe: if args.no_probe {
+            crate::target::probe::ProbeMode::Off
+        } else {
+            crate::target::probe::ProbeMode::Quick
+        },
     };
     if args.count == Some(0) {
         return refuse(args.json, ErrorKind::Usage, "--count must be at least 1");

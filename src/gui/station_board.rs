@@ -231,6 +231,7 @@ fn start_in_process(setup: &StationSetup, ctx: &egui::Context) -> StationRun {
         },
         again: setup.again,
         poll_interval: Duration::from_millis(250),
+        probe: Default::default(),
     };
     let (ctx, stop) = (ctx.clone(), cancel.clone());
     let spawned = std::thread::Builder::new()

@@ -257,6 +257,7 @@ impl PerDrive {
         started: SystemTime,
         finished: &[Option<Finished>],
         unfinished: Finished,
+        probes: &[Option<String>],
     ) -> Vec<String> {
         let mut failures = Vec::new();
         let Some(file) = &mut self.report else {
@@ -274,6 +275,7 @@ impl PerDrive {
             record.config_sha256 = target.config_sha256.clone();
             let (seconds, at, sha256) = finished[index].clone().unwrap_or(unfinished.clone());
             record.sha256 = sha256;
+            record.probe = probes.get(index).cloned().flatten();
             let mut record = complete(record, &report.targets[index], seconds, at);
             if let Some(key) = &self.signer
                 && let Err(e) = super::signed::seal(&mut record, job, report, file.path(), key)

@@ -49,6 +49,8 @@ pub(crate) struct Shared {
     pub full: bool,
     /// `--sign KEY`: each drive's record sealed as `flash` seals it.
     pub signer: Option<Signer>,
+    /// The counterfeit probe of each drive.
+    pub probe: crate::target::probe::ProbeMode,
 }
 
 /// The key each record is signed with, and the report it goes beside.
@@ -109,7 +111,7 @@ pub(super) fn flash_drive(
         patch: configured.as_ref().map(|c| &c.patch),
         verify: shared.verify,
         expected_sha256: shared.expected_sha256.clone(),
-        probe: crate::target::probe::ProbeMode::default(),
+        probe: shared.probe,
     };
     let outcome = run_drive(shared, seen, target, &mut record, events, cancel);
     if outcome.result.is_ok() {
@@ -195,6 +197,9 @@ fn run_drive(
             for event in rx {
                 if let FlashEvent::TargetDone { sha256, .. } = &event {
                     record.sha256 = sha256.clone();
+                }
+                if let FlashEvent::Probed { verdict, .. } = &event {
+                    record.probe = Some(verdict.words());
                 }
                 // The front end may have gone; the drive goes on regardless.
                 let _ = events.send(StationEvent::Flash {

@@ -64,6 +64,8 @@ pub(crate) struct StationOptions {
     /// Flash a drive again when it comes back (`--again`).
     pub again: bool,
     pub poll_interval: Duration,
+    /// The counterfeit probe of each drive (`--no-probe`: `Off`).
+    pub probe: crate::target::probe::ProbeMode,
 }
 
 /// What a station reports as it runs.

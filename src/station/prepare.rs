@@ -87,6 +87,7 @@ impl Station {
             bmap_ranges,
             full: flash.full,
             signer: None,
+            probe: options.probe,
         };
         // Last: the drives present now are the ones the station will not
         // flash.

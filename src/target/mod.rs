@@ -10,6 +10,7 @@ mod first_byte;
 mod holds;
 mod io;
 pub(crate) mod probe;
+mod probe_plan;
 mod refusal;
 mod stamp;
 

@@ -98,7 +98,7 @@ fn a_card_wrapping_at_64_mib_under_a_1_gib_claim_is_named() {
     let (probed, _) = run(Card::Wraps(64 * MIB), GIB, 8 * MIB, ProbeMode::Quick);
     assert_eq!(probed.verdict, Verdict::WrapsAt(64 * MIB));
     assert_eq!(probed.verdict.words(), format!("wraps at {}", 64 * MIB));
-    assert!(probed.io_bytes < 512 << 10, "{} bytes", probed.io_bytes);
+    assert!(probed.io_bytes <= 1 << 20, "{} bytes", probed.io_bytes);
 }
 
 #[test]
@@ -126,7 +126,7 @@ fn a_card_losing_writes_past_96_mib_is_named_to_the_mib() {
         ProbeMode::Quick,
     );
     assert_eq!(probed.verdict, Verdict::LosesWritesBeyond(301 * MIB));
-    assert!(probed.io_bytes < 512 << 10, "{} bytes", probed.io_bytes);
+    assert!(probed.io_bytes <= 1 << 20, "{} bytes", probed.io_bytes);
 }
 
 #[test]
@@ -168,4 +168,63 @@ fn a_cancelled_probe_says_so() {
     )
     .unwrap();
     assert_eq!(probed, None);
+}
+
+/// Wrap sizes the probe must name exactly on a card claiming `size`: every
+/// adversarial shape (powers of two and one block off them, `3·2^k` and a
+/// MiB past it, 100 MiB) and random whole MiBs, all at or past the image.
+fn wrap_sizes(size: u64, image_end: u64) -> Vec<u64> {
+    let mut sizes = vec![100 * MIB, size - 2 * MIB, size / 2 + MIB];
+    for k in 21..63 {
+        let p = 1u64 << k;
+        sizes.extend([p, p - 4096, p + 4096, 3 * p + MIB, 3 * p, p + MIB, p - MIB]);
+    }
+    let mut random = random_u64s();
+    sizes.extend((0..40).map(|_| (random.next().unwrap() % (size / MIB)) * MIB));
+    sizes.extend((0..20).map(|_| (random.next().unwrap() % (size / MIB / 4)) * 4 * MIB));
+    // The plan's grid step: whole MiBs up to 16 GiB, coarser above.
+    let mut step = MIB;
+    while size / step > 1 << 14 {
+        step *= 2;
+    }
+    let on_grid =
+        |n: u64| n % step == 0 || [n - 4096, n + 4096, n].iter().any(|m| m.is_power_of_two());
+    // A wrap folding only onto the first MiB escapes (see probe_plan).
+    sizes.retain(|&n| n >= image_end && n + MIB + 4096 <= size && on_grid(n));
+    sizes
+}
+
+#[test]
+fn wraps_at_any_whole_mib_and_one_block_off_a_power_of_two_are_named() {
+    for (size, budget) in [(GIB, 1 << 20), (8 * GIB, 2 << 20), (64 * GIB, 3 << 20)] {
+        let mut most = 0;
+        for n in wrap_sizes(size, 8 * MIB) {
+            let (probed, _) = run(Card::Wraps(n), size, 8 * MIB, ProbeMode::Quick);
+            assert_eq!(probed.verdict, Verdict::WrapsAt(n), "wrap at {n} of {size}");
+            assert!(
+                probed.io_bytes <= budget,
+                "{} bytes at {n} of {size}",
+                probed.io_bytes
+            );
+            most = most.max(probed.io_bytes);
+        }
+        println!("claiming {size}: at most {most} bytes of I/O");
+    }
+}
+
+#[test]
+fn a_wrap_between_the_grid_steps_is_not_misnamed() {
+    // Not a whole MiB nor a block off a power of two: documented as
+    // possibly missed; when a fold does show, the size named is right.
+    for n in [100 * MIB + 4096, 300 * MIB - 8192, 777 * MIB + 12288] {
+        let (probed, _) = run(Card::Wraps(n), GIB, 8 * MIB, ProbeMode::Quick);
+        assert!(
+            matches!(probed.verdict, Verdict::NoEvidence | Verdict::WrapsAt(_)),
+            "{:?}",
+            probed.verdict
+        );
+        if let Verdict::WrapsAt(m) = probed.verdict {
+            assert_eq!(m, n);
+        }
+    }
 }

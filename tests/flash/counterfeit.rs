@@ -1,5 +1,5 @@
 //! The counterfeit probe on real block devices: FUSE fault devices that
-//! claim 1 GiB and wrap at 64 MiB, or at 96 MiB (not a power of two), or
+//! claim 1 GiB and wrap at 64 MiB, or at 96 or 100 MiB (not a power of two), or
 //! lose writes past 96 MiB, are named fake before anything is written —
 //! exit 1, that drive failed with kind `fake`, its verdict and the
 //! headline, left blank — while the genuine drives beside them are ok;
@@ -50,7 +50,9 @@ fn a_fake_between_two_genuine_drives(held: u64, fault: Fault, verdict: &str) {
     let devices = [good[0].device(), fake.device(), good[1].device()];
 
     let started = Instant::now();
-    let output = flash_sparse(&image_path, &devices, &["--json"]);
+    let report = dir.path().join("report.jsonl");
+    let report_arg = report.display().to_string();
+    let output = flash_sparse(&image_path, &devices, &["--json", "--report", &report_arg]);
     let took = started.elapsed();
 
     assert_exit(&output, 1);
@@ -82,8 +84,28 @@ fn a_fake_between_two_genuine_drives(held: u64, fault: Fault, verdict: &str) {
         assert_eq!(probe_of(&all, drive.device())["verdict"], "no evidence");
         drive.assert_holds(&expected);
     }
+    // The report says each drive's verdict: the fake's, and "no evidence"
+    // (never "genuine") for the others.
+    let records = report_records(&report);
+    let of = |device: &std::path::Path| {
+        let name = device.display().to_string();
+        let found = records.iter().find(|r| r["path"] == name.as_str());
+        found.unwrap_or_else(|| panic!("{name} in {records:#?}"))["probe"].clone()
+    };
+    assert_eq!(of(fake.device()), verdict, "{records:#?}");
+    assert_eq!(of(good[0].device()), "no evidence");
+    assert_eq!(of(good[1].device()), "no evidence");
     eprintln!("named fake ({verdict}) in a run of {took:?}");
     assert!(took < Duration::from_secs(30), "{took:?}");
+}
+
+/// The drive records of a `--report` file (claims and releases left out).
+fn report_records(path: &std::path::Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap());
+    lines.filter(|l| l.get("record").is_none()).collect()
 }
 
 /// The N of `wraps at N` or `loses writes beyond N`.
@@ -112,6 +134,20 @@ fn a_1_gib_card_wrapping_at_96_mib_not_a_power_of_two_is_named_fake_exit_1() {
             real_bytes: 96 * MIB,
         },
         &format!("wraps at {}", 96 * MIB),
+    );
+}
+
+/// 100 MiB is neither a power of two nor three times one: only the probe's
+/// grid of whole MiBs folds onto it.
+#[test]
+fn a_1_gib_card_wrapping_at_100_mib_is_named_fake_exit_1() {
+    require_root!();
+    a_fake_between_two_genuine_drives(
+        100 * MIB,
+        Fault::Wrap {
+            real_bytes: 100 * MIB,
+        },
+        &format!("wraps at {}", 100 * MIB),
     );
 }
 

@@ -382,3 +382,35 @@ fn a_record_the_station_cannot_write_is_an_event_and_a_claim_it_cannot_write_sto
     card.assert_unchanged();
     assert_eq!(std::fs::read(&full.file).unwrap(), b"");
 }
+
+/// Each drive is probed by default, its verdict in the events and the
+/// report; `--no-probe` skips the probe (no event, no verdict recorded).
+#[test]
+fn the_station_probes_each_drive_unless_no_probe() {
+    require_root!();
+    let _lock = LoopLock::acquire();
+    let dir = tempfile::tempdir().unwrap();
+    for (i, extra) in [None, Some("--no-probe")].into_iter().enumerate() {
+        let report = dir.path().join(format!("report-{i}.jsonl"));
+        let mut args = vec!["--count", "1", "--report", report.to_str().unwrap()];
+        args.extend(extra);
+        let mut station = Station::start(dir.path(), &args);
+        let name = format!("p{i}.bin");
+        let drive = PatternedDrive::create(dir.path(), &name, 16 << 20, 40 + i as u64);
+        station.done(drive.device());
+        let (code, events) = station.wait();
+        assert_eq!(code, 0, "{events:#?}");
+        let probes: Vec<&Value> = events.iter().filter(|e| e["event"] == "probe").collect();
+        let lines = report_lines(&report);
+        assert_eq!(lines.len(), 1, "{lines:#?}");
+        if extra.is_none() {
+            assert_eq!(probes.len(), 1, "{events:#?}");
+            assert_eq!(probes[0]["verdict"], "no evidence");
+            assert_eq!(lines[0]["probe"], "no evidence");
+        } else {
+            assert!(probes.is_empty(), "{probes:#?}");
+            assert!(lines[0].get("probe").is_none(), "{:#?}", lines[0]);
+        }
+        drive.assert_holds(&ExpectedImage::test_img());
+    }
+}
