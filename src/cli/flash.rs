@@ -83,6 +83,10 @@ pub(super) fn run(args: FlashArgs) -> Exit {
         Err(exit) => return exit,
     };
     job.inputs.extend(identity_inputs(&args.identity));
+    // The image's SHA-256 costs a pass over every byte: taken when compared
+    // (`--sha256`), asked for, or kept in a report record, else `done` has
+    // none (docs/architecture.md §2).
+    job.hash_image = args.image_sha256 || per_target.is_some();
     let mut sink = sink(args.json);
     let checked = match engine::check(&job) {
         Ok(checked) => checked,

@@ -43,6 +43,7 @@ fn test_image(verify: bool) -> TestImage {
         targets: vec![PathBuf::from("/dev/mock0")],
         verify,
         expected_sha256: None,
+        hash_image: true,
         patches: vec![Some(patch)],
         full: false,
         bmap: None,

@@ -13,9 +13,8 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossbeam_channel::{Receiver, Sender};
-use sha2::{Digest, Sha256};
 
-use super::chunk::{CHUNK_BYTES, ChunkDigest, is_all_zero};
+use super::chunk::{CHUNK_BYTES, ChunkDigest, digest_matches};
 use super::device_io::DeviceIo;
 use super::hasher::DigestReader;
 use super::progress::ProgressReporter;
@@ -244,11 +243,7 @@ pub(super) fn check_digest(
     offset: u64,
     bytes: &[u8],
 ) -> Result<(), TargetFailure> {
-    let matches = match expected {
-        ChunkDigest::Zero => is_all_zero(bytes),
-        ChunkDigest::Sha256(sha) => <[u8; 32]>::from(Sha256::digest(bytes)) == *sha,
-    };
-    if matches {
+    if digest_matches(expected, bytes) {
         return Ok(());
     }
     let len = bytes.len();

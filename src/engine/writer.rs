@@ -39,6 +39,8 @@ pub(super) struct TargetRun<'a> {
     pub digests: Option<Arc<Digests>>,
     /// The SHA-256 of the whole image, once it has been read to its end.
     pub image_sha256: Arc<ShaCell>,
+    /// Whether the image's SHA-256 is taken at all ([`super::FlashJob::hash_image`]).
+    pub image_hashed: bool,
     pub expected_sha256: Option<String>,
     pub size_hint: Option<u64>,
     /// The counterfeit probe, on a block device, before anything is written.
@@ -69,7 +71,10 @@ impl TargetRun<'_> {
         let _ = self.events.send(FlashEvent::TargetDone {
             target: self.index,
             result: result.as_ref().map(|_| ()).map_err(Clone::clone),
-            sha256: result.as_ref().ok().map(|sha| hex(sha)),
+            sha256: result
+                .as_ref()
+                .ok()
+                .and_then(|sha| sha.as_ref().map(|s| hex(s))),
             written_bytes: counts.written,
             verified_bytes,
         });
@@ -117,10 +122,14 @@ impl TargetRun<'_> {
         &self,
         counts: &mut Counts,
         verified: &mut bool,
-    ) -> Result<[u8; 32], TargetFailure> {
+    ) -> Result<Option<[u8; 32]>, TargetFailure> {
         // With a patch, the target's bytes are not the image's: their hash
-        // is taken as they are written (docs/architecture.md §11 "Which SHA-256").
-        let mut own_sha = self.patch.map(|_| Sha256::new());
+        // is taken as they are written (docs/architecture.md §11 "Which SHA-256"),
+        // when hashes are taken at all.
+        let mut own_sha = self
+            .patch
+            .filter(|_| self.image_hashed)
+            .map(|_| Sha256::new());
         // The exclusive write handle stays open until verification ends,
         // so nothing (an automounter) can grab the device before.
         let file = self.open(counts)?;
@@ -208,9 +217,9 @@ impl TargetRun<'_> {
 
     /// The SHA-256 of the target's bytes once the image's has been checked:
     /// the image's own, or, with a patch, `own_sha`'s.
-    fn target_sha256(&self, own_sha: Option<Sha256>) -> Result<[u8; 32], TargetFailure> {
+    fn target_sha256(&self, own_sha: Option<Sha256>) -> Result<Option<[u8; 32]>, TargetFailure> {
         let image_sha = self.check_image_sha256()?;
-        Ok(own_sha.map_or(image_sha, |sha| sha.finalize().into()))
+        Ok(own_sha.map_or(image_sha, |sha| Some(sha.finalize().into())))
     }
 
     /// Writes the used ranges of every chunk (a block device's held back,
