@@ -86,6 +86,8 @@ pub struct TargetOutcome {
     pub written_bytes: u64,
     /// Bytes read back and compared.
     pub verified_bytes: u64,
+    /// Bytes of used ranges the target already held, so not written.
+    pub matched_bytes: u64,
     /// Whether every written byte was read back and matched.
     pub verified: bool,
 }

@@ -22,6 +22,7 @@
 
 mod chunk;
 mod compare;
+mod compare_first;
 mod device_io;
 mod events;
 mod hasher;

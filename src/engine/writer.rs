@@ -11,6 +11,7 @@ use crossbeam_channel::Sender;
 use sha2::{Digest, Sha256};
 
 use super::chunk::{Message, Payload, is_all_zero};
+use super::compare_first::CompareFirst;
 use super::device_io::DeviceIo;
 use super::hasher::{Digests, ShaCell};
 use super::held::HeldZones;
@@ -77,6 +78,7 @@ impl TargetRun<'_> {
                 .and_then(|sha| sha.as_ref().map(|s| hex(s))),
             written_bytes: counts.written,
             verified_bytes,
+            matched_bytes: counts.matched,
         });
         TargetOutcome {
             target: self.info.path.clone(),
@@ -84,6 +86,7 @@ impl TargetRun<'_> {
             bytes_written: counts.position,
             written_bytes: counts.written,
             verified_bytes,
+            matched_bytes: counts.matched,
             verified,
         }
     }
@@ -162,6 +165,8 @@ impl TargetRun<'_> {
                 .expect("spawning a verify thread");
             let mut writing =
                 Writing::new(&file, Some(written_tx), counts, &mut own_sha, &mut held);
+            // Only with a verifier: the compare's read is the verification.
+            writing.compare = CompareFirst::new(self.info.kind == TargetKind::BlockDevice);
             let write_result = self.write(&mut writing, &verify_failed);
             drop(writing);
             let verify_result = handle.join().expect("a verify thread panicked");
@@ -298,6 +303,7 @@ impl TargetRun<'_> {
                 .held
                 .extend(held.iter().map(|r| held_copy(&payload, r)));
         }
+        let (ranges, matched) = self.compare_first(writing, &payload, ranges)?;
         if !ranges.is_empty() {
             writing.counts.written += crate::map::total(&ranges);
             // The chunk goes with the call: its buffer is freed or reused
@@ -324,10 +330,15 @@ impl TargetRun<'_> {
             writing.counts.used += r.end - r.start;
             let (offset, len) = (r.start, (r.end - r.start) as usize);
             let held = writing.zones.as_ref().is_some_and(|z| z.holds(r));
-            writing.tell(if held {
-                Written::Held { offset, len }
-            } else {
-                Written::Range { offset, len }
+            let digest = matched.iter().find(|m| m.0 == offset).map(|m| m.1);
+            writing.tell(match (held, digest) {
+                (true, _) => Written::Held { offset, len },
+                (false, Some(digest)) => Written::Matched {
+                    offset,
+                    len,
+                    digest,
+                },
+                (false, None) => Written::Range { offset, len },
             });
         }
         Ok(())

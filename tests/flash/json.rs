@@ -9,7 +9,7 @@ use crate::support::flashing::{
     three_drives,
 };
 use crate::support::loopdev::LoopLock;
-use crate::support::{TEST_IMG_BYTES, TEST_IMG_SHA256, fixture};
+use crate::support::{TEST_IMG_BYTES, fixture};
 
 fn has_fields(event: &Value, fields: &[&str]) {
     for field in fields {

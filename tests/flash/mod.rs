@@ -29,6 +29,7 @@ mod layouts;
 mod lying_bmap;
 mod one_storage;
 mod pacing;
+mod reflash;
 mod run_files;
 mod sparse;
 mod stalls;
