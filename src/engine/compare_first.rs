@@ -79,6 +79,10 @@ impl CompareFirst {
     }
 }
 
+/// A range the target already held: its offset, and the digest of what
+/// was read back there.
+pub(super) type Held = (u64, ChunkDigest);
+
 impl TargetRun<'_> {
     /// Splits `ranges` (about to be written) into those still to write and
     /// those the target already holds, with the digests of what was read.
@@ -88,7 +92,7 @@ impl TargetRun<'_> {
         writing: &mut Writing<'_>,
         payload: &Arc<Payload>,
         ranges: Vec<Range<u64>>,
-    ) -> Result<(Vec<Range<u64>>, Vec<(u64, ChunkDigest)>), TargetFailure> {
+    ) -> Result<(Vec<Range<u64>>, Vec<Held>), TargetFailure> {
         let patched = self.patch.map(crate::patch::Patch::range);
         let mut write = Vec::with_capacity(ranges.len());
         let mut held = Vec::new();
