@@ -514,6 +514,8 @@ fn flash_args(image: &Path, config: &Path, targets: &[&Path]) -> Vec<String> {
         PSK.into(),
         "--yes".into(),
         "--json".into(),
+        // The hashes are checked below; a plain flash does not take them.
+        "--image-sha256".into(),
         // Every byte, so that a drive compares whole with `configure -o`.
         "--full".into(),
     ];

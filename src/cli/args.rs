@@ -220,6 +220,10 @@ pub struct FlashArgs {
     /// The SHA-256 the decompressed image must have.
     #[arg(long, value_name = "HEX")]
     pub sha256: Option<String>,
+    /// Report the image's SHA-256 (and each configured drive's) without
+    /// comparing it: one more pass over every byte, so off by default.
+    #[arg(long)]
+    pub image_sha256: bool,
     /// Do not ask for confirmation.
     #[arg(short = 'y', long)]
     pub yes: bool,

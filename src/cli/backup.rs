@@ -128,6 +128,7 @@ fn finished(args: &BackupArgs, done: &Finished) -> Exit {
             sha256: Some(done.file_sha256.clone()),
             written_bytes: Some(done.file_bytes),
             verified_bytes: None,
+            matched_bytes: None,
             drive: None,
         });
         json_lines::emit(&done_event(args, Some(done)));
@@ -179,6 +180,7 @@ fn failed(args: &BackupArgs, error: &BackupError) -> Exit {
             sha256: None,
             written_bytes: None,
             verified_bytes: None,
+            matched_bytes: None,
             drive: None,
         });
         json_lines::emit(&done_event(args, None));

@@ -95,6 +95,10 @@ pub(super) fn run(args: FlashArgs) -> Exit {
     };
     job.inputs.extend(identity_inputs(&args.identity));
     job.inputs.extend(args.signed.inputs(&args.image));
+    // The image's SHA-256 costs a pass over every byte: taken when compared
+    // (`--sha256`), asked for, or kept in a report record, else `done` has
+    // none (docs/architecture.md §2).
+    job.hash_image = args.image_sha256 || per_target.is_some();
     let mut sink = sink(args.json);
     let checked = match engine::check(&job) {
         Ok(checked) => checked,

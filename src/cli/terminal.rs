@@ -290,9 +290,18 @@ fn why_no_image_sha(report: &FlashReport) -> &'static str {
 
 /// "1.07 GB written", or "312 MB of 1.07 GB written (the rest is free
 /// space)" when only the used bytes were.
+/// With compare-before-write, "12 MB of 1.07 GB written, 300 MB already
+/// on the drive (compared, not written)".
 fn written(report: &FlashReport, outcome: &TargetOutcome) -> String {
     let image = report.image_bytes.unwrap_or(outcome.bytes_written);
-    if outcome.written_bytes < image {
+    if outcome.matched_bytes > 0 {
+        format!(
+            "{} of {} written, {} already on the drive (compared, not written)",
+            humanize::bytes(outcome.written_bytes),
+            humanize::bytes(image),
+            humanize::bytes(outcome.matched_bytes)
+        )
+    } else if outcome.written_bytes < image {
         format!(
             "{} of {} written (the rest is free space)",
             humanize::bytes(outcome.written_bytes),
@@ -322,6 +331,7 @@ mod tests {
                     bytes_written: 0,
                     written_bytes: 0,
                     verified_bytes: 0,
+                    matched_bytes: 0,
                     verified: false,
                 })
                 .collect(),

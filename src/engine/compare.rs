@@ -40,6 +40,7 @@ impl CompareRun<'_> {
             sha256: None,
             written_bytes: 0,
             verified_bytes: compared,
+            matched_bytes: 0,
         });
         TargetOutcome {
             target: self.info.path.clone(),
@@ -48,6 +49,7 @@ impl CompareRun<'_> {
             bytes_written: 0,
             written_bytes: 0,
             verified_bytes: compared,
+            matched_bytes: 0,
         }
     }
 

@@ -97,6 +97,9 @@ pub enum FlashEvent {
         written_bytes: u64,
         /// Bytes read back and compared with the image.
         verified_bytes: u64,
+        /// Bytes of used ranges the target already held, so not written
+        /// (compare-before-write, docs/architecture.md §2).
+        matched_bytes: u64,
     },
     /// Target number `target` was left safe to remove after it succeeded
     /// (`--eject`); sent by `request`, which ejects, never by the engine.

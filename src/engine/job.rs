@@ -21,6 +21,11 @@ pub struct FlashJob {
     /// The SHA-256 (hex) the decompressed image must have (without any
     /// patch: the hash its publisher lists, docs/architecture.md §11).
     pub expected_sha256: Option<String>,
+    /// Take the image's SHA-256 even when `expected_sha256` is `None`,
+    /// because something shows or keeps it (the app, a report record).
+    /// Without either the run skips that pass over every byte and reports
+    /// no `image_sha256` (docs/architecture.md §2).
+    pub hash_image: bool,
     /// Each target's patch (its configured boot partition), by the index of
     /// `targets`; a target past the end of this list has none. Each target
     /// is written and verified with its own.
@@ -50,6 +55,11 @@ impl FlashJob {
 }
 
 impl FlashJob {
+    /// Whether the run takes the image's SHA-256.
+    pub fn hashes_image(&self) -> bool {
+        self.hash_image || self.expected_sha256.is_some()
+    }
+
     /// The patch of target `index`, if any.
     pub fn patch_for(&self, index: usize) -> Option<&Patch> {
         self.patches.get(index).and_then(Option::as_ref)
@@ -76,6 +86,8 @@ pub struct TargetOutcome {
     pub written_bytes: u64,
     /// Bytes read back and compared.
     pub verified_bytes: u64,
+    /// Bytes of used ranges the target already held, so not written.
+    pub matched_bytes: u64,
     /// Whether every written byte was read back and matched.
     pub verified: bool,
 }

@@ -22,6 +22,7 @@
 
 mod chunk;
 mod compare;
+mod compare_first;
 mod device_io;
 mod events;
 mod hasher;
@@ -163,7 +164,13 @@ fn write_targets(
     let digests = job.verify.then(|| Arc::new(Digests::default()));
     let cells = (&image_sha, &digests);
     let runs = target_runs(job, infos, &spool, cells, events, cancel, opener);
-    let image_cursor = spool.join(false).expect("joined before the reader starts");
+    let image_cursor = job
+        .hashes_image()
+        .then(|| spool.join(false).expect("joined before the reader starts"));
+    if image_cursor.is_none() {
+        // Nobody compares or shows it: no pass over every byte for it.
+        image_sha.set(None);
+    }
     let digest_cursor = digests.as_ref().map(|d| {
         (
             spool.join(false).expect("joined before the reader starts"),
@@ -173,8 +180,10 @@ fn write_targets(
 
     let (image_bytes, outcomes) = thread::scope(|s| {
         let image_sha = &image_sha;
-        let image_hasher = spawn_named(s, "hash/image", move || {
-            hasher::hash_image(image_cursor, image_sha, cancel)
+        let image_hasher = image_cursor.map(|cursor| {
+            spawn_named(s, "hash/image", move || {
+                hasher::hash_image(cursor, image_sha, cancel)
+            })
         });
         if let Some((cursor, digests)) = digest_cursor {
             spawn_named(s, "hash/chunks", move || {
@@ -210,7 +219,9 @@ fn write_targets(
             .into_iter()
             .map(|((index, path), w)| target_outcome(w.join(), index, path, events))
             .collect();
-        let _ = image_hasher.join();
+        if let Some(hasher) = image_hasher {
+            let _ = hasher.join();
+        }
         (image_bytes, outcomes)
     });
     let image_sha = image_sha.wait(cancel);
@@ -238,6 +249,7 @@ fn target_runs<'a>(
             chunks: Mutex::new(spool.join(true).expect("joined before the reader starts")),
             digests: digests.clone(),
             image_sha256: image_sha.clone(),
+            image_hashed: job.hashes_image(),
             expected_sha256: job.expected_sha256.clone(),
             size_hint,
             probe: job.probe,

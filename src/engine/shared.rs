@@ -191,6 +191,7 @@ impl SharedImage {
             chunks: Mutex::new(cursor),
             digests: verify.then(|| self.digests.clone()),
             image_sha256: self.image_sha.clone(),
+            image_hashed: true,
             expected_sha256,
             size_hint: self.source.size_hint(),
             probe,

@@ -17,6 +17,7 @@ fn a_cache_directory_short_of_space_is_a_refusal_naming_it() {
         targets: vec!["/dev/sdx".into(), "/dev/sdy".into()],
         verify: true,
         expected_sha256: None,
+        hash_image: true,
         patches: Vec::new(),
         full: false,
         bmap: None,

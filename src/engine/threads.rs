@@ -27,6 +27,7 @@ pub(super) fn target_outcome(
                 sha256: None,
                 written_bytes: 0,
                 verified_bytes: 0,
+                matched_bytes: 0,
             });
             TargetOutcome {
                 target,
@@ -34,6 +35,7 @@ pub(super) fn target_outcome(
                 bytes_written: 0,
                 written_bytes: 0,
                 verified_bytes: 0,
+                matched_bytes: 0,
                 verified: false,
             }
         }

@@ -13,9 +13,8 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossbeam_channel::{Receiver, Sender};
-use sha2::{Digest, Sha256};
 
-use super::chunk::{CHUNK_BYTES, ChunkDigest, is_all_zero};
+use super::chunk::{CHUNK_BYTES, ChunkDigest, digest_matches};
 use super::device_io::DeviceIo;
 use super::hasher::DigestReader;
 use super::progress::ProgressReporter;
@@ -33,6 +32,14 @@ pub(super) enum Written {
     /// `len` bytes at `offset` are held back to be written last
     /// ([`super::held`]): their digest is kept for [`Verified::held`].
     Held { offset: u64, len: usize },
+    /// The target already held the `len` bytes at `offset`, so they were
+    /// not written: the compare's read back had `digest`
+    /// ([`super::compare_first`]), checked here in place of a second read.
+    Matched {
+        offset: u64,
+        len: usize,
+        digest: ChunkDigest,
+    },
     /// Everything is written and synced: the image is `image_bytes` long.
     Synced { image_bytes: u64 },
 }
@@ -84,7 +91,7 @@ impl Verifier<'_> {
         };
         let mut file: Option<DeviceIo> = None;
         let mut buf = Some(AlignedBuf::zeroed(CHUNK_BYTES));
-        let mut pending: VecDeque<(u64, usize, bool)> = VecDeque::new();
+        let mut pending: VecDeque<(u64, usize, Pending)> = VecDeque::new();
         let mut held = Vec::new();
         let mut written_end = 0u64;
         let mut progress: Option<ProgressReporter> = None;
@@ -92,12 +99,21 @@ impl Verifier<'_> {
         loop {
             let synced = match self.written.recv() {
                 Ok(Written::Range { offset, len }) => {
-                    pending.push_back((offset, len, false));
+                    pending.push_back((offset, len, Pending::Written));
                     written_end = offset + len as u64;
                     None
                 }
                 Ok(Written::Held { offset, len }) => {
-                    pending.push_back((offset, len, true));
+                    pending.push_back((offset, len, Pending::Held));
+                    written_end = offset + len as u64;
+                    None
+                }
+                Ok(Written::Matched {
+                    offset,
+                    len,
+                    digest,
+                }) => {
+                    pending.push_back((offset, len, Pending::Matched(digest)));
                     written_end = offset + len as u64;
                     None
                 }
@@ -116,7 +132,7 @@ impl Verifier<'_> {
                 reporter.update(verified_end);
                 progress = Some(reporter);
             }
-            while let Some(&(offset, len, is_held)) = pending.front() {
+            while let Some(&(offset, len, what)) = pending.front() {
                 let due =
                     synced.is_some() || (offset + len as u64).saturating_add(lag) <= written_end;
                 if !due {
@@ -125,7 +141,7 @@ impl Verifier<'_> {
                 if self.cancel.load(Ordering::Relaxed) {
                     return Err(self.cancelled(offset, false));
                 }
-                if is_held {
+                if what == Pending::Held {
                     // Digests come in range order: this one is kept for
                     // when the range is written, last.
                     let digest = self.next_digest(offset)?;
@@ -137,8 +153,15 @@ impl Verifier<'_> {
                     pending.pop_front();
                     continue;
                 }
-                let target = self.open_once(&mut file)?;
-                self.verify_range(target, &mut buf, offset, len)?;
+                if let Pending::Matched(read_back) = what {
+                    let expected = self.next_digest(offset)?;
+                    if expected != read_back {
+                        return Err(differs(self.info, offset, len));
+                    }
+                } else {
+                    let target = self.open_once(&mut file)?;
+                    self.verify_range(target, &mut buf, offset, len)?;
+                }
                 pending.pop_front();
                 verified_end = offset + len as u64;
                 if let Some(reporter) = progress.as_mut() {
@@ -244,21 +267,30 @@ pub(super) fn check_digest(
     offset: u64,
     bytes: &[u8],
 ) -> Result<(), TargetFailure> {
-    let matches = match expected {
-        ChunkDigest::Zero => is_all_zero(bytes),
-        ChunkDigest::Sha256(sha) => <[u8; 32]>::from(Sha256::digest(bytes)) == *sha,
-    };
-    if matches {
+    if digest_matches(expected, bytes) {
         return Ok(());
     }
-    let len = bytes.len();
-    Err(verify_failure(
+    Err(differs(info, offset, bytes.len()))
+}
+
+/// What a verifier queues: a range to read back, one held for the end, or
+/// one the target already held (and its read-back digest).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    Written,
+    Held,
+    Matched(ChunkDigest),
+}
+
+/// The `len` bytes read back from `info` at `offset` are not the image's.
+fn differs(info: &TargetInfo, offset: u64, len: usize) -> TargetFailure {
+    verify_failure(
         Some(offset),
         format!(
             "verification of {} failed: the {len} bytes read back from byte {offset} differ from the image; the drive may be failing or fake, try another drive",
             info.path.display()
         ),
-    ))
+    )
 }
 
 pub(super) fn verify_failure(offset: Option<u64>, message: String) -> TargetFailure {

@@ -11,6 +11,7 @@ use crossbeam_channel::Sender;
 use sha2::{Digest, Sha256};
 
 use super::chunk::{Message, Payload, is_all_zero};
+use super::compare_first::CompareFirst;
 use super::device_io::DeviceIo;
 use super::hasher::{Digests, ShaCell};
 use super::held::HeldZones;
@@ -39,6 +40,8 @@ pub(super) struct TargetRun<'a> {
     pub digests: Option<Arc<Digests>>,
     /// The SHA-256 of the whole image, once it has been read to its end.
     pub image_sha256: Arc<ShaCell>,
+    /// Whether the image's SHA-256 is taken at all ([`super::FlashJob::hash_image`]).
+    pub image_hashed: bool,
     pub expected_sha256: Option<String>,
     pub size_hint: Option<u64>,
     /// The counterfeit probe, on a block device, before anything is written.
@@ -69,9 +72,13 @@ impl TargetRun<'_> {
         let _ = self.events.send(FlashEvent::TargetDone {
             target: self.index,
             result: result.as_ref().map(|_| ()).map_err(Clone::clone),
-            sha256: result.as_ref().ok().map(|sha| hex(sha)),
+            sha256: result
+                .as_ref()
+                .ok()
+                .and_then(|sha| sha.as_ref().map(|s| hex(s))),
             written_bytes: counts.written,
             verified_bytes,
+            matched_bytes: counts.matched,
         });
         TargetOutcome {
             target: self.info.path.clone(),
@@ -79,6 +86,7 @@ impl TargetRun<'_> {
             bytes_written: counts.position,
             written_bytes: counts.written,
             verified_bytes,
+            matched_bytes: counts.matched,
             verified,
         }
     }
@@ -117,10 +125,14 @@ impl TargetRun<'_> {
         &self,
         counts: &mut Counts,
         verified: &mut bool,
-    ) -> Result<[u8; 32], TargetFailure> {
+    ) -> Result<Option<[u8; 32]>, TargetFailure> {
         // With a patch, the target's bytes are not the image's: their hash
-        // is taken as they are written (docs/architecture.md §11 "Which SHA-256").
-        let mut own_sha = self.patch.map(|_| Sha256::new());
+        // is taken as they are written (docs/architecture.md §11 "Which SHA-256"),
+        // when hashes are taken at all.
+        let mut own_sha = self
+            .patch
+            .filter(|_| self.image_hashed)
+            .map(|_| Sha256::new());
         // The exclusive write handle stays open until verification ends,
         // so nothing (an automounter) can grab the device before.
         let file = self.open(counts)?;
@@ -153,6 +165,8 @@ impl TargetRun<'_> {
                 .expect("spawning a verify thread");
             let mut writing =
                 Writing::new(&file, Some(written_tx), counts, &mut own_sha, &mut held);
+            // Only with a verifier: the compare's read is the verification.
+            writing.compare = CompareFirst::new(self.info.kind == TargetKind::BlockDevice);
             let write_result = self.write(&mut writing, &verify_failed);
             drop(writing);
             let verify_result = handle.join().expect("a verify thread panicked");
@@ -208,9 +222,9 @@ impl TargetRun<'_> {
 
     /// The SHA-256 of the target's bytes once the image's has been checked:
     /// the image's own, or, with a patch, `own_sha`'s.
-    fn target_sha256(&self, own_sha: Option<Sha256>) -> Result<[u8; 32], TargetFailure> {
+    fn target_sha256(&self, own_sha: Option<Sha256>) -> Result<Option<[u8; 32]>, TargetFailure> {
         let image_sha = self.check_image_sha256()?;
-        Ok(own_sha.map_or(image_sha, |sha| sha.finalize().into()))
+        Ok(own_sha.map_or(image_sha, |sha| Some(sha.finalize().into())))
     }
 
     /// Writes the used ranges of every chunk (a block device's held back,
@@ -289,6 +303,7 @@ impl TargetRun<'_> {
                 .held
                 .extend(held.iter().map(|r| held_copy(&payload, r)));
         }
+        let (ranges, matched) = self.compare_first(writing, &payload, ranges)?;
         if !ranges.is_empty() {
             writing.counts.written += crate::map::total(&ranges);
             // The chunk goes with the call: its buffer is freed or reused
@@ -315,10 +330,15 @@ impl TargetRun<'_> {
             writing.counts.used += r.end - r.start;
             let (offset, len) = (r.start, (r.end - r.start) as usize);
             let held = writing.zones.as_ref().is_some_and(|z| z.holds(r));
-            writing.tell(if held {
-                Written::Held { offset, len }
-            } else {
-                Written::Range { offset, len }
+            let digest = matched.iter().find(|m| m.0 == offset).map(|m| m.1);
+            writing.tell(match (held, digest) {
+                (true, _) => Written::Held { offset, len },
+                (false, Some(digest)) => Written::Matched {
+                    offset,
+                    len,
+                    digest,
+                },
+                (false, None) => Written::Range { offset, len },
             });
         }
         Ok(())

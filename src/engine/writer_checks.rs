@@ -59,8 +59,11 @@ impl TargetRun<'_> {
 
     /// `--sha256`: the image must be the one the user expects before the
     /// target is declared good.
-    /// Returns the image's SHA-256.
-    pub(super) fn check_image_sha256(&self) -> Result<[u8; 32], TargetFailure> {
+    /// Returns the image's SHA-256; `None` when it is not taken.
+    pub(super) fn check_image_sha256(&self) -> Result<Option<[u8; 32]>, TargetFailure> {
+        if !self.image_hashed {
+            return Ok(None);
+        }
         let actual = self.image_sha256.wait(self.cancel);
         match (&self.expected_sha256, actual) {
             // This target got the image's end: no hash means the run was
@@ -91,7 +94,7 @@ impl TargetRun<'_> {
                     ),
                 })
             }
-            (_, Some(actual)) => Ok(actual),
+            (_, Some(actual)) => Ok(Some(actual)),
         }
     }
 

@@ -8,6 +8,7 @@ use crossbeam_channel::Sender;
 use sha2::Sha256;
 
 use super::chunk::Payload;
+use super::compare_first::CompareFirst;
 use super::device_io::DeviceIo;
 use super::held::HeldZones;
 use super::table_last::HeldBytes;
@@ -36,6 +37,8 @@ pub(super) struct Writing<'w> {
     /// `None` for a file, written in order.
     pub(super) zones: Option<HeldZones>,
     pub(super) held: &'w mut Vec<HeldBytes>,
+    /// When to read a range first and skip writing what the target holds.
+    pub(super) compare: CompareFirst,
 }
 
 impl<'w> Writing<'w> {
@@ -53,6 +56,7 @@ impl<'w> Writing<'w> {
             own_sha,
             zones: None,
             held,
+            compare: CompareFirst::new(false),
         }
     }
 
@@ -73,6 +77,8 @@ pub(super) struct Counts {
     pub(super) position: u64,
     /// Bytes written.
     pub(super) written: u64,
+    /// Bytes of used ranges the target already held, so not written.
+    pub(super) matched: u64,
     /// Bytes of used ranges handed to the verifier.
     pub(super) used: u64,
 }

@@ -206,6 +206,7 @@ mod tests {
                 sha256: None,
                 written_bytes: 100_000_000,
                 verified_bytes: 100_000_000,
+                matched_bytes: 0,
             }),
             t0 + Duration::from_secs(6),
         );

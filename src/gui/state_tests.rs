@@ -111,6 +111,7 @@ fn a_failing_drive_fails_alone() {
             sha256: None,
             written_bytes: 0,
             verified_bytes: 0,
+            matched_bytes: 0,
         }),
         now,
     );
@@ -121,6 +122,7 @@ fn a_failing_drive_fails_alone() {
             sha256: None,
             written_bytes: 0,
             verified_bytes: 0,
+            matched_bytes: 0,
         }),
         now,
     );

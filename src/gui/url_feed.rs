@@ -46,6 +46,7 @@ impl DownloadFailure {
                 result: Ok(()),
                 written_bytes,
                 verified_bytes,
+                matched_bytes,
                 ..
             }) => RunEvent::Flash(FlashEvent::TargetDone {
                 target,
@@ -57,6 +58,7 @@ impl DownloadFailure {
                 sha256: None,
                 written_bytes,
                 verified_bytes,
+                matched_bytes,
             }),
             // Refused for want of input: the download is why.
             RunEvent::Refused(_) => RunEvent::Refused(vec![message]),
@@ -138,6 +140,7 @@ mod tests {
             sha256: Some("ab".into()),
             written_bytes: 5,
             verified_bytes: 5,
+            matched_bytes: 0,
         });
         assert_eq!(failure.correct(done.clone()), done);
         failure.set("the server does not support resuming".into());

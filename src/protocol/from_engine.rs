@@ -77,8 +77,10 @@ impl WireEvent {
                 sha256,
                 written_bytes,
                 verified_bytes,
+                matched_bytes,
             } => WireEvent::target_done(name(*target), result, sha256.clone())
-                .with_bytes(*written_bytes, *verified_bytes),
+                .with_bytes(*written_bytes, *verified_bytes)
+                .with_matched(*matched_bytes),
         })
     }
 
@@ -157,8 +159,17 @@ impl WireEvent {
             sha256,
             written_bytes: None,
             verified_bytes: None,
+            matched_bytes: None,
             drive: None,
         }
+    }
+
+    /// This `target_done` with the bytes the target already held.
+    pub fn with_matched(mut self, matched: u64) -> WireEvent {
+        if let WireEvent::TargetDone { matched_bytes, .. } = &mut self {
+            *matched_bytes = Some(matched);
+        }
+        self
     }
 
     /// This `target_done` with the bytes written and verified.

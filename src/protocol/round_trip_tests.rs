@@ -83,6 +83,7 @@ fn every_flash_event() -> Vec<FlashEvent> {
             sha256: Some("ab".into()),
             written_bytes: 10,
             verified_bytes: 10,
+            matched_bytes: 0,
         },
         FlashEvent::Ejected {
             target: 0,
@@ -143,6 +144,7 @@ fn every_flash_event() -> Vec<FlashEvent> {
             sha256: None,
             written_bytes: n as u64,
             verified_bytes: 0,
+            matched_bytes: 0,
         });
     }
     events

@@ -62,8 +62,10 @@ impl WireEvent {
                 sha256,
                 written_bytes,
                 verified_bytes,
+                matched_bytes,
                 ..
             } => FlashEvent::TargetDone {
+                matched_bytes: matched_bytes.unwrap_or(0),
                 target: index(&target)?,
                 sha256,
                 written_bytes: written_bytes.unwrap_or(0),

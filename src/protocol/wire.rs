@@ -65,6 +65,9 @@ pub enum WireEvent {
         /// Bytes read back and compared with the image.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         verified_bytes: Option<u64>,
+        /// Bytes the target already held, so compared and not written.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        matched_bytes: Option<u64>,
         /// `imprint station`: the drive's stable id.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         drive: Option<String>,

@@ -50,6 +50,7 @@ mod tests {
         TargetOutcome {
             written_bytes: 0,
             verified_bytes: 0,
+            matched_bytes: 0,
             target: "t".into(),
             result: if ok {
                 Ok(())

@@ -301,6 +301,8 @@ fn job(
         targets,
         verify,
         expected_sha256,
+        // The app and the station show it; the CLI asks only when needed.
+        hash_image: true,
         full: false,
         bmap: None,
         inputs: Vec::new(),

@@ -78,6 +78,7 @@ impl StationEvent {
                 sha256: record.sha256.clone(),
                 written_bytes: Some(record.written_bytes),
                 verified_bytes: Some(record.verified_bytes),
+                matched_bytes: None,
                 drive: Some(drive.id.clone()),
             }],
         }

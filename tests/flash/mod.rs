@@ -33,6 +33,7 @@ mod layouts;
 mod lying_bmap;
 mod one_storage;
 mod pacing;
+mod reflash;
 mod run_files;
 mod signed;
 mod signed_image;

@@ -89,7 +89,11 @@ fn every_format_through_a_pipe_is_written_exactly() {
     for image in &images {
         let out_file = dir.path().join("out.img");
         let _ = fs::remove_file(&out_file);
-        let out = flash_piped(image, &[&out_file], &["--json"]);
+        let out = flash_piped(
+            image,
+            &[&out_file],
+            &["--json", "--sha256", expected.sha256.as_str()],
+        );
         assert_exit(&out, 0);
         let all = json_events(&out);
         assert_eq!(events(&all, "start")[0]["size"], serde_json::Value::Null);
