@@ -5,7 +5,7 @@ use super::*;
 use crate::engine::{Ejected, FailureKind, Phase, TargetFailure};
 
 /// The number of `WireEvent` variants: [`variant`] names each.
-const VARIANTS: usize = 15;
+const VARIANTS: usize = 16;
 
 /// A number per variant. No `_ =>` arm: a new variant does not compile
 /// until it is named here, and fails [`every_variant_is_tested`] until
@@ -27,6 +27,7 @@ fn variant(event: &WireEvent) -> usize {
         WireEvent::Removed { .. } => 12,
         WireEvent::DryRun { .. } => 13,
         WireEvent::Probe { .. } => 14,
+        WireEvent::Downloaded { .. } => 15,
     }
 }
 
@@ -149,6 +150,9 @@ fn every_variant() -> Vec<WireEvent> {
         WireEvent::Download {
             bytes: 10,
             total: None,
+        },
+        WireEvent::Downloaded {
+            sha256: "ab".repeat(32),
         },
         WireEvent::Retry {
             attempt: 2,

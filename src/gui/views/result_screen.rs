@@ -291,9 +291,11 @@ pub(super) fn target_name_ui(ui: &mut egui::Ui, target: &RunTarget) {
 /// publisher lists) and the image as written (with the configuration, if
 /// any, which therefore matches no published checksum).
 fn hash_ui(ui: &mut egui::Ui, run: &FlashRun, extras: &Extras<'_>, actions: &mut Vec<Action>) {
+    // A file on disk is hashed as it is opened; a link's file as it is
+    // received (`source/http_resume.rs`), in process or for the helper.
     let file_hash = match extras.file_hash {
         FileHash::Done(hash) => Some(hash),
-        _ => None,
+        _ => run.download_sha256.as_ref(),
     };
     if file_hash.is_none() && run.image_sha256.is_none() && run.written_sha256.is_none() {
         return;
