@@ -56,6 +56,10 @@ fn a_stalled_download_waits_for_the_server_without_a_stale_rate() {
     h.run_steps(2);
     assert_ne!(download_line(&h), first, "the wait is counted");
     h.get_by_role_and_label(Role::Button, "Cancel").click();
+    h.run_steps(2);
+    // Cancel asks first (issue 17, item 16).
+    h.get_by_role_and_label(Role::Button, "Stop flashing")
+        .click_accesskit();
     wait_until(&mut h, "the result", |h| shows(h, "Flash cancelled"));
 }
 
