@@ -205,6 +205,9 @@ impl EventSink for Terminal {
                     bar.finish_with_message("done");
                 }
             }
+            FlashEvent::Downloaded { sha256 } => {
+                self.note(format!("download: the file's SHA-256 is {sha256}"));
+            }
             FlashEvent::Retry {
                 attempt,
                 at,

@@ -124,6 +124,9 @@ pub enum FlashEvent {
         at: u64,
         reason: String,
     },
+    /// For an image at a URL: the whole file is received, and this is its
+    /// own SHA-256 (of the file as published, compressed or not).
+    Downloaded { sha256: String },
     /// Every target is finished.
     Done {
         /// SHA-256 of the image as written (after any patch), lower-case hex;
@@ -151,6 +154,7 @@ impl From<crate::source::DownloadEvent> for FlashEvent {
                 at,
                 reason,
             },
+            DownloadEvent::Finished { sha256 } => FlashEvent::Downloaded { sha256 },
         }
     }
 }

@@ -70,6 +70,8 @@ pub(super) enum Action {
     SubmitPath,
     /// Hide the typed-path field.
     ClosePathEntry,
+    /// Stop waiting for the image being opened (a link that never answers).
+    CancelOpening,
     /// Switch to the Station view with the chosen image and configuration.
     OpenStation,
     /// The Station view's `--match` globs changed.

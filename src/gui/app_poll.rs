@@ -109,6 +109,14 @@ impl ImprintApp {
         }
         state.config_status = ConfigStatus::Unused;
         self.config_check = None;
+        // A link that failed stays in its field, selected, to be corrected;
+        // why it failed is the card's headline and Details.
+        if let ImageSlot::Failed { path, .. } = &self.state.image
+            && crate::source::is_url(path)
+        {
+            let link = path.clone();
+            self.link_back_in_field(&link, None);
+        }
     }
 
     pub(super) fn poll_drives(&mut self, ctx: &egui::Context) {
@@ -153,6 +161,7 @@ impl ImprintApp {
                     text: self.path_entry_start(purpose),
                     no_dialog: true,
                     focus: true,
+                    select: false,
                     error: None,
                 });
             }

@@ -54,6 +54,9 @@ pub(super) struct PathEntry {
     pub no_dialog: bool,
     /// Just opened: take the keyboard focus and scroll into view (once).
     pub focus: bool,
+    /// Select the whole text as it takes the focus: a link that failed
+    /// is back in the field, ready to be corrected or replaced.
+    pub select: bool,
     /// Why the typed path was not taken ("No file at this path.").
     pub error: Option<String>,
 }

@@ -47,6 +47,7 @@ impl ImprintApp {
             Action::EditPath(text) => self.edit_path(text),
             Action::SubmitPath => self.submit_path(ctx),
             Action::ClosePathEntry => self.close_path_entry(),
+            Action::CancelOpening => self.cancel_opening(),
             Action::OpenStation => self.open_station(),
             Action::EditStationMatch(text) => self.edit_station_match(text),
             Action::EditStationReport(text) => self.edit_station_report(text),

@@ -70,7 +70,7 @@ fn probe(path: &Path) -> ProbeResult {
     let source = ImageSource::open(path).map_err(|e| {
         let raw = e.to_string();
         if crate::source::is_url(path) {
-            return message::link_unusable(&raw);
+            return message::link_unusable(&path.display().to_string(), &raw);
         }
         let denied = message::os_error(&raw)
             .map(std::io::Error::from_raw_os_error)

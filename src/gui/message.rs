@@ -79,10 +79,16 @@ fn is_truncated(failure: &TargetFailure) -> bool {
     failure.message.contains(crate::source::TRUNCATED)
 }
 
-/// A link that cannot be flashed (unreachable, refused, a web page): the
-/// reason is the message, in plain words already.
-pub(super) fn link_unusable(raw: &str) -> Problem {
-    Problem::new("This link cannot be flashed.", raw)
+/// A link that cannot be flashed (unreachable, refused, a web page): a
+/// headline, the reason without the link (which stays in its field), and
+/// the engine's whole message under Details (issue 17, item 10).
+pub(super) fn link_unusable(link: &str, raw: &str) -> Problem {
+    let reason = raw
+        .strip_prefix(link)
+        .unwrap_or(raw)
+        .trim_start_matches([':', ' '])
+        .trim_start_matches("is not an image: ");
+    Problem::new("This link cannot be flashed.", sentence(reason)).with_details(raw)
 }
 
 /// Whether `failure` is a download that failed (the image at a URL could

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use super::app::ImprintApp;
-use super::app_state::PathEntry;
+use super::app_state::{ImageSlot, PathEntry};
 use super::file_dialog::Purpose;
 
 impl ImprintApp {
@@ -15,7 +15,36 @@ impl ImprintApp {
             text: self.path_entry_start(purpose),
             no_dialog: false,
             focus: true,
+            select: false,
             error: None,
+        });
+    }
+
+    /// Stops waiting for the image being opened (a link whose server never
+    /// answers): its probe thread ends on its own and its answer is dropped
+    /// with the channel. A link goes back into its field, selected.
+    pub(super) fn cancel_opening(&mut self) {
+        let ImageSlot::Opening { path } = &self.state.image else {
+            return;
+        };
+        let path = path.clone();
+        self.image_rx = None;
+        self.state.image = ImageSlot::Empty;
+        if crate::source::is_url(&path) {
+            self.link_back_in_field(&path, None);
+        }
+    }
+
+    /// The link in the typed-path field again, focused and selected, with
+    /// why it was not taken when there is a reason to show there.
+    pub(super) fn link_back_in_field(&mut self, link: &std::path::Path, error: Option<String>) {
+        self.state.path_entry = Some(PathEntry {
+            purpose: Purpose::Url,
+            text: link.display().to_string(),
+            no_dialog: false,
+            focus: true,
+            select: true,
+            error,
         });
     }
 

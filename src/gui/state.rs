@@ -178,6 +178,8 @@ pub struct FlashRun {
     pub cancel_requested: bool,
     /// The decompressed image's SHA-256, without configuration (`done`).
     pub image_sha256: Option<String>,
+    /// A downloaded file's own SHA-256, as publishers list it.
+    pub download_sha256: Option<String>,
     /// The bytes as written to the drives (`target_done`): with a
     /// configuration, not the image's (docs/architecture.md §11 "Which SHA-256").
     pub written_sha256: Option<String>,
@@ -221,6 +223,7 @@ impl FlashRun {
             stage: Stage::Starting,
             cancel_requested: false,
             image_sha256: None,
+            download_sha256: None,
             written_sha256: None,
             refused: None,
             failure: None,
@@ -287,6 +290,9 @@ impl FlashRun {
             }
             RunEvent::Flash(FlashEvent::Download { bytes, total }) => {
                 self.download.received(bytes, total, now);
+            }
+            RunEvent::Flash(FlashEvent::Downloaded { sha256 }) => {
+                self.download_sha256 = Some(sha256)
             }
             RunEvent::Flash(FlashEvent::Retry { at, reason, .. }) => {
                 self.download.retried(at, reason, now);

@@ -39,6 +39,9 @@ impl WireEvent {
     pub fn from_flash(event: &FlashEvent, name: impl Fn(usize) -> String) -> Option<WireEvent> {
         Some(match event {
             FlashEvent::Started { .. } | FlashEvent::Done { .. } => return None,
+            FlashEvent::Downloaded { sha256 } => WireEvent::Downloaded {
+                sha256: sha256.clone(),
+            },
             FlashEvent::Download { bytes, total } => WireEvent::Download {
                 bytes: *bytes,
                 total: *total,

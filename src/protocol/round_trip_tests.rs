@@ -9,7 +9,7 @@ use crate::target::probe::Verdict;
 const TARGETS: [&str; 2] = ["/dev/sdb", "/tmp/t.img"];
 
 /// The number of `FlashEvent` variants: [`variant`] names each.
-const VARIANTS: usize = 8;
+const VARIANTS: usize = 9;
 
 /// A number per variant. No `_ =>` arm: a new variant does not compile
 /// until it is named here, and fails [`every_flash_event_survives_the_wire`]
@@ -24,6 +24,7 @@ fn variant(event: &FlashEvent) -> usize {
         FlashEvent::Retry { .. } => 5,
         FlashEvent::Done { .. } => 6,
         FlashEvent::Probed { .. } => 7,
+        FlashEvent::Downloaded { .. } => 8,
     }
 }
 
@@ -113,6 +114,9 @@ fn every_flash_event() -> Vec<FlashEvent> {
             bytes: 10,
             total: None,
         },
+        FlashEvent::Downloaded {
+            sha256: "cd".repeat(32),
+        },
         FlashEvent::Download {
             bytes: 10,
             total: Some(20),
@@ -182,6 +186,7 @@ fn wire_of(event: &FlashEvent) -> WireEvent {
         | FlashEvent::Ejected { .. }
         | FlashEvent::Probed { .. }
         | FlashEvent::Download { .. }
+        | FlashEvent::Downloaded { .. }
         | FlashEvent::Retry { .. } => WireEvent::from_flash(event, name).expect("a line"),
     }
 }

@@ -106,6 +106,7 @@ impl WireEvent {
             // A download's lines read back as the download's own events,
             // translated where the run translates them (`FlashEvent::from`).
             WireEvent::Download { bytes, total } => DownloadEvent::Progress { bytes, total }.into(),
+            WireEvent::Downloaded { sha256 } => DownloadEvent::Finished { sha256 }.into(),
             WireEvent::Retry {
                 attempt,
                 at,

@@ -95,6 +95,9 @@ pub enum WireEvent {
     /// An image at a URL: bytes of the file downloaded so far, of `total`
     /// when the server said.
     Download { bytes: u64, total: Option<u64> },
+    /// An image at a URL: the whole file is received; `sha256` is the
+    /// file's own (what publishers list), lower-case hex.
+    Downloaded { sha256: String },
     /// An image at a URL: the connection dropped or stalled at byte `at` of
     /// the file; try number `attempt` resumes from there.
     Retry {

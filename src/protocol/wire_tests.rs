@@ -5,7 +5,7 @@ use super::*;
 use crate::engine::{Ejected, FailureKind, Phase, TargetFailure};
 
 /// The number of `WireEvent` variants: [`variant`] names each.
-const VARIANTS: usize = 17;
+const VARIANTS: usize = 18;
 
 /// A number per variant. No `_ =>` arm: a new variant does not compile
 /// until it is named here, and fails [`every_variant_is_tested`] until
@@ -29,6 +29,7 @@ fn variant(event: &WireEvent) -> usize {
         WireEvent::Probe { .. } => 14,
         WireEvent::Range { .. } => 15,
         WireEvent::Verdict { .. } => 16,
+        WireEvent::Downloaded { .. } => 17,
     }
 }
 
@@ -158,6 +159,9 @@ fn every_variant() -> Vec<WireEvent> {
         WireEvent::Download {
             bytes: 10,
             total: None,
+        },
+        WireEvent::Downloaded {
+            sha256: "ab".repeat(32),
         },
         WireEvent::Retry {
             attempt: 2,

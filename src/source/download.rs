@@ -25,6 +25,8 @@ pub enum DownloadEvent {
         at: u64,
         reason: String,
     },
+    /// The whole file is received: its SHA-256, lower-case hex.
+    Finished { sha256: String },
 }
 
 /// Receives a download's events on the download's thread.
@@ -45,6 +47,9 @@ struct StatusInner {
     /// Retries so far (a few: their number is bounded), replayed to an
     /// observer that comes later: the download starts before the run.
     retries: Vec<DownloadEvent>,
+    /// The whole file's SHA-256, once received (replayed like the retries:
+    /// a small file is whole before the run observes it).
+    sha256: Option<String>,
 }
 
 impl std::fmt::Debug for DownloadStatus {
@@ -82,6 +87,11 @@ impl DownloadStatus {
             bytes: inner.bytes,
             total: inner.total,
         });
+        if let Some(sha256) = &inner.sha256 {
+            observer(DownloadEvent::Finished {
+                sha256: sha256.clone(),
+            });
+        }
         inner.observer = Some(observer);
         inner.last_sent = Some(Instant::now());
     }
@@ -132,6 +142,17 @@ impl DownloadStatus {
             observer(event.clone());
         }
         inner.retries.push(event);
+    }
+
+    /// The whole file is received, with this SHA-256; told once.
+    pub fn finished(&self, sha256: String) {
+        let mut inner = self.lock();
+        if let Some(observer) = &inner.observer {
+            observer(DownloadEvent::Finished {
+                sha256: sha256.clone(),
+            });
+        }
+        inner.sha256 = Some(sha256);
     }
 }
 

@@ -55,6 +55,10 @@ pub(super) struct ResumingBody {
     pos: u64,
     retries: u32,
     status: Arc<DownloadStatus>,
+    /// The file's own SHA-256 (what publishers list), over each byte
+    /// received once, in order: a resume goes on from `pos`.
+    /// `None` once told.
+    sha256: Option<sha2::Sha256>,
 }
 
 impl ResumingBody {
@@ -66,6 +70,7 @@ impl ResumingBody {
             pos,
             retries: 0,
             status,
+            sha256: Some(sha2::Digest::new()),
         }
     }
 
@@ -137,6 +142,19 @@ impl ResumingBody {
     }
 }
 
+impl ResumingBody {
+    /// Tells the file's SHA-256, once, when all of it was received.
+    fn finish_hash(&mut self) {
+        if self.pos == 0 {
+            return;
+        }
+        if let Some(sha256) = self.sha256.take() {
+            let digest = sha2::Digest::finalize(sha256);
+            self.status.finished(crate::hex::hex(&digest));
+        }
+    }
+}
+
 /// The wait before retry number `attempt` (from 1).
 fn backoff(attempt: u32) -> Duration {
     FIRST_BACKOFF
@@ -159,6 +177,7 @@ impl Read for ResumingBody {
                     Some(len) if self.pos < len => "the connection closed early".to_string(),
                     _ => {
                         self.status.received(self.pos, true);
+                        self.finish_hash();
                         return Ok(0);
                     }
                 },
@@ -175,7 +194,15 @@ impl Read for ResumingBody {
                         ))
                         .into_io());
                     }
+                    if let Some(sha256) = &mut self.sha256 {
+                        sha2::Digest::update(sha256, &buf[..n]);
+                    }
                     self.status.received(self.pos, false);
+                    // A reader that stops at the file's known end (a raw
+                    // image of known size) never asks for the end of file.
+                    if self.remote.len == Some(self.pos) {
+                        self.finish_hash();
+                    }
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

@@ -62,6 +62,7 @@ impl StationEvent {
                 FlashEvent::Started { .. }
                 | FlashEvent::TargetDone { .. }
                 | FlashEvent::Download { .. }
+                | FlashEvent::Downloaded { .. }
                 | FlashEvent::Retry { .. }
                 | FlashEvent::Done { .. } => Vec::new(),
             },

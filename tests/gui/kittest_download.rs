@@ -56,5 +56,45 @@ fn a_stalled_download_waits_for_the_server_without_a_stale_rate() {
     h.run_steps(2);
     assert_ne!(download_line(&h), first, "the wait is counted");
     h.get_by_role_and_label(Role::Button, "Cancel").click();
+    h.run_steps(2);
+    // Cancel asks first (issue 17, item 16).
+    h.get_by_role_and_label(Role::Button, "Stop flashing")
+        .click_accesskit();
     wait_until(&mut h, "the result", |h| shows(h, "Flash cancelled"));
+}
+
+/// The downloaded file's SHA-256 (issue 17, item 11) is what publishers
+/// list: of the compressed file as served, not of the image inside, in
+/// process and through the helper (which the app feeds itself).
+#[test]
+fn the_result_shows_the_downloaded_files_own_sha256() {
+    use super::kittest_flows::{fixture, fixture_bytes};
+    let dir = tempfile::tempdir().unwrap();
+    let served = std::fs::read(fixture()).unwrap();
+    let image = fixture_bytes();
+    // sha256sum(1) is the oracle, of the .xz file itself.
+    let out = std::process::Command::new("sha256sum")
+        .arg(fixture())
+        .output()
+        .unwrap();
+    let published = String::from_utf8(out.stdout).unwrap()[..64].to_string();
+    let server = HttpServer::start(Knobs::serving(served));
+    for (name, helper) in [
+        ("in-process", in_process()),
+        ("helper", super::kittest_url::helper_through_env()),
+    ] {
+        let target = dir.path().join(format!("{name}.img"));
+        std::fs::write(&target, vec![0u8; image.len()]).unwrap();
+        let (mut h, _drives) = app_with(
+            vec![drive(&target, image.len() as u64, "Card A", Bus::Usb)],
+            helper,
+        );
+        open_url(&mut h, &server.url("image.img.xz"));
+        click(&mut h, "Test Card A");
+        flash_and_confirm(&mut h, &["Test Card A"]);
+        wait_until(&mut h, "the result", |h| shows(h, "Flash another"));
+        assert!(shows(&h, "Flash complete"), "{name}");
+        assert!(shows(&h, "as downloaded"), "{name}: the file's row");
+        assert!(shows(&h, &published), "{name}: the .xz file's own hash");
+    }
 }

@@ -29,7 +29,7 @@ fn open_url(h: &mut App, url: &str) {
     });
 }
 
-fn helper_through_env() -> HelperOptions {
+pub(super) fn helper_through_env() -> HelperOptions {
     // `env` stands in for pkexec: a prefix that runs the helper unchanged.
     HelperOptions {
         mode: HelperMode::Always,

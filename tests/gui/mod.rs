@@ -14,6 +14,8 @@ mod kittest_flows;
 mod kittest_incomplete;
 mod kittest_keyboard;
 mod kittest_layout;
+mod kittest_light;
+mod kittest_links;
 mod kittest_options;
 mod kittest_outcomes;
 mod kittest_settings;

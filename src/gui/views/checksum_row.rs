@@ -68,5 +68,7 @@ pub(super) fn checksum_row_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut
             ui.visuals().weak_text_color(),
         ),
     };
-    ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
+    ui.add(
+        egui::Label::new(RichText::new(text).color(theme::text_color(ui.visuals(), color))).wrap(),
+    );
 }

@@ -25,7 +25,7 @@ pub(super) fn download_row_ui(ui: &mut egui::Ui, download: &DownloadProgress) {
         }
         ui.label(widgets::secondary(ui, download_line(&status)));
         if let Some(retry) = retry_line(download, now) {
-            ui.label(egui::RichText::new(retry).color(theme::WARNING));
+            ui.label(egui::RichText::new(retry).color(theme::warning_text(ui.visuals())));
         }
     });
     // The stall's seconds count on without events.

@@ -15,6 +15,10 @@ use super::super::theme;
 use super::widgets;
 use crate::humanize;
 
+/// The one name of the action that opens an image from a link, wherever
+/// it is offered (issue 17, item 10).
+const FROM_URL: &str = "Flash from URL…";
+
 pub(super) fn image_step_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<Action>) {
     widgets::card_ui(ui, |ui| {
         widgets::step_title_ui(ui, 1, "Select image", state.image.info().is_some());
@@ -23,6 +27,11 @@ pub(super) fn image_step_ui(ui: &mut egui::Ui, state: &AppState, actions: &mut V
             ImageSlot::Opening { path, .. } => {
                 ui.horizontal(|ui| {
                     ui.spinner();
+                    // A server that never answers must not hold the app:
+                    // Cancel stops waiting at once.
+                    if ui.button("Cancel").clicked() {
+                        actions.push(Action::CancelOpening);
+                    }
                     widgets::truncated_ui(
                         ui,
                         format!("Opening {}…", file_name(path)),
@@ -51,7 +60,7 @@ fn empty_ui(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
             actions.push(Action::PickImage);
         }
         if ui
-            .button("Flash from URL…")
+            .button(FROM_URL)
             .on_hover_text("Flash an image straight from an http:// or https:// link")
             .clicked()
         {
@@ -96,7 +105,7 @@ fn name_row_ui(ui: &mut egui::Ui, path: &Path, button: &str, actions: &mut Vec<A
     ui.horizontal(|ui| {
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if ui
-                .link("Link…")
+                .link(FROM_URL)
                 .on_hover_text("Flash an image from an http:// or https:// link instead")
                 .clicked()
             {

@@ -90,7 +90,10 @@ fn target_row_ui(ui: &mut egui::Ui, target: &RunTarget) {
         match &p.result {
             // Told once for the run, in the banner above.
             Some(Err(failure)) if failure.kind.is_source_fault() => {
-                ui.label(RichText::new(message::source_stop_line(failure)).color(theme::ERROR));
+                ui.label(
+                    RichText::new(message::source_stop_line(failure))
+                        .color(theme::error_text(ui.visuals())),
+                );
             }
             Some(Err(failure)) => {
                 widgets::problem_ui(
@@ -114,8 +117,12 @@ fn target_row_ui(ui: &mut egui::Ui, target: &RunTarget) {
 
 fn phase_label_ui(ui: &mut egui::Ui, target: &RunTarget) {
     let text = match (&target.progress.result, target.progress.phase) {
-        (Some(Ok(())), _) => RichText::new("Done").color(theme::SUCCESS).strong(),
-        (Some(Err(_)), _) => RichText::new("Failed").color(theme::ERROR).strong(),
+        (Some(Ok(())), _) => RichText::new("Done")
+            .color(theme::success_text(ui.visuals()))
+            .strong(),
+        (Some(Err(_)), _) => RichText::new("Failed")
+            .color(theme::error_text(ui.visuals()))
+            .strong(),
         (None, Phase::Write) => RichText::new("Writing"),
         (None, Phase::Verify) => RichText::new("Verifying"),
     };

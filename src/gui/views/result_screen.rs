@@ -119,7 +119,7 @@ fn title_ui(ui: &mut egui::Ui, run: &FlashRun) {
         RichText::new(title)
             .size(theme::SCREEN_TITLE_SIZE)
             .strong()
-            .color(color),
+            .color(theme::text_color(ui.visuals(), color)),
     );
     let detail = if ok == total {
         let what = match (drives, files) {
@@ -182,7 +182,9 @@ fn eject_ui(ui: &mut egui::Ui, target: &RunTarget) {
         }
         Some(Err(reason)) => (message::sentence(reason), theme::error_text(ui.visuals())),
     };
-    ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
+    ui.add(
+        egui::Label::new(RichText::new(text).color(theme::text_color(ui.visuals(), color))).wrap(),
+    );
 }
 
 fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget, run: &FlashRun) {
@@ -219,7 +221,10 @@ fn target_result_ui(ui: &mut egui::Ui, target: &RunTarget, run: &FlashRun) {
             }
             // Told once for the run, in the banner above.
             Some(Err(failure)) if failure.kind.is_source_fault() => {
-                ui.label(RichText::new(message::source_stop_line(failure)).color(theme::ERROR));
+                ui.label(
+                    RichText::new(message::source_stop_line(failure))
+                        .color(theme::error_text(ui.visuals())),
+                );
             }
             // The title above already says the user stopped it: one line,
             // not the same sentence again.
@@ -286,9 +291,11 @@ pub(super) fn target_name_ui(ui: &mut egui::Ui, target: &RunTarget) {
 /// publisher lists) and the image as written (with the configuration, if
 /// any, which therefore matches no published checksum).
 fn hash_ui(ui: &mut egui::Ui, run: &FlashRun, extras: &Extras<'_>, actions: &mut Vec<Action>) {
+    // A file on disk is hashed as it is opened; a link's file as it is
+    // received (`source/http_resume.rs`), in process or for the helper.
     let file_hash = match extras.file_hash {
         FileHash::Done(hash) => Some(hash),
-        _ => None,
+        _ => run.download_sha256.as_ref(),
     };
     if file_hash.is_none() && run.image_sha256.is_none() && run.written_sha256.is_none() {
         return;

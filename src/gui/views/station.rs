@@ -31,6 +31,9 @@ pub(crate) struct StationScreen {
 const TILE_MIN_WIDTH: f32 = 280.0;
 const TILE_HEIGHT: f32 = 140.0;
 const STATE_SIZE: f32 = 30.0;
+/// A skipped drive's border; its word is the theme's secondary text
+/// (plain grey is 2.6:1 on the light theme).
+const SKIPPED: Color32 = Color32::GRAY;
 
 pub(crate) fn station_screen_ui(
     ui: &mut egui::Ui,
@@ -49,7 +52,7 @@ pub(crate) fn station_screen_ui(
                         ui.set_width(ui.available_width());
                         ui.label(
                             RichText::new(format!("The station could not start: {error}"))
-                                .color(theme::ERROR),
+                                .color(theme::error_text(ui.visuals())),
                         );
                     });
                     ui.add_space(8.0);
@@ -73,7 +76,10 @@ fn warnings_ui(ui: &mut egui::Ui, warnings: &[String]) {
     widgets::banner_frame().show(ui, |ui| {
         ui.set_width(ui.available_width());
         for warning in warnings {
-            ui.label(RichText::new(format!("Not recorded: {warning}")).color(theme::ERROR));
+            ui.label(
+                RichText::new(format!("Not recorded: {warning}"))
+                    .color(theme::error_text(ui.visuals())),
+            );
         }
     });
     ui.add_space(8.0);
@@ -85,7 +91,7 @@ fn top_bar_ui(ui: &mut egui::Ui, screen: &StationScreen, actions: &mut Vec<Actio
             RichText::new("Station")
                 .size(theme::SCREEN_TITLE_SIZE)
                 .strong()
-                .color(theme::ACCENT),
+                .color(theme::accent_text(ui.visuals())),
         );
         ui.add_space(12.0);
         ui.vertical(|ui| {
@@ -234,7 +240,19 @@ fn tile_ui(ui: &mut egui::Ui, tile: &Tile, width: f32) {
                     ui.label(widgets::secondary(ui, &tile.path));
                 }
             });
-            ui.label(RichText::new(text).size(STATE_SIZE).strong().color(color));
+            // The border keeps the mark colour; the words take the shade that
+            // reads on this theme (architecture §6).
+            let text_color = if color == SKIPPED {
+                ui.visuals().weak_text_color()
+            } else {
+                theme::text_color(ui.visuals(), color)
+            };
+            ui.label(
+                RichText::new(text)
+                    .size(STATE_SIZE)
+                    .strong()
+                    .color(text_color),
+            );
             if let TileState::Busy(_, Some(fraction)) = tile.state {
                 ui.add(egui::ProgressBar::new(fraction).desired_height(10.0));
             }
@@ -277,6 +295,6 @@ fn state_text(state: &TileState) -> (String, Color32) {
         TileState::Done => ("Done".into(), theme::SUCCESS),
         TileState::Failed(_) => ("Failed".into(), theme::ERROR),
         TileState::Cancelled => ("Stopped".into(), theme::WARNING),
-        TileState::Skipped(_) => ("Skipped".into(), Color32::GRAY),
+        TileState::Skipped(_) => ("Skipped".into(), SKIPPED),
     }
 }

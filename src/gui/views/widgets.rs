@@ -291,10 +291,20 @@ pub(super) fn path_entry_ui(
                 .labelled_by(label.id);
             if entry.focus {
                 field.request_focus();
+                if entry.select {
+                    select_all(ui, field.id, &text);
+                }
                 field.scroll_to_me(None);
             }
             if field.changed() {
                 actions.push(Action::EditPath(text.clone()));
+            }
+            // Escape leaves the field (egui drops the focus): close it too,
+            // as Cancel does.
+            if (field.has_focus() || field.lost_focus())
+                && ui.input(|i| i.key_pressed(egui::Key::Escape))
+            {
+                actions.push(Action::ClosePathEntry);
             }
             let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if open.clicked() || entered {
@@ -306,8 +316,19 @@ pub(super) fn path_entry_ui(
         });
     });
     if let Some(error) = &entry.error {
-        ui.label(RichText::new(error).color(theme::ERROR));
+        ui.label(RichText::new(error).color(theme::error_text(ui.visuals())));
     }
+}
+
+/// Selects the whole text of the text field `id`.
+fn select_all(ui: &egui::Ui, id: egui::Id, text: &str) {
+    use egui::text::{CCursor, CCursorRange};
+    let mut state = egui::TextEdit::load_state(ui.ctx(), id).unwrap_or_default();
+    let end = CCursor::new(text.chars().count());
+    state
+        .cursor
+        .set_char_range(Some(CCursorRange::two(CCursor::new(0), end)));
+    state.store(ui.ctx(), id);
 }
 
 /// A round success (check) or failure (cross) mark, drawn rather than taken
