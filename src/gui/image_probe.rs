@@ -122,8 +122,7 @@ fn probe(path: &Path) -> ProbeResult {
 
 /// Whether `path` is a block device (a drive to clone, not a file).
 pub(super) fn is_drive(path: &Path) -> bool {
-    std::fs::metadata(path)
-        .is_ok_and(|m| crate::platform::node_kind(&m) == crate::platform::NodeKind::BlockDevice)
+    crate::platform::path_kind(path) == Some(crate::platform::NodeKind::BlockDevice)
 }
 
 /// Reads the first two sectors and names the table that counts, by the

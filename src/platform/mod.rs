@@ -94,6 +94,12 @@ pub use os::write_all_at;
 /// pipe…).
 pub use os::node_kind;
 
+/// `path_kind(&Path) -> Option<NodeKind>`: what a path is, `None` when it
+/// cannot be looked at. The question "is this a drive" asks this, not
+/// metadata: on Windows a drive (`\\.\PhysicalDriveN`) is known by its
+/// name and by opening it, its metadata says nothing.
+pub use os::path_kind;
+
 /// `node_id(&Metadata) -> NodeId`: what a path is, whatever it is called.
 pub use os::node_id;
 

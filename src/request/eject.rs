@@ -77,7 +77,7 @@ fn forward(events: Receiver<FlashEvent>, out: Sender<FlashEvent>, targets: Vec<P
 }
 
 fn is_block_device(path: &std::path::Path) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| platform::node_kind(&m) == NodeKind::BlockDevice)
+    platform::path_kind(path) == Some(NodeKind::BlockDevice)
 }
 
 /// Ejects one drive (a block device) that was written and verified; the

@@ -230,8 +230,7 @@ impl<'a> Checker<'a> {
     fn check(&mut self, path: &Path) -> Result<TargetInfo, String> {
         // The system check needs only sysfs and the mount table, and comes
         // first: the system drive is refused before it is even opened.
-        let is_block_device =
-            std::fs::metadata(path).is_ok_and(|m| platform::node_kind(&m) == NodeKind::BlockDevice);
+        let is_block_device = platform::path_kind(path) == Some(NodeKind::BlockDevice);
         if !is_block_device && let Some(uid) = self.elevated {
             return Err(not_a_drive_under_elevation(uid));
         }
@@ -316,9 +315,7 @@ pub(crate) fn refuse_files_under_elevation(paths: &[PathBuf]) -> Vec<Refusal> {
     };
     paths
         .iter()
-        .filter(|path| {
-            !std::fs::metadata(path).is_ok_and(|m| platform::node_kind(&m) == NodeKind::BlockDevice)
-        })
+        .filter(|path| platform::path_kind(path) != Some(NodeKind::BlockDevice))
         .map(|path| Refusal {
             target: path.clone(),
             reason: not_a_drive_under_elevation(uid),

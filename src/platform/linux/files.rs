@@ -37,6 +37,12 @@ pub fn node_kind(metadata: &Metadata) -> NodeKind {
     }
 }
 
+/// What `path` is, following links; `None` when it cannot be looked at
+/// (missing, no permission). Exactly `stat`'s answer.
+pub fn path_kind(path: &Path) -> Option<NodeKind> {
+    fs::metadata(path).ok().map(|m| node_kind(&m))
+}
+
 /// A block device by its device number (`st_rdev`: every node of one
 /// device has it); anything else by (`st_dev`, `st_ino`).
 pub fn node_id(metadata: &Metadata) -> NodeId {

@@ -30,8 +30,8 @@ pub use eject::eject;
 #[cfg(test)]
 pub(crate) use files::os_error;
 pub use files::{
-    free_space_bytes, io_failure, nameless_file_in, node_id, node_kind, private_dir, read_at,
-    read_exact_at, release_range, stdin_file, stdin_path, write_all_at,
+    free_space_bytes, io_failure, nameless_file_in, node_id, node_kind, path_kind, private_dir,
+    read_at, read_exact_at, release_range, stdin_file, stdin_path, write_all_at,
 };
 pub use mounts::{mounts_of, stacked_on, system_drive_reason, unmount, writable_mounts_of};
 pub use new_file::create_new_file;
