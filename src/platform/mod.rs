@@ -122,8 +122,7 @@ pub use os::private_dir;
 
 /// `create_new_file(&Path, private: bool) -> io::Result<File>`: creates a
 /// file that must not exist yet (mode 0600 when `private`: a secret key).
-#[cfg(target_os = "linux")]
-pub use linux::create_new_file;
+pub use os::create_new_file;
 
 /// `free_space_bytes(&Path) -> io::Result<u64>`: bytes this user may still
 /// write in the filesystem holding an existing folder.
@@ -186,8 +185,7 @@ pub use os::media_identity;
 
 /// `reader_port(device) -> Option<String>`: the port a drive hangs on, as
 /// the OS names it (Linux: its name in `/dev/disk/by-path`), for records.
-#[cfg(target_os = "linux")]
-pub use linux::reader_port;
+pub use os::reader_port;
 
 /// `is_empty_slot(device) -> bool`: whether the device still exists with
 /// no medium in it (a card reader whose card was taken out), as opposed to

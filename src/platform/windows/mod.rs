@@ -30,6 +30,8 @@ mod disks;
 #[cfg(windows)]
 mod files;
 #[cfg(windows)]
+mod new_file;
+#[cfg(windows)]
 mod process;
 #[cfg(windows)]
 mod win32;
@@ -52,6 +54,8 @@ pub use files::{
     free_space_bytes, io_failure, nameless_file_in, node_id, node_kind, path_kind, private_dir,
     read_at, read_exact_at, release_range, stdin_file, stdin_path, write_all_at,
 };
+#[cfg(windows)]
+pub use new_file::{create_new_file, reader_port};
 #[cfg(windows)]
 pub use process::{
     elevated_user, elevation_command, elevation_declined, interrupt_process, is_administrator,
