@@ -91,18 +91,28 @@ impl TargetRun<'_> {
         }
     }
 
-    /// Opens the target; a block device has its first and last MiB
-    /// cleared before anything else is written.
-    fn open(&self, counts: &mut Counts) -> Result<DeviceIo, TargetFailure> {
+    /// Opens the target. Nothing is written yet: a block device is probed
+    /// and cleared only once the image's first piece is here
+    /// ([`Self::prepare_device`]), so a run stopped before it leaves the
+    /// drive untouched.
+    fn open(&self) -> Result<DeviceIo, TargetFailure> {
         let file = self
             .opener
             .open_for_write(&self.info)
             .map_err(target_failure)?;
-        let file = DeviceIo::spawn(file, format!("write-io/{}", short_name(&self.info)));
+        Ok(DeviceIo::spawn(
+            file,
+            format!("write-io/{}", short_name(&self.info)),
+        ))
+    }
+
+    /// Before a block device's first write: the counterfeit probe, then its
+    /// first and last MiB cleared (docs/architecture.md §11).
+    fn prepare_device(&self, file: &DeviceIo, counts: &mut Counts) -> Result<(), TargetFailure> {
         if self.info.kind != TargetKind::BlockDevice {
-            return Ok(file);
+            return Ok(());
         }
-        let probed = self.probe(&file);
+        let probed = self.probe(file);
         if let Err(failure) = &probed
             && failure.kind == FailureKind::Cancelled
         {
@@ -111,13 +121,13 @@ impl TargetRun<'_> {
         }
         // A fake, or a drive the probe could not read or write, is cleared
         // too: it ends blank, never with a stale table.
-        if let Err(unclear) = table_last::clear_ends(&file, &self.info, self.cancel) {
+        if let Err(unclear) = table_last::clear_ends(file, &self.info, self.cancel) {
             return Err(probed.err().unwrap_or(unclear));
         }
         counts.cleared = true;
         match probed? {
             Some(fake) => Err(fake),
-            None => Ok(file),
+            None => Ok(()),
         }
     }
 
@@ -135,7 +145,7 @@ impl TargetRun<'_> {
             .map(|_| Sha256::new());
         // The exclusive write handle stays open until verification ends,
         // so nothing (an automounter) can grab the device before.
-        let file = self.open(counts)?;
+        let file = self.open()?;
         let mut held = Vec::new();
         let Some(digests) = &self.digests else {
             let mut writing = Writing::new(&file, None, counts, &mut own_sha, &mut held);
@@ -239,8 +249,17 @@ impl TargetRun<'_> {
             ProgressReporter::new(self.events, self.index, Phase::Write, self.size_hint);
         progress.update(0);
         let mut chunks = self.chunks.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut prepared = false;
         loop {
-            match chunks.next(self.cancel) {
+            let message = chunks.next(self.cancel);
+            if !prepared && matches!(message, Message::Chunk(_) | Message::End { .. }) {
+                if self.cancel.load(Ordering::Relaxed) {
+                    return Err(self.cancelled(0));
+                }
+                self.prepare_device(writing.file, writing.counts)?;
+                prepared = true;
+            }
+            match message {
                 Message::Chunk(chunk) => {
                     if self.cancel.load(Ordering::Relaxed) {
                         return Err(self.cancelled(chunk.offset));

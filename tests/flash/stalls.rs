@@ -232,7 +232,11 @@ fn a_drive_stalled_in_a_write_stops_alone_and_ctrl_c_ends_the_run_within_a_secon
 fn a_drive_stalled_in_verification_stops_alone_and_ctrl_c_ends_the_run_within_a_second() {
     require_root!();
     let _lock = LoopLock::acquire();
-    let at = CHUNK + 100;
+    // Past the first two chunks: the writer's compare-before-write samples
+    // (engine/compare_first.rs) read the start of the first ones, and after
+    // two that differ (this drive holds random bytes) it stops sampling, so
+    // only verification reads this byte.
+    let at = 2 * CHUNK + 100;
     let rig = Rig::new(Fault::StallRead { at, stall: STALL });
 
     // Everything was written: the drive is unchecked, not incomplete.
