@@ -51,6 +51,9 @@ impl HelperJob {
         if self.options.eject {
             args.push("--eject".into());
         }
+        // The app shows the image's SHA-256 (what publishers list), as its
+        // in-process run takes it; the command line takes it only when asked.
+        args.push("--image-sha256".into());
         args.push("--json".into());
         args.push("--yes".into());
         args
