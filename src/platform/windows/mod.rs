@@ -51,8 +51,8 @@ pub use disks::{
 pub(crate) use errors::os_error;
 #[cfg(windows)]
 pub use files::{
-    free_space_bytes, io_failure, nameless_file_in, node_id, node_kind, private_dir,
-    read_at, read_exact_at, release_range, stdin_file, stdin_path, write_all_at,
+    free_space_bytes, io_failure, nameless_file_in, node_id, node_kind, private_dir, read_at,
+    read_exact_at, release_range, stdin_file, stdin_path, write_all_at,
 };
 #[cfg(windows)]
 pub use kind::path_kind;
